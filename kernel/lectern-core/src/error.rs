@@ -1,0 +1,95 @@
+use lectern_auth::password::PolicyViolation;
+use lectern_storage::{StorageError, TxError};
+
+/// Why a request could not be authenticated. Shown to clients in broad terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    Malformed,
+    BadSignature,
+    Expired,
+    WrongAudience,
+    WrongIssuer,
+    WrongType,
+    UnknownKey,
+    SessionEnded,
+    AccountDisabled,
+}
+
+impl AuthFailure {
+    pub fn describe(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "no credentials were presented",
+            AuthFailure::Malformed => "the credentials are malformed",
+            AuthFailure::BadSignature => "the token signature is invalid",
+            AuthFailure::Expired => "the token or session has expired",
+            AuthFailure::WrongAudience => "the token was issued for another audience",
+            AuthFailure::WrongIssuer => "the token was issued by another issuer",
+            AuthFailure::WrongType => "this kind of token is not accepted here",
+            AuthFailure::UnknownKey => "the token was signed by an unknown key",
+            AuthFailure::SessionEnded => "the session has ended",
+            AuthFailure::AccountDisabled => "the account is deactivated",
+        }
+    }
+}
+
+/// An OAuth 2 error (RFC 6749 §5.2 codes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: &'static str,
+    pub description: String,
+}
+
+/// The domain's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid `{field}`: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("not permitted: {0}")]
+    Forbidden(String),
+    #[error("not authenticated: {}", .0.describe())]
+    Unauthenticated(AuthFailure),
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("{0}")]
+    WeakPassword(PolicyViolation),
+    #[error("version mismatch: the record changed since it was read (current version {current})")]
+    PreconditionFailed { current: u64 },
+    #[error("oauth error {}: {}", .0.code, .0.description)]
+    OAuth(OAuthError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> CoreError {
+        CoreError::Invalid { field, reason: reason.into() }
+    }
+
+    pub(crate) fn oauth(code: &'static str, description: impl Into<String>) -> CoreError {
+        CoreError::OAuth(OAuthError { code, description: description.into() })
+    }
+}
+
+impl From<TxError<CoreError>> for CoreError {
+    fn from(e: TxError<CoreError>) -> Self {
+        match e {
+            TxError::Aborted(e) => e,
+            TxError::Storage(e) => CoreError::Storage(e),
+        }
+    }
+}
+
+impl From<lectern_auth::AuthError> for CoreError {
+    fn from(e: lectern_auth::AuthError) -> Self {
+        CoreError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,230 @@
+//! The Lectern kernel's domain: institutions (tenants), users, courses,
+//! enrolments, login sessions, OAuth 2 / OIDC, signing keys, and the one
+//! authorization function every operation goes through.
+//!
+//! Key types: [`Kernel`] (the entry point, cheap to clone), [`Principal`]
+//! (who is asking), [`authz::Capability`] and [`authz::authorize`].
+//!
+//! Invariants:
+//! - Every record key starts with its institution id; every operation takes
+//!   a [`Principal`] and calls [`authz::authorize`] before it reads or writes
+//!   tenant data, so no path crosses tenants without the platform-admin check.
+//! - A write is acknowledged (the async fn returns `Ok`) only after
+//!   [`lectern_storage::Store::durable`].
+//! - No HTTP types, no JSON DTOs, no sled: those belong to `lectern-api` and
+//!   `lectern-storage`.
+
+pub mod authz;
+mod bootstrap;
+mod clock;
+mod courses;
+mod enrolments;
+mod error;
+mod ids;
+mod institutions;
+mod keys;
+mod migrations;
+pub mod model;
+pub mod oauth;
+mod paging;
+mod sessions;
+mod signing;
+mod throttle;
+mod users;
+
+use std::sync::Arc;
+
+pub use authz::{Capability, Principal, PrincipalKind};
+pub use clock::Clock;
+pub use error::{AuthFailure, CoreError};
+pub use ids::{CourseId, InstitutionId, SessionId, UserId};
+pub use lectern_auth::password::PolicyViolation;
+pub use lectern_storage::FlushObserver;
+pub use paging::{Page, PageRequest};
+pub use sessions::{LoginOutcome, LoginRequest, SessionInfo};
+pub use throttle::ThrottlePolicy;
+pub use users::{NewUser, UserUpdate};
+pub use courses::{CourseUpdate, NewCourse};
+pub use institutions::NewInstitution;
+
+use lectern_auth::password::PasswordHasher;
+use lectern_storage::{Store, StoreOptions};
+
+/// Settings the domain needs; the binary builds this from the configuration file.
+#[derive(Clone, Debug)]
+pub struct KernelConfig {
+    pub data_dir: std::path::PathBuf,
+    /// Public base URL; the OAuth/OIDC issuer.
+    pub issuer: String,
+    /// The `aud` of access tokens this deployment issues and accepts.
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub auth_code_ttl_secs: i64,
+    pub throttle: ThrottlePolicy,
+    pub password_hasher: PasswordHasher,
+    pub cache_capacity_bytes: Option<u64>,
+}
+
+impl KernelConfig {
+    /// Defaults for a data directory: one-hour-free sessions are not a thing in
+    /// an exam, so idle timeout is generous (2 h) and absolute is 12 h.
+    pub fn new(data_dir: impl Into<std::path::PathBuf>, issuer: impl Into<String>) -> KernelConfig {
+        KernelConfig {
+            data_dir: data_dir.into(),
+            issuer: issuer.into(),
+            audience: "lectern-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            session_idle_secs: 2 * 3600,
+            session_absolute_secs: 12 * 3600,
+            auth_code_ttl_secs: 5 * 60,
+            throttle: ThrottlePolicy::default(),
+            password_hasher: PasswordHasher::default(),
+            cache_capacity_bytes: None,
+        }
+    }
+}
+
+/// The kernel's domain services over one database.
+#[derive(Clone)]
+pub struct Kernel {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: KernelConfig,
+    clock: Clock,
+    store: Store,
+    t: trees::Trees,
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel").field("data_dir", &self.inner.config.data_dir).finish_non_exhaustive()
+    }
+}
+
+/// What opening the kernel found.
+#[derive(Debug)]
+pub struct Opened {
+    pub kernel: Kernel,
+    /// Present when no platform admin exists yet: the one-time token that
+    /// creates the first one (`POST /api/v1/bootstrap`).
+    pub bootstrap_token: Option<String>,
+    pub migrations_ran: Vec<u32>,
+}
+
+impl Kernel {
+    /// Opens the database, runs migrations, ensures the platform institution
+    /// exists, and issues a bootstrap token if there is no platform admin.
+    pub fn open(config: KernelConfig, clock: Clock, flush_observer: Option<FlushObserver>) -> Result<Opened, CoreError> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| CoreError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
+        let store = Store::open(
+            config.data_dir.join("db"),
+            StoreOptions { cache_capacity: config.cache_capacity_bytes, flush_observer, temporary: false },
+        )?;
+        let migrations_ran = store.migrate(migrations::ALL)?;
+        let t = trees::Trees::open(&store)?;
+        let kernel = Kernel { inner: Arc::new(Inner { config, clock, store, t }) };
+        kernel.ensure_platform_institution()?;
+        let bootstrap_token = kernel.bootstrap_if_needed()?;
+        Ok(Opened { kernel, bootstrap_token, migrations_ran })
+    }
+
+    pub fn config(&self) -> &KernelConfig {
+        &self.inner.config
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn t(&self) -> &trees::Trees {
+        &self.inner.t
+    }
+
+    /// Readiness: the database answers.
+    pub fn check(&self) -> Result<(), CoreError> {
+        Ok(self.inner.store.check()?)
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn storage_bytes(&self) -> Result<u64, CoreError> {
+        Ok(self.inner.store.size_on_disk()?)
+    }
+
+    async fn durable(&self) -> Result<(), CoreError> {
+        Ok(self.inner.store.durable().await?)
+    }
+
+    /// Runs CPU-heavy work (password hashing) off the async workers.
+    async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, CoreError> {
+        tokio::task::spawn_blocking(f).await.map_err(|e| CoreError::Internal(format!("blocking task failed: {e}")))
+    }
+}
+
+mod trees {
+    use lectern_storage::{Store, StorageError, Tree};
+
+    use crate::ids::{CourseId, InstitutionId, UserId};
+    use crate::model::*;
+
+    /// Every tree the kernel uses, opened once.
+    pub(crate) struct Trees {
+        pub institutions: Tree<Institution>,
+        pub institutions_by_slug: Tree<InstitutionId>,
+        pub users: Tree<User>,
+        pub users_by_email: Tree<UserId>,
+        pub courses: Tree<Course>,
+        pub courses_by_code: Tree<CourseId>,
+        pub enrolments: Tree<Enrolment>,
+        pub enrolments_by_user: Tree<()>,
+        pub sessions: Tree<Session>,
+        pub sessions_by_user: Tree<Vec<u8>>,
+        pub signing_keys: Tree<SigningKeyRecord>,
+        pub kid_index: Tree<InstitutionId>,
+        pub oauth_clients: Tree<OAuthClient>,
+        pub auth_codes: Tree<AuthCode>,
+        pub refresh_tokens: Tree<RefreshToken>,
+        pub refresh_families: Tree<RefreshFamily>,
+        pub login_failures: Tree<FailureCounter>,
+        pub bootstrap: Tree<BootstrapToken>,
+    }
+
+    impl Trees {
+        pub fn open(s: &Store) -> Result<Trees, StorageError> {
+            Ok(Trees {
+                institutions: s.tree("institutions")?,
+                institutions_by_slug: s.tree("institutions_by_slug")?,
+                users: s.tree("users")?,
+                users_by_email: s.tree("users_by_email")?,
+                courses: s.tree("courses")?,
+                courses_by_code: s.tree("courses_by_code")?,
+                enrolments: s.tree("enrolments")?,
+                enrolments_by_user: s.tree("enrolments_by_user")?,
+                sessions: s.tree("sessions")?,
+                sessions_by_user: s.tree("sessions_by_user")?,
+                signing_keys: s.tree("signing_keys")?,
+                kid_index: s.tree("kid_index")?,
+                oauth_clients: s.tree("oauth_clients")?,
+                auth_codes: s.tree("auth_codes")?,
+                refresh_tokens: s.tree("refresh_tokens")?,
+                refresh_families: s.tree("refresh_families")?,
+                login_failures: s.tree("login_failures")?,
+                bootstrap: s.tree("bootstrap")?,
+            })
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Durable, typed, transactional storage for the Lectern kernel.
+//!
+//! This is the only crate that imports `sled`. Everything above it sees a narrow
+//! interface — [`Store`], typed [`Tree`]s of [`Record`]s, multi-tree
+//! [`Store::transaction`]s, a group-committed [`Store::durable`] barrier and
+//! schema [`Migration`]s — so that a networked backend can replace sled later
+//! without the domain, the API or plugins noticing.
+//!
+//! Durability rule: sled does not fsync on every write. A caller that is about
+//! to acknowledge a write to a client must await [`Store::durable`] after the
+//! write; concurrent callers share one flush (group commit).
+//!
+//! This crate knows nothing about the domain: no key layout, no tenants, no
+//! HTTP. It never panics on bad bytes read from disk; they become
+//! [`StorageError::Corrupt`].
+
+mod codec;
+mod error;
+mod flush;
+mod migrate;
+mod store;
+mod tx;
+
+pub use codec::Record;
+pub use error::StorageError;
+pub use flush::FlushObserver;
+pub use migrate::Migration;
+pub use store::{Store, StoreOptions, Tree};
+pub use tx::{abort, Tx, TxError, TxFail, TxTree};
