@@ -1,1 +1,154 @@
-//! placeholder
+//! The Lectern HTTP API on axum/hyper: routing, request/response DTOs,
+//! RFC 9457 problem documents, the OpenAPI 3.1 document, Prometheus metrics,
+//! and the middleware stack (request ids, tracing spans, body limits,
+//! timeouts, CORS, panic containment).
+//!
+//! This is the only crate that knows HTTP status codes and JSON DTOs. It holds
+//! no domain logic: a handler parses, authenticates, calls one
+//! `lectern_core::Kernel` operation (which authorizes), and maps the result.
+//! [`router`] returns the whole app so tests can drive it with or without a socket.
+
+pub mod dto;
+mod extract;
+pub mod metrics;
+pub mod problem;
+mod routes;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method, Request};
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use lectern_core::Kernel;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use metrics::Metrics;
+use problem::ApiError;
+
+/// HTTP-level settings.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser; empty disables CORS.
+    pub cors_origins: Vec<String>,
+    /// Set when Lectern is served over HTTPS (directly or behind a TLS proxy):
+    /// the session cookie then gets `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// Trust the first `X-Forwarded-For` hop as the client address.
+    pub trust_forwarded_for: bool,
+    /// Login attempts per client address per minute, across all accounts.
+    pub login_attempts_per_minute: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: vec![],
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            login_attempts_per_minute: 30,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub kernel: Kernel,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<ApiConfig>,
+    login_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AppState {
+    pub fn new(kernel: Kernel, metrics: Arc<Metrics>, config: ApiConfig) -> AppState {
+        let per_minute = NonZeroU32::new(config.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let login_limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
+        AppState { kernel, metrics, config: Arc::new(config), login_limiter }
+    }
+
+    pub(crate) fn cookie_name(&self) -> &'static str {
+        if self.config.secure_cookies { "__Host-lectern_session" } else { "lectern_session" }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = routes::openapi_router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let cors = cors_layer(&state.config.cors_origins);
+    let timeout = state.config.request_timeout;
+    let metrics = state.metrics.clone();
+
+    let app = api
+        .merge(routes::system::router(openapi))
+        .fallback(routes::system::no_route)
+        .method_not_allowed_fallback(routes::system::method_not_allowed)
+        .with_state(state.clone())
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track));
+
+    let app = match cors {
+        Some(c) => app.layer(c),
+        None => app,
+    };
+
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+                use axum::response::IntoResponse;
+                ApiError::new(problem::INTERNAL, "the request handler panicked").into_response()
+            }))
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                ApiError::new(problem::TIMEOUT, "the request took too long")
+            }))
+            .timeout(timeout),
+    )
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(list))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH])
+            .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID, header::RETRY_AFTER])
+            .allow_credentials(true)
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then stops
+/// accepting connections and waits for in-flight requests to finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

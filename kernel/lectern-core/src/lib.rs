@@ -47,8 +47,20 @@ pub use users::{NewUser, UserUpdate};
 pub use courses::{CourseUpdate, NewCourse};
 pub use institutions::NewInstitution;
 
-use lectern_auth::password::PasswordHasher;
+pub use lectern_auth::password::PasswordHasher;
 use lectern_storage::{Store, StoreOptions};
+
+/// An argon2id hasher with explicit parameters (memory KiB, iterations, lanes).
+pub fn password_hasher(m_kib: u32, t: u32, p: u32) -> Result<PasswordHasher, CoreError> {
+    Ok(PasswordHasher::new(m_kib, t, p)?)
+}
+
+/// A random password that passes the policy (for CLI-created accounts).
+pub fn generate_password() -> Result<String, CoreError> {
+    // 18 random bytes → 24 base64url characters, ~144 bits.
+    let s = lectern_auth::secret::new_secret("")?;
+    Ok(s.chars().take(24).collect())
+}
 
 /// Settings the domain needs; the binary builds this from the configuration file.
 #[derive(Clone, Debug)]

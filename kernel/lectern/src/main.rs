@@ -1,1 +1,184 @@
-fn main(){}
+//! `lectern`: the server and its admin CLI.
+//!
+//! `lectern serve` runs the kernel with embedded defaults; `lectern admin …`
+//! operates on the data directory directly (the server must be stopped, since
+//! the database takes an exclusive lock); `lectern config check` validates
+//! and prints the effective configuration.
+
+mod admin;
+mod config;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lectern_api::{ApiConfig, AppState, Metrics};
+use lectern_core::{Clock, Kernel, KernelConfig};
+
+use crate::config::{Config, LogFormat};
+
+#[derive(Parser)]
+#[command(name = "lectern", version, about = "Lectern learning management system: kernel server and admin CLI")]
+struct Cli {
+    /// Configuration file (TOML). Defaults to ./lectern.toml when present.
+    #[arg(long, short, global = true, env = "LECTERN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Administer a stopped server's data directory.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective values (secrets redacted).
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Config(ConfigCommand::Check) => Config::load(cli.config.as_deref()).and_then(|c| {
+            println!("# effective configuration (defaults ← file ← LECTERN_* environment)");
+            print!("{}", c.render_redacted()?);
+            Ok(())
+        }),
+        Command::Serve => Config::load(cli.config.as_deref()).and_then(serve),
+        Command::Admin(cmd) => Config::load(cli.config.as_deref()).and_then(|c| {
+            init_tracing(&c, true);
+            admin::run(&c, cmd)
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(c: &Config, quiet: bool) {
+    let filter = if quiet { "warn".to_owned() } else { c.log.filter.clone() };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match c.log.format {
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+}
+
+pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
+    let mut k = KernelConfig::new(&c.data_dir, c.issuer());
+    k.audience = c.auth.audience.clone();
+    k.access_token_ttl_secs = c.auth.access_token_ttl_secs;
+    k.refresh_token_ttl_secs = c.auth.refresh_token_ttl_secs;
+    k.session_idle_secs = c.auth.session_idle_secs;
+    k.session_absolute_secs = c.auth.session_absolute_secs;
+    k.password_hasher = lectern_core::password_hasher(c.auth.argon2_memory_kib, c.auth.argon2_iterations, c.auth.argon2_parallelism)?;
+    k.cache_capacity_bytes = (c.storage.cache_capacity_mib > 0).then_some(c.storage.cache_capacity_mib * 1024 * 1024);
+    Ok(k)
+}
+
+fn serve(c: Config) -> anyhow::Result<()> {
+    init_tracing(&c, false);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(serve_async(c))
+}
+
+async fn serve_async(c: Config) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let opened = Kernel::open(kernel_config(&c)?, Clock::system(), Some(metrics.flush_observer()))
+        .with_context(|| format!("cannot open the data directory {}", c.data_dir.display()))?;
+    if !opened.migrations_ran.is_empty() {
+        tracing::info!(versions = ?opened.migrations_ran, "storage migrations applied");
+    }
+    let listener = tokio::net::TcpListener::bind(c.http.listen).await.with_context(|| format!("cannot listen on {}", c.http.listen))?;
+    let addr = listener.local_addr()?;
+    let api = ApiConfig {
+        max_body_bytes: c.http.max_body_bytes,
+        request_timeout: c.request_timeout(),
+        cors_origins: c.http.cors_origins.clone(),
+        secure_cookies: c.http.secure_cookies,
+        trust_forwarded_for: c.http.trust_forwarded_for,
+        login_attempts_per_minute: c.auth.login_attempts_per_minute,
+    };
+    let state = AppState::new(opened.kernel.clone(), metrics, api);
+    let base = if c.public_url.is_some() { c.issuer() } else { format!("http://{addr}") };
+    print_banner(&base, &c, opened.bootstrap_token.as_deref());
+    // The line tests and scripts wait for; keep its shape stable.
+    println!("lectern: listening on http://{addr}");
+
+    let (signal_tx, signal_rx) = tokio::sync::oneshot::channel::<()>();
+    let grace = std::time::Duration::from_secs(c.http.shutdown_grace_secs);
+    let server = tokio::spawn(lectern_api::serve(listener, state, async move {
+        let _ = signal_rx.await;
+    }));
+    shutdown_signal().await;
+    tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+    let _ = signal_tx.send(());
+    match tokio::time::timeout(grace, server).await {
+        Ok(Ok(Ok(()))) => tracing::info!("all requests finished"),
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error during shutdown"),
+        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!("grace period over; abandoning remaining requests"),
+    }
+    drop(opened.kernel);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn print_banner(base: &str, c: &Config, bootstrap: Option<&str>) {
+    println!("Lectern {} — data in {}", env!("CARGO_PKG_VERSION"), c.data_dir.display());
+    match bootstrap {
+        Some(token) => {
+            println!();
+            println!("First start: no administrator exists yet. Create one with this one-time token (valid 24 h):");
+            println!();
+            println!("  curl -sS -X POST {base}/api/v1/bootstrap -H 'content-type: application/json' \\");
+            println!("    -d '{{\"token\":\"{token}\",\"email\":\"admin@example.edu\",\"name\":\"Administrator\",\"password\":\"<choose a password>\"}}'");
+            println!();
+            println!("Then log in (institution \"platform\"):");
+            println!();
+            println!("  curl -sS -X POST {base}/api/v1/auth/login -H 'content-type: application/json' \\");
+            println!("    -d '{{\"institution\":\"platform\",\"email\":\"admin@example.edu\",\"password\":\"<your password>\"}}'");
+            println!();
+            println!("(A new token is printed at every start until an administrator exists; `lectern admin bootstrap-token` makes one too.)");
+        }
+        None => println!("Log in at {base}/api/v1/auth/login; API description at {base}/api/v1/openapi.json"),
+    }
+    println!();
+}

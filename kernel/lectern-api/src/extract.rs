@@ -1,0 +1,161 @@
+//! Extractors that turn every kind of malformed input into a problem document.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use lectern_core::{AuthFailure, Principal};
+use serde::de::DeserializeOwned;
+
+use crate::problem::{self, ApiError};
+use crate::AppState;
+
+fn body_rejection(status: StatusCode, text: String) -> ApiError {
+    match status {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(problem::UNSUPPORTED_MEDIA_TYPE, text),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(problem::BODY_TOO_LARGE, text),
+        _ => ApiError::new(problem::MALFORMED_BODY, text),
+    }
+}
+
+/// JSON body; rejections become `malformed-body`, `unsupported-media-type` or `body-too-large`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(r) => {
+                let r: JsonRejection = r;
+                Err(body_rejection(r.status(), r.body_text()))
+            }
+        }
+    }
+}
+
+/// Form body (`application/x-www-form-urlencoded`), for the OAuth endpoints.
+pub struct ApiForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiForm<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(ApiForm(v)),
+            Err(r) => {
+                let r: FormRejection = r;
+                let e = body_rejection(r.status(), r.body_text());
+                // OAuth clients switch on `error`.
+                Err(e.with("error", "invalid_request"))
+            }
+        }
+    }
+}
+
+/// Query string; rejections become `bad-parameter`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(r) => {
+                let r: QueryRejection = r;
+                Err(ApiError::new(problem::BAD_PARAMETER, r.body_text()))
+            }
+        }
+    }
+}
+
+/// Path parameters; rejections become `bad-parameter`.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(r) => {
+                let r: PathRejection = r;
+                Err(ApiError::new(problem::BAD_PARAMETER, r.body_text()))
+            }
+        }
+    }
+}
+
+/// Parses an id path segment.
+pub fn parse_id<T: std::str::FromStr>(name: &str, raw: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::bad_parameter(name, format!("`{}` is not a valid id", truncate(raw, 64))))
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// The authenticated caller: a bearer access token, or the session cookie.
+pub struct Auth(pub Principal);
+
+pub(crate) fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
+            let value = h.to_str().map_err(|_| ApiError::unauthenticated(AuthFailure::Malformed))?;
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or_else(|| ApiError::unauthenticated(AuthFailure::Malformed))?;
+            return state.kernel.authenticate_bearer(token.trim()).map(Auth).map_err(ApiError::unauthenticated);
+        }
+        if let Some(secret) = session_cookie(&parts.headers, state.cookie_name()) {
+            return state.kernel.authenticate_session(secret).map(Auth).map_err(ApiError::unauthenticated);
+        }
+        Err(ApiError::unauthenticated(AuthFailure::Missing))
+    }
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For`
+/// hop when the deployment says a trusted proxy sets it.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.config.trust_forwarded_for {
+            if let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok())
+            {
+                return Ok(ClientIp(Some(ip)));
+            }
+        }
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
+}
+
+/// `If-Match: "N"` → `Some(N)`.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let s = v.to_str().map_err(|_| ApiError::new(problem::BAD_HEADER, "If-Match is not ASCII"))?;
+    let inner = s.trim().trim_start_matches("W/").trim_matches('"');
+    inner
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::new(problem::BAD_HEADER, "If-Match must be an ETag returned by this API").with("header", "if-match"))
+}

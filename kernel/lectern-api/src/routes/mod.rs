@@ -1,0 +1,71 @@
+//! Route table. Every `/api/v1` and OAuth route is registered through
+//! `utoipa_axum::routes!`, so the OpenAPI document and the router cannot drift.
+
+mod auth;
+mod courses;
+mod institutions;
+mod oauth;
+pub(crate) mod system;
+mod users;
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Lectern API", version = "1.0.0", description = "The Lectern kernel's HTTP API. Errors are RFC 9457 problem documents (`application/problem+json`) whose `type` is stable per kind of error."),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Login, sessions and the caller"),
+        (name = "oauth", description = "OAuth 2.0 / OpenID Connect"),
+        (name = "institutions", description = "Tenants (platform administrators)"),
+        (name = "users", description = "Accounts within an institution"),
+        (name = "courses", description = "Courses and enrolments"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+    }
+}
+
+pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::bootstrap))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::my_sessions))
+        .routes(routes!(auth::revoke_my_session))
+        .routes(routes!(auth::change_my_password))
+        .routes(routes!(auth::my_courses))
+        .routes(routes!(oauth::authorize))
+        .routes(routes!(oauth::token))
+        .routes(routes!(oauth::revoke))
+        .routes(routes!(oauth::userinfo))
+        .routes(routes!(institutions::create, institutions::list))
+        .routes(routes!(institutions::get, institutions::update))
+        .routes(routes!(institutions::rotate_key))
+        .routes(routes!(institutions::create_client, institutions::list_clients))
+        .routes(routes!(institutions::revoke_client))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::get, users::update))
+        .routes(routes!(users::deactivate))
+        .routes(routes!(users::reactivate))
+        .routes(routes!(users::set_password))
+        .routes(routes!(courses::create, courses::list))
+        .routes(routes!(courses::get, courses::update, courses::delete))
+        .routes(routes!(courses::publish))
+        .routes(routes!(courses::archive))
+        .routes(routes!(courses::enrol, courses::list_enrolments))
+        .routes(routes!(courses::change_role, courses::unenrol))
+}

@@ -1,0 +1,103 @@
+//! Operational endpoints (health, readiness, metrics), discovery documents,
+//! the OpenAPI document, problem-type documentation, and the fallbacks.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::extract::ApiPath;
+use crate::problem::{self, ApiError};
+use crate::AppState;
+
+pub(crate) fn router(openapi: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/oauth-authorization-server", get(discovery))
+        .route("/problems/{slug}", get(problem_doc))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.kernel.check() {
+        Ok(()) => Json(json!({ "status": "ready", "checks": { "storage": "ok" } })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            ApiError::new(problem::UNAVAILABLE, "storage is not answering").with("checks", json!({ "storage": "failing" })).into_response()
+        }
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render()).into_response()
+}
+
+async fn jwks(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let keys = s.kernel.jwks()?;
+    // Short cache: verifiers refetch soon after a rotation.
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(json!({ "keys": keys })))
+        .into_response())
+}
+
+async fn discovery(State(s): State<AppState>) -> Json<serde_json::Value> {
+    let iss = s.kernel.config().issuer.trim_end_matches('/').to_owned();
+    let scopes: Vec<&str> = lectern_core::authz::SCOPES.iter().map(|(n, _)| *n).collect();
+    Json(json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}/oauth/authorize"),
+        "token_endpoint": format!("{iss}/oauth/token"),
+        "revocation_endpoint": format!("{iss}/oauth/revoke"),
+        "userinfo_endpoint": format!("{iss}/oauth/userinfo"),
+        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "scopes_supported": scopes,
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "email", "name", "tenant", "nonce"],
+        "authorization_response_iss_parameter_supported": true,
+    }))
+}
+
+async fn problem_doc(ApiPath(slug): ApiPath<String>) -> Response {
+    match problem::ALL.iter().find(|k| k.slug == slug) {
+        Some(k) => Json(json!({
+            "type": format!("/problems/{}", k.slug),
+            "title": k.title,
+            "status": k.status.as_u16(),
+            "description": k.about,
+        }))
+        .into_response(),
+        None => ApiError::new(problem::NOT_FOUND, format!("no problem type `{slug}`")).into_response(),
+    }
+}
+
+pub(crate) async fn no_route(uri: Uri) -> ApiError {
+    ApiError::new(problem::NO_ROUTE, format!("no endpoint at {}", uri.path()))
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(problem::METHOD_NOT_ALLOWED, "this endpoint does not accept that method").status(StatusCode::METHOD_NOT_ALLOWED)
+}

@@ -1,0 +1,128 @@
+//! `lectern admin`: operations on a stopped server's data directory, through
+//! the same domain functions the HTTP API uses (as the system principal).
+
+use std::io::BufRead;
+
+use anyhow::{bail, Context};
+use clap::{Subcommand, ValueEnum};
+use lectern_core::model::InstitutionRole;
+use lectern_core::{Clock, Kernel, NewInstitution, NewUser, Principal};
+
+use crate::config::Config;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an institution (tenant).
+    CreateInstitution {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a user; prints a generated password unless --password-stdin is given.
+    CreateUser {
+        /// Institution slug or id.
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = Role::Member)]
+        role: Role,
+        /// Make a platform administrator (institution must be `platform`).
+        #[arg(long)]
+        platform_admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password and end their sessions; prints a generated
+    /// password unless --password-stdin is given.
+    ResetPassword {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Print a fresh one-time bootstrap token (replaces any earlier one).
+    BootstrapToken,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Role {
+    Admin,
+    Staff,
+    Member,
+}
+
+impl From<Role> for InstitutionRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => InstitutionRole::Admin,
+            Role::Staff => InstitutionRole::Staff,
+            Role::Member => InstitutionRole::Member,
+        }
+    }
+}
+
+fn read_password(stdin: bool) -> anyhow::Result<(String, bool)> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+        if pw.is_empty() {
+            bail!("no password on standard input");
+        }
+        Ok((pw, false))
+    } else {
+        Ok((lectern_core::generate_password()?, true))
+    }
+}
+
+pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let opened = Kernel::open(crate::kernel_config(c)?, Clock::system(), None)
+        .with_context(|| format!("cannot open the data directory {}", c.data_dir.display()))?;
+    let k = opened.kernel;
+    runtime.block_on(async move {
+        match cmd {
+            AdminCommand::CreateInstitution { slug, name } => {
+                let platform = k.resolve_institution("platform")?;
+                let inst = k.create_institution(&Principal::system(platform), NewInstitution { slug, name }).await?;
+                println!("created institution {} ({})", inst.slug, inst.id);
+            }
+            AdminCommand::CreateUser { institution, email, name, role, platform_admin, password_stdin } => {
+                let inst = k.resolve_institution(&institution)?;
+                let (password, generated) = read_password(password_stdin)?;
+                let user = k
+                    .create_user(&Principal::system(inst), inst, NewUser { email, name, role: role.into(), platform_admin, password: Some(password.clone()) })
+                    .await?;
+                println!("created user {} ({})", user.email, user.id);
+                if generated {
+                    println!("password: {password}");
+                }
+            }
+            AdminCommand::ResetPassword { institution, email, password_stdin } => {
+                let inst = k.resolve_institution(&institution)?;
+                let system = Principal::system(inst);
+                let user = k.user_by_email(&system, inst, &email)?;
+                let (password, generated) = read_password(password_stdin)?;
+                k.reset_password(&system, inst, user.id, password.clone()).await?;
+                println!("password reset for {}; their sessions have ended", user.email);
+                if generated {
+                    println!("password: {password}");
+                }
+            }
+            AdminCommand::BootstrapToken => {
+                if k.has_platform_admin()? {
+                    eprintln!("note: a platform administrator already exists; the token creates another one");
+                }
+                println!("{}", k.new_bootstrap_token()?);
+            }
+        }
+        Ok(())
+    })
+}

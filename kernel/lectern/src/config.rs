@@ -1,0 +1,250 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! `LECTERN_…` environment variables (nested keys joined by `__`, e.g.
+//! `LECTERN_HTTP__LISTEN=0.0.0.0:8080`). Unknown keys are errors that name
+//! the key, so a typo never silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the database and all other state live.
+    pub data_dir: PathBuf,
+    /// The URL users reach Lectern at (issuer of tokens). Defaults to
+    /// `http://<http.listen>`.
+    pub public_url: Option<String>,
+    pub http: Http,
+    pub auth: Auth,
+    pub log: Log,
+    pub storage: Storage,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// After SIGTERM/SIGINT, how long in-flight requests get to finish.
+    pub shutdown_grace_secs: u64,
+    pub cors_origins: Vec<String>,
+    pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub login_attempts_per_minute: u32,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `lectern_api=debug,info`.
+    pub filter: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// sled page cache; `0` keeps sled's default.
+    pub cache_capacity_mib: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { data_dir: PathBuf::from("./lectern-data"), public_url: None, http: Http::default(), auth: Auth::default(), log: Log::default(), storage: Storage::default() }
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+            cors_origins: vec![],
+            secure_cookies: false,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            audience: "lectern-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            session_idle_secs: 2 * 3600,
+            session_absolute_secs: 12 * 3600,
+            login_attempts_per_minute: 30,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log { format: LogFormat::Pretty, filter: "info".into() }
+    }
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage { cache_capacity_mib: 256 }
+    }
+}
+
+const TOP_LEVEL: &[&str] = &["data_dir", "public_url", "http", "auth", "log", "storage"];
+
+impl Config {
+    /// Loads defaults ← file (if given, or `./lectern.toml` if present) ← environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                if !f.exists() {
+                    bail!("configuration file {} does not exist", f.display());
+                }
+                fig = fig.merge(Toml::file_exact(f));
+            }
+            None if Path::new("lectern.toml").exists() => fig = fig.merge(Toml::file_exact("lectern.toml")),
+            None => {}
+        }
+        // Only variables that name a known section are configuration; others
+        // (LECTERN_TEST_…, LECTERN_BLESS) belong to tooling.
+        let env = Env::prefixed("LECTERN_").split("__").filter(|k| {
+            // Keys arrive split but not yet lower-cased.
+            let top = k.as_str().split('.').next().unwrap_or("").to_ascii_lowercase();
+            TOP_LEVEL.contains(&top.as_str())
+        });
+        let config: Config = fig.merge(env).extract().map_err(|e| {
+            let mut msg = String::new();
+            for err in e {
+                if !msg.is_empty() {
+                    msg.push('\n');
+                }
+                msg.push_str(&describe(&err));
+            }
+            anyhow::anyhow!("invalid configuration:\n{msg}")
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(u) = &self.public_url {
+            let parsed = url_ok(u);
+            if !parsed {
+                bail!("invalid configuration: key `public_url`: `{u}` is not an http(s) URL");
+            }
+        }
+        if self.auth.access_token_ttl_secs < 60 || self.auth.access_token_ttl_secs > 24 * 3600 {
+            bail!("invalid configuration: key `auth.access_token_ttl_secs` must be between 60 and 86400");
+        }
+        if self.auth.session_idle_secs <= 0 || self.auth.session_absolute_secs < self.auth.session_idle_secs {
+            bail!("invalid configuration: keys `auth.session_idle_secs` and `auth.session_absolute_secs` must be positive with absolute ≥ idle");
+        }
+        if self.http.max_body_bytes < 1024 {
+            bail!("invalid configuration: key `http.max_body_bytes` must be at least 1024");
+        }
+        lectern_core::password_hasher(self.auth.argon2_memory_kib, self.auth.argon2_iterations, self.auth.argon2_parallelism)
+            .context("invalid configuration: keys `auth.argon2_*`")?;
+        Ok(())
+    }
+
+    pub fn issuer(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.http.listen),
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.http.request_timeout_secs.max(1))
+    }
+
+    /// The effective configuration as TOML, with secret-looking values redacted.
+    pub fn render_redacted(&self) -> anyhow::Result<String> {
+        let mut value = toml::Value::try_from(self)?;
+        redact(&mut value, "");
+        Ok(toml::to_string_pretty(&value)?)
+    }
+}
+
+fn url_ok(u: &str) -> bool {
+    (u.starts_with("http://") || u.starts_with("https://")) && u.len() > 8 && !u.contains(char::is_whitespace)
+}
+
+fn describe(e: &figment::Error) -> String {
+    let key = if e.path.is_empty() { String::new() } else { format!("key `{}`: ", e.path.join(".")) };
+    let source = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+    format!("{key}{}{source}", e.kind)
+}
+
+/// Replaces values of keys that look like secrets (`password`, `secret`,
+/// `token` but not `*_ttl*`) and credentials embedded in URLs.
+fn redact(v: &mut toml::Value, key: &str) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t.iter_mut() {
+                redact(v, k);
+            }
+        }
+        toml::Value::Array(a) => a.iter_mut().for_each(|v| redact(v, key)),
+        toml::Value::String(s) => {
+            let k = key.to_lowercase();
+            let secret_key = (k.contains("password") || k.contains("secret") || k.contains("token") || k.ends_with("_key")) && !k.contains("ttl");
+            let url_with_credentials = s.contains("://") && s.split("://").nth(1).is_some_and(|rest| rest.split('/').next().is_some_and(|auth| auth.contains('@')));
+            if secret_key || url_with_credentials {
+                *s = "[redacted]".into();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction() {
+        let mut v: toml::Value = toml::from_str(
+            "[smtp]\npassword = 'hunter2'\nurl = 'smtp://user:pw@mail.example'\nhost = 'mail.example'\n[auth]\naccess_token_ttl_secs = 5\nsigning_key = 'abc'",
+        )
+        .unwrap();
+        redact(&mut v, "");
+        let s = toml::to_string(&v).unwrap();
+        assert!(!s.contains("hunter2") && !s.contains("user:pw") && !s.contains("abc"), "{s}");
+        assert!(s.contains("mail.example") && s.contains("access_token_ttl_secs = 5"), "{s}");
+    }
+}
