@@ -1,0 +1,127 @@
+//! Access tokens: signature, expiry, audience, type, key rotation and JWKS.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use lectern_core::Clock;
+use lectern_e2e::{Api, Options, TestServer};
+use serde_json::{json, Value};
+
+use crate::World;
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn header(token: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
+/// Verifies `token` against the server's published JWKS, as a third party would.
+async fn verify_with_jwks(api: &Api, token: &str, aud: &str) -> Result<Value, jsonwebtoken::errors::Error> {
+    let jwks = api.get("/.well-known/jwks.json").await;
+    let kid = header(token)["kid"].as_str().unwrap().to_owned();
+    let key = jwks.body["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).cloned();
+    let Some(key) = key else { return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()) };
+    let dk = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap())?;
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    v.set_audience(&[aud]);
+    Ok(jsonwebtoken::decode::<Value>(token, &dk, &v)?.claims)
+}
+
+#[tokio::test]
+async fn tokens_are_verified_strictly() {
+    let clock = Clock::system();
+    let w = World::with(Options { clock: clock.clone(), ..Default::default() }).await;
+    let admin = &w.a.admin;
+    let token = admin.token.clone().unwrap();
+
+    // The token is a proper RFC 9068 access token a third party can verify.
+    let h = header(&token);
+    assert_eq!(h["alg"], "EdDSA");
+    assert_eq!(h["typ"], "at+jwt");
+    let c = verify_with_jwks(admin, &token, "lectern-api").await.expect("verifies against JWKS");
+    assert_eq!(c["tenant"], w.a.id);
+    assert_eq!(c["iss"], w.server.base);
+    for claim in ["sub", "exp", "iat", "jti", "scope"] {
+        assert!(c.get(claim).is_some(), "missing {claim}");
+    }
+
+    // Tampering: change the tenant claim and keep the signature.
+    let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+    let mut forged = claims(&token);
+    forged["tenant"] = json!(w.b.id);
+    parts[1] = URL_SAFE_NO_PAD.encode(forged.to_string());
+    admin.with_token(&parts.join(".")).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    // A flipped signature byte.
+    let mut sig = URL_SAFE_NO_PAD.decode(token.split('.').nth(2).unwrap()).unwrap();
+    sig[0] ^= 1;
+    let bad_sig = format!("{}.{}.{}", token.split('.').next().unwrap(), token.split('.').nth(1).unwrap(), URL_SAFE_NO_PAD.encode(sig));
+    let r = admin.with_token(&bad_sig).get("/api/v1/me").await;
+    r.assert_problem(401, "unauthenticated");
+    assert!(r.header("www-authenticate").unwrap().contains("invalid_token"));
+    // alg=none and garbage.
+    let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), token.split('.').nth(1).unwrap());
+    admin.with_token(&none).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    admin.with_token("not-a-jwt").get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    // No credentials at all.
+    admin.anonymous().get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+
+    // Expiry, on the kernel's clock: 15 minutes plus leeway later the bearer
+    // token is refused (the session cookie is a different credential).
+    let bearer_only = Api::new(&admin.base).with_token(&token);
+    assert_eq!(bearer_only.get("/api/v1/me").await.status, 200);
+    clock.advance(15 * 60 + 31);
+    let r = bearer_only.get("/api/v1/me").await;
+    r.assert_problem(401, "unauthenticated");
+    assert!(r.body["detail"].as_str().unwrap().contains("expired"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn wrong_audience_and_id_tokens_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = TestServer::start(&data, Options::default()).await.unwrap();
+    let root = lectern_e2e::bootstrap_admin(&server).await;
+    let token = root.token.clone().unwrap();
+    server.stop().await.unwrap();
+
+    // The same data (same keys) served for another API audience: the token was not minted for it.
+    let other = TestServer::start(&data, Options { kernel: Box::new(|k| k.audience = "other-api".into()), ..Default::default() }).await.unwrap();
+    let r = Api::new(&other.base).with_token(&token).get("/api/v1/me").await;
+    r.assert_problem(401, "unauthenticated");
+    // (issuer differs too, since the port changed; both must match.)
+    assert!(r.body["detail"].as_str().unwrap().contains("audience") || r.body["detail"].as_str().unwrap().contains("issuer"), "{}", r.body);
+    other.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
+    let clock = Clock::system();
+    let w = World::with(Options { clock: clock.clone(), ..Default::default() }).await;
+    let old_token = w.a.admin.token.clone().unwrap();
+    let old_kid = header(&old_token)["kid"].as_str().unwrap().to_owned();
+    let before = w.a.admin.get("/.well-known/jwks.json").await.body["keys"].as_array().unwrap().len();
+
+    let r = w.a.admin.post_empty(&format!("/api/v1/institutions/{}/keys/rotate", w.a.slug)).await;
+    let new_kid = r.ok()["kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    let keys = w.a.admin.get("/.well-known/jwks.json").await.body["keys"].as_array().unwrap().clone();
+    assert_eq!(keys.len(), before + 1, "old and new key both published");
+
+    // Old token still works; new logins are signed with the new key.
+    assert_eq!(Api::new(&w.server.base).with_token(&old_token).get("/api/v1/me").await.status, 200);
+    let fresh = w.login(&w.a.slug, &format!("admin@{}.test", w.a.slug)).await;
+    assert_eq!(header(fresh.token.as_ref().unwrap())["kid"], new_kid);
+
+    // Once every token the old key signed has expired, the key is withdrawn.
+    clock.advance(15 * 60 + 31);
+    let keys = w.a.admin.get("/.well-known/jwks.json").await.body["keys"].as_array().unwrap().clone();
+    assert!(keys.iter().all(|k| k["kid"] != old_kid.as_str()));
+    assert_eq!(keys.len(), before);
+    // Only admins rotate.
+    let admin = w.login(&w.a.slug, &format!("admin@{}.test", w.a.slug)).await;
+    let _ = crate::create_user(&admin, &w.a.slug, "m@alpha.test", "member").await;
+    let m = w.login(&w.a.slug, "m@alpha.test").await;
+    m.post_empty(&format!("/api/v1/institutions/{}/keys/rotate", w.a.slug)).await.assert_problem(403, "forbidden");
+}
