@@ -3,7 +3,7 @@
 
 use lectern_e2e::{Api, Reply};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::World;
 
@@ -15,7 +15,8 @@ fn check(r: &Reply, what: &str) {
 }
 
 async fn raw(api: &Api, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
-    let mut req = api.http.request(method, format!("{}{path}", api.base)).header("content-type", content_type).body(body);
+    let mut req =
+        api.http.request(method, format!("{}{path}", api.base)).header("content-type", content_type).body(body);
     if let Some(t) = &api.token {
         req = req.bearer_auth(t);
     }
@@ -33,8 +34,14 @@ async fn every_route_rejects_malformed_input_with_a_problem_document() {
     for (template, ops) in &paths {
         for (method, op) in ops.as_object().unwrap() {
             let m: Method = method.to_uppercase().parse().unwrap();
-            let has_ids = template.contains('{') && template.matches('{').count() > usize::from(template.contains("{institution}"));
-            let path = template.replace("{institution}", "alpha").replace("{user_id}", "not-a-uuid").replace("{course_id}", "42").replace("{session_id}", "x").replace("{client_id}", "nope");
+            let has_ids = template.contains('{')
+                && template.matches('{').count() > usize::from(template.contains("{institution}"));
+            let path = template
+                .replace("{institution}", "alpha")
+                .replace("{user_id}", "not-a-uuid")
+                .replace("{course_id}", "42")
+                .replace("{session_id}", "x")
+                .replace("{client_id}", "nope");
             let what = format!("{method} {template}");
             let protected = op.get("security").is_some();
 
@@ -42,7 +49,8 @@ async fn every_route_rejects_malformed_input_with_a_problem_document() {
                 let r = admin.anonymous().send(m.clone(), &path, None).await;
                 check(&r, &format!("{what} without credentials"));
                 assert_eq!(r.status, 401, "{what}");
-                let r = admin.anonymous().with_token("eyJhbGciOiJFZERTQSJ9.e30.AAAA").send(m.clone(), &path, None).await;
+                let r =
+                    admin.anonymous().with_token("eyJhbGciOiJFZERTQSJ9.e30.AAAA").send(m.clone(), &path, None).await;
                 check(&r, &format!("{what} with a junk token"));
             }
             if has_ids && op.get("requestBody").is_none() {
@@ -55,7 +63,15 @@ async fn every_route_rejects_malformed_input_with_a_problem_document() {
                 let cases: Vec<(&str, &str, Vec<u8>)> = vec![
                     ("truncated JSON", "application/json", b"{\"email\": ".to_vec()),
                     ("array instead of object", ct, b"[1,2,3]".to_vec()),
-                    ("wrong types", ct, if form { b"grant_type[]=%ZZ".to_vec() } else { br#"{"email":5,"name":[],"role":"wizard","code":{},"title":null,"password":7,"user_id":true,"slug":1,"token":false,"institution":[]}"#.to_vec() }),
+                    (
+                        "wrong types",
+                        ct,
+                        if form {
+                            b"grant_type[]=%ZZ".to_vec()
+                        } else {
+                            br#"{"email":5,"name":[],"role":"wizard","code":{},"title":null,"password":7,"user_id":true,"slug":1,"token":false,"institution":[]}"#.to_vec()
+                        },
+                    ),
                     ("unknown field only", ct, if form { b"zzz=1".to_vec() } else { br#"{"zzz_unknown":1}"#.to_vec() }),
                     ("wrong content type", "text/plain", b"hello".to_vec()),
                     ("not UTF-8", ct, vec![0xff, 0xfe, 0xfd]),
@@ -101,7 +117,10 @@ async fn hostile_values_in_well_formed_bodies() {
         ("/courses", json!({ "code": "", "title": "T" })),
         ("/courses", json!({ "code": "../../etc", "title": "T" })),
         ("/courses", json!({ "code": "OK1", "title": "T", "description": long })),
-        ("/oauth-clients", json!({ "name": "c", "confidential": false, "grant_types": ["authorization_code"], "redirect_uris": ["javascript:alert(1)"], "scopes": [] })),
+        (
+            "/oauth-clients",
+            json!({ "name": "c", "confidential": false, "grant_types": ["authorization_code"], "redirect_uris": ["javascript:alert(1)"], "scopes": [] }),
+        ),
         ("/oauth-clients", json!({ "name": "c", "confidential": false, "grant_types": [], "scopes": [] })),
     ];
     for (path, body) in cases {
@@ -113,7 +132,11 @@ async fn hostile_values_in_well_formed_bodies() {
     let r = w.root.post("/api/v1/institutions", json!({ "slug": "alpha", "name": "dup" })).await;
     r.assert_problem(409, "conflict");
     // Path traversal and encoded junk in ids.
-    for p in ["/api/v1/institutions/..%2F..%2Fetc/users", "/api/v1/institutions/alpha/users/%00", "/api/v1/institutions/%ff%fe/courses"] {
+    for p in [
+        "/api/v1/institutions/..%2F..%2Fetc/users",
+        "/api/v1/institutions/alpha/users/%00",
+        "/api/v1/institutions/%ff%fe/courses",
+    ] {
         let r = a.get(p).await;
         check(&r, p);
     }
@@ -121,5 +144,8 @@ async fn hostile_values_in_well_formed_bodies() {
     check(&a.get("/problems/nope").await, "unknown problem type");
     check(&a.get("/api/v2/anything").await, "unknown route");
     check(&a.send(Method::PUT, "/api/v1/me", None).await, "wrong method");
-    check(&a.send(Method::GET, "/api/v1/institutions/alpha/users/01a22624-4fef-74d9-a6c5-7f4e10e9d76c", None).await, "absent user");
+    check(
+        &a.send(Method::GET, "/api/v1/institutions/alpha/users/01a22624-4fef-74d9-a6c5-7f4e10e9d76c", None).await,
+        "absent user",
+    );
 }

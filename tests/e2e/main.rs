@@ -1,14 +1,16 @@
 //! End-to-end tests: the real kernel on a loopback socket, real sled on disk,
 //! talked to over HTTP. One binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benchmarks fail loudly on setup errors
+
 mod bad_input;
 mod flow;
 mod oauth;
 mod ops;
-mod tokens;
 mod throttle;
+mod tokens;
 
-use lectern_e2e::{bootstrap_admin, Api, Options, TestServer, PASSWORD};
+use lectern_e2e::{Api, Options, PASSWORD, TestServer, bootstrap_admin};
 use serde_json::json;
 
 /// A platform with two institutions and the people an LMS test needs.

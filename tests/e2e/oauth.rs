@@ -1,8 +1,8 @@
 //! OAuth 2.0: authorization code + PKCE, refresh rotation with reuse
 //! detection, client credentials, revocation, discovery.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lectern_e2e::{Api, Reply};
 use serde_json::json;
 use sha2::Digest;
@@ -44,12 +44,16 @@ async fn code_for(user: &Api, client_id: &str, verifier: &str) -> String {
 async fn authorization_code_with_pkce_and_refresh_rotation() {
     let w = World::new().await;
     let a = &w.a.slug;
-    let r = w.a.admin
-        .post(&format!("/api/v1/institutions/{a}/oauth-clients"), json!({
-            "name": "Study planner", "confidential": false, "redirect_uris": [REDIRECT],
-            "grant_types": ["authorization_code"], "scopes": ["openid", "courses:read", "offline_access"]
-        }))
-        .await;
+    let r =
+        w.a.admin
+            .post(
+                &format!("/api/v1/institutions/{a}/oauth-clients"),
+                json!({
+                    "name": "Study planner", "confidential": false, "redirect_uris": [REDIRECT],
+                    "grant_types": ["authorization_code"], "scopes": ["openid", "courses:read", "offline_access"]
+                }),
+            )
+            .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert!(r.body.get("client_secret").is_none(), "public clients have no secret");
     let client_id = r.body["client_id"].as_str().unwrap().to_owned();
@@ -60,10 +64,16 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     // Not logged in: no code.
     authorize(&pat.anonymous(), &client_id, verifier, "").await.assert_problem(401, "unauthenticated");
     // Redirect URI must match exactly; such errors never redirect.
-    let bad = format!("/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback%2F&code_challenge={}&code_challenge_method=S256", challenge(verifier));
+    let bad = format!(
+        "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback%2F&code_challenge={}&code_challenge_method=S256",
+        challenge(verifier)
+    );
     Api { token: None, ..pat.clone() }.get(&bad).await.assert_problem(422, "validation");
     // PKCE is mandatory and S256 only: the error goes back to the client.
-    let plain = format!("/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&code_challenge={verifier}&code_challenge_method=plain&state=s", url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>());
+    let plain = format!(
+        "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&code_challenge={verifier}&code_challenge_method=plain&state=s",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
     let r = Api { token: None, ..pat.clone() }.get(&plain).await;
     assert_eq!(r.status, 303);
     assert_eq!(query_param(r.header("location").unwrap(), "error").as_deref(), Some("invalid_request"));
@@ -71,7 +81,18 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     // The code exchange checks the verifier.
     let code = code_for(&pat, &client_id, verifier).await;
     let anon = pat.anonymous();
-    let r = anon.form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("client_id", &client_id), ("code_verifier", "wrong-verifier-wrong-verifier-wrong-verifier-00")]).await;
+    let r = anon
+        .form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("client_id", &client_id),
+                ("code_verifier", "wrong-verifier-wrong-verifier-wrong-verifier-00"),
+            ],
+        )
+        .await;
     r.assert_problem(400, "oauth");
     assert_eq!(r.body["error"], "invalid_grant");
 
@@ -79,7 +100,17 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     let exchange = |code: String| {
         let (anon, client_id) = (anon.clone(), client_id.clone());
         async move {
-            anon.form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("client_id", &client_id), ("code_verifier", verifier)]).await
+            anon.form(
+                "/oauth/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("client_id", &client_id),
+                    ("code_verifier", verifier),
+                ],
+            )
+            .await
         }
     };
     let t = exchange(code.clone()).await;
@@ -88,7 +119,8 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     let access = t.body["access_token"].as_str().unwrap().to_owned();
     let refresh1 = t.body["refresh_token"].as_str().unwrap().to_owned();
     let id_token = t.body["id_token"].as_str().unwrap().to_owned();
-    let id_claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let id_claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert_eq!(id_claims["aud"], client_id);
     assert_eq!(id_claims["nonce"], "n-1");
     assert_eq!(id_claims["email"], "pat@alpha.test");
@@ -96,27 +128,40 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     // The token is scoped: courses:read works, writing does not.
     let app = anon.with_token(&access);
     assert_eq!(app.get(&format!("/api/v1/institutions/{a}/courses")).await.status, 200);
-    app.post(&format!("/api/v1/institutions/{a}/courses"), json!({ "code": "Z", "title": "Z" })).await.assert_problem(403, "forbidden");
+    app.post(&format!("/api/v1/institutions/{a}/courses"), json!({ "code": "Z", "title": "Z" }))
+        .await
+        .assert_problem(403, "forbidden");
     assert_eq!(app.get("/oauth/userinfo").await.ok()["email"], "pat@alpha.test");
 
     // A code is single-use; replaying it revokes what it issued.
     let r = exchange(code).await;
     assert_eq!(r.body["error"], "invalid_grant");
-    let r = anon.form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &refresh1), ("client_id", &client_id)]).await;
+    let r = anon
+        .form(
+            "/oauth/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh1), ("client_id", &client_id)],
+        )
+        .await;
     assert_eq!(r.body["error"], "invalid_grant", "family revoked after code replay: {}", r.body);
 
     // Fresh grant: refresh tokens rotate on every use.
     let t = exchange(code_for(&pat, &client_id, verifier).await).await;
     let r1 = t.body["refresh_token"].as_str().unwrap().to_owned();
-    let t2 = anon.form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r1), ("client_id", &client_id)]).await;
+    let t2 = anon
+        .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r1), ("client_id", &client_id)])
+        .await;
     assert_eq!(t2.status, 200, "{}", t2.body);
     let r2 = t2.body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(r1, r2);
     // Reusing r1 (stolen copy) is detected and revokes the whole family, including r2.
-    let reuse = anon.form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r1), ("client_id", &client_id)]).await;
+    let reuse = anon
+        .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r1), ("client_id", &client_id)])
+        .await;
     assert_eq!(reuse.body["error"], "invalid_grant");
     assert!(reuse.body["error_description"].as_str().unwrap().contains("already used"));
-    let after = anon.form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("client_id", &client_id)]).await;
+    let after = anon
+        .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("client_id", &client_id)])
+        .await;
     assert_eq!(after.body["error"], "invalid_grant", "{}", after.body);
 
     // Revocation endpoint (RFC 7009) ends a grant; unknown tokens are fine.
@@ -124,7 +169,9 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     let r = t.body["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(anon.form("/oauth/revoke", &[("token", &r), ("client_id", &client_id)]).await.status, 200);
     assert_eq!(anon.form("/oauth/revoke", &[("token", "nonsense"), ("client_id", &client_id)]).await.status, 200);
-    let r = anon.form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r), ("client_id", &client_id)]).await;
+    let r = anon
+        .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r), ("client_id", &client_id)])
+        .await;
     assert_eq!(r.body["error"], "invalid_grant");
 
     // Deactivating the user ends their refresh tokens too.
@@ -132,7 +179,9 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     let r = t.body["refresh_token"].as_str().unwrap().to_owned();
     let pat_id = pat.get("/api/v1/me").await.body["user"]["id"].as_str().unwrap().to_owned();
     w.a.admin.post_empty(&format!("/api/v1/institutions/{a}/users/{pat_id}/deactivate")).await.ok();
-    let r = anon.form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r), ("client_id", &client_id)]).await;
+    let r = anon
+        .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r), ("client_id", &client_id)])
+        .await;
     assert_eq!(r.body["error"], "invalid_grant");
 }
 
@@ -155,31 +204,59 @@ async fn client_credentials_are_scoped_and_revocable() {
     let anon = w.server.client().anonymous();
     // HTTP Basic client authentication.
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-    let req = anon.http.post(format!("{}/oauth/token", anon.base)).header("authorization", format!("Basic {basic}")).form(&[("grant_type", "client_credentials")]);
+    let req = anon
+        .http
+        .post(format!("{}/oauth/token", anon.base))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&[("grant_type", "client_credentials")]);
     let t = Api::finish(req).await;
     assert_eq!(t.status, 200, "{}", t.body);
     assert!(t.body.get("refresh_token").is_none());
     let svc = anon.with_token(t.body["access_token"].as_str().unwrap());
     assert_eq!(svc.get(&format!("/api/v1/institutions/{a}/users")).await.status, 200);
     assert_eq!(svc.get("/api/v1/me").await.ok()["kind"], "client");
-    svc.post(&format!("/api/v1/institutions/{a}/users"), json!({ "email": "n@alpha.test", "name": "N" })).await.assert_problem(403, "forbidden");
+    svc.post(&format!("/api/v1/institutions/{a}/users"), json!({ "email": "n@alpha.test", "name": "N" }))
+        .await
+        .assert_problem(403, "forbidden");
     svc.get(&format!("/api/v1/institutions/{}/users", w.b.slug)).await.assert_problem(403, "forbidden");
 
     // Wrong secret, unknown grant, unauthorized scope.
-    let r = anon.form("/oauth/token", &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", "lcs_wrong")]).await;
+    let r = anon
+        .form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", "lcs_wrong")],
+        )
+        .await;
     r.assert_problem(401, "oauth");
     assert_eq!(r.body["error"], "invalid_client");
-    let r = anon.form("/oauth/token", &[("grant_type", "password"), ("client_id", &id), ("client_secret", &secret)]).await;
+    let r =
+        anon.form("/oauth/token", &[("grant_type", "password"), ("client_id", &id), ("client_secret", &secret)]).await;
     assert_eq!(r.body["error"], "unsupported_grant_type");
-    let r = anon.form("/oauth/token", &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret), ("scope", "users:write")]).await;
+    let r = anon
+        .form(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("scope", "users:write"),
+            ],
+        )
+        .await;
     assert_eq!(r.body["error"], "invalid_scope");
     // Public clients cannot use client credentials; unknown scopes are refused at registration.
     w.a.admin
-        .post(&format!("/api/v1/institutions/{a}/oauth-clients"), json!({ "name": "x", "confidential": false, "grant_types": ["client_credentials"], "scopes": [] }))
+        .post(
+            &format!("/api/v1/institutions/{a}/oauth-clients"),
+            json!({ "name": "x", "confidential": false, "grant_types": ["client_credentials"], "scopes": [] }),
+        )
         .await
         .assert_problem(422, "validation");
     w.a.admin
-        .post(&format!("/api/v1/institutions/{a}/oauth-clients"), json!({ "name": "x", "confidential": true, "grant_types": ["client_credentials"], "scopes": ["root"] }))
+        .post(
+            &format!("/api/v1/institutions/{a}/oauth-clients"),
+            json!({ "name": "x", "confidential": true, "grant_types": ["client_credentials"], "scopes": ["root"] }),
+        )
         .await
         .assert_problem(422, "validation");
 

@@ -16,7 +16,12 @@ async fn health_metrics_openapi_and_request_ids() {
     let r = api.get("/api/v1/openapi.json").await;
     let doc = r.ok();
     assert_eq!(doc["openapi"], "3.1.0");
-    for p in ["/api/v1/auth/login", "/api/v1/institutions/{institution}/courses/{course_id}/enrolments", "/oauth/token", "/api/v1/me"] {
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/institutions/{institution}/courses/{course_id}/enrolments",
+        "/oauth/token",
+        "/api/v1/me",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing from OpenAPI");
     }
     assert!(doc["components"]["schemas"].get("Problem").is_some());
@@ -33,7 +38,10 @@ async fn health_metrics_openapi_and_request_ids() {
     assert_eq!(r.ok()["status"], 422);
 
     let metrics = reqwest::get(format!("{}/metrics", api.base)).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("lectern_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"}"), "{metrics}");
+    assert!(
+        metrics.contains("lectern_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("lectern_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("lectern_storage_flush_duration_seconds_count"));
     // Route templates, not raw paths, label the series.

@@ -3,9 +3,9 @@
 
 use lectern_api::ApiConfig;
 use lectern_core::Clock;
-use lectern_e2e::{Options, TestServer, PASSWORD};
+use lectern_e2e::{Options, PASSWORD, TestServer};
 
-use crate::{create_user, World};
+use crate::{World, create_user};
 
 #[tokio::test]
 async fn failed_logins_engage_a_progressive_delay_that_survives_restart() {

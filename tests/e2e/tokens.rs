@@ -1,10 +1,10 @@
 //! Access tokens: signature, expiry, audience, type, key rotation and JWKS.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lectern_core::Clock;
 use lectern_e2e::{Api, Options, TestServer};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::World;
 
@@ -56,12 +56,18 @@ async fn tokens_are_verified_strictly() {
     // A flipped signature byte.
     let mut sig = URL_SAFE_NO_PAD.decode(token.split('.').nth(2).unwrap()).unwrap();
     sig[0] ^= 1;
-    let bad_sig = format!("{}.{}.{}", token.split('.').next().unwrap(), token.split('.').nth(1).unwrap(), URL_SAFE_NO_PAD.encode(sig));
+    let bad_sig = format!(
+        "{}.{}.{}",
+        token.split('.').next().unwrap(),
+        token.split('.').nth(1).unwrap(),
+        URL_SAFE_NO_PAD.encode(sig)
+    );
     let r = admin.with_token(&bad_sig).get("/api/v1/me").await;
     r.assert_problem(401, "unauthenticated");
     assert!(r.header("www-authenticate").unwrap().contains("invalid_token"));
     // alg=none and garbage.
-    let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), token.split('.').nth(1).unwrap());
+    let none =
+        format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), token.split('.').nth(1).unwrap());
     admin.with_token(&none).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
     admin.with_token("not-a-jwt").get("/api/v1/me").await.assert_problem(401, "unauthenticated");
     // No credentials at all.
@@ -87,11 +93,21 @@ async fn wrong_audience_and_id_tokens_are_refused() {
     server.stop().await.unwrap();
 
     // The same data (same keys) served for another API audience: the token was not minted for it.
-    let other = TestServer::start(&data, Options { kernel: Box::new(|k| k.audience = "other-api".into()), ..Default::default() }).await.unwrap();
+    let other = TestServer::start(
+        &data,
+        Options { kernel: Box::new(|k| k.audience = "other-api".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
     let r = Api::new(&other.base).with_token(&token).get("/api/v1/me").await;
     r.assert_problem(401, "unauthenticated");
     // (issuer differs too, since the port changed; both must match.)
-    assert!(r.body["detail"].as_str().unwrap().contains("audience") || r.body["detail"].as_str().unwrap().contains("issuer"), "{}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("audience")
+            || r.body["detail"].as_str().unwrap().contains("issuer"),
+        "{}",
+        r.body
+    );
     other.stop().await.unwrap();
 }
 
@@ -124,4 +140,26 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     let _ = crate::create_user(&admin, &w.a.slug, "m@alpha.test", "member").await;
     let m = w.login(&w.a.slug, "m@alpha.test").await;
     m.post_empty(&format!("/api/v1/institutions/{}/keys/rotate", w.a.slug)).await.assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_are_swept() {
+    let clock = Clock::system();
+    let w = World::with(Options { clock: clock.clone(), ..Default::default() }).await;
+    let _ = crate::create_user(&w.a.admin, &w.a.slug, "ida@alpha.test", "member").await;
+    let ida = w.login(&w.a.slug, "ida@alpha.test").await;
+    let cookie_only = Api { token: None, ..ida.clone() };
+    // Activity inside the idle window keeps the session alive…
+    clock.advance(3600);
+    assert_eq!(cookie_only.get("/api/v1/me").await.status, 200);
+    clock.advance(3600);
+    assert_eq!(cookie_only.get("/api/v1/me").await.status, 200);
+    // …two idle hours end it.
+    clock.advance(2 * 3600 + 1);
+    cookie_only.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    // Sessions nobody touches again are removed by the sweeper.
+    let swept = w.server.kernel.sweep_expired().unwrap();
+    assert!(swept.sessions >= 3, "the admins' idle sessions: {swept:?}");
+    let again = w.server.kernel.sweep_expired().unwrap();
+    assert_eq!(again.sessions, 0);
 }

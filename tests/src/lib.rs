@@ -152,7 +152,12 @@ impl Api {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.unwrap_or_default();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
         Reply { status, headers, body }
     }
 
@@ -183,7 +188,12 @@ impl Api {
     /// Logs in; on success the cookie jar holds the session and the returned
     /// client also carries the access token.
     pub async fn login(&self, institution: &str, email: &str, password: &str) -> (Api, Reply) {
-        let r = self.post("/api/v1/auth/login", serde_json::json!({ "institution": institution, "email": email, "password": password })).await;
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                serde_json::json!({ "institution": institution, "email": email, "password": password }),
+            )
+            .await;
         let token = r.body["access_token"].as_str().map(String::from);
         let mut api = self.clone();
         api.token = token;

@@ -1,1 +1,55 @@
-fn main(){}
+//! Project automation. `cargo xtask <command>`:
+//!
+//! - `run`   — build the release server and run `lectern serve` with embedded defaults.
+//! - `test`  — the whole test suite (what `.ci/run` calls).
+//! - `bench` — storage and HTTP benchmarks in release mode; prints figures.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(mut cmd: Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| std::path::PathBuf::from("target"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => {
+            let mut c = cargo();
+            c.args(["run", "--release", "--package", "lectern", "--", "serve"]).args(&args[1..]);
+            run(c)
+        }
+        Some("test") => {
+            let mut c = cargo();
+            c.args(["test", "--workspace", "--all-targets"]).args(&args[1..]);
+            run(c)
+        }
+        Some("bench") => {
+            let mut c = cargo();
+            c.args(["build", "--release", "--package", "lectern", "--package", "lectern-e2e", "--bins"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args(["bench", "--package", "lectern-storage", "--bench", "flush"]);
+            run(c)?;
+            let release = target_dir().join("release");
+            let mut c = Command::new(release.join("loadgen"));
+            c.arg("--lectern").arg(release.join("lectern")).args(&args[1..]);
+            run(c)
+        }
+        _ => bail!("usage: cargo xtask <run|test|bench> [extra arguments]"),
+    }
+}

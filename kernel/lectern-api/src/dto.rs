@@ -8,10 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -101,7 +98,14 @@ pub struct Institution {
 
 impl From<model::Institution> for Institution {
     fn from(i: model::Institution) -> Self {
-        Institution { id: i.id.to_string(), slug: i.slug, name: i.name, platform: i.platform, created_at: rfc3339(i.created_at), updated_at: rfc3339(i.updated_at) }
+        Institution {
+            id: i.id.to_string(),
+            slug: i.slug,
+            name: i.name,
+            platform: i.platform,
+            created_at: rfc3339(i.created_at),
+            updated_at: rfc3339(i.updated_at),
+        }
     }
 }
 

@@ -5,18 +5,18 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use lectern_core::{AuthFailure, Principal};
 use serde::de::DeserializeOwned;
 
-use crate::problem::{self, ApiError};
 use crate::AppState;
+use crate::problem::{self, ApiError};
 
 fn body_rejection(status: StatusCode, text: String) -> ApiError {
     match status {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(problem::UNSUPPORTED_MEDIA_TYPE, text),
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(problem::BODY_TOO_LARGE, text),
-        _ => ApiError::new(problem::MALFORMED_BODY, text),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(&problem::UNSUPPORTED_MEDIA_TYPE, text),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(&problem::BODY_TOO_LARGE, text),
+        _ => ApiError::new(&problem::MALFORMED_BODY, text),
     }
 }
 
@@ -64,7 +64,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
             Err(r) => {
                 let r: QueryRejection = r;
-                Err(ApiError::new(problem::BAD_PARAMETER, r.body_text()))
+                Err(ApiError::new(&problem::BAD_PARAMETER, r.body_text()))
             }
         }
     }
@@ -80,7 +80,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
             Err(r) => {
                 let r: PathRejection = r;
-                Err(ApiError::new(problem::BAD_PARAMETER, r.body_text()))
+                Err(ApiError::new(&problem::BAD_PARAMETER, r.body_text()))
             }
         }
     }
@@ -134,16 +134,15 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.config.trust_forwarded_for {
-            if let Some(ip) = parts
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
                 .and_then(|v| v.trim().parse().ok())
-            {
-                return Ok(ClientIp(Some(ip)));
-            }
+        {
+            return Ok(ClientIp(Some(ip)));
         }
         Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
     }
@@ -152,10 +151,9 @@ impl FromRequestParts<AppState> for ClientIp {
 /// `If-Match: "N"` → `Some(N)`.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let s = v.to_str().map_err(|_| ApiError::new(problem::BAD_HEADER, "If-Match is not ASCII"))?;
+    let s = v.to_str().map_err(|_| ApiError::new(&problem::BAD_HEADER, "If-Match is not ASCII"))?;
     let inner = s.trim().trim_start_matches("W/").trim_matches('"');
-    inner
-        .parse()
-        .map(Some)
-        .map_err(|_| ApiError::new(problem::BAD_HEADER, "If-Match must be an ETag returned by this API").with("header", "if-match"))
+    inner.parse().map(Some).map_err(|_| {
+        ApiError::new(&problem::BAD_HEADER, "If-Match must be an ETag returned by this API").with("header", "if-match")
+    })
 }

@@ -19,10 +19,10 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method, Request};
-use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use lectern_core::Kernel;
 use tower::ServiceBuilder;
@@ -117,10 +117,10 @@ pub fn router(state: AppState) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
                 use axum::response::IntoResponse;
-                ApiError::new(problem::INTERNAL, "the request handler panicked").into_response()
+                ApiError::new(&problem::INTERNAL, "the request handler panicked").into_response()
             }))
             .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                ApiError::new(problem::TIMEOUT, "the request took too long")
+                ApiError::new(&problem::TIMEOUT, "the request took too long")
             }))
             .timeout(timeout),
     )

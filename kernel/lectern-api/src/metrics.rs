@@ -10,7 +10,7 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -52,13 +52,23 @@ impl Metrics {
         let mut registry = Registry::with_prefix("lectern");
         let requests = Family::<RequestLabels, Counter>::default();
         // 50 µs … ~26 s
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.00005, 2.0, 20)));
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.00005, 2.0, 20))
+        });
         let flush_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 18));
         let flush_batch = Histogram::new(exponential_buckets(1.0, 2.0, 12));
         registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by method and route", latency.clone());
-        registry.register("storage_flush_duration_seconds", "Duration of each group-committed storage flush", flush_seconds.clone());
-        registry.register("storage_flush_batch_size", "Durable-write waiters released by each flush", flush_batch.clone());
+        registry.register(
+            "storage_flush_duration_seconds",
+            "Duration of each group-committed storage flush",
+            flush_seconds.clone(),
+        );
+        registry.register(
+            "storage_flush_batch_size",
+            "Durable-write waiters released by each flush",
+            flush_batch.clone(),
+        );
         Metrics { registry, requests, latency, flush_seconds, flush_batch }
     }
 
@@ -83,12 +93,16 @@ impl Metrics {
 /// Middleware recording every request under its route template (never the raw
 /// path, so ids do not explode label cardinality).
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     let started = Instant::now();
     let resp = next.run(req).await;
     let elapsed = started.elapsed().as_secs_f64();
-    metrics.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status: resp.status().as_u16() }).inc();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status: resp.status().as_u16() })
+        .inc();
     metrics.latency.get_or_create(&RouteLabels { method, route }).observe(elapsed);
     resp
 }

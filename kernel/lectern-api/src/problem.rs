@@ -5,10 +5,10 @@
 //! this server) that clients can switch on; `title` is fixed per type and
 //! `detail` explains this occurrence.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_core::{AuthFailure, CoreError};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A stable problem type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +23,7 @@ macro_rules! kinds {
     ($($name:ident = $slug:literal, $status:ident, $title:literal, $about:literal;)*) => {
         $(pub const $name: Kind = Kind { slug: $slug, title: $title, status: StatusCode::$status, about: $about };)*
         /// Every problem type this API can return.
-        pub const ALL: &[Kind] = &[$($name),*];
+        pub const ALL: &[&Kind] = &[$(&$name),*];
     };
 }
 
@@ -53,7 +53,7 @@ kinds! {
 /// An error response in RFC 9457 form.
 #[derive(Debug)]
 pub struct ApiError {
-    pub kind: Kind,
+    pub kind: &'static Kind,
     pub status: StatusCode,
     pub detail: String,
     pub extra: Map<String, Value>,
@@ -61,7 +61,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(kind: Kind, detail: impl Into<String>) -> ApiError {
+    pub fn new(kind: &'static Kind, detail: impl Into<String>) -> ApiError {
         ApiError { kind, status: kind.status, detail: detail.into(), extra: Map::new(), headers: vec![] }
     }
 
@@ -84,44 +84,53 @@ impl ApiError {
 
     pub fn unauthenticated(why: AuthFailure) -> ApiError {
         let code = if why == AuthFailure::Missing { "" } else { ", error=\"invalid_token\"" };
-        ApiError::new(UNAUTHENTICATED, why.describe())
+        ApiError::new(&UNAUTHENTICATED, why.describe())
             .header(header::WWW_AUTHENTICATE, &format!("Bearer realm=\"lectern\"{code}"))
     }
 
     pub fn bad_parameter(name: &str, detail: impl std::fmt::Display) -> ApiError {
-        ApiError::new(BAD_PARAMETER, format!("`{name}`: {detail}")).with("parameter", name)
+        ApiError::new(&BAD_PARAMETER, format!("`{name}`: {detail}")).with("parameter", name)
     }
 }
 
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> ApiError {
         match e {
-            CoreError::NotFound(what) => ApiError::new(NOT_FOUND, format!("{what} not found")),
-            CoreError::Conflict(d) => ApiError::new(CONFLICT, d),
-            CoreError::Invalid { field, reason } => ApiError::new(VALIDATION, format!("`{field}` {reason}")).with("field", field),
-            CoreError::WeakPassword(v) => ApiError::new(WEAK_PASSWORD, v.to_string()).with("field", "password"),
-            CoreError::Forbidden(d) => ApiError::new(FORBIDDEN, d),
+            CoreError::NotFound(what) => ApiError::new(&NOT_FOUND, format!("{what} not found")),
+            CoreError::Conflict(d) => ApiError::new(&CONFLICT, d),
+            CoreError::Invalid { field, reason } => {
+                ApiError::new(&VALIDATION, format!("`{field}` {reason}")).with("field", field)
+            }
+            CoreError::WeakPassword(v) => ApiError::new(&WEAK_PASSWORD, v.to_string()).with("field", "password"),
+            CoreError::Forbidden(d) => ApiError::new(&FORBIDDEN, d),
             CoreError::Unauthenticated(why) => ApiError::unauthenticated(why),
-            CoreError::InvalidCredentials => ApiError::new(INVALID_CREDENTIALS, "invalid institution, email or password"),
-            CoreError::Throttled { retry_after_secs } => ApiError::new(THROTTLED, format!("retry in {retry_after_secs} s"))
-                .with("retry_after", retry_after_secs)
-                .header(header::RETRY_AFTER, &retry_after_secs.to_string()),
-            CoreError::PreconditionFailed { current } => ApiError::new(PRECONDITION_FAILED, format!("the current version is {current}"))
-                .header(header::ETAG, &format!("\"{current}\"")),
+            CoreError::InvalidCredentials => {
+                ApiError::new(&INVALID_CREDENTIALS, "invalid institution, email or password")
+            }
+            CoreError::Throttled { retry_after_secs } => {
+                ApiError::new(&THROTTLED, format!("retry in {retry_after_secs} s"))
+                    .with("retry_after", retry_after_secs)
+                    .header(header::RETRY_AFTER, &retry_after_secs.to_string())
+            }
+            CoreError::PreconditionFailed { current } => {
+                ApiError::new(&PRECONDITION_FAILED, format!("the current version is {current}"))
+                    .header(header::ETAG, &format!("\"{current}\""))
+            }
             CoreError::OAuth(o) => {
-                let status = if o.code == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
-                ApiError::new(OAUTH, o.description.clone())
+                let status =
+                    if o.code == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+                ApiError::new(&OAUTH, o.description.clone())
                     .status(status)
                     .with("error", o.code)
                     .with("error_description", o.description)
             }
             CoreError::Storage(s) => {
                 tracing::error!(error = %s, "storage failure");
-                ApiError::new(UNAVAILABLE, "storage is unavailable")
+                ApiError::new(&UNAVAILABLE, "storage is unavailable")
             }
             CoreError::Internal(d) => {
                 tracing::error!(error = %d, "internal error");
-                ApiError::new(INTERNAL, "an internal error occurred")
+                ApiError::new(&INTERNAL, "an internal error occurred")
             }
         }
     }
@@ -138,7 +147,8 @@ impl IntoResponse for ApiError {
         if let Value::Object(m) = &mut body {
             m.extend(self.extra);
         }
-        let mut resp = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        let mut resp =
+            (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
         for (k, v) in self.headers {
             resp.headers_mut().append(k, v);
         }

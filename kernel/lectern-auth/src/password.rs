@@ -12,8 +12,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::{Algorithm, Argon2, Params, Version};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::secret::random_bytes;
 use crate::AuthError;
+use crate::secret::random_bytes;
 
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
@@ -128,7 +128,8 @@ impl PasswordHasher {
     /// Burns the same time as a real verification; used when the account does
     /// not exist so response time does not reveal which emails are registered.
     pub fn verify_dummy(&self, password: &str) {
-        static DUMMY: LazyLock<Option<String>> = LazyLock::new(|| PasswordHasher::default().hash("dummy-password-x").ok());
+        static DUMMY: LazyLock<Option<String>> =
+            LazyLock::new(|| PasswordHasher::default().hash("dummy-password-x").ok());
         if let Some(d) = DUMMY.as_deref() {
             let _ = self.verify(password, d);
         }

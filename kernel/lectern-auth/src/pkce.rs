@@ -1,8 +1,8 @@
 //! Proof Key for Code Exchange (RFC 7636), S256 only: `plain` is refused
 //! because it protects nothing once the authorization request leaks.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::secret::ct_eq;

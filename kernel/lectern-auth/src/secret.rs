@@ -2,8 +2,8 @@
 //! secrets. Generated from the OS random source, shown once, stored as SHA-256
 //! (they carry 256 bits of entropy, so a fast hash is the right tool).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 

@@ -4,10 +4,10 @@
 //! Expiry is checked against a caller-supplied `now` so that the kernel's
 //! clock, not the library's, decides (and tests can move time).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -52,9 +52,7 @@ impl KeyPair {
     }
 
     fn encoding_key(&self) -> Result<EncodingKey, AuthError> {
-        let der = SigningKey::from_bytes(&self.secret)
-            .to_pkcs8_der()
-            .map_err(|e| AuthError::Signing(e.to_string()))?;
+        let der = SigningKey::from_bytes(&self.secret).to_pkcs8_der().map_err(|e| AuthError::Signing(e.to_string()))?;
         Ok(EncodingKey::from_ed_der(der.as_bytes()))
     }
 
@@ -140,9 +138,12 @@ pub fn verify_access_token(
     // Time is checked below against the kernel's clock.
     v.validate_exp = false;
     v.validate_nbf = false;
-    let key = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(public_key)).map_err(|_| AuthError::BadSignature)?;
+    let key =
+        DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(public_key)).map_err(|_| AuthError::BadSignature)?;
     let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &v).map_err(|e| match e.kind() {
-        ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidEddsaKey => AuthError::BadSignature,
+        ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidEddsaKey => {
+            AuthError::BadSignature
+        }
         ErrorKind::InvalidAudience => AuthError::WrongAudience,
         ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
         _ => AuthError::MalformedToken,

@@ -128,9 +128,14 @@ fn scope_allows(scopes: &[String], cap: Capability) -> bool {
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrincipalKind {
-    User { user: UserId, session: Option<SessionId> },
+    User {
+        user: UserId,
+        session: Option<SessionId>,
+    },
     /// An OAuth client acting for itself (client credentials grant).
-    Client { client_id: String },
+    Client {
+        client_id: String,
+    },
     /// The kernel itself (CLI, migrations, workers).
     System,
 }
@@ -236,7 +241,13 @@ pub fn authorize(p: &Principal, cap: Capability, ctx: Context) -> Result<(), Cor
     // Clients act institution-wide within their scopes (already checked), but
     // never with admin-only powers.
     if let PrincipalKind::Client { .. } = p.kind {
-        return if matches!(cap, Capability::UserGrantAdmin | Capability::PluginManage | Capability::OAuthClientManage | Capability::InstitutionManage) {
+        return if matches!(
+            cap,
+            Capability::UserGrantAdmin
+                | Capability::PluginManage
+                | Capability::OAuthClientManage
+                | Capability::InstitutionManage
+        ) {
             deny("is not available to service clients")
         } else {
             Ok(())
@@ -245,10 +256,10 @@ pub fn authorize(p: &Principal, cap: Capability, ctx: Context) -> Result<(), Cor
     if institution_role_allows(p.role, cap) {
         return Ok(());
     }
-    if let Context::Course { state, enrolment: Some(role), .. } = ctx {
-        if course_role_allows(role, state, cap) {
-            return Ok(());
-        }
+    if let Context::Course { state, enrolment: Some(role), .. } = ctx
+        && course_role_allows(role, state, cap)
+    {
+        return Ok(());
     }
     deny("is not granted to this account here")
 }
@@ -258,8 +269,14 @@ pub fn matrix_markdown() -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "# Authorization matrix\n");
-    let _ = writeln!(s, "Generated from `kernel/lectern-core/src/authz.rs` by `matrix_markdown()`; a unit test fails when this file and the code disagree.\n");
-    let _ = writeln!(s, "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage` or `institution:manage`.\n");
+    let _ = writeln!(
+        s,
+        "Generated from `kernel/lectern-core/src/authz.rs` by `matrix_markdown()`; a unit test fails when this file and the code disagree.\n"
+    );
+    let _ = writeln!(
+        s,
+        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage` or `institution:manage`.\n"
+    );
     let _ = writeln!(s, "## Institution roles (apply to every course in the institution)\n");
     let _ = writeln!(s, "| capability | platform admin | admin | staff | member |\n|---|---|---|---|---|");
     for cap in Capability::ALL {
@@ -278,7 +295,8 @@ pub fn matrix_markdown() -> String {
     for cap in Capability::ALL {
         let cell = |role| {
             let states = [CourseState::Draft, CourseState::Published, CourseState::Archived];
-            let v: Vec<&str> = states.iter().map(|st| if course_role_allows(role, *st, cap) { "✓" } else { "·" }).collect();
+            let v: Vec<&str> =
+                states.iter().map(|st| if course_role_allows(role, *st, cap) { "✓" } else { "·" }).collect();
             if v.iter().all(|x| *x == "·") { String::new() } else { v.join(" ") }
         };
         let _ = writeln!(
@@ -294,7 +312,13 @@ pub fn matrix_markdown() -> String {
     let _ = writeln!(s, "\n## OAuth scopes\n\n| scope | capabilities it can unlock |\n|---|---|");
     for (scope, caps) in SCOPES {
         let names: Vec<String> = caps.iter().map(|c| format!("`{}`", c.name())).collect();
-        let list = if *scope == "lectern" { "all (first-party sessions)".to_string() } else if names.is_empty() { "identity only".to_string() } else { names.join(", ") };
+        let list = if *scope == "lectern" {
+            "all (first-party sessions)".to_string()
+        } else if names.is_empty() {
+            "identity only".to_string()
+        } else {
+            names.join(", ")
+        };
         let _ = writeln!(s, "| `{scope}` | {list} |");
     }
     s
@@ -325,7 +349,14 @@ mod tests {
         let admin_a = user(a, InstitutionRole::Admin);
         assert!(authorize(&admin_a, Capability::UserManage, Context::Institution(a)).is_ok());
         assert!(authorize(&admin_a, Capability::UserView, Context::Institution(b)).is_err());
-        assert!(authorize(&admin_a, Capability::CourseView, course(b, CourseState::Published, Some(CourseRole::Instructor))).is_err());
+        assert!(
+            authorize(
+                &admin_a,
+                Capability::CourseView,
+                course(b, CourseState::Published, Some(CourseRole::Instructor))
+            )
+            .is_err()
+        );
         assert!(authorize(&admin_a, Capability::PlatformManage, Context::Platform).is_err());
         let mut platform = user(a, InstitutionRole::Admin);
         platform.platform_admin = true;
@@ -344,7 +375,7 @@ mod tests {
         assert!(!check(CourseState::Archived, Some(CourseRole::Student), Capability::AttemptSubmit));
         assert!(!check(CourseState::Published, Some(CourseRole::Student), Capability::GradeViewAll));
         assert!(!check(CourseState::Published, Some(CourseRole::Student), Capability::CourseEdit));
-        assert!(!authorize(&s, Capability::CourseCreate, Context::Institution(i)).is_ok());
+        assert!(authorize(&s, Capability::CourseCreate, Context::Institution(i)).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use lectern_auth::secret;
 
 use crate::error::CoreError;
 use crate::model::{BootstrapToken, InstitutionRole, User};
-use crate::{keys, Kernel, NewUser};
+use crate::{Kernel, NewUser, keys};
 
 const TTL_SECS: i64 = 24 * 3600;
 
@@ -41,15 +41,25 @@ impl Kernel {
     }
 
     /// Redeems the bootstrap token: creates a platform administrator.
-    pub async fn redeem_bootstrap(&self, token: &str, email: String, name: String, password: String) -> Result<User, CoreError> {
+    pub async fn redeem_bootstrap(
+        &self,
+        token: &str,
+        email: String,
+        name: String,
+        password: String,
+    ) -> Result<User, CoreError> {
         let stored = self.t().bootstrap.get(b"token")?;
-        let valid = stored.is_some_and(|s| s.expires_at > self.now() && secret::ct_eq(&s.hash, &secret::hash_secret(token)));
+        let valid =
+            stored.is_some_and(|s| s.expires_at > self.now() && secret::ct_eq(&s.hash, &secret::hash_secret(token)));
         if !valid {
             return Err(CoreError::Forbidden("the bootstrap token is invalid, expired or already used".into()));
         }
         let inst = self.platform_institution()?;
         let user = self
-            .insert_user(inst, NewUser { email, name, role: InstitutionRole::Admin, platform_admin: true, password: Some(password) })
+            .insert_user(
+                inst,
+                NewUser { email, name, role: InstitutionRole::Admin, platform_admin: true, password: Some(password) },
+            )
             .await?;
         self.t().bootstrap.remove(b"token")?;
         self.durable().await?;

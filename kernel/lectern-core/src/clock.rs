@@ -1,5 +1,5 @@
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// The kernel's notion of now, in Unix seconds. `Clock::system()` in
 /// production; tests use a manual clock to expire tokens and sessions
@@ -15,10 +15,8 @@ impl Clock {
     }
 
     pub fn now(&self) -> i64 {
-        let sys = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let sys =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         sys + self.offset.load(Ordering::Relaxed)
     }
 

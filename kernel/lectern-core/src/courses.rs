@@ -1,12 +1,12 @@
 use lectern_storage::abort;
 
-use crate::authz::{authorize, Capability, Context};
+use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
 use crate::ids::{CourseId, InstitutionId};
 use crate::institutions::validate_name;
 use crate::model::{Course, CourseRole, CourseState, Enrolment};
 use crate::paging::{Page, PageRequest};
-use crate::{keys, Kernel, Principal};
+use crate::{Kernel, Principal, keys};
 
 #[derive(Clone, Debug)]
 pub struct NewCourse {
@@ -24,7 +24,8 @@ pub struct CourseUpdate {
 
 fn validate_code(code: &str) -> Result<(String, String), CoreError> {
     let c = code.trim();
-    let ok = (1..=32).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b' '));
+    let ok = (1..=32).contains(&c.len())
+        && c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b' '));
     if !ok {
         return Err(CoreError::invalid("code", "must be 1–32 characters of letters, digits, space, - _ ."));
     }
@@ -40,7 +41,12 @@ fn validate_description(d: &str) -> Result<String, CoreError> {
 
 impl Kernel {
     /// Loads a course with the authorization context for `p` in it.
-    pub(crate) fn course_context(&self, p: &Principal, inst: InstitutionId, id: CourseId) -> Result<(Course, Context), CoreError> {
+    pub(crate) fn course_context(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: CourseId,
+    ) -> Result<(Course, Context), CoreError> {
         // Tenant check first, so a foreign course id is refused, not probed.
         if inst != p.institution && !p.platform_admin {
             return Err(CoreError::Forbidden("not allowed in another institution".into()));
@@ -84,7 +90,14 @@ impl Kernel {
             by_code.insert(&ck, &course.id)?;
             tx.on(&t.courses)?.insert(keys::inst_course(inst, course.id), &course)?;
             if let Some(u) = creator {
-                let e = Enrolment { institution: inst, course: course.id, user: u, role: CourseRole::Instructor, created_at: now, updated_at: now };
+                let e = Enrolment {
+                    institution: inst,
+                    course: course.id,
+                    user: u,
+                    role: CourseRole::Instructor,
+                    created_at: now,
+                    updated_at: now,
+                };
                 tx.on(&t.enrolments)?.insert(keys::enrolment(inst, course.id, u), &e)?;
                 tx.on(&t.enrolments_by_user)?.insert(keys::enrolment_by_user(inst, u, course.id), &())?;
             }
@@ -95,7 +108,12 @@ impl Kernel {
     }
 
     /// A course and the caller's role in it.
-    pub fn get_course(&self, p: &Principal, inst: InstitutionId, id: CourseId) -> Result<(Course, Option<CourseRole>), CoreError> {
+    pub fn get_course(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: CourseId,
+    ) -> Result<(Course, Option<CourseRole>), CoreError> {
         let (course, ctx) = self.course_context(p, inst, id)?;
         authorize(p, Capability::CourseView, ctx)?;
         let role = match ctx {
@@ -107,7 +125,12 @@ impl Kernel {
 
     /// Courses the caller may see: all of them for institution-wide viewers,
     /// otherwise those their enrolments make visible.
-    pub fn list_courses(&self, p: &Principal, inst: InstitutionId, page: &PageRequest) -> Result<Page<(Course, Option<CourseRole>)>, CoreError> {
+    pub fn list_courses(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        page: &PageRequest,
+    ) -> Result<Page<(Course, Option<CourseRole>)>, CoreError> {
         let limit = page.limit()?;
         if authorize(p, Capability::CourseView, Context::Institution(inst)).is_ok() {
             let rows = self.t().courses.page(&keys::inst(inst), page.after()?.as_deref(), limit)?;
@@ -115,7 +138,10 @@ impl Kernel {
             let items = rows
                 .into_iter()
                 .map(|(_, c)| {
-                    let role = p.user_id().and_then(|u| self.t().enrolments.get(keys::enrolment(inst, c.id, u)).ok().flatten()).map(|e| e.role);
+                    let role = p
+                        .user_id()
+                        .and_then(|u| self.t().enrolments.get(keys::enrolment(inst, c.id, u)).ok().flatten())
+                        .map(|e| e.role);
                     (c, role)
                 })
                 .collect();
@@ -126,7 +152,14 @@ impl Kernel {
         self.enrolled_courses(p, inst, user, page, limit)
     }
 
-    fn enrolled_courses(&self, p: &Principal, inst: InstitutionId, user: crate::UserId, page: &PageRequest, limit: usize) -> Result<Page<(Course, Option<CourseRole>)>, CoreError> {
+    fn enrolled_courses(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        user: crate::UserId,
+        page: &PageRequest,
+        limit: usize,
+    ) -> Result<Page<(Course, Option<CourseRole>)>, CoreError> {
         let prefix = keys::inst_user(inst, user);
         let mut after = page.after()?;
         let mut items = vec![];
@@ -157,13 +190,24 @@ impl Kernel {
     }
 
     /// The caller's own courses across their institution.
-    pub fn my_courses(&self, p: &Principal, page: &PageRequest) -> Result<Page<(Course, Option<CourseRole>)>, CoreError> {
+    pub fn my_courses(
+        &self,
+        p: &Principal,
+        page: &PageRequest,
+    ) -> Result<Page<(Course, Option<CourseRole>)>, CoreError> {
         let limit = page.limit()?;
         let Some(user) = p.user_id() else { return Ok(Page { items: vec![], next_cursor: None }) };
         self.enrolled_courses(p, p.institution, user, page, limit)
     }
 
-    pub async fn update_course(&self, p: &Principal, inst: InstitutionId, id: CourseId, update: CourseUpdate, if_version: Option<u64>) -> Result<Course, CoreError> {
+    pub async fn update_course(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: CourseId,
+        update: CourseUpdate,
+        if_version: Option<u64>,
+    ) -> Result<Course, CoreError> {
         let (_, ctx) = self.course_context(p, inst, id)?;
         authorize(p, Capability::CourseEdit, ctx)?;
         let code = update.code.as_deref().map(validate_code).transpose()?;
@@ -173,7 +217,9 @@ impl Kernel {
         let t = self.t();
         let course = self.store().transaction(&[&t.courses, &t.courses_by_code], |tx| {
             let courses = tx.on(&t.courses)?;
-            let Some(mut c) = courses.get(keys::inst_course(inst, id))? else { return abort(CoreError::NotFound("course")) };
+            let Some(mut c) = courses.get(keys::inst_course(inst, id))? else {
+                return abort(CoreError::NotFound("course"));
+            };
             if if_version.is_some_and(|v| v != c.version) {
                 return abort(CoreError::PreconditionFailed { current: c.version });
             }
@@ -206,7 +252,13 @@ impl Kernel {
     }
 
     /// Moves a course between draft, published and archived.
-    pub async fn set_course_state(&self, p: &Principal, inst: InstitutionId, id: CourseId, to: CourseState) -> Result<Course, CoreError> {
+    pub async fn set_course_state(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: CourseId,
+        to: CourseState,
+    ) -> Result<Course, CoreError> {
         let (course, ctx) = self.course_context(p, inst, id)?;
         authorize(p, Capability::CoursePublish, ctx)?;
         let allowed = matches!(
@@ -220,7 +272,9 @@ impl Kernel {
             return Ok(course);
         }
         if !allowed {
-            return Err(CoreError::Conflict(format!("a {:?} course cannot become {:?}", course.state, to).to_lowercase()));
+            return Err(CoreError::Conflict(
+                format!("a {:?} course cannot become {:?}", course.state, to).to_lowercase(),
+            ));
         }
         let now = self.now();
         let updated = self

@@ -1,18 +1,27 @@
 use lectern_storage::abort;
 
-use crate::authz::{authorize, Capability};
+use crate::authz::{Capability, authorize};
 use crate::error::CoreError;
 use crate::ids::{CourseId, InstitutionId, UserId};
 use crate::model::{CourseRole, Enrolment, User};
 use crate::paging::{Page, PageRequest};
-use crate::{keys, Kernel, Principal};
+use crate::{Kernel, Principal, keys};
 
 impl Kernel {
     /// Enrols a user of the same institution in a course.
-    pub async fn enrol(&self, p: &Principal, inst: InstitutionId, course: CourseId, user: UserId, role: CourseRole) -> Result<Enrolment, CoreError> {
+    pub async fn enrol(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        user: UserId,
+        role: CourseRole,
+    ) -> Result<Enrolment, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::EnrolmentManage, ctx)?;
-        let target = self.load_user(inst, user).map_err(|_| CoreError::invalid("user_id", "no such user in this institution"))?;
+        let target = self
+            .load_user(inst, user)
+            .map_err(|_| CoreError::invalid("user_id", "no such user in this institution"))?;
         if !target.active {
             return Err(CoreError::invalid("user_id", "the user is deactivated"));
         }
@@ -34,7 +43,13 @@ impl Kernel {
     }
 
     /// Enrolments of a course with the enrolled users.
-    pub fn list_enrolments(&self, p: &Principal, inst: InstitutionId, course: CourseId, page: &PageRequest) -> Result<Page<(Enrolment, User)>, CoreError> {
+    pub fn list_enrolments(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        page: &PageRequest,
+    ) -> Result<Page<(Enrolment, User)>, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::EnrolmentView, ctx)?;
         let limit = page.limit()?;
@@ -48,7 +63,14 @@ impl Kernel {
         Ok(Page::from_rows(items, last, limit))
     }
 
-    pub async fn change_enrolment_role(&self, p: &Principal, inst: InstitutionId, course: CourseId, user: UserId, role: CourseRole) -> Result<Enrolment, CoreError> {
+    pub async fn change_enrolment_role(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        user: UserId,
+        role: CourseRole,
+    ) -> Result<Enrolment, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::EnrolmentManage, ctx)?;
         let now = self.now();
@@ -67,7 +89,13 @@ impl Kernel {
         Ok(e)
     }
 
-    pub async fn unenrol(&self, p: &Principal, inst: InstitutionId, course: CourseId, user: UserId) -> Result<(), CoreError> {
+    pub async fn unenrol(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        user: UserId,
+    ) -> Result<(), CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::EnrolmentManage, ctx)?;
         let t = self.t();

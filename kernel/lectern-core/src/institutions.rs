@@ -1,11 +1,11 @@
 use lectern_storage::abort;
 
-use crate::authz::{authorize, Capability, Context};
+use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
 use crate::ids::InstitutionId;
 use crate::model::{Institution, SigningKeyRecord};
 use crate::paging::{Page, PageRequest};
-use crate::{keys, Kernel, Principal};
+use crate::{Kernel, Principal, keys};
 
 pub const PLATFORM_SLUG: &str = "platform";
 
@@ -45,7 +45,11 @@ impl Kernel {
     /// authorizing anything; the operation that uses it authorizes.
     pub fn resolve_institution(&self, reference: &str) -> Result<InstitutionId, CoreError> {
         if let Ok(id) = reference.parse::<InstitutionId>() {
-            return if self.t().institutions.contains(id.bytes())? { Ok(id) } else { Err(CoreError::NotFound("institution")) };
+            return if self.t().institutions.contains(id.bytes())? {
+                Ok(id)
+            } else {
+                Err(CoreError::NotFound("institution"))
+            };
         }
         self.t().institutions_by_slug.get(reference.as_bytes())?.ok_or(CoreError::NotFound("institution"))
     }
@@ -80,7 +84,13 @@ impl Kernel {
             updated_at: now,
         };
         let key = lectern_auth::tokens::KeyPair::generate()?;
-        let signing = SigningKeyRecord { kid: key.kid.clone(), institution: inst.id, secret: key.secret_bytes(), created_at: now, retire_at: None };
+        let signing = SigningKeyRecord {
+            kid: key.kid.clone(),
+            institution: inst.id,
+            secret: key.secret_bytes(),
+            created_at: now,
+            retire_at: None,
+        };
         let t = self.t();
         self.store().transaction(&[&t.institutions, &t.institutions_by_slug, &t.signing_keys, &t.kid_index], |tx| {
             let by_slug = tx.on(&t.institutions_by_slug)?;
@@ -118,7 +128,12 @@ impl Kernel {
         Ok(Page::from_rows(rows.into_iter().map(|(_, v)| v).collect(), last, limit))
     }
 
-    pub async fn rename_institution(&self, p: &Principal, id: InstitutionId, name: &str) -> Result<Institution, CoreError> {
+    pub async fn rename_institution(
+        &self,
+        p: &Principal,
+        id: InstitutionId,
+        name: &str,
+    ) -> Result<Institution, CoreError> {
         authorize(p, Capability::InstitutionManage, Context::Institution(id))?;
         let name = validate_name("name", name, 200)?;
         let now = self.now();

@@ -29,6 +29,7 @@ pub mod oauth;
 mod paging;
 mod sessions;
 mod signing;
+mod sweep;
 mod throttle;
 mod users;
 
@@ -36,16 +37,17 @@ use std::sync::Arc;
 
 pub use authz::{Capability, Principal, PrincipalKind};
 pub use clock::Clock;
+pub use courses::{CourseUpdate, NewCourse};
 pub use error::{AuthFailure, CoreError};
 pub use ids::{CourseId, InstitutionId, SessionId, UserId};
+pub use institutions::NewInstitution;
 pub use lectern_auth::password::PolicyViolation;
 pub use lectern_storage::FlushObserver;
 pub use paging::{Page, PageRequest};
 pub use sessions::{LoginOutcome, LoginRequest, SessionInfo};
+pub use sweep::Swept;
 pub use throttle::ThrottlePolicy;
 pub use users::{NewUser, UserUpdate};
-pub use courses::{CourseUpdate, NewCourse};
-pub use institutions::NewInstitution;
 
 pub use lectern_auth::password::PasswordHasher;
 use lectern_storage::{Store, StoreOptions};
@@ -132,9 +134,14 @@ pub struct Opened {
 impl Kernel {
     /// Opens the database, runs migrations, ensures the platform institution
     /// exists, and issues a bootstrap token if there is no platform admin.
-    pub fn open(config: KernelConfig, clock: Clock, flush_observer: Option<FlushObserver>) -> Result<Opened, CoreError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| CoreError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
+    pub fn open(
+        config: KernelConfig,
+        clock: Clock,
+        flush_observer: Option<FlushObserver>,
+    ) -> Result<Opened, CoreError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            CoreError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
+        })?;
         let store = Store::open(
             config.data_dir.join("db"),
             StoreOptions { cache_capacity: config.cache_capacity_bytes, flush_observer, temporary: false },
@@ -188,7 +195,7 @@ impl Kernel {
 }
 
 mod trees {
-    use lectern_storage::{Store, StorageError, Tree};
+    use lectern_storage::{StorageError, Store, Tree};
 
     use crate::ids::{CourseId, InstitutionId, UserId};
     use crate::model::*;

@@ -7,13 +7,13 @@
 
 use lectern_auth::tokens::{AccessClaims, IdClaims};
 use lectern_auth::{pkce, secret};
-use lectern_storage::{abort, TxFail};
+use lectern_storage::{TxFail, abort};
 
-use crate::authz::{authorize, is_known_scope, Capability, Context};
+use crate::authz::{Capability, Context, authorize, is_known_scope};
 use crate::error::CoreError;
 use crate::ids::{InstitutionId, UserId};
 use crate::model::{AuthCode, GrantType, OAuthClient, RefreshFamily, RefreshToken, RevocationReason, User};
-use crate::{keys, Kernel, Principal};
+use crate::{Kernel, Principal, keys};
 
 #[derive(Clone, Debug)]
 pub struct NewClient {
@@ -111,7 +111,12 @@ enum Exchange {
 impl Kernel {
     /// Registers an OAuth client. Returns the client and, for confidential
     /// clients, its secret (shown once).
-    pub async fn register_client(&self, p: &Principal, inst: InstitutionId, new: NewClient) -> Result<(OAuthClient, Option<String>), CoreError> {
+    pub async fn register_client(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        new: NewClient,
+    ) -> Result<(OAuthClient, Option<String>), CoreError> {
         authorize(p, Capability::OAuthClientManage, Context::Institution(inst))?;
         let name = crate::institutions::validate_name("name", &new.name, 200)?;
         if new.grant_types.is_empty() {
@@ -122,7 +127,10 @@ impl Kernel {
         }
         if new.grant_types.contains(&GrantType::AuthorizationCode) {
             if new.redirect_uris.is_empty() {
-                return Err(CoreError::invalid("redirect_uris", "the authorization code grant needs at least one redirect URI"));
+                return Err(CoreError::invalid(
+                    "redirect_uris",
+                    "the authorization code grant needs at least one redirect URI",
+                ));
             }
             new.redirect_uris.iter().try_for_each(|u| validate_redirect_uri(u))?;
         }
@@ -201,7 +209,10 @@ impl Kernel {
             .filter(|c| c.active)
             .ok_or_else(|| no_redirect(CoreError::invalid("client_id", "unknown client")))?;
         if !client.redirect_uris.iter().any(|u| u == &req.redirect_uri) {
-            return Err(no_redirect(CoreError::invalid("redirect_uri", "does not exactly match a registered redirect URI")));
+            return Err(no_redirect(CoreError::invalid(
+                "redirect_uri",
+                "does not exactly match a registered redirect URI",
+            )));
         }
         let Ok(mut redirect) = url::Url::parse(&req.redirect_uri) else {
             return Err(no_redirect(CoreError::invalid("redirect_uri", "is not a URL")));
@@ -274,7 +285,12 @@ impl Kernel {
             "authorization_code" => GrantType::AuthorizationCode,
             "refresh_token" => GrantType::RefreshToken,
             "client_credentials" => GrantType::ClientCredentials,
-            other => return Err(CoreError::oauth("unsupported_grant_type", format!("grant_type `{other}` is not supported"))),
+            other => {
+                return Err(CoreError::oauth(
+                    "unsupported_grant_type",
+                    format!("grant_type `{other}` is not supported"),
+                ));
+            }
         };
         // Refresh tokens are only ever issued to clients that may use the code grant.
         let permitted = client.grant_types.contains(&grant)
@@ -297,7 +313,9 @@ impl Kernel {
                 self.durable().await?;
                 tracing::warn!(institution = %inst, user = %user, ?reason, "token replay detected; grant revoked");
                 Err(invalid_grant(match reason {
-                    RevocationReason::CodeReplayed => "authorization code was already used; tokens issued from it are revoked",
+                    RevocationReason::CodeReplayed => {
+                        "authorization code was already used; tokens issued from it are revoked"
+                    }
                     _ => "refresh token was already used; every token of this grant is revoked",
                 }))
             }
@@ -328,10 +346,23 @@ impl Kernel {
             client_id: client.client_id.clone(),
             sid: None,
         };
-        Ok(TokenResponse { access_token: self.sign_access(&claims, client.institution)?, expires_in: ttl, refresh_token: None, id_token: None, scope })
+        Ok(TokenResponse {
+            access_token: self.sign_access(&claims, client.institution)?,
+            expires_in: ttl,
+            refresh_token: None,
+            id_token: None,
+            scope,
+        })
     }
 
-    fn issue_for_user(&self, client: &OAuthClient, user: &User, scope: &str, nonce: Option<String>, refresh_token: String) -> Result<TokenResponse, CoreError> {
+    fn issue_for_user(
+        &self,
+        client: &OAuthClient,
+        user: &User,
+        scope: &str,
+        nonce: Option<String>,
+        refresh_token: String,
+    ) -> Result<TokenResponse, CoreError> {
         let (access_token, expires_in) = self.mint_user_token(user, None, &client.client_id, scope)?;
         let id_token = if scope.split_whitespace().any(|s| s == "openid") {
             let now = self.now();
@@ -352,12 +383,21 @@ impl Kernel {
         } else {
             None
         };
-        Ok(TokenResponse { access_token, expires_in, refresh_token: Some(refresh_token), id_token, scope: scope.to_owned() })
+        Ok(TokenResponse {
+            access_token,
+            expires_in,
+            refresh_token: Some(refresh_token),
+            id_token,
+            scope: scope.to_owned(),
+        })
     }
 
     fn exchange_code(&self, client: &OAuthClient, req: &TokenRequest) -> Result<Exchange, CoreError> {
         let code = req.code.as_deref().ok_or_else(|| CoreError::oauth("invalid_request", "code is required"))?;
-        let verifier = req.code_verifier.as_deref().ok_or_else(|| CoreError::oauth("invalid_request", "code_verifier is required"))?;
+        let verifier = req
+            .code_verifier
+            .as_deref()
+            .ok_or_else(|| CoreError::oauth("invalid_request", "code_verifier is required"))?;
         let code_hash = secret::hash_secret(code);
         let now = self.now();
         let refresh = secret::new_secret("lrt_")?;
@@ -398,12 +438,15 @@ impl Kernel {
                 revoked: None,
             };
             tx.on(&t.refresh_families)?.insert(family_key(c.institution, c.user, &family_id), &family)?;
-            tx.on(&t.refresh_tokens)?.insert(refresh_hash, &RefreshToken { institution: c.institution, user: c.user, family: family_id })?;
+            tx.on(&t.refresh_tokens)?
+                .insert(refresh_hash, &RefreshToken { institution: c.institution, user: c.user, family: family_id })?;
             Ok::<_, TxFail<CoreError>>(Ok(c))
         })?;
         let c = match redeemed {
             Ok(c) => c,
-            Err((inst, user, family)) => return Ok(Exchange::Replay { inst, user, family, reason: RevocationReason::CodeReplayed }),
+            Err((inst, user, family)) => {
+                return Ok(Exchange::Replay { inst, user, family, reason: RevocationReason::CodeReplayed });
+            }
         };
         let user = self.load_user(c.institution, c.user)?;
         if !user.active {
@@ -414,14 +457,19 @@ impl Kernel {
     }
 
     fn exchange_refresh(&self, client: &OAuthClient, req: &TokenRequest) -> Result<Exchange, CoreError> {
-        let presented = req.refresh_token.as_deref().ok_or_else(|| CoreError::oauth("invalid_request", "refresh_token is required"))?;
+        let presented = req
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| CoreError::oauth("invalid_request", "refresh_token is required"))?;
         let hash = secret::hash_secret(presented);
         let now = self.now();
         let next = secret::new_secret("lrt_")?;
         let next_hash = secret::hash_secret(&next);
         let t = self.t();
         let rotated = self.store().transaction(&[&t.refresh_tokens, &t.refresh_families], |tx| {
-            let Some(rt) = tx.on(&t.refresh_tokens)?.get(hash)? else { return abort(invalid_grant("unknown refresh token")) };
+            let Some(rt) = tx.on(&t.refresh_tokens)?.get(hash)? else {
+                return abort(invalid_grant("unknown refresh token"));
+            };
             let fkey = family_key(rt.institution, rt.user, &rt.family);
             let families = tx.on(&t.refresh_families)?;
             let Some(mut fam) = families.get(&fkey)? else { return abort(invalid_grant("unknown refresh token")) };
@@ -451,12 +499,15 @@ impl Kernel {
             fam.current_hash = next_hash;
             fam.member_hashes.push(next_hash);
             families.insert(&fkey, &fam)?;
-            tx.on(&t.refresh_tokens)?.insert(next_hash, &RefreshToken { institution: rt.institution, user: rt.user, family: rt.family })?;
+            tx.on(&t.refresh_tokens)?
+                .insert(next_hash, &RefreshToken { institution: rt.institution, user: rt.user, family: rt.family })?;
             Ok(Ok((rt, scope)))
         })?;
         let (rt, scope) = match rotated {
             Ok(v) => v,
-            Err((inst, user, family)) => return Ok(Exchange::Replay { inst, user, family, reason: RevocationReason::ReuseDetected }),
+            Err((inst, user, family)) => {
+                return Ok(Exchange::Replay { inst, user, family, reason: RevocationReason::ReuseDetected });
+            }
         };
         let user = self.load_user(rt.institution, rt.user)?;
         if !user.active {
@@ -465,7 +516,13 @@ impl Kernel {
         Ok(Exchange::Issued(self.issue_for_user(client, &user, &scope, None, next)?))
     }
 
-    fn revoke_family(&self, inst: InstitutionId, user: UserId, family: &[u8; 16], reason: RevocationReason) -> Result<(), CoreError> {
+    fn revoke_family(
+        &self,
+        inst: InstitutionId,
+        user: UserId,
+        family: &[u8; 16],
+        reason: RevocationReason,
+    ) -> Result<(), CoreError> {
         self.t().refresh_families.update(family_key(inst, user, family), |old| {
             old.map(|mut f| {
                 f.revoked.get_or_insert(reason);
@@ -475,8 +532,14 @@ impl Kernel {
         Ok(())
     }
 
-    pub(crate) fn revoke_user_refresh_families(&self, inst: InstitutionId, user: UserId, reason: RevocationReason) -> Result<(), CoreError> {
-        let rows: Vec<_> = self.t().refresh_families.scan_prefix(keys::inst_user(inst, user)).collect::<Result<_, _>>()?;
+    pub(crate) fn revoke_user_refresh_families(
+        &self,
+        inst: InstitutionId,
+        user: UserId,
+        reason: RevocationReason,
+    ) -> Result<(), CoreError> {
+        let rows: Vec<_> =
+            self.t().refresh_families.scan_prefix(keys::inst_user(inst, user)).collect::<Result<_, _>>()?;
         for (_, f) in rows.into_iter().filter(|(_, f)| f.revoked.is_none()) {
             self.revoke_family(inst, user, &f.id, reason)?;
         }

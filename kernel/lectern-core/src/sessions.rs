@@ -9,7 +9,7 @@ use crate::authz::{Principal, PrincipalKind};
 use crate::error::{AuthFailure, CoreError};
 use crate::ids::{InstitutionId, SessionId, UserId};
 use crate::model::{RevocationReason, Session, User};
-use crate::{keys, Kernel};
+use crate::{Kernel, keys};
 
 /// The first-party client id for logins through the kernel's own API.
 pub const FIRST_PARTY_CLIENT: &str = "lectern";
@@ -117,13 +117,26 @@ impl Kernel {
             tx.on(&t.sessions_by_user)?.insert(session_index_key(inst, user.id, session.id), &hash.to_vec())?;
             Ok::<_, lectern_storage::TxFail<CoreError>>(())
         })?;
-        let (access_token, expires_in) = self.mint_user_token(&user, Some(session.id), FIRST_PARTY_CLIENT, "lectern")?;
+        let (access_token, expires_in) =
+            self.mint_user_token(&user, Some(session.id), FIRST_PARTY_CLIENT, "lectern")?;
         self.durable().await?;
         tracing::info!(institution = %inst, user = %user.id, session = %session.id, "login");
-        Ok(LoginOutcome { session_secret: secret, session: self.session_info(&session, true), access_token, expires_in, user })
+        Ok(LoginOutcome {
+            session_secret: secret,
+            session: self.session_info(&session, true),
+            access_token,
+            expires_in,
+            user,
+        })
     }
 
-    pub(crate) fn mint_user_token(&self, user: &User, sid: Option<SessionId>, client_id: &str, scope: &str) -> Result<(String, i64), CoreError> {
+    pub(crate) fn mint_user_token(
+        &self,
+        user: &User,
+        sid: Option<SessionId>,
+        client_id: &str,
+        scope: &str,
+    ) -> Result<(String, i64), CoreError> {
         let now = self.now();
         let ttl = self.config().access_token_ttl_secs;
         let claims = AccessClaims {
@@ -226,7 +239,8 @@ impl Kernel {
             });
         }
         // Client-credentials token: the client must still exist and be active.
-        let client = self.t().oauth_clients.get(claims.sub.as_bytes()).ok().flatten().ok_or(AuthFailure::SessionEnded)?;
+        let client =
+            self.t().oauth_clients.get(claims.sub.as_bytes()).ok().flatten().ok_or(AuthFailure::SessionEnded)?;
         if !client.active || client.institution != inst {
             return Err(AuthFailure::SessionEnded);
         }
@@ -241,10 +255,15 @@ impl Kernel {
     }
 
     fn remove_session(&self, hash: &[u8; 32], s: &Session) -> Result<(), CoreError> {
+        self.delete_session_rows(hash, &session_index_key(s.institution, s.user, s.id))
+    }
+
+    /// Removes a session and its per-user index entry in one transaction.
+    fn delete_session_rows(&self, hash: &[u8], index_key: &[u8]) -> Result<(), CoreError> {
         let t = self.t();
         self.store().transaction(&[&t.sessions, &t.sessions_by_user], |tx| {
             tx.on(&t.sessions)?.remove(hash)?;
-            tx.on(&t.sessions_by_user)?.remove(session_index_key(s.institution, s.user, s.id))?;
+            tx.on(&t.sessions_by_user)?.remove(index_key)?;
             Ok::<_, lectern_storage::TxFail<CoreError>>(())
         })?;
         Ok(())
@@ -262,12 +281,7 @@ impl Kernel {
     fn end_session(&self, inst: InstitutionId, user: UserId, sid: SessionId) -> Result<bool, CoreError> {
         let key = session_index_key(inst, user, sid);
         let Some(hash) = self.t().sessions_by_user.get(&key)? else { return Ok(false) };
-        let t = self.t();
-        self.store().transaction(&[&t.sessions, &t.sessions_by_user], |tx| {
-            tx.on(&t.sessions)?.remove(&hash)?;
-            tx.on(&t.sessions_by_user)?.remove(&key)?;
-            Ok::<_, lectern_storage::TxFail<CoreError>>(())
-        })?;
+        self.delete_session_rows(&hash, &key)?;
         Ok(true)
     }
 
@@ -278,10 +292,10 @@ impl Kernel {
         let prefix = keys::inst_user(p.institution, *user);
         for row in self.t().sessions_by_user.scan_prefix(prefix) {
             let (_, hash) = row?;
-            if let Some(s) = self.t().sessions.get(&hash)? {
-                if self.live_session(&s) {
-                    out.push(self.session_info(&s, Some(s.id) == *session));
-                }
+            if let Some(s) = self.t().sessions.get(&hash)?
+                && self.live_session(&s)
+            {
+                out.push(self.session_info(&s, Some(s.id) == *session));
             }
         }
         Ok(out)
@@ -297,16 +311,16 @@ impl Kernel {
     }
 
     /// Ends every session and refresh-token family of a user (not yet durable).
-    pub(crate) fn end_all_sessions(&self, inst: InstitutionId, user: UserId, reason: RevocationReason) -> Result<(), CoreError> {
+    pub(crate) fn end_all_sessions(
+        &self,
+        inst: InstitutionId,
+        user: UserId,
+        reason: RevocationReason,
+    ) -> Result<(), CoreError> {
         let prefix = keys::inst_user(inst, user);
         let rows: Vec<_> = self.t().sessions_by_user.scan_prefix(&prefix).collect::<Result<_, _>>()?;
         for (key, hash) in rows {
-            let t = self.t();
-            self.store().transaction(&[&t.sessions, &t.sessions_by_user], |tx| {
-                tx.on(&t.sessions)?.remove(&hash)?;
-                tx.on(&t.sessions_by_user)?.remove(&key)?;
-                Ok::<_, lectern_storage::TxFail<CoreError>>(())
-            })?;
+            self.delete_session_rows(&hash, &key)?;
         }
         self.revoke_user_refresh_families(inst, user, reason)
     }

@@ -2,14 +2,14 @@
 //! JWKS publication, rotation that keeps the old key published until every
 //! token it signed has expired.
 
-use lectern_auth::tokens::{self, AccessClaims, IdClaims, Jwk, KeyPair};
 use lectern_auth::AuthError;
+use lectern_auth::tokens::{self, AccessClaims, IdClaims, Jwk, KeyPair};
 
-use crate::authz::{authorize, Capability, Context};
+use crate::authz::{Capability, Context, authorize};
 use crate::error::{AuthFailure, CoreError};
 use crate::ids::InstitutionId;
 use crate::model::SigningKeyRecord;
-use crate::{keys, Kernel, Principal};
+use crate::{Kernel, Principal, keys};
 
 impl Kernel {
     fn current_key(&self, inst: InstitutionId) -> Result<SigningKeyRecord, CoreError> {
@@ -39,13 +39,8 @@ impl Kernel {
     pub(crate) fn verify_access(&self, token: &str) -> Result<AccessClaims, AuthFailure> {
         let kid = tokens::peek_kid(token).map_err(map_auth)?;
         let inst = self.t().kid_index.get(kid.as_bytes()).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
-        let key = self
-            .t()
-            .signing_keys
-            .get(keys::inst_str(inst, &kid))
-            .ok()
-            .flatten()
-            .ok_or(AuthFailure::UnknownKey)?;
+        let key =
+            self.t().signing_keys.get(keys::inst_str(inst, &kid)).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
         let now = self.now();
         if key.retire_at.is_some_and(|t| t <= now) {
             return Err(AuthFailure::UnknownKey);
@@ -81,7 +76,13 @@ impl Kernel {
         let old = self.current_key(inst)?;
         let retire_at = now + self.config().access_token_ttl_secs + tokens::LEEWAY_SECS;
         let new = KeyPair::generate()?;
-        let record = SigningKeyRecord { kid: new.kid.clone(), institution: inst, secret: new.secret_bytes(), created_at: now, retire_at: None };
+        let record = SigningKeyRecord {
+            kid: new.kid.clone(),
+            institution: inst,
+            secret: new.secret_bytes(),
+            created_at: now,
+            retire_at: None,
+        };
         let t = self.t();
         self.store().transaction(&[&t.signing_keys, &t.kid_index], |tx| {
             let sk = tx.on(&t.signing_keys)?;

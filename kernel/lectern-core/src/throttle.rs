@@ -10,10 +10,10 @@
 //! out — the user waits at most a minute, never indefinitely. A success clears
 //! both. A per-address rate limit across accounts lives in the HTTP layer.
 
+use crate::Kernel;
 use crate::error::CoreError;
 use crate::ids::InstitutionId;
 use crate::model::FailureCounter;
-use crate::Kernel;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ThrottlePolicy {
@@ -25,7 +25,12 @@ pub struct ThrottlePolicy {
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
-        ThrottlePolicy { pair_free_failures: 5, pair_max_delay_secs: 900, account_free_failures: 20, account_max_delay_secs: 60 }
+        ThrottlePolicy {
+            pair_free_failures: 5,
+            pair_max_delay_secs: 900,
+            account_free_failures: 20,
+            account_max_delay_secs: 60,
+        }
     }
 }
 
@@ -53,7 +58,8 @@ impl Kernel {
             wait = wait.max(c.last_failure_at + delay(&c, policy.pair_free_failures, policy.pair_max_delay_secs) - now);
         }
         if let Some(c) = self.t().login_failures.get(&account)? {
-            wait = wait.max(c.last_failure_at + delay(&c, policy.account_free_failures, policy.account_max_delay_secs) - now);
+            wait = wait
+                .max(c.last_failure_at + delay(&c, policy.account_free_failures, policy.account_max_delay_secs) - now);
         }
         if wait > 0 {
             return Err(CoreError::Throttled { retry_after_secs: wait as u64 });

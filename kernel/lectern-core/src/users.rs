@@ -1,13 +1,13 @@
 use lectern_auth::password;
 use lectern_storage::abort;
 
-use crate::authz::{authorize, Capability, Context};
+use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
 use crate::ids::{InstitutionId, UserId};
 use crate::institutions::validate_name;
 use crate::model::{InstitutionRole, RevocationReason, User};
 use crate::paging::{Page, PageRequest};
-use crate::{keys, Kernel, Principal};
+use crate::{Kernel, Principal, keys};
 
 #[derive(Clone, Debug)]
 pub struct NewUser {
@@ -149,15 +149,17 @@ impl Kernel {
         update: UserUpdate,
         if_version: Option<u64>,
     ) -> Result<User, CoreError> {
-        let own_name_only = p.user_id() == Some(id) && p.institution == inst && update.email.is_none() && update.role.is_none();
+        let own_name_only =
+            p.user_id() == Some(id) && p.institution == inst && update.email.is_none() && update.role.is_none();
         if !own_name_only {
             authorize(p, Capability::UserManage, Context::Institution(inst))?;
         }
         let current = self.load_user(inst, id)?;
-        if let Some(role) = update.role {
-            if role != current.role && (needs_admin_grant(role) || needs_admin_grant(current.role)) {
-                authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
-            }
+        if let Some(role) = update.role
+            && role != current.role
+            && (needs_admin_grant(role) || needs_admin_grant(current.role))
+        {
+            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
         }
         let name = update.name.as_deref().map(|n| validate_name("name", n, 200)).transpose()?;
         let email = update.email.as_deref().map(validate_email).transpose()?;
@@ -166,10 +168,10 @@ impl Kernel {
         let user = self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
             let users = tx.on(&t.users)?;
             let Some(mut u) = users.get(keys::inst_user(inst, id))? else { return abort(CoreError::NotFound("user")) };
-            if let Some(v) = if_version {
-                if v != u.version {
-                    return abort(CoreError::PreconditionFailed { current: u.version });
-                }
+            if let Some(v) = if_version
+                && v != u.version
+            {
+                return abort(CoreError::PreconditionFailed { current: u.version });
             }
             if let Some((display, key)) = &email {
                 let by_email = tx.on(&t.users_by_email)?;
@@ -177,7 +179,9 @@ impl Kernel {
                 let new_key = keys::inst_str(inst, key);
                 if new_key != old_key {
                     if by_email.get(&new_key)?.is_some() {
-                        return abort(CoreError::Conflict("a user with this email already exists in the institution".into()));
+                        return abort(CoreError::Conflict(
+                            "a user with this email already exists in the institution".into(),
+                        ));
                     }
                     by_email.remove(&old_key)?;
                     by_email.insert(&new_key, &id)?;
@@ -200,7 +204,13 @@ impl Kernel {
     }
 
     /// Deactivates (ending every session and refresh token at once) or reactivates a user.
-    pub async fn set_user_active(&self, p: &Principal, inst: InstitutionId, id: UserId, active: bool) -> Result<User, CoreError> {
+    pub async fn set_user_active(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: UserId,
+        active: bool,
+    ) -> Result<User, CoreError> {
         authorize(p, Capability::UserManage, Context::Institution(inst))?;
         if !active && p.user_id() == Some(id) {
             return Err(CoreError::Conflict("you cannot deactivate your own account".into()));
@@ -231,7 +241,13 @@ impl Kernel {
     }
 
     /// Sets a user's password (admin reset) and ends all their sessions.
-    pub async fn reset_password(&self, p: &Principal, inst: InstitutionId, id: UserId, new_password: String) -> Result<(), CoreError> {
+    pub async fn reset_password(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: UserId,
+        new_password: String,
+    ) -> Result<(), CoreError> {
         authorize(p, Capability::UserManage, Context::Institution(inst))?;
         let target = self.load_user(inst, id)?;
         if (needs_admin_grant(target.role) || target.platform_admin) && p.user_id() != Some(id) {
@@ -242,7 +258,12 @@ impl Kernel {
 
     /// Changes the caller's own password after checking the current one; ends
     /// every other session.
-    pub async fn change_own_password(&self, p: &Principal, current: String, new_password: String) -> Result<(), CoreError> {
+    pub async fn change_own_password(
+        &self,
+        p: &Principal,
+        current: String,
+        new_password: String,
+    ) -> Result<(), CoreError> {
         let id = p.user_id().ok_or_else(|| CoreError::Forbidden("only users have passwords".into()))?;
         let user = self.load_user(p.institution, id)?;
         let hash = user.password_hash.clone().ok_or(CoreError::InvalidCredentials)?;

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used)] // a benchmark aborts on setup failure
 //! Acknowledged-write throughput: group commit versus one flush per write.
 //!
 //! `cargo bench -p lectern-storage --bench flush` — each writer thread inserts a
@@ -50,7 +51,10 @@ fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 1 } else { 5 };
     println!("acknowledged writes/s (200-byte values, each write durable before the next)");
-    println!("{:>8} {:>28} {:>28} {:>7}", "writers", "group commit (median, min–max)", "flush per write (median, min–max)", "ratio");
+    println!(
+        "{:>8} {:>28} {:>28} {:>7}",
+        "writers", "group commit (median, min–max)", "flush per write (median, min–max)", "ratio"
+    );
     for writers in [1usize, 8, 64] {
         if quick && writers > 8 {
             break;
@@ -59,7 +63,13 @@ fn main() {
         let u = summary((0..runs).map(|_| run(writers, false)).collect());
         println!(
             "{writers:>8} {:>10.0} ({:>6.0}–{:>6.0}) {:>12.0} ({:>6.0}–{:>6.0}) {:>6.1}×",
-            g.0, g.1, g.2, u.0, u.1, u.2, g.0 / u.0
+            g.0,
+            g.1,
+            g.2,
+            u.0,
+            u.1,
+            u.2,
+            g.0 / u.0
         );
     }
 }

@@ -5,7 +5,7 @@
 //! when its shape changes and teaches [`Record::upgrade`] to read the old one,
 //! so values written by an older build stay readable.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::StorageError;
 
@@ -50,11 +50,7 @@ pub(crate) fn decode<T: Record>(tree: &str, bytes: &[u8]) -> Result<T, StorageEr
             } else if *version < T::VERSION {
                 T::upgrade(*version, body).map_err(corrupt)
             } else {
-                Err(StorageError::UnknownVersion {
-                    tree: tree.to_owned(),
-                    found: *version,
-                    known: T::VERSION,
-                })
+                Err(StorageError::UnknownVersion { tree: tree.to_owned(), found: *version, known: T::VERSION })
             }
         }
         [other, ..] => Err(corrupt(format!("unknown envelope format {other}"))),

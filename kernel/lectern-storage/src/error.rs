@@ -24,10 +24,9 @@ pub enum StorageError {
 impl From<sled::Error> for StorageError {
     fn from(e: sled::Error) -> Self {
         match e {
-            sled::Error::Corruption { at, .. } => StorageError::Corrupt {
-                tree: "<log>".into(),
-                detail: format!("sled reported corruption at {at:?}"),
-            },
+            sled::Error::Corruption { at, .. } => {
+                StorageError::Corrupt { tree: "<log>".into(), detail: format!("sled reported corruption at {at:?}") }
+            }
             other => StorageError::Io(other.to_string()),
         }
     }

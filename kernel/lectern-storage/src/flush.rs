@@ -6,7 +6,7 @@
 //! were applied, and the flush starts after the waiter was received, every
 //! answered waiter's writes are covered by the flush that answered it.
 
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 

@@ -26,4 +26,4 @@ pub use error::StorageError;
 pub use flush::FlushObserver;
 pub use migrate::Migration;
 pub use store::{Store, StoreOptions, Tree};
-pub use tx::{abort, Tx, TxError, TxFail, TxTree};
+pub use tx::{Tx, TxError, TxFail, TxTree, abort};

@@ -193,12 +193,7 @@ impl<T: Record> Tree<T> {
 
     /// One page of records under `prefix`, strictly after `after` (a full key
     /// returned by an earlier page), at most `limit` long.
-    pub fn page(
-        &self,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, T)>, StorageError> {
+    pub fn page(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, T)>, StorageError> {
         let iter = match after {
             Some(after) if after.starts_with(prefix) => {
                 let mut start = after.to_vec();
@@ -321,7 +316,8 @@ mod tests {
         for task in tasks {
             task.await.unwrap();
         }
-        let (f, w) = (flushes.load(std::sync::atomic::Ordering::SeqCst), waiters.load(std::sync::atomic::Ordering::SeqCst));
+        let (f, w) =
+            (flushes.load(std::sync::atomic::Ordering::SeqCst), waiters.load(std::sync::atomic::Ordering::SeqCst));
         assert_eq!(w, 200, "every waiter answered exactly once");
         assert!(f < 200, "200 concurrent writers should share flushes, got {f} flushes");
     }

@@ -157,7 +157,7 @@ impl<T> AnyTree for Tree<T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{abort, Store, StoreOptions, TxError};
+    use crate::{Store, StoreOptions, TxError, abort};
 
     #[test]
     fn all_or_nothing_across_trees() {

@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use lectern_core::model::InstitutionRole;
 use lectern_core::{Clock, Kernel, NewInstitution, NewUser, Principal};
@@ -98,7 +98,11 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 let inst = k.resolve_institution(&institution)?;
                 let (password, generated) = read_password(password_stdin)?;
                 let user = k
-                    .create_user(&Principal::system(inst), inst, NewUser { email, name, role: role.into(), platform_admin, password: Some(password.clone()) })
+                    .create_user(
+                        &Principal::system(inst),
+                        inst,
+                        NewUser { email, name, role: role.into(), platform_admin, password: Some(password.clone()) },
+                    )
                     .await?;
                 println!("created user {} ({})", user.email, user.id);
                 if generated {

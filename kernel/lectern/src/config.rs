@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
-use figment::providers::{Env, Format, Serialized, Toml};
+use anyhow::{Context, bail};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -77,7 +77,14 @@ pub struct Storage {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { data_dir: PathBuf::from("./lectern-data"), public_url: None, http: Http::default(), auth: Auth::default(), log: Log::default(), storage: Storage::default() }
+        Config {
+            data_dir: PathBuf::from("./lectern-data"),
+            public_url: None,
+            http: Http::default(),
+            auth: Auth::default(),
+            log: Log::default(),
+            storage: Storage::default(),
+        }
     }
 }
 
@@ -171,13 +178,19 @@ impl Config {
             bail!("invalid configuration: key `auth.access_token_ttl_secs` must be between 60 and 86400");
         }
         if self.auth.session_idle_secs <= 0 || self.auth.session_absolute_secs < self.auth.session_idle_secs {
-            bail!("invalid configuration: keys `auth.session_idle_secs` and `auth.session_absolute_secs` must be positive with absolute ≥ idle");
+            bail!(
+                "invalid configuration: keys `auth.session_idle_secs` and `auth.session_absolute_secs` must be positive with absolute ≥ idle"
+            );
         }
         if self.http.max_body_bytes < 1024 {
             bail!("invalid configuration: key `http.max_body_bytes` must be at least 1024");
         }
-        lectern_core::password_hasher(self.auth.argon2_memory_kib, self.auth.argon2_iterations, self.auth.argon2_parallelism)
-            .context("invalid configuration: keys `auth.argon2_*`")?;
+        lectern_core::password_hasher(
+            self.auth.argon2_memory_kib,
+            self.auth.argon2_iterations,
+            self.auth.argon2_parallelism,
+        )
+        .context("invalid configuration: keys `auth.argon2_*`")?;
         Ok(())
     }
 
@@ -222,8 +235,13 @@ fn redact(v: &mut toml::Value, key: &str) {
         toml::Value::Array(a) => a.iter_mut().for_each(|v| redact(v, key)),
         toml::Value::String(s) => {
             let k = key.to_lowercase();
-            let secret_key = (k.contains("password") || k.contains("secret") || k.contains("token") || k.ends_with("_key")) && !k.contains("ttl");
-            let url_with_credentials = s.contains("://") && s.split("://").nth(1).is_some_and(|rest| rest.split('/').next().is_some_and(|auth| auth.contains('@')));
+            let secret_key =
+                (k.contains("password") || k.contains("secret") || k.contains("token") || k.ends_with("_key"))
+                    && !k.contains("ttl");
+            let url_with_credentials = s.contains("://")
+                && s.split("://")
+                    .nth(1)
+                    .is_some_and(|rest| rest.split('/').next().is_some_and(|auth| auth.contains('@')));
             if secret_key || url_with_credentials {
                 *s = "[redacted]".into();
             }

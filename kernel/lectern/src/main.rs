@@ -73,7 +73,8 @@ fn main() -> ExitCode {
 
 fn init_tracing(c: &Config, quiet: bool) {
     let filter = if quiet { "warn".to_owned() } else { c.log.filter.clone() };
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match c.log.format {
         LogFormat::Json => builder.json().with_current_span(true).try_init(),
@@ -88,14 +89,16 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     k.refresh_token_ttl_secs = c.auth.refresh_token_ttl_secs;
     k.session_idle_secs = c.auth.session_idle_secs;
     k.session_absolute_secs = c.auth.session_absolute_secs;
-    k.password_hasher = lectern_core::password_hasher(c.auth.argon2_memory_kib, c.auth.argon2_iterations, c.auth.argon2_parallelism)?;
+    k.password_hasher =
+        lectern_core::password_hasher(c.auth.argon2_memory_kib, c.auth.argon2_iterations, c.auth.argon2_parallelism)?;
     k.cache_capacity_bytes = (c.storage.cache_capacity_mib > 0).then_some(c.storage.cache_capacity_mib * 1024 * 1024);
     Ok(k)
 }
 
 fn serve(c: Config) -> anyhow::Result<()> {
     init_tracing(&c, false);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(serve_async(c))
 }
 
@@ -106,7 +109,9 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
     if !opened.migrations_ran.is_empty() {
         tracing::info!(versions = ?opened.migrations_ran, "storage migrations applied");
     }
-    let listener = tokio::net::TcpListener::bind(c.http.listen).await.with_context(|| format!("cannot listen on {}", c.http.listen))?;
+    let listener = tokio::net::TcpListener::bind(c.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", c.http.listen))?;
     let addr = listener.local_addr()?;
     let api = ApiConfig {
         max_body_bytes: c.http.max_body_bytes,
@@ -122,6 +127,7 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
     // The line tests and scripts wait for; keep its shape stable.
     println!("lectern: listening on http://{addr}");
 
+    let sweeper = tokio::spawn(sweep_periodically(opened.kernel.clone()));
     let (signal_tx, signal_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = std::time::Duration::from_secs(c.http.shutdown_grace_secs);
     let server = tokio::spawn(lectern_api::serve(listener, state, async move {
@@ -136,8 +142,25 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
         Err(_) => tracing::warn!("grace period over; abandoning remaining requests"),
     }
+    sweeper.abort();
     drop(opened.kernel);
     Ok(())
+}
+
+/// Removes expired sessions, codes, refresh families and stale throttle
+/// counters every ten minutes, off the async workers.
+async fn sweep_periodically(kernel: Kernel) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let k = kernel.clone();
+        match tokio::task::spawn_blocking(move || k.sweep_expired()).await {
+            Ok(Ok(s)) if s != lectern_core::Swept::default() => tracing::info!(?s, "expired records removed"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "sweep task failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -169,14 +192,20 @@ fn print_banner(base: &str, c: &Config, bootstrap: Option<&str>) {
             println!("First start: no administrator exists yet. Create one with this one-time token (valid 24 h):");
             println!();
             println!("  curl -sS -X POST {base}/api/v1/bootstrap -H 'content-type: application/json' \\");
-            println!("    -d '{{\"token\":\"{token}\",\"email\":\"admin@example.edu\",\"name\":\"Administrator\",\"password\":\"<choose a password>\"}}'");
+            println!(
+                "    -d '{{\"token\":\"{token}\",\"email\":\"admin@example.edu\",\"name\":\"Administrator\",\"password\":\"<choose a password>\"}}'"
+            );
             println!();
             println!("Then log in (institution \"platform\"):");
             println!();
             println!("  curl -sS -X POST {base}/api/v1/auth/login -H 'content-type: application/json' \\");
-            println!("    -d '{{\"institution\":\"platform\",\"email\":\"admin@example.edu\",\"password\":\"<your password>\"}}'");
+            println!(
+                "    -d '{{\"institution\":\"platform\",\"email\":\"admin@example.edu\",\"password\":\"<your password>\"}}'"
+            );
             println!();
-            println!("(A new token is printed at every start until an administrator exists; `lectern admin bootstrap-token` makes one too.)");
+            println!(
+                "(A new token is printed at every start until an administrator exists; `lectern admin bootstrap-token` makes one too.)"
+            );
         }
         None => println!("Log in at {base}/api/v1/auth/login; API description at {base}/api/v1/openapi.json"),
     }

@@ -1,13 +1,15 @@
 //! Tests of the `lectern` binary as an operator runs it: a child process,
 //! real sled on disk, real HTTP, SIGKILL and SIGTERM.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benchmarks fail loudly on setup errors
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -20,12 +22,16 @@ struct Server {
 
 fn lectern(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lectern"));
-    c.env("LECTERN_DATA_DIR", data).env("LECTERN_HTTP__LISTEN", "127.0.0.1:0").env("LECTERN_LOG__FILTER", "warn").env_remove("LECTERN_CONFIG");
+    c.env("LECTERN_DATA_DIR", data)
+        .env("LECTERN_HTTP__LISTEN", "127.0.0.1:0")
+        .env("LECTERN_LOG__FILTER", "warn")
+        .env_remove("LECTERN_CONFIG");
     c
 }
 
 fn start(data: &Path) -> Server {
-    let mut child = lectern(data).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn lectern serve");
+    let mut child =
+        lectern(data).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn lectern serve");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -37,7 +43,11 @@ fn start(data: &Path) -> Server {
     });
     let mut bootstrap = None;
     loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("server prints its address");
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not print its address within 30 s");
+        };
         if let Some(i) = line.find("lbt_") {
             bootstrap = Some(line[i..].split('"').next().unwrap_or_default().to_owned());
         }
@@ -47,7 +57,20 @@ fn start(data: &Path) -> Server {
     }
 }
 
-async fn post(c: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Result<(u16, Value), reqwest::Error> {
+impl Drop for Server {
+    /// No test leaves a server running, even when it fails.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post(
+    c: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> Result<(u16, Value), reqwest::Error> {
     let mut req = c.post(url).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -59,7 +82,14 @@ async fn post(c: &reqwest::Client, url: String, token: Option<&str>, body: Value
 }
 
 async fn login(c: &reqwest::Client, base: &str, inst: &str, email: &str) -> String {
-    let (s, v) = post(c, format!("{base}/api/v1/auth/login"), None, json!({ "institution": inst, "email": email, "password": PASSWORD })).await.expect("login");
+    let (s, v) = post(
+        c,
+        format!("{base}/api/v1/auth/login"),
+        None,
+        json!({ "institution": inst, "email": email, "password": PASSWORD }),
+    )
+    .await
+    .expect("login");
     assert_eq!(s, 200, "{v}");
     v["access_token"].as_str().expect("token").to_owned()
 }
@@ -92,12 +122,29 @@ async fn acknowledged_writes_survive_sigkill() {
 
     let mut s = start(&data);
     let token = s.bootstrap.clone().expect("first start prints a bootstrap token");
-    let (st, v) = post(&c, format!("{}/api/v1/bootstrap", s.base), None, json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD })).await.expect("bootstrap");
+    let (st, v) = post(
+        &c,
+        format!("{}/api/v1/bootstrap", s.base),
+        None,
+        json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD }),
+    )
+    .await
+    .expect("bootstrap");
     assert_eq!(st, 201, "{v}");
     let root = login(&c, &s.base, "platform", "root@p.test").await;
-    let (st, v) = post(&c, format!("{}/api/v1/institutions", s.base), Some(&root), json!({ "slug": "crash", "name": "Crash U" })).await.expect("institution");
+    let (st, v) =
+        post(&c, format!("{}/api/v1/institutions", s.base), Some(&root), json!({ "slug": "crash", "name": "Crash U" }))
+            .await
+            .expect("institution");
     assert_eq!(st, 201, "{v}");
-    let (st, v) = post(&c, format!("{}/api/v1/institutions/crash/users", s.base), Some(&root), json!({ "email": "staff@crash.test", "name": "Staff", "role": "admin", "password": PASSWORD })).await.expect("user");
+    let (st, v) = post(
+        &c,
+        format!("{}/api/v1/institutions/crash/users", s.base),
+        Some(&root),
+        json!({ "email": "staff@crash.test", "name": "Staff", "role": "admin", "password": PASSWORD }),
+    )
+    .await
+    .expect("user");
     assert_eq!(st, 201, "{v}");
 
     let mut acknowledged: Vec<String> = vec![];
@@ -111,7 +158,14 @@ async fn acknowledged_writes_survive_sigkill() {
             writers.push(tokio::spawn(async move {
                 for i in 0.. {
                     let code = format!("C{cycle}-{w}-{i}");
-                    match post(&c, format!("{base}/api/v1/institutions/crash/courses"), Some(&token), json!({ "code": code, "title": "t" })).await {
+                    match post(
+                        &c,
+                        format!("{base}/api/v1/institutions/crash/courses"),
+                        Some(&token),
+                        json!({ "code": code, "title": "t" }),
+                    )
+                    .await
+                    {
                         Ok((201, _)) => {
                             let _ = tx.send(code);
                         }
@@ -137,10 +191,22 @@ async fn acknowledged_writes_survive_sigkill() {
         let token = login(&c, &s.base, "crash", "staff@crash.test").await;
         let present = all_course_codes(&c, &s.base, &token).await;
         let lost: Vec<&String> = acknowledged.iter().filter(|code| !present.contains(*code)).collect();
-        assert!(lost.is_empty(), "cycle {cycle}: {} acknowledged writes lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+        assert!(
+            lost.is_empty(),
+            "cycle {cycle}: {} acknowledged writes lost, e.g. {:?}",
+            lost.len(),
+            &lost[..lost.len().min(5)]
+        );
         // The unique-code index survived too: re-creating an acknowledged code conflicts.
         if let Some(code) = acknowledged.last() {
-            let (st, _) = post(&c, format!("{}/api/v1/institutions/crash/courses", s.base), Some(&token), json!({ "code": code, "title": "dup" })).await.expect("dup");
+            let (st, _) = post(
+                &c,
+                format!("{}/api/v1/institutions/crash/courses", s.base),
+                Some(&token),
+                json!({ "code": code, "title": "dup" }),
+            )
+            .await
+            .expect("dup");
             assert_eq!(st, 409);
         }
         println!("cycle {cycle}: {} acknowledged writes so far, all present after SIGKILL", acknowledged.len());
@@ -155,24 +221,28 @@ async fn acknowledged_writes_survive_sigkill() {
 async fn sigterm_is_a_clean_shutdown() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let s = start(&data);
+    let mut s = start(&data);
     let c = reqwest::Client::new();
     let token = s.bootstrap.clone().expect("token");
-    let (st, _) = post(&c, format!("{}/api/v1/bootstrap", s.base), None, json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD })).await.expect("bootstrap");
+    let (st, _) = post(
+        &c,
+        format!("{}/api/v1/bootstrap", s.base),
+        None,
+        json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD }),
+    )
+    .await
+    .expect("bootstrap");
     assert_eq!(st, 201);
     // SAFETY: sending a signal to our own child process by its pid.
     #[allow(unsafe_code)]
     let rc = unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) };
     assert_eq!(rc, 0);
-    let mut child = s.child;
-    let status = child.wait().expect("wait");
+    let status = s.child.wait().expect("wait");
     assert!(status.success(), "exit status {status:?}");
     let s2 = start(&data);
     assert!(s2.bootstrap.is_none(), "the administrator exists, so no new bootstrap token");
     login(&c, &s2.base, "platform", "root@p.test").await;
-    let mut child = s2.child;
-    child.kill().ok();
-    child.wait().ok();
+    drop(s2);
 }
 
 #[test]
@@ -198,7 +268,11 @@ fn config_check_names_the_bad_key_and_redacts() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("listen = \"127.0.0.1:9\"") && text.contains("access_token_ttl_secs = 120"), "{text}");
 
-    let out = lectern(dir.path()).args(["config", "check"]).env("LECTERN_AUTH__ACCESS_TOKEN_TTL_SECS", "soon").output().expect("run");
+    let out = lectern(dir.path())
+        .args(["config", "check"])
+        .env("LECTERN_AUTH__ACCESS_TOKEN_TTL_SECS", "soon")
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("auth.access_token_ttl_secs"));
     let missing = lectern(dir.path()).args(["config", "check", "--config", "/nonexistent.toml"]).output().expect("run");
@@ -222,12 +296,30 @@ async fn admin_cli_manages_a_stopped_server_and_refuses_a_running_one() {
     };
     let out = run(&["create-institution", "--slug", "cli-u", "--name", "CLI University"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = run(&["create-user", "--institution", "cli-u", "--email", "ada@cli.test", "--name", "Ada", "--role", "admin", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+    let out = run(
+        &[
+            "create-user",
+            "--institution",
+            "cli-u",
+            "--email",
+            "ada@cli.test",
+            "--name",
+            "Ada",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["create-user", "--institution", "cli-u", "--email", "bo@cli.test", "--name", "Bo"], None);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let generated = text.lines().find_map(|l| l.strip_prefix("password: ")).expect("generated password printed").to_owned();
-    let out = run(&["create-user", "--institution", "cli-u", "--email", "weak@cli.test", "--name", "W", "--password-stdin"], Some("password\n"));
+    let generated =
+        text.lines().find_map(|l| l.strip_prefix("password: ")).expect("generated password printed").to_owned();
+    let out = run(
+        &["create-user", "--institution", "cli-u", "--email", "weak@cli.test", "--name", "W", "--password-stdin"],
+        Some("password\n"),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("common"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["create-user", "--institution", "nowhere", "--email", "x@cli.test", "--name", "X"], None);
@@ -237,17 +329,25 @@ async fn admin_cli_manages_a_stopped_server_and_refuses_a_running_one() {
     let s = start(&data);
     let c = reqwest::Client::new();
     login(&c, &s.base, "cli-u", "ada@cli.test").await;
-    let (st, _) = post(&c, format!("{}/api/v1/auth/login", s.base), None, json!({ "institution": "cli-u", "email": "bo@cli.test", "password": generated })).await.expect("login");
+    let (st, _) = post(
+        &c,
+        format!("{}/api/v1/auth/login", s.base),
+        None,
+        json!({ "institution": "cli-u", "email": "bo@cli.test", "password": generated }),
+    )
+    .await
+    .expect("login");
     assert_eq!(st, 200);
     // The running server holds the database: the CLI says so instead of corrupting it.
     let out = run(&["bootstrap-token"], None);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("in use"), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut child = s.child;
-    child.kill().ok();
-    child.wait().ok();
+    drop(s);
 
-    let out = run(&["reset-password", "--institution", "cli-u", "--email", "ada@cli.test", "--password-stdin"], Some("another long passphrase\n"));
+    let out = run(
+        &["reset-password", "--institution", "cli-u", "--email", "ada@cli.test", "--password-stdin"],
+        Some("another long passphrase\n"),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["bootstrap-token"], None);
     assert!(String::from_utf8_lossy(&out.stdout).trim().starts_with("lbt_"));

@@ -1,20 +1,23 @@
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use lectern_core::authz::{authorize, Capability, Context};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lectern_core::authz::{Capability, Context, authorize};
 use lectern_core::{LoginRequest, PrincipalKind, SessionId};
 
-use crate::dto::{self, PageQuery};
-use crate::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Auth, ClientIp};
-use crate::problem::{self, ApiError, ApiResult};
 use crate::AppState;
+use crate::dto::{self, PageQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientIp, parse_id};
+use crate::problem::{self, ApiError, ApiResult};
 
 /// Creates the first platform administrator with the one-time bootstrap token
 /// that the server printed on its first start.
 #[utoipa::path(post, path = "/api/v1/bootstrap", tag = "auth", request_body = dto::Bootstrap,
     responses((status = 201, body = dto::User), (status = "4XX", body = dto::Problem)))]
-pub(crate) async fn bootstrap(State(s): State<AppState>, ApiJson(b): ApiJson<dto::Bootstrap>) -> ApiResult<(StatusCode, Json<dto::User>)> {
+pub(crate) async fn bootstrap(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<dto::Bootstrap>,
+) -> ApiResult<(StatusCode, Json<dto::User>)> {
     let user = s.kernel.redeem_bootstrap(&b.token, b.email, b.name, b.password).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
@@ -23,15 +26,23 @@ pub(crate) async fn bootstrap(State(s): State<AppState>, ApiJson(b): ApiJson<dto
 /// returns a short-lived access token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = dto::Login,
     responses((status = 200, body = dto::LoginResponse), (status = 401, body = dto::Problem), (status = 429, body = dto::Problem)))]
-pub(crate) async fn login(State(s): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(b): ApiJson<dto::Login>) -> ApiResult<Response> {
-    if let Some(ip) = ip {
-        if let Err(not_until) = s.login_limiter.check_key(&ip) {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-            let secs = wait.as_secs().max(1);
-            return Err(ApiError::new(problem::THROTTLED, format!("too many login attempts from this address; retry in {secs} s"))
-                .with("retry_after", secs)
-                .header(header::RETRY_AFTER, &secs.to_string()));
-        }
+pub(crate) async fn login(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<dto::Login>,
+) -> ApiResult<Response> {
+    if let Some(ip) = ip
+        && let Err(not_until) = s.login_limiter.check_key(&ip)
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        let secs = wait.as_secs().max(1);
+        return Err(ApiError::new(
+            &problem::THROTTLED,
+            format!("too many login attempts from this address; retry in {secs} s"),
+        )
+        .with("retry_after", secs)
+        .header(header::RETRY_AFTER, &secs.to_string()));
     }
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let out = s
@@ -46,7 +57,11 @@ pub(crate) async fn login(State(s): State<AppState>, ClientIp(ip): ClientIp, hea
         .await?;
     let max_age = out.session.absolute_expires_at - s.kernel.clock().now();
     let secure = if s.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", s.cookie_name(), out.session_secret);
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        s.cookie_name(),
+        out.session_secret
+    );
     let body = dto::LoginResponse {
         access_token: out.access_token,
         token_type: "Bearer",
@@ -101,7 +116,11 @@ pub(crate) async fn my_sessions(State(s): State<AppState>, Auth(p): Auth) -> Api
 /// Ends one of the caller's sessions (for example, a forgotten login elsewhere).
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{session_id}", tag = "auth", params(("session_id" = String, Path)),
     responses((status = 204), (status = 404, body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn revoke_my_session(State(s): State<AppState>, Auth(p): Auth, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn revoke_my_session(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     let sid: SessionId = parse_id("session_id", &id)?;
     s.kernel.revoke_own_session(&p, sid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -110,15 +129,25 @@ pub(crate) async fn revoke_my_session(State(s): State<AppState>, Auth(p): Auth, 
 /// Changes the caller's password; every session ends, including this one.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", request_body = dto::ChangePassword,
     responses((status = 204), (status = 401, body = dto::Problem), (status = 422, body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn change_my_password(State(s): State<AppState>, Auth(p): Auth, ApiJson(b): ApiJson<dto::ChangePassword>) -> ApiResult<StatusCode> {
+pub(crate) async fn change_my_password(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<dto::ChangePassword>,
+) -> ApiResult<StatusCode> {
     s.kernel.change_own_password(&p, b.current_password, b.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Courses the caller is enrolled in and may see.
 #[utoipa::path(get, path = "/api/v1/me/courses", tag = "auth", params(PageQuery), responses((status = 200, body = dto::CoursePage)), security(("bearer" = [])))]
-pub(crate) async fn my_courses(State(s): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<dto::CoursePage>> {
+pub(crate) async fn my_courses(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<dto::CoursePage>> {
     let page = s.kernel.my_courses(&p, &q.into())?;
-    Ok(Json(dto::CoursePage { items: page.items.into_iter().map(|(c, r)| dto::Course::new(c, r)).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(dto::CoursePage {
+        items: page.items.into_iter().map(|(c, r)| dto::Course::new(c, r)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
-

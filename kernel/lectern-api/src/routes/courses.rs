@@ -1,14 +1,14 @@
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use lectern_core::model::{CourseRole, CourseState};
 use lectern_core::{CourseId, CourseUpdate, NewCourse, UserId};
 
-use crate::dto::{self, PageQuery};
-use crate::extract::{if_match, parse_id, ApiJson, ApiPath, ApiQuery, Auth};
-use crate::problem::ApiResult;
 use crate::AppState;
+use crate::dto::{self, PageQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, if_match, parse_id};
+use crate::problem::ApiResult;
 
 fn with_etag(c: lectern_core::model::Course, role: Option<CourseRole>) -> Response {
     let etag = format!("\"{}\"", c.version);
@@ -18,9 +18,15 @@ fn with_etag(c: lectern_core::model::Course, role: Option<CourseRole>) -> Respon
 /// Creates a draft course; the creating user becomes its instructor.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses", tag = "courses", params(("institution" = String, Path)), request_body = dto::CreateCourse,
     responses((status = 201, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn create(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>, ApiJson(b): ApiJson<dto::CreateCourse>) -> ApiResult<Response> {
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiJson(b): ApiJson<dto::CreateCourse>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
-    let c = s.kernel.create_course(&p, id, NewCourse { code: b.code, title: b.title, description: b.description }).await?;
+    let c =
+        s.kernel.create_course(&p, id, NewCourse { code: b.code, title: b.title, description: b.description }).await?;
     let location = format!("/api/v1/institutions/{}/courses/{}", id, c.id);
     let role = p.user_id().map(|_| CourseRole::Instructor);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::Course::new(c, role))).into_response())
@@ -30,16 +36,28 @@ pub(crate) async fn create(State(s): State<AppState>, Auth(p): Auth, ApiPath(ins
 /// otherwise the caller's enrolments (students never see drafts).
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses", tag = "courses", params(("institution" = String, Path), PageQuery),
     responses((status = 200, body = dto::CoursePage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<dto::CoursePage>> {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<dto::CoursePage>> {
     let id = s.kernel.resolve_institution(&inst)?;
     let page = s.kernel.list_courses(&p, id, &q.into())?;
-    Ok(Json(dto::CoursePage { items: page.items.into_iter().map(|(c, r)| dto::Course::new(c, r)).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(dto::CoursePage {
+        items: page.items.into_iter().map(|(c, r)| dto::Course::new(c, r)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One course. The `ETag` is its version.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course)): ApiPath<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let (c, role) = s.kernel.get_course(&p, id, cid)?;
@@ -49,11 +67,20 @@ pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst,
 /// Edits a course. Send `If-Match` to avoid overwriting a concurrent edit.
 #[utoipa::path(patch, path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)), request_body = dto::UpdateCourse,
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn update(State(s): State<AppState>, Auth(p): Auth, headers: HeaderMap, ApiPath((inst, course)): ApiPath<(String, String)>, ApiJson(b): ApiJson<dto::UpdateCourse>) -> ApiResult<Response> {
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<dto::UpdateCourse>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let version = if_match(&headers)?;
-    let c = s.kernel.update_course(&p, id, cid, CourseUpdate { code: b.code, title: b.title, description: b.description }, version).await?;
+    let c = s
+        .kernel
+        .update_course(&p, id, cid, CourseUpdate { code: b.code, title: b.title, description: b.description }, version)
+        .await?;
     let (c, role) = (c.clone(), s.kernel.get_course(&p, id, c.id).ok().and_then(|(_, r)| r));
     Ok(with_etag(c, role))
 }
@@ -61,14 +88,24 @@ pub(crate) async fn update(State(s): State<AppState>, Auth(p): Auth, headers: He
 /// Deletes a draft course (published courses can only be archived).
 #[utoipa::path(delete, path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn delete(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course)): ApiPath<(String, String)>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     s.kernel.delete_course(&p, id, cid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn transition(s: AppState, p: lectern_core::Principal, inst: String, course: String, to: CourseState) -> ApiResult<Response> {
+async fn transition(
+    s: AppState,
+    p: lectern_core::Principal,
+    inst: String,
+    course: String,
+    to: CourseState,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let c = s.kernel.set_course_state(&p, id, cid, to).await?;
@@ -79,21 +116,34 @@ async fn transition(s: AppState, p: lectern_core::Principal, inst: String, cours
 /// Publishes a course: enrolled students can see it.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/publish", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn publish(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course)): ApiPath<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn publish(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
     transition(s, p, inst, course, CourseState::Published).await
 }
 
 /// Archives a course: read-only for students, no new attempts.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/archive", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn archive(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course)): ApiPath<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn archive(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
     transition(s, p, inst, course, CourseState::Archived).await
 }
 
 /// Enrols a user of the institution in the course.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/enrolments", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)), request_body = dto::Enrol,
     responses((status = 201, body = dto::Enrolment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn enrol(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course)): ApiPath<(String, String)>, ApiJson(b): ApiJson<dto::Enrol>) -> ApiResult<(StatusCode, Json<dto::Enrolment>)> {
+pub(crate) async fn enrol(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<dto::Enrol>,
+) -> ApiResult<(StatusCode, Json<dto::Enrolment>)> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let uid: UserId = parse_id("user_id", &b.user_id).map_err(|e| e.with("field", "user_id"))?;
@@ -104,17 +154,30 @@ pub(crate) async fn enrol(State(s): State<AppState>, Auth(p): Auth, ApiPath((ins
 /// The course's enrolments.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/enrolments", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path), PageQuery),
     responses((status = 200, body = dto::EnrolmentPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn list_enrolments(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course)): ApiPath<(String, String)>, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<dto::EnrolmentPage>> {
+pub(crate) async fn list_enrolments(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<dto::EnrolmentPage>> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let page = s.kernel.list_enrolments(&p, id, cid, &q.into())?;
-    Ok(Json(dto::EnrolmentPage { items: page.items.into_iter().map(|(e, u)| dto::Enrolment::new(e, Some(u))).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(dto::EnrolmentPage {
+        items: page.items.into_iter().map(|(e, u)| dto::Enrolment::new(e, Some(u))).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Changes an enrolled user's course role.
 #[utoipa::path(patch, path = "/api/v1/institutions/{institution}/courses/{course_id}/enrolments/{user_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path), ("user_id" = String, Path)), request_body = dto::ChangeRole,
     responses((status = 200, body = dto::Enrolment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn change_role(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course, user)): ApiPath<(String, String, String)>, ApiJson(b): ApiJson<dto::ChangeRole>) -> ApiResult<Json<dto::Enrolment>> {
+pub(crate) async fn change_role(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, user)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<dto::ChangeRole>,
+) -> ApiResult<Json<dto::Enrolment>> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let uid: UserId = parse_id("user_id", &user)?;
@@ -124,7 +187,11 @@ pub(crate) async fn change_role(State(s): State<AppState>, Auth(p): Auth, ApiPat
 /// Removes a user from the course.
 #[utoipa::path(delete, path = "/api/v1/institutions/{institution}/courses/{course_id}/enrolments/{user_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn unenrol(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, course, user)): ApiPath<(String, String, String)>) -> ApiResult<StatusCode> {
+pub(crate) async fn unenrol(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, user)): ApiPath<(String, String, String)>,
+) -> ApiResult<StatusCode> {
     let id = s.kernel.resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let uid: UserId = parse_id("user_id", &user)?;

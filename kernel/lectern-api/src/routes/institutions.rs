@@ -1,19 +1,23 @@
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use lectern_core::oauth::NewClient;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use lectern_core::NewInstitution;
+use lectern_core::oauth::NewClient;
 
+use crate::AppState;
 use crate::dto::{self, PageQuery};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::problem::ApiResult;
-use crate::AppState;
 
 /// Creates an institution (tenant) with its own signing key. Platform admins only.
 #[utoipa::path(post, path = "/api/v1/institutions", tag = "institutions", request_body = dto::CreateInstitution,
     responses((status = 201, body = dto::Institution), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn create(State(s): State<AppState>, Auth(p): Auth, ApiJson(b): ApiJson<dto::CreateInstitution>) -> ApiResult<Response> {
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<dto::CreateInstitution>,
+) -> ApiResult<Response> {
     let i = s.kernel.create_institution(&p, NewInstitution { slug: b.slug, name: b.name }).await?;
     let location = format!("/api/v1/institutions/{}", i.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::Institution::from(i))).into_response())
@@ -22,15 +26,26 @@ pub(crate) async fn create(State(s): State<AppState>, Auth(p): Auth, ApiJson(b):
 /// Lists institutions. Platform admins only.
 #[utoipa::path(get, path = "/api/v1/institutions", tag = "institutions", params(PageQuery),
     responses((status = 200, body = dto::InstitutionPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<dto::InstitutionPage>> {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<dto::InstitutionPage>> {
     let page = s.kernel.list_institutions(&p, &q.into())?;
-    Ok(Json(dto::InstitutionPage { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(dto::InstitutionPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One institution, by id or slug.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}", tag = "institutions", params(("institution" = String, Path, description = "id or slug")),
     responses((status = 200, body = dto::Institution), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>) -> ApiResult<Json<dto::Institution>> {
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<dto::Institution>> {
     let id = s.kernel.resolve_institution(&inst)?;
     Ok(Json(s.kernel.get_institution(&p, id)?.into()))
 }
@@ -38,7 +53,12 @@ pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst):
 /// Renames an institution.
 #[utoipa::path(patch, path = "/api/v1/institutions/{institution}", tag = "institutions", params(("institution" = String, Path)), request_body = dto::UpdateInstitution,
     responses((status = 200, body = dto::Institution), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn update(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>, ApiJson(b): ApiJson<dto::UpdateInstitution>) -> ApiResult<Json<dto::Institution>> {
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiJson(b): ApiJson<dto::UpdateInstitution>,
+) -> ApiResult<Json<dto::Institution>> {
     let id = s.kernel.resolve_institution(&inst)?;
     Ok(Json(s.kernel.rename_institution(&p, id, &b.name).await?.into()))
 }
@@ -47,7 +67,11 @@ pub(crate) async fn update(State(s): State<AppState>, Auth(p): Auth, ApiPath(ins
 /// until the tokens it signed have expired.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/keys/rotate", tag = "institutions", params(("institution" = String, Path)),
     responses((status = 200, body = dto::RotatedKey), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn rotate_key(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>) -> ApiResult<Json<dto::RotatedKey>> {
+pub(crate) async fn rotate_key(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<dto::RotatedKey>> {
     let id = s.kernel.resolve_institution(&inst)?;
     Ok(Json(dto::RotatedKey { kid: s.kernel.rotate_signing_key(&p, id).await? }))
 }
@@ -55,7 +79,12 @@ pub(crate) async fn rotate_key(State(s): State<AppState>, Auth(p): Auth, ApiPath
 /// Registers an OAuth client. The secret of a confidential client is in this response only.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/oauth-clients", tag = "oauth", params(("institution" = String, Path)), request_body = dto::CreateClient,
     responses((status = 201, body = dto::Client), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn create_client(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>, ApiJson(b): ApiJson<dto::CreateClient>) -> ApiResult<(StatusCode, Json<dto::Client>)> {
+pub(crate) async fn create_client(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiJson(b): ApiJson<dto::CreateClient>,
+) -> ApiResult<(StatusCode, Json<dto::Client>)> {
     let id = s.kernel.resolve_institution(&inst)?;
     let new = NewClient {
         name: b.name,
@@ -71,7 +100,11 @@ pub(crate) async fn create_client(State(s): State<AppState>, Auth(p): Auth, ApiP
 /// The institution's active OAuth clients.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/oauth-clients", tag = "oauth", params(("institution" = String, Path)),
     responses((status = 200, body = Vec<dto::Client>), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn list_clients(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>) -> ApiResult<Json<Vec<dto::Client>>> {
+pub(crate) async fn list_clients(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<Vec<dto::Client>>> {
     let id = s.kernel.resolve_institution(&inst)?;
     Ok(Json(s.kernel.list_clients(&p, id)?.into_iter().map(|c| dto::Client::new(c, None)).collect()))
 }
@@ -79,7 +112,11 @@ pub(crate) async fn list_clients(State(s): State<AppState>, Auth(p): Auth, ApiPa
 /// Revokes an OAuth client; its tokens stop working immediately.
 #[utoipa::path(delete, path = "/api/v1/institutions/{institution}/oauth-clients/{client_id}", tag = "oauth", params(("institution" = String, Path), ("client_id" = String, Path)),
     responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn revoke_client(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, client)): ApiPath<(String, String)>) -> ApiResult<StatusCode> {
+pub(crate) async fn revoke_client(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, client)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
     let id = s.kernel.resolve_institution(&inst)?;
     s.kernel.revoke_client(&p, id, &client).await?;
     Ok(StatusCode::NO_CONTENT)

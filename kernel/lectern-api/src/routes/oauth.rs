@@ -2,19 +2,19 @@
 //! `error_description` members inside the problem document, so OAuth client
 //! libraries and problem-aware clients both understand them.
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use base64::engine::general_purpose::STANDARD;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use lectern_core::oauth::{AuthorizeError, AuthorizeRequest, ClientAuth, TokenRequest};
 use serde::Deserialize;
 
+use crate::AppState;
 use crate::dto;
 use crate::extract::{ApiForm, ApiQuery, Auth};
 use crate::problem::{ApiError, ApiResult};
-use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub(crate) struct AuthorizeQuery {
@@ -32,7 +32,11 @@ pub(crate) struct AuthorizeQuery {
 /// in (session cookie); the browser is redirected back to the client.
 #[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", params(AuthorizeQuery),
     responses((status = 303, description = "Redirect to the client with `code` or `error`"), (status = "4XX", body = dto::Problem)))]
-pub(crate) async fn authorize(State(s): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<AuthorizeQuery>) -> ApiResult<Response> {
+pub(crate) async fn authorize(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<AuthorizeQuery>,
+) -> ApiResult<Response> {
     let req = AuthorizeRequest {
         response_type: q.response_type,
         client_id: q.client_id,
@@ -62,9 +66,13 @@ pub(crate) struct TokenForm {
 }
 
 /// Client authentication: HTTP Basic (RFC 6749 §2.3.1) or form fields.
-fn client_auth(headers: &HeaderMap, form_id: Option<String>, form_secret: Option<String>) -> Result<ClientAuth, ApiError> {
+fn client_auth(
+    headers: &HeaderMap,
+    form_id: Option<String>,
+    form_secret: Option<String>,
+) -> Result<ClientAuth, ApiError> {
     let invalid = || {
-        ApiError::new(crate::problem::OAUTH, "malformed client authentication")
+        ApiError::new(&crate::problem::OAUTH, "malformed client authentication")
             .status(StatusCode::UNAUTHORIZED)
             .with("error", "invalid_client")
             .with("error_description", "malformed client authentication")
@@ -75,7 +83,12 @@ fn client_auth(headers: &HeaderMap, form_id: Option<String>, form_secret: Option
         let raw = STANDARD.decode(b64.trim()).map_err(|_| invalid())?;
         let raw = String::from_utf8(raw).map_err(|_| invalid())?;
         let (id, secret) = raw.split_once(':').ok_or_else(invalid)?;
-        let dec = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
         return Ok(ClientAuth { client_id: dec(id), client_secret: Some(dec(secret)) });
     }
     Ok(ClientAuth { client_id: form_id.ok_or_else(invalid)?, client_secret: form_secret })
@@ -84,7 +97,11 @@ fn client_auth(headers: &HeaderMap, form_id: Option<String>, form_secret: Option
 /// Token endpoint: `authorization_code`, `refresh_token`, `client_credentials`.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth", request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = dto::TokenResponse), (status = "4XX", body = dto::Problem)))]
-pub(crate) async fn token(State(s): State<AppState>, headers: HeaderMap, ApiForm(f): ApiForm<TokenForm>) -> ApiResult<Response> {
+pub(crate) async fn token(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiForm(f): ApiForm<TokenForm>,
+) -> ApiResult<Response> {
     let client = client_auth(&headers, f.client_id, f.client_secret)?;
     let t = s
         .kernel
@@ -120,7 +137,11 @@ pub(crate) struct RevokeForm {
 /// Token revocation (RFC 7009). Revoking a refresh token revokes its grant.
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth", request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = "4XX", body = dto::Problem)))]
-pub(crate) async fn revoke(State(s): State<AppState>, headers: HeaderMap, ApiForm(f): ApiForm<RevokeForm>) -> ApiResult<StatusCode> {
+pub(crate) async fn revoke(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiForm(f): ApiForm<RevokeForm>,
+) -> ApiResult<StatusCode> {
     let _ = f.token_type_hint;
     let client = client_auth(&headers, f.client_id, f.client_secret)?;
     s.kernel.revoke_token(&client, &f.token).await?;

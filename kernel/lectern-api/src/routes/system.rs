@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::AppState;
 use crate::extract::ApiPath;
 use crate::problem::{self, ApiError};
-use crate::AppState;
 
 pub(crate) fn router(openapi: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
     Router::new()
@@ -41,20 +41,22 @@ async fn readyz(State(s): State<AppState>) -> Response {
         Ok(()) => Json(json!({ "status": "ready", "checks": { "storage": "ok" } })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
-            ApiError::new(problem::UNAVAILABLE, "storage is not answering").with("checks", json!({ "storage": "failing" })).into_response()
+            ApiError::new(&problem::UNAVAILABLE, "storage is not answering")
+                .with("checks", json!({ "storage": "failing" }))
+                .into_response()
         }
     }
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render()).into_response()
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render())
+        .into_response()
 }
 
 async fn jwks(State(s): State<AppState>) -> Result<Response, ApiError> {
     let keys = s.kernel.jwks()?;
     // Short cache: verifiers refetch soon after a rotation.
-    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(json!({ "keys": keys })))
-        .into_response())
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(json!({ "keys": keys }))).into_response())
 }
 
 async fn discovery(State(s): State<AppState>) -> Json<serde_json::Value> {
@@ -90,14 +92,15 @@ async fn problem_doc(ApiPath(slug): ApiPath<String>) -> Response {
             "description": k.about,
         }))
         .into_response(),
-        None => ApiError::new(problem::NOT_FOUND, format!("no problem type `{slug}`")).into_response(),
+        None => ApiError::new(&problem::NOT_FOUND, format!("no problem type `{slug}`")).into_response(),
     }
 }
 
 pub(crate) async fn no_route(uri: Uri) -> ApiError {
-    ApiError::new(problem::NO_ROUTE, format!("no endpoint at {}", uri.path()))
+    ApiError::new(&problem::NO_ROUTE, format!("no endpoint at {}", uri.path()))
 }
 
 pub(crate) async fn method_not_allowed() -> ApiError {
-    ApiError::new(problem::METHOD_NOT_ALLOWED, "this endpoint does not accept that method").status(StatusCode::METHOD_NOT_ALLOWED)
+    ApiError::new(&problem::METHOD_NOT_ALLOWED, "this endpoint does not accept that method")
+        .status(StatusCode::METHOD_NOT_ALLOWED)
 }

@@ -1,13 +1,13 @@
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use lectern_core::{NewUser, UserId, UserUpdate};
 
-use crate::dto::{self, PageQuery};
-use crate::extract::{if_match, parse_id, ApiJson, ApiPath, ApiQuery, Auth};
-use crate::problem::ApiResult;
 use crate::AppState;
+use crate::dto::{self, PageQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, if_match, parse_id};
+use crate::problem::ApiResult;
 
 fn with_etag(u: lectern_core::model::User) -> Response {
     let etag = format!("\"{}\"", u.version);
@@ -17,11 +17,26 @@ fn with_etag(u: lectern_core::model::User) -> Response {
 /// Creates a user in the institution.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path)), request_body = dto::CreateUser,
     responses((status = 201, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn create(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>, ApiJson(b): ApiJson<dto::CreateUser>) -> ApiResult<Response> {
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiJson(b): ApiJson<dto::CreateUser>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let u = s
         .kernel
-        .create_user(&p, id, NewUser { email: b.email, name: b.name, role: b.role.into(), platform_admin: b.platform_admin, password: b.password })
+        .create_user(
+            &p,
+            id,
+            NewUser {
+                email: b.email,
+                name: b.name,
+                role: b.role.into(),
+                platform_admin: b.platform_admin,
+                password: b.password,
+            },
+        )
         .await?;
     let location = format!("/api/v1/institutions/{}/users/{}", id, u.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::User::from(u))).into_response())
@@ -30,7 +45,12 @@ pub(crate) async fn create(State(s): State<AppState>, Auth(p): Auth, ApiPath(ins
 /// Lists the institution's users.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path), PageQuery),
     responses((status = 200, body = dto::UserPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst): ApiPath<String>, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<dto::UserPage>> {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<dto::UserPage>> {
     let id = s.kernel.resolve_institution(&inst)?;
     let page = s.kernel.list_users(&p, id, &q.into())?;
     Ok(Json(dto::UserPage { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
@@ -39,7 +59,11 @@ pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth, ApiPath(inst)
 /// One user. The `ETag` is the user's version.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/users/{user_id}", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, user)): ApiPath<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
     Ok(with_etag(s.kernel.get_user(&p, id, uid)?))
@@ -48,18 +72,31 @@ pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst,
 /// Updates a user's email, name or role. Send `If-Match` to avoid overwriting a concurrent change.
 #[utoipa::path(patch, path = "/api/v1/institutions/{institution}/users/{user_id}", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)), request_body = dto::UpdateUser,
     responses((status = 200, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn update(State(s): State<AppState>, Auth(p): Auth, headers: HeaderMap, ApiPath((inst, user)): ApiPath<(String, String)>, ApiJson(b): ApiJson<dto::UpdateUser>) -> ApiResult<Response> {
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<dto::UpdateUser>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
     let version = if_match(&headers)?;
-    let u = s.kernel.update_user(&p, id, uid, UserUpdate { email: b.email, name: b.name, role: b.role.map(Into::into) }, version).await?;
+    let u = s
+        .kernel
+        .update_user(&p, id, uid, UserUpdate { email: b.email, name: b.name, role: b.role.map(Into::into) }, version)
+        .await?;
     Ok(with_etag(u))
 }
 
 /// Deactivates a user: every session and token of theirs stops working at once.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/users/{user_id}/deactivate", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn deactivate(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, user)): ApiPath<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn deactivate(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
     Ok(with_etag(s.kernel.set_user_active(&p, id, uid, false).await?))
@@ -68,7 +105,11 @@ pub(crate) async fn deactivate(State(s): State<AppState>, Auth(p): Auth, ApiPath
 /// Reactivates a user.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/users/{user_id}/reactivate", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn reactivate(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, user)): ApiPath<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn reactivate(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
     Ok(with_etag(s.kernel.set_user_active(&p, id, uid, true).await?))
@@ -77,7 +118,12 @@ pub(crate) async fn reactivate(State(s): State<AppState>, Auth(p): Auth, ApiPath
 /// Sets a user's password (administrative reset); their sessions end.
 #[utoipa::path(put, path = "/api/v1/institutions/{institution}/users/{user_id}/password", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)), request_body = dto::SetPassword,
     responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn set_password(State(s): State<AppState>, Auth(p): Auth, ApiPath((inst, user)): ApiPath<(String, String)>, ApiJson(b): ApiJson<dto::SetPassword>) -> ApiResult<StatusCode> {
+pub(crate) async fn set_password(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<dto::SetPassword>,
+) -> ApiResult<StatusCode> {
     let id = s.kernel.resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
     s.kernel.reset_password(&p, id, uid, b.password).await?;
