@@ -59,7 +59,14 @@ async fn every_route_rejects_malformed_input_with_a_problem_document() {
             }
             if op.get("requestBody").is_some() {
                 let form = template.starts_with("/oauth/");
-                let ct = if form { "application/x-www-form-urlencoded" } else { "application/json" };
+                let multipart = template == "/api/v1/plugins";
+                let ct = if form {
+                    "application/x-www-form-urlencoded"
+                } else if multipart {
+                    "multipart/form-data; boundary=XYZ"
+                } else {
+                    "application/json"
+                };
                 let cases: Vec<(&str, &str, Vec<u8>)> = vec![
                     ("truncated JSON", "application/json", b"{\"email\": ".to_vec()),
                     ("array instead of object", ct, b"[1,2,3]".to_vec()),
@@ -75,7 +82,19 @@ async fn every_route_rejects_malformed_input_with_a_problem_document() {
                     ("unknown field only", ct, if form { b"zzz=1".to_vec() } else { br#"{"zzz_unknown":1}"#.to_vec() }),
                     ("wrong content type", "text/plain", b"hello".to_vec()),
                     ("not UTF-8", ct, vec![0xff, 0xfe, 0xfd]),
-                    ("oversized", ct, vec![b' '; 2 * 1024 * 1024]),
+                    // The plugin upload route accepts 64 MiB components; everything else 1 MiB.
+                    (
+                        "oversized",
+                        ct,
+                        if multipart {
+                            let mut b = b"--XYZ\r\nContent-Disposition: form-data; name=\"component\"\r\n\r\n".to_vec();
+                            b.resize(b.len() + 65 * 1024 * 1024, b'x');
+                            b.extend_from_slice(b"\r\n--XYZ--\r\n");
+                            b
+                        } else {
+                            vec![b' '; 2 * 1024 * 1024]
+                        },
+                    ),
                 ];
                 for (label, ctype, body) in cases {
                     let r = raw(admin, m.clone(), &path, ctype, body).await;

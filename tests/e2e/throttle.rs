@@ -21,8 +21,21 @@ async fn failed_logins_engage_a_progressive_delay_that_survives_restart() {
     // Now even the right password waits.
     let (_, r) = anon.login(&a, "vic@alpha.test", PASSWORD).await;
     r.assert_problem(429, "throttled");
-    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=900).contains(&retry), "{retry}");
+    let first: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(first, 1, "the first delay is short");
+    // Each further failure (after waiting out the delay) doubles it.
+    let mut retry = first;
+    for _ in 0..5 {
+        clock.advance(retry as i64);
+        let (_, r) = anon.login(&a, "vic@alpha.test", "wrong password!").await;
+        r.assert_problem(401, "invalid-credentials");
+        let (_, r) = anon.login(&a, "vic@alpha.test", PASSWORD).await;
+        r.assert_problem(429, "throttled");
+        let next: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!(next >= retry * 2 - 1, "{next} after {retry}");
+        retry = next;
+    }
+    assert!(retry >= 30, "{retry}");
     // Unknown accounts are throttled the same way (no account enumeration by timing of 429s).
     for _ in 0..5 {
         let (_, r) = anon.login(&a, "nobody@alpha.test", "wrong password!").await;

@@ -218,3 +218,8 @@ pub async fn bootstrap_admin(server: &TestServer) -> Api {
     r.ok();
     admin
 }
+
+/// Paths of the guest fixture components, built from `tests/fixtures` by `build.rs`.
+pub mod guests {
+    include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+}

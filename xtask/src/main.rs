@@ -3,6 +3,7 @@
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls).
 //! - `bench` — storage and HTTP benchmarks in release mode; prints figures.
+//! - `setup` — install the `wasm32-wasip2` target (every command above does it first).
 
 use std::process::Command;
 
@@ -25,9 +26,27 @@ fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| std::path::PathBuf::from("target"))
 }
 
+/// Plugins and test fixtures are WebAssembly components: make sure the target is there.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match installed {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(_) => {
+            let mut c = Command::new("rustup");
+            c.args(["target", "add", "wasm32-wasip2"]);
+            run(c)
+        }
+        Err(e) => bail!("cannot run rustup to check for the wasm32-wasip2 target: {e}"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if matches!(args.first().map(String::as_str), Some("run" | "test" | "bench" | "setup")) {
+        ensure_wasm_target()?;
+    }
     match args.first().map(String::as_str) {
+        Some("setup") => Ok(()),
         Some("run") => {
             let mut c = cargo();
             c.args(["run", "--release", "--package", "lectern", "--", "serve"]).args(&args[1..]);
@@ -50,6 +69,6 @@ fn main() -> anyhow::Result<()> {
             c.arg("--lectern").arg(release.join("lectern")).args(&args[1..]);
             run(c)
         }
-        _ => bail!("usage: cargo xtask <run|test|bench> [extra arguments]"),
+        _ => bail!("usage: cargo xtask <run|test|bench|setup> [extra arguments]"),
     }
 }

@@ -54,6 +54,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiForm<T> {
     }
 }
 
+/// `multipart/form-data`; rejections become problems like other bodies.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(ApiMultipart(m)),
+            Err(r) => {
+                let status = r.status();
+                let text = r.body_text();
+                // A missing or wrong content type is the client's to fix, like JSON's.
+                let status = if status == StatusCode::BAD_REQUEST && text.contains("boundary") {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE
+                } else {
+                    status
+                };
+                Err(body_rejection(status, text))
+            }
+        }
+    }
+}
+
 /// Query string; rejections become `bad-parameter`.
 pub struct ApiQuery<T>(pub T);
 

@@ -27,6 +27,7 @@ mod migrations;
 pub mod model;
 pub mod oauth;
 mod paging;
+pub mod plugins;
 mod sessions;
 mod signing;
 mod sweep;
@@ -80,6 +81,8 @@ pub struct KernelConfig {
     pub throttle: ThrottlePolicy,
     pub password_hasher: PasswordHasher,
     pub cache_capacity_bytes: Option<u64>,
+    /// The WebAssembly plugin host's engine settings.
+    pub plugins: lectern_host::HostConfig,
 }
 
 impl KernelConfig {
@@ -98,6 +101,7 @@ impl KernelConfig {
             throttle: ThrottlePolicy::default(),
             password_hasher: PasswordHasher::default(),
             cache_capacity_bytes: None,
+            plugins: lectern_host::HostConfig::default(),
         }
     }
 }
@@ -113,6 +117,7 @@ struct Inner {
     clock: Clock,
     store: Store,
     t: trees::Trees,
+    host: lectern_host::Host,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -148,7 +153,9 @@ impl Kernel {
         )?;
         let migrations_ran = store.migrate(migrations::ALL)?;
         let t = trees::Trees::open(&store)?;
-        let kernel = Kernel { inner: Arc::new(Inner { config, clock, store, t }) };
+        let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
+            .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
+        let kernel = Kernel { inner: Arc::new(Inner { config, clock, store, t, host }) };
         kernel.ensure_platform_institution()?;
         let bootstrap_token = kernel.bootstrap_if_needed()?;
         Ok(Opened { kernel, bootstrap_token, migrations_ran })
@@ -164,6 +171,12 @@ impl Kernel {
 
     fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+
+    /// The plugin host (plugin calls go through it; management goes through
+    /// the authorized operations in [`plugins`]).
+    pub fn host(&self) -> &lectern_host::Host {
+        &self.inner.host
     }
 
     fn store(&self) -> &Store {

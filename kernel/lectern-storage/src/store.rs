@@ -89,6 +89,11 @@ impl Store {
         Ok(())
     }
 
+    /// A process-wide monotonic id (survives restarts), for ordered logs such as outboxes.
+    pub fn generate_id(&self) -> Result<u64, StorageError> {
+        Ok(self.inner.db.generate_id()?)
+    }
+
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StorageError> {
         Ok(self.inner.db.size_on_disk()?)

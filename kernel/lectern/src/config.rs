@@ -24,6 +24,36 @@ pub struct Config {
     pub auth: Auth,
     pub log: Log,
     pub storage: Storage,
+    pub plugins: Plugins,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Plugins {
+    /// Plugin instances that may run at once (the pooling allocator's size).
+    pub max_concurrent_instances: u32,
+    /// Upper bound on any plugin's memory; manifests ask for less.
+    pub max_memory_mib: u32,
+    /// Granularity of call deadlines.
+    pub epoch_tick_ms: u64,
+    /// Instruction budget of a grading call when its manifest sets none.
+    pub grading_fuel: u64,
+    /// Consecutive faults that switch a plugin off, and the first backoff.
+    pub breaker_threshold: u32,
+    pub breaker_backoff_secs: u64,
+}
+
+impl Default for Plugins {
+    fn default() -> Self {
+        Plugins {
+            max_concurrent_instances: 256,
+            max_memory_mib: 256,
+            epoch_tick_ms: 10,
+            grading_fuel: 500_000_000,
+            breaker_threshold: 5,
+            breaker_backoff_secs: 5,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -84,6 +114,7 @@ impl Default for Config {
             auth: Auth::default(),
             log: Log::default(),
             storage: Storage::default(),
+            plugins: Plugins::default(),
         }
     }
 }
@@ -130,7 +161,7 @@ impl Default for Storage {
     }
 }
 
-const TOP_LEVEL: &[&str] = &["data_dir", "public_url", "http", "auth", "log", "storage"];
+const TOP_LEVEL: &[&str] = &["data_dir", "public_url", "http", "auth", "log", "storage", "plugins"];
 
 impl Config {
     /// Loads defaults ← file (if given, or `./lectern.toml` if present) ← environment.
@@ -180,6 +211,14 @@ impl Config {
         if self.auth.session_idle_secs <= 0 || self.auth.session_absolute_secs < self.auth.session_idle_secs {
             bail!(
                 "invalid configuration: keys `auth.session_idle_secs` and `auth.session_absolute_secs` must be positive with absolute ≥ idle"
+            );
+        }
+        if self.plugins.max_concurrent_instances == 0
+            || self.plugins.max_memory_mib == 0
+            || self.plugins.epoch_tick_ms == 0
+        {
+            bail!(
+                "invalid configuration: keys `plugins.max_concurrent_instances`, `plugins.max_memory_mib` and `plugins.epoch_tick_ms` must be positive"
             );
         }
         if self.http.max_body_bytes < 1024 {

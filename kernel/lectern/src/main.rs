@@ -92,6 +92,19 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     k.password_hasher =
         lectern_core::password_hasher(c.auth.argon2_memory_kib, c.auth.argon2_iterations, c.auth.argon2_parallelism)?;
     k.cache_capacity_bytes = (c.storage.cache_capacity_mib > 0).then_some(c.storage.cache_capacity_mib * 1024 * 1024);
+    let p = &c.plugins;
+    k.plugins = lectern_core::plugins::HostConfig {
+        max_concurrent_instances: p.max_concurrent_instances,
+        max_memory_bytes: p.max_memory_mib as usize * 1024 * 1024,
+        epoch_tick: std::time::Duration::from_millis(p.epoch_tick_ms),
+        grading_fuel: p.grading_fuel,
+        breaker: lectern_core::plugins::BreakerConfig {
+            threshold: p.breaker_threshold.max(1),
+            initial_backoff: std::time::Duration::from_secs(p.breaker_backoff_secs.max(1)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     Ok(k)
 }
 

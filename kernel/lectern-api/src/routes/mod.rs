@@ -5,6 +5,7 @@ mod auth;
 mod courses;
 mod institutions;
 mod oauth;
+mod plugins;
 pub(crate) mod system;
 mod users;
 
@@ -25,6 +26,7 @@ use crate::AppState;
         (name = "institutions", description = "Tenants (platform administrators)"),
         (name = "users", description = "Accounts within an institution"),
         (name = "courses", description = "Courses and enrolments"),
+        (name = "plugins", description = "WebAssembly plugins: install, activate, roll back"),
     )
 )]
 struct ApiDoc;
@@ -71,4 +73,16 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(courses::archive))
         .routes(routes!(courses::enrol, courses::list_enrolments))
         .routes(routes!(courses::change_role, courses::unenrol))
+        .routes(routes!(plugins::list))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(plugins::install))
+                .layer(axum::extract::DefaultBodyLimit::max(PLUGIN_UPLOAD_LIMIT)),
+        )
+        .routes(routes!(plugins::activate))
+        .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::uninstall))
 }
+
+/// Components of interpreted-language plugins run to tens of MB.
+const PLUGIN_UPLOAD_LIMIT: usize = 64 * 1024 * 1024;

@@ -1,0 +1,243 @@
+//! Plugin administration over HTTP (`plugin:manage`; installing and the
+//! platform-wide default need a platform administrator).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use lectern_core::plugins::Target;
+use lectern_host::{BreakerState, Capabilities, Scope, Slot};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::dto::rfc3339;
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, Auth};
+use crate::problem::{self, ApiError, ApiResult};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PluginStats {
+    calls: u64,
+    errors: u64,
+    faults: u64,
+    p50_us: u32,
+    p99_us: u32,
+    fuel_used: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Breaker {
+    /// `closed`, `open` or `half_open`.
+    state: &'static str,
+    reason: Option<String>,
+    retry_in_ms: Option<u64>,
+    trips: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Plugin {
+    /// `id@version`.
+    key: String,
+    id: String,
+    version: String,
+    slot: String,
+    data_version: u32,
+    sha256: String,
+    size: u64,
+    installed_at: String,
+    /// `active`, `standby` (the rollback target somewhere) or `installed`.
+    status: &'static str,
+    /// Where it is active: `platform` or institution ids.
+    active_in: Vec<String>,
+    standby_in: Vec<String>,
+    imports: Vec<String>,
+    #[schema(value_type = Object)]
+    grants: serde_json::Value,
+    breaker: Breaker,
+    stats: PluginStats,
+}
+
+fn scope_name(s: &Scope) -> String {
+    match s {
+        Scope::Platform => "platform".into(),
+        Scope::Institution(i) => i.clone(),
+    }
+}
+
+impl From<lectern_host::PluginStatus> for Plugin {
+    fn from(p: lectern_host::PluginStatus) -> Self {
+        let m = &p.installed.manifest;
+        let (state, reason, retry_in_ms) = match &p.breaker {
+            BreakerState::Closed => ("closed", None, None),
+            BreakerState::Open { retry_in, reason } => {
+                ("open", Some(reason.clone()), Some(retry_in.as_millis() as u64))
+            }
+            BreakerState::HalfOpen { reason } => ("half_open", Some(reason.clone()), None),
+        };
+        Plugin {
+            key: m.key(),
+            id: m.id.clone(),
+            version: m.version.clone(),
+            slot: m.slot.name().into(),
+            data_version: m.data_version,
+            sha256: p.installed.sha256.clone(),
+            size: p.installed.size,
+            installed_at: rfc3339((p.installed.installed_at_ms / 1000) as i64),
+            status: if !p.active_in.is_empty() {
+                "active"
+            } else if !p.standby_in.is_empty() {
+                "standby"
+            } else {
+                "installed"
+            },
+            active_in: p.active_in.iter().map(scope_name).collect(),
+            standby_in: p.standby_in.iter().map(scope_name).collect(),
+            imports: p.installed.imports.clone(),
+            grants: serde_json::to_value(&p.installed.grants).unwrap_or_default(),
+            breaker: Breaker { state, reason, retry_in_ms, trips: p.breaker_trips },
+            stats: PluginStats {
+                calls: p.stats.calls,
+                errors: p.stats.errors,
+                faults: p.stats.faults,
+                p50_us: p.stats.p50_us,
+                p99_us: p.stats.p99_us,
+                fuel_used: p.stats.fuel_used.to_string(),
+            },
+        }
+    }
+}
+
+/// Installed plugin versions with status, breaker state and call statistics.
+#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", responses((status = 200, body = Vec<Plugin>), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<Plugin>>> {
+    Ok(Json(s.kernel.list_plugins(&p)?.into_iter().map(Into::into).collect()))
+}
+
+/// Installs a plugin version (not yet active). `multipart/form-data` with
+/// parts `manifest` (JSON), `component` (the `.wasm` component) and
+/// optionally `grant` (JSON capabilities; defaults to what the manifest requests).
+#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", request_body(content_type = "multipart/form-data", description = "parts: manifest, component, grant?"),
+    responses((status = 201, body = Plugin), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn install(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiMultipart(mut form): ApiMultipart,
+) -> ApiResult<(StatusCode, Json<Plugin>)> {
+    let bad = |d: String| ApiError::new(&problem::MALFORMED_BODY, d);
+    let read_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(&problem::BODY_TOO_LARGE, e.body_text())
+        } else {
+            ApiError::new(&problem::MALFORMED_BODY, e.body_text())
+        }
+    };
+    let (mut manifest, mut component, mut grant) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(read_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(read_error)?;
+        match name.as_str() {
+            "manifest" => manifest = Some(bytes.to_vec()),
+            "component" => component = Some(bytes.to_vec()),
+            "grant" => {
+                grant = Some(serde_json::from_slice::<Capabilities>(&bytes).map_err(|e| bad(format!("grant: {e}")))?)
+            }
+            other => return Err(bad(format!("unexpected part `{other}`; expected manifest, component, grant"))),
+        }
+    }
+    let manifest = manifest.ok_or_else(|| bad("the `manifest` part is missing".into()))?;
+    let component = component.ok_or_else(|| bad("the `component` part is missing".into()))?;
+    let installed = s.kernel.install_plugin(&p, &manifest, component, grant).await?;
+    let key = installed.manifest.key();
+    let status = s.kernel.list_plugins(&p)?.into_iter().find(|x| x.installed.manifest.key() == key);
+    let status = status.ok_or_else(|| ApiError::new(&problem::INTERNAL, "installed plugin vanished"))?;
+    Ok((StatusCode::CREATED, Json(status.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Activate {
+    /// `id@version` of an installed version.
+    plugin: String,
+    /// An institution (id or slug) to choose for; absent means the platform default.
+    institution: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rollback {
+    institution: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ActivationDto {
+    active: String,
+    previous: Option<String>,
+    migrated_from: Option<u32>,
+    compiled_from_cache: bool,
+    took_ms: f64,
+    warnings: Vec<String>,
+}
+
+impl From<lectern_host::Activation> for ActivationDto {
+    fn from(a: lectern_host::Activation) -> Self {
+        ActivationDto {
+            active: a.active,
+            previous: a.previous,
+            migrated_from: a.migrated_from,
+            compiled_from_cache: a.compiled_from_cache,
+            took_ms: a.took.as_secs_f64() * 1000.0,
+            warnings: a.warnings,
+        }
+    }
+}
+
+fn parse_slot(slot: &str) -> ApiResult<Slot> {
+    slot.parse().map_err(|_| ApiError::bad_parameter("slot", "must be content, proctoring, grading or tutoring"))
+}
+
+fn target(s: &AppState, institution: Option<String>) -> ApiResult<Target> {
+    Ok(match institution {
+        None => Target::Platform,
+        Some(i) => Target::Institution(s.kernel.resolve_institution(&i)?),
+    })
+}
+
+/// Makes an installed version the active plugin of a slot, without dropping a
+/// call: calls in flight finish on the old version.
+#[utoipa::path(post, path = "/api/v1/plugins/slots/{slot}/activate", tag = "plugins", params(("slot" = String, Path)), request_body = Activate,
+    responses((status = 200, body = ActivationDto), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn activate(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(slot): ApiPath<String>,
+    ApiJson(b): ApiJson<Activate>,
+) -> ApiResult<Json<ActivationDto>> {
+    let slot = parse_slot(&slot)?;
+    let t = target(&s, b.institution)?;
+    Ok(Json(s.kernel.activate_plugin(&p, slot, t, b.plugin).await?.into()))
+}
+
+/// Reactivates the previous version of a slot.
+#[utoipa::path(post, path = "/api/v1/plugins/slots/{slot}/rollback", tag = "plugins", params(("slot" = String, Path)), request_body = Rollback,
+    responses((status = 200, body = ActivationDto), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn rollback(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(slot): ApiPath<String>,
+    ApiJson(b): ApiJson<Rollback>,
+) -> ApiResult<Json<ActivationDto>> {
+    let slot = parse_slot(&slot)?;
+    let t = target(&s, b.institution)?;
+    Ok(Json(s.kernel.rollback_plugin(&p, slot, t).await?.into()))
+}
+
+/// Removes an installed version that is not active anywhere.
+#[utoipa::path(delete, path = "/api/v1/plugins/{plugin}", tag = "plugins", params(("plugin" = String, Path, description = "id@version")),
+    responses((status = 204), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn uninstall(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    s.kernel.uninstall_plugin(&p, key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

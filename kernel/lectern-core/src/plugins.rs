@@ -1,0 +1,102 @@
+//! Plugin administration, authorized. Installing code that runs for every
+//! institution, and choosing the platform-wide default of a slot, take a
+//! platform administrator; an institution administrator (`plugin:manage`)
+//! may choose among installed versions for their own institution.
+
+use lectern_host::{Activation, Capabilities, Manifest, PluginStatus, Scope, Slot};
+
+use crate::authz::{Capability, Context, authorize};
+use crate::error::CoreError;
+use crate::ids::InstitutionId;
+use crate::{Kernel, Principal};
+
+pub use lectern_host::{BreakerConfig, HostConfig, HostError, PluginError};
+
+fn host_error(e: HostError) -> CoreError {
+    match e {
+        HostError::Manifest(m) => CoreError::invalid("manifest", m),
+        HostError::Invalid(m) => CoreError::invalid("component", m),
+        HostError::Refused(m) => CoreError::invalid("component", m),
+        HostError::Conflict(m) => CoreError::Conflict(m),
+        HostError::NotFound(_) => CoreError::NotFound("plugin"),
+        HostError::ActivationFailed(m) => {
+            CoreError::Conflict(format!("activation failed; the previous version stays active: {m}"))
+        }
+        HostError::Integrity(m) => CoreError::Internal(format!("plugin integrity: {m}")),
+        HostError::Engine(m) | HostError::Io(m) => CoreError::Internal(m),
+        HostError::Storage(s) => CoreError::Storage(s),
+    }
+}
+
+/// Which assignment an activation or rollback changes.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    Platform,
+    Institution(InstitutionId),
+}
+
+impl Kernel {
+    fn authorize_target(&self, p: &Principal, target: Target) -> Result<Scope, CoreError> {
+        match target {
+            Target::Platform => {
+                authorize(p, Capability::PlatformManage, Context::Platform)?;
+                Ok(Scope::Platform)
+            }
+            Target::Institution(i) => {
+                authorize(p, Capability::PluginManage, Context::Institution(i))?;
+                Ok(Scope::Institution(i.to_string()))
+            }
+        }
+    }
+
+    async fn blocking_host<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(lectern_host::Host) -> Result<R, HostError> + Send + 'static,
+    ) -> Result<R, CoreError> {
+        let host = self.inner.host.clone();
+        Self::blocking(move || f(host)).await?.map_err(host_error)
+    }
+
+    /// Installed versions with status, breaker state and call statistics.
+    pub fn list_plugins(&self, p: &Principal) -> Result<Vec<PluginStatus>, CoreError> {
+        authorize(p, Capability::PluginManage, Context::Institution(p.institution))?;
+        self.inner.host.list().map_err(host_error)
+    }
+
+    /// Installs a component with its manifest. `grant` defaults to what the manifest requests.
+    pub async fn install_plugin(
+        &self,
+        p: &Principal,
+        manifest: &[u8],
+        component: Vec<u8>,
+        grant: Option<Capabilities>,
+    ) -> Result<lectern_host::Installed, CoreError> {
+        authorize(p, Capability::PlatformManage, Context::Platform)?;
+        let manifest = Manifest::parse_json(manifest).map_err(host_error)?;
+        let grant = grant.unwrap_or_else(|| manifest.capabilities.clone());
+        let installed = self.blocking_host(move |h| h.install(manifest, &component, &grant)).await?;
+        tracing::info!(plugin = %installed.manifest.key(), "plugin installed by {:?}", p.kind);
+        Ok(installed)
+    }
+
+    pub async fn activate_plugin(
+        &self,
+        p: &Principal,
+        slot: Slot,
+        target: Target,
+        key: String,
+    ) -> Result<Activation, CoreError> {
+        let scope = self.authorize_target(p, target)?;
+        self.blocking_host(move |h| h.activate(slot, scope, &key)).await
+    }
+
+    pub async fn rollback_plugin(&self, p: &Principal, slot: Slot, target: Target) -> Result<Activation, CoreError> {
+        let scope = self.authorize_target(p, target)?;
+        self.blocking_host(move |h| h.rollback(slot, scope)).await
+    }
+
+    pub async fn uninstall_plugin(&self, p: &Principal, key: String) -> Result<(), CoreError> {
+        authorize(p, Capability::PlatformManage, Context::Platform)?;
+        self.blocking_host(move |h| h.uninstall(&key)).await
+    }
+}

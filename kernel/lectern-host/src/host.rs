@@ -1,0 +1,847 @@
+//! The plugin registry and call path: install (verify imports against the
+//! manifest and grants, compile or load from cache, persist), activate (init,
+//! migrate, atomic swap), roll back, uninstall, and the per-call sandbox.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use lectern_storage::{Record, Store, Tree};
+use serde::{Deserialize, Serialize};
+use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker, ResourceTable};
+use wasmtime::{Engine, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use crate::bindings::exports::lectern::plugin::{
+    content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt,
+};
+use crate::bindings::lectern::plugin as svc;
+use crate::breaker::{Breaker, BreakerState};
+use crate::engine::{CompileCache, EpochTicker, build_engine, sha256_hex};
+use crate::manifest::{Capabilities, Manifest, Service, Slot};
+use crate::slots::{self, CallContext, GuestError};
+use crate::state::{Identity, PluginState, Services};
+use crate::stats::{Stats, StatsSnapshot};
+use crate::{HostConfig, HostError, PluginError};
+
+/// Where a slot assignment applies.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// The default for every institution without its own choice.
+    Platform,
+    Institution(String),
+}
+
+impl Scope {
+    fn key(&self) -> String {
+        match self {
+            Scope::Platform => "*".into(),
+            Scope::Institution(i) => i.clone(),
+        }
+    }
+}
+
+/// An installed version, as persisted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installed {
+    pub manifest: Manifest,
+    /// What the plugin may use: the admin's grant intersected with the manifest's request.
+    pub grants: Capabilities,
+    pub sha256: String,
+    pub size: u64,
+    pub installed_at_ms: u64,
+    /// The WIT interfaces the component imports (for the admin's eyes).
+    pub imports: Vec<String>,
+}
+
+impl Record for Installed {
+    const VERSION: u8 = 1;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SlotRecord {
+    active: String,
+    previous: Option<String>,
+}
+
+impl Record for SlotRecord {
+    const VERSION: u8 = 1;
+}
+
+/// The result of an activation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activation {
+    pub active: String,
+    pub previous: Option<String>,
+    pub migrated_from: Option<u32>,
+    pub compiled_from_cache: bool,
+    pub took: Duration,
+    pub warnings: Vec<String>,
+}
+
+/// An installed version as the admin sees it.
+#[derive(Clone, Debug)]
+pub struct PluginStatus {
+    pub installed: Installed,
+    /// Slot scopes where this version is active.
+    pub active_in: Vec<Scope>,
+    /// Slot scopes where this version is the rollback target.
+    pub standby_in: Vec<Scope>,
+    pub breaker: BreakerState,
+    pub breaker_trips: u64,
+    pub stats: StatsSnapshot,
+}
+
+enum Exports {
+    Grader(wg::GuestIndices),
+    Proctor(wp::GuestIndices),
+    Content(wc::GuestIndices),
+    Tutor(wt::GuestIndices),
+}
+
+pub(crate) struct Loaded {
+    key: String,
+    manifest: Manifest,
+    who: Arc<Identity>,
+    pre: InstancePre<PluginState>,
+    lifecycle: wl::GuestIndices,
+    exports: Exports,
+    breaker: Breaker,
+    stats: Stats,
+    from_cache: bool,
+}
+
+struct Inner {
+    engine: Engine,
+    config: HostConfig,
+    cache: CompileCache,
+    _ticker: EpochTicker,
+    services: Services,
+    installed: Tree<Installed>,
+    slots: Tree<SlotRecord>,
+    data_versions: Tree<u32>,
+    blobs: PathBuf,
+    loaded: Mutex<HashMap<String, Arc<Loaded>>>,
+    active: RwLock<HashMap<(Slot, Scope), Arc<Loaded>>>,
+    admin: Mutex<()>,
+}
+
+/// The plugin host. Cheap to clone.
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Host")
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn slot_key(slot: Slot, scope: &Scope) -> String {
+    format!("{}/{}", slot.name(), scope.key())
+}
+
+fn parse_slot_key(k: &[u8]) -> Option<(Slot, Scope)> {
+    let s = std::str::from_utf8(k).ok()?;
+    let (slot, scope) = s.split_once('/')?;
+    let scope = if scope == "*" { Scope::Platform } else { Scope::Institution(scope.to_owned()) };
+    Some((slot.parse().ok()?, scope))
+}
+
+/// Splits `ns:pkg/iface@1.2.3` into (`ns:pkg`, `iface`, version).
+fn parse_interface_name(name: &str) -> Option<(&str, &str, Option<semver::Version>)> {
+    let (pkg, rest) = name.split_once('/')?;
+    let (iface, version) = match rest.split_once('@') {
+        Some((i, v)) => (i, Some(semver::Version::parse(v).ok()?)),
+        None => (rest, None),
+    };
+    Some((pkg, iface, version))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Host {
+    /// Opens the host over the kernel's store, with blobs and compiled
+    /// artifacts under `dir`, and re-activates what was active.
+    pub fn open(store: &Store, dir: impl Into<PathBuf>, config: HostConfig) -> Result<Host, HostError> {
+        let dir = dir.into();
+        let engine = build_engine(&config)?;
+        let cache = CompileCache::new(&dir.join("compiled"), &engine)?;
+        let blobs = dir.join("components");
+        std::fs::create_dir_all(&blobs)
+            .map_err(|e| HostError::Io(format!("cannot create {}: {e}", blobs.display())))?;
+        let ticker = EpochTicker::start(engine.clone(), config.epoch_tick)?;
+        let host = Host {
+            inner: Arc::new(Inner {
+                services: Services::open(store)?,
+                installed: store.tree("plugins_installed")?,
+                slots: store.tree("plugin_slots")?,
+                data_versions: store.tree("plugin_data_versions")?,
+                engine,
+                config,
+                cache,
+                _ticker: ticker,
+                blobs,
+                loaded: Mutex::new(HashMap::new()),
+                active: RwLock::new(HashMap::new()),
+                admin: Mutex::new(()),
+            }),
+        };
+        host.restore()?;
+        Ok(host)
+    }
+
+    fn restore(&self) -> Result<(), HostError> {
+        let rows: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
+        for (k, rec) in rows {
+            let Some((slot, scope)) = parse_slot_key(&k) else { continue };
+            match self.load(&rec.active).and_then(|l| self.start_version(&l).map(|_| l)) {
+                Ok(l) => {
+                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((slot, scope), l);
+                }
+                Err(e) => {
+                    tracing::error!(slot = slot.name(), plugin = %rec.active, error = %e, "cannot re-activate plugin at start")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Installs a plugin version without activating it. The component's real
+    /// imports are checked: every `lectern:plugin` service it imports must be
+    /// declared in the manifest, allowed in its slot, granted, and available;
+    /// anything that is neither `lectern:plugin@0.1` nor WASI 0.2 is refused.
+    pub fn install(&self, manifest: Manifest, wasm: &[u8], grant: &Capabilities) -> Result<Installed, HostError> {
+        manifest.validate()?;
+        let _admin = lock(&self.inner.admin);
+        let key = manifest.key();
+        let sha = sha256_hex(wasm);
+        if let Some(existing) = self.inner.installed.get(key.as_bytes())? {
+            if existing.sha256 == sha {
+                return Ok(existing);
+            }
+            return Err(HostError::Conflict(format!(
+                "{key} is already installed with different contents; bump the version"
+            )));
+        }
+        let grants = grant.intersect(&manifest.capabilities);
+        let (component, _) = self.inner.cache.load(&self.inner.engine, &sha, wasm)?;
+        let imports = self.check_imports(&component, &manifest, &grants)?;
+        self.check_exports(&component, manifest.slot)?;
+        // Proves the component links and its exports have the right types.
+        self.prepare(&key, &manifest, &grants, component, false)?;
+        let path = self.inner.blobs.join(format!("{sha}.wasm"));
+        if !path.exists() {
+            let tmp = path.with_extension("wasm.tmp");
+            std::fs::write(&tmp, wasm)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| HostError::Io(format!("cannot store the component: {e}")))?;
+        }
+        let rec =
+            Installed { manifest, grants, sha256: sha, size: wasm.len() as u64, installed_at_ms: now_ms(), imports };
+        self.inner.installed.insert(key.as_bytes(), &rec)?;
+        self.inner.services.store.durable_blocking()?;
+        tracing::info!(plugin = %key, "plugin installed");
+        Ok(rec)
+    }
+
+    fn check_imports(
+        &self,
+        component: &Component,
+        manifest: &Manifest,
+        grants: &Capabilities,
+    ) -> Result<Vec<String>, HostError> {
+        let ty = component.component_type();
+        let mut names = vec![];
+        for (name, _) in ty.imports(&self.inner.engine) {
+            names.push(name.to_owned());
+            let refuse = |why: String| Err(HostError::Refused(format!("the component imports `{name}`: {why}")));
+            let Some((pkg, iface, version)) = parse_interface_name(name) else {
+                return refuse("not an interface of lectern:plugin or WASI".into());
+            };
+            let compatible =
+                |major: u64, minor: u64| version.as_ref().is_some_and(|v| v.major == major && v.minor == minor);
+            match pkg {
+                "wasi:io" | "wasi:cli" | "wasi:clocks" | "wasi:random" | "wasi:filesystem" | "wasi:sockets" => {
+                    if !compatible(0, 2) {
+                        return refuse("only WASI 0.2 is supported".into());
+                    }
+                }
+                "lectern:plugin" => {
+                    if !compatible(0, 1) {
+                        return refuse("this kernel speaks lectern:plugin 0.1".into());
+                    }
+                    if iface == "types" {
+                        continue;
+                    }
+                    let Some(service) = Service::ALL.into_iter().find(|s| s.interface() == iface) else {
+                        return refuse("not a kernel service".into());
+                    };
+                    if !manifest.slot.allowed_services().contains(&service) {
+                        return refuse(format!("the {} slot does not offer it", manifest.slot.name()));
+                    }
+                    if service != Service::Log && !manifest.capabilities.grants(service) {
+                        return refuse("the manifest does not declare it".into());
+                    }
+                    if !grants.grants(service) {
+                        return refuse("the administrator has not granted it".into());
+                    }
+                    if !service.available() {
+                        return refuse("this kernel does not provide it yet".into());
+                    }
+                }
+                _ => return refuse("not an interface of lectern:plugin or WASI 0.2".into()),
+            }
+        }
+        Ok(names)
+    }
+
+    fn check_exports(&self, component: &Component, slot: Slot) -> Result<(), HostError> {
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(&self.inner.engine).map(|(n, _)| n.to_owned()).collect();
+        for want in ["lifecycle", slot.export()] {
+            let found = exports
+                .iter()
+                .any(|n| parse_interface_name(n).is_some_and(|(p, i, _)| p == "lectern:plugin" && i == want));
+            if !found {
+                return Err(HostError::Refused(format!(
+                    "the component does not export lectern:plugin/{want}, which the {} slot requires",
+                    slot.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn linker(&self, grants: &Capabilities) -> Result<Linker<PluginState>, HostError> {
+        let mut l: Linker<PluginState> = Linker::new(&self.inner.engine);
+        let e = |e: wasmtime::Error| HostError::Engine(format!("{e:#}"));
+        // WASI 0.2 with no authority behind it: no preopens, empty environment,
+        // no network, output captured. Guests of every language import it.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut l).map_err(e)?;
+        svc::types::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        svc::log::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        if grants.grants(Service::Kv) {
+            svc::kv::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        }
+        if grants.grants(Service::Events) {
+            svc::events::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        }
+        if grants.grants(Service::Clock) {
+            svc::clock::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        }
+        Ok(l)
+    }
+
+    fn prepare(
+        &self,
+        key: &str,
+        manifest: &Manifest,
+        grants: &Capabilities,
+        component: Component,
+        from_cache: bool,
+    ) -> Result<Arc<Loaded>, HostError> {
+        let linker = self.linker(grants)?;
+        let link_err = |e: wasmtime::Error| HostError::Refused(format!("the component cannot be linked: {e:#}"));
+        let pre = linker.instantiate_pre(&component).map_err(link_err)?;
+        let lifecycle = wl::GuestIndices::new(&pre).map_err(link_err)?;
+        let exports = match manifest.slot {
+            Slot::Grading => Exports::Grader(wg::GuestIndices::new(&pre).map_err(link_err)?),
+            Slot::Proctoring => Exports::Proctor(wp::GuestIndices::new(&pre).map_err(link_err)?),
+            Slot::Content => Exports::Content(wc::GuestIndices::new(&pre).map_err(link_err)?),
+            Slot::Tutoring => Exports::Tutor(wt::GuestIndices::new(&pre).map_err(link_err)?),
+        };
+        Ok(Arc::new(Loaded {
+            key: key.to_owned(),
+            manifest: manifest.clone(),
+            who: Arc::new(Identity {
+                id: manifest.id.clone(),
+                version: manifest.version.clone(),
+                grants: grants.clone(),
+            }),
+            pre,
+            lifecycle,
+            exports,
+            breaker: Breaker::new(self.inner.config.breaker),
+            stats: Stats::default(),
+            from_cache,
+        }))
+    }
+
+    /// The loaded (compiled and linked) form of an installed version.
+    fn load(&self, key: &str) -> Result<Arc<Loaded>, HostError> {
+        if let Some(l) = lock(&self.inner.loaded).get(key) {
+            return Ok(l.clone());
+        }
+        let rec = self
+            .inner
+            .installed
+            .get(key.as_bytes())?
+            .ok_or_else(|| HostError::NotFound(format!("{key} is not installed")))?;
+        let path = self.inner.blobs.join(format!("{}.wasm", rec.sha256));
+        let wasm = std::fs::read(&path).map_err(|e| HostError::Io(format!("cannot read {}: {e}", path.display())))?;
+        if sha256_hex(&wasm) != rec.sha256 {
+            return Err(HostError::Integrity(format!("the stored component of {key} does not match its SHA-256")));
+        }
+        let (component, hit) = self.inner.cache.load(&self.inner.engine, &rec.sha256, &wasm)?;
+        let loaded = self.prepare(key, &rec.manifest, &rec.grants, component, hit)?;
+        lock(&self.inner.loaded).insert(key.to_owned(), loaded.clone());
+        Ok(loaded)
+    }
+
+    fn new_store(&self, loaded: &Loaded, scope: &str, request_id: &str) -> wasmtime::Store<PluginState> {
+        let stdout = MemoryOutputPipe::new(64 * 1024);
+        let stderr = MemoryOutputPipe::new(64 * 1024);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_ip_name_lookup(false);
+        let m = &loaded.manifest;
+        let memory = (m.resources.memory_mib as usize * 1024 * 1024).min(self.inner.config.max_memory_bytes);
+        let state = PluginState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory)
+                .trap_on_grow_failure(true)
+                .instances(64)
+                .tables(64)
+                .memories(8)
+                .build(),
+            who: loaded.who.clone(),
+            scope: scope.to_owned(),
+            request_id: request_id.to_owned(),
+            services: self.inner.services.clone(),
+            stdout,
+            stderr,
+        };
+        let mut store = wasmtime::Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let tick = self.inner.config.epoch_tick.as_millis().max(1) as u64;
+        store.set_epoch_deadline(m.resources.call_timeout_ms.div_ceil(tick).max(1));
+        store.epoch_deadline_trap();
+        let fuel = match (m.slot, m.resources.fuel) {
+            (_, Some(f)) => f,
+            (Slot::Grading, None) => self.inner.config.grading_fuel,
+            _ => u64::MAX / 4,
+        };
+        // Fuel is enabled engine-wide, so this cannot fail.
+        let _ = store.set_fuel(fuel);
+        store
+    }
+
+    fn flush_output(loaded: &Loaded, store: &wasmtime::Store<PluginState>) {
+        for (stream, pipe) in [("stdout", &store.data().stdout), ("stderr", &store.data().stderr)] {
+            let bytes = pipe.contents();
+            if !bytes.is_empty() {
+                let text = String::from_utf8_lossy(&bytes);
+                tracing::info!(target: "plugin", plugin = %loaded.key, stream, "{}", text.trim_end());
+            }
+        }
+    }
+
+    /// Runs one call in a fresh store: limits, deadline, fuel; faults are
+    /// contained to this call and counted by the breaker.
+    fn run<R>(
+        &self,
+        loaded: &Loaded,
+        scope: &str,
+        request_id: &str,
+        f: impl FnOnce(&mut wasmtime::Store<PluginState>, &Instance) -> wasmtime::Result<Result<R, svc::types::Error>>,
+    ) -> Result<R, PluginError> {
+        if let Err(reason) = loaded.breaker.admit() {
+            return Err(PluginError::CircuitOpen { plugin: loaded.key.clone(), reason });
+        }
+        let started = Instant::now();
+        let mut store = self.new_store(loaded, scope, request_id);
+        let outcome = loaded.pre.instantiate(&mut store).and_then(|instance| f(&mut store, &instance));
+        let fuel_used = store.get_fuel().ok().map(|left| {
+            let budget = match (loaded.manifest.slot, loaded.manifest.resources.fuel) {
+                (_, Some(b)) => b,
+                (Slot::Grading, None) => self.inner.config.grading_fuel,
+                _ => u64::MAX / 4,
+            };
+            budget.saturating_sub(left)
+        });
+        Self::flush_output(loaded, &store);
+        drop(store);
+        let elapsed = started.elapsed();
+        let result = match outcome {
+            Ok(Ok(r)) => {
+                loaded.breaker.success();
+                Ok(r)
+            }
+            Ok(Err(guest)) => {
+                // A deliberate error is the plugin working, not faulting.
+                loaded.breaker.success();
+                Err(PluginError::Guest(GuestError::from(guest)))
+            }
+            Err(e) => {
+                let err = classify(e, &loaded.manifest);
+                if matches!(err, PluginError::Busy(_)) {
+                    return Err(err);
+                }
+                if loaded.breaker.fault(&err.to_string()) {
+                    tracing::warn!(plugin = %loaded.key, reason = %err, "circuit breaker opened");
+                }
+                tracing::warn!(plugin = %loaded.key, error = %err, "plugin call faulted");
+                Err(err)
+            }
+        };
+        loaded.stats.record(elapsed, result.is_ok(), matches!(result, Err(ref e) if e.is_fault()), fuel_used);
+        result
+    }
+
+    fn lifecycle_call<R>(
+        &self,
+        loaded: &Loaded,
+        f: impl FnOnce(&wl::Guest, &mut wasmtime::Store<PluginState>) -> wasmtime::Result<Result<R, svc::types::Error>>,
+    ) -> Result<R, PluginError> {
+        self.run(loaded, "*", "lifecycle", |store, instance| {
+            let guest = loaded.lifecycle.load(&mut *store, instance)?;
+            f(&guest, store)
+        })
+    }
+
+    /// Checks `info` and runs `init` in a new version (used at activation and at start).
+    fn start_version(&self, loaded: &Loaded) -> Result<(), HostError> {
+        let info: slots::PluginInfo = self
+            .lifecycle_call(loaded, |g, s| g.call_info(&mut *s).map(Ok))
+            .map_err(|e| HostError::ActivationFailed(format!("info failed: {e}")))?
+            .into();
+        if info.id != loaded.manifest.id || info.version != loaded.manifest.version {
+            return Err(HostError::ActivationFailed(format!(
+                "the component says it is {}@{} but the manifest says {}",
+                info.id, info.version, loaded.key
+            )));
+        }
+        self.lifecycle_call(loaded, |g, s| g.call_init(&mut *s))
+            .map_err(|e| HostError::ActivationFailed(format!("init failed: {e}")))
+    }
+
+    /// Makes `key` the active plugin of `slot` in `scope`. Calls already
+    /// running finish on the previous version; calls that start after this
+    /// returns use the new one. Nothing changes if info, migrate or init fail.
+    pub fn activate(&self, slot: Slot, scope: Scope, key: &str) -> Result<Activation, HostError> {
+        let _admin = lock(&self.inner.admin);
+        self.activate_locked(slot, scope, key)
+    }
+
+    fn activate_locked(&self, slot: Slot, scope: Scope, key: &str) -> Result<Activation, HostError> {
+        let started = Instant::now();
+        let loaded = self.load(key)?;
+        if loaded.manifest.slot != slot {
+            return Err(HostError::Conflict(format!(
+                "{key} fills the {} slot, not {}",
+                loaded.manifest.slot.name(),
+                slot.name()
+            )));
+        }
+        let mut warnings = vec![];
+        let id = loaded.manifest.id.clone();
+        let current = self.inner.data_versions.get(id.as_bytes())?.unwrap_or(0);
+        let wanted = loaded.manifest.data_version;
+        let mut migrated_from = None;
+        if current > 0 && wanted > current {
+            self.lifecycle_call(&loaded, |g, s| g.call_migrate(&mut *s, current))
+                .map_err(|e| HostError::ActivationFailed(format!("migrate from data version {current} failed: {e}")))?;
+            migrated_from = Some(current);
+        } else if current > wanted {
+            warnings.push(format!("{key} expects data version {wanted} but the stored data is at version {current}"));
+        }
+        self.start_version(&loaded)?;
+        if wanted > current {
+            self.inner.data_versions.insert(id.as_bytes(), &wanted)?;
+        }
+        let sk = slot_key(slot, &scope);
+        let old = self.inner.slots.get(sk.as_bytes())?;
+        let previous = old.as_ref().map(|o| o.active.clone()).filter(|a| a != key);
+        let record =
+            SlotRecord { active: key.to_owned(), previous: previous.clone().or_else(|| old.and_then(|o| o.previous)) };
+        self.inner.slots.insert(sk.as_bytes(), &record)?;
+        self.inner.services.store.durable_blocking()?;
+        self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((slot, scope.clone()), loaded.clone());
+        tracing::info!(slot = slot.name(), scope = %scope.key(), active = %key, previous = ?previous, "plugin activated");
+        Ok(Activation {
+            active: key.to_owned(),
+            previous: record.previous,
+            migrated_from,
+            compiled_from_cache: loaded.from_cache,
+            took: started.elapsed(),
+            warnings,
+        })
+    }
+
+    /// Reactivates the previous version of a slot.
+    pub fn rollback(&self, slot: Slot, scope: Scope) -> Result<Activation, HostError> {
+        let _admin = lock(&self.inner.admin);
+        let rec = self
+            .inner
+            .slots
+            .get(slot_key(slot, &scope).as_bytes())?
+            .ok_or_else(|| HostError::NotFound(format!("no plugin is active in the {} slot here", slot.name())))?;
+        let prev =
+            rec.previous.ok_or_else(|| HostError::NotFound("there is no previous version to roll back to".into()))?;
+        self.activate_locked(slot, scope, &prev)
+    }
+
+    /// Removes an installed version that is not active anywhere.
+    pub fn uninstall(&self, key: &str) -> Result<(), HostError> {
+        let _admin = lock(&self.inner.admin);
+        let rec = self
+            .inner
+            .installed
+            .get(key.as_bytes())?
+            .ok_or_else(|| HostError::NotFound(format!("{key} is not installed")))?;
+        let slots: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
+        if let Some((k, _)) = slots.iter().find(|(_, r)| r.active == key) {
+            return Err(HostError::Conflict(format!(
+                "{key} is active in {}; activate another version first",
+                String::from_utf8_lossy(k)
+            )));
+        }
+        for (k, mut r) in slots {
+            if r.previous.as_deref() == Some(key) {
+                r.previous = None;
+                self.inner.slots.insert(&k, &r)?;
+            }
+        }
+        self.inner.installed.remove(key.as_bytes())?;
+        lock(&self.inner.loaded).remove(key);
+        let shared = self.inner.installed.scan_prefix(b"").filter_map(Result::ok).any(|(_, r)| r.sha256 == rec.sha256);
+        if !shared {
+            let _ = std::fs::remove_file(self.inner.blobs.join(format!("{}.wasm", rec.sha256)));
+        }
+        self.inner.services.store.durable_blocking()?;
+        Ok(())
+    }
+
+    /// Every installed version with its status.
+    pub fn list(&self) -> Result<Vec<PluginStatus>, HostError> {
+        let slots: Vec<(Vec<u8>, SlotRecord)> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
+        let mut out = vec![];
+        for row in self.inner.installed.scan_prefix(b"") {
+            let (k, installed) = row?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let scopes = |f: &dyn Fn(&SlotRecord) -> bool| {
+                slots
+                    .iter()
+                    .filter(|(_, r)| f(r))
+                    .filter_map(|(k, _)| parse_slot_key(k).map(|(_, s)| s))
+                    .collect::<Vec<_>>()
+            };
+            let loaded = lock(&self.inner.loaded).get(&key).cloned();
+            out.push(PluginStatus {
+                active_in: scopes(&|r| r.active == key),
+                standby_in: scopes(&|r| r.previous.as_deref() == Some(key.as_str())),
+                breaker: loaded.as_ref().map(|l| l.breaker.state()).unwrap_or(BreakerState::Closed),
+                breaker_trips: loaded.as_ref().map(|l| l.breaker.trips()).unwrap_or(0),
+                stats: loaded.as_ref().map(|l| l.stats.snapshot()).unwrap_or_default(),
+                installed,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The version serving `slot` for `institution` (its own choice, else the platform's).
+    pub fn active_for(&self, slot: Slot, institution: &str) -> Option<String> {
+        self.resolve(slot, institution).map(|l| l.key.clone())
+    }
+
+    fn resolve(&self, slot: Slot, institution: &str) -> Option<Arc<Loaded>> {
+        let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
+        active
+            .get(&(slot, Scope::Institution(institution.to_owned())))
+            .or_else(|| active.get(&(slot, Scope::Platform)))
+            .cloned()
+    }
+
+    fn slot_call<R>(
+        &self,
+        slot: Slot,
+        ctx: &CallContext,
+        f: impl FnOnce(
+            &Exports,
+            &mut wasmtime::Store<PluginState>,
+            &Instance,
+        ) -> wasmtime::Result<Result<R, svc::types::Error>>,
+    ) -> Result<(R, String), PluginError> {
+        let loaded = self.resolve(slot, &ctx.institution).ok_or(PluginError::NoActivePlugin(slot))?;
+        let r = self.run(&loaded, &ctx.institution, &ctx.request_id, |store, inst| f(&loaded.exports, store, inst))?;
+        Ok((r, loaded.key.clone()))
+    }
+
+    fn too_large(&self, bytes: usize) -> Result<(), PluginError> {
+        let max = self.inner.config.max_result_bytes;
+        if bytes > max {
+            return Err(PluginError::ResultTooLarge { bytes, max });
+        }
+        Ok(())
+    }
+
+    /// Grades a batch through the active grading plugin. Also returns which
+    /// version served the call.
+    pub fn grade(
+        &self,
+        ctx: &CallContext,
+        submissions: &[slots::grading::Submission],
+    ) -> Result<(Vec<slots::grading::Graded>, String), PluginError> {
+        let wctx = svc::types::Context::from(ctx);
+        let subs: Vec<wg::Submission> = submissions.iter().map(Into::into).collect();
+        let (out, who) = self.slot_call(Slot::Grading, ctx, |ex, store, inst| {
+            let Exports::Grader(idx) = ex else { return Err(wasmtime::format_err!("not a grading plugin")) };
+            idx.load(&mut *store, inst)?.call_grade(&mut *store, &wctx, &subs)
+        })?;
+        let size: usize = out
+            .iter()
+            .map(|g| {
+                g.explanation.iter().map(String::len).sum::<usize>()
+                    + g.feedback.iter().map(|f| f.message.len()).sum::<usize>()
+            })
+            .sum();
+        self.too_large(size)?;
+        if out.len() != submissions.len() {
+            return Err(PluginError::Contract(format!(
+                "returned {} results for {} submissions",
+                out.len(),
+                submissions.len()
+            )));
+        }
+        Ok((out.into_iter().map(Into::into).collect(), who))
+    }
+
+    pub fn proctor_open(
+        &self,
+        ctx: &CallContext,
+        attempt: &str,
+        policy: &slots::proctoring::Policy,
+        started_at_ms: u64,
+    ) -> Result<(), PluginError> {
+        let (wctx, wpol) = (svc::types::Context::from(ctx), wp::Policy::from(policy));
+        self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
+            let Exports::Proctor(idx) = ex else { return Err(wasmtime::format_err!("not a proctoring plugin")) };
+            idx.load(&mut *store, inst)?.call_open_session(&mut *store, &wctx, attempt, &wpol, started_at_ms)
+        })
+        .map(|(r, _)| r)
+    }
+
+    pub fn proctor_ingest(
+        &self,
+        ctx: &CallContext,
+        attempt: &str,
+        signals: &[slots::proctoring::Signal],
+    ) -> Result<slots::proctoring::Assessment, PluginError> {
+        let wctx = svc::types::Context::from(ctx);
+        let sigs: Vec<wp::Signal> = signals.iter().map(Into::into).collect();
+        let (a, _) = self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
+            let Exports::Proctor(idx) = ex else { return Err(wasmtime::format_err!("not a proctoring plugin")) };
+            idx.load(&mut *store, inst)?.call_ingest(&mut *store, &wctx, attempt, &sigs)
+        })?;
+        Ok(a.into())
+    }
+
+    pub fn proctor_close(
+        &self,
+        ctx: &CallContext,
+        attempt: &str,
+    ) -> Result<slots::proctoring::Assessment, PluginError> {
+        let wctx = svc::types::Context::from(ctx);
+        let (a, _) = self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
+            let Exports::Proctor(idx) = ex else { return Err(wasmtime::format_err!("not a proctoring plugin")) };
+            idx.load(&mut *store, inst)?.call_close_session(&mut *store, &wctx, attempt)
+        })?;
+        Ok(a.into())
+    }
+
+    pub fn render_markdown(
+        &self,
+        ctx: &CallContext,
+        source: &str,
+    ) -> Result<slots::content::RenderedPage, PluginError> {
+        let wctx = svc::types::Context::from(ctx);
+        let (p, _) = self.slot_call(Slot::Content, ctx, |ex, store, inst| {
+            let Exports::Content(idx) = ex else { return Err(wasmtime::format_err!("not a content plugin")) };
+            idx.load(&mut *store, inst)?.call_render_markdown(&mut *store, &wctx, source)
+        })?;
+        self.too_large(p.html.len() + p.text.len())?;
+        Ok(p.into())
+    }
+
+    pub fn item_visibility(
+        &self,
+        ctx: &CallContext,
+        modules: &[slots::content::Module],
+        progress: &[slots::content::Progress],
+        now_ms: u64,
+    ) -> Result<Vec<slots::content::Visibility>, PluginError> {
+        let wctx = svc::types::Context::from(ctx);
+        let ms: Vec<wc::Module> = modules.iter().map(Into::into).collect();
+        let ps: Vec<wc::Progress> = progress.iter().map(Into::into).collect();
+        let (v, _) = self.slot_call(Slot::Content, ctx, |ex, store, inst| {
+            let Exports::Content(idx) = ex else { return Err(wasmtime::format_err!("not a content plugin")) };
+            idx.load(&mut *store, inst)?.call_item_visibility(&mut *store, &wctx, &ms, &ps, now_ms)
+        })?;
+        Ok(v.into_iter().map(Into::into).collect())
+    }
+
+    pub fn tutor_index(&self, ctx: &CallContext, doc: &slots::tutoring::Document) -> Result<u32, PluginError> {
+        let (wctx, wdoc) = (svc::types::Context::from(ctx), wt::Document::from(doc));
+        self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| {
+            let Exports::Tutor(idx) = ex else { return Err(wasmtime::format_err!("not a tutoring plugin")) };
+            idx.load(&mut *store, inst)?.call_index_document(&mut *store, &wctx, &wdoc)
+        })
+        .map(|(r, _)| r)
+    }
+
+    pub fn tutor_ask(
+        &self,
+        ctx: &CallContext,
+        q: &slots::tutoring::Question,
+    ) -> Result<slots::tutoring::Answer, PluginError> {
+        let (wctx, wq) = (svc::types::Context::from(ctx), wt::Question::from(q));
+        let (a, _) = self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| {
+            let Exports::Tutor(idx) = ex else { return Err(wasmtime::format_err!("not a tutoring plugin")) };
+            idx.load(&mut *store, inst)?.call_ask(&mut *store, &wctx, &wq)
+        })?;
+        self.too_large(a.text.len() + a.citations.iter().map(|c| c.excerpt.len()).sum::<usize>())?;
+        Ok(a.into())
+    }
+
+    /// Reads a plugin's kv entry for a scope (`*` for lifecycle data): an
+    /// administrator's inspection tool, and how tests observe plugin data.
+    pub fn plugin_kv(&self, plugin_id: &str, scope: &str, key: &str) -> Result<Option<Vec<u8>>, HostError> {
+        let full = [plugin_id.as_bytes(), b"\0", scope.as_bytes(), b"\0", key.as_bytes()].concat();
+        Ok(self.inner.services.kv.get(full)?)
+    }
+
+    /// Events plugins have published, oldest first (drained by the bus once it exists).
+    pub fn outbox(&self, limit: usize) -> Result<Vec<crate::state::OutboxEvent>, HostError> {
+        Ok(self.inner.services.outbox.page(b"", None, limit)?.into_iter().map(|(_, e)| e).collect())
+    }
+}
+
+fn classify(e: wasmtime::Error, m: &Manifest) -> PluginError {
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return match trap {
+            wasmtime::Trap::Interrupt => PluginError::Timeout { limit_ms: m.resources.call_timeout_ms },
+            wasmtime::Trap::OutOfFuel => PluginError::OutOfFuel,
+            wasmtime::Trap::StackOverflow => PluginError::Trap("stack overflow (recursion too deep)".into()),
+            other => PluginError::Trap(other.to_string()),
+        };
+    }
+    let text = format!("{e:#}");
+    if text.contains("maximum concurrent") || text.contains("limit of") && text.contains("instances") {
+        return PluginError::Busy(text);
+    }
+    if text.contains("forcing trap when growing memory") || text.contains("memory") && text.contains("exceed") {
+        return PluginError::MemoryLimit { limit_mib: m.resources.memory_mib };
+    }
+    PluginError::Trap(text)
+}

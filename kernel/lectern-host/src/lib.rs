@@ -1,0 +1,169 @@
+//! The WebAssembly plugin host: the only crate that imports wasmtime.
+//!
+//! Plugins are components built against `lectern:plugin@0.1.0` (see `wit/`).
+//! [`Host`] installs them (checking the component's real imports against its
+//! manifest and the admin's grants), compiles them once into an on-disk cache,
+//! activates them per slot and scope with an atomic hot swap, and runs every
+//! call in a fresh `Store` with a memory cap, an epoch deadline, a fuel
+//! budget, and no ambient authority: WASI is linked with no preopened
+//! directories, an empty environment, no network and captured output.
+//!
+//! Invariants:
+//! - Kernel code never sees WIT-generated types: the API is in terms of
+//!   [`slots`]; `convert.rs` is the only place that knows the bindings.
+//! - A plugin gets only the `lectern:plugin` services it was granted (they
+//!   are not even linked otherwise), and each service re-checks scope: kv keys
+//!   live under the plugin's and the institution's prefix, topics must be
+//!   granted, sizes and quotas are enforced.
+//! - A trap, panic, timeout or exhausted limit fails that call only; the
+//!   store is dropped; repeated faults open a circuit breaker.
+//! - Only artifacts this kernel compiled are deserialized, after checking
+//!   their recorded digest.
+
+mod bindings;
+mod breaker;
+mod convert;
+mod engine;
+mod host;
+pub mod manifest;
+pub mod slots;
+mod state;
+mod stats;
+
+use std::time::Duration;
+
+pub use breaker::{BreakerConfig, BreakerState};
+pub use host::{Activation, Host, Installed, PluginStatus, Scope};
+pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
+pub use slots::{CallContext, GuestError};
+pub use state::OutboxEvent;
+pub use stats::StatsSnapshot;
+
+/// Engine-wide settings.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// Instances that may be live at once (pool size).
+    pub max_concurrent_instances: u32,
+    /// Upper bound on any plugin's linear memory (manifests ask for less).
+    pub max_memory_bytes: usize,
+    pub max_wasm_stack_bytes: usize,
+    /// Epoch tick: the granularity of call deadlines.
+    pub epoch_tick: Duration,
+    /// Use the pooling allocator (copy-on-write images, pre-reserved slots).
+    pub pooling: bool,
+    /// Fuel per grading call when the manifest sets none.
+    pub grading_fuel: u64,
+    /// Largest result a call may return (strings summed), in bytes.
+    pub max_result_bytes: usize,
+    pub breaker: BreakerConfig,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            max_concurrent_instances: 256,
+            max_memory_bytes: 256 * 1024 * 1024,
+            max_wasm_stack_bytes: 512 * 1024,
+            epoch_tick: Duration::from_millis(10),
+            pooling: true,
+            grading_fuel: 500_000_000,
+            max_result_bytes: 16 * 1024 * 1024,
+            breaker: BreakerConfig::default(),
+        }
+    }
+}
+
+/// Administrative failures (install, activate, …).
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("activation failed; the previous version stays active: {0}")]
+    ActivationFailed(String),
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
+    #[error("engine error: {0}")]
+    Engine(String),
+    #[error("I/O error: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Storage(#[from] lectern_storage::StorageError),
+}
+
+/// Why a plugin call failed. Faults are contained to the call.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("no plugin is active in the {} slot", .0.name())]
+    NoActivePlugin(Slot),
+    #[error("{plugin} is switched off by its circuit breaker after repeated faults (last: {reason})")]
+    CircuitOpen { plugin: String, reason: String },
+    #[error("the plugin returned an error: {0}")]
+    Guest(GuestError),
+    #[error("the plugin exceeded its {limit_ms} ms time limit")]
+    Timeout { limit_ms: u64 },
+    #[error("the plugin exhausted its instruction budget (fuel)")]
+    OutOfFuel,
+    #[error("the plugin exceeded its {limit_mib} MiB memory limit")]
+    MemoryLimit { limit_mib: u32 },
+    #[error("the plugin crashed: {0}")]
+    Trap(String),
+    #[error("the plugin returned {bytes} bytes, more than the {max} allowed")]
+    ResultTooLarge { bytes: usize, max: usize },
+    #[error("the plugin broke its contract: {0}")]
+    Contract(String),
+    #[error("too many plugin calls at once; retry: {0}")]
+    Busy(String),
+}
+
+impl PluginError {
+    /// Whether this counts against the plugin's circuit breaker.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            PluginError::Timeout { .. }
+                | PluginError::OutOfFuel
+                | PluginError::MemoryLimit { .. }
+                | PluginError::Trap(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    /// Released WIT folders are never edited (see wit/RELEASED).
+    #[test]
+    fn released_wit_is_frozen() {
+        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit");
+        let released = std::fs::read_to_string(wit.join("RELEASED")).unwrap();
+        let mut checked = 0;
+        for line in released.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            let (folder, expected) = line.split_once(' ').unwrap();
+            let mut files: Vec<_> = std::fs::read_dir(wit.join(folder)).unwrap().map(|e| e.unwrap().path()).collect();
+            files.sort();
+            let mut h = Sha256::new();
+            for f in files {
+                h.update(f.file_name().unwrap().to_string_lossy().as_bytes());
+                h.update(b"\0");
+                h.update(std::fs::read(&f).unwrap());
+                h.update(b"\0");
+            }
+            assert_eq!(
+                hex::encode(h.finalize()),
+                expected.trim(),
+                "{folder} was edited after release; add a new version folder instead"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 1);
+    }
+}

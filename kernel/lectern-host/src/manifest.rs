@@ -1,0 +1,262 @@
+//! What a plugin says about itself, and what the admin grants it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::HostError;
+
+/// The slots a plugin can fill. Each is a WIT world of `lectern:plugin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    Content,
+    Proctoring,
+    Grading,
+    Tutoring,
+}
+
+impl Slot {
+    pub const ALL: [Slot; 4] = [Slot::Content, Slot::Proctoring, Slot::Grading, Slot::Tutoring];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Content => "content",
+            Slot::Proctoring => "proctoring",
+            Slot::Grading => "grading",
+            Slot::Tutoring => "tutoring",
+        }
+    }
+
+    /// The `lectern:plugin` interface the slot exports besides `lifecycle`.
+    pub(crate) fn export(self) -> &'static str {
+        match self {
+            Slot::Content => "content",
+            Slot::Proctoring => "proctor",
+            Slot::Grading => "grader",
+            Slot::Tutoring => "tutor",
+        }
+    }
+
+    /// Kernel services the slot's world may import.
+    pub(crate) fn allowed_services(self) -> &'static [Service] {
+        match self {
+            Slot::Grading => &[Service::Log, Service::Kv],
+            Slot::Proctoring => &[Service::Log, Service::Kv, Service::Events, Service::Clock],
+            Slot::Content => &[Service::Log, Service::Kv, Service::Clock],
+            Slot::Tutoring => &[Service::Log, Service::Kv, Service::Clock, Service::Vector, Service::Embed],
+        }
+    }
+}
+
+impl std::str::FromStr for Slot {
+    type Err = HostError;
+    fn from_str(s: &str) -> Result<Slot, HostError> {
+        Slot::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| HostError::Manifest(format!("unknown slot `{s}`")))
+    }
+}
+
+/// A `lectern:plugin` kernel service (an importable interface).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Log,
+    Kv,
+    Events,
+    Clock,
+    Vector,
+    Embed,
+}
+
+impl Service {
+    pub const ALL: [Service; 6] =
+        [Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Vector, Service::Embed];
+
+    pub fn interface(self) -> &'static str {
+        match self {
+            Service::Log => "log",
+            Service::Kv => "kv",
+            Service::Events => "events",
+            Service::Clock => "clock",
+            Service::Vector => "vector",
+            Service::Embed => "embed",
+        }
+    }
+
+    /// Whether this kernel implements the service yet.
+    pub fn available(self) -> bool {
+        !matches!(self, Service::Vector | Service::Embed)
+    }
+}
+
+/// Capabilities: what a manifest requests, and (the same shape) what an admin grants.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Capabilities {
+    /// Structured logging. Always granted; listed for completeness.
+    pub log: bool,
+    /// Bytes of kv storage per institution; `None` means no kv.
+    pub kv_quota_bytes: Option<u64>,
+    /// Topics the plugin may publish to.
+    pub publish: Vec<String>,
+    /// Topics delivered to `lifecycle.on-event`.
+    pub subscribe: Vec<String>,
+    pub clock: bool,
+    pub vector: bool,
+    pub embed: bool,
+}
+
+impl Capabilities {
+    pub fn grants(&self, s: Service) -> bool {
+        match s {
+            Service::Log => true,
+            Service::Kv => self.kv_quota_bytes.is_some(),
+            Service::Events => !self.publish.is_empty(),
+            Service::Clock => self.clock,
+            Service::Vector => self.vector,
+            Service::Embed => self.embed,
+        }
+    }
+
+    /// The part of `requested` that `self` (the admin's grant) allows.
+    pub fn intersect(&self, requested: &Capabilities) -> Capabilities {
+        Capabilities {
+            log: true,
+            kv_quota_bytes: match (self.kv_quota_bytes, requested.kv_quota_bytes) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            },
+            publish: requested.publish.iter().filter(|t| self.publish.contains(t)).cloned().collect(),
+            subscribe: requested.subscribe.iter().filter(|t| self.subscribe.contains(t)).cloned().collect(),
+            clock: self.clock && requested.clock,
+            vector: self.vector && requested.vector,
+            embed: self.embed && requested.embed,
+        }
+    }
+}
+
+/// Limits on each call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Resources {
+    /// Linear memory cap per instance.
+    pub memory_mib: u32,
+    /// Wall-clock budget per call.
+    pub call_timeout_ms: u64,
+    /// Deterministic instruction budget per call (grading always has one).
+    pub fuel: Option<u64>,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources { memory_mib: 64, call_timeout_ms: 2_000, fuel: None }
+    }
+}
+
+/// A plugin's manifest (the marketplace adds publisher and signature fields on top).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Reverse-DNS id, e.g. `org.lectern.grading`.
+    pub id: String,
+    /// Semantic version.
+    pub version: String,
+    pub slot: Slot,
+    pub data_version: u32,
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    #[serde(default)]
+    pub resources: Resources,
+}
+
+pub const MAX_MEMORY_MIB: u32 = 1024;
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+
+impl Manifest {
+    pub fn parse_json(bytes: &[u8]) -> Result<Manifest, HostError> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| HostError::Manifest(e.to_string()))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    pub fn validate(&self) -> Result<(), HostError> {
+        let bad = |s: String| Err(HostError::Manifest(s));
+        let id_ok = (3..=128).contains(&self.id.len())
+            && self.id.split('.').count() >= 2
+            && self
+                .id
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+        if !id_ok {
+            return bad(format!("id `{}` must be reverse-DNS: dot-separated parts of a–z, 0–9, -", self.id));
+        }
+        if semver::Version::parse(&self.version).is_err() {
+            return bad(format!("version `{}` is not a semantic version", self.version));
+        }
+        if self.resources.memory_mib == 0 || self.resources.memory_mib > MAX_MEMORY_MIB {
+            return bad(format!("resources.memory_mib must be 1–{MAX_MEMORY_MIB}"));
+        }
+        if self.resources.call_timeout_ms == 0 || self.resources.call_timeout_ms > MAX_TIMEOUT_MS {
+            return bad(format!("resources.call_timeout_ms must be 1–{MAX_TIMEOUT_MS}"));
+        }
+        for t in self.capabilities.publish.iter().chain(&self.capabilities.subscribe) {
+            if t.is_empty()
+                || t.len() > 128
+                || !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+            {
+                return bad(format!("topic `{t}` must be 1–128 characters of letters, digits, . - _"));
+            }
+        }
+        for s in Service::ALL {
+            if self.capabilities.grants(s) && s != Service::Log && !self.slot.allowed_services().contains(&s) {
+                return bad(format!("the {} slot cannot use `{}`", self.slot.name(), s.interface()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `id@version`, the key of an installed version.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.id, self.version)
+    }
+}
+
+impl lectern_storage::Record for Manifest {
+    const VERSION: u8 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let m = Manifest::parse_json(br#"{"id":"org.example.grader","version":"1.2.3","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":1048576}}"#).unwrap();
+        assert_eq!(m.key(), "org.example.grader@1.2.3");
+        assert_eq!(m.resources, Resources::default());
+        for bad in [
+            r#"{"id":"nodots","version":"1.0.0","slot":"grading","data_version":1}"#,
+            r#"{"id":"a.b","version":"one","slot":"grading","data_version":1}"#,
+            r#"{"id":"a.b","version":"1.0.0","slot":"karaoke","data_version":1}"#,
+            r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"clock":true}}"#,
+            r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"surprise":1}"#,
+            r#"{"id":"a.b","version":"1.0.0","slot":"proctoring","data_version":1,"capabilities":{"publish":["bad topic"]}}"#,
+            r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"resources":{"memory_mib":0}}"#,
+        ] {
+            assert!(Manifest::parse_json(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grants_narrow_requests() {
+        let requested = Capabilities {
+            kv_quota_bytes: Some(10 << 20),
+            publish: vec!["a".into(), "b".into()],
+            clock: true,
+            ..Default::default()
+        };
+        let grant = Capabilities { kv_quota_bytes: Some(1 << 20), publish: vec!["b".into()], ..Default::default() };
+        let eff = grant.intersect(&requested);
+        assert_eq!(eff.kv_quota_bytes, Some(1 << 20));
+        assert_eq!(eff.publish, vec!["b".to_string()]);
+        assert!(!eff.clock);
+    }
+}

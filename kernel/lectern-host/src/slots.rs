@@ -1,0 +1,363 @@
+//! Version-free types of the slot interfaces. The kernel speaks these; the
+//! host converts them to and from whichever WIT version a plugin was built
+//! against (today only `lectern:plugin@0.1.0`, see `convert.rs`).
+
+/// Who a plugin call is for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallContext {
+    pub institution: String,
+    pub user: Option<String>,
+    pub course: Option<String>,
+    pub roles: Vec<String>,
+    pub locale: String,
+    pub request_id: String,
+}
+
+/// An error a plugin returned on purpose (as opposed to a fault).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GuestError {
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("denied: {0}")]
+    Denied(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub data_version: u32,
+}
+
+pub mod grading {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum MultiRule {
+        AllOrNothing,
+        RightMinusWrong,
+        PerOptionWeights,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ChoiceOption {
+        pub id: String,
+        pub correct: bool,
+        pub weight: f64,
+        pub feedback: Option<String>,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ChoiceKey {
+        pub options: Vec<ChoiceOption>,
+        pub rule: MultiRule,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Unit {
+        pub name: String,
+        pub factor: f64,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct NumericKey {
+        pub value: f64,
+        pub absolute_tolerance: Option<f64>,
+        pub relative_tolerance: Option<f64>,
+        pub units: Vec<Unit>,
+        pub unit_missing_credit: f64,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TextAlternative {
+        pub pattern: String,
+        pub regex: bool,
+        pub credit: f64,
+        pub feedback: Option<String>,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TextKey {
+        pub alternatives: Vec<TextAlternative>,
+        pub case_sensitive: bool,
+        pub normalize_whitespace: bool,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Pair {
+        pub left: String,
+        pub right: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RubricCriterion {
+        pub id: String,
+        pub description: String,
+        pub points: f64,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum AnswerKey {
+        SingleChoice(ChoiceKey),
+        MultipleChoice(ChoiceKey),
+        TrueFalse(bool),
+        Numeric(NumericKey),
+        ShortAnswer(TextKey),
+        Matching(Vec<Pair>),
+        Ordering(Vec<String>),
+        FillBlanks(Vec<TextKey>),
+        Essay(Vec<RubricCriterion>),
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Response {
+        Choices(Vec<String>),
+        Boolean(bool),
+        Number { value: f64, unit: Option<String> },
+        Text(String),
+        Pairs(Vec<Pair>),
+        Sequence(Vec<String>),
+        Blanks(Vec<String>),
+        Essay(String),
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Penalties {
+        pub previous_tries: u32,
+        pub per_try: f64,
+        pub hints_used: u32,
+        pub per_hint: f64,
+        pub late_seconds: u64,
+        pub per_late_day: f64,
+        pub max_total: f64,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Question {
+        pub id: String,
+        pub key: AnswerKey,
+        pub points: f64,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Submission {
+        pub question: Question,
+        pub response: Option<Response>,
+        pub penalties: Penalties,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Status {
+        Graded,
+        NeedsManualGrading,
+        InvalidResponse,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Feedback {
+        pub target: Option<String>,
+        pub message: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Graded {
+        pub question_id: String,
+        pub status: Status,
+        pub points: f64,
+        pub max_points: f64,
+        pub raw_fraction: f64,
+        pub feedback: Vec<Feedback>,
+        pub explanation: Vec<String>,
+    }
+}
+
+pub mod proctoring {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SignalKind {
+        FocusLost,
+        FocusRegained,
+        VisibilityHidden,
+        VisibilityVisible,
+        Copy,
+        Paste,
+        ContextMenu,
+        FullscreenExit,
+        IpChanged,
+        DeviceChanged,
+        Heartbeat,
+        ConcurrentSession,
+        DevtoolsOpened,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Signal {
+        pub kind: SignalKind,
+        pub at_ms: u64,
+        pub duration_ms: Option<u64>,
+        pub detail: Option<String>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Action {
+        RecordOnly,
+        FlagForReview,
+        LockAttempt,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Policy {
+        pub weights: Vec<(SignalKind, f32)>,
+        pub flag_threshold: f32,
+        pub heartbeat_interval_ms: u64,
+        pub allow_copy_paste: bool,
+        pub action: Action,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Severity {
+        Low,
+        Medium,
+        High,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Flag {
+        pub id: String,
+        pub severity: Severity,
+        pub reason: String,
+        pub evidence: Vec<String>,
+        pub at_ms: u64,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Assessment {
+        pub risk_score: f32,
+        pub flags: Vec<Flag>,
+        pub explanation: Vec<String>,
+        pub lock: bool,
+    }
+}
+
+pub mod content {
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Heading {
+        pub level: u8,
+        pub text: String,
+        pub anchor: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct RenderedPage {
+        pub html: String,
+        pub toc: Vec<Heading>,
+        pub words: u32,
+        pub reading_minutes: u32,
+        pub text: String,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum ItemKind {
+        Page,
+        Video,
+        File,
+        Link,
+        Assessment,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Prerequisite {
+        Completed(String),
+        ScoredAtLeast(String, f64),
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum CompletionRule {
+        Viewed,
+        Manual,
+        MinScore(f64),
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Item {
+        pub id: String,
+        pub kind: ItemKind,
+        pub title: String,
+        pub prerequisites: Vec<Prerequisite>,
+        pub release_at_ms: Option<u64>,
+        pub completion: CompletionRule,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Module {
+        pub id: String,
+        pub title: String,
+        pub items: Vec<Item>,
+        pub release_at_ms: Option<u64>,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Progress {
+        pub item_id: String,
+        pub completed: bool,
+        pub score: Option<f64>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Visibility {
+        pub item_id: String,
+        pub visible: bool,
+        pub locked: bool,
+        pub reason: Option<String>,
+    }
+}
+
+pub mod tutoring {
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Document {
+        pub id: String,
+        pub course: String,
+        pub item: String,
+        pub title: String,
+        pub text: String,
+        pub language: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Turn {
+        pub question: String,
+        pub answer: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Question {
+        pub text: String,
+        pub course: String,
+        pub history: Vec<Turn>,
+        pub in_proctored_attempt: bool,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Citation {
+        pub document_id: String,
+        pub item: String,
+        pub title: String,
+        pub excerpt: String,
+        pub score: f32,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Answer {
+        pub text: String,
+        pub citations: Vec<Citation>,
+        pub refusal: Option<String>,
+    }
+}

@@ -1,0 +1,136 @@
+//! Hostile plugins are contained to their own call; the kernel keeps serving.
+
+use lectern_e2e::guests;
+use lectern_host::slots::grading as g;
+use lectern_host::{BreakerState, Capabilities, HostError, PluginError, Scope, Slot};
+
+use crate::{ctx, env, install_grading_v1, manifest, wasm};
+
+fn ask(id: &str) -> Vec<g::Submission> {
+    vec![crate::slots::tf(id, true, Some(true))]
+}
+
+/// Grading-v1 serves the platform; the hostile plugin serves institution `evil` only.
+fn setup() -> crate::Env {
+    let e = env();
+    install_grading_v1(&e.host);
+    let m = manifest("test.hostile", "1.0.0", Slot::Grading, 1);
+    let grant = m.capabilities.clone();
+    e.host.install(m, &wasm(guests::HOSTILE), &grant).unwrap();
+    e.host.activate(Slot::Grading, Scope::Institution("evil".into()), "test.hostile@1.0.0").unwrap();
+    e
+}
+
+fn healthy(e: &crate::Env) {
+    let (r, who) = e.host.grade(&ctx("good-u"), &ask("q")).unwrap();
+    assert_eq!(who, "test.grading@1.0.0");
+    assert_eq!(r[0].points, 2.0);
+}
+
+#[test]
+fn every_misbehaviour_is_contained_to_its_call() {
+    let e = setup();
+    let evil = ctx("evil");
+    type Expect = fn(&PluginError) -> bool;
+    let cases: Vec<(&str, Expect)> = vec![
+        ("loop", |e| matches!(e, PluginError::Timeout { limit_ms: 500 } | PluginError::OutOfFuel)),
+        ("memory", |e| matches!(e, PluginError::MemoryLimit { limit_mib: 32 })),
+        // Rust's shadow stack lives in linear memory: overflowing it is an
+        // out-of-bounds access rather than wasmtime's own stack overflow.
+        (
+            "recurse",
+            |e| matches!(e, PluginError::Trap(m) if m.contains("stack overflow") || m.contains("out of bounds")),
+        ),
+        ("huge", |e| matches!(e, PluginError::MemoryLimit { .. } | PluginError::ResultTooLarge { .. })),
+        ("panic", |e| matches!(e, PluginError::Trap(_))),
+    ];
+    for (what, expected) in cases {
+        let started = std::time::Instant::now();
+        let err = e.host.grade(&evil, &ask(what)).unwrap_err();
+        assert!(expected(&err), "{what}: unexpected {err:?}");
+        assert!(err.is_fault(), "{what} counts as a fault");
+        println!("{what}: {err} after {:?}", started.elapsed());
+        // Everyone else is unaffected.
+        healthy(&e);
+        // Let the breaker close again between cases (threshold is 3 in tests).
+        let _ = e.host.grade(&evil, &ask("fine"));
+    }
+    // A plugin's own error is not a fault.
+    let err = e.host.grade(&evil, &ask("error")).unwrap_err();
+    assert!(matches!(err, PluginError::Guest(lectern_host::GuestError::InvalidInput(_))) && !err.is_fault());
+}
+
+#[test]
+fn no_ambient_authority_and_no_namespace_escape() {
+    let e = setup();
+    // The honest plugin stores a counter for institution `evil` too.
+    let _ = e.host.grade(&ctx("evil-twin"), &ask("q")).unwrap();
+    let (r, _) = e.host.grade(&ctx("evil"), &ask("wasi")).unwrap();
+    assert_eq!(r[0].explanation, vec!["no filesystem", "no /etc/passwd", "empty environment", "no network"]);
+    let (r, _) = e.host.grade(&ctx("evil"), &ask("escape")).unwrap();
+    let seen = &r[0].explanation;
+    assert!(seen.contains(&"nul key: true".to_string()), "{seen:?}");
+    assert!(seen.contains(&"other plugin's counter: Some(true)".to_string()), "`graded` is its own key: {seen:?}");
+    let keys: Vec<&String> = seen.iter().filter(|s| s.starts_with("key ")).collect();
+    assert_eq!(keys.len(), 5, "only its own five keys: {seen:?}");
+    // The honest plugin's data is untouched, and the hostile keys live under the hostile plugin.
+    assert_eq!(e.host.plugin_kv("test.grading", "evil-twin", "graded").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(e.host.plugin_kv("test.hostile", "evil", "../test.grading/graded").unwrap(), Some(b"hostile".to_vec()));
+    assert_eq!(e.host.plugin_kv("test.grading", "evil", "graded").unwrap(), None);
+}
+
+#[test]
+fn repeated_faults_open_the_breaker_and_the_admin_sees_why() {
+    let e = setup();
+    let evil = ctx("evil");
+    for _ in 0..3 {
+        assert!(e.host.grade(&evil, &ask("panic")).unwrap_err().is_fault());
+    }
+    let err = e.host.grade(&evil, &ask("fine")).unwrap_err();
+    assert!(matches!(err, PluginError::CircuitOpen { ref plugin, .. } if plugin == "test.hostile@1.0.0"), "{err:?}");
+    let status = e.host.list().unwrap().into_iter().find(|p| p.installed.manifest.id == "test.hostile").unwrap();
+    assert!(
+        matches!(status.breaker, BreakerState::Open { ref reason, .. } if reason.contains("crashed")),
+        "{:?}",
+        status.breaker
+    );
+    assert_eq!(status.stats.faults, 3);
+    healthy(&e);
+    // After the backoff a successful probe closes it.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    e.host.grade(&evil, &ask("fine")).unwrap();
+    let status = e.host.list().unwrap().into_iter().find(|p| p.installed.manifest.id == "test.hostile").unwrap();
+    assert_eq!(status.breaker, BreakerState::Closed);
+}
+
+#[test]
+fn undeclared_ungranted_and_foreign_imports_are_refused_at_install() {
+    let e = env();
+    // Imports events, manifest declares none.
+    let m = manifest("test.undeclared", "1.0.0", Slot::Proctoring, 1);
+    let err = e.host.install(m.clone(), &wasm(guests::UNDECLARED), &m.capabilities).unwrap_err();
+    assert!(
+        matches!(err, HostError::Refused(ref s) if s.contains("lectern:plugin/events@0.1.0") && s.contains("does not declare")),
+        "{err}"
+    );
+    // Declared but not granted.
+    let mut declared = m.clone();
+    declared.capabilities.publish = vec!["proctoring.opened".into()];
+    let err = e.host.install(declared.clone(), &wasm(guests::UNDECLARED), &Capabilities::default()).unwrap_err();
+    assert!(matches!(err, HostError::Refused(ref s) if s.contains("events") && s.contains("not granted")), "{err}");
+    // Declared and granted: installs.
+    e.host.install(declared.clone(), &wasm(guests::UNDECLARED), &declared.capabilities).unwrap();
+    // A grading component offered for the proctoring slot lacks the proctor export.
+    let mut wrong_slot = manifest("test.wrong", "1.0.0", Slot::Proctoring, 1);
+    wrong_slot.capabilities.kv_quota_bytes = Some(1024);
+    let err = e.host.install(wrong_slot.clone(), &wasm(guests::GRADING_V1), &wrong_slot.capabilities).unwrap_err();
+    assert!(matches!(err, HostError::Refused(ref s) if s.contains("proctor")), "{err}");
+    // Not a component at all.
+    let err = e
+        .host
+        .install(manifest("test.junk", "1.0.0", Slot::Grading, 1), b"\0asm junk", &Capabilities::default())
+        .unwrap_err();
+    assert!(matches!(err, HostError::Invalid(_)), "{err}");
+    // Nothing half-installed.
+    assert!(e.host.list().unwrap().iter().all(|p| p.installed.manifest.id == "test.undeclared"));
+}

@@ -1,0 +1,88 @@
+//! Install, activate, migrate, roll back, uninstall, restart.
+
+use lectern_e2e::guests;
+use lectern_host::{Host, HostError, PluginError, Scope, Slot};
+
+use crate::{config, ctx, env, install_grading_v1, manifest, wasm};
+
+#[test]
+fn versions_migrate_roll_back_and_survive_restart() {
+    let e = env();
+    let v1 = install_grading_v1(&e.host);
+    assert_eq!(e.host.plugin_kv("test.grading", "*", "inits").unwrap(), Some(b"1".to_vec()), "init ran once");
+    e.host.grade(&ctx("i"), &[crate::slots::tf("q", true, Some(true))]).unwrap();
+
+    // v2 raises the data version: migrate runs before it takes over.
+    let m2 = manifest("test.grading", "2.0.0", Slot::Grading, 2);
+    e.host.install(m2.clone(), &wasm(guests::GRADING_V2), &m2.capabilities).unwrap();
+    let a = e.host.activate(Slot::Grading, Scope::Platform, "test.grading@2.0.0").unwrap();
+    assert_eq!(a.previous.as_deref(), Some(v1.as_str()));
+    assert_eq!(a.migrated_from, Some(1));
+    assert_eq!(e.host.plugin_kv("test.grading", "*", "migrated").unwrap(), Some(br#""1->2""#.to_vec()));
+    assert_eq!(e.host.active_for(Slot::Grading, "i").as_deref(), Some("test.grading@2.0.0"));
+    // Plugin data survives the swap: v2 continues v1's counter.
+    e.host.grade(&ctx("i"), &[crate::slots::tf("q", true, Some(true))]).unwrap();
+    assert_eq!(e.host.plugin_kv("test.grading", "i", "graded").unwrap(), Some(b"2".to_vec()));
+
+    // A version whose migrate fails never becomes active.
+    let m3 = manifest("test.grading", "3.0.0", Slot::Grading, 3);
+    e.host.install(m3.clone(), &wasm(guests::GRADING_V3_BAD_MIGRATE), &m3.capabilities).unwrap();
+    let err = e.host.activate(Slot::Grading, Scope::Platform, "test.grading@3.0.0").unwrap_err();
+    assert!(matches!(err, HostError::ActivationFailed(ref s) if s.contains("migrate")), "{err}");
+    assert_eq!(e.host.active_for(Slot::Grading, "i").as_deref(), Some("test.grading@2.0.0"));
+
+    // The active version cannot be uninstalled; the broken one can.
+    assert!(matches!(e.host.uninstall("test.grading@2.0.0"), Err(HostError::Conflict(_))));
+    e.host.uninstall("test.grading@3.0.0").unwrap();
+
+    // Roll back to v1 (with a warning: the data is now at version 2).
+    let a = e.host.rollback(Slot::Grading, Scope::Platform).unwrap();
+    assert_eq!(a.active, v1);
+    assert_eq!(a.previous.as_deref(), Some("test.grading@2.0.0"));
+    assert!(a.warnings.iter().any(|w| w.contains("data version")), "{:?}", a.warnings);
+    let (_, who) = e.host.grade(&ctx("i"), &[crate::slots::tf("q", true, Some(true))]).unwrap();
+    assert_eq!(who, v1);
+    let list = e.host.list().unwrap();
+    let v2 = list.iter().find(|p| p.installed.manifest.version == "2.0.0").unwrap();
+    assert_eq!(v2.standby_in, vec![Scope::Platform], "v2 is the rollback target now");
+
+    // Restart: the active version comes back, loaded from the compile cache.
+    drop(e.host);
+    let host = Host::open(&e.store, e.dir.path().join("plugins"), config()).unwrap();
+    assert_eq!(host.active_for(Slot::Grading, "i").as_deref(), Some(v1.as_str()));
+    host.grade(&ctx("i"), &[crate::slots::tf("q", true, Some(true))]).unwrap();
+    let a = host.activate(Slot::Grading, Scope::Platform, "test.grading@2.0.0").unwrap();
+    assert!(a.compiled_from_cache, "a restart reuses the precompiled artifact");
+    println!("activation of a cached version took {:?}", a.took);
+}
+
+#[test]
+fn institutions_can_choose_their_own_version() {
+    let e = env();
+    install_grading_v1(&e.host);
+    let m2 = manifest("test.grading", "2.0.0", Slot::Grading, 2);
+    e.host.install(m2.clone(), &wasm(guests::GRADING_V2), &m2.capabilities).unwrap();
+    e.host.activate(Slot::Grading, Scope::Institution("early".into()), "test.grading@2.0.0").unwrap();
+    assert_eq!(e.host.active_for(Slot::Grading, "early").as_deref(), Some("test.grading@2.0.0"));
+    assert_eq!(e.host.active_for(Slot::Grading, "everyone-else").as_deref(), Some("test.grading@1.0.0"));
+    // No plugin in a slot: a clear error.
+    let err = e.host.render_markdown(&ctx("x"), "# hi").unwrap_err();
+    assert!(matches!(err, PluginError::NoActivePlugin(Slot::Content)));
+    // A component whose info disagrees with its manifest never activates.
+    let liar = manifest("test.liar", "1.0.0", Slot::Grading, 1);
+    e.host.install(liar.clone(), &wasm(guests::GRADING_V1), &liar.capabilities).unwrap();
+    let err = e.host.activate(Slot::Grading, Scope::Platform, "test.liar@1.0.0").unwrap_err();
+    assert!(matches!(err, HostError::ActivationFailed(ref s) if s.contains("test.grading@1.0.0")), "{err}");
+    // Re-installing the same version with other bytes is refused; the same bytes are fine.
+    let again = e.host.install(
+        manifest("test.grading", "2.0.0", Slot::Grading, 2),
+        &wasm(guests::GRADING_V2),
+        &m2.capabilities,
+    );
+    assert!(again.is_ok());
+    let err = e
+        .host
+        .install(manifest("test.grading", "2.0.0", Slot::Grading, 2), &wasm(guests::GRADING_V1), &m2.capabilities)
+        .unwrap_err();
+    assert!(matches!(err, HostError::Conflict(_)));
+}
