@@ -12,6 +12,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("GRADING_V1", "grading-v1"),
     ("GRADING_V2", "grading-v2"),
     ("GRADING_V3_BAD_MIGRATE", "grading-v3-bad-migrate"),
+    ("GRADING_BENCH", "grading-bench"),
     ("PROCTORING", "proctoring-basic"),
     ("CONTENT", "content-basic"),
     ("TUTORING", "tutoring-basic"),

@@ -64,6 +64,9 @@ fn main() -> anyhow::Result<()> {
             let mut c = cargo();
             c.args(["bench", "--package", "lectern-storage", "--bench", "flush"]);
             run(c)?;
+            let mut c = cargo();
+            c.args(["bench", "--package", "lectern-e2e", "--bench", "plugins"]);
+            run(c)?;
             let release = target_dir().join("release");
             let mut c = Command::new(release.join("loadgen"));
             c.arg("--lectern").arg(release.join("lectern")).args(&args[1..]);

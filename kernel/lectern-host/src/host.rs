@@ -827,6 +827,75 @@ impl Host {
     }
 }
 
+/// Instances kept alive for measurement (see [`Host::hold_instances`]).
+pub struct LiveInstances {
+    held: Vec<(wasmtime::Store<PluginState>, Instance)>,
+}
+
+impl LiveInstances {
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+}
+
+impl std::fmt::Debug for LiveInstances {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LiveInstances({})", self.held.len())
+    }
+}
+
+/// Diagnostics for benchmarks and capacity planning; not used on request paths.
+impl Host {
+    /// Instantiates the plugin serving `slot` for `institution` `n` times and
+    /// keeps every instance alive, to measure memory per live instance.
+    pub fn hold_instances(&self, slot: Slot, institution: &str, n: usize) -> Result<LiveInstances, PluginError> {
+        let loaded = self.resolve(slot, institution).ok_or(PluginError::NoActivePlugin(slot))?;
+        let mut held = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut store = self.new_store(&loaded, institution, "diagnostics");
+            let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
+            held.push((store, instance));
+        }
+        Ok(LiveInstances { held })
+    }
+
+    /// Calls `grade` `repeat` times on one instance (a warm instance) and
+    /// returns each call's duration. Fuel and deadline are reset per call.
+    pub fn grade_warm(
+        &self,
+        ctx: &CallContext,
+        submissions: &[slots::grading::Submission],
+        repeat: usize,
+    ) -> Result<Vec<Duration>, PluginError> {
+        let loaded = self.resolve(Slot::Grading, &ctx.institution).ok_or(PluginError::NoActivePlugin(Slot::Grading))?;
+        let Exports::Grader(idx) = &loaded.exports else {
+            return Err(PluginError::Contract("not a grading plugin".into()));
+        };
+        let wctx = svc::types::Context::from(ctx);
+        let subs: Vec<wg::Submission> = submissions.iter().map(Into::into).collect();
+        let mut store = self.new_store(&loaded, &ctx.institution, &ctx.request_id);
+        let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
+        let guest = idx.load(&mut store, &instance).map_err(|e| classify(e, &loaded.manifest))?;
+        let tick = self.inner.config.epoch_tick.as_millis().max(1) as u64;
+        let mut out = Vec::with_capacity(repeat);
+        for _ in 0..repeat {
+            store.set_epoch_deadline(loaded.manifest.resources.call_timeout_ms.div_ceil(tick).max(1));
+            let _ = store.set_fuel(self.inner.config.grading_fuel);
+            let t = Instant::now();
+            match guest.call_grade(&mut store, &wctx, &subs) {
+                Ok(Ok(_)) => out.push(t.elapsed()),
+                Ok(Err(e)) => return Err(PluginError::Guest(e.into())),
+                Err(e) => return Err(classify(e, &loaded.manifest)),
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn classify(e: wasmtime::Error, m: &Manifest) -> PluginError {
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         return match trap {

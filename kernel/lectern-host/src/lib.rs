@@ -33,7 +33,7 @@ mod stats;
 use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
-pub use host::{Activation, Host, Installed, PluginStatus, Scope};
+pub use host::{Activation, Host, Installed, LiveInstances, PluginStatus, Scope};
 pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
 pub use slots::{CallContext, GuestError};
 pub use state::OutboxEvent;

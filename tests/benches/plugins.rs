@@ -1,0 +1,271 @@
+//! Plugin host benchmark: compile, activation, fresh-instance and warm calls,
+//! instance throughput, memory per live instance, and the same grading routine
+//! natively versus through the host. Prints figures; asserts nothing.
+//!
+//! `cargo bench -p lectern-e2e --bench plugins` (or `cargo xtask bench`); `cargo test` runs it briefly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark aborts on setup failure
+
+#[path = "../fixtures/grading-core.rs"]
+#[allow(dead_code)]
+mod grading_core;
+
+use std::time::{Duration, Instant};
+
+use lectern_e2e::guests;
+use lectern_host::slots::grading as g;
+use lectern_host::{CallContext, Capabilities, Host, HostConfig, Manifest, Resources, Scope, Slot};
+use lectern_storage::{Store, StoreOptions};
+
+fn ctx() -> CallContext {
+    CallContext { institution: "bench".into(), locale: "en".into(), request_id: "bench".into(), ..Default::default() }
+}
+
+fn pct(v: &mut [Duration], p: f64) -> f64 {
+    v.sort_unstable();
+    v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+/// A mixed batch: true/false, single and multiple choice, numeric, short answer.
+fn batch(n: usize) -> Vec<g::Submission> {
+    let opt = |id: &str, correct: bool| g::ChoiceOption {
+        id: id.into(),
+        correct,
+        weight: if correct { 0.5 } else { -0.25 },
+        feedback: None,
+    };
+    (0..n)
+        .map(|i| {
+            let (key, resp) = match i % 5 {
+                0 => (g::AnswerKey::TrueFalse(i % 2 == 0), g::Response::Boolean(i % 3 == 0)),
+                1 => (
+                    g::AnswerKey::SingleChoice(g::ChoiceKey {
+                        options: vec![opt("a", true), opt("b", false), opt("c", false), opt("d", false)],
+                        rule: g::MultiRule::AllOrNothing,
+                    }),
+                    g::Response::Choices(vec![["a", "b"][i % 2].into()]),
+                ),
+                2 => (
+                    g::AnswerKey::MultipleChoice(g::ChoiceKey {
+                        options: vec![
+                            opt("a", true),
+                            opt("b", true),
+                            opt("c", false),
+                            opt("d", false),
+                            opt("e", true),
+                            opt("f", false),
+                        ],
+                        rule: g::MultiRule::RightMinusWrong,
+                    }),
+                    g::Response::Choices(vec!["a".into(), "c".into(), "e".into()]),
+                ),
+                3 => (
+                    g::AnswerKey::Numeric(g::NumericKey {
+                        value: 9.81,
+                        absolute_tolerance: Some(0.01),
+                        relative_tolerance: Some(0.001),
+                        units: vec![],
+                        unit_missing_credit: 0.0,
+                    }),
+                    g::Response::Number { value: 9.8 + (i % 7) as f64 * 0.003, unit: None },
+                ),
+                _ => (
+                    g::AnswerKey::ShortAnswer(g::TextKey {
+                        alternatives: ["the mitochondria", "mitochondrion", "the powerhouse of the cell"]
+                            .iter()
+                            .map(|p| g::TextAlternative {
+                                pattern: (*p).into(),
+                                regex: false,
+                                credit: 1.0,
+                                feedback: None,
+                            })
+                            .collect(),
+                        case_sensitive: false,
+                        normalize_whitespace: true,
+                    }),
+                    g::Response::Text(format!(
+                        "  The   Powerhouse of the   CELL {}",
+                        if i % 4 == 0 { "" } else { "!" }
+                    )),
+                ),
+            };
+            g::Submission {
+                question: g::Question { id: format!("q{i}"), key, points: 1.0 },
+                response: Some(resp),
+                penalties: g::Penalties::default(),
+            }
+        })
+        .collect()
+}
+
+/// The native side: the same routine the plugin runs, over the same input.
+fn native(subs: &[g::Submission]) -> f64 {
+    use grading_core::{Key, Outcome, Resp, Rule};
+    let mut total = 0.0;
+    for s in subs {
+        let key = match &s.question.key {
+            g::AnswerKey::TrueFalse(b) => Key::TrueFalse(*b),
+            g::AnswerKey::SingleChoice(c) | g::AnswerKey::MultipleChoice(c) => Key::Choice {
+                options: c.options.iter().map(|o| (o.id.clone(), o.correct, o.weight)).collect(),
+                multiple: matches!(s.question.key, g::AnswerKey::MultipleChoice(_)),
+                rule: match c.rule {
+                    g::MultiRule::AllOrNothing => Rule::AllOrNothing,
+                    g::MultiRule::RightMinusWrong => Rule::RightMinusWrong,
+                    g::MultiRule::PerOptionWeights => Rule::Weights,
+                },
+            },
+            g::AnswerKey::Numeric(n) => Key::Numeric {
+                value: n.value,
+                abs: n.absolute_tolerance.unwrap_or(0.0),
+                rel: n.relative_tolerance.unwrap_or(0.0),
+            },
+            g::AnswerKey::ShortAnswer(t) => {
+                Key::Text { alternatives: t.alternatives.iter().map(|a| (a.pattern.clone(), a.credit)).collect() }
+            }
+            _ => Key::Essay,
+        };
+        let resp = match s.response.as_ref() {
+            Some(g::Response::Boolean(b)) => Some(Resp::Bool(*b)),
+            Some(g::Response::Choices(c)) => Some(Resp::Choices(c.clone())),
+            Some(g::Response::Number { value, .. }) => Some(Resp::Number(*value)),
+            Some(g::Response::Text(t)) => Some(Resp::Text(t.clone())),
+            _ => None,
+        };
+        let mut explanation = vec![format!("graded by test.grading-bench 1.0.0")];
+        if let Outcome::Graded(f) = grading_core::grade(&key, resp.as_ref(), &mut explanation) {
+            total += f * s.question.points;
+        }
+        std::hint::black_box(&explanation);
+    }
+    total
+}
+
+fn manifest() -> Manifest {
+    Manifest {
+        id: "test.grading-bench".into(),
+        version: "1.0.0".into(),
+        slot: Slot::Grading,
+        data_version: 1,
+        capabilities: Capabilities { log: true, kv_quota_bytes: Some(1 << 20), ..Default::default() },
+        resources: Resources { memory_mib: 64, call_timeout_ms: 10_000, fuel: None },
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this briefly without it.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let n_calls = if quick { 200 } else { 5000 };
+    let secs = if quick { 0.5 } else { 3.0 };
+    let live = if quick { 50 } else { 1000 };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("db"), StoreOptions::default()).unwrap();
+    let config = HostConfig { max_concurrent_instances: (live + 64) as u32, ..HostConfig::default() };
+    let wasm = std::fs::read(guests::GRADING_BENCH).unwrap();
+    println!(
+        "lectern plugin host benchmark — {} cores; component {} KB",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        wasm.len() / 1024
+    );
+
+    let host = Host::open(&store, dir.path().join("plugins"), config.clone()).unwrap();
+    let t = Instant::now();
+    let m = manifest();
+    host.install(m.clone(), &wasm, &m.capabilities).unwrap();
+    println!("install (validate + Cranelift compile + link):      {:>9.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let a = host.activate(Slot::Grading, Scope::Platform, "test.grading-bench@1.0.0").unwrap();
+    println!("activation, compiled in memory (info + init + swap): {:>9.2} ms", a.took.as_secs_f64() * 1e3);
+    drop(host);
+    let t = Instant::now();
+    let host = Host::open(&store, dir.path().join("plugins"), config).unwrap();
+    println!("restart: open host + re-activate from disk cache:    {:>9.2} ms", t.elapsed().as_secs_f64() * 1e3);
+    let a = host.activate(Slot::Grading, Scope::Platform, "test.grading-bench@1.0.0").unwrap();
+    println!(
+        "activation of a precompiled version:                 {:>9.2} ms (from cache: {})",
+        a.took.as_secs_f64() * 1e3,
+        a.compiled_from_cache
+    );
+
+    let one = batch(1);
+    let c = ctx();
+    let mut fresh: Vec<Duration> = (0..n_calls)
+        .map(|_| {
+            let t = Instant::now();
+            host.grade(&c, &one).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "fresh instance + one grading call:  p50 {:>7.1} µs   p99 {:>7.1} µs   ({n_calls} calls)",
+        pct(&mut fresh, 0.5),
+        pct(&mut fresh, 0.99)
+    );
+    let mut warm = host.grade_warm(&c, &one, n_calls).unwrap();
+    println!(
+        "warm call (same instance):          p50 {:>7.1} µs   p99 {:>7.1} µs",
+        pct(&mut warm, 0.5),
+        pct(&mut warm, 0.99)
+    );
+
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let started = Instant::now();
+    let total: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                let (host, c, one) = (host.clone(), c.clone(), one.clone());
+                s.spawn(move || {
+                    let mut n = 0;
+                    while started.elapsed().as_secs_f64() < secs {
+                        host.grade(&c, &one).unwrap();
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    println!(
+        "fresh instances + call per second on {threads} threads: {:>9.0}/s",
+        total as f64 / started.elapsed().as_secs_f64()
+    );
+
+    let before = rss_bytes();
+    let held = host.hold_instances(Slot::Grading, "bench", live).unwrap();
+    let after = rss_bytes();
+    println!(
+        "{} live instances: RSS +{:.1} MiB → {:.1} KiB per instance",
+        held.len(),
+        (after.saturating_sub(before)) as f64 / 1048576.0,
+        (after.saturating_sub(before)) as f64 / 1024.0 / held.len() as f64
+    );
+    drop(held);
+
+    let big = batch(1000);
+    let reps = if quick { 3 } else { 30 };
+    let mut nat: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(native(std::hint::black_box(&big)));
+            t.elapsed()
+        })
+        .collect();
+    let mut wasm_fresh: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            host.grade(&c, &big).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    let mut wasm_warm = host.grade_warm(&c, &big, reps).unwrap();
+    let (n50, f50, w50) = (pct(&mut nat, 0.5), pct(&mut wasm_fresh, 0.5), pct(&mut wasm_warm, 0.5));
+    println!("grading 1,000 mixed submissions (median of {reps}):");
+    println!("  native (same routine, same conversions):   {:>9.1} µs", n50);
+    println!("  through the host, fresh instance:          {:>9.1} µs   → throughput {:.2}× native", f50, n50 / f50);
+    println!("  through the host, warm instance:           {:>9.1} µs   → throughput {:.2}× native", w50, n50 / w50);
+}
