@@ -96,6 +96,15 @@ async fn install_activate_swap_roll_back_over_http() {
     assert_eq!(v2["active_in"], json!([w.a.id]));
     assert_eq!(v1["breaker"]["state"], "closed");
     assert!(v1["stats"]["calls"].as_u64().unwrap() >= 2, "init and info ran: {v1}");
+    // Operators see the same in /metrics and /readyz.
+    let metrics = reqwest::get(format!("{}/metrics", root.base)).await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("lectern_plugin_calls_total{plugin=\"test.grading@1.0.0\",slot=\"grading\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.trim_end().ends_with("# EOF"));
+    let ready = root.get("/readyz").await;
+    assert_eq!(ready.ok()["checks"]["plugins"]["active"], 2);
     // Students see nothing of this.
     crate::create_user(&w.a.admin, &w.a.slug, "stu@alpha.test", "member").await;
     w.login(&w.a.slug, "stu@alpha.test").await.get("/api/v1/plugins").await.assert_problem(403, "forbidden");

@@ -38,7 +38,14 @@ async fn healthz() -> Json<serde_json::Value> {
 
 async fn readyz(State(s): State<AppState>) -> Response {
     match s.kernel.check() {
-        Ok(()) => Json(json!({ "status": "ready", "checks": { "storage": "ok" } })).into_response(),
+        Ok(()) => {
+            // A faulted plugin does not make the kernel unready (its slot fails
+            // alone); it is reported so the operator sees it.
+            let plugins = s.kernel.host().list().unwrap_or_default();
+            let active = plugins.iter().filter(|p| !p.active_in.is_empty()).count();
+            let open = plugins.iter().filter(|p| !matches!(p.breaker, lectern_host::BreakerState::Closed)).count();
+            Json(json!({ "status": "ready", "checks": { "storage": "ok", "plugins": { "active": active, "breakers_open": open } } })).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
             ApiError::new(&problem::UNAVAILABLE, "storage is not answering")
@@ -49,8 +56,46 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render())
-        .into_response()
+    let mut text = s.metrics.render();
+    // Plugin series are read from the host at scrape time, before the OpenMetrics terminator.
+    if let Some(stripped) = text.strip_suffix("# EOF\n") {
+        text = stripped.to_owned();
+    }
+    text.push_str(&plugin_metrics(&s));
+    text.push_str("# EOF\n");
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}
+
+fn plugin_metrics(s: &AppState) -> String {
+    use std::fmt::Write;
+    let plugins = s.kernel.host().list().unwrap_or_default();
+    let mut out = String::new();
+    let series: [(&str, &str, &str); 6] = [
+        ("lectern_plugin_calls", "counter", "Plugin calls"),
+        ("lectern_plugin_errors", "counter", "Plugin calls that returned an error (including faults)"),
+        ("lectern_plugin_faults", "counter", "Plugin traps, timeouts and exhausted limits"),
+        ("lectern_plugin_call_p50_seconds", "gauge", "Median duration of the last 2048 calls"),
+        ("lectern_plugin_call_p99_seconds", "gauge", "99th percentile duration of the last 2048 calls"),
+        ("lectern_plugin_breaker_open", "gauge", "1 when the plugin's circuit breaker is open or half-open"),
+    ];
+    for (name, kind, help) in series {
+        let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} {kind}");
+        for p in &plugins {
+            let key = p.installed.manifest.key();
+            let v = match name {
+                "lectern_plugin_calls" => p.stats.calls as f64,
+                "lectern_plugin_errors" => p.stats.errors as f64,
+                "lectern_plugin_faults" => p.stats.faults as f64,
+                "lectern_plugin_call_p50_seconds" => f64::from(p.stats.p50_us) / 1e6,
+                "lectern_plugin_call_p99_seconds" => f64::from(p.stats.p99_us) / 1e6,
+                _ => f64::from(u8::from(!matches!(p.breaker, lectern_host::BreakerState::Closed))),
+            };
+            let suffix = if kind == "counter" { "_total" } else { "" };
+            let _ =
+                writeln!(out, "{name}{suffix}{{plugin=\"{key}\",slot=\"{}\"}} {v}", p.installed.manifest.slot.name());
+        }
+    }
+    out
 }
 
 async fn jwks(State(s): State<AppState>) -> Result<Response, ApiError> {
