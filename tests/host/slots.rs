@@ -168,6 +168,18 @@ fn content_renders_and_gates_items() {
     assert!(!get("d").visible, "not released yet");
 }
 
+/// The harness plugin authors use: the real host on a temporary store.
+#[test]
+fn the_authors_harness_runs_a_plugin() {
+    use lectern_host::harness::Harness;
+    let h = Harness::new().unwrap();
+    let manifest = br#"{"id":"test.grading","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":65536}}"#;
+    let key = h.install_active(manifest, &crate::wasm(guests::GRADING_V1)).unwrap();
+    assert_eq!(key, "test.grading@1.0.0");
+    let (graded, _) = h.host.grade(&Harness::context("inst"), &[tf("q", false, Some(false))]).unwrap();
+    assert_eq!(graded[0].points, 2.0);
+}
+
 #[test]
 fn tutoring_cites_and_refuses_during_exams() {
     let e = env();

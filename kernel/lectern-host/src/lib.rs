@@ -24,6 +24,7 @@ mod bindings;
 mod breaker;
 mod convert;
 mod engine;
+pub mod harness;
 mod host;
 pub mod manifest;
 pub mod slots;

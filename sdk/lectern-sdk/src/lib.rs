@@ -168,6 +168,18 @@ pub mod proctoring {
         default_bindings_module: "lectern_sdk::proctoring",
     });
     helpers!();
+
+    /// Publishing JSON events on granted topics.
+    pub mod publish {
+        use super::lectern::plugin::events;
+        use super::lectern::plugin::types::Error;
+
+        /// Publishes `value` as JSON on `topic`; events with the same `key` stay in order.
+        pub fn json<T: serde::Serialize>(topic: &str, key: &str, value: &T) -> Result<(), Error> {
+            let bytes = serde_json::to_vec(value).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            events::publish(topic, key, &bytes)
+        }
+    }
 }
 
 /// The `content-plugin` world: export `lifecycle` and `content`.
