@@ -18,6 +18,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("TUTORING", "tutoring-basic"),
     ("HOSTILE", "hostile"),
     ("UNDECLARED", "undeclared"),
+    ("TEMPLATE", "lectern-plugin-template"),
 ];
 
 fn main() {

@@ -134,3 +134,29 @@ fn undeclared_ungranted_and_foreign_imports_are_refused_at_install() {
     // Nothing half-installed.
     assert!(e.host.list().unwrap().iter().all(|p| p.installed.manifest.id == "test.undeclared"));
 }
+
+/// A guest in another language (Python, componentize-py) imports filesystem,
+/// sockets, clocks and random: it installs and runs with none of them
+/// granting access. Needs a component built as described in
+/// tests/fixtures/python-grader/README.md; skipped (and says so) without one.
+#[test]
+fn python_guest_installs_and_runs_without_authority() {
+    let Some(path) = std::env::var_os("LECTERN_TEST_PY_COMPONENT") else {
+        println!("skipped: set LECTERN_TEST_PY_COMPONENT to a componentize-py build of tests/fixtures/python-grader");
+        return;
+    };
+    let e = env();
+    let mut m = manifest("test.python-grader", "1.0.0", Slot::Grading, 1);
+    m.resources = lectern_host::Resources { memory_mib: 128, call_timeout_ms: 5_000, fuel: Some(u64::MAX / 4) };
+    let grant = m.capabilities.clone();
+    let started = std::time::Instant::now();
+    e.host.install(m, &std::fs::read(path).unwrap(), &grant).unwrap();
+    println!("python component installed (compiled) in {:?}", started.elapsed());
+    e.host.activate(Slot::Grading, Scope::Platform, "test.python-grader@1.0.0").unwrap();
+    let started = std::time::Instant::now();
+    let (r, _) = e.host.grade(&ctx("py"), &ask("q")).unwrap();
+    println!("fresh instance + call: {:?}", started.elapsed());
+    assert_eq!(r[0].points, 2.0);
+    assert_eq!(r[0].explanation, vec!["graded by Python", "no /etc/passwd", "empty environment", "no network"]);
+    assert_eq!(e.host.plugin_kv("test.python-grader", "py", "graded").unwrap(), Some(b"1".to_vec()));
+}

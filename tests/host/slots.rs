@@ -180,6 +180,18 @@ fn the_authors_harness_runs_a_plugin() {
     assert_eq!(graded[0].points, 2.0);
 }
 
+/// The SDK's template, with its own manifest, installs and grades.
+#[test]
+fn the_sdk_template_works_as_shipped() {
+    use lectern_host::harness::Harness;
+    let h = Harness::new().unwrap();
+    let manifest = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk/template/manifest.json")).unwrap();
+    h.install_active(&manifest, &crate::wasm(guests::TEMPLATE)).unwrap();
+    let (graded, _) =
+        h.host.grade(&Harness::context("inst"), &[tf("q", true, Some(true)), tf("r", true, Some(false))]).unwrap();
+    assert_eq!((graded[0].points, graded[1].points), (2.0, 0.0));
+}
+
 #[test]
 fn tutoring_cites_and_refuses_during_exams() {
     let e = env();
