@@ -65,14 +65,7 @@ pub fn install_active(host: &Host, m: Manifest, path: &str) -> String {
 }
 
 pub fn ctx(institution: &str) -> CallContext {
-    CallContext {
-        institution: institution.into(),
-        user: Some("u-1".into()),
-        course: Some("c-1".into()),
-        roles: vec!["student".into()],
-        locale: "en".into(),
-        request_id: "req-1".into(),
-    }
+    lectern_host::harness::Harness::context(institution)
 }
 
 pub fn v1_manifest() -> Manifest {

@@ -69,6 +69,13 @@ impl TestServer {
         if let Some(t) = self.task.take() {
             t.await??;
         }
+        // Connection tasks may still be dropping their handles on the kernel;
+        // the database is released only when the last one goes.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.kernel.handle_count() > 1 {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "kernel handles still alive 10 s after shutdown");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
         Ok(())
     }
 

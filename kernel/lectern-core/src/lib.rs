@@ -161,6 +161,11 @@ impl Kernel {
         Ok(Opened { kernel, bootstrap_token, migrations_ran })
     }
 
+    /// How many handles to this kernel exist (the database closes with the last).
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     pub fn config(&self) -> &KernelConfig {
         &self.inner.config
     }

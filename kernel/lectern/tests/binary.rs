@@ -81,6 +81,14 @@ async fn post(
     Ok((status, v))
 }
 
+/// Redeems the first start's bootstrap token: root@p.test becomes platform admin.
+async fn bootstrap_root(c: &reqwest::Client, s: &Server) {
+    let token = s.bootstrap.clone().expect("the first start prints a bootstrap token");
+    let body = json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD });
+    let (st, v) = post(c, format!("{}/api/v1/bootstrap", s.base), None, body).await.expect("bootstrap");
+    assert_eq!(st, 201, "{v}");
+}
+
 async fn login(c: &reqwest::Client, base: &str, inst: &str, email: &str) -> String {
     let (s, v) = post(
         c,
@@ -121,16 +129,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let c = reqwest::Client::new();
 
     let mut s = start(&data);
-    let token = s.bootstrap.clone().expect("first start prints a bootstrap token");
-    let (st, v) = post(
-        &c,
-        format!("{}/api/v1/bootstrap", s.base),
-        None,
-        json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD }),
-    )
-    .await
-    .expect("bootstrap");
-    assert_eq!(st, 201, "{v}");
+    bootstrap_root(&c, &s).await;
     let root = login(&c, &s.base, "platform", "root@p.test").await;
     let (st, v) =
         post(&c, format!("{}/api/v1/institutions", s.base), Some(&root), json!({ "slug": "crash", "name": "Crash U" }))
@@ -223,16 +222,7 @@ async fn sigterm_is_a_clean_shutdown() {
     let data = dir.path().join("data");
     let mut s = start(&data);
     let c = reqwest::Client::new();
-    let token = s.bootstrap.clone().expect("token");
-    let (st, _) = post(
-        &c,
-        format!("{}/api/v1/bootstrap", s.base),
-        None,
-        json!({ "token": token, "email": "root@p.test", "name": "Root", "password": PASSWORD }),
-    )
-    .await
-    .expect("bootstrap");
-    assert_eq!(st, 201);
+    bootstrap_root(&c, &s).await;
     // SAFETY: sending a signal to our own child process by its pid.
     #[allow(unsafe_code)]
     let rc = unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) };
