@@ -41,6 +41,8 @@ impl TestServer {
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let mut config = KernelConfig::new(data_dir, base.clone());
+        // Many test servers share one process: keep each plugin pool small.
+        config.plugins.max_concurrent_instances = 32;
         (options.kernel)(&mut config);
         let metrics = Arc::new(Metrics::new());
         let opened = Kernel::open(config, options.clock.clone(), Some(metrics.flush_observer()))?;

@@ -196,7 +196,9 @@ impl Host {
                 admin: Mutex::new(()),
             }),
         };
-        host.restore()?;
+        if host.inner.config.restore {
+            host.restore()?;
+        }
         Ok(host)
     }
 

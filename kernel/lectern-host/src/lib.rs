@@ -57,6 +57,10 @@ pub struct HostConfig {
     /// Largest result a call may return (strings summed), in bytes.
     pub max_result_bytes: usize,
     pub breaker: BreakerConfig,
+    /// Re-activate the plugins that were active when the host last ran. Off
+    /// for offline tools (the admin CLI) so that opening the data directory
+    /// runs no plugin code.
+    pub restore: bool,
 }
 
 impl Default for HostConfig {
@@ -70,6 +74,7 @@ impl Default for HostConfig {
             grading_fuel: 500_000_000,
             max_result_bytes: 16 * 1024 * 1024,
             breaker: BreakerConfig::default(),
+            restore: true,
         }
     }
 }

@@ -84,7 +84,11 @@ fn read_password(stdin: bool) -> anyhow::Result<(String, bool)> {
 
 pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let opened = Kernel::open(crate::kernel_config(c)?, Clock::system(), None)
+    let mut config = crate::kernel_config(c)?;
+    // Administration of a stopped server runs no plugin code.
+    config.plugins.restore = false;
+    config.plugins.max_concurrent_instances = 4;
+    let opened = Kernel::open(config, Clock::system(), None)
         .with_context(|| format!("cannot open the data directory {}", c.data_dir.display()))?;
     let k = opened.kernel;
     runtime.block_on(async move {
