@@ -66,7 +66,14 @@ fn no_ambient_authority_and_no_namespace_escape() {
     // The honest plugin stores a counter for institution `evil` too.
     let _ = e.host.grade(&ctx("evil-twin"), &ask("q")).unwrap();
     let (r, _) = e.host.grade(&ctx("evil"), &ask("wasi")).unwrap();
-    assert_eq!(r[0].explanation, vec!["no filesystem", "no /etc/passwd", "empty environment", "no network"]);
+    assert_eq!(
+        r[0].explanation[..5],
+        ["no filesystem", "no /etc/passwd", "empty environment", "no network", "clock 0"]
+    );
+    // Grading plugins get frozen clocks and seeded randomness: the same call
+    // gives the same answer every time.
+    let (again, _) = e.host.grade(&ctx("evil"), &ask("wasi")).unwrap();
+    assert_eq!(r[0].explanation, again[0].explanation);
     let (r, _) = e.host.grade(&ctx("evil"), &ask("escape")).unwrap();
     let seen = &r[0].explanation;
     assert!(seen.contains(&"nul key: true".to_string()), "{seen:?}");
