@@ -105,6 +105,12 @@ async fn install_activate_swap_roll_back_over_http() {
     assert!(metrics.trim_end().ends_with("# EOF"));
     let ready = root.get("/readyz").await;
     assert_eq!(ready.ok()["checks"]["plugins"]["active"], 2);
+    // Institution B's admin does not learn what A chose.
+    let seen_by_b = w.b.admin.get("/api/v1/plugins").await;
+    let v2_for_b =
+        seen_by_b.ok().as_array().unwrap().iter().find(|p| p["key"] == "test.grading@2.0.0").unwrap().clone();
+    assert_eq!(v2_for_b["active_in"], json!([]));
+    assert_eq!(v2_for_b["status"], "standby", "still the platform's rollback target");
     // Students see nothing of this.
     crate::create_user(&w.a.admin, &w.a.slug, "stu@alpha.test", "member").await;
     w.login(&w.a.slug, "stu@alpha.test").await.get("/api/v1/plugins").await.assert_problem(403, "forbidden");

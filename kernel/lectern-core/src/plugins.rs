@@ -60,7 +60,16 @@ impl Kernel {
     /// Installed versions with status, breaker state and call statistics.
     pub fn list_plugins(&self, p: &Principal) -> Result<Vec<PluginStatus>, CoreError> {
         authorize(p, Capability::PluginManage, Context::Institution(p.institution))?;
-        self.inner.host.list().map_err(host_error)
+        let mut list = self.inner.host.list().map_err(host_error)?;
+        if !p.platform_admin {
+            // Which version other institutions chose is theirs to know.
+            let own = Scope::Institution(p.institution.to_string());
+            for status in &mut list {
+                status.active_in.retain(|s| *s == Scope::Platform || *s == own);
+                status.standby_in.retain(|s| *s == Scope::Platform || *s == own);
+            }
+        }
+        Ok(list)
     }
 
     /// Installs a component with its manifest. `grant` defaults to what the manifest requests.
