@@ -97,9 +97,7 @@ pub(crate) async fn deactivate(
     Auth(p): Auth,
     ApiPath((inst, user)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    let uid: UserId = parse_id("user_id", &user)?;
-    Ok(with_etag(s.kernel.set_user_active(&p, id, uid, false).await?))
+    set_active(s, p, inst, user, false).await
 }
 
 /// Reactivates a user.
@@ -110,9 +108,19 @@ pub(crate) async fn reactivate(
     Auth(p): Auth,
     ApiPath((inst, user)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
+    set_active(s, p, inst, user, true).await
+}
+
+async fn set_active(
+    s: AppState,
+    p: lectern_core::Principal,
+    inst: String,
+    user: String,
+    active: bool,
+) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    Ok(with_etag(s.kernel.set_user_active(&p, id, uid, true).await?))
+    Ok(with_etag(s.kernel.set_user_active(&p, id, uid, active).await?))
 }
 
 /// Sets a user's password (administrative reset); their sessions end.
