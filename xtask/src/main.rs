@@ -41,7 +41,11 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo xtask run -- --config x`: the separator is for us, not for lectern.
+    if args.get(1).map(String::as_str) == Some("--") {
+        args.remove(1);
+    }
     if matches!(args.first().map(String::as_str), Some("run" | "test" | "bench" | "setup")) {
         ensure_wasm_target()?;
     }
