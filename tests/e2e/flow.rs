@@ -9,7 +9,7 @@ use crate::{World, create_user};
 async fn course_lifecycle_and_visibility() {
     let w = World::new().await;
     let a = &w.a.slug;
-    let instructor_id = create_user(&w.a.admin, a, "ines@alpha.test", "staff").await;
+    create_user(&w.a.admin, a, "ines@alpha.test", "staff").await;
     let s1 = create_user(&w.a.admin, a, "sam@alpha.test", "member").await;
     let s2 = create_user(&w.a.admin, a, "sue@alpha.test", "member").await;
     let instructor = w.login(a, "ines@alpha.test").await;
@@ -145,15 +145,13 @@ async fn course_lifecycle_and_visibility() {
         204,
         "drafts can be deleted"
     );
-    let _ = instructor_id;
 }
 
 #[tokio::test]
 async fn tenants_are_isolated() {
     let w = World::new().await;
     let (a, b) = (&w.a.slug, &w.b.slug);
-    let staff_a = create_user(&w.a.admin, a, "tia@alpha.test", "staff").await;
-    let _ = staff_a;
+    create_user(&w.a.admin, a, "tia@alpha.test", "staff").await;
     let tia = w.login(a, "tia@alpha.test").await;
     let course_a = tia
         .post(&format!("/api/v1/institutions/{a}/courses"), json!({ "code": "A1", "title": "Alpha only" }))

@@ -118,6 +118,8 @@ struct Inner {
     store: Store,
     t: trees::Trees,
     host: lectern_host::Host,
+    /// Public halves of signing keys by kid: derived once, not per request.
+    public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -155,7 +157,8 @@ impl Kernel {
         let t = trees::Trees::open(&store)?;
         let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
             .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
-        let kernel = Kernel { inner: Arc::new(Inner { config, clock, store, t, host }) };
+        let kernel =
+            Kernel { inner: Arc::new(Inner { config, clock, store, t, host, public_keys: Default::default() }) };
         kernel.ensure_platform_institution()?;
         let bootstrap_token = kernel.bootstrap_if_needed()?;
         Ok(Opened { kernel, bootstrap_token, migrations_ran })

@@ -45,13 +45,24 @@ impl Kernel {
         if key.retire_at.is_some_and(|t| t <= now) {
             return Err(AuthFailure::UnknownKey);
         }
-        let public = KeyPair::from_parts(key.kid, key.secret).public_key();
+        let public = self.public_key(&key);
         let claims = tokens::verify_access_token(token, &public, &self.config().issuer, &self.config().audience, now)
             .map_err(map_auth)?;
         if claims.tenant != inst.to_string() {
             return Err(AuthFailure::BadSignature);
         }
         Ok(claims)
+    }
+
+    /// The key's public half. Deriving it is a scalar multiplication, so it is
+    /// cached by kid (a kid never changes its key).
+    fn public_key(&self, k: &SigningKeyRecord) -> [u8; 32] {
+        if let Some(p) = self.inner.public_keys.read().unwrap_or_else(|e| e.into_inner()).get(&k.kid) {
+            return *p;
+        }
+        let p = KeyPair::from_parts(k.kid.clone(), k.secret).public_key();
+        self.inner.public_keys.write().unwrap_or_else(|e| e.into_inner()).insert(k.kid.clone(), p);
+        p
     }
 
     /// Every public key a verifier may need: active keys and retiring keys
@@ -62,7 +73,7 @@ impl Kernel {
         for row in self.t().signing_keys.scan_prefix(b"") {
             let (_, k) = row?;
             if k.retire_at.is_none_or(|t| t > now) {
-                out.push(Jwk::ed25519(&k.kid, &KeyPair::from_parts(k.kid.clone(), k.secret).public_key()));
+                out.push(Jwk::ed25519(&k.kid, &self.public_key(&k)));
             }
         }
         Ok(out)

@@ -436,17 +436,27 @@ impl Host {
         };
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limits);
-        let tick = self.inner.config.epoch_tick.as_millis().max(1) as u64;
-        store.set_epoch_deadline(m.resources.call_timeout_ms.div_ceil(tick).max(1));
+        store.set_epoch_deadline(self.deadline_ticks(m));
         store.epoch_deadline_trap();
-        let fuel = match (m.slot, m.resources.fuel) {
+        // Fuel is enabled engine-wide, so this cannot fail.
+        let _ = store.set_fuel(self.fuel_budget(m));
+        store
+    }
+
+    /// A call's wall-clock budget in epoch ticks.
+    fn deadline_ticks(&self, m: &Manifest) -> u64 {
+        let tick = self.inner.config.epoch_tick.as_millis().max(1) as u64;
+        m.resources.call_timeout_ms.div_ceil(tick).max(1)
+    }
+
+    /// A call's fuel: the manifest's, else the grading default, else effectively unlimited
+    /// (the deadline bounds non-grading calls).
+    fn fuel_budget(&self, m: &Manifest) -> u64 {
+        match (m.slot, m.resources.fuel) {
             (_, Some(f)) => f,
             (Slot::Grading, None) => self.inner.config.grading_fuel,
             _ => u64::MAX / 4,
-        };
-        // Fuel is enabled engine-wide, so this cannot fail.
-        let _ = store.set_fuel(fuel);
-        store
+        }
     }
 
     fn flush_output(loaded: &Loaded, store: &wasmtime::Store<PluginState>) {
@@ -474,14 +484,7 @@ impl Host {
         let started = Instant::now();
         let mut store = self.new_store(loaded, scope, request_id);
         let outcome = loaded.pre.instantiate(&mut store).and_then(|instance| f(&mut store, &instance));
-        let fuel_used = store.get_fuel().ok().map(|left| {
-            let budget = match (loaded.manifest.slot, loaded.manifest.resources.fuel) {
-                (_, Some(b)) => b,
-                (Slot::Grading, None) => self.inner.config.grading_fuel,
-                _ => u64::MAX / 4,
-            };
-            budget.saturating_sub(left)
-        });
+        let fuel_used = store.get_fuel().ok().map(|left| self.fuel_budget(&loaded.manifest).saturating_sub(left));
         Self::flush_output(loaded, &store);
         drop(store);
         let elapsed = started.elapsed();
@@ -913,11 +916,10 @@ impl Host {
         let mut store = self.new_store(&loaded, &ctx.institution, &ctx.request_id);
         let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
         let guest = idx.load(&mut store, &instance).map_err(|e| classify(e, &loaded.manifest))?;
-        let tick = self.inner.config.epoch_tick.as_millis().max(1) as u64;
         let mut out = Vec::with_capacity(repeat);
         for _ in 0..repeat {
-            store.set_epoch_deadline(loaded.manifest.resources.call_timeout_ms.div_ceil(tick).max(1));
-            let _ = store.set_fuel(self.inner.config.grading_fuel);
+            store.set_epoch_deadline(self.deadline_ticks(&loaded.manifest));
+            let _ = store.set_fuel(self.fuel_budget(&loaded.manifest));
             let t = Instant::now();
             match guest.call_grade(&mut store, &wctx, &subs) {
                 Ok(Ok(_)) => out.push(t.elapsed()),

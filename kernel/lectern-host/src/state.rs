@@ -157,7 +157,9 @@ impl PluginState {
                 lectern_storage::TxError::Aborted(e) => e,
                 lectern_storage::TxError::Storage(e) => Self::storage_error(e),
             })?;
-        s.store.durable_blocking().map_err(Self::storage_error)?;
+        if wrote {
+            s.store.durable_blocking().map_err(Self::storage_error)?;
+        }
         Ok(wrote)
     }
 }
@@ -176,16 +178,8 @@ impl kv::Host for PluginState {
     }
 
     fn delete(&mut self, key: String) -> Result<bool, types::Error> {
-        Self::check_key(&key)?;
-        let existed = self
-            .services
-            .kv
-            .contains([self.prefix(), key.as_bytes().to_vec()].concat())
-            .map_err(Self::storage_error)?;
-        if existed {
-            self.write(&key, None, None)?;
-        }
-        Ok(existed)
+        // `write` reports whether the key existed (a delete stores no new value).
+        self.write(&key, None, None)
     }
 
     fn list_keys(&mut self, prefix: String, after: Option<String>, limit: u32) -> Result<Vec<String>, types::Error> {

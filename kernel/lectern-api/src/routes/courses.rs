@@ -81,7 +81,8 @@ pub(crate) async fn update(
         .kernel
         .update_course(&p, id, cid, CourseUpdate { code: b.code, title: b.title, description: b.description }, version)
         .await?;
-    let (c, role) = (c.clone(), s.kernel.get_course(&p, id, c.id).ok().and_then(|(_, r)| r));
+    // The caller's role in the course, for `my_role`.
+    let role = s.kernel.get_course(&p, id, cid).ok().and_then(|(_, r)| r);
     Ok(with_etag(c, role))
 }
 
