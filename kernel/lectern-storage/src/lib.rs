@@ -26,4 +26,4 @@ pub use error::StorageError;
 pub use flush::FlushObserver;
 pub use migrate::Migration;
 pub use store::{Store, StoreOptions, Tree};
-pub use tx::{Tx, TxError, TxFail, TxTree, abort};
+pub use tx::{Tx, TxError, TxFail, TxInternal, TxTree, abort};

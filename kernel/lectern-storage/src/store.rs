@@ -218,6 +218,14 @@ impl<T: Record> Tree<T> {
         Ok(out)
     }
 
+    /// The greatest key under `prefix`, if any.
+    pub fn last_key(&self, prefix: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.tree.scan_prefix(prefix).next_back() {
+            Some(r) => Ok(Some(r?.0.to_vec())),
+            None => Ok(None),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.tree.len()
     }
