@@ -36,11 +36,14 @@ pub struct EmbeddedOptions {
     /// starting at `earliest` can still read them). Messages some subscription
     /// has not acked are never removed.
     pub unsubscribed_retention: Duration,
+    /// Flush once per publish on the caller's thread instead of sharing group
+    /// commits. Only for benchmarks that measure what group commit buys.
+    pub flush_per_publish: bool,
 }
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
-        EmbeddedOptions { unsubscribed_retention: Duration::from_secs(7 * 24 * 3600) }
+        EmbeddedOptions { unsubscribed_retention: Duration::from_secs(7 * 24 * 3600), flush_per_publish: false }
     }
 }
 
@@ -182,7 +185,7 @@ impl EmbeddedBus {
         }
         let topic = self.topic(topic_name)?;
         let offsets = self.append(&topic, msgs)?;
-        self.inner.store.durable().await?;
+        self.durable().await?;
         if let Some(last) = offsets.last() {
             // Everything appended before `last` was inserted before our flush
             // request, so the flush that answered us covered it too.
@@ -191,6 +194,15 @@ impl EmbeddedBus {
             self.inner.counters.published.fetch_add(offsets.len() as u64, Ordering::Relaxed);
         }
         Ok(offsets)
+    }
+
+    async fn durable(&self) -> Result<(), BusError> {
+        if self.inner.options.flush_per_publish {
+            let store = self.inner.store.clone();
+            tokio::task::spawn_blocking(move || store.flush_unbatched()).await.map_err(|_| BusError::Closed)??;
+            return Ok(());
+        }
+        Ok(self.inner.store.durable().await?)
     }
 
     /// Loads (or creates, durably) a subscription's state.
@@ -396,7 +408,7 @@ impl Bus for EmbeddedBus {
             }
             appended.push((topic, offs));
         }
-        self.inner.store.durable().await?;
+        self.durable().await?;
         for (topic, offs) in appended {
             if let Some(last) = offs.last() {
                 topic.visible.fetch_max(last + 1, Ordering::SeqCst);

@@ -1,0 +1,1 @@
+//! Apache Pulsar backend (work in progress).
