@@ -3,7 +3,8 @@
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls).
 //! - `bench` — storage and HTTP benchmarks in release mode; prints figures.
-//! - `setup` — install the `wasm32-wasip2` target (every command above does it first).
+//! - `setup` — install the `wasm32-wasip2` target (every command above does it first) and the Python
+//!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to.
 
 use std::process::Command;
 
@@ -40,6 +41,20 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     }
 }
 
+/// `lectern-notify`'s email tests run a real SMTP server (aiosmtpd): install it unless it is importable.
+fn ensure_aiosmtpd() -> anyhow::Result<()> {
+    let present = Command::new("python3").args(["-c", "import aiosmtpd"]).output();
+    match present {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(_) => {
+            let mut c = Command::new("python3");
+            c.args(["-m", "pip", "install", "--quiet", "aiosmtpd"]);
+            run(c)
+        }
+        Err(e) => bail!("cannot run python3 to check for aiosmtpd (lectern-notify's tests need both): {e}"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo xtask run -- --config x`: the separator is for us, not for lectern.
@@ -50,7 +65,7 @@ fn main() -> anyhow::Result<()> {
         ensure_wasm_target()?;
     }
     match args.first().map(String::as_str) {
-        Some("setup") => Ok(()),
+        Some("setup") => ensure_aiosmtpd(),
         Some("run") => {
             let mut c = cargo();
             c.args(["run", "--release", "--package", "lectern", "--", "serve"]).args(&args[1..]);
