@@ -7,6 +7,7 @@ mod bad_input;
 mod flow;
 mod oauth;
 mod ops;
+mod pipeline;
 mod plugins;
 mod throttle;
 mod tokens;

@@ -20,6 +20,8 @@ pub struct TestServer {
     pub bootstrap_token: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    stop_background: tokio::sync::watch::Sender<bool>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Knobs a test may turn before the server starts.
@@ -47,6 +49,8 @@ impl TestServer {
         let metrics = Arc::new(Metrics::new());
         let opened = Kernel::open(config, options.clock.clone(), Some(metrics.flush_observer()))?;
         let state = AppState::new(opened.kernel.clone(), metrics, options.api);
+        let (stop_background, stopped) = tokio::sync::watch::channel(false);
+        let background = opened.kernel.start_background(stopped).await?.tasks;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(lectern_api::serve(listener, state, async move {
             let _ = rx.await;
@@ -60,6 +64,8 @@ impl TestServer {
             bootstrap_token: opened.bootstrap_token,
             shutdown: Some(tx),
             task: Some(task),
+            stop_background,
+            background,
         })
     }
 
@@ -70,6 +76,10 @@ impl TestServer {
         }
         if let Some(t) = self.task.take() {
             t.await??;
+        }
+        let _ = self.stop_background.send(true);
+        for t in self.background.drain(..) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
         }
         // Connection tasks may still be dropping their handles on the kernel;
         // the database is released only when the last one goes.

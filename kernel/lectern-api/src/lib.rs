@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
 
     let app = api
         .merge(routes::system::router(openapi))
+        .merge(routes::credential_pages::router())
         .fallback(routes::system::no_route)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
         .with_state(state.clone())

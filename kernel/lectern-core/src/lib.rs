@@ -17,14 +17,19 @@
 pub mod authz;
 mod bootstrap;
 mod clock;
+pub mod completion;
 mod courses;
+pub mod credentials;
 mod enrolments;
 mod error;
+pub mod events;
+pub mod gradebook;
 mod ids;
 mod institutions;
 mod keys;
 mod migrations;
 pub mod model;
+pub mod notifications;
 pub mod oauth;
 mod paging;
 pub mod plugins;
@@ -33,6 +38,8 @@ mod signing;
 mod sweep;
 mod throttle;
 mod users;
+pub mod webhooks;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -83,6 +90,11 @@ pub struct KernelConfig {
     pub cache_capacity_bytes: Option<u64>,
     /// The WebAssembly plugin host's engine settings.
     pub plugins: lectern_host::HostConfig,
+    /// The event bus and its workers.
+    pub bus: workers::BusSettings,
+    /// Outgoing email; `None` sends none (in-app notifications still work).
+    pub email: Option<lectern_notify::SmtpConfig>,
+    pub webhooks: lectern_notify::WebhookOptions,
 }
 
 impl KernelConfig {
@@ -102,6 +114,13 @@ impl KernelConfig {
             password_hasher: PasswordHasher::default(),
             cache_capacity_bytes: None,
             plugins: lectern_host::HostConfig::default(),
+            bus: workers::BusSettings::default(),
+            email: None,
+            webhooks: lectern_notify::WebhookOptions {
+                timeout: std::time::Duration::from_secs(10),
+                allow_private_addresses: false,
+                user_agent: "Lectern-Webhooks/1".into(),
+            },
         }
     }
 }
@@ -118,6 +137,7 @@ struct Inner {
     store: Store,
     t: trees::Trees,
     host: lectern_host::Host,
+    bus: events::BusHandles,
     /// Public halves of signing keys by kid: derived once, not per request.
     public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
 }
@@ -157,8 +177,9 @@ impl Kernel {
         let t = trees::Trees::open(&store)?;
         let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
             .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
+        let bus = events::BusHandles::open(&store).map_err(events::bus_error)?;
         let kernel =
-            Kernel { inner: Arc::new(Inner { config, clock, store, t, host, public_keys: Default::default() }) };
+            Kernel { inner: Arc::new(Inner { config, clock, store, t, host, bus, public_keys: Default::default() }) };
         kernel.ensure_platform_institution()?;
         let bootstrap_token = kernel.bootstrap_if_needed()?;
         Ok(Opened { kernel, bootstrap_token, migrations_ran })
@@ -241,6 +262,21 @@ mod trees {
         pub refresh_families: Tree<RefreshFamily>,
         pub login_failures: Tree<FailureCounter>,
         pub bootstrap: Tree<BootstrapToken>,
+        pub grades: Tree<crate::gradebook::GradeEntry>,
+        pub submissions: Tree<crate::gradebook::StoredSubmission>,
+        pub completion_rules: Tree<crate::completion::CompletionRule>,
+        pub completions: Tree<crate::completion::Completion>,
+        pub issuer_keys: Tree<crate::credentials::IssuerKey>,
+        pub status_lists: Tree<crate::credentials::StatusListState>,
+        pub credentials: Tree<crate::credentials::CredentialRecord>,
+        pub credentials_by_award: Tree<String>,
+        pub credentials_by_user: Tree<String>,
+        pub notifications: Tree<crate::notifications::Notification>,
+        pub notification_prefs: Tree<crate::notifications::Preferences>,
+        pub webhooks: Tree<crate::webhooks::Webhook>,
+        pub webhook_log: Tree<crate::webhooks::DeliveryLog>,
+        pub webhooks_sent: Tree<crate::webhooks::SentMark>,
+        pub emails_sent: Tree<crate::webhooks::SentMark>,
     }
 
     impl Trees {
@@ -264,6 +300,21 @@ mod trees {
                 refresh_families: s.tree("refresh_families")?,
                 login_failures: s.tree("login_failures")?,
                 bootstrap: s.tree("bootstrap")?,
+                grades: s.tree("grades")?,
+                submissions: s.tree("grade_submissions")?,
+                completion_rules: s.tree("completion_rules")?,
+                completions: s.tree("completions")?,
+                issuer_keys: s.tree("credential_issuer_keys")?,
+                status_lists: s.tree("credential_status_lists")?,
+                credentials: s.tree("credentials")?,
+                credentials_by_award: s.tree("credentials_by_award")?,
+                credentials_by_user: s.tree("credentials_by_user")?,
+                notifications: s.tree("notifications")?,
+                notification_prefs: s.tree("notification_prefs")?,
+                webhooks: s.tree("webhooks")?,
+                webhook_log: s.tree("webhook_deliveries")?,
+                webhooks_sent: s.tree("webhooks_sent")?,
+                emails_sent: s.tree("emails_sent")?,
             })
         }
     }

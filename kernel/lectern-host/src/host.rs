@@ -836,9 +836,71 @@ impl Host {
         Ok(self.inner.services.kv.get(full)?)
     }
 
-    /// Events plugins have published, oldest first (drained by the bus once it exists).
+    /// Events plugins have published, oldest first, with their outbox ids
+    /// (the kernel relays them to the bus, then calls [`Host::outbox_remove`]).
+    pub fn outbox_page(&self, limit: usize) -> Result<Vec<(u64, crate::state::OutboxEvent)>, HostError> {
+        let rows = self.inner.services.outbox.page(b"", None, limit)?;
+        Ok(rows.into_iter().filter_map(|(k, e)| Some((u64::from_be_bytes(k.as_slice().try_into().ok()?), e))).collect())
+    }
+
+    /// Events plugins have published, oldest first.
     pub fn outbox(&self, limit: usize) -> Result<Vec<crate::state::OutboxEvent>, HostError> {
-        Ok(self.inner.services.outbox.page(b"", None, limit)?.into_iter().map(|(_, e)| e).collect())
+        Ok(self.outbox_page(limit)?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// Forgets relayed outbox entries.
+    pub fn outbox_remove(&self, ids: &[u64]) -> Result<(), HostError> {
+        for id in ids {
+            self.inner.services.outbox.remove(id.to_be_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Active plugin versions that subscribe to topics: (plugin id, version key, granted topics).
+    pub fn event_subscribers(&self) -> Vec<(String, String, Vec<String>)> {
+        let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+        for loaded in active.values() {
+            let topics = &loaded.who.grants.subscribe;
+            if topics.is_empty() || out.iter().any(|(_, k, _)| *k == loaded.key) {
+                continue;
+            }
+            out.push((loaded.manifest.id.clone(), loaded.key.clone(), topics.clone()));
+        }
+        out.sort();
+        out
+    }
+
+    /// Delivers an event to plugin `plugin_id` through `lifecycle.on-event`, if a
+    /// version of it is active for `institution` and its grant covers `topic`.
+    /// Returns the version that handled it, `None` when no version should see it.
+    pub fn deliver_event(
+        &self,
+        plugin_id: &str,
+        institution: &str,
+        topic: &str,
+        payload: &[u8],
+        request_id: &str,
+    ) -> Result<Option<String>, PluginError> {
+        let loaded = {
+            let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
+            let serving = |slot: Slot| {
+                active
+                    .get(&(slot, Scope::Institution(institution.to_owned())))
+                    .or_else(|| active.get(&(slot, Scope::Platform)))
+            };
+            Slot::ALL
+                .iter()
+                .filter_map(|s| serving(*s))
+                .find(|l| l.manifest.id == plugin_id && l.who.grants.subscribe.iter().any(|t| t == topic))
+                .cloned()
+        };
+        let Some(loaded) = loaded else { return Ok(None) };
+        self.run(&loaded, institution, request_id, |store, instance| {
+            let guest = loaded.lifecycle.load(&mut *store, instance)?;
+            guest.call_on_event(&mut *store, topic, payload)
+        })?;
+        Ok(Some(loaded.key.clone()))
     }
 }
 

@@ -40,15 +40,18 @@ pub struct PluginInfo {
     pub data_version: u32,
 }
 
+/// Serialisable (snake_case JSON) because submissions travel on the bus in `attempt.submitted`.
 pub mod grading {
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum MultiRule {
         AllOrNothing,
         RightMinusWrong,
         PerOptionWeights,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct ChoiceOption {
         pub id: String,
         pub correct: bool,
@@ -56,19 +59,22 @@ pub mod grading {
         pub feedback: Option<String>,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct ChoiceKey {
         pub options: Vec<ChoiceOption>,
         pub rule: MultiRule,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Unit {
         pub name: String,
         pub factor: f64,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct NumericKey {
         pub value: f64,
         pub absolute_tolerance: Option<f64>,
@@ -77,7 +83,8 @@ pub mod grading {
         pub unit_missing_credit: f64,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct TextAlternative {
         pub pattern: String,
         pub regex: bool,
@@ -85,27 +92,31 @@ pub mod grading {
         pub feedback: Option<String>,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct TextKey {
         pub alternatives: Vec<TextAlternative>,
         pub case_sensitive: bool,
         pub normalize_whitespace: bool,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Pair {
         pub left: String,
         pub right: String,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct RubricCriterion {
         pub id: String,
         pub description: String,
         pub points: f64,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum AnswerKey {
         SingleChoice(ChoiceKey),
         MultipleChoice(ChoiceKey),
@@ -118,7 +129,8 @@ pub mod grading {
         Essay(Vec<RubricCriterion>),
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum Response {
         Choices(Vec<String>),
         Boolean(bool),
@@ -130,7 +142,8 @@ pub mod grading {
         Essay(String),
     }
 
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Penalties {
         pub previous_tries: u32,
         pub per_try: f64,
@@ -141,34 +154,39 @@ pub mod grading {
         pub max_total: f64,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Question {
         pub id: String,
         pub key: AnswerKey,
         pub points: f64,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Submission {
         pub question: Question,
         pub response: Option<Response>,
         pub penalties: Penalties,
     }
 
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum Status {
         Graded,
         NeedsManualGrading,
         InvalidResponse,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Feedback {
         pub target: Option<String>,
         pub message: String,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Graded {
         pub question_id: String,
         pub status: Status,

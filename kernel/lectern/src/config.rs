@@ -25,6 +25,84 @@ pub struct Config {
     pub log: Log,
     pub storage: Storage,
     pub plugins: Plugins,
+    pub bus: Bus,
+    pub email: Email,
+    pub webhooks: Webhooks,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Bus {
+    /// `pulsar://host:6650` to use an Apache Pulsar cluster (needs a build
+    /// with `--features pulsar`); empty uses the embedded log in `data_dir`.
+    pub pulsar_url: String,
+    /// Deliveries of a submission to the grading plugin before it is dead-lettered.
+    pub grading_max_attempts: u32,
+    pub grading_base_delay_ms: u64,
+    /// Deliveries before other work (certificates, notifications, webhooks) is dead-lettered.
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_secs: u64,
+    /// A handler running longer than this counts as a failed attempt.
+    pub handler_timeout_secs: u64,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus {
+            pulsar_url: String::new(),
+            grading_max_attempts: 5,
+            grading_base_delay_ms: 1000,
+            max_attempts: 8,
+            base_delay_ms: 500,
+            max_delay_secs: 300,
+            handler_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Email {
+    /// The SMTP relay; empty sends no email (in-app notifications still work).
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: lectern_core::workers::TlsMode,
+    pub username: String,
+    pub password: String,
+    /// The sender, e.g. `Lectern <no-reply@example.org>`.
+    pub from: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for Email {
+    fn default() -> Self {
+        Email {
+            smtp_host: String::new(),
+            smtp_port: 587,
+            tls: lectern_core::workers::TlsMode::StartTls,
+            username: String::new(),
+            password: String::new(),
+            from: "Lectern <no-reply@localhost>".into(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Webhooks {
+    pub timeout_secs: u64,
+    /// Lets webhooks reach loopback and private networks (off: a tenant could
+    /// otherwise make the server probe its own network).
+    pub allow_private_addresses: bool,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        Webhooks { timeout_secs: 10, allow_private_addresses: false }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -115,6 +193,9 @@ impl Default for Config {
             log: Log::default(),
             storage: Storage::default(),
             plugins: Plugins::default(),
+            bus: Bus::default(),
+            email: Email::default(),
+            webhooks: Webhooks::default(),
         }
     }
 }
@@ -161,7 +242,8 @@ impl Default for Storage {
     }
 }
 
-const TOP_LEVEL: &[&str] = &["data_dir", "public_url", "http", "auth", "log", "storage", "plugins"];
+const TOP_LEVEL: &[&str] =
+    &["data_dir", "public_url", "http", "auth", "log", "storage", "plugins", "bus", "email", "webhooks"];
 
 impl Config {
     /// Loads defaults ← file (if given, or `./lectern.toml` if present) ← environment.
@@ -220,6 +302,18 @@ impl Config {
             bail!(
                 "invalid configuration: keys `plugins.max_concurrent_instances`, `plugins.max_memory_mib` and `plugins.epoch_tick_ms` must be positive"
             );
+        }
+        if !self.bus.pulsar_url.is_empty()
+            && !self.bus.pulsar_url.starts_with("pulsar://")
+            && !self.bus.pulsar_url.starts_with("pulsar+ssl://")
+        {
+            bail!("invalid configuration: key `bus.pulsar_url` must start with pulsar:// or pulsar+ssl://");
+        }
+        if self.bus.grading_max_attempts == 0 || self.bus.max_attempts == 0 || self.bus.handler_timeout_secs == 0 {
+            bail!("invalid configuration: keys `bus.*max_attempts` and `bus.handler_timeout_secs` must be positive");
+        }
+        if !self.email.smtp_host.is_empty() && self.email.from.trim().is_empty() {
+            bail!("invalid configuration: key `email.from` is required when `email.smtp_host` is set");
         }
         if self.http.max_body_bytes < 1024 {
             bail!("invalid configuration: key `http.max_body_bytes` must be at least 1024");

@@ -105,6 +105,35 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
         },
         ..Default::default()
     };
+    let b = &c.bus;
+    let ms = std::time::Duration::from_millis;
+    k.bus = lectern_core::workers::BusSettings {
+        pulsar_url: (!b.pulsar_url.is_empty()).then(|| b.pulsar_url.clone()),
+        grading: lectern_core::workers::RetryPolicy {
+            max_attempts: b.grading_max_attempts,
+            base_delay: ms(b.grading_base_delay_ms),
+            max_delay: std::time::Duration::from_secs(b.max_delay_secs),
+        },
+        default: lectern_core::workers::RetryPolicy {
+            max_attempts: b.max_attempts,
+            base_delay: ms(b.base_delay_ms),
+            max_delay: std::time::Duration::from_secs(b.max_delay_secs),
+        },
+        handler_timeout: std::time::Duration::from_secs(b.handler_timeout_secs),
+        ..Default::default()
+    };
+    let e = &c.email;
+    k.email = (!e.smtp_host.is_empty()).then(|| lectern_core::workers::SmtpConfig {
+        host: e.smtp_host.clone(),
+        port: e.smtp_port,
+        tls: e.tls,
+        username: (!e.username.is_empty()).then(|| e.username.clone()),
+        password: (!e.password.is_empty()).then(|| e.password.clone()),
+        from: e.from.clone(),
+        timeout: std::time::Duration::from_secs(e.timeout_secs.max(1)),
+    });
+    k.webhooks.timeout = std::time::Duration::from_secs(c.webhooks.timeout_secs.max(1));
+    k.webhooks.allow_private_addresses = c.webhooks.allow_private_addresses;
     Ok(k)
 }
 
@@ -141,6 +170,9 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
     println!("lectern: listening on http://{addr}");
 
     let sweeper = tokio::spawn(sweep_periodically(opened.kernel.clone()));
+    let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
+    let background =
+        opened.kernel.start_background(background_stopped).await.context("cannot start the event bus workers")?;
     let (signal_tx, signal_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = std::time::Duration::from_secs(c.http.shutdown_grace_secs);
     let server = tokio::spawn(lectern_api::serve(listener, state, async move {
@@ -156,6 +188,10 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("grace period over; abandoning remaining requests"),
     }
     sweeper.abort();
+    let _ = stop_background.send(true);
+    for task in background.tasks {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+    }
     drop(opened.kernel);
     Ok(())
 }

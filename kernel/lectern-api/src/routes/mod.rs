@@ -3,6 +3,8 @@
 
 mod auth;
 mod courses;
+pub(crate) mod credential_pages;
+mod events;
 mod institutions;
 mod oauth;
 mod plugins;
@@ -27,6 +29,11 @@ use crate::AppState;
         (name = "users", description = "Accounts within an institution"),
         (name = "courses", description = "Courses and enrolments"),
         (name = "plugins", description = "WebAssembly plugins: install, activate, roll back"),
+        (name = "grades", description = "Gradebook, regrades and course completion"),
+        (name = "credentials", description = "Open Badges 3.0 course credentials"),
+        (name = "notifications", description = "In-app notifications and preferences"),
+        (name = "webhooks", description = "Institution webhooks"),
+        (name = "bus", description = "The event bus: topics, backlogs, dead letters (platform administrators)"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +89,26 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(plugins::activate))
         .routes(routes!(plugins::rollback))
         .routes(routes!(plugins::uninstall))
+        .routes(routes!(events::gradebook))
+        .routes(routes!(events::student_grades))
+        .routes(routes!(events::set_grade))
+        .routes(routes!(events::regrade))
+        .routes(routes!(events::get_completion_rule, events::set_completion_rule))
+        .routes(routes!(events::verify_credential))
+        .routes(routes!(events::my_credentials))
+        .routes(routes!(events::revoke_credential))
+        .routes(routes!(events::my_notifications))
+        .routes(routes!(events::mark_read))
+        .routes(routes!(events::get_preferences, events::set_preferences))
+        .routes(routes!(events::create_webhook, events::list_webhooks))
+        .routes(routes!(events::delete_webhook))
+        .routes(routes!(events::enable_webhook))
+        .routes(routes!(events::webhook_deliveries))
+        .routes(routes!(events::bus_topics))
+        .routes(routes!(events::publish))
+        .routes(routes!(events::dead_letters))
+        .routes(routes!(events::replay))
+        .routes(routes!(events::discard))
 }
 
 /// Components of interpreted-language plugins run to tens of MB.

@@ -62,8 +62,59 @@ async fn metrics(State(s): State<AppState>) -> Response {
         text = stripped.to_owned();
     }
     text.push_str(&plugin_metrics(&s));
+    text.push_str(&bus_metrics(&s));
     text.push_str("# EOF\n");
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}
+
+fn bus_metrics(s: &AppState) -> String {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::new();
+    let c = s.kernel.bus_counters();
+    let counters = [
+        ("lectern_bus_published", "Messages durably appended to the embedded log", &c.published),
+        ("lectern_bus_delivered", "Deliveries to consumers (including redeliveries)", &c.delivered),
+        ("lectern_bus_redelivered", "Deliveries after a nack, a lease timeout or a consumer leaving", &c.redelivered),
+        ("lectern_bus_acked", "Acknowledged deliveries", &c.acked),
+        ("lectern_bus_lease_expired", "Deliveries whose ack timeout ran out", &c.lease_expired),
+    ];
+    for (name, help, v) in counters {
+        let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} counter\n{name}_total {}", v.load(Relaxed));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP lectern_bus_outbox_pending Events committed but not yet on the bus.\n# TYPE lectern_bus_outbox_pending gauge\nlectern_bus_outbox_pending {}",
+        s.kernel.outbox_pending()
+    );
+    if let Ok(topics) = s.kernel.bus().stats() {
+        let _ = writeln!(
+            out,
+            "# HELP lectern_bus_backlog Messages a subscription has not acknowledged.\n# TYPE lectern_bus_backlog gauge"
+        );
+        for t in &topics {
+            for sub in &t.subscriptions {
+                let _ = writeln!(
+                    out,
+                    "lectern_bus_backlog{{topic=\"{}\",subscription=\"{}\"}} {}",
+                    t.topic, sub.subscription, sub.backlog
+                );
+            }
+        }
+    }
+    let workers = s.kernel.worker_counters();
+    for (name, help, pick) in [
+        ("lectern_worker_handled", "Messages a worker handled", 0),
+        ("lectern_worker_retried", "Failed attempts scheduled for redelivery", 1),
+        ("lectern_worker_dead_lettered", "Messages moved to a dead-letter topic", 2),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} counter");
+        for (sub, c) in &workers {
+            let v = [&c.handled, &c.retried, &c.dead_lettered][pick].load(Relaxed);
+            let _ = writeln!(out, "{name}_total{{worker=\"{sub}\"}} {v}");
+        }
+    }
+    out
 }
 
 fn plugin_metrics(s: &AppState) -> String {

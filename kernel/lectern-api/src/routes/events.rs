@@ -1,0 +1,396 @@
+//! Grades, completion, credentials, notifications, webhooks and the bus's
+//! admin view. Handlers parse, call one kernel operation, and map the result.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lectern_core::{CourseId, UserId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::dto;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, parse_id};
+use crate::problem::{ApiError, ApiResult};
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetGrade {
+    pub points: f64,
+    pub max_points: f64,
+    /// Why the grade is set or changed (kept in the grade's history).
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Regrade {
+    /// Corrected answer keys by question id (snake_case answer-key JSON, as in `attempt.submitted`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub changes: lectern_core::events::KeyChanges,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetCompletionRule {
+    pub required_items: Vec<String>,
+    pub min_percent: f64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Revoke {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateWebhook {
+    pub url: String,
+    /// Event kinds: `grade.recorded`, `grading.failed`, `course.completed`, `credential.issued`.
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PublishEvent {
+    pub key: String,
+    /// The JSON payload.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    /// Only unread notifications.
+    #[serde(default)]
+    pub unread: bool,
+    /// At most this many (1–500, default 100).
+    pub limit: Option<usize>,
+}
+
+fn course_ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core::InstitutionId, CourseId)> {
+    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
+}
+
+/// The course gradebook: every student's grade per item, with history.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/gradebook", tag = "grades",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn gradebook(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = course_ids(&s, &inst, &course)?;
+    Ok(Json(json!({ "items": to_json(&s.kernel.gradebook(&p, i, c)?) })))
+}
+
+/// One student's grades in a course (their own, or anyone's for staff).
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/students/{user_id}/grades", tag = "grades",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn student_grades(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, user)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = course_ids(&s, &inst, &course)?;
+    let u: UserId = parse_id("user_id", &user)?;
+    let completion = s.kernel.completion(&p, i, c, u)?;
+    Ok(Json(json!({ "items": to_json(&s.kernel.student_grades(&p, i, c, u)?), "completion": to_json(&completion) })))
+}
+
+/// Sets a grade by hand (`grade:edit`), with a reason kept in its history.
+#[utoipa::path(put, path = "/api/v1/institutions/{institution}/courses/{course_id}/students/{user_id}/grades/{item}", tag = "grades",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("user_id" = String, Path), ("item" = String, Path)), request_body = SetGrade,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn set_grade(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, user, item)): ApiPath<(String, String, String, String)>,
+    ApiJson(b): ApiJson<SetGrade>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = course_ids(&s, &inst, &course)?;
+    let u: UserId = parse_id("user_id", &user)?;
+    let g = s.kernel.set_grade(&p, i, c, u, &item, b.points, b.max_points, &b.reason).await?;
+    Ok(Json(to_json(&g)))
+}
+
+/// Regrades every stored submission of an item through the grading pipeline, with corrected keys.
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/items/{item}/regrade", tag = "grades",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("item" = String, Path)), request_body = Regrade,
+    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn regrade(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<Regrade>,
+) -> ApiResult<Response> {
+    let (i, c) = course_ids(&s, &inst, &course)?;
+    let n = s.kernel.regrade(&p, i, c, &item, &b.changes, &b.reason).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": n }))).into_response())
+}
+
+/// The course's completion rule.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/completion-rule", tag = "grades",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get_completion_rule(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = course_ids(&s, &inst, &course)?;
+    let rule = s.kernel.completion_rule(&p, i, c)?.ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
+    Ok(Json(to_json(&rule)))
+}
+
+/// Sets the course's completion rule: required items and a minimum score.
+#[utoipa::path(put, path = "/api/v1/institutions/{institution}/courses/{course_id}/completion-rule", tag = "grades",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = SetCompletionRule,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn set_completion_rule(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<SetCompletionRule>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = course_ids(&s, &inst, &course)?;
+    Ok(Json(to_json(&s.kernel.set_completion_rule(&p, i, c, b.required_items, b.min_percent).await?)))
+}
+
+/// Verifies a credential: signature, validity dates and revocation (public).
+#[utoipa::path(post, path = "/api/v1/credentials/verify", tag = "credentials", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)))]
+pub(crate) async fn verify_credential(State(s): State<AppState>, ApiJson(b): ApiJson<Value>) -> ApiResult<Json<Value>> {
+    if !b.is_object() {
+        return Err(ApiError::bad_parameter("body", "a credential is a JSON object"));
+    }
+    let v = s.kernel.verify_credential(&b);
+    // Not a credential at all is bad input; a credential that fails verification is an answer.
+    if let Some(c) = v.checks.iter().find(|c| c.name == "structure" && !c.ok) {
+        return Err(ApiError::new(&crate::problem::VALIDATION, format!("not a verifiable credential: {}", c.detail))
+            .with("field", "body"));
+    }
+    let checks: Vec<Value> =
+        v.checks.iter().map(|c| json!({ "check": c.name, "ok": c.ok, "detail": c.detail })).collect();
+    Ok(Json(json!({ "verified": v.verified, "checks": checks })))
+}
+
+/// The caller's credentials.
+#[utoipa::path(get, path = "/api/v1/me/credentials", tag = "credentials",
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn my_credentials(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    let items: Vec<Value> = s
+        .kernel
+        .my_credentials(&p)?
+        .into_iter()
+        .map(|c| {
+            json!({ "id": c.id, "url": s.kernel.credential_url(&c.id), "course": c.course, "issued_at": c.issued_at,
+                "revoked_at": c.revoked_at, "credential": serde_json::from_str::<Value>(&c.document).unwrap_or(Value::Null) })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Revokes a credential (`institution:manage`); verification then reports it revoked.
+#[utoipa::path(post, path = "/api/v1/credentials/{credential_id}/revoke", tag = "credentials",
+    params(("credential_id" = String, Path)), request_body = Revoke,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn revoke_credential(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<Revoke>,
+) -> ApiResult<Json<Value>> {
+    let c = s.kernel.revoke_credential(&p, &id, &b.reason).await?;
+    Ok(Json(json!({ "id": c.id, "revoked_at": c.revoked_at, "reason": c.revocation_reason })))
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", params(ListQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn my_notifications(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let items = s.kernel.my_notifications(&p, q.unread, q.limit.unwrap_or(100))?;
+    Ok(Json(json!({ "items": to_json(&items) })))
+}
+
+/// Marks a notification read.
+#[utoipa::path(post, path = "/api/v1/me/notifications/{notification_id}/read", tag = "notifications",
+    params(("notification_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn mark_read(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(to_json(&s.kernel.mark_read(&p, &id).await?)))
+}
+
+/// The caller's notification preferences by event kind.
+#[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications",
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get_preferences(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(to_json(&s.kernel.my_preferences(&p)?)))
+}
+
+/// Replaces the caller's notification preferences: `{"kinds": {"grade.recorded": {"in_app": true, "email": false}}}`.
+#[utoipa::path(put, path = "/api/v1/me/notification-preferences", tag = "notifications", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn set_preferences(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<lectern_core::notifications::Preferences>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(to_json(&s.kernel.set_my_preferences(&p, b).await?)))
+}
+
+fn hook_json(h: &lectern_core::webhooks::Webhook, with_secret: bool) -> Value {
+    let mut v = json!({ "id": h.id, "url": h.url, "events": h.events, "active": h.active,
+        "consecutive_failures": h.consecutive_failures, "disabled_reason": h.disabled_reason, "created_at": h.created_at });
+    if with_secret {
+        v["secret"] = json!(h.secret);
+    }
+    v
+}
+
+/// Registers a webhook. The signing secret is in this response only.
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/webhooks", tag = "webhooks",
+    params(("institution" = String, Path)), request_body = CreateWebhook,
+    responses((status = 201, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn create_webhook(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiJson(b): ApiJson<CreateWebhook>,
+) -> ApiResult<Response> {
+    let i = s.kernel.resolve_institution(&inst)?;
+    let h = s.kernel.create_webhook(&p, i, &b.url, b.events).await?;
+    let location = format!("/api/v1/institutions/{i}/webhooks/{}", h.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(hook_json(&h, true))).into_response())
+}
+
+/// The institution's webhooks.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/webhooks", tag = "webhooks",
+    params(("institution" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn list_webhooks(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    let i = s.kernel.resolve_institution(&inst)?;
+    let items: Vec<Value> = s.kernel.list_webhooks(&p, i)?.iter().map(|h| hook_json(h, false)).collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Deletes a webhook.
+#[utoipa::path(delete, path = "/api/v1/institutions/{institution}/webhooks/{webhook_id}", tag = "webhooks",
+    params(("institution" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn delete_webhook(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let i = s.kernel.resolve_institution(&inst)?;
+    s.kernel.delete_webhook(&p, i, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Switches a disabled webhook back on.
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/webhooks/{webhook_id}/enable", tag = "webhooks",
+    params(("institution" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn enable_webhook(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let i = s.kernel.resolve_institution(&inst)?;
+    Ok(Json(hook_json(&s.kernel.enable_webhook(&p, i, &id).await?, false)))
+}
+
+/// A webhook's delivery log, newest first.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/webhooks/{webhook_id}/deliveries", tag = "webhooks",
+    params(("institution" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn webhook_deliveries(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let i = s.kernel.resolve_institution(&inst)?;
+    Ok(Json(json!({ "items": to_json(&s.kernel.webhook_deliveries(&p, i, &id, 100)?) })))
+}
+
+/// Topics, subscriptions and backlogs (platform administrators).
+#[utoipa::path(get, path = "/api/v1/admin/bus/topics", tag = "bus",
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn bus_topics(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "backend": s.kernel.bus().backend(), "outbox_pending": s.kernel.outbox_pending(), "topics": to_json(&s.kernel.bus_stats(&p)?) }),
+    ))
+}
+
+/// Publishes an event (platform administrators: operations and replays).
+#[utoipa::path(post, path = "/api/v1/admin/bus/topics/{topic}/messages", tag = "bus",
+    params(("topic" = String, Path)), request_body = PublishEvent,
+    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn publish(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(topic): ApiPath<String>,
+    ApiJson(b): ApiJson<PublishEvent>,
+) -> ApiResult<Response> {
+    let payload = serde_json::to_vec(&b.payload).map_err(|e| ApiError::bad_parameter("payload", e))?;
+    let id = s.kernel.publish_event(&p, &topic, &b.key, payload).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message_id": id }))).into_response())
+}
+
+/// Messages that exhausted their retries, with origin and last error.
+#[utoipa::path(get, path = "/api/v1/admin/bus/dead-letters", tag = "bus",
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn dead_letters(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "items": to_json(&s.kernel.dead_letters(&p, 500)?) })))
+}
+
+/// Sends a dead letter back to its origin topic.
+#[utoipa::path(post, path = "/api/v1/admin/bus/dead-letters/{topic}/{offset}/replay", tag = "bus",
+    params(("topic" = String, Path), ("offset" = u64, Path)),
+    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn replay(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((topic, offset)): ApiPath<(String, u64)>,
+) -> ApiResult<Response> {
+    let at = s.kernel.replay_dead_letter(&p, &topic, offset).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "republished_at_offset": at }))).into_response())
+}
+
+/// Discards a dead letter.
+#[utoipa::path(delete, path = "/api/v1/admin/bus/dead-letters/{topic}/{offset}", tag = "bus",
+    params(("topic" = String, Path), ("offset" = u64, Path)),
+    responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn discard(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((topic, offset)): ApiPath<(String, u64)>,
+) -> ApiResult<StatusCode> {
+    s.kernel.discard_dead_letter(&p, &topic, offset).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

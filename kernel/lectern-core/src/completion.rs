@@ -1,0 +1,156 @@
+//! Course completion: a rule on the course (required items, minimum score),
+//! checked whenever a grade is recorded. Meeting it stages `course.completed`
+//! once per student and course, whatever the number of grade events.
+
+use lectern_storage::Record;
+use serde::{Deserialize, Serialize};
+
+use crate::authz::{Capability, authorize};
+use crate::error::CoreError;
+use crate::events::{self, CourseCompleted, topics};
+use crate::gradebook::{GradeStatus, grade_key, validate_item};
+use crate::ids::{CourseId, InstitutionId, UserId};
+use crate::{Kernel, Principal};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompletionRule {
+    /// Items that must all be graded (not pending manual grading, not failed).
+    pub required_items: Vec<String>,
+    /// Minimum percentage of the required items' points, 0–100.
+    pub min_percent: f64,
+    pub updated_at: i64,
+}
+
+impl Record for CompletionRule {
+    const VERSION: u8 = 1;
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    pub student: UserId,
+    pub percent: f64,
+    pub completed_at: i64,
+}
+
+impl Record for Completion {
+    const VERSION: u8 = 1;
+}
+
+fn course_key(i: InstitutionId, c: CourseId) -> Vec<u8> {
+    [i.bytes().as_slice(), c.bytes()].concat()
+}
+
+fn completion_key(i: InstitutionId, c: CourseId, s: UserId) -> Vec<u8> {
+    [i.bytes().as_slice(), c.bytes(), s.bytes()].concat()
+}
+
+impl Kernel {
+    /// Sets the course's completion rule (`course:edit`).
+    pub async fn set_completion_rule(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        required_items: Vec<String>,
+        min_percent: f64,
+    ) -> Result<CompletionRule, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::CourseEdit, ctx)?;
+        if required_items.is_empty() || required_items.len() > 500 {
+            return Err(CoreError::invalid("required_items", "list 1–500 items"));
+        }
+        for i in &required_items {
+            validate_item(i)?;
+        }
+        if !(0.0..=100.0).contains(&min_percent) {
+            return Err(CoreError::invalid("min_percent", "must be between 0 and 100"));
+        }
+        let mut items = required_items;
+        items.sort();
+        items.dedup();
+        let rule = CompletionRule { required_items: items, min_percent, updated_at: self.now() };
+        self.t().completion_rules.insert(course_key(inst, course), &rule)?;
+        self.durable().await?;
+        Ok(rule)
+    }
+
+    pub fn completion_rule(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<Option<CompletionRule>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::CourseView, ctx)?;
+        Ok(self.t().completion_rules.get(course_key(inst, course))?)
+    }
+
+    /// Checks the rule for one student after a grade changed (the completion worker).
+    /// Stages `course.completed` the first time the rule is met. Returns whether it did.
+    pub(crate) async fn evaluate_completion(
+        &self,
+        message_id: &str,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<bool, CoreError> {
+        let Some(rule) = self.t().completion_rules.get(course_key(inst, course))? else { return Ok(false) };
+        let t = self.t();
+        let bus = &self.inner.bus;
+        let event_id = bus.outbox.next_id().map_err(events::bus_error)?;
+        let now = self.now();
+        let r: Result<bool, lectern_storage::TxError<CoreError>> =
+            self.store().transaction(&[&t.grades, &t.completions, bus.outbox.tree(), bus.processed.tree()], |tx| {
+                if !bus.processed.first_time(tx, "completion", message_id)? {
+                    return Ok(false);
+                }
+                let completions = tx.on(&t.completions)?;
+                let key = completion_key(inst, course, student);
+                if completions.get(&key)?.is_some() {
+                    return Ok(false);
+                }
+                let grades = tx.on(&t.grades)?;
+                let (mut points, mut max) = (0.0, 0.0);
+                for item in &rule.required_items {
+                    match grades.get(grade_key(inst, course, student, item))? {
+                        Some(g) if g.status == GradeStatus::Graded => {
+                            points += g.points;
+                            max += g.max_points;
+                        }
+                        _ => return Ok(false),
+                    }
+                }
+                let percent = if max > 0.0 { (points / max * 100.0 * 100.0).round() / 100.0 } else { 100.0 };
+                if percent < rule.min_percent {
+                    return Ok(false);
+                }
+                let c = Completion { institution: inst, course, student, percent, completed_at: now };
+                completions.insert(&key, &c)?;
+                let ev = CourseCompleted { institution: inst, course, student, percent, completed_at: now };
+                events::stage(&bus.outbox, tx, event_id, topics::COURSE_COMPLETED, &student.to_string(), &ev)?;
+                Ok(true)
+            });
+        let done = r?;
+        if done {
+            self.durable().await?;
+            bus.outbox.notify();
+        }
+        Ok(done)
+    }
+
+    /// Whether `student` completed `course`, and with what score.
+    pub fn completion(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<Option<Completion>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        let cap = if p.user_id() == Some(student) { Capability::GradeViewOwn } else { Capability::GradeViewAll };
+        authorize(p, cap, ctx)?;
+        Ok(self.t().completions.get(completion_key(inst, course, student))?)
+    }
+}

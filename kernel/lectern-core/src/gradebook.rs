@@ -1,0 +1,429 @@
+//! The gradebook: one current grade per student per item, with its full
+//! history (who or what changed it, when and why).
+//!
+//! Automatic grades arrive from the grading worker (`attempt.submitted` →
+//! grading plugin → here); people change grades through [`Kernel::set_grade`]
+//! and [`Kernel::regrade`]. Every change stages `grade.recorded` in the same
+//! transaction, so the event exists exactly when the grade does.
+
+use lectern_host::slots::grading::{Graded, Status};
+use lectern_storage::Record;
+use serde::{Deserialize, Serialize};
+
+use crate::authz::{Capability, authorize};
+use crate::error::CoreError;
+use crate::events::{self, AttemptSubmitted, GradeRecorded, GradingFailed, KeyChanges, RegradeReason, topics};
+use crate::ids::{CourseId, InstitutionId, UserId};
+use crate::{Kernel, Principal};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GradeStatus {
+    Graded,
+    /// Some answers (essays) wait for a person; the points so far are partial.
+    NeedsManualGrading,
+    /// Automatic grading gave up; see `error`.
+    GradingFailed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionResult {
+    pub question_id: String,
+    pub status: String,
+    pub points: f64,
+    pub max_points: f64,
+    pub feedback: Vec<String>,
+    pub explanation: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradeChange {
+    pub at: i64,
+    pub points: f64,
+    pub max_points: f64,
+    pub status: GradeStatus,
+    /// `plugin:<id>@<version>` or `user:<id>`.
+    pub by: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradeEntry {
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    pub item: String,
+    pub student: UserId,
+    pub attempt: Option<String>,
+    pub points: f64,
+    pub max_points: f64,
+    pub status: GradeStatus,
+    pub questions: Vec<QuestionResult>,
+    pub error: Option<String>,
+    pub graded_by: String,
+    pub revision: u32,
+    pub updated_at: i64,
+    pub history: Vec<GradeChange>,
+}
+
+impl Record for GradeEntry {
+    const VERSION: u8 = 1;
+}
+
+/// The last submission of a student for an item, kept for regrades.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredSubmission(pub AttemptSubmitted);
+
+impl Record for StoredSubmission {
+    const VERSION: u8 = 1;
+}
+
+pub(crate) fn grade_key(i: InstitutionId, c: CourseId, student: UserId, item: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), c.bytes(), student.bytes(), item.as_bytes()].concat()
+}
+
+fn submission_key(i: InstitutionId, c: CourseId, item: &str, student: UserId) -> Vec<u8> {
+    [i.bytes().as_slice(), c.bytes(), item.as_bytes(), &[0], student.bytes()].concat()
+}
+
+/// Item ids are 1–128 characters of letters, digits, `.`, `_`, `-`.
+pub(crate) fn validate_item(item: &str) -> Result<(), CoreError> {
+    if item.is_empty() || item.len() > 128 || !item.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+        return Err(CoreError::invalid("item", "1–128 letters, digits, `.`, `_` or `-`"));
+    }
+    Ok(())
+}
+
+fn status_of(results: &[Graded]) -> GradeStatus {
+    if results.iter().any(|g| g.status == Status::NeedsManualGrading) {
+        GradeStatus::NeedsManualGrading
+    } else {
+        GradeStatus::Graded
+    }
+}
+
+/// Sums question results, scaled to the item's points when given.
+fn totals(results: &[Graded], item_points: Option<f64>) -> (f64, f64) {
+    let points: f64 = results.iter().map(|g| g.points).sum();
+    let max: f64 = results.iter().map(|g| g.max_points).sum();
+    match item_points {
+        Some(p) if max > 0.0 && p.is_finite() && p >= 0.0 => (points * p / max, p),
+        _ => (points, max),
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+impl Kernel {
+    /// Stores an automatic grade for `ev` unless message `message_id` was already
+    /// processed. Returns false for a duplicate.
+    pub(crate) async fn record_automatic_grade(
+        &self,
+        message_id: &str,
+        ev: &AttemptSubmitted,
+        results: &[Graded],
+        graded_by: &str,
+    ) -> Result<bool, CoreError> {
+        let (points, max_points) = totals(results, ev.item_points);
+        let (points, max_points) = (round4(points), round4(max_points));
+        let questions = results
+            .iter()
+            .map(|g| QuestionResult {
+                question_id: g.question_id.clone(),
+                status: format!("{:?}", g.status),
+                points: g.points,
+                max_points: g.max_points,
+                feedback: g.feedback.iter().map(|f| f.message.clone()).collect(),
+                explanation: g.explanation.clone(),
+            })
+            .collect();
+        let reason = match &ev.regrade {
+            Some(r) => format!("regraded ({}) at the request of {}", r.reason, r.by),
+            None => format!("attempt {} graded automatically", ev.attempt),
+        };
+        let change = Change {
+            attempt: Some(ev.attempt.clone()),
+            points,
+            max_points,
+            status: status_of(results),
+            questions: Some(questions),
+            error: None,
+            by: graded_by.to_string(),
+            reason,
+        };
+        let recorded =
+            self.apply_grade_change(Some(message_id), ev.institution, ev.course, ev.student, &ev.item, change, |tx| {
+                self.keep_submission(tx, ev)
+            })?;
+        self.durable().await?;
+        self.inner.bus.outbox.notify();
+        Ok(recorded)
+    }
+
+    /// Marks an item's grade as failed after the grading worker gave up, and tells instructors.
+    pub(crate) async fn record_grading_failure(&self, ev: &AttemptSubmitted, error: &str) -> Result<(), CoreError> {
+        let key = grade_key(ev.institution, ev.course, ev.student, &ev.item);
+        let previous = self.t().grades.get(&key)?;
+        let change = Change {
+            attempt: Some(ev.attempt.clone()),
+            points: previous.as_ref().map_or(0.0, |g| g.points),
+            max_points: previous.as_ref().map_or(0.0, |g| g.max_points),
+            status: GradeStatus::GradingFailed,
+            questions: None,
+            error: Some(error.to_string()),
+            by: "kernel:grading-worker".into(),
+            reason: format!("automatic grading of attempt {} failed: {error}", ev.attempt),
+        };
+        let failed = GradingFailed {
+            institution: ev.institution,
+            course: ev.course,
+            item: ev.item.clone(),
+            student: ev.student,
+            attempt: ev.attempt.clone(),
+            error: error.to_string(),
+        };
+        let id = self.inner.bus.outbox.next_id().map_err(events::bus_error)?;
+        self.apply_grade_change(None, ev.institution, ev.course, ev.student, &ev.item, change, |tx| {
+            events::stage(&self.inner.bus.outbox, tx, id, topics::GRADING_FAILED, &ev.student.to_string(), &failed)?;
+            self.keep_submission(tx, ev)
+        })?;
+        self.durable().await?;
+        self.inner.bus.outbox.notify();
+        Ok(())
+    }
+
+    /// Keeps the submission for regrades (inside the grade's transaction).
+    fn keep_submission(
+        &self,
+        tx: &lectern_storage::Tx<'_>,
+        ev: &AttemptSubmitted,
+    ) -> Result<(), lectern_storage::TxInternal> {
+        let key = submission_key(ev.institution, ev.course, &ev.item, ev.student);
+        tx.on(&self.t().submissions)?.insert(key, &StoredSubmission(ev.clone()))?;
+        Ok(())
+    }
+
+    /// One transaction: the grade, its history, `grade.recorded`, the processed
+    /// mark (when from a message) and whatever `extra` writes.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_grade_change(
+        &self,
+        message_id: Option<&str>,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+        item: &str,
+        change: Change,
+        extra: impl Fn(&lectern_storage::Tx<'_>) -> Result<(), lectern_storage::TxInternal>,
+    ) -> Result<bool, CoreError> {
+        let t = self.t();
+        let bus = &self.inner.bus;
+        let now = self.now();
+        let event_id = bus.outbox.next_id().map_err(events::bus_error)?;
+        let key = grade_key(inst, course, student, item);
+        let r: Result<bool, lectern_storage::TxError<CoreError>> =
+            self.store().transaction(&[&t.grades, &t.submissions, bus.outbox.tree(), bus.processed.tree()], |tx| {
+                if let Some(id) = message_id
+                    && !bus.processed.first_time(tx, "gradebook", id)?
+                {
+                    return Ok(false);
+                }
+                let grades = tx.on(&t.grades)?;
+                let previous = grades.get(&key)?;
+                let mut entry = previous.clone().unwrap_or(GradeEntry {
+                    institution: inst,
+                    course,
+                    item: item.to_string(),
+                    student,
+                    attempt: None,
+                    points: 0.0,
+                    max_points: 0.0,
+                    status: change.status,
+                    questions: vec![],
+                    error: None,
+                    graded_by: String::new(),
+                    revision: 0,
+                    updated_at: now,
+                    history: vec![],
+                });
+                if change.attempt.is_some() {
+                    entry.attempt = change.attempt.clone();
+                }
+                entry.points = change.points;
+                entry.max_points = change.max_points;
+                entry.status = change.status;
+                if let Some(q) = &change.questions {
+                    entry.questions = q.clone();
+                }
+                entry.error = change.error.clone();
+                entry.graded_by = change.by.clone();
+                entry.revision += 1;
+                entry.updated_at = now;
+                entry.history.push(GradeChange {
+                    at: now,
+                    points: change.points,
+                    max_points: change.max_points,
+                    status: change.status,
+                    by: change.by.clone(),
+                    reason: change.reason.clone(),
+                });
+                grades.insert(&key, &entry)?;
+                if change.status != GradeStatus::GradingFailed {
+                    let ev = GradeRecorded {
+                        institution: inst,
+                        course,
+                        item: item.to_string(),
+                        student,
+                        attempt: entry.attempt.clone(),
+                        points: entry.points,
+                        max_points: entry.max_points,
+                        status: entry.status,
+                        previous_points: previous.map(|p| p.points),
+                        graded_by: entry.graded_by.clone(),
+                        revision: entry.revision,
+                        reason: change.reason.clone(),
+                    };
+                    events::stage(&bus.outbox, tx, event_id, topics::GRADE_RECORDED, &student.to_string(), &ev)?;
+                }
+                extra(tx)?;
+                Ok(true)
+            });
+        Ok(r?)
+    }
+
+    /// Sets a grade by hand (essays, corrections). Needs `grade:edit` and a reason.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_grade(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+        item: &str,
+        points: f64,
+        max_points: f64,
+        reason: &str,
+    ) -> Result<GradeEntry, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::GradeEdit, ctx)?;
+        validate_item(item)?;
+        if !(max_points.is_finite() && max_points >= 0.0 && points.is_finite() && (0.0..=max_points).contains(&points))
+        {
+            return Err(CoreError::invalid("points", "must be a number between 0 and max_points"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 1000 {
+            return Err(CoreError::invalid("reason", "say why the grade changes (1–1000 characters)"));
+        }
+        if self.t().enrolments.get(crate::keys::enrolment(inst, course, student))?.is_none() {
+            return Err(CoreError::invalid("student", "not enrolled in this course"));
+        }
+        let by = p.user_id().map_or_else(|| format!("client:{}", p.client_id), |u| format!("user:{u}"));
+        let change = Change {
+            attempt: None,
+            points: round4(points),
+            max_points: round4(max_points),
+            status: GradeStatus::Graded,
+            questions: None,
+            error: None,
+            by,
+            reason: reason.to_string(),
+        };
+        self.apply_grade_change(None, inst, course, student, item, change, |_| Ok(()))?;
+        self.durable().await?;
+        self.inner.bus.outbox.notify();
+        self.t().grades.get(grade_key(inst, course, student, item))?.ok_or(CoreError::NotFound("grade"))
+    }
+
+    /// Regrades every stored submission of `item` through the bus, with `changes`
+    /// applied to the answer keys. Returns how many submissions were queued.
+    pub async fn regrade(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        item: &str,
+        changes: &KeyChanges,
+        reason: &str,
+    ) -> Result<usize, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::GradeEdit, ctx)?;
+        validate_item(item)?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 1000 {
+            return Err(CoreError::invalid("reason", "say why (1–1000 characters)"));
+        }
+        let by = p.user_id().map_or_else(|| format!("client:{}", p.client_id), |u| format!("user:{u}"));
+        let prefix = [inst.bytes().as_slice(), course.bytes(), item.as_bytes(), &[0]].concat();
+        let stored: Vec<(Vec<u8>, StoredSubmission)> = self.t().submissions.page(&prefix, None, usize::MAX)?;
+        for question in changes.keys() {
+            if !stored.iter().any(|(_, s)| s.0.submissions.iter().any(|q| &q.question.id == question)) {
+                return Err(CoreError::invalid("changes", format!("no submission answers question `{question}`")));
+            }
+        }
+        let t = self.t();
+        let bus = &self.inner.bus;
+        for (key, StoredSubmission(mut ev)) in stored.iter().cloned() {
+            for s in &mut ev.submissions {
+                if let Some(k) = changes.get(&s.question.id) {
+                    s.question.key = k.clone();
+                }
+            }
+            ev.regrade = Some(RegradeReason { by: by.clone(), reason: reason.to_string() });
+            let id = bus.outbox.next_id().map_err(events::bus_error)?;
+            let r: Result<(), lectern_storage::TxError<CoreError>> =
+                self.store().transaction(&[&t.submissions, bus.outbox.tree()], |tx| {
+                    tx.on(&t.submissions)?.insert(&key, &StoredSubmission(ev.clone()))?;
+                    events::stage(&bus.outbox, tx, id, topics::ATTEMPT_SUBMITTED, &ev.attempt, &ev)?;
+                    Ok(())
+                });
+            r?;
+        }
+        self.durable().await?;
+        bus.outbox.notify();
+        Ok(stored.len())
+    }
+
+    /// Every grade of a course (instructors, TAs).
+    pub fn gradebook(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<Vec<GradeEntry>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::GradeViewAll, ctx)?;
+        let prefix = [inst.bytes().as_slice(), course.bytes()].concat();
+        Ok(self.t().grades.page(&prefix, None, usize::MAX)?.into_iter().map(|(_, g)| g).collect())
+    }
+
+    /// One student's grades in a course: their own, or anyone's for staff.
+    pub fn student_grades(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<Vec<GradeEntry>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        if p.user_id() == Some(student) {
+            authorize(p, Capability::GradeViewOwn, ctx)?;
+        } else {
+            authorize(p, Capability::GradeViewAll, ctx)?;
+        }
+        let prefix = [inst.bytes().as_slice(), course.bytes(), student.bytes()].concat();
+        Ok(self.t().grades.page(&prefix, None, usize::MAX)?.into_iter().map(|(_, g)| g).collect())
+    }
+}
+
+struct Change {
+    attempt: Option<String>,
+    points: f64,
+    max_points: f64,
+    status: GradeStatus,
+    questions: Option<Vec<QuestionResult>>,
+    error: Option<String>,
+    by: String,
+    reason: String,
+}

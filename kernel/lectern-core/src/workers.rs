@@ -1,0 +1,477 @@
+//! The kernel's background work over the bus: the outbox relays, the grading
+//! pipeline, completion, certificates, notifications, plugin event delivery
+//! and log retention. Every handler is idempotent (see `lectern_bus::idempotency`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lectern_bus::worker::{self, Failure, Handler, WorkerCounters, WorkerSpec};
+use lectern_bus::{Bus, Delivery, Outgoing, StartPosition, SubscribeSpec, SubscriptionType};
+use lectern_host::slots::CallContext;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::Kernel;
+use crate::error::CoreError;
+use crate::events::{self, AttemptSubmitted, CourseCompleted, GradeRecorded, topics};
+
+pub use lectern_bus::RetryPolicy;
+pub use lectern_notify::{SmtpConfig, TlsMode, WebhookOptions};
+
+/// Settings for the bus and its workers.
+#[derive(Clone, Debug)]
+pub struct BusSettings {
+    /// `pulsar://host:6650` to use an Apache Pulsar cluster instead of the embedded log.
+    pub pulsar_url: Option<String>,
+    /// Retries for automatic grading (plugin errors and timeouts).
+    pub grading: RetryPolicy,
+    /// Retries for everything else (completion, certificates, notifications).
+    pub default: RetryPolicy,
+    /// A handler running longer than this is a failed attempt.
+    pub handler_timeout: Duration,
+    /// How often retention removes messages every subscription acked.
+    pub retention_interval: Duration,
+}
+
+impl Default for BusSettings {
+    fn default() -> Self {
+        BusSettings {
+            pulsar_url: None,
+            grading: RetryPolicy {
+                max_attempts: 5,
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(60),
+            },
+            default: RetryPolicy::default(),
+            handler_timeout: Duration::from_secs(30),
+            retention_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// topic, subscription, type, retries, consumers, handler.
+type WorkerDef = (&'static str, &'static str, SubscriptionType, RetryPolicy, usize, Arc<dyn Handler>);
+
+/// What [`Kernel::start_background`] started.
+pub struct Background {
+    pub tasks: Vec<JoinHandle<()>>,
+    /// Per-worker counters, by subscription name, for `/metrics`.
+    pub counters: Vec<(String, Arc<WorkerCounters>)>,
+}
+
+impl std::fmt::Debug for Background {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Background").field("tasks", &self.tasks.len()).finish()
+    }
+}
+
+fn parse<T: DeserializeOwned>(d: &Delivery) -> Result<T, Failure> {
+    serde_json::from_slice(&d.payload).map_err(|e| Failure::Permanent(format!("malformed {} payload: {e}", d.topic)))
+}
+
+fn retry(e: CoreError) -> Failure {
+    Failure::Retry(e.to_string())
+}
+
+struct Grading(Kernel);
+
+#[async_trait::async_trait]
+impl Handler for Grading {
+    async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
+        let ev: AttemptSubmitted = parse(d)?;
+        let id = d.message_id();
+        if self.0.inner.bus.processed.contains("gradebook", &id).map_err(|e| Failure::Retry(e.to_string()))? {
+            return Ok(());
+        }
+        let ctx = CallContext {
+            institution: ev.institution.to_string(),
+            user: Some(ev.student.to_string()),
+            course: Some(ev.course.to_string()),
+            roles: vec![],
+            locale: "en".into(),
+            request_id: id.clone(),
+        };
+        let host = self.0.inner.host.clone();
+        let subs = ev.submissions.clone();
+        let graded = tokio::task::spawn_blocking(move || host.grade(&ctx, &subs))
+            .await
+            .map_err(|e| Failure::Retry(format!("grading task failed: {e}")))?
+            .map_err(|e| Failure::Retry(format!("grading plugin: {e}")))?;
+        let (results, who) = graded;
+        self.0.record_automatic_grade(&id, &ev, &results, &format!("plugin:{who}")).await.map_err(retry)?;
+        Ok(())
+    }
+
+    async fn gave_up(&self, d: &Delivery, error: &str) {
+        let Ok(ev) = serde_json::from_slice::<AttemptSubmitted>(&d.payload) else { return };
+        if let Err(e) = self.0.record_grading_failure(&ev, error).await {
+            tracing::error!(error = %e, attempt = %ev.attempt, "could not record the grading failure");
+        }
+    }
+}
+
+struct CompletionCheck(Kernel);
+
+#[async_trait::async_trait]
+impl Handler for CompletionCheck {
+    async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
+        let ev: GradeRecorded = parse(d)?;
+        self.0.evaluate_completion(&d.message_id(), ev.institution, ev.course, ev.student).await.map_err(retry)?;
+        Ok(())
+    }
+}
+
+struct Certificates(Kernel);
+
+#[async_trait::async_trait]
+impl Handler for Certificates {
+    async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
+        let ev: CourseCompleted = parse(d)?;
+        match self.0.issue_course_credential(&d.message_id(), &ev).await {
+            Ok(Some(id)) => {
+                tracing::info!(credential = %id, course = %ev.course, student = %ev.student, "credential issued")
+            }
+            Ok(None) => tracing::debug!(course = %ev.course, student = %ev.student, "credential already issued"),
+            Err(e @ CoreError::NotFound(_)) => return Err(Failure::Permanent(e.to_string())),
+            Err(e) => return Err(retry(e)),
+        }
+        Ok(())
+    }
+}
+
+/// Delivers one topic to one plugin's `on-event`.
+struct PluginEvents {
+    kernel: Kernel,
+    plugin: String,
+}
+
+#[async_trait::async_trait]
+impl Handler for PluginEvents {
+    async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
+        // Kernel events name their institution; plugin events carry it as a property.
+        let institution = d.properties.get("lectern-institution").cloned().or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(&d.payload)
+                .ok()
+                .and_then(|v| v.get("institution").and_then(|i| i.as_str()).map(str::to_owned))
+        });
+        let Some(institution) = institution else { return Ok(()) };
+        let host = self.kernel.inner.host.clone();
+        let (plugin, topic, payload, id) = (self.plugin.clone(), d.topic.clone(), d.payload.clone(), d.message_id());
+        tokio::task::spawn_blocking(move || host.deliver_event(&plugin, &institution, &topic, &payload, &id))
+            .await
+            .map_err(|e| Failure::Retry(format!("delivery task failed: {e}")))?
+            .map_err(|e| Failure::Retry(format!("plugin on-event: {e}")))?;
+        Ok(())
+    }
+}
+
+impl Kernel {
+    /// The bus workers use: Pulsar when connected, else the embedded log.
+    pub fn bus(&self) -> Arc<dyn Bus> {
+        match self.inner.bus.active.get() {
+            Some(b) => b.clone(),
+            None => Arc::new(self.inner.bus.embedded.clone()),
+        }
+    }
+
+    /// Events staged but not yet handed to the bus.
+    pub fn outbox_pending(&self) -> usize {
+        self.inner.bus.outbox.pending()
+    }
+
+    /// Connects the configured bus and starts every background task. Call once.
+    pub async fn start_background(&self, shutdown: watch::Receiver<bool>) -> Result<Background, CoreError> {
+        let settings = self.inner.config.bus.clone();
+        let bus = self.connect_bus(&settings).await?;
+        let _ = self.inner.bus.active.set(bus.clone());
+        let mut tasks = vec![tokio::spawn(self.inner.bus.outbox.clone().run(bus.clone(), shutdown.clone()))];
+        tasks.push(tokio::spawn(plugin_outbox_relay(self.clone(), bus.clone(), shutdown.clone())));
+        let mut counters = vec![];
+        let workers: Vec<WorkerDef> = vec![
+            (
+                topics::ATTEMPT_SUBMITTED,
+                "grading",
+                SubscriptionType::KeyShared,
+                settings.grading,
+                2,
+                Arc::new(Grading(self.clone())),
+            ),
+            (
+                topics::GRADE_RECORDED,
+                "completion",
+                SubscriptionType::KeyShared,
+                settings.default,
+                1,
+                Arc::new(CompletionCheck(self.clone())),
+            ),
+            (
+                topics::COURSE_COMPLETED,
+                "certificates",
+                SubscriptionType::Shared,
+                settings.default,
+                1,
+                Arc::new(Certificates(self.clone())),
+            ),
+        ];
+        for (topic, sub, kind, policy, concurrency, handler) in workers {
+            let mut subscribe = SubscribeSpec::new(topic, sub, kind);
+            subscribe.start = StartPosition::Earliest;
+            let spec = WorkerSpec { subscribe, policy, concurrency, handler_timeout: settings.handler_timeout };
+            let c = Arc::new(WorkerCounters::default());
+            tasks.extend(
+                worker::spawn(bus.clone(), spec, handler, c.clone(), shutdown.clone())
+                    .await
+                    .map_err(events::bus_error)?,
+            );
+            counters.push((sub.to_string(), c));
+        }
+        tasks.extend(self.start_notification_workers(&bus, &settings, &mut counters, &shutdown).await?);
+        tasks.push(tokio::spawn(plugin_dispatch(self.clone(), bus.clone(), settings.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(retention(self.clone(), settings.retention_interval, shutdown)));
+        *self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters.clone();
+        Ok(Background { tasks, counters })
+    }
+
+    async fn connect_bus(&self, settings: &BusSettings) -> Result<Arc<dyn Bus>, CoreError> {
+        match &settings.pulsar_url {
+            None => Ok(Arc::new(self.inner.bus.embedded.clone())),
+            #[cfg(feature = "pulsar")]
+            Some(url) => {
+                let b = lectern_bus::pulsar::PulsarBus::connect(url, Default::default())
+                    .await
+                    .map_err(events::bus_error)?;
+                Ok(Arc::new(b))
+            }
+            #[cfg(not(feature = "pulsar"))]
+            Some(_) => Err(CoreError::invalid(
+                "bus.pulsar_url",
+                "this build has no Pulsar support; rebuild with `--features pulsar`",
+            )),
+        }
+    }
+
+    /// Publishes an event as a platform administrator (operations, replays, tests).
+    pub async fn publish_event(
+        &self,
+        p: &crate::Principal,
+        topic: &str,
+        key: &str,
+        payload: Vec<u8>,
+    ) -> Result<String, CoreError> {
+        crate::authz::authorize(p, crate::Capability::PlatformManage, crate::authz::Context::Platform)?;
+        if !lectern_bus::valid_topic(topic) {
+            return Err(CoreError::invalid("topic", "1–200 letters, digits, `.`, `_` or `-`"));
+        }
+        if key.len() > 512 {
+            return Err(CoreError::invalid("key", "at most 512 bytes"));
+        }
+        self.inner.bus.outbox.put(Outgoing::new(topic, key, payload)).await.map_err(events::bus_error)
+    }
+}
+
+/// Moves events plugins published into the bus, in order.
+async fn plugin_outbox_relay(k: Kernel, bus: Arc<dyn Bus>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let moved = async {
+            let page = k.inner.host.outbox_page(512).map_err(|e| e.to_string())?;
+            if page.is_empty() {
+                return Ok::<usize, String>(0);
+            }
+            let msgs = page
+                .iter()
+                .map(|(id, e)| {
+                    Outgoing::new(e.topic.clone(), e.key.clone(), e.payload.clone())
+                        .property(lectern_bus::props::MESSAGE_ID, format!("plugin-{}-{id}", e.plugin))
+                        .property("lectern-plugin", e.plugin.clone())
+                        .property("lectern-institution", e.institution.clone())
+                })
+                .collect();
+            bus.publish_batch(msgs).await.map_err(|e| e.to_string())?;
+            let ids: Vec<u64> = page.iter().map(|(id, _)| *id).collect();
+            k.inner.host.outbox_remove(&ids).map_err(|e| e.to_string())?;
+            Ok(page.len())
+        }
+        .await;
+        let wait = match moved {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => Duration::from_millis(250),
+            Err(e) => {
+                tracing::warn!(error = %e, "plugin event relay failed; will retry");
+                Duration::from_secs(2)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Keeps one worker per (plugin, subscribed topic) in step with what is active.
+async fn plugin_dispatch(k: Kernel, bus: Arc<dyn Bus>, settings: BusSettings, mut shutdown: watch::Receiver<bool>) {
+    let mut running: HashMap<(String, String), watch::Sender<bool>> = HashMap::new();
+    loop {
+        let wanted: Vec<(String, String)> = k
+            .inner
+            .host
+            .event_subscribers()
+            .into_iter()
+            .flat_map(|(id, _, topics)| topics.into_iter().map(move |t| (id.clone(), t)))
+            .collect();
+        running.retain(|pair, stop| {
+            let keep = wanted.contains(pair);
+            if !keep {
+                let _ = stop.send(true);
+            }
+            keep
+        });
+        for (plugin, topic) in wanted {
+            if running.contains_key(&(plugin.clone(), topic.clone())) {
+                continue;
+            }
+            let (stop, stopped) = watch::channel(false);
+            let mut subscribe = SubscribeSpec::new(&topic, format!("plugin.{plugin}"), SubscriptionType::Shared);
+            subscribe.start = StartPosition::Latest;
+            let spec = WorkerSpec {
+                subscribe,
+                policy: settings.default,
+                concurrency: 1,
+                handler_timeout: settings.handler_timeout,
+            };
+            let handler = Arc::new(PluginEvents { kernel: k.clone(), plugin: plugin.clone() });
+            match worker::spawn(bus.clone(), spec, handler, Arc::default(), stopped).await {
+                Ok(_) => {
+                    tracing::info!(%plugin, %topic, "delivering events to plugin");
+                    running.insert((plugin, topic), stop);
+                }
+                Err(e) => tracing::warn!(%plugin, %topic, error = %e, "cannot subscribe plugin"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => {
+                for (_, stop) in running.drain() {
+                    let _ = stop.send(true);
+                }
+                return;
+            }
+        }
+    }
+}
+
+async fn retention(k: Kernel, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        let bus = k.inner.bus.embedded.clone();
+        match tokio::task::spawn_blocking(move || bus.apply_retention()).await {
+            Ok(Ok(n)) if n > 0 => tracing::debug!(removed = n, "bus retention"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "bus retention failed"),
+            _ => {}
+        }
+    }
+}
+
+/// A dead letter, for the admin API.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeadLetter {
+    pub topic: String,
+    pub offset: u64,
+    pub key: String,
+    pub origin_topic: Option<String>,
+    pub origin_subscription: Option<String>,
+    pub attempts: Option<u32>,
+    pub last_error: Option<String>,
+    pub dead_lettered_at_ms: Option<u64>,
+    /// The payload as text when it is UTF-8 (events are JSON), else base64-free hex length only.
+    pub payload: String,
+    pub properties: std::collections::BTreeMap<String, String>,
+}
+
+impl Kernel {
+    fn platform_admin(p: &crate::Principal) -> Result<(), CoreError> {
+        crate::authz::authorize(p, crate::Capability::PlatformManage, crate::authz::Context::Platform)
+    }
+
+    /// Topics, subscriptions and backlogs (platform administrators).
+    pub fn bus_stats(&self, p: &crate::Principal) -> Result<Vec<lectern_bus::TopicStats>, CoreError> {
+        Self::platform_admin(p)?;
+        self.bus().stats().map_err(events::bus_error)
+    }
+
+    /// Dead letters of every dead-letter topic, oldest first.
+    pub fn dead_letters(&self, p: &crate::Principal, limit: usize) -> Result<Vec<DeadLetter>, CoreError> {
+        Self::platform_admin(p)?;
+        let bus = self.bus();
+        let mut out = vec![];
+        for t in bus.stats().map_err(events::bus_error)? {
+            if !t.topic.ends_with("-DLQ") {
+                continue;
+            }
+            let stored = match bus.browse(&t.topic, worker::DEAD_LETTER_SUBSCRIPTION, None, limit.clamp(1, 500)) {
+                Ok(s) => s,
+                Err(lectern_bus::BusError::UnknownSubscription { .. }) => continue,
+                Err(e) => return Err(events::bus_error(e)),
+            };
+            for m in stored {
+                let get = |k: &str| m.properties.get(k).cloned();
+                out.push(DeadLetter {
+                    topic: t.topic.clone(),
+                    offset: m.offset,
+                    key: m.key,
+                    origin_topic: get(lectern_bus::props::ORIGIN_TOPIC),
+                    origin_subscription: get(lectern_bus::props::ORIGIN_SUBSCRIPTION),
+                    attempts: get(lectern_bus::props::ATTEMPTS).and_then(|a| a.parse().ok()),
+                    last_error: get(lectern_bus::props::LAST_ERROR),
+                    dead_lettered_at_ms: get(lectern_bus::props::DEAD_LETTERED_AT).and_then(|a| a.parse().ok()),
+                    payload: String::from_utf8(m.payload.clone())
+                        .unwrap_or_else(|_| format!("<{} bytes of binary payload>", m.payload.len())),
+                    properties: m.properties,
+                });
+            }
+        }
+        out.truncate(limit.clamp(1, 500));
+        Ok(out)
+    }
+
+    /// Republishes a dead letter to its origin topic. Returns its new offset there.
+    pub async fn replay_dead_letter(&self, p: &crate::Principal, topic: &str, offset: u64) -> Result<u64, CoreError> {
+        Self::platform_admin(p)?;
+        if !topic.ends_with("-DLQ") || !lectern_bus::valid_topic(topic) {
+            return Err(CoreError::invalid("topic", "not a dead-letter topic"));
+        }
+        worker::replay(self.bus().as_ref(), topic, offset)
+            .await
+            .map_err(events::bus_error)?
+            .ok_or(CoreError::NotFound("dead letter"))
+    }
+
+    /// Drops a dead letter for good.
+    pub async fn discard_dead_letter(&self, p: &crate::Principal, topic: &str, offset: u64) -> Result<(), CoreError> {
+        Self::platform_admin(p)?;
+        if !topic.ends_with("-DLQ") || !lectern_bus::valid_topic(topic) {
+            return Err(CoreError::invalid("topic", "not a dead-letter topic"));
+        }
+        match self.bus().ack_offset(topic, worker::DEAD_LETTER_SUBSCRIPTION, offset).map_err(events::bus_error)? {
+            true => Ok(()),
+            false => Err(CoreError::NotFound("dead letter")),
+        }
+    }
+
+    /// Per-worker counters (handled, retried, dead-lettered) by subscription.
+    pub fn worker_counters(&self) -> Vec<(String, Arc<WorkerCounters>)> {
+        self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Counters of the embedded log (zero when Pulsar carries the traffic).
+    pub fn bus_counters(&self) -> &lectern_bus::embedded::Counters {
+        self.inner.bus.embedded.counters()
+    }
+}
