@@ -104,7 +104,7 @@ async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
 
 async fn upload_plugin(root: &Api, id: &str, wasm: &str) {
     let manifest = json!({ "id": id, "version": "1.0.0", "slot": "grading", "data_version": 1,
-        "capabilities": { "kv_quota_bytes": 1_048_576 }, "resources": { "memory_mib": 64, "call_timeout_ms": 500 } });
+        "capabilities": { "kv_quota_bytes": 1_048_576, "subscribe": ["grade.recorded"] }, "resources": { "memory_mib": 64, "call_timeout_ms": 500 } });
     let form = reqwest::multipart::Form::new()
         .part("manifest", reqwest::multipart::Part::text(manifest.to_string()).mime_str("application/json").unwrap())
         .part(
@@ -243,6 +243,19 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
         "the secret is shown once"
     );
 
+    // The grading plugin subscribes to grade.recorded: wait until its delivery worker is attached.
+    eventually("the plugin's subscription", async || {
+        let t = root.get("/api/v1/admin/bus/topics").await;
+        let found = t.body["topics"].as_array()?.iter().any(|t| {
+            t["topic"] == "grade.recorded"
+                && t["subscriptions"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|s| s["subscription"] == "plugin.test.grading"))
+        });
+        found.then_some(())
+    })
+    .await;
+
     // The assessments issue will publish this on submit; here the test publishes it itself.
     let attempt = json!({
         "institution": inst, "course": course, "item": "quiz-1", "attempt": "att-1", "student": student, "submitted_at": 0,
@@ -274,6 +287,14 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
     assert_eq!(grade["max_points"], 10.0);
     assert_eq!(grade["graded_by"], "plugin:test.grading@1.0.0");
     assert_eq!(grade["questions"].as_array().unwrap().len(), 2);
+
+    // The plugin received grade.recorded through lifecycle.on-event, once, in its institution's scope.
+    let host = w.server.kernel.host().clone();
+    let inst_id = inst.clone();
+    eventually("the plugin's on-event delivery", async || {
+        host.plugin_kv("test.grading", &inst_id, "events/grade.recorded").unwrap().filter(|v| v == b"1")
+    })
+    .await;
 
     // Completion → exactly one credential.
     let credential = eventually("the credential", async || {
