@@ -44,7 +44,8 @@ mod tests {
 
     #[test]
     fn delays_grow_then_cap_and_stay_within_jitter_bounds() {
-        let p = RetryPolicy { max_attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        let p =
+            RetryPolicy { max_attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
         for (attempt, ceiling_ms) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (40, 1000)] {
             assert_eq!(p.ceiling(attempt), Duration::from_millis(ceiling_ms), "attempt {attempt}");
             for _ in 0..50 {

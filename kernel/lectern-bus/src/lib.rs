@@ -134,7 +134,13 @@ pub trait Bus: Send + Sync + 'static {
     }
 
     /// Up to `limit` messages of `topic` not yet acknowledged by `subscription`, from `after` on.
-    fn browse(&self, _topic: &str, _subscription: &str, _after: Option<u64>, _limit: usize) -> Result<Vec<Stored>, BusError> {
+    fn browse(
+        &self,
+        _topic: &str,
+        _subscription: &str,
+        _after: Option<u64>,
+        _limit: usize,
+    ) -> Result<Vec<Stored>, BusError> {
         Err(BusError::Unsupported("browsing a subscription"))
     }
 

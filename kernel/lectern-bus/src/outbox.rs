@@ -80,7 +80,8 @@ impl Outbox {
         let message_id = format!("{}-{id}", self.origin);
         let mut properties = msg.properties;
         properties.entry(props::MESSAGE_ID.to_string()).or_insert_with(|| message_id.clone());
-        let entry = OutboxEntry { topic: msg.topic, key: msg.key, payload: msg.payload, properties, created_ms: now_ms() };
+        let entry =
+            OutboxEntry { topic: msg.topic, key: msg.key, payload: msg.payload, properties, created_ms: now_ms() };
         tx.on(&self.tree)?.insert(id.to_be_bytes(), &entry)?;
         Ok(message_id)
     }

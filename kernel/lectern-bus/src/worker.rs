@@ -176,7 +176,14 @@ pub async fn replay(bus: &dyn Bus, dead_letter_topic: &str, offset: u64) -> Resu
     let Some(origin) = m.properties.get(props::ORIGIN_TOPIC).cloned() else { return Ok(None) };
     let mut msg = Outgoing::new(origin, m.key, m.payload);
     msg.properties = m.properties;
-    for p in [props::ORIGIN_TOPIC, props::ORIGIN_OFFSET, props::ORIGIN_SUBSCRIPTION, props::ATTEMPTS, props::LAST_ERROR, props::DEAD_LETTERED_AT] {
+    for p in [
+        props::ORIGIN_TOPIC,
+        props::ORIGIN_OFFSET,
+        props::ORIGIN_SUBSCRIPTION,
+        props::ATTEMPTS,
+        props::LAST_ERROR,
+        props::DEAD_LETTERED_AT,
+    ] {
         msg.properties.remove(p);
     }
     let new_offset = bus.publish(msg).await?;

@@ -3,6 +3,8 @@
 //! is built with `--features pulsar`). Without a broker the Pulsar cases say
 //! they skipped; nothing stands in for the broker.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -5,6 +5,8 @@
 //!
 //! The child is this test binary itself, re-run with `LECTERN_BUS_CHILD` set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -48,7 +50,8 @@ fn child_entry() {
                     tasks.push(tokio::spawn(async move {
                         for i in 0.. {
                             let payload = format!("{cycle}/{w}/{i}");
-                            let off = bus.publish(Outgoing::new(TOPIC, format!("w{w}"), payload.clone())).await.unwrap();
+                            let off =
+                                bus.publish(Outgoing::new(TOPIC, format!("w{w}"), payload.clone())).await.unwrap();
                             println!("ACK {off} {payload}");
                         }
                     }));
@@ -126,7 +129,12 @@ async fn sigkill_during_publishing_loses_no_acknowledged_message() {
         c.ack(&d).await.unwrap();
     }
     let lost: Vec<_> = acknowledged.iter().filter(|(o, p)| stored.get(o) != Some(p)).collect();
-    assert!(lost.is_empty(), "{} acknowledged publishes lost or changed, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged publishes lost or changed, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     let offsets: BTreeSet<u64> = acknowledged.iter().map(|(o, _)| *o).collect();
     assert_eq!(offsets.len(), acknowledged.len(), "an offset was handed out twice across crashes");
     eprintln!(
@@ -148,25 +156,26 @@ async fn sigkill_during_consuming_redelivers_every_unacked_message() {
     let lines = run_child_until(dir.path(), "consume", 0, 1200);
     let acked: BTreeSet<u64> =
         lines.iter().filter_map(|l| l.strip_prefix("ACK ")).map(|o| o.parse().unwrap()).collect();
-    let held: BTreeSet<u64> = lines.iter().filter_map(|l| l.strip_prefix("HELD ")).map(|o| o.parse().unwrap()).collect();
+    let held: BTreeSet<u64> =
+        lines.iter().filter_map(|l| l.strip_prefix("HELD ")).map(|o| o.parse().unwrap()).collect();
     assert!(!held.is_empty() && !acked.is_empty());
 
     let (_store, bus, _) = open(dir.path());
     let mut c = bus.subscribe(spec("workers")).await.unwrap();
     let mut redelivered = BTreeSet::new();
-    loop {
-        match tokio::time::timeout(Duration::from_millis(500), c.receive()).await {
-            Ok(d) => {
-                let d = d.unwrap();
-                redelivered.insert(d.offset);
-                c.ack(&d).await.unwrap();
-            }
-            Err(_) => break,
-        }
+    while let Ok(d) = tokio::time::timeout(Duration::from_millis(500), c.receive()).await {
+        let d = d.unwrap();
+        redelivered.insert(d.offset);
+        c.ack(&d).await.unwrap();
     }
     let expected: BTreeSet<u64> = (0..3000).filter(|o| !acked.contains(o)).collect();
     let missing: Vec<_> = expected.difference(&redelivered).collect();
-    assert!(missing.is_empty(), "{} unacked messages never came back, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} unacked messages never came back, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
     assert!(held.is_subset(&redelivered), "every held (unacked) message is delivered again");
     let again = acked.intersection(&redelivered).count();
     eprintln!(

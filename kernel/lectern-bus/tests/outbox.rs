@@ -1,5 +1,7 @@
 //! The transactional outbox and idempotent consumers, on the embedded backend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 use std::sync::Arc;
 
 use lectern_bus::embedded::{EmbeddedBus, EmbeddedOptions};

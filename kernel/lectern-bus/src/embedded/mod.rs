@@ -253,9 +253,9 @@ impl EmbeddedBus {
         }
         state.read_pos = state.cursor;
         let mut subs = lock(&topic.subs);
-        let sub = subs
-            .entry(name.to_string())
-            .or_insert_with(|| Arc::new(Sub { name: name.to_string(), state: Mutex::new(state), changed: Notify::new() }));
+        let sub = subs.entry(name.to_string()).or_insert_with(|| {
+            Arc::new(Sub { name: name.to_string(), state: Mutex::new(state), changed: Notify::new() })
+        });
         Ok(sub.clone())
     }
 
@@ -489,11 +489,19 @@ impl Bus for EmbeddedBus {
         Ok(out)
     }
 
-    fn browse(&self, topic: &str, subscription: &str, after: Option<u64>, limit: usize) -> Result<Vec<Stored>, BusError> {
+    fn browse(
+        &self,
+        topic: &str,
+        subscription: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Stored>, BusError> {
         let t = self.topic(topic)?;
-        let rec = self.inner.subs_tree.get(sub_key(topic, subscription))?.ok_or_else(|| {
-            BusError::UnknownSubscription { topic: topic.into(), subscription: subscription.into() }
-        })?;
+        let rec = self
+            .inner
+            .subs_tree
+            .get(sub_key(topic, subscription))?
+            .ok_or_else(|| BusError::UnknownSubscription { topic: topic.into(), subscription: subscription.into() })?;
         let live = lock(&t.subs).get(subscription).map(|s| {
             let st = lock(&s.state);
             (st.cursor, st.acked.clone())

@@ -1,6 +1,6 @@
 //! Backends the conformance suite runs against.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
