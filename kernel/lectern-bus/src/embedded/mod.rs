@@ -328,13 +328,23 @@ impl EmbeddedBus {
                 floor = Some(floor.map_or(s.cursor, |f: u64| f.min(s.cursor)));
             }
             let cutoff = now.saturating_sub(self.inner.options.unsubscribed_retention.as_millis() as u64);
-            for (k, entry) in self.inner.log.page(&topic_prefix(&name), None, usize::MAX)? {
+            // Lazily, oldest first: stops at the first message that must stay,
+            // so a long backlog is never read into memory.
+            let mut doomed = Vec::new();
+            for item in self.inner.log.scan_prefix(topic_prefix(&name)) {
+                let (k, entry) = item?;
                 let Some(off) = offset_of(&k) else { continue };
                 let acked_by_all = floor.is_some_and(|f| off < f);
                 let expired = floor.is_none() && entry.publish_time_ms < cutoff;
                 if !(acked_by_all || expired) {
                     break;
                 }
+                doomed.push(k);
+                if doomed.len() >= 4096 {
+                    break; // the next run continues; keeps each pass bounded
+                }
+            }
+            for k in doomed {
                 self.inner.log.remove(&k)?;
                 removed += 1;
             }
