@@ -2,7 +2,7 @@
 //!
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls).
-//! - `bench` — storage and HTTP benchmarks in release mode; prints figures.
+//! - `bench` — storage, plugin-host, event-bus and HTTP benchmarks in release mode; prints figures.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first) and the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to.
 
@@ -85,6 +85,9 @@ fn main() -> anyhow::Result<()> {
             run(c)?;
             let mut c = cargo();
             c.args(["bench", "--package", "lectern-e2e", "--bench", "plugins"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args(["bench", "--package", "lectern-bus", "--bench", "bus"]);
             run(c)?;
             let release = target_dir().join("release");
             let mut c = Command::new(release.join("loadgen"));
