@@ -114,11 +114,11 @@ fn proctoring_publishes_granted_events_only() {
     assert_eq!(a.flags.len(), 1, "{a:?}");
     assert!(a.lock);
     assert!(a.flags[0].evidence.iter().any(|x| x.contains("paste")), "flags explain themselves: {a:?}");
-    let out = e.host.outbox(10).unwrap();
+    let out = e.host.event_outbox().peek(10).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].topic, "proctoring.flagged");
-    assert_eq!(out[0].institution, "inst-a");
-    assert_eq!(out[0].plugin, "test.proctoring");
+    assert_eq!(out[0].properties[lectern_host::INSTITUTION_PROPERTY], "inst-a");
+    assert_eq!(out[0].properties[lectern_host::PLUGIN_PROPERTY], "test.proctoring");
     let closed = e.host.proctor_close(&c, "att-1").unwrap();
     assert!((closed.risk_score - 1.1).abs() < 1e-6);
     // Unknown attempt: the plugin's own error, not a fault.

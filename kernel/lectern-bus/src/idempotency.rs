@@ -47,7 +47,7 @@ impl Processed {
         if t.get(&key)?.is_some() {
             return Ok(false);
         }
-        t.insert(&key, &ProcessedMark { at_ms: crate::outbox::now_ms() })?;
+        t.insert(&key, &ProcessedMark { at_ms: crate::now_ms() })?;
         Ok(true)
     }
 

@@ -166,6 +166,10 @@ pub fn dead_letter_topic(topic: &str, subscription: &str) -> String {
     format!("{topic}-{subscription}-DLQ")
 }
 
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 /// A topic name is 1–200 bytes of ASCII letters, digits, `.`, `_` and `-`.
 pub fn valid_topic(name: &str) -> bool {
     !name.is_empty()

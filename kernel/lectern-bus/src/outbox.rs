@@ -13,7 +13,7 @@ use lectern_storage::{Record, Store, Tree, Tx, TxInternal};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
-use crate::{Bus, BusError, Outgoing, Properties, props};
+use crate::{Bus, BusError, Outgoing, Properties, now_ms, props};
 
 /// An event waiting to be published.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,30 +74,45 @@ impl Outbox {
         Ok(self.store.generate_id()?)
     }
 
-    /// Stages `msg` under `id` inside transaction `tx`, which must list [`Outbox::tree`].
-    /// Returns the message id consumers will see.
-    pub fn stage(&self, tx: &Tx<'_>, id: u64, msg: Outgoing) -> Result<String, TxInternal> {
+    fn entry(&self, id: u64, msg: Outgoing) -> (String, OutboxEntry) {
         let message_id = format!("{}-{id}", self.origin);
         let mut properties = msg.properties;
         properties.entry(props::MESSAGE_ID.to_string()).or_insert_with(|| message_id.clone());
-        let entry =
-            OutboxEntry { topic: msg.topic, key: msg.key, payload: msg.payload, properties, created_ms: now_ms() };
+        (
+            message_id,
+            OutboxEntry { topic: msg.topic, key: msg.key, payload: msg.payload, properties, created_ms: now_ms() },
+        )
+    }
+
+    /// Stages `msg` under `id` inside transaction `tx`, which must list [`Outbox::tree`].
+    /// Returns the message id consumers will see.
+    pub fn stage(&self, tx: &Tx<'_>, id: u64, msg: Outgoing) -> Result<String, TxInternal> {
+        let (message_id, entry) = self.entry(id, msg);
         tx.on(&self.tree)?.insert(id.to_be_bytes(), &entry)?;
         Ok(message_id)
     }
 
-    /// Stages and commits a single event outside any other write (and waits until durable).
-    pub async fn put(&self, msg: Outgoing) -> Result<String, BusError> {
+    /// Stages one event on its own (no other write to be atomic with). Not yet
+    /// durable: await [`Store::durable`] (or call `durable_blocking`) before
+    /// acknowledging, then [`Outbox::notify`].
+    pub fn insert(&self, msg: Outgoing) -> Result<String, BusError> {
         let id = self.next_id()?;
-        let r: Result<String, lectern_storage::TxError<()>> =
-            self.store.transaction(&[&self.tree], |tx| Ok(self.stage(tx, id, msg.clone())?));
-        let message_id = r.map_err(|e| match e {
-            lectern_storage::TxError::Storage(e) => BusError::Storage(e),
-            lectern_storage::TxError::Aborted(()) => BusError::Closed,
-        })?;
+        let (message_id, entry) = self.entry(id, msg);
+        self.tree.insert(id.to_be_bytes(), &entry)?;
+        Ok(message_id)
+    }
+
+    /// [`Outbox::insert`], then waits until durable and wakes the relay.
+    pub async fn put(&self, msg: Outgoing) -> Result<String, BusError> {
+        let message_id = self.insert(msg)?;
         self.store.durable().await?;
         self.notify();
         Ok(message_id)
+    }
+
+    /// Up to `limit` staged events, oldest first (inspection and tests).
+    pub fn peek(&self, limit: usize) -> Result<Vec<OutboxEntry>, BusError> {
+        Ok(self.tree.page(b"", None, limit)?.into_iter().map(|(_, e)| e).collect())
     }
 
     /// Tells the relay there is something to publish (after the staging transaction committed).
@@ -167,8 +182,4 @@ impl Outbox {
 fn random_u64() -> u64 {
     use std::hash::BuildHasher;
     std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
-}
-
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

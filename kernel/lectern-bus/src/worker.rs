@@ -163,7 +163,7 @@ pub async fn dead_letter(bus: &dyn Bus, subscription: &str, d: &Delivery, error:
     msg.properties.insert(props::ORIGIN_SUBSCRIPTION.into(), subscription.into());
     msg.properties.insert(props::ATTEMPTS.into(), d.attempt.to_string());
     msg.properties.insert(props::LAST_ERROR.into(), truncate(error, 2000));
-    msg.properties.insert(props::DEAD_LETTERED_AT.into(), crate::outbox::now_ms().to_string());
+    msg.properties.insert(props::DEAD_LETTERED_AT.into(), crate::now_ms().to_string());
     msg.properties.entry(props::MESSAGE_ID.into()).or_insert_with(|| d.message_id());
     bus.publish(msg).await
 }

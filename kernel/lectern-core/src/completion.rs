@@ -1,6 +1,7 @@
 //! Course completion: a rule on the course (required items, minimum score),
 //! checked whenever a grade is recorded. Meeting it stages `course.completed`
-//! once per student and course, whatever the number of grade events.
+//! once per student and course, whatever the number of grade events (the
+//! stored completion is the event itself).
 
 use lectern_storage::Record;
 use serde::{Deserialize, Serialize};
@@ -22,19 +23,6 @@ pub struct CompletionRule {
 }
 
 impl Record for CompletionRule {
-    const VERSION: u8 = 1;
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Completion {
-    pub institution: InstitutionId,
-    pub course: CourseId,
-    pub student: UserId,
-    pub percent: f64,
-    pub completed_at: i64,
-}
-
-impl Record for Completion {
     const VERSION: u8 = 1;
 }
 
@@ -126,16 +114,14 @@ impl Kernel {
                 if percent < rule.min_percent {
                     return Ok(false);
                 }
-                let c = Completion { institution: inst, course, student, percent, completed_at: now };
-                completions.insert(&key, &c)?;
                 let ev = CourseCompleted { institution: inst, course, student, percent, completed_at: now };
+                completions.insert(&key, &ev)?;
                 events::stage(&bus.outbox, tx, event_id, topics::COURSE_COMPLETED, &student.to_string(), &ev)?;
                 Ok(true)
             });
         let done = r?;
         if done {
-            self.durable().await?;
-            bus.outbox.notify();
+            self.commit_events().await?;
         }
         Ok(done)
     }
@@ -147,7 +133,7 @@ impl Kernel {
         inst: InstitutionId,
         course: CourseId,
         student: UserId,
-    ) -> Result<Option<Completion>, CoreError> {
+    ) -> Result<Option<CourseCompleted>, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         let cap = if p.user_id() == Some(student) { Capability::GradeViewOwn } else { Capability::GradeViewAll };
         authorize(p, cap, ctx)?;

@@ -215,8 +215,7 @@ impl Kernel {
             },
         );
         let out = r?;
-        self.durable().await?;
-        bus.outbox.notify();
+        self.commit_events().await?;
         Ok(out)
     }
 

@@ -101,6 +101,10 @@ pub struct CourseCompleted {
     pub completed_at: i64,
 }
 
+impl lectern_storage::Record for CourseCompleted {
+    const VERSION: u8 = 1;
+}
+
 /// `credential.issued`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialIssued {
@@ -149,6 +153,15 @@ pub(crate) fn stage<T: Serialize>(
     // Serialising these plain structs cannot fail (no maps with non-string keys).
     let payload = serde_json::to_vec(event).unwrap_or_default();
     outbox.stage(tx, id, Outgoing::new(topic, key, payload))
+}
+
+impl crate::Kernel {
+    /// After a transaction that staged events: waits until it is durable, then wakes the relay.
+    pub(crate) async fn commit_events(&self) -> Result<(), CoreError> {
+        self.durable().await?;
+        self.inner.bus.outbox.notify();
+        Ok(())
+    }
 }
 
 pub(crate) fn bus_error(e: lectern_bus::BusError) -> CoreError {

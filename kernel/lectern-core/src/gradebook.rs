@@ -156,8 +156,7 @@ impl Kernel {
             self.apply_grade_change(Some(message_id), ev.institution, ev.course, ev.student, &ev.item, change, |tx| {
                 self.keep_submission(tx, ev)
             })?;
-        self.durable().await?;
-        self.inner.bus.outbox.notify();
+        self.commit_events().await?;
         Ok(recorded)
     }
 
@@ -188,8 +187,7 @@ impl Kernel {
             events::stage(&self.inner.bus.outbox, tx, id, topics::GRADING_FAILED, &ev.student.to_string(), &failed)?;
             self.keep_submission(tx, ev)
         })?;
-        self.durable().await?;
-        self.inner.bus.outbox.notify();
+        self.commit_events().await?;
         Ok(())
     }
 
@@ -331,8 +329,7 @@ impl Kernel {
             reason: reason.to_string(),
         };
         self.apply_grade_change(None, inst, course, student, item, change, |_| Ok(()))?;
-        self.durable().await?;
-        self.inner.bus.outbox.notify();
+        self.commit_events().await?;
         self.t().grades.get(grade_key(inst, course, student, item))?.ok_or(CoreError::NotFound("grade"))
     }
 
@@ -380,8 +377,7 @@ impl Kernel {
                 });
             r?;
         }
-        self.durable().await?;
-        bus.outbox.notify();
+        self.commit_events().await?;
         Ok(stored.len())
     }
 

@@ -265,7 +265,7 @@ mod trees {
         pub grades: Tree<crate::gradebook::GradeEntry>,
         pub submissions: Tree<crate::gradebook::StoredSubmission>,
         pub completion_rules: Tree<crate::completion::CompletionRule>,
-        pub completions: Tree<crate::completion::Completion>,
+        pub completions: Tree<crate::events::CourseCompleted>,
         pub issuer_keys: Tree<crate::credentials::IssuerKey>,
         pub status_lists: Tree<crate::credentials::StatusListState>,
         pub credentials: Tree<crate::credentials::CredentialRecord>,

@@ -328,8 +328,7 @@ impl Kernel {
             });
         let done = r?;
         if done {
-            self.durable().await?;
-            bus.outbox.notify();
+            self.commit_events().await?;
         }
         Ok(done)
     }

@@ -3,19 +3,17 @@
 
 use std::sync::Arc;
 
-use lectern_bus::worker::{self, Failure, Handler, WorkerCounters, WorkerSpec};
-use lectern_bus::{Bus, Delivery, StartPosition, SubscribeSpec, SubscriptionType};
+use lectern_bus::worker::{Failure, Handler};
+use lectern_bus::{Delivery, SubscriptionType};
 use lectern_storage::Record;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
-use crate::events::{self, topics};
+use crate::events::topics;
 use crate::ids::InstitutionId;
 use crate::notifications::{EmailJob, WebhookJob};
-use crate::workers::BusSettings;
+use crate::workers::{BusSettings, WorkerDef};
 use crate::{Kernel, Principal};
 
 /// Dead-lettered deliveries in a row after which a webhook is switched off.
@@ -185,45 +183,30 @@ impl Kernel {
         Ok(())
     }
 
-    pub(crate) async fn start_notification_workers(
-        &self,
-        bus: &Arc<dyn Bus>,
-        settings: &BusSettings,
-        counters: &mut Vec<(String, Arc<WorkerCounters>)>,
-        shutdown: &watch::Receiver<bool>,
-    ) -> Result<Vec<JoinHandle<()>>, CoreError> {
-        let mut tasks = vec![];
-        let mut run =
-            async |topic: &str, sub: &str, concurrency: usize, handler: Arc<dyn Handler>| -> Result<(), CoreError> {
-                let mut subscribe = SubscribeSpec::new(topic, sub, SubscriptionType::Shared);
-                subscribe.start = StartPosition::Earliest;
-                let spec = WorkerSpec {
-                    subscribe,
-                    policy: settings.default,
-                    concurrency,
-                    handler_timeout: settings.handler_timeout,
-                };
-                let c = Arc::new(WorkerCounters::default());
-                tasks.extend(
-                    worker::spawn(bus.clone(), spec, handler, c.clone(), shutdown.clone())
-                        .await
-                        .map_err(events::bus_error)?,
-                );
-                counters.push((format!("{sub}:{topic}"), c));
-                Ok(())
-            };
-        for kind in topics::NOTIFIABLE {
-            run(kind, "notifications", 1, Arc::new(FanOut(self.clone()))).await?;
-        }
+    /// The fan-out worker per notifiable event kind, and the webhook and email senders.
+    pub(crate) fn notification_workers(&self, settings: &BusSettings) -> Result<Vec<WorkerDef>, CoreError> {
+        let shared = |topic: &'static str, sub: &'static str, concurrency: usize, handler: Arc<dyn Handler>| {
+            let mut w = WorkerDef::new(topic, sub, SubscriptionType::Shared, settings.default, concurrency, handler);
+            w.label = format!("{sub}:{topic}");
+            w
+        };
+        let mut out: Vec<WorkerDef> = topics::NOTIFIABLE
+            .iter()
+            .map(|kind| shared(kind, "notifications", 1, Arc::new(FanOut(self.clone()))))
+            .collect();
         let webhooks = lectern_notify::WebhookClient::new(self.inner.config.webhooks.clone())
             .map_err(|e| CoreError::Internal(format!("webhook client: {e}")))?;
-        run(topics::WEBHOOK_REQUESTED, "webhooks", 2, Arc::new(WebhookSender { k: self.clone(), client: webhooks }))
-            .await?;
+        out.push(shared(
+            topics::WEBHOOK_REQUESTED,
+            "webhooks",
+            2,
+            Arc::new(WebhookSender { k: self.clone(), client: webhooks }),
+        ));
         if let Some(cfg) = &self.inner.config.email {
             let mailer = lectern_notify::Mailer::new(cfg).map_err(|e| CoreError::invalid("email", e.to_string()))?;
-            run(topics::EMAIL_REQUESTED, "email", 2, Arc::new(EmailSender { k: self.clone(), mailer })).await?;
+            out.push(shared(topics::EMAIL_REQUESTED, "email", 2, Arc::new(EmailSender { k: self.clone(), mailer })));
         }
-        Ok(tasks)
+        Ok(out)
     }
 }
 

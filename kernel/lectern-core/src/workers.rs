@@ -51,14 +51,33 @@ impl Default for BusSettings {
     }
 }
 
-/// topic, subscription, type, retries, consumers, handler.
-type WorkerDef = (&'static str, &'static str, SubscriptionType, RetryPolicy, usize, Arc<dyn Handler>);
+/// One worker to start: what it consumes, how, and its metrics label.
+pub(crate) struct WorkerDef {
+    pub label: String,
+    pub topic: &'static str,
+    pub subscription: &'static str,
+    pub kind: SubscriptionType,
+    pub policy: RetryPolicy,
+    pub concurrency: usize,
+    pub handler: Arc<dyn Handler>,
+}
+
+impl WorkerDef {
+    pub fn new(
+        topic: &'static str,
+        subscription: &'static str,
+        kind: SubscriptionType,
+        policy: RetryPolicy,
+        concurrency: usize,
+        handler: Arc<dyn Handler>,
+    ) -> WorkerDef {
+        WorkerDef { label: subscription.to_string(), topic, subscription, kind, policy, concurrency, handler }
+    }
+}
 
 /// What [`Kernel::start_background`] started.
 pub struct Background {
     pub tasks: Vec<JoinHandle<()>>,
-    /// Per-worker counters, by subscription name, for `/metrics`.
-    pub counters: Vec<(String, Arc<WorkerCounters>)>,
 }
 
 impl std::fmt::Debug for Background {
@@ -151,7 +170,7 @@ struct PluginEvents {
 impl Handler for PluginEvents {
     async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
         // Kernel events name their institution; plugin events carry it as a property.
-        let institution = d.properties.get("lectern-institution").cloned().or_else(|| {
+        let institution = d.properties.get(lectern_host::INSTITUTION_PROPERTY).cloned().or_else(|| {
             serde_json::from_slice::<serde_json::Value>(&d.payload)
                 .ok()
                 .and_then(|v| v.get("institution").and_then(|i| i.as_str()).map(str::to_owned))
@@ -187,10 +206,9 @@ impl Kernel {
         let bus = self.connect_bus(&settings).await?;
         let _ = self.inner.bus.active.set(bus.clone());
         let mut tasks = vec![tokio::spawn(self.inner.bus.outbox.clone().run(bus.clone(), shutdown.clone()))];
-        tasks.push(tokio::spawn(plugin_outbox_relay(self.clone(), bus.clone(), shutdown.clone())));
-        let mut counters = vec![];
-        let workers: Vec<WorkerDef> = vec![
-            (
+        tasks.push(tokio::spawn(self.inner.host.event_outbox().clone().run(bus.clone(), shutdown.clone())));
+        let mut workers = vec![
+            WorkerDef::new(
                 topics::ATTEMPT_SUBMITTED,
                 "grading",
                 SubscriptionType::KeyShared,
@@ -198,7 +216,7 @@ impl Kernel {
                 2,
                 Arc::new(Grading(self.clone())),
             ),
-            (
+            WorkerDef::new(
                 topics::GRADE_RECORDED,
                 "completion",
                 SubscriptionType::KeyShared,
@@ -206,7 +224,7 @@ impl Kernel {
                 1,
                 Arc::new(CompletionCheck(self.clone())),
             ),
-            (
+            WorkerDef::new(
                 topics::COURSE_COMPLETED,
                 "certificates",
                 SubscriptionType::Shared,
@@ -215,23 +233,26 @@ impl Kernel {
                 Arc::new(Certificates(self.clone())),
             ),
         ];
-        for (topic, sub, kind, policy, concurrency, handler) in workers {
-            let mut subscribe = SubscribeSpec::new(topic, sub, kind);
+        workers.extend(self.notification_workers(&settings)?);
+        let mut counters = vec![];
+        for w in workers {
+            let mut subscribe = SubscribeSpec::new(w.topic, w.subscription, w.kind);
             subscribe.start = StartPosition::Earliest;
-            let spec = WorkerSpec { subscribe, policy, concurrency, handler_timeout: settings.handler_timeout };
+            let spec = WorkerSpec {
+                subscribe,
+                policy: w.policy,
+                concurrency: w.concurrency,
+                handler_timeout: settings.handler_timeout,
+            };
             let c = Arc::new(WorkerCounters::default());
-            tasks.extend(
-                worker::spawn(bus.clone(), spec, handler, c.clone(), shutdown.clone())
-                    .await
-                    .map_err(events::bus_error)?,
-            );
-            counters.push((sub.to_string(), c));
+            let spawned = worker::spawn(bus.clone(), spec, w.handler, c.clone(), shutdown.clone()).await;
+            tasks.extend(spawned.map_err(events::bus_error)?);
+            counters.push((w.label, c));
         }
-        tasks.extend(self.start_notification_workers(&bus, &settings, &mut counters, &shutdown).await?);
         tasks.push(tokio::spawn(plugin_dispatch(self.clone(), bus.clone(), settings.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(retention(self.clone(), settings.retention_interval, shutdown)));
-        *self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters.clone();
-        Ok(Background { tasks, counters })
+        *self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters;
+        Ok(Background { tasks })
     }
 
     async fn connect_bus(&self, settings: &BusSettings) -> Result<Arc<dyn Bus>, CoreError> {
@@ -268,47 +289,6 @@ impl Kernel {
             return Err(CoreError::invalid("key", "at most 512 bytes"));
         }
         self.inner.bus.outbox.put(Outgoing::new(topic, key, payload)).await.map_err(events::bus_error)
-    }
-}
-
-/// Moves events plugins published into the bus, in order.
-async fn plugin_outbox_relay(k: Kernel, bus: Arc<dyn Bus>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let moved = async {
-            let page = k.inner.host.outbox_page(512).map_err(|e| e.to_string())?;
-            if page.is_empty() {
-                return Ok::<usize, String>(0);
-            }
-            let msgs = page
-                .iter()
-                .map(|(id, e)| {
-                    Outgoing::new(e.topic.clone(), e.key.clone(), e.payload.clone())
-                        .property(lectern_bus::props::MESSAGE_ID, format!("plugin-{}-{id}", e.plugin))
-                        .property("lectern-plugin", e.plugin.clone())
-                        .property("lectern-institution", e.institution.clone())
-                })
-                .collect();
-            bus.publish_batch(msgs).await.map_err(|e| e.to_string())?;
-            let ids: Vec<u64> = page.iter().map(|(id, _)| *id).collect();
-            k.inner.host.outbox_remove(&ids).map_err(|e| e.to_string())?;
-            Ok(page.len())
-        }
-        .await;
-        let wait = match moved {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => Duration::from_millis(250),
-            Err(e) => {
-                tracing::warn!(error = %e, "plugin event relay failed; will retry");
-                Duration::from_secs(2)
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => {}
-        }
     }
 }
 

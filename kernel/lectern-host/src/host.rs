@@ -182,7 +182,10 @@ impl Host {
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick)?;
         let host = Host {
             inner: Arc::new(Inner {
-                services: Services::open(store)?,
+                services: Services::open(store).map_err(|e| match e {
+                    lectern_bus::BusError::Storage(s) => HostError::Storage(s),
+                    other => HostError::Io(other.to_string()),
+                })?,
                 installed: store.tree("plugins_installed")?,
                 slots: store.tree("plugin_slots")?,
                 data_versions: store.tree("plugin_data_versions")?,
@@ -836,24 +839,9 @@ impl Host {
         Ok(self.inner.services.kv.get(full)?)
     }
 
-    /// Events plugins have published, oldest first, with their outbox ids
-    /// (the kernel relays them to the bus, then calls [`Host::outbox_remove`]).
-    pub fn outbox_page(&self, limit: usize) -> Result<Vec<(u64, crate::state::OutboxEvent)>, HostError> {
-        let rows = self.inner.services.outbox.page(b"", None, limit)?;
-        Ok(rows.into_iter().filter_map(|(k, e)| Some((u64::from_be_bytes(k.as_slice().try_into().ok()?), e))).collect())
-    }
-
-    /// Events plugins have published, oldest first.
-    pub fn outbox(&self, limit: usize) -> Result<Vec<crate::state::OutboxEvent>, HostError> {
-        Ok(self.outbox_page(limit)?.into_iter().map(|(_, e)| e).collect())
-    }
-
-    /// Forgets relayed outbox entries.
-    pub fn outbox_remove(&self, ids: &[u64]) -> Result<(), HostError> {
-        for id in ids {
-            self.inner.services.outbox.remove(id.to_be_bytes())?;
-        }
-        Ok(())
+    /// Events plugins have published, waiting for the kernel to relay them to the bus.
+    pub fn event_outbox(&self) -> &lectern_bus::outbox::Outbox {
+        &self.inner.services.outbox
     }
 
     /// Active plugin versions that subscribe to topics: (plugin id, version key, granted topics).

@@ -37,7 +37,7 @@ pub use breaker::{BreakerConfig, BreakerState};
 pub use host::{Activation, Host, Installed, LiveInstances, PluginStatus, Scope};
 pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
 pub use slots::{CallContext, GuestError};
-pub use state::OutboxEvent;
+pub use state::{INSTITUTION_PROPERTY, PLUGIN_PROPERTY};
 pub use stats::StatsSnapshot;
 
 /// Engine-wide settings.

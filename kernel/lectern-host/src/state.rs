@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use lectern_storage::{Record, Store, Tree, TxFail, abort};
-use serde::{Deserialize, Serialize};
+use lectern_bus::Outgoing;
+use lectern_bus::outbox::Outbox;
+use lectern_storage::{Store, Tree, TxFail, abort};
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -20,20 +21,9 @@ pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 pub const MAX_LIST: u32 = 1000;
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 
-/// An event a plugin published, waiting in the kernel's outbox for the bus.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxEvent {
-    pub plugin: String,
-    pub institution: String,
-    pub topic: String,
-    pub key: String,
-    pub payload: Vec<u8>,
-    pub at_ms: u64,
-}
-
-impl Record for OutboxEvent {
-    const VERSION: u8 = 1;
-}
+/// Properties on events plugins publish: who published, for which institution.
+pub const PLUGIN_PROPERTY: &str = "lectern-plugin";
+pub const INSTITUTION_PROPERTY: &str = "lectern-institution";
 
 /// Storage behind the kernel services.
 #[derive(Clone)]
@@ -41,16 +31,17 @@ pub(crate) struct Services {
     pub store: Store,
     pub kv: Tree<Vec<u8>>,
     pub usage: Tree<u64>,
-    pub outbox: Tree<OutboxEvent>,
+    /// Events plugins published, relayed to the bus by the kernel.
+    pub outbox: Outbox,
 }
 
 impl Services {
-    pub fn open(store: &Store) -> Result<Services, lectern_storage::StorageError> {
+    pub fn open(store: &Store) -> Result<Services, lectern_bus::BusError> {
         Ok(Services {
             store: store.clone(),
             kv: store.tree("plugin_kv")?,
             usage: store.tree("plugin_kv_usage")?,
-            outbox: store.tree("plugin_outbox")?,
+            outbox: Outbox::open(store, "plugin_events")?,
         })
     }
 }
@@ -217,17 +208,12 @@ impl events::Host for PluginState {
                 "events carry at most {MAX_EVENT_BYTES} bytes and a key of {MAX_KEY_BYTES}"
             )));
         }
-        let ev = OutboxEvent {
-            plugin: self.who.id.clone(),
-            institution: self.scope.clone(),
-            topic,
-            key,
-            payload,
-            at_ms: now_ms(),
-        };
-        let id = self.services.store.generate_id().map_err(Self::storage_error)?;
-        self.services.outbox.insert(id.to_be_bytes(), &ev).map_err(Self::storage_error)?;
+        let msg = Outgoing::new(topic, key, payload)
+            .property(PLUGIN_PROPERTY, self.who.id.clone())
+            .property(INSTITUTION_PROPERTY, self.scope.clone());
+        self.services.outbox.insert(msg).map_err(Self::storage_error)?;
         self.services.store.durable_blocking().map_err(Self::storage_error)?;
+        self.services.outbox.notify();
         Ok(())
     }
 }

@@ -23,7 +23,7 @@ use self::records::*;
 use self::sub::{Ready, SubState, WINDOW};
 use crate::{
     Bus, BusError, Consumer, Delivery, Outgoing, StartPosition, Stored, SubscribeSpec, SubscriptionStats, TopicStats,
-    valid_topic,
+    now_ms, valid_topic,
 };
 
 /// Largest payload accepted, to keep one message from crowding the store.
@@ -186,6 +186,12 @@ impl EmbeddedBus {
         let topic = self.topic(topic_name)?;
         let offsets = self.append(&topic, msgs)?;
         self.durable().await?;
+        self.made_durable(&topic, &offsets);
+        Ok(offsets)
+    }
+
+    /// Makes offsets up to the last of `offsets` visible to consumers (after their flush).
+    fn made_durable(&self, topic: &Topic, offsets: &[u64]) {
         if let Some(last) = offsets.last() {
             // Everything appended before `last` was inserted before our flush
             // request, so the flush that answered us covered it too.
@@ -193,7 +199,6 @@ impl EmbeddedBus {
             topic.published.notify_waiters();
             self.inner.counters.published.fetch_add(offsets.len() as u64, Ordering::Relaxed);
         }
-        Ok(offsets)
     }
 
     async fn durable(&self) -> Result<(), BusError> {
@@ -420,11 +425,7 @@ impl Bus for EmbeddedBus {
         }
         self.durable().await?;
         for (topic, offs) in appended {
-            if let Some(last) = offs.last() {
-                topic.visible.fetch_max(last + 1, Ordering::SeqCst);
-                topic.published.notify_waiters();
-                self.inner.counters.published.fetch_add(offs.len() as u64, Ordering::Relaxed);
-            }
+            self.made_durable(&topic, &offs);
         }
         Ok(out)
     }
@@ -464,7 +465,8 @@ impl Bus for EmbeddedBus {
             let Ok(name) = String::from_utf8(name) else { continue };
             let topic = self.topic(&name)?;
             let next = topic.visible.load(Ordering::SeqCst);
-            let stored = self.inner.log.scan_prefix(topic_prefix(&name)).count() as u64;
+            // Offsets are contiguous and retention removes from the front, so no scan is needed.
+            let stored = self.first_offset(&name)?.map_or(0, |first| next.saturating_sub(first));
             let mut subscriptions = Vec::new();
             for item in self.inner.subs_tree.scan_prefix(topic_prefix(&name)) {
                 let (k, rec) = item?;
