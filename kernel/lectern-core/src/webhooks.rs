@@ -238,16 +238,10 @@ impl Handler for EmailSender {
         if sent.contains(mark).map_err(|e| Failure::Retry(e.to_string()))? {
             return Ok(());
         }
-        let host = self
-            .k
-            .base_url()
-            .split("://")
-            .nth(1)
-            .unwrap_or("lectern.invalid")
-            .split([':', '/'])
-            .next()
-            .unwrap_or("lectern.invalid")
-            .to_string();
+        let host = url::Url::parse(self.k.base_url())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "lectern.invalid".into());
         let email = lectern_notify::Email {
             to: job.to.clone(),
             subject: job.subject.clone(),
