@@ -72,6 +72,7 @@ fn main() -> anyhow::Result<()> {
             run(c)
         }
         Some("test") => {
+            ensure_aiosmtpd()?;
             let mut c = cargo();
             c.args(["test", "--workspace", "--all-targets"]).args(&args[1..]);
             run(c)
