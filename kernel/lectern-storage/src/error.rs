@@ -17,6 +17,8 @@ pub enum StorageError {
     Migration { version: u32, name: &'static str, detail: String },
     #[error("tree `{0}` was used in a transaction it was not declared in")]
     TreeNotInTransaction(&'static str),
+    #[error("the blob is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
     #[error("storage is shutting down")]
     Closed,
 }

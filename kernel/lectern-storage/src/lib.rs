@@ -3,8 +3,9 @@
 //! This is the only crate that imports `sled`. Everything above it sees a narrow
 //! interface — [`Store`], typed [`Tree`]s of [`Record`]s, multi-tree
 //! [`Store::transaction`]s, a group-committed [`Store::durable`] barrier and
-//! schema [`Migration`]s — so that a networked backend can replace sled later
-//! without the domain, the API or plugins noticing.
+//! schema [`Migration`]s, and content-addressed blob files ([`BlobStore`]) —
+//! so that a networked backend can replace sled later without the domain, the
+//! API or plugins noticing.
 //!
 //! Durability rule: sled does not fsync on every write. A caller that is about
 //! to acknowledge a write to a client must await [`Store::durable`] after the
@@ -14,6 +15,7 @@
 //! HTTP. It never panics on bad bytes read from disk; they become
 //! [`StorageError::Corrupt`].
 
+pub mod blobs;
 mod codec;
 mod error;
 mod flush;
@@ -21,6 +23,7 @@ mod migrate;
 mod store;
 mod tx;
 
+pub use blobs::{BlobMeta, BlobStore, BlobWriter, Encoding};
 pub use codec::Record;
 pub use error::StorageError;
 pub use flush::FlushObserver;
