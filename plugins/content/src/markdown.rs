@@ -1,0 +1,293 @@
+//! Markdown to *unsanitized* HTML, plus the table of contents and plain text.
+//!
+//! The HTML written here is never shown as is: [`crate::sanitize`] cleans it
+//! afterwards, so this module is free to pass raw HTML from the source
+//! through and leave the security decisions to one place. What this module
+//! does own is the *shape* of the markup the sanitizer is then told to trust:
+//! heading and footnote `id`s, the few classes the plugin emits, and table
+//! alignment without `style` attributes.
+
+use std::collections::HashMap;
+
+use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+use crate::slug::Slugger;
+
+/// One heading, in document order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    /// The heading's plain text (no markup, no footnote numbers).
+    pub text: String,
+    /// The `id` as written here, before the sanitizer namespaces it.
+    pub id: String,
+}
+
+/// The result of rendering, before sanitizing.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<Heading>,
+    pub text: String,
+    /// Every `id` this renderer wrote (headings and footnotes), all distinct.
+    /// The sanitizer keeps an `id` only if it is one of these.
+    pub ids: Vec<String>,
+}
+
+/// The Markdown dialect: CommonMark plus the GitHub extensions course authors
+/// expect, and `$…$` / `$$…$$` math. Smart punctuation is left off because it
+/// rewrites quotes inside prose that authors may paste as code-like text.
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_MATH
+}
+
+pub fn render(source: &str) -> Rendered {
+    let mut r = Renderer::default();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for event in Parser::new_ext(source, options()) {
+        r.event(event, &mut events);
+    }
+    let mut out = Rendered { toc: r.toc, text: r.text.trim_end().to_owned(), ids: r.ids, ..Rendered::default() };
+    html::push_html(&mut out.html, events.into_iter());
+    out
+}
+
+/// A heading being collected: its anchor depends on its whole text, so its
+/// events are held back until the heading ends.
+struct PendingHeading<'a> {
+    level: HeadingLevel,
+    /// `# Title {#custom-id}`: the author's choice, still slugified and deduplicated.
+    custom_id: Option<String>,
+    events: Vec<Event<'a>>,
+    text: String,
+}
+
+struct Footnote {
+    number: usize,
+    /// `id` of the definition (the target of references).
+    def_id: String,
+    /// `id` of the first reference (the target of the back link), once one exists.
+    ref_id: Option<String>,
+}
+
+#[derive(Default)]
+struct Renderer<'a> {
+    slugger: Slugger,
+    toc: Vec<Heading>,
+    text: String,
+    ids: Vec<String>,
+    heading: Option<PendingHeading<'a>>,
+    footnotes: HashMap<String, Footnote>,
+    alignments: Vec<Alignment>,
+    in_table_head: bool,
+    column: usize,
+    /// While inside a footnote definition: where its back link points.
+    backref: Option<String>,
+}
+
+impl<'a> Renderer<'a> {
+    fn event(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
+        match event {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                // Classes and custom attributes from `{.class key=value}` are
+                // dropped on purpose: the sanitizer would strip them anyway,
+                // and page styling belongs to the host, not the author.
+                self.heading = Some(PendingHeading {
+                    level,
+                    custom_id: id.map(|s| s.to_string()),
+                    events: Vec::new(),
+                    text: String::new(),
+                });
+            }
+            Event::End(TagEnd::Heading(_)) => self.finish_heading(out),
+            other => match self.heading.as_mut() {
+                // Inside a heading, events go to the heading's buffer (taken
+                // out for the call, since `rewrite` borrows the renderer).
+                Some(h) => {
+                    collect_text(&other, &mut h.text);
+                    let mut buffer = std::mem::take(&mut h.events);
+                    self.rewrite(other, &mut buffer);
+                    if let Some(h) = self.heading.as_mut() {
+                        h.events = buffer;
+                    }
+                }
+                None => {
+                    collect_text(&other, &mut self.text);
+                    self.rewrite(other, out);
+                }
+            },
+        }
+    }
+
+    fn finish_heading(&mut self, out: &mut Vec<Event<'a>>) {
+        let Some(h) = self.heading.take() else { return };
+        let text = h.text.trim().to_owned();
+        let id = self.claim_id(h.custom_id.as_deref().unwrap_or(&text));
+        let level = h.level as u8;
+        out.push(Event::Html(format!("<h{level} id=\"{}\">", escape(&id)).into()));
+        out.extend(h.events);
+        out.push(Event::Html(format!("</h{level}>\n").into()));
+        self.block_break();
+        self.text.push_str(&text);
+        self.block_break();
+        self.toc.push(Heading { level, text, id });
+    }
+
+    fn claim_id(&mut self, text: &str) -> String {
+        let id = self.slugger.claim(text);
+        self.ids.push(id.clone());
+        id
+    }
+
+    /// Replaces the events whose default HTML would not survive sanitizing
+    /// (or would survive with the wrong meaning), and records plain text.
+    fn rewrite(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
+        let replacement = match &event {
+            // The TeX is escaped, never interpreted: a client-side renderer
+            // (KaTeX, MathJax) finds it by class or by the \( \) delimiters.
+            // Display math is a <span>, not a <div>: pulldown-cmark reports it
+            // inside a paragraph, and a <div> there would split the paragraph.
+            Event::InlineMath(tex) => {
+                format!(r#"<span class="math math-inline">\({}\)</span>"#, escape(tex))
+            }
+            Event::DisplayMath(tex) => {
+                format!(r#"<span class="math math-display">\[{}\]</span>"#, escape(tex))
+            }
+            // Alignment as `align`, because `style` is never allowed.
+            Event::Start(Tag::Table(alignments)) => {
+                self.alignments = alignments.clone();
+                return out.push(event);
+            }
+            Event::Start(Tag::TableHead) => {
+                self.in_table_head = true;
+                self.column = 0;
+                return out.push(event);
+            }
+            Event::End(TagEnd::TableHead) => {
+                self.in_table_head = false;
+                return out.push(event);
+            }
+            Event::Start(Tag::TableRow) => {
+                self.column = 0;
+                return out.push(event);
+            }
+            Event::Start(Tag::TableCell) => {
+                let cell = if self.in_table_head { "th" } else { "td" };
+                match self.alignments.get(self.column) {
+                    Some(Alignment::Left) => format!(r#"<{cell} align="left">"#),
+                    Some(Alignment::Center) => format!(r#"<{cell} align="center">"#),
+                    Some(Alignment::Right) => format!(r#"<{cell} align="right">"#),
+                    _ => format!("<{cell}>"),
+                }
+            }
+            Event::End(TagEnd::TableCell) => {
+                self.column += 1;
+                if self.in_table_head { "</th>".to_owned() } else { "</td>".to_owned() }
+            }
+            // Footnotes get ids from the page's slugger (pulldown-cmark would
+            // use the raw label, which may collide with a heading or be empty).
+            Event::FootnoteReference(label) => {
+                let label = label.to_string();
+                // Only the first reference gets an id: it is where the back
+                // link from the definition returns to.
+                let id_attr = if self.footnote(&label).ref_id.is_none() {
+                    let id = self.claim_id(&format!("fnref-{label}"));
+                    self.footnote(&label).ref_id = Some(id.clone());
+                    format!(r#" id="{}""#, escape(&id))
+                } else {
+                    String::new()
+                };
+                let note = self.footnote(&label);
+                format!(
+                    r##"<sup class="footnote-reference"{id_attr}><a href="#{}">{}</a></sup>"##,
+                    escape(&note.def_id),
+                    note.number
+                )
+            }
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                let note = self.footnote(label);
+                let (number, def_id) = (note.number, note.def_id.clone());
+                self.backref = note.ref_id.clone();
+                format!(
+                    r#"<div class="footnote-definition" id="{}"><sup class="footnote-definition-label">{}</sup>"#,
+                    escape(&def_id),
+                    number
+                )
+            }
+            // Back to the first reference (if the note was cited before its
+            // definition, as it almost always is).
+            Event::End(TagEnd::FootnoteDefinition) => match self.backref.take() {
+                Some(id) => format!("<a href=\"#{}\" class=\"footnote-backref\">\u{21a9}</a></div>\n", escape(&id)),
+                None => "</div>\n".to_owned(),
+            },
+            _ => return out.push(event),
+        };
+        let is_block = matches!(event, Event::Start(_) | Event::End(_));
+        out.push(if is_block { Event::Html(CowStr::from(replacement)) } else { Event::InlineHtml(replacement.into()) });
+    }
+
+    /// The footnote called `label`, numbered in order of first appearance.
+    fn footnote(&mut self, label: &str) -> &mut Footnote {
+        if !self.footnotes.contains_key(label) {
+            let number = self.footnotes.len() + 1;
+            let def_id = self.claim_id(&format!("fn-{label}"));
+            self.footnotes.insert(label.to_owned(), Footnote { number, def_id, ref_id: None });
+        }
+        // Inserted just above when it was missing.
+        self.footnotes.get_mut(label).unwrap_or_else(|| unreachable!())
+    }
+
+    fn block_break(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+    }
+}
+
+/// Appends what a reader would read: text, code and the TeX of formulas; not
+/// raw HTML tags (their text content arrives as ordinary `Text` events when
+/// inline; the inside of an HTML *block* is not counted, see the README).
+fn collect_text(event: &Event<'_>, text: &mut String) {
+    match event {
+        Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => text.push_str(t),
+        Event::SoftBreak | Event::End(TagEnd::TableCell) => text.push(' '),
+        Event::HardBreak => text.push('\n'),
+        Event::End(
+            TagEnd::Paragraph
+            | TagEnd::Item
+            | TagEnd::CodeBlock
+            | TagEnd::TableRow
+            | TagEnd::TableHead
+            | TagEnd::BlockQuote(_)
+            | TagEnd::FootnoteDefinition,
+        ) => {
+            // A cell's trailing space is not wanted at the end of a row.
+            text.truncate(text.trim_end_matches(' ').len());
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        _ => {}
+    }
+}
+
+/// HTML-escapes text for element content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,69 @@
+//! `render-markdown` without the WIT types: Markdown in, a safe page out.
+
+use crate::{markdown, sanitize};
+
+/// Sources above this are refused: a course page is far smaller, and the
+/// limit bounds the memory and time one call can take inside the host's
+/// per-call budget.
+pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
+
+/// Words per minute for `reading_minutes`: a common figure for adults
+/// reading study material (slower than the 238 wpm often quoted for fiction).
+pub const WORDS_PER_MINUTE: u32 = 200;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TocEntry {
+    pub level: u8,
+    pub text: String,
+    /// The heading's `id` in `html`, as a link target: `#` + anchor.
+    pub anchor: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub words: u32,
+    pub reading_minutes: u32,
+    pub text: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum PageError {
+    TooLarge { bytes: usize },
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::TooLarge { bytes } => {
+                write!(f, "the Markdown source is {bytes} bytes; the limit is {MAX_SOURCE_BYTES} bytes (1 MiB)")
+            }
+        }
+    }
+}
+
+pub fn render_page(source: &str) -> Result<Page, PageError> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(PageError::TooLarge { bytes: source.len() });
+    }
+    let rendered = markdown::render(source);
+    let html = sanitize::clean(&rendered.html, &rendered.ids);
+    let toc = rendered
+        .toc
+        .into_iter()
+        .map(|h| TocEntry { level: h.level, text: h.text, anchor: format!("{}{}", sanitize::ID_PREFIX, h.id) })
+        .collect();
+    // Whitespace-separated words: right for languages that space words,
+    // an undercount for Chinese or Japanese (see the README).
+    let words = u32::try_from(rendered.text.split_whitespace().count()).unwrap_or(u32::MAX);
+    Ok(Page {
+        html,
+        toc,
+        words,
+        // Rounded up, so a short page says "1 min" rather than "0 min"; only
+        // a page with no words at all says 0.
+        reading_minutes: words.div_ceil(WORDS_PER_MINUTE),
+        text: rendered.text,
+    })
+}
