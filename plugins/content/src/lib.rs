@@ -30,7 +30,9 @@ mod render_tests;
 #[cfg(test)]
 mod security_tests;
 
-use lectern_sdk::content::exports::lectern::plugin::content::{self, Heading, Module, Progress, RenderedPage, Visibility};
+use lectern_sdk::content::exports::lectern::plugin::content::{
+    self, Heading, Module, Progress, RenderedPage, Visibility,
+};
 use lectern_sdk::content::lectern::plugin::types::{Context, Error};
 
 /// Must match `manifest.json`; the host refuses a component whose `info`

@@ -32,6 +32,8 @@ pub struct Rendered {
     /// Every `id` this renderer wrote (headings and footnotes), all distinct.
     /// The sanitizer keeps an `id` only if it is one of these.
     pub ids: Vec<String>,
+    /// How deep the author's raw HTML elements nest, roughly (see [`RawHtmlDepth`]).
+    pub raw_html_depth: usize,
 }
 
 /// The Markdown dialect: CommonMark plus the GitHub extensions course authors
@@ -52,7 +54,13 @@ pub fn render(source: &str) -> Rendered {
     for event in Parser::new_ext(source, options()) {
         r.event(event, &mut events);
     }
-    let mut out = Rendered { toc: r.toc, text: r.text.trim_end().to_owned(), ids: r.ids, ..Rendered::default() };
+    let mut out = Rendered {
+        toc: r.toc,
+        text: r.text.trim_end().to_owned(),
+        ids: r.ids,
+        raw_html_depth: r.raw_depth.max,
+        ..Rendered::default()
+    };
     html::push_html(&mut out.html, events.into_iter());
     out
 }
@@ -88,6 +96,7 @@ struct Renderer<'a> {
     column: usize,
     /// While inside a footnote definition: where its back link points.
     backref: Option<String>,
+    raw_depth: RawHtmlDepth,
 }
 
 impl<'a> Renderer<'a> {
@@ -148,6 +157,10 @@ impl<'a> Renderer<'a> {
     /// (or would survive with the wrong meaning), and records plain text.
     fn rewrite(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
         let replacement = match &event {
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                self.raw_depth.scan(raw);
+                return out.push(event);
+            }
             // The TeX is escaped, never interpreted: a client-side renderer
             // (KaTeX, MathJax) finds it by class or by the \( \) delimiters.
             // Display math is a <span>, not a <div>: pulldown-cmark reports it
@@ -245,6 +258,54 @@ impl<'a> Renderer<'a> {
     fn block_break(&mut self) {
         if !self.text.is_empty() && !self.text.ends_with('\n') {
             self.text.push('\n');
+        }
+    }
+}
+
+/// Tracks how deeply the author's raw HTML nests.
+///
+/// The HTML parser behind the sanitizer spends time proportional to the
+/// depth of the open-element stack on each tag, so 20 000 unclosed `<div>`s
+/// (100 KB) cost seconds: a page that could never render within the host's
+/// time budget. Deeply nested raw HTML is refused up front instead.
+///
+/// This is a tag count, not a parser: it may be fooled by a `<` inside an
+/// attribute value. Erring either way is harmless (a refusal of absurd input,
+/// or a slow call the host's timeout still bounds). Elements that close
+/// themselves or are closed implicitly (`<br>`, `<li>`, `<p>`) are not counted,
+/// so long hand-written lists do not look deep.
+#[derive(Default)]
+pub struct RawHtmlDepth {
+    depth: usize,
+    pub max: usize,
+}
+
+impl RawHtmlDepth {
+    const NOT_NESTING: &'static [&'static str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p",
+        "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "rt", "rp",
+    ];
+
+    pub fn scan(&mut self, html: &str) {
+        let mut rest = html;
+        while let Some(i) = rest.find('<') {
+            rest = &rest[i + 1..];
+            let closing = rest.starts_with('/');
+            let name: String = rest
+                .trim_start_matches('/')
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            if name.is_empty() || Self::NOT_NESTING.contains(&name.as_str()) {
+                continue;
+            }
+            if closing {
+                self.depth = self.depth.saturating_sub(1);
+            } else if !rest.split('>').next().is_some_and(|tag| tag.ends_with('/')) {
+                self.depth += 1;
+                self.max = self.max.max(self.depth);
+            }
         }
     }
 }

@@ -11,6 +11,11 @@ pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 /// reading study material (slower than the 238 wpm often quoted for fiction).
 pub const WORDS_PER_MINUTE: u32 = 200;
 
+/// Raw HTML nested deeper than this is refused (see
+/// [`markdown::RawHtmlDepth`]). Browsers stop nesting the DOM at about 512;
+/// no course page comes near that.
+pub const MAX_RAW_HTML_DEPTH: usize = 256;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TocEntry {
     pub level: u8,
@@ -31,6 +36,7 @@ pub struct Page {
 #[derive(Debug, PartialEq, Eq)]
 pub enum PageError {
     TooLarge { bytes: usize },
+    TooDeep { depth: usize },
 }
 
 impl std::fmt::Display for PageError {
@@ -39,6 +45,10 @@ impl std::fmt::Display for PageError {
             PageError::TooLarge { bytes } => {
                 write!(f, "the Markdown source is {bytes} bytes; the limit is {MAX_SOURCE_BYTES} bytes (1 MiB)")
             }
+            PageError::TooDeep { depth } => write!(
+                f,
+                "raw HTML in the source nests {depth} elements deep; the limit is {MAX_RAW_HTML_DEPTH} (unclosed tags?)"
+            ),
         }
     }
 }
@@ -48,6 +58,9 @@ pub fn render_page(source: &str) -> Result<Page, PageError> {
         return Err(PageError::TooLarge { bytes: source.len() });
     }
     let rendered = markdown::render(source);
+    if rendered.raw_html_depth > MAX_RAW_HTML_DEPTH {
+        return Err(PageError::TooDeep { depth: rendered.raw_html_depth });
+    }
     let html = sanitize::clean(&rendered.html, &rendered.ids);
     let toc = rendered
         .toc

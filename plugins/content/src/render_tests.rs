@@ -18,7 +18,10 @@ fn toc(entries: &[(u8, &str, &str)]) -> Vec<TocEntry> {
 
 #[test]
 fn commonmark_basics() {
-    check("Some *emphasis*, **strong** and `code`.", "<p>Some <em>emphasis</em>, <strong>strong</strong> and <code>code</code>.</p>\n");
+    check(
+        "Some *emphasis*, **strong** and `code`.",
+        "<p>Some <em>emphasis</em>, <strong>strong</strong> and <code>code</code>.</p>\n",
+    );
     check("> quoted\n", "<blockquote>\n<p>quoted</p>\n</blockquote>\n");
     check("- one\n- two\n", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
     check("3. three\n4. four\n", "<ol start=\"3\">\n<li>three</li>\n<li>four</li>\n</ol>\n");
@@ -68,8 +71,8 @@ fn tables_align_without_style() {
 fn task_lists() {
     check(
         "- [x] done\n- [ ] todo\n",
-        "<ul>\n<li><input checked=\"\" disabled=\"\" type=\"checkbox\">\ndone</li>\n\
-         <li><input disabled=\"\" type=\"checkbox\">\ntodo</li>\n</ul>\n",
+        "<ul>\n<li><input type=\"checkbox\" disabled=\"\" checked=\"\">\ndone</li>\n\
+         <li><input type=\"checkbox\" disabled=\"\">\ntodo</li>\n</ul>\n",
     );
 }
 
@@ -95,7 +98,10 @@ fn footnotes_are_numbered_and_linked_both_ways() {
 #[test]
 fn footnote_ids_never_collide_with_headings() {
     let page = render("# fn note\n\nX[^note]\n\n[^note]: N.\n\n# fnref note\n");
-    assert_eq!(page.toc, toc(&[(1, "fn note", "user-content-fn-note"), (1, "fnref note", "user-content-fnref-note-1")]));
+    assert_eq!(
+        page.toc,
+        toc(&[(1, "fn note", "user-content-fn-note"), (1, "fnref note", "user-content-fnref-note-1")])
+    );
     assert!(page.html.contains("id=\"user-content-fn-note-1\""), "{}", page.html);
     assert!(page.html.contains("id=\"user-content-fnref-note\""), "{}", page.html);
     assert_unique_ids(&page.html);
@@ -146,7 +152,8 @@ fn headings_get_unique_slugs_and_a_toc() {
 
 #[test]
 fn raw_html_heading_cannot_duplicate_an_id() {
-    let page = render("<h2 id=\"intro\">Raw</h2>\n\n# Intro\n\n<h3 id=\"intro\">Again</h3>\n\n<h3 id=\"other\">Other</h3>\n");
+    let page =
+        render("<h2 id=\"intro\">Raw</h2>\n\n# Intro\n\n<h3 id=\"intro\">Again</h3>\n\n<h3 id=\"other\">Other</h3>\n");
     assert_unique_ids(&page.html);
     // The author's unknown id is dropped rather than let through unprefixed.
     assert!(!page.html.contains("other"), "{}", page.html);

@@ -24,10 +24,55 @@ pub const ID_PREFIX: &str = "user-content-";
 /// what the renderer emits plus a few harmless ones authors write by hand
 /// (`kbd`, `details`/`summary` for "show the answer", `figure`, `mark`).
 const TAGS: &[&str] = &[
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt", "em",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "ins", "kbd", "li", "mark",
-    "ol", "p", "pre", "s", "samp", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
-    "thead", "tr", "ul", "var",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "samp",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "var",
 ];
 
 /// Dropped with their content. For most of these the content is code or
@@ -106,7 +151,7 @@ pub fn clean(html: &str, ids: &[String]) -> String {
     // password prompt) or an enabled control out of one.
     set_values.insert("input", HashMap::from([("type", "checkbox"), ("disabled", "")]));
     let align: HashSet<&str> = HashSet::from(["left", "center", "right"]);
-    Builder::empty()
+    let cleaned = Builder::empty()
         .tags(TAGS.iter().copied().collect())
         .clean_content_tags(CLEAN_CONTENT_TAGS.iter().copied().collect())
         .tag_attributes(tag_attributes())
@@ -139,5 +184,35 @@ pub fn clean(html: &str, ids: &[String]) -> String {
             _ => Some(Cow::Borrowed(value)),
         })
         .clean(html)
-        .to_string()
+        .to_string();
+    canonical_inputs(cleaned)
+}
+
+/// Rewrites every `<input>` to one of two fixed forms.
+///
+/// Security does not depend on this: ammonia has already forced `type` and
+/// `disabled` onto every input. But it adds forced attributes in hash-map
+/// order, which varies from call to call, and the same source must always
+/// give the same bytes (for caches, diffs and tests). A plain string pass is
+/// sound here because the serializer escapes `<` and `>` in text *and* in
+/// attribute values, so each `<input` opens a real tag and the next `>`
+/// closes it; the only attributes left on it are `type`, `disabled` and
+/// `checked` (a test pins the escaping).
+fn canonical_inputs(html: String) -> String {
+    const CHECKED: &str = r#"<input type="checkbox" disabled="" checked="">"#;
+    const UNCHECKED: &str = r#"<input type="checkbox" disabled="">"#;
+    if !html.contains("<input") {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<input") {
+        out.push_str(&rest[..start]);
+        let tag_and_rest = &rest[start..];
+        let end = tag_and_rest.find('>').map_or(tag_and_rest.len(), |i| i + 1);
+        out.push_str(if tag_and_rest[..end].contains(" checked=") { CHECKED } else { UNCHECKED });
+        rest = &tag_and_rest[end..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -88,9 +88,7 @@ fn unmet(
     };
     let s = standing.get(id);
     match prerequisite {
-        Prerequisite::Completed(_) => {
-            (!s.is_some_and(|s| s.completed)).then(|| format!("complete \"{title}\" first"))
-        }
+        Prerequisite::Completed(_) => (!s.is_some_and(|s| s.completed)).then(|| format!("complete \"{title}\" first")),
         Prerequisite::ScoredAtLeast((_, min)) => {
             if !(0.0..=1.0).contains(min) {
                 // Also catches NaN, for which every comparison is false.
@@ -192,9 +190,15 @@ mod tests {
 
     #[test]
     fn completed_prerequisite() {
-        let modules = [module(None, vec![item("a", vec![], None), item("b", vec![Prerequisite::Completed("a".into())], None)])];
+        let modules =
+            [module(None, vec![item("a", vec![], None), item("b", vec![Prerequisite::Completed("a".into())], None)])];
         check(&modules, &[], 0, &[("a", true, false, None), ("b", true, true, Some("complete \"Title of a\" first"))]);
-        check(&modules, &[scored("a", 1.0)], 0, &[("a", true, false, None), ("b", true, true, Some("complete \"Title of a\" first"))]);
+        check(
+            &modules,
+            &[scored("a", 1.0)],
+            0,
+            &[("a", true, false, None), ("b", true, true, Some("complete \"Title of a\" first"))],
+        );
         check(&modules, &[done("a")], 0, &[("a", true, false, None), ("b", true, false, None)]);
         // Any completed entry counts, whatever the order of entries.
         let p = [done("a"), Progress { item_id: "a".into(), completed: false, score: None }];
@@ -205,7 +209,10 @@ mod tests {
     fn scored_prerequisite() {
         let modules = [module(
             None,
-            vec![item("quiz", vec![], None), item("next", vec![Prerequisite::ScoredAtLeast(("quiz".into(), 0.8))], None)],
+            vec![
+                item("quiz", vec![], None),
+                item("next", vec![Prerequisite::ScoredAtLeast(("quiz".into(), 0.8))], None),
+            ],
         )];
         let next = |p: &[Progress]| item_visibility(&modules, p, 0)[1].clone();
         assert_eq!(next(&[]).reason.as_deref(), Some("score at least 80% on \"Title of quiz\" (no score yet)"));
@@ -289,8 +296,7 @@ mod tests {
 
     #[test]
     fn unreleased_wins_over_locked_and_empty_input_is_empty() {
-        let modules =
-            [module(None, vec![item("a", vec![Prerequisite::Completed("a".into())], Some(DEC_1_9AM))])];
+        let modules = [module(None, vec![item("a", vec![Prerequisite::Completed("a".into())], Some(DEC_1_9AM))])];
         check(&modules, &[], 0, &[("a", false, true, Some("opens 2026-12-01 09:00 UTC"))]);
         check(&[], &[], 0, &[]);
     }
