@@ -37,6 +37,8 @@ kinds! {
     MALFORMED_BODY = "malformed-body", BAD_REQUEST, "Malformed request body", "The body is not valid JSON (or form data) of the expected shape: syntax error, wrong type, missing or unknown field.";
     UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", "Send `Content-Type: application/json` (or form data where the endpoint says so).";
     BODY_TOO_LARGE = "body-too-large", PAYLOAD_TOO_LARGE, "Request body too large", "The body exceeds the server's configured limit.";
+    MEDIA_TYPE_REFUSED = "media-type-refused", UNSUPPORTED_MEDIA_TYPE, "Media type refused", "Uploads accept video/mp4, video/webm, audio/mpeg, audio/ogg, audio/wav, application/pdf, image/png, image/jpeg, image/gif, image/webp, text/plain, text/markdown and text/csv; SVG and HTML are refused because they can carry script.";
+    CONTENT_MISMATCH = "content-mismatch", UNPROCESSABLE_ENTITY, "Content does not match its type", "The uploaded bytes are not what the declared `Content-Type` says (for example a PDF declared as image/png, or binary data declared as text).";
     BAD_PARAMETER = "bad-parameter", BAD_REQUEST, "Invalid path or query parameter", "A path segment or query parameter is malformed (for example, not a valid id).";
     BAD_HEADER = "bad-header", BAD_REQUEST, "Invalid header", "A request header is malformed.";
     UNAUTHENTICATED = "unauthenticated", UNAUTHORIZED, "Authentication required", "No valid credentials were presented: log in, or send a valid bearer token.";
@@ -124,6 +126,11 @@ impl From<CoreError> for ApiError {
                     .with("error", o.code)
                     .with("error_description", o.description)
             }
+            CoreError::PayloadTooLarge { limit } => {
+                ApiError::new(&BODY_TOO_LARGE, format!("the upload limit is {limit} bytes")).with("limit", limit)
+            }
+            CoreError::UnsupportedMediaType(d) => ApiError::new(&MEDIA_TYPE_REFUSED, d),
+            CoreError::ContentMismatch(d) => ApiError::new(&CONTENT_MISMATCH, d),
             CoreError::Storage(s) => {
                 tracing::error!(error = %s, "storage failure");
                 ApiError::new(&UNAVAILABLE, "storage is unavailable")

@@ -63,6 +63,15 @@ pub enum CoreError {
     PreconditionFailed { current: u64 },
     #[error("oauth error {}: {}", .0.code, .0.description)]
     OAuth(OAuthError),
+    /// An upload is over the configured limit.
+    #[error("the upload is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    /// A declared media type that is not accepted for upload.
+    #[error("media type refused: {0}")]
+    UnsupportedMediaType(String),
+    /// The bytes contradict the declared media type.
+    #[error("the content does not match its declared type: {0}")]
+    ContentMismatch(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal error: {0}")]

@@ -27,6 +27,7 @@ pub mod gradebook;
 mod ids;
 mod institutions;
 mod keys;
+pub mod media;
 mod migrations;
 pub mod model;
 pub mod notifications;
@@ -95,6 +96,8 @@ pub struct KernelConfig {
     /// Outgoing email; `None` sends none (in-app notifications still work).
     pub email: Option<lectern_notify::SmtpConfig>,
     pub webhooks: lectern_notify::WebhookOptions,
+    /// Uploads and content-addressed blobs.
+    pub media: media::MediaSettings,
 }
 
 impl KernelConfig {
@@ -121,6 +124,7 @@ impl KernelConfig {
                 allow_private_addresses: false,
                 user_agent: "Lectern-Webhooks/1".into(),
             },
+            media: media::MediaSettings::default(),
         }
     }
 }
@@ -138,6 +142,8 @@ struct Inner {
     t: trees::Trees,
     host: lectern_host::Host,
     bus: events::BusHandles,
+    /// Content-addressed media and rendered pages (`<data_dir>/blobs`).
+    blobs: lectern_storage::BlobStore,
     /// Public halves of signing keys by kid: derived once, not per request.
     public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
 }
@@ -175,11 +181,13 @@ impl Kernel {
         )?;
         let migrations_ran = store.migrate(migrations::ALL)?;
         let t = trees::Trees::open(&store)?;
+        let blobs = lectern_storage::BlobStore::open(&store, config.data_dir.join("blobs"))?;
         let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
             .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
         let bus = events::BusHandles::open(&store).map_err(events::bus_error)?;
-        let kernel =
-            Kernel { inner: Arc::new(Inner { config, clock, store, t, host, bus, public_keys: Default::default() }) };
+        let kernel = Kernel {
+            inner: Arc::new(Inner { config, clock, store, t, host, bus, blobs, public_keys: Default::default() }),
+        };
         kernel.ensure_platform_institution()?;
         let bootstrap_token = kernel.bootstrap_if_needed()?;
         Ok(Opened { kernel, bootstrap_token, migrations_ran })
@@ -277,6 +285,7 @@ mod trees {
         pub webhook_log: Tree<crate::webhooks::DeliveryLog>,
         pub webhooks_sent: Tree<crate::webhooks::SentMark>,
         pub emails_sent: Tree<crate::webhooks::SentMark>,
+        pub media: Tree<crate::media::MediaRecord>,
     }
 
     impl Trees {
@@ -315,6 +324,7 @@ mod trees {
                 webhook_log: s.tree("webhook_deliveries")?,
                 webhooks_sent: s.tree("webhooks_sent")?,
                 emails_sent: s.tree("emails_sent")?,
+                media: s.tree("course_media")?,
             })
         }
     }
