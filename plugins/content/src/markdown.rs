@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
+use crate::sanitize;
 use crate::slug::Slugger;
 
 /// One heading, in document order.
@@ -32,7 +33,7 @@ pub struct Rendered {
     /// Every `id` this renderer wrote (headings and footnotes), all distinct.
     /// The sanitizer keeps an `id` only if it is one of these.
     pub ids: Vec<String>,
-    /// How deep the author's raw HTML elements nest, roughly (see [`RawHtmlDepth`]).
+    /// How deep the author's raw HTML elements nest, roughly (see [`RawHtml`]).
     pub raw_html_depth: usize,
 }
 
@@ -58,7 +59,7 @@ pub fn render(source: &str) -> Rendered {
         toc: r.toc,
         text: r.text.trim_end().to_owned(),
         ids: r.ids,
-        raw_html_depth: r.raw_depth.max,
+        raw_html_depth: r.raw_html.max_depth,
         ..Rendered::default()
     };
     html::push_html(&mut out.html, events.into_iter());
@@ -81,6 +82,8 @@ struct Footnote {
     def_id: String,
     /// `id` of the first reference (the target of the back link), once one exists.
     ref_id: Option<String>,
+    /// Whether a definition was rendered; later ones with the same label are dropped.
+    defined: bool,
 }
 
 #[derive(Default)]
@@ -96,12 +99,24 @@ struct Renderer<'a> {
     column: usize,
     /// While inside a footnote definition: where its back link points.
     backref: Option<String>,
-    raw_depth: RawHtmlDepth,
+    raw_html: RawHtml,
+    /// Inside a second definition of a footnote label, which is dropped.
+    skipping_definition: bool,
 }
 
 impl<'a> Renderer<'a> {
     fn event(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
+        if self.skipping_definition {
+            self.skipping_definition = !matches!(event, Event::End(TagEnd::FootnoteDefinition));
+            return;
+        }
         match event {
+            // Only the first definition of a label counts (as on GitHub): the
+            // anchor can only point at one, and repeating a definition is a
+            // cheap way to multiply the size of the page.
+            Event::Start(Tag::FootnoteDefinition(ref label)) if self.footnote(label).defined => {
+                self.skipping_definition = true;
+            }
             Event::Start(Tag::Heading { level, id, .. }) => {
                 // Classes and custom attributes from `{.class key=value}` are
                 // dropped on purpose: the sanitizer would strip them anyway,
@@ -114,22 +129,37 @@ impl<'a> Renderer<'a> {
                 });
             }
             Event::End(TagEnd::Heading(_)) => self.finish_heading(out),
-            other => match self.heading.as_mut() {
-                // Inside a heading, events go to the heading's buffer (taken
-                // out for the call, since `rewrite` borrows the renderer).
-                Some(h) => {
-                    collect_text(&other, &mut h.text);
-                    let mut buffer = std::mem::take(&mut h.events);
-                    self.rewrite(other, &mut buffer);
-                    if let Some(h) = self.heading.as_mut() {
-                        h.events = buffer;
-                    }
+            Event::Html(ref raw) | Event::InlineHtml(ref raw) => {
+                self.raw_html.scan(raw);
+                self.route(event, out);
+            }
+            other => self.route(other, out),
+        }
+    }
+
+    /// Sends an event to the pending heading or to the page, and its text to
+    /// the heading's or the page's plain text.
+    fn route(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
+        let hidden = self.raw_html.hides_text();
+        match self.heading.as_mut() {
+            // Inside a heading, events go to the heading's buffer (taken out
+            // for the call, since `rewrite` borrows the renderer).
+            Some(h) => {
+                if !hidden {
+                    collect_text(&event, &mut h.text);
                 }
-                None => {
-                    collect_text(&other, &mut self.text);
-                    self.rewrite(other, out);
+                let mut buffer = std::mem::take(&mut h.events);
+                self.rewrite(event, &mut buffer);
+                if let Some(h) = self.heading.as_mut() {
+                    h.events = buffer;
                 }
-            },
+            }
+            None => {
+                if !hidden {
+                    collect_text(&event, &mut self.text);
+                }
+                self.rewrite(event, out);
+            }
         }
     }
 
@@ -157,10 +187,6 @@ impl<'a> Renderer<'a> {
     /// (or would survive with the wrong meaning), and records plain text.
     fn rewrite(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
         let replacement = match &event {
-            Event::Html(raw) | Event::InlineHtml(raw) => {
-                self.raw_depth.scan(raw);
-                return out.push(event);
-            }
             // The TeX is escaped, never interpreted: a client-side renderer
             // (KaTeX, MathJax) finds it by class or by the \( \) delimiters.
             // Display math is a <span>, not a <div>: pulldown-cmark reports it
@@ -224,6 +250,7 @@ impl<'a> Renderer<'a> {
             }
             Event::Start(Tag::FootnoteDefinition(label)) => {
                 let note = self.footnote(label);
+                note.defined = true;
                 let (number, def_id) = (note.number, note.def_id.clone());
                 self.backref = note.ref_id.clone();
                 format!(
@@ -249,7 +276,7 @@ impl<'a> Renderer<'a> {
         if !self.footnotes.contains_key(label) {
             let number = self.footnotes.len() + 1;
             let def_id = self.claim_id(&format!("fn-{label}"));
-            self.footnotes.insert(label.to_owned(), Footnote { number, def_id, ref_id: None });
+            self.footnotes.insert(label.to_owned(), Footnote { number, def_id, ref_id: None, defined: false });
         }
         // Inserted just above when it was missing.
         self.footnotes.get_mut(label).unwrap_or_else(|| unreachable!())
@@ -262,25 +289,31 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// Tracks how deeply the author's raw HTML nests.
+/// What the author's raw HTML does to the rest of the page, from a scan of
+/// its tags.
 ///
-/// The HTML parser behind the sanitizer spends time proportional to the
-/// depth of the open-element stack on each tag, so 20 000 unclosed `<div>`s
-/// (100 KB) cost seconds: a page that could never render within the host's
-/// time budget. Deeply nested raw HTML is refused up front instead.
-///
-/// This is a tag count, not a parser: it may be fooled by a `<` inside an
-/// attribute value. Erring either way is harmless (a refusal of absurd input,
-/// or a slow call the host's timeout still bounds). Elements that close
-/// themselves or are closed implicitly (`<br>`, `<li>`, `<p>`) are not counted,
-/// so long hand-written lists do not look deep.
+/// This is a tag scanner, not a parser: a `<` inside an attribute value can
+/// fool it. Erring either way is harmless, because neither result decides
+/// what HTML is shown (the sanitizer alone does): at worst absurd input is
+/// refused, a slow call is cut off by the host's timeout, or the plain text
+/// has a few words too many or too few.
 #[derive(Default)]
-pub struct RawHtmlDepth {
+pub struct RawHtml {
     depth: usize,
-    pub max: usize,
+    /// How deep raw HTML elements nest. The HTML parser behind the sanitizer
+    /// spends time proportional to the depth of its open-element stack on
+    /// each tag, so 20 000 unclosed `<div>`s (100 KB) cost seconds, a page
+    /// that could never render within the host's time budget; the caller
+    /// refuses deep pages up front instead.
+    pub max_depth: usize,
+    /// Inside `<script>`, `<style>`, `<svg>`…: elements the sanitizer drops
+    /// with their content, so their text is not page text either.
+    hidden_in: Option<String>,
 }
 
-impl RawHtmlDepth {
+impl RawHtml {
+    /// Closed by themselves or implicitly (`<br>`, `<li>`, `<p>`): not
+    /// counted, so long hand-written lists do not look deep.
     const NOT_NESTING: &'static [&'static str] = &[
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p",
         "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "rt", "rp",
@@ -297,16 +330,37 @@ impl RawHtmlDepth {
                 .take_while(char::is_ascii_alphanumeric)
                 .map(|c| c.to_ascii_lowercase())
                 .collect();
-            if name.is_empty() || Self::NOT_NESTING.contains(&name.as_str()) {
+            if name.is_empty() {
+                continue;
+            }
+            // Looks a bounded distance ahead, so that a long line of `<a<a<a`
+            // with no `>` is not scanned to its end once per `<` (quadratic).
+            let self_closing = rest
+                .bytes()
+                .take(1024)
+                .position(|b| b == b'>')
+                .is_some_and(|end| end.checked_sub(1).and_then(|i| rest.as_bytes().get(i)) == Some(&b'/'));
+            match &self.hidden_in {
+                Some(hidden) if closing && *hidden == name => self.hidden_in = None,
+                None if !closing && !self_closing && sanitize::CLEAN_CONTENT_TAGS.contains(&name.as_str()) => {
+                    self.hidden_in = Some(name.clone());
+                }
+                _ => {}
+            }
+            if Self::NOT_NESTING.contains(&name.as_str()) {
                 continue;
             }
             if closing {
                 self.depth = self.depth.saturating_sub(1);
-            } else if !rest.split('>').next().is_some_and(|tag| tag.ends_with('/')) {
+            } else if !self_closing {
                 self.depth += 1;
-                self.max = self.max.max(self.depth);
+                self.max_depth = self.max_depth.max(self.depth);
             }
         }
+    }
+
+    pub fn hides_text(&self) -> bool {
+        self.hidden_in.is_some()
     }
 }
 

@@ -12,7 +12,7 @@ pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 pub const WORDS_PER_MINUTE: u32 = 200;
 
 /// Raw HTML nested deeper than this is refused (see
-/// [`markdown::RawHtmlDepth`]). Browsers stop nesting the DOM at about 512;
+/// [`markdown::RawHtml`]). Browsers stop nesting the DOM at about 512;
 /// no course page comes near that.
 pub const MAX_RAW_HTML_DEPTH: usize = 256;
 

@@ -96,6 +96,17 @@ fn footnotes_are_numbered_and_linked_both_ways() {
 }
 
 #[test]
+fn only_the_first_definition_of_a_footnote_counts() {
+    check(
+        "x[^a]\n\n[^a]: first\n\n[^a]: second\n    still second\n\nafter\n",
+        "<p>x<sup class=\"footnote-reference\" id=\"user-content-fnref-a\"><a href=\"#user-content-fn-a\" rel=\"noopener noreferrer nofollow\">1</a></sup></p>\n\
+         <div class=\"footnote-definition\" id=\"user-content-fn-a\"><sup class=\"footnote-definition-label\">1</sup>\n<p>first</p>\n\
+         <a href=\"#user-content-fnref-a\" class=\"footnote-backref\" rel=\"noopener noreferrer nofollow\">↩</a></div>\n<p>after</p>\n",
+    );
+    assert_eq!(render("x[^a]\n\n[^a]: first\n\n[^a]: second\n").text, "x\nfirst");
+}
+
+#[test]
 fn footnote_ids_never_collide_with_headings() {
     let page = render("# fn note\n\nX[^note]\n\n[^note]: N.\n\n# fnref note\n");
     assert_eq!(
@@ -174,6 +185,17 @@ fn plain_text_words_and_reading_time() {
     assert_eq!((empty.html.as_str(), empty.text.as_str(), empty.words, empty.reading_minutes), ("", "", 0, 0));
     // Markup alone is not reading.
     assert_eq!(render("---\n\n<br>\n").reading_minutes, 0);
+}
+
+#[test]
+fn text_leaves_out_what_the_sanitizer_removes() {
+    let page = render(
+        "Hello <script>alert(1)</script> world <style>p { color: red }</style>!\n\n\
+         <script>\nvar hidden = 1;\n</script>\n\n# Title <svg><text>drawn</text></svg>\n\nEnd <b>bold</b>.",
+    );
+    assert_eq!(page.text, "Hello  world !\nTitle\nEnd bold.");
+    assert_eq!(page.toc, toc(&[(1, "Title", "user-content-title")]));
+    assert_eq!(page.words, 6);
 }
 
 #[test]

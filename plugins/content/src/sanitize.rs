@@ -78,7 +78,7 @@ const TAGS: &[&str] = &[
 /// Dropped with their content. For most of these the content is code or
 /// markup in another language (CSS, SVG, MathML) that would otherwise leak
 /// into the page as stray text; none of them may be in [`TAGS`].
-const CLEAN_CONTENT_TAGS: &[&str] = &[
+pub const CLEAN_CONTENT_TAGS: &[&str] = &[
     "script", "style", "template", "iframe", "frame", "object", "embed", "applet", "noscript", "noembed", "noframes",
     "svg", "math", "textarea", "select", "title", "xmp",
 ];
