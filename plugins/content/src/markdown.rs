@@ -7,7 +7,7 @@
 //! heading and footnote `id`s, the few classes the plugin emits, and table
 //! alignment without `style` attributes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
@@ -32,7 +32,7 @@ pub struct Rendered {
     pub text: String,
     /// Every `id` this renderer wrote (headings and footnotes), all distinct.
     /// The sanitizer keeps an `id` only if it is one of these.
-    pub ids: Vec<String>,
+    pub ids: HashSet<String>,
     /// How deep the author's raw HTML elements nest, roughly (see [`RawHtml`]).
     pub raw_html_depth: usize,
 }
@@ -58,7 +58,7 @@ pub fn render(source: &str) -> Rendered {
     let mut out = Rendered {
         toc: r.toc,
         text: r.text.trim_end().to_owned(),
-        ids: r.ids,
+        ids: r.slugger.into_claimed(),
         raw_html_depth: r.raw_html.max_depth,
         ..Rendered::default()
     };
@@ -91,7 +91,6 @@ struct Renderer<'a> {
     slugger: Slugger,
     toc: Vec<Heading>,
     text: String,
-    ids: Vec<String>,
     heading: Option<PendingHeading<'a>>,
     footnotes: HashMap<String, Footnote>,
     alignments: Vec<Alignment>,
@@ -166,7 +165,7 @@ impl<'a> Renderer<'a> {
     fn finish_heading(&mut self, out: &mut Vec<Event<'a>>) {
         let Some(h) = self.heading.take() else { return };
         let text = h.text.trim().to_owned();
-        let id = self.claim_id(h.custom_id.as_deref().unwrap_or(&text));
+        let id = self.slugger.claim(h.custom_id.as_deref().unwrap_or(&text));
         let level = h.level as u8;
         out.push(Event::Html(format!("<h{level} id=\"{}\">", escape(&id)).into()));
         out.extend(h.events);
@@ -177,14 +176,8 @@ impl<'a> Renderer<'a> {
         self.toc.push(Heading { level, text, id });
     }
 
-    fn claim_id(&mut self, text: &str) -> String {
-        let id = self.slugger.claim(text);
-        self.ids.push(id.clone());
-        id
-    }
-
     /// Replaces the events whose default HTML would not survive sanitizing
-    /// (or would survive with the wrong meaning), and records plain text.
+    /// (or would survive with the wrong meaning) with HTML of our own.
     fn rewrite(&mut self, event: Event<'a>, out: &mut Vec<Event<'a>>) {
         let replacement = match &event {
             // The TeX is escaped, never interpreted: a client-side renderer
@@ -235,7 +228,7 @@ impl<'a> Renderer<'a> {
                 // Only the first reference gets an id: it is where the back
                 // link from the definition returns to.
                 let id_attr = if self.footnote(&label).ref_id.is_none() {
-                    let id = self.claim_id(&format!("fnref-{label}"));
+                    let id = self.slugger.claim(&format!("fnref-{label}"));
                     self.footnote(&label).ref_id = Some(id.clone());
                     format!(r#" id="{}""#, escape(&id))
                 } else {
@@ -273,13 +266,14 @@ impl<'a> Renderer<'a> {
 
     /// The footnote called `label`, numbered in order of first appearance.
     fn footnote(&mut self, label: &str) -> &mut Footnote {
-        if !self.footnotes.contains_key(label) {
-            let number = self.footnotes.len() + 1;
-            let def_id = self.claim_id(&format!("fn-{label}"));
-            self.footnotes.insert(label.to_owned(), Footnote { number, def_id, ref_id: None, defined: false });
-        }
-        // Inserted just above when it was missing.
-        self.footnotes.get_mut(label).unwrap_or_else(|| unreachable!())
+        let number = self.footnotes.len() + 1;
+        let slugger = &mut self.slugger;
+        self.footnotes.entry(label.to_owned()).or_insert_with(|| Footnote {
+            number,
+            def_id: slugger.claim(&format!("fn-{label}")),
+            ref_id: None,
+            defined: false,
+        })
     }
 
     fn block_break(&mut self) {

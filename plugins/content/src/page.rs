@@ -53,6 +53,8 @@ impl std::fmt::Display for PageError {
     }
 }
 
+impl std::error::Error for PageError {}
+
 pub fn render_page(source: &str) -> Result<Page, PageError> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(PageError::TooLarge { bytes: source.len() });
@@ -61,7 +63,7 @@ pub fn render_page(source: &str) -> Result<Page, PageError> {
     if rendered.raw_html_depth > MAX_RAW_HTML_DEPTH {
         return Err(PageError::TooDeep { depth: rendered.raw_html_depth });
     }
-    let html = sanitize::clean(&rendered.html, &rendered.ids);
+    let html = sanitize::clean(&rendered.html, rendered.ids);
     let toc = rendered
         .toc
         .into_iter()

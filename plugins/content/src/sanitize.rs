@@ -144,8 +144,8 @@ fn class_allowed(element: &str, class: &str) -> bool {
 /// are unique and all namespaced with [`ID_PREFIX`]. (An author's raw-HTML
 /// `id` that happens to equal a generated one and comes first takes it: the
 /// author can only confuse links within their own page that way.)
-pub fn clean(html: &str, ids: &[String]) -> String {
-    let unclaimed: Mutex<HashSet<String>> = Mutex::new(ids.iter().cloned().collect());
+pub fn clean(html: &str, ids: HashSet<String>) -> String {
+    let unclaimed = Mutex::new(ids);
     let mut set_values: HashMap<&str, HashMap<&str, &str>> = HashMap::new();
     // Forced on every <input>, so raw HTML cannot make a text field (a fake
     // password prompt) or an enabled control out of one.

@@ -38,6 +38,11 @@ impl Slugger {
         self.taken.insert(candidate.clone());
         candidate
     }
+
+    /// Every slug handed out.
+    pub fn into_claimed(self) -> HashSet<String> {
+        self.taken
+    }
 }
 
 /// GitHub's rule: lower-case; keep letters, digits (any script), `-` and `_`;
