@@ -2,7 +2,8 @@
 //!
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls).
-//! - `bench` — storage, plugin-host, event-bus and HTTP benchmarks in release mode; prints figures.
+//! - `bench` — storage, plugin-host, event-bus, HTTP and read-path benchmarks in release mode; prints
+//!   figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first) and the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to.
 
@@ -55,6 +56,22 @@ fn ensure_aiosmtpd() -> anyhow::Result<()> {
     }
 }
 
+/// The read-path benchmark (`readbench`) measures with `wrk` from a separate process: install
+/// Debian's package unless `wrk` runs, refreshing the package lists once if the first try fails.
+fn ensure_wrk() -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    let apt = |args: &[&str]| Command::new("apt-get").args(args).status().is_ok_and(|s| s.success());
+    if apt(&["install", "-y", "wrk"]) || (apt(&["update"]) && apt(&["install", "-y", "wrk"])) {
+        return Ok(());
+    }
+    bail!(
+        "the read-path benchmark needs wrk, and `apt-get install -y wrk` failed (it needs root and Debian/Ubuntu); \
+         install wrk 4 and put it on PATH, then rerun"
+    )
+}
+
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo xtask run -- --config x`: the separator is for us, not for lectern.
@@ -78,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             run(c)
         }
         Some("bench") => {
+            ensure_wrk()?;
             let mut c = cargo();
             c.args(["build", "--release", "--package", "lectern", "--package", "lectern-e2e", "--bins"]);
             run(c)?;
@@ -93,6 +111,9 @@ fn main() -> anyhow::Result<()> {
             let release = target_dir().join("release");
             let mut c = Command::new(release.join("loadgen"));
             c.arg("--lectern").arg(release.join("lectern")).args(&args[1..]);
+            run(c)?;
+            let mut c = Command::new(release.join("readbench"));
+            c.arg("--lectern").arg(release.join("lectern"));
             run(c)
         }
         _ => bail!("usage: cargo xtask <run|test|bench|setup> [extra arguments]"),
