@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod flow;
+mod media;
 mod oauth;
 mod ops;
 mod pipeline;

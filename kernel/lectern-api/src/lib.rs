@@ -8,6 +8,7 @@
 //! `lectern_core::Kernel` operation (which authorizes), and maps the result.
 //! [`router`] returns the whole app so tests can drive it with or without a socket.
 
+mod delivery;
 pub mod dto;
 mod extract;
 pub mod metrics;
@@ -88,7 +89,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = routes::openapi_router().split_for_parts();
+    let (api, mut openapi) = routes::openapi_router().split_for_parts();
+    let (streaming, streaming_doc) = routes::streaming_router().split_for_parts();
+    openapi.merge(streaming_doc);
     let openapi = Arc::new(openapi);
     let cors = cors_layer(&state.config.cors_origins);
     let timeout = state.config.request_timeout;
@@ -99,6 +102,16 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::credential_pages::router())
         .fallback(routes::system::no_route)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
+        // Every request has an overall deadline, except the streaming uploads
+        // merged after it: those time out per idle chunk instead.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    ApiError::new(&problem::TIMEOUT, "the request took too long")
+                }))
+                .timeout(timeout),
+        )
+        .merge(streaming)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track));
@@ -119,11 +132,7 @@ pub fn router(state: AppState) -> Router {
             .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
                 use axum::response::IntoResponse;
                 ApiError::new(&problem::INTERNAL, "the request handler panicked").into_response()
-            }))
-            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                ApiError::new(&problem::TIMEOUT, "the request took too long")
-            }))
-            .timeout(timeout),
+            })),
     )
 }
 

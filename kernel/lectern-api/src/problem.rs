@@ -39,6 +39,7 @@ kinds! {
     BODY_TOO_LARGE = "body-too-large", PAYLOAD_TOO_LARGE, "Request body too large", "The body exceeds the server's configured limit.";
     MEDIA_TYPE_REFUSED = "media-type-refused", UNSUPPORTED_MEDIA_TYPE, "Media type refused", "Uploads accept video/mp4, video/webm, audio/mpeg, audio/ogg, audio/wav, application/pdf, image/png, image/jpeg, image/gif, image/webp, text/plain, text/markdown and text/csv; SVG and HTML are refused because they can carry script.";
     CONTENT_MISMATCH = "content-mismatch", UNPROCESSABLE_ENTITY, "Content does not match its type", "The uploaded bytes are not what the declared `Content-Type` says (for example a PDF declared as image/png, or binary data declared as text).";
+    RANGE_NOT_SATISFIABLE = "range-not-satisfiable", RANGE_NOT_SATISFIABLE, "Range not satisfiable", "The `Range` header is malformed or asks only for bytes past the end; `Content-Range: bytes */<length>` gives the length.";
     BAD_PARAMETER = "bad-parameter", BAD_REQUEST, "Invalid path or query parameter", "A path segment or query parameter is malformed (for example, not a valid id).";
     BAD_HEADER = "bad-header", BAD_REQUEST, "Invalid header", "A request header is malformed.";
     UNAUTHENTICATED = "unauthenticated", UNAUTHORIZED, "Authentication required", "No valid credentials were presented: log in, or send a valid bearer token.";

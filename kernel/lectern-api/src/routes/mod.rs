@@ -2,10 +2,12 @@
 //! `utoipa_axum::routes!`, so the OpenAPI document and the router cannot drift.
 
 mod auth;
+mod blobs;
 mod courses;
 pub(crate) mod credential_pages;
 mod events;
 mod institutions;
+mod media;
 mod oauth;
 mod plugins;
 pub(crate) mod system;
@@ -28,6 +30,7 @@ use crate::AppState;
         (name = "institutions", description = "Tenants (platform administrators)"),
         (name = "users", description = "Accounts within an institution"),
         (name = "courses", description = "Courses and enrolments"),
+        (name = "media", description = "Course media uploads and content-addressed blob delivery (`/blobs/{sha256}`)"),
         (name = "plugins", description = "WebAssembly plugins: install, activate, roll back"),
         (name = "grades", description = "Gradebook, regrades and course completion"),
         (name = "credentials", description = "Open Badges 3.0 course credentials"),
@@ -80,6 +83,8 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(courses::archive))
         .routes(routes!(courses::enrol, courses::list_enrolments))
         .routes(routes!(courses::change_role, courses::unenrol))
+        .routes(routes!(media::delete))
+        .routes(routes!(blobs::blob))
         .routes(routes!(plugins::list))
         .merge(
             OpenApiRouter::new()
@@ -109,6 +114,13 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::dead_letters))
         .routes(routes!(events::replay))
         .routes(routes!(events::discard))
+}
+
+/// Routes that read long request bodies: no overall deadline (each chunk must
+/// arrive within the request timeout instead) and no global body limit (the
+/// kernel's media limit applies while streaming).
+pub(crate) fn streaming_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(media::upload, media::list)).layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Components of interpreted-language plugins run to tens of MB.

@@ -1,0 +1,177 @@
+//! `GET`/`HEAD /blobs/{sha256}`: content-addressed files, public capability
+//! URLs (see `lectern_core::media`), shaped for a CDN in front: immutable
+//! caching, strong ETags per representation, conditional GET, byte ranges
+//! (single, multipart, 416), and precompressed br/gzip variants for text.
+//! File bodies are streamed from disk in chunks; nothing is read whole.
+
+use std::io::SeekFrom;
+use std::pin::Pin;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
+use lectern_core::CoreError;
+use lectern_core::media::BlobFiles;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::AppState;
+use crate::delivery::{Coding, Ranges, choose_coding, if_range_matches, none_match, parse_range};
+use crate::extract::ApiPath;
+use crate::problem::{self, ApiError, ApiResult};
+
+/// More distinct ranges than this are answered with the whole file.
+const MAX_RANGES: usize = 16;
+/// Read size per chunk of a streamed body.
+const CHUNK: usize = 256 * 1024;
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// For anything a browser could render as a document (rendered pages, text):
+/// no script, no plugins, a unique origin.
+const CSP: &str = "default-src 'none'; img-src 'self' https: data:; media-src 'self' https:; style-src 'self'; sandbox";
+
+type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// A stored blob. `ETag` is `"<sha256>"` for the bytes as uploaded and
+/// `"<sha256>.br"` / `"<sha256>.gz"` for the precompressed variants. `Range`
+/// applies to the uncompressed bytes only.
+#[utoipa::path(get, path = "/blobs/{sha256}", tag = "media", params(("sha256" = String, Path, description = "Lowercase hex SHA-256 of the bytes")),
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream"), (status = 206, description = "A byte range, or `multipart/byteranges`"),
+        (status = 304, description = "Not modified"), (status = 404, body = crate::dto::Problem), (status = 416, body = crate::dto::Problem)))]
+pub(crate) async fn blob(
+    State(s): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    ApiPath(sha): ApiPath<String>,
+) -> ApiResult<Response> {
+    let files = s.kernel.blob(&sha)?.ok_or(CoreError::NotFound("blob"))?;
+    let len = files.meta.size;
+    let identity_tag = format!("\"{}\"", files.meta.sha256);
+    let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+
+    // Range is defined for GET only, and only while If-Range still names these bytes.
+    let ranges = match text(header::RANGE) {
+        Some(r)
+            if method == Method::GET && text(header::IF_RANGE).is_none_or(|t| if_range_matches(t, &identity_tag)) =>
+        {
+            parse_range(r, len, MAX_RANGES)
+        }
+        _ => Ranges::Whole,
+    };
+    let coding = match ranges {
+        Ranges::Whole => choose_coding(text(header::ACCEPT_ENCODING), files.brotli.is_some(), files.gzip.is_some()),
+        _ => Coding::Identity,
+    };
+    let (etag, path, size, encoding) = match (coding, &files.brotli, &files.gzip) {
+        (Coding::Brotli, Some(p), _) => (format!("\"{}.br\"", files.meta.sha256), p, files.meta.br_size, Some("br")),
+        (Coding::Gzip, _, Some(p)) => (format!("\"{}.gz\"", files.meta.sha256), p, files.meta.gzip_size, Some("gzip")),
+        _ => (identity_tag, &files.identity, Some(len), None),
+    };
+    let size = size.unwrap_or(len);
+
+    let mut common = HeaderMap::new();
+    set(&mut common, header::ETAG, &etag);
+    common.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    common.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if files.brotli.is_some() || files.gzip.is_some() {
+        common.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if is_document(&files.meta.content_type) {
+        common.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
+
+    if text(header::IF_NONE_MATCH).is_some_and(|inm| none_match(inm, &etag)) {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let head = method == Method::HEAD;
+    let mut resp = match ranges {
+        Ranges::Unsatisfiable => {
+            let e = ApiError::new(&problem::RANGE_NOT_SATISFIABLE, format!("the blob has {len} bytes"))
+                .header(header::CONTENT_RANGE, &format!("bytes */{len}"));
+            let mut r = e.into_response();
+            r.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            return Ok(r);
+        }
+        Ranges::Whole => {
+            let mut r = body(head, path, 0, size).await?.into_response();
+            set(r.headers_mut(), header::CONTENT_TYPE, &files.meta.content_type);
+            if let Some(e) = encoding {
+                set(r.headers_mut(), header::CONTENT_ENCODING, e);
+            }
+            set(r.headers_mut(), header::CONTENT_LENGTH, &size.to_string());
+            r
+        }
+        Ranges::Parts(parts) if parts.len() == 1 => {
+            let (a, b) = parts[0];
+            let mut r = (StatusCode::PARTIAL_CONTENT, body(head, path, a, b - a + 1).await?).into_response();
+            set(r.headers_mut(), header::CONTENT_TYPE, &files.meta.content_type);
+            set(r.headers_mut(), header::CONTENT_RANGE, &format!("bytes {a}-{b}/{len}"));
+            set(r.headers_mut(), header::CONTENT_LENGTH, &(b - a + 1).to_string());
+            r
+        }
+        Ranges::Parts(parts) => multipart(&files, &parts).await?,
+    };
+    resp.headers_mut().extend(common);
+    Ok(resp)
+}
+
+/// Types a browser would open as a document get the sandboxing CSP. Media and
+/// PDF do not: a `sandbox` CSP stops browsers' built-in PDF viewers.
+fn is_document(content_type: &str) -> bool {
+    !["image/", "audio/", "video/", "application/pdf"].iter().any(|p| content_type.starts_with(p))
+}
+
+fn set(h: &mut HeaderMap, name: header::HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        h.insert(name, v);
+    }
+}
+
+fn io_error(e: std::io::Error) -> ApiError {
+    CoreError::Internal(format!("cannot read a blob: {e}")).into()
+}
+
+/// `len` bytes of the file at `path` from `start`, streamed.
+async fn file_stream(path: &std::path::Path, start: u64, len: u64) -> ApiResult<ByteStream> {
+    let mut f = tokio::fs::File::open(path).await.map_err(io_error)?;
+    if start > 0 {
+        f.seek(SeekFrom::Start(start)).await.map_err(io_error)?;
+    }
+    Ok(Box::pin(ReaderStream::with_capacity(f.take(len), CHUNK)))
+}
+
+async fn body(head: bool, path: &std::path::Path, start: u64, len: u64) -> ApiResult<Body> {
+    if head {
+        return Ok(Body::empty());
+    }
+    Ok(Body::from_stream(file_stream(path, start, len).await?))
+}
+
+/// `206 multipart/byteranges`: each part is its own header block and a
+/// streamed slice of the file.
+async fn multipart(files: &BlobFiles, parts: &[(u64, u64)]) -> ApiResult<Response> {
+    let meta = &files.meta;
+    // The bytes cannot contain a boundary derived from their own hash.
+    let boundary = format!("lectern-byteranges-{}", &meta.sha256[..32]);
+    let mut streams: Vec<ByteStream> = Vec::with_capacity(parts.len() * 2 + 1);
+    let mut total = 0u64;
+    for (i, &(a, b)) in parts.iter().enumerate() {
+        let lead = if i == 0 { "" } else { "\r\n" };
+        let part_head = format!(
+            "{lead}--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {a}-{b}/{}\r\n\r\n",
+            meta.content_type, meta.size
+        );
+        total += part_head.len() as u64 + (b - a + 1);
+        streams.push(Box::pin(stream::once(async move { Ok(Bytes::from(part_head)) })));
+        streams.push(file_stream(&files.identity, a, b - a + 1).await?);
+    }
+    let tail = format!("\r\n--{boundary}--\r\n");
+    total += tail.len() as u64;
+    streams.push(Box::pin(stream::once(async move { Ok(Bytes::from(tail)) })));
+    let mut r = (StatusCode::PARTIAL_CONTENT, Body::from_stream(stream::iter(streams).flatten())).into_response();
+    set(r.headers_mut(), header::CONTENT_TYPE, &format!("multipart/byteranges; boundary={boundary}"));
+    set(r.headers_mut(), header::CONTENT_LENGTH, &total.to_string());
+    Ok(r)
+}

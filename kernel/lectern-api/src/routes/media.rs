@@ -1,0 +1,170 @@
+//! Course media uploads. The body is the raw file with its `Content-Type`,
+//! streamed chunk by chunk into the kernel's blob writer on a blocking thread,
+//! never held whole. These routes have no overall deadline (a 2 GiB upload
+//! takes as long as the client's uplink): instead each chunk must arrive
+//! within the request timeout.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use lectern_core::media::{MediaUpload, NewMedia};
+use lectern_core::{CoreError, CourseId};
+
+use crate::AppState;
+use crate::dto::media::{Media, MediaList, UploadQuery};
+use crate::extract::{ApiPath, ApiQuery, Auth, parse_id};
+use crate::problem::{self, ApiError, ApiResult};
+
+/// After refusing an upload, read (and discard) at most this much more of the
+/// body, so the client sees the answer instead of a reset connection.
+const DRAIN_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// Uploads a file to the course (instructors and editors). The body is the
+/// raw file and `Content-Type` its type. Refused: over the size limit (413,
+/// also up front from `Content-Length`), a type that is not accepted (415),
+/// bytes that contradict the declared type (422).
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/media", tag = "media",
+    params(("institution" = String, Path), ("course_id" = String, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The raw file; send its real Content-Type."),
+    responses((status = 201, body = Media), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn upload(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let idle = s.config.request_timeout;
+    let mut stream = body.into_data_stream();
+    let result = receive(&s, &p, &inst, &course, q, &headers, &mut stream, idle).await;
+    match result {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            // Refused before the body was read to its end.
+            drain(&mut stream, idle).await;
+            Err(e.header(header::CONNECTION, "close"))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call site: the handler's extractors
+async fn receive(
+    s: &AppState,
+    p: &lectern_core::Principal,
+    inst: &str,
+    course: &str,
+    q: UploadQuery,
+    headers: &HeaderMap,
+    stream: &mut axum::body::BodyDataStream,
+    idle: Duration,
+) -> ApiResult<Response> {
+    let id = s.kernel.resolve_institution(inst)?;
+    let cid: CourseId = parse_id("course_id", course)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let declared_size = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let upload =
+        s.kernel.begin_media_upload(p, id, cid, NewMedia { content_type, filename: q.filename, declared_size })?;
+    let upload = pump(upload, stream, idle).await?;
+    let rec = s.kernel.finish_media_upload(p, upload).await?;
+    let url = s.kernel.blob_url(&rec.sha256);
+    Ok((StatusCode::CREATED, [(header::LOCATION, url.clone())], Json(Media::new(rec, url))).into_response())
+}
+
+/// Feeds the body into the upload on a blocking thread, a few chunks in flight.
+async fn pump(
+    mut upload: MediaUpload,
+    stream: &mut axum::body::BodyDataStream,
+    idle: Duration,
+) -> ApiResult<MediaUpload> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let writer = tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = rx.blocking_recv() {
+            upload.write(&chunk)?;
+        }
+        Ok::<_, CoreError>(upload)
+    });
+    let mut failure = None;
+    loop {
+        match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => {
+                failure = Some(ApiError::new(&problem::TIMEOUT, "the upload stalled: no data within the timeout"));
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                failure = Some(ApiError::new(&problem::MALFORMED_BODY, format!("the upload was interrupted: {e}")));
+                break;
+            }
+            // A send fails only when the writer stopped on an error, reported below.
+            Ok(Some(Ok(chunk))) => {
+                if tx.send(chunk).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(tx);
+    let written = writer.await.map_err(|e| CoreError::Internal(format!("upload writer failed: {e}")))?;
+    // The writer's own error (too large, disk) explains a stop best.
+    let upload = written?;
+    match failure {
+        Some(e) => Err(e), // dropping `upload` discards the partial file
+        None => Ok(upload),
+    }
+}
+
+/// Discards what is left of a refused body, bounded in bytes and time.
+async fn drain(stream: &mut axum::body::BodyDataStream, idle: Duration) {
+    let mut left = DRAIN_LIMIT;
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(idle.min(Duration::from_secs(5)), stream.next()).await {
+        left = left.saturating_sub(chunk.len() as u64);
+        if left == 0 {
+            break;
+        }
+    }
+}
+
+/// The course's uploaded media (instructors and editors).
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/media", tag = "media",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = MediaList), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<MediaList>> {
+    let id = s.kernel.resolve_institution(&inst)?;
+    let cid: CourseId = parse_id("course_id", &course)?;
+    let items = s.kernel.list_media(&p, id, cid)?;
+    Ok(Json(MediaList {
+        items: items
+            .into_iter()
+            .map(|m| {
+                let url = s.kernel.blob_url(&m.sha256);
+                Media::new(m, url)
+            })
+            .collect(),
+    }))
+}
+
+/// Removes a file from the course. Its blob URL keeps working while other
+/// courses or pages use the same bytes.
+#[utoipa::path(delete, path = "/api/v1/institutions/{institution}/courses/{course_id}/media/{sha256}", tag = "media",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("sha256" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, sha)): ApiPath<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = s.kernel.resolve_institution(&inst)?;
+    let cid: CourseId = parse_id("course_id", &course)?;
+    s.kernel.delete_media(&p, id, cid, &sha).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
