@@ -89,8 +89,8 @@ pub(crate) enum Coding {
 }
 
 /// Chooses the coding from `Accept-Encoding` among the stored variants: the
-/// highest q-value wins, ties going to br, then gzip, then identity. No
-/// header means identity. When everything stored is refused (say
+/// highest q-value wins, ties going to br, then gzip, then identity; identity
+/// not listed counts as the lowest acceptable weight. No header means identity. When everything stored is refused (say
 /// `identity;q=0` and no variant) identity is sent anyway, as RFC 9110 allows,
 /// rather than a 406.
 pub(crate) fn choose_coding(accept: Option<&str>, has_br: bool, has_gzip: bool) -> Coding {
@@ -118,7 +118,9 @@ pub(crate) fn choose_coding(accept: Option<&str>, has_br: bool, has_gzip: bool) 
     }
     let q_br = if has_br { br.or(star).unwrap_or(0.0) } else { 0.0 };
     let q_gzip = if has_gzip { gzip.or(star).unwrap_or(0.0) } else { 0.0 };
-    let q_identity = identity.or(star).unwrap_or(1.0);
+    // Unlisted, identity stays acceptable but is the last choice (0.001 is the
+    // smallest weight a client can send).
+    let q_identity = identity.or(star).unwrap_or(0.001);
     let mut best = (Coding::Identity, 0.0f32);
     for (c, q) in [(Coding::Brotli, q_br), (Coding::Gzip, q_gzip), (Coding::Identity, q_identity)] {
         if q > best.1 {
