@@ -99,7 +99,8 @@ async fn every_route_rejects_malformed_input_with_a_problem_document() {
                 for (label, ctype, body) in cases {
                     let r = raw(admin, m.clone(), &path, ctype, body).await;
                     check(&r, &format!("{what}: {label}"));
-                    if label == "oversized" {
+                    // Media uploads take files up to the kernel's media limit (tests in media.rs).
+                    if label == "oversized" && !template.ends_with("/media") {
                         assert_eq!(r.status, 413, "{what}");
                     }
                 }
