@@ -42,15 +42,17 @@ pub(crate) async fn upload(
 ) -> ApiResult<Response> {
     let idle = s.config.request_timeout;
     let mut stream = body.into_data_stream();
-    let result = receive(&s, &p, &inst, &course, q, &headers, &mut stream, idle).await;
-    match result {
-        Ok(r) => Ok(r),
-        Err(e) => {
-            // Refused before the body was read to its end.
-            drain(&mut stream, idle).await;
-            Err(e.header(header::CONNECTION, "close"))
-        }
+    let mut polled = false;
+    let result = receive(&s, &p, &inst, &course, q, &headers, &mut stream, &mut polled, idle).await;
+    let Err(e) = result else { return result };
+    // A client that sent `Expect: 100-continue` and was refused before its body
+    // was read never sends it. Anyone else gets the rest of a refused body read
+    // (bounded), so they see this answer rather than a reset connection.
+    let waiting = headers.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if (waiting && !polled) || drain(&mut stream, idle).await {
+        return Err(e);
     }
+    Err(e.header(header::CONNECTION, "close"))
 }
 
 #[allow(clippy::too_many_arguments)] // one call site: the handler's extractors
@@ -62,6 +64,7 @@ async fn receive(
     q: UploadQuery,
     headers: &HeaderMap,
     stream: &mut axum::body::BodyDataStream,
+    polled: &mut bool,
     idle: Duration,
 ) -> ApiResult<Response> {
     let id = s.kernel.resolve_institution(inst)?;
@@ -70,6 +73,7 @@ async fn receive(
     let declared_size = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let upload =
         s.kernel.begin_media_upload(p, id, cid, NewMedia { content_type, filename: q.filename, declared_size })?;
+    *polled = true;
     let upload = pump(upload, stream, idle).await?;
     let rec = s.kernel.finish_media_upload(p, upload).await?;
     let url = s.kernel.blob_url(&rec.sha256);
@@ -119,13 +123,20 @@ async fn pump(
     }
 }
 
-/// Discards what is left of a refused body, bounded in bytes and time.
-async fn drain(stream: &mut axum::body::BodyDataStream, idle: Duration) {
+/// Discards what is left of a refused body, bounded in bytes and time;
+/// whether it reached the end (the connection can then be kept).
+async fn drain(stream: &mut axum::body::BodyDataStream, idle: Duration) -> bool {
     let mut left = DRAIN_LIMIT;
-    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(idle.min(Duration::from_secs(5)), stream.next()).await {
-        left = left.saturating_sub(chunk.len() as u64);
-        if left == 0 {
-            break;
+    loop {
+        match tokio::time::timeout(idle.min(Duration::from_secs(5)), stream.next()).await {
+            Ok(None) => return true,
+            Ok(Some(Ok(chunk))) => {
+                left = left.saturating_sub(chunk.len() as u64);
+                if left == 0 {
+                    return false;
+                }
+            }
+            Ok(Some(Err(_))) | Err(_) => return false,
         }
     }
 }
