@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benchmarks fail loudly on setup errors
 
 mod bad_input;
+mod content;
 mod flow;
 mod media;
 mod oauth;

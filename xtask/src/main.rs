@@ -92,6 +92,11 @@ fn main() -> anyhow::Result<()> {
             ensure_aiosmtpd()?;
             let mut c = cargo();
             c.args(["test", "--workspace", "--all-targets"]).args(&args[1..]);
+            run(c)?;
+            // The first-party plugins' own unit tests (rendering, sanitising,
+            // visibility) run natively in the guest workspace.
+            let mut c = cargo();
+            c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", "lectern-content"]).args(&args[1..]);
             run(c)
         }
         Some("bench") => {

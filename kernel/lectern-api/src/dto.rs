@@ -2,6 +2,8 @@
 //! directly: they are converted here, so the wire format is stable even when
 //! storage records change.
 
+pub mod content;
+
 pub mod media;
 
 use lectern_core::model::{self, CourseRole, CourseState, InstitutionRole};

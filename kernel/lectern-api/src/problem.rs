@@ -49,7 +49,8 @@ kinds! {
     PRECONDITION_FAILED = "precondition-failed", PRECONDITION_FAILED, "Precondition failed", "The resource changed since you read it (`If-Match` did not match its ETag).";
     OAUTH = "oauth", BAD_REQUEST, "OAuth error", "An OAuth 2.0 error; `error` holds the RFC 6749 error code.";
     TIMEOUT = "timeout", SERVICE_UNAVAILABLE, "Request timed out", "The server did not finish the request in time; it is safe to retry idempotent requests.";
-    UNAVAILABLE = "unavailable", SERVICE_UNAVAILABLE, "Service unavailable", "A required component (storage) is not available.";
+    UNAVAILABLE = "unavailable", SERVICE_UNAVAILABLE, "Service unavailable", "A required component (storage, or the plugin serving this slot) is not available; retry later.";
+    PLUGIN_FAILED = "plugin-failed", BAD_GATEWAY, "Plugin failure", "The plugin serving this request faulted (trap, time or memory limit); the administrator sees why in the plugin console.";
     INTERNAL = "internal", INTERNAL_SERVER_ERROR, "Internal error", "A bug or an unexpected failure; the request id in `x-request-id` identifies it in the logs.";
 }
 
@@ -126,6 +127,11 @@ impl From<CoreError> for ApiError {
                     .status(status)
                     .with("error", o.code)
                     .with("error_description", o.description)
+            }
+            CoreError::Unavailable(d) => ApiError::new(&UNAVAILABLE, d).header(header::RETRY_AFTER, "5"),
+            CoreError::PluginFailed(d) => {
+                tracing::warn!(error = %d, "plugin failure");
+                ApiError::new(&PLUGIN_FAILED, d)
             }
             CoreError::PayloadTooLarge { limit } => {
                 ApiError::new(&BODY_TOO_LARGE, format!("the upload limit is {limit} bytes")).with("limit", limit)

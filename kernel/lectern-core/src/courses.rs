@@ -62,6 +62,18 @@ impl Kernel {
 
     /// Creates a draft course; a user who creates it becomes its instructor.
     pub async fn create_course(&self, p: &Principal, inst: InstitutionId, new: NewCourse) -> Result<Course, CoreError> {
+        self.create_course_with_id(p, inst, new, CourseId::new()).await
+    }
+
+    /// [`Kernel::create_course`] with an id chosen beforehand (a course import
+    /// stores its media under the course before the course exists).
+    pub(crate) async fn create_course_with_id(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        new: NewCourse,
+        id: CourseId,
+    ) -> Result<Course, CoreError> {
         authorize(p, Capability::CourseCreate, Context::Institution(inst))?;
         let (code, code_key) = validate_code(&new.code)?;
         let title = validate_name("title", &new.title, 200)?;
@@ -69,7 +81,7 @@ impl Kernel {
         let now = self.now();
         let creator = p.user_id();
         let course = Course {
-            id: CourseId::new(),
+            id,
             institution: inst,
             code,
             title,
@@ -294,7 +306,7 @@ impl Kernel {
         Ok(updated)
     }
 
-    /// Deletes a draft course and its enrolments. Published or archived
+    /// Deletes a draft course, its enrolments and its content. Published or archived
     /// courses hold student records and can only be archived.
     pub async fn delete_course(&self, p: &Principal, inst: InstitutionId, id: CourseId) -> Result<(), CoreError> {
         let (course, ctx) = self.course_context(p, inst, id)?;
@@ -320,6 +332,7 @@ impl Kernel {
             }
             Ok::<_, lectern_storage::TxFail<CoreError>>(())
         })?;
+        self.forget_course_content(inst, id)?;
         self.durable().await
     }
 }

@@ -63,6 +63,12 @@ pub enum CoreError {
     PreconditionFailed { current: u64 },
     #[error("oauth error {}: {}", .0.code, .0.description)]
     OAuth(OAuthError),
+    /// A service the operation needs (e.g. the content plugin) is not available now.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// A plugin faulted (trap, timeout, memory) while serving the operation.
+    #[error("plugin failure: {0}")]
+    PluginFailed(String),
     /// An upload is over the configured limit.
     #[error("the upload is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: u64 },

@@ -18,6 +18,7 @@ pub mod authz;
 mod bootstrap;
 mod clock;
 pub mod completion;
+pub mod content;
 mod courses;
 pub mod credentials;
 mod enrolments;
@@ -286,6 +287,10 @@ mod trees {
         pub webhooks_sent: Tree<crate::webhooks::SentMark>,
         pub emails_sent: Tree<crate::webhooks::SentMark>,
         pub media: Tree<crate::media::MediaRecord>,
+        pub outlines: Tree<crate::content::Outline>,
+        pub pages: Tree<crate::content::Page>,
+        pub item_states: Tree<crate::content::ItemState>,
+        pub resume: Tree<crate::content::view::Resume>,
     }
 
     impl Trees {
@@ -325,6 +330,10 @@ mod trees {
                 webhooks_sent: s.tree("webhooks_sent")?,
                 emails_sent: s.tree("emails_sent")?,
                 media: s.tree("course_media")?,
+                outlines: s.tree("content_outlines")?,
+                pages: s.tree("content_pages")?,
+                item_states: s.tree("content_item_states")?,
+                resume: s.tree("content_resume")?,
             })
         }
     }

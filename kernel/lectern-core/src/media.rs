@@ -187,7 +187,6 @@ impl Kernel {
 
     /// Drops every media reference of a course (a failed import, a deleted
     /// course). The blobs stay: other courses or pages may use the same bytes.
-    #[allow(dead_code, reason = "called by course content (pages, import/export), which lands separately")]
     pub(crate) fn forget_course_media(&self, inst: InstitutionId, course: CourseId) -> Result<(), CoreError> {
         let keys: Vec<Vec<u8>> = self
             .t()
@@ -241,7 +240,6 @@ impl Kernel {
 
     /// A course's record of a blob, if the course refers to it (no authorization:
     /// for kernel code that already authorized the course).
-    #[allow(dead_code, reason = "called by course content (pages, import/export), which lands separately")]
     pub(crate) fn course_media(
         &self,
         inst: InstitutionId,
@@ -257,7 +255,6 @@ impl Kernel {
     /// Stores media read from `reader` (a course import) under the same policy
     /// and limit as an upload. Blocking: call it from a blocking thread, and
     /// await `durable()` before acknowledging.
-    #[allow(dead_code, reason = "called by course content (pages, import/export), which lands separately")]
     pub(crate) fn import_media(
         &self,
         inst: InstitutionId,
@@ -288,13 +285,11 @@ impl Kernel {
 
     /// Stores a page the kernel rendered (trusted `text/html`, precompressed).
     /// Blocking; the caller awaits `durable()` before acknowledging.
-    #[allow(dead_code, reason = "called by course content (pages, import/export), which lands separately")]
     pub(crate) fn put_rendered(&self, html: &[u8]) -> Result<BlobMeta, CoreError> {
         self.inner.blobs.put_bytes(html, "text/html; charset=utf-8", self.now()).map_err(storage_error)
     }
 
     /// The identity file of a stored blob (course export).
-    #[allow(dead_code, reason = "called by course content (pages, import/export), which lands separately")]
     pub(crate) fn blob_path(&self, sha256: &str) -> Result<Option<PathBuf>, CoreError> {
         Ok(self.blob(sha256)?.map(|b| b.identity))
     }

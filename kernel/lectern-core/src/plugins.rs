@@ -109,3 +109,48 @@ impl Kernel {
         self.blocking_host(move |h| h.uninstall(&key)).await
     }
 }
+
+/// What [`Kernel::install_bundled`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundled {
+    pub key: String,
+    pub slot: Slot,
+    /// This version was not installed before.
+    pub installed: bool,
+    /// It became the platform default of its slot.
+    pub activated: bool,
+}
+
+impl Kernel {
+    /// Installs a plugin shipped inside the binary, unless this version is
+    /// installed already, and makes it the platform default of its slot when
+    /// the slot has none, or when the default is an older version of the same
+    /// plugin (upgrading the binary upgrades its plugins). A platform default
+    /// an administrator chose among other plugins is left alone, and so are
+    /// institutions' own choices.
+    pub async fn install_bundled(&self, manifest: &str, component: &[u8]) -> Result<Bundled, CoreError> {
+        let system = Principal::system(self.platform_institution()?);
+        let m = Manifest::parse_json(manifest.as_bytes()).map_err(host_error)?;
+        let key = m.key();
+        let list = self.inner.host.list().map_err(host_error)?;
+        let installed = !list.iter().any(|s| s.installed.manifest.key() == key);
+        if installed {
+            self.install_plugin(&system, manifest.as_bytes(), component.to_vec(), None).await?;
+        }
+        let current =
+            list.iter().find(|s| s.installed.manifest.slot == m.slot && s.active_in.contains(&Scope::Platform));
+        let older_self = current.is_some_and(|s| {
+            let cur = &s.installed.manifest;
+            cur.id == m.id
+                && matches!(
+                    (semver::Version::parse(&cur.version), semver::Version::parse(&m.version)),
+                    (Ok(a), Ok(b)) if a < b
+                )
+        });
+        let activated = current.is_none() || older_self;
+        if activated {
+            self.activate_plugin(&system, m.slot, Target::Platform, key.clone()).await?;
+        }
+        Ok(Bundled { key, slot: m.slot, installed, activated })
+    }
+}

@@ -28,6 +28,7 @@ pub struct Config {
     pub bus: Bus,
     pub email: Email,
     pub webhooks: Webhooks,
+    pub media: Media,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -107,6 +108,19 @@ impl Default for Webhooks {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct Media {
+    /// Largest media upload or course archive, in MiB.
+    pub max_upload_mib: u64,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media { max_upload_mib: 2048 }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Plugins {
     /// Plugin instances that may run at once (the pooling allocator's size).
     pub max_concurrent_instances: u32,
@@ -119,6 +133,10 @@ pub struct Plugins {
     /// Consecutive faults that switch a plugin off, and the first backoff.
     pub breaker_threshold: u32,
     pub breaker_backoff_secs: u64,
+    /// Install the first-party plugins built into this binary at start (each
+    /// version once) and make them the platform default of a slot that has
+    /// none. Institutions' own choices are never changed.
+    pub first_party: bool,
 }
 
 impl Default for Plugins {
@@ -130,6 +148,7 @@ impl Default for Plugins {
             grading_fuel: 500_000_000,
             breaker_threshold: 5,
             breaker_backoff_secs: 5,
+            first_party: true,
         }
     }
 }
@@ -196,6 +215,7 @@ impl Default for Config {
             bus: Bus::default(),
             email: Email::default(),
             webhooks: Webhooks::default(),
+            media: Media::default(),
         }
     }
 }
@@ -243,7 +263,7 @@ impl Default for Storage {
 }
 
 const TOP_LEVEL: &[&str] =
-    &["data_dir", "public_url", "http", "auth", "log", "storage", "plugins", "bus", "email", "webhooks"];
+    &["data_dir", "public_url", "http", "auth", "log", "storage", "plugins", "bus", "email", "webhooks", "media"];
 
 impl Config {
     /// Loads defaults ← file (if given, or `./lectern.toml` if present) ← environment.

@@ -134,6 +134,7 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     });
     k.webhooks.timeout = std::time::Duration::from_secs(c.webhooks.timeout_secs.max(1));
     k.webhooks.allow_private_addresses = c.webhooks.allow_private_addresses;
+    k.media.max_upload_bytes = c.media.max_upload_mib.max(1).saturating_mul(1024 * 1024);
     Ok(k)
 }
 
@@ -150,6 +151,9 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the data directory {}", c.data_dir.display()))?;
     if !opened.migrations_ran.is_empty() {
         tracing::info!(versions = ?opened.migrations_ran, "storage migrations applied");
+    }
+    if c.plugins.first_party {
+        install_first_party(&opened.kernel).await?;
     }
     let listener = tokio::net::TcpListener::bind(c.http.listen)
         .await
@@ -193,6 +197,21 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
     }
     drop(opened.kernel);
+    Ok(())
+}
+
+mod first_party {
+    include!(concat!(env!("OUT_DIR"), "/first_party.rs"));
+}
+
+/// Installs the plugins built into this binary (see `plugins.first_party`).
+async fn install_first_party(kernel: &Kernel) -> anyhow::Result<()> {
+    for (manifest, component) in first_party::FIRST_PARTY {
+        let b = kernel.install_bundled(manifest, component).await.context("cannot install a first-party plugin")?;
+        if b.installed || b.activated {
+            tracing::info!(plugin = %b.key, slot = b.slot.name(), installed = b.installed, activated = b.activated, "first-party plugin");
+        }
+    }
     Ok(())
 }
 

@@ -30,8 +30,13 @@ fn lectern(data: &Path) -> Command {
 }
 
 fn start(data: &Path) -> Server {
-    let mut child =
-        lectern(data).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn lectern serve");
+    start_with(data, &[])
+}
+
+fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
+    let mut cmd = lectern(data);
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn lectern serve");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -233,6 +238,54 @@ async fn sigterm_is_a_clean_shutdown() {
     assert!(s2.bootstrap.is_none(), "the administrator exists, so no new bootstrap token");
     login(&c, &s2.base, "platform", "root@p.test").await;
     drop(s2);
+}
+
+/// `lectern serve` installs the first-party plugins it carries and makes them
+/// the platform default once; later starts change nothing, and
+/// `plugins.first_party = false` installs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_installs_the_first_party_plugins_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let c = reqwest::Client::new();
+    let plugins = |base: String, token: String| {
+        let c = c.clone();
+        async move {
+            let v: Value = c
+                .get(format!("{base}/api/v1/plugins"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("list plugins")
+                .json()
+                .await
+                .expect("json");
+            v.as_array().cloned().expect("a list")
+        }
+    };
+    let s = start(&data);
+    bootstrap_root(&c, &s).await;
+    let token = login(&c, &s.base, "platform", "root@p.test").await;
+    let list = plugins(s.base.clone(), token.clone()).await;
+    let content: Vec<&Value> = list.iter().filter(|p| p["id"] == "org.lectern.content").collect();
+    assert_eq!(content.len(), 1, "{list:?}");
+    assert_eq!(content[0]["slot"], "content");
+    assert_eq!(content[0]["active_in"], json!(["platform"]));
+    let installed_at = content[0]["installed_at"].clone();
+    drop(s);
+
+    let s = start(&data);
+    let token = login(&c, &s.base, "platform", "root@p.test").await;
+    let list = plugins(s.base.clone(), token).await;
+    let content: Vec<&Value> = list.iter().filter(|p| p["id"] == "org.lectern.content").collect();
+    assert_eq!(content.len(), 1, "installed once: {list:?}");
+    assert_eq!(content[0]["installed_at"], installed_at);
+    drop(s);
+
+    let s = start_with(&dir.path().join("empty"), &[("LECTERN_PLUGINS__FIRST_PARTY", "false")]);
+    bootstrap_root(&c, &s).await;
+    let token = login(&c, &s.base, "platform", "root@p.test").await;
+    assert!(plugins(s.base.clone(), token).await.is_empty(), "plugins.first_party = false installs nothing");
 }
 
 #[test]

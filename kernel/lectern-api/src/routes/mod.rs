@@ -3,6 +3,7 @@
 
 mod auth;
 mod blobs;
+mod content;
 mod courses;
 pub(crate) mod credential_pages;
 mod events;
@@ -31,6 +32,7 @@ use crate::AppState;
         (name = "users", description = "Accounts within an institution"),
         (name = "courses", description = "Courses and enrolments"),
         (name = "media", description = "Course media uploads and content-addressed blob delivery (`/blobs/{sha256}`)"),
+        (name = "content", description = "Course content: modules, items, pages, progress, archives"),
         (name = "plugins", description = "WebAssembly plugins: install, activate, roll back"),
         (name = "grades", description = "Gradebook, regrades and course completion"),
         (name = "credentials", description = "Open Badges 3.0 course credentials"),
@@ -85,6 +87,17 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(courses::change_role, courses::unenrol))
         .routes(routes!(media::delete))
         .routes(routes!(blobs::blob))
+        .routes(routes!(content::learner_view))
+        .routes(routes!(content::outline))
+        .routes(routes!(content::add_module))
+        .routes(routes!(content::update_module, content::delete_module))
+        .routes(routes!(content::add_item))
+        .routes(routes!(content::open_item, content::update_item, content::delete_item))
+        .routes(routes!(content::reorder))
+        .routes(routes!(content::page))
+        .routes(routes!(content::complete))
+        .routes(routes!(content::student_progress))
+        .routes(routes!(content::rerender))
         .routes(routes!(plugins::list))
         .merge(
             OpenApiRouter::new()
@@ -120,7 +133,12 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
 /// arrive within the request timeout instead) and no global body limit (the
 /// kernel's media limit applies while streaming).
 pub(crate) fn streaming_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(media::upload, media::list)).layer(axum::extract::DefaultBodyLimit::disable())
+    OpenApiRouter::new()
+        .routes(routes!(media::upload, media::list))
+        .routes(routes!(content::import))
+        // Exports are written to a temporary file before the first byte is sent.
+        .routes(routes!(content::export))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Components of interpreted-language plugins run to tens of MB.

@@ -1,0 +1,431 @@
+//! JSON shapes of course content. Times are RFC 3339; scores and thresholds
+//! are fractions 0–1.
+
+use lectern_core::content as c;
+use serde::{Deserialize, Deserializer, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use super::rfc3339;
+use crate::problem::ApiError;
+
+/// Parses an optional RFC 3339 time into Unix seconds.
+pub fn time_opt(field: &'static str, v: Option<String>) -> Result<Option<i64>, ApiError> {
+    v.map(|s| {
+        time::OffsetDateTime::parse(&s, &Rfc3339).map(|t| t.unix_timestamp()).map_err(|_| {
+            ApiError::new(
+                &crate::problem::VALIDATION,
+                format!("`{field}` must be an RFC 3339 time, e.g. 2026-12-01T09:00:00Z"),
+            )
+            .with("field", field)
+        })
+    })
+    .transpose()
+}
+
+/// Absent → `None` (leave as is); `null` → `Some(None)` (clear); a value → `Some(Some(v))`.
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Page,
+    Video,
+    File,
+    Link,
+    Assessment,
+}
+
+impl From<ItemKind> for c::ItemKind {
+    fn from(k: ItemKind) -> Self {
+        match k {
+            ItemKind::Page => c::ItemKind::Page,
+            ItemKind::Video => c::ItemKind::Video,
+            ItemKind::File => c::ItemKind::File,
+            ItemKind::Link => c::ItemKind::Link,
+            ItemKind::Assessment => c::ItemKind::Assessment,
+        }
+    }
+}
+
+impl From<c::ItemKind> for ItemKind {
+    fn from(k: c::ItemKind) -> Self {
+        match k {
+            c::ItemKind::Page => ItemKind::Page,
+            c::ItemKind::Video => ItemKind::Video,
+            c::ItemKind::File => ItemKind::File,
+            c::ItemKind::Link => ItemKind::Link,
+            c::ItemKind::Assessment => ItemKind::Assessment,
+        }
+    }
+}
+
+/// What must hold before an item opens.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Prerequisite {
+    /// `item` must be completed.
+    Completed { item: String },
+    /// `item` must be scored at least `min` (0–1).
+    ScoredAtLeast { item: String, min: f64 },
+}
+
+impl From<Prerequisite> for c::Prerequisite {
+    fn from(p: Prerequisite) -> Self {
+        match p {
+            Prerequisite::Completed { item } => c::Prerequisite::Completed { item },
+            Prerequisite::ScoredAtLeast { item, min } => c::Prerequisite::ScoredAtLeast { item, min },
+        }
+    }
+}
+
+impl From<c::Prerequisite> for Prerequisite {
+    fn from(p: c::Prerequisite) -> Self {
+        match p {
+            c::Prerequisite::Completed { item } => Prerequisite::Completed { item },
+            c::Prerequisite::ScoredAtLeast { item, min } => Prerequisite::ScoredAtLeast { item, min },
+        }
+    }
+}
+
+/// When an item counts as completed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Completion {
+    Viewed,
+    Manual,
+    /// Assessments: a gradebook score of at least `min` (0–1).
+    MinScore {
+        min: f64,
+    },
+}
+
+impl From<Completion> for c::Completion {
+    fn from(x: Completion) -> Self {
+        match x {
+            Completion::Viewed => c::Completion::Viewed,
+            Completion::Manual => c::Completion::Manual,
+            Completion::MinScore { min } => c::Completion::MinScore { min },
+        }
+    }
+}
+
+impl From<c::Completion> for Completion {
+    fn from(x: c::Completion) -> Self {
+        match x {
+            c::Completion::Viewed => Completion::Viewed,
+            c::Completion::Manual => Completion::Manual,
+            c::Completion::MinScore { min } => Completion::MinScore { min },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    Page {
+        words: u32,
+        reading_minutes: u32,
+    },
+    /// `url` is the content-addressed delivery URL.
+    Media {
+        sha256: String,
+        content_type: String,
+        size: u64,
+        filename: Option<String>,
+        url: String,
+    },
+    Link {
+        url: String,
+    },
+    Assessment {
+        assessment: String,
+    },
+}
+
+impl From<c::Body> for Body {
+    fn from(b: c::Body) -> Self {
+        match b {
+            c::Body::Page { words, reading_minutes } => Body::Page { words, reading_minutes },
+            c::Body::Media { sha256, content_type, size, filename } => {
+                Body::Media { url: format!("/blobs/{sha256}"), sha256, content_type, size, filename }
+            }
+            c::Body::Link { url } => Body::Link { url },
+            c::Body::Assessment { assessment } => Body::Assessment { assessment },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub kind: ItemKind,
+    pub title: String,
+    pub prerequisites: Vec<Prerequisite>,
+    pub release_at: Option<String>,
+    pub completion: Completion,
+    pub body: Body,
+}
+
+impl From<c::Item> for Item {
+    fn from(i: c::Item) -> Self {
+        Item {
+            id: i.id,
+            kind: i.kind.into(),
+            title: i.title,
+            prerequisites: i.prerequisites.into_iter().map(Into::into).collect(),
+            release_at: i.release_at.map(rfc3339),
+            completion: i.completion.into(),
+            body: i.body.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Module {
+    pub id: String,
+    pub title: String,
+    pub release_at: Option<String>,
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Outline {
+    /// Also the `ETag`.
+    pub version: u64,
+    pub updated_at: Option<String>,
+    pub modules: Vec<Module>,
+}
+
+impl From<c::Outline> for Outline {
+    fn from(o: c::Outline) -> Self {
+        Outline {
+            version: o.version,
+            updated_at: (o.updated_at > 0).then(|| rfc3339(o.updated_at)),
+            modules: o
+                .modules
+                .into_iter()
+                .map(|m| Module {
+                    id: m.id,
+                    title: m.title,
+                    release_at: m.release_at.map(rfc3339),
+                    items: m.items.into_iter().map(Into::into).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateModule {
+    /// Letters, digits, `.`, `_`, `-`; generated when absent.
+    pub id: Option<String>,
+    pub title: String,
+    pub release_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateModule {
+    pub title: Option<String>,
+    /// `null` clears the release date.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub release_at: Option<Option<String>>,
+}
+
+/// A new item: `page` takes `markdown`, `video`/`file` take `media` (the
+/// SHA-256 of an upload to this course), `link` takes `url`, `assessment` takes `assessment`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateItem {
+    pub id: Option<String>,
+    pub kind: ItemKind,
+    pub title: String,
+    pub markdown: Option<String>,
+    pub media: Option<String>,
+    pub url: Option<String>,
+    pub assessment: Option<String>,
+    #[serde(default)]
+    pub prerequisites: Vec<Prerequisite>,
+    pub release_at: Option<String>,
+    /// Default: `min_score` 0 for assessments, `viewed` otherwise.
+    pub completion: Option<Completion>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateItem {
+    pub title: Option<String>,
+    pub markdown: Option<String>,
+    pub media: Option<String>,
+    pub url: Option<String>,
+    pub assessment: Option<String>,
+    pub prerequisites: Option<Vec<Prerequisite>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub release_at: Option<Option<String>>,
+    pub completion: Option<Completion>,
+    /// Move to this module.
+    pub module: Option<String>,
+    /// Position within the (new) module, 0-based; the end when absent.
+    pub position: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderModule {
+    pub id: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Order {
+    pub modules: Vec<OrderModule>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub anchor: String,
+}
+
+impl From<c::Heading> for Heading {
+    fn from(h: c::Heading) -> Self {
+        Heading { level: h.level, text: h.text, anchor: h.anchor }
+    }
+}
+
+/// A page for its authors: source and rendering.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Page {
+    pub markdown: String,
+    pub html: String,
+    pub toc: Vec<Heading>,
+    pub words: u32,
+    pub reading_minutes: u32,
+    /// The page as a standalone HTML document, content-addressed and cacheable.
+    pub html_url: String,
+    pub rendered_by: String,
+    pub updated_at: String,
+}
+
+impl From<c::Page> for Page {
+    fn from(p: c::Page) -> Self {
+        Page {
+            markdown: p.markdown,
+            html: p.html,
+            toc: p.toc.into_iter().map(Into::into).collect(),
+            words: p.words,
+            reading_minutes: p.reading_minutes,
+            html_url: format!("/blobs/{}", p.html_sha256),
+            rendered_by: p.rendered_by,
+            updated_at: rfc3339(p.updated_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct StudentItem {
+    pub id: String,
+    pub kind: ItemKind,
+    pub title: String,
+    pub locked: bool,
+    /// Why it is locked.
+    pub reason: Option<String>,
+    pub completed: bool,
+    pub score: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct StudentModule {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<StudentItem>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Progress {
+    pub completed: usize,
+    /// Every item of the course, released or not.
+    pub total: usize,
+    pub percent: f64,
+    /// The item to continue with.
+    pub resume: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct StudentOutline {
+    pub modules: Vec<StudentModule>,
+    pub progress: Progress,
+}
+
+impl From<c::StudentOutline> for StudentOutline {
+    fn from(o: c::StudentOutline) -> Self {
+        StudentOutline {
+            modules: o
+                .modules
+                .into_iter()
+                .map(|m| StudentModule {
+                    id: m.id,
+                    title: m.title,
+                    items: m
+                        .items
+                        .into_iter()
+                        .map(|i| StudentItem {
+                            id: i.id,
+                            kind: i.kind.into(),
+                            title: i.title,
+                            locked: i.locked,
+                            reason: i.reason,
+                            completed: i.completed,
+                            score: i.score,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            progress: Progress {
+                completed: o.progress.completed,
+                total: o.progress.total,
+                percent: o.progress.percent,
+                resume: o.progress.resume,
+            },
+        }
+    }
+}
+
+/// An opened item.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ItemDetail {
+    pub item: Item,
+    pub module: String,
+    /// Pages: the sanitised HTML fragment.
+    pub html: Option<String>,
+    pub toc: Vec<Heading>,
+    /// Pages: the standalone document, content-addressed and cacheable.
+    pub html_url: Option<String>,
+    pub completed: bool,
+}
+
+impl From<c::ItemDetail> for ItemDetail {
+    fn from(d: c::ItemDetail) -> Self {
+        ItemDetail {
+            item: d.item.into(),
+            module: d.module,
+            html: d.html,
+            toc: d.toc.into_iter().map(Into::into).collect(),
+            html_url: d.html_sha256.map(|s| format!("/blobs/{s}")),
+            completed: d.completed,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct Rerendered {
+    pub pages: usize,
+}
