@@ -244,6 +244,21 @@ async fn build_study_resume_export_import() {
     r.assert_problem(409, "conflict");
     let r = student.post(&format!("{base}/content/modules"), json!({"title": "Mine"})).await;
     r.assert_problem(403, "forbidden");
+    // Two authors: an edit against a stale version is refused, naming the current one.
+    let current = teacher.get(&format!("{base}/content/outline")).await;
+    let etag = current.header("etag").unwrap().to_owned();
+    let stale = teacher
+        .http
+        .patch(format!("{}{base}/content/modules/week-1", teacher.base))
+        .bearer_auth(teacher.token.as_deref().unwrap())
+        .header("if-match", "\"1\"")
+        .json(&json!({"title": "Week one"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+    assert_eq!(stale.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(teacher.get(&format!("{base}/content/outline")).await.body, current.body, "nothing changed");
 
     // The rendering: every feature, sanitised, with a table of contents.
     let page = teacher.get(&format!("{base}/content/items/intro/page")).await;
@@ -270,7 +285,11 @@ async fn build_study_resume_export_import() {
     assert!(doc.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(doc.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(doc.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
-    assert!(doc.text().await.unwrap().contains("<title>Introduction</title>"));
+    let first = doc.text().await.unwrap();
+    assert!(first.contains("<title>Introduction</title>"));
+    // Served again from the in-memory cache of small blobs: the same bytes.
+    let again = reqwest::get(format!("{}{html_url}", w.server.base)).await.unwrap().text().await.unwrap();
+    assert_eq!(again, first);
 
     // The student: only what is released; locks with reasons.
     let view = student.get(&format!("{base}/content")).await;
@@ -337,6 +356,10 @@ async fn build_study_resume_export_import() {
     let teacher = w.login(a, "teacher@alpha.test").await;
     let staff_view = teacher.get(&format!("{base}/content/progress/{student_id}")).await;
     assert_eq!(staff_view.ok()["progress"], v["progress"]);
+
+    // After a plugin upgrade or swap, authors can render every page again.
+    let r = teacher.post_empty(&format!("{base}/content/rerender")).await;
+    assert_eq!(r.ok()["pages"], 4);
 
     // Export, then import into the other institution: identical.
     let original = teacher.get(&format!("{base}/content/outline")).await.body;

@@ -71,13 +71,21 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub config: Arc<ApiConfig>,
     login_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Small immutable blobs (rendered pages) kept in memory: see `routes::blobs`.
+    pub(crate) blob_cache: Arc<routes::blobs::BlobCache>,
 }
 
 impl AppState {
     pub fn new(kernel: Kernel, metrics: Arc<Metrics>, config: ApiConfig) -> AppState {
         let per_minute = NonZeroU32::new(config.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let login_limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
-        AppState { kernel, metrics, config: Arc::new(config), login_limiter }
+        AppState {
+            kernel,
+            metrics,
+            config: Arc::new(config),
+            login_limiter,
+            blob_cache: Arc::new(routes::blobs::new_cache()),
+        }
     }
 
     pub(crate) fn cookie_name(&self) -> &'static str {
@@ -159,6 +167,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Responses are written as headers then body: without TCP_NODELAY the
+    // second small write waits for the client's delayed ACK (~40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

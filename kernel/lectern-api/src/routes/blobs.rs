@@ -2,7 +2,7 @@
 //! URLs (see `lectern_core::media`), shaped for a CDN in front: immutable
 //! caching, strong ETags per representation, conditional GET, byte ranges
 //! (single, multipart, 416), and precompressed br/gzip variants for text.
-//! File bodies are streamed from disk in chunks; nothing is read whole.
+//! File bodies are streamed from disk in chunks; only small ones (≤ 64 KiB) are read whole.
 
 use std::io::SeekFrom;
 use std::pin::Pin;
@@ -26,6 +26,28 @@ use crate::problem::{self, ApiError, ApiResult};
 const MAX_RANGES: usize = 16;
 /// Read size per chunk of a streamed body.
 const CHUNK: usize = 256 * 1024;
+/// Bodies up to this size are read whole instead of streamed, and kept in the cache.
+const SMALL: u64 = 64 * 1024;
+/// Bytes the cache of small bodies may hold.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Whole small representations by file path (a path names one immutable
+/// representation: `<sha256>`, `.br` or `.gz`), so the hot rendered pages
+/// skip the file system.
+pub(crate) type BlobCache = quick_cache::sync::Cache<std::path::PathBuf, Bytes, ByLength>;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ByLength;
+
+impl quick_cache::Weighter<std::path::PathBuf, Bytes> for ByLength {
+    fn weight(&self, key: &std::path::PathBuf, val: &Bytes) -> u64 {
+        (key.as_os_str().len() + val.len()) as u64
+    }
+}
+
+pub(crate) fn new_cache() -> BlobCache {
+    BlobCache::with_weighter(4096, CACHE_BYTES, ByLength)
+}
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// For anything a browser could render as a document (rendered pages, text):
 /// no script, no plugins, a unique origin.
@@ -95,7 +117,7 @@ pub(crate) async fn blob(
             return Ok(r);
         }
         Ranges::Whole => {
-            let mut r = body(head, path, 0, size).await?.into_response();
+            let mut r = whole(&s.blob_cache, head, path, size).await?.into_response();
             set(r.headers_mut(), header::CONTENT_TYPE, &files.meta.content_type);
             if let Some(e) = encoding {
                 set(r.headers_mut(), header::CONTENT_ENCODING, e);
@@ -142,9 +164,35 @@ async fn file_stream(path: &std::path::Path, start: u64, len: u64) -> ApiResult<
     Ok(Box::pin(ReaderStream::with_capacity(f.take(len), CHUNK)))
 }
 
+/// The whole representation: small ones from (or into) the cache.
+async fn whole(cache: &BlobCache, head: bool, path: &std::path::Path, len: u64) -> ApiResult<Body> {
+    if head || len > SMALL {
+        return body(head, path, 0, len).await;
+    }
+    if let Some(bytes) = cache.get(path) {
+        return Ok(Body::from(bytes));
+    }
+    let bytes = Bytes::from(tokio::fs::read(path).await.map_err(io_error)?);
+    if bytes.len() as u64 != len {
+        return Err(CoreError::Internal(format!("blob file {} has an unexpected size", path.display())).into());
+    }
+    cache.insert(path.to_path_buf(), bytes.clone());
+    Ok(Body::from(bytes))
+}
+
 async fn body(head: bool, path: &std::path::Path, start: u64, len: u64) -> ApiResult<Body> {
     if head {
         return Ok(Body::empty());
+    }
+    if len <= SMALL {
+        // A rendered page or a thumbnail: one read and one buffer beat a stream.
+        let mut f = tokio::fs::File::open(path).await.map_err(io_error)?;
+        if start > 0 {
+            f.seek(SeekFrom::Start(start)).await.map_err(io_error)?;
+        }
+        let mut buf = vec![0u8; len as usize];
+        f.read_exact(&mut buf).await.map_err(io_error)?;
+        return Ok(Body::from(buf));
     }
     Ok(Body::from_stream(file_stream(path, start, len).await?))
 }

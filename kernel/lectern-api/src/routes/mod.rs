@@ -2,7 +2,7 @@
 //! `utoipa_axum::routes!`, so the OpenAPI document and the router cannot drift.
 
 mod auth;
-mod blobs;
+pub(crate) mod blobs;
 mod content;
 mod courses;
 pub(crate) mod credential_pages;
