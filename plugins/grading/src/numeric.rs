@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use lectern_sdk::grading::exports::lectern::plugin::grader::{NumericKey, NumericResponse};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::outcome::{KeyError, MAX_ITEMS, Outcome, exact, key_error, num, quote};
+use crate::outcome::{KeyError, MAX_ITEMS, Outcome, exact, key_error, num, quote, sig};
 
 const SLACK_ULPS: f64 = 4.0;
 
@@ -118,7 +118,7 @@ pub fn grade(key: &NumericKey, response: &NumericResponse) -> Result<Outcome, Ke
                         exact(given),
                         quote(u),
                         exact(k.factor),
-                        exact(converted)
+                        sig(converted)
                     ));
                 }
                 (converted, true)
@@ -148,7 +148,7 @@ pub fn grade(key: &NumericKey, response: &NumericResponse) -> Result<Outcome, Ke
     }
     if let Some(r) = key.relative_tolerance {
         let bound = r * key.value.abs();
-        bounds.push(format!("± {} ({}%)", exact(bound), num(r * 100.0)));
+        bounds.push(format!("± {} ({}%)", sig(bound), sig(r * 100.0)));
         within |= diff <= bound + slack;
     }
     if bounds.is_empty() {
@@ -159,7 +159,7 @@ pub fn grade(key: &NumericKey, response: &NumericResponse) -> Result<Outcome, Ke
             "key {} {}: off by {}, {}",
             exact(key.value),
             bounds.join(" or "),
-            exact(diff),
+            sig(diff),
             if within { "within tolerance" } else { "outside tolerance" }
         ));
     }

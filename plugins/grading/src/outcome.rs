@@ -132,6 +132,38 @@ pub fn exact(x: f64) -> String {
     format!("{x}")
 }
 
+/// A computed number (a converted value, a bound, a difference): 6
+/// significant digits, so that floating-point noise such as
+/// 0.009810000000000001 reads 0.00981.
+pub fn sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return exact(x);
+    }
+    if x.abs() >= 1e15 || x.abs() < 1e-6 {
+        let s = format!("{x:.5e}");
+        return match s.split_once('e') {
+            Some((mantissa, exp)) => format!("{}e{exp}", trim_zeros(mantissa)),
+            None => s,
+        };
+    }
+    // Integer digits minus one; the cast is exact for |x| in [1e-6, 1e15).
+    let magnitude = x.abs().log10().floor() as i32;
+    let decimals = (5 - magnitude).max(0) as usize;
+    trim_zeros(&format!("{x:.decimals$}")).to_owned()
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
+}
+
+/// Points after scaling, with floating-point noise removed: 0.8 × 3 is
+/// 2.4000000000000004 in `f64`, and a gradebook should say 2.4. Rounded to
+/// 9 decimals, far below any meaningful fraction of a point; magnitudes of
+/// a million and more are left alone (the rounding would overflow first).
+pub fn tidy(x: f64) -> f64 {
+    if x.abs() < 1e6 { (x * 1e9).round() / 1e9 } else { x }
+}
+
 /// `n thing` or `n things`.
 pub fn plural(n: usize, thing: &str) -> String {
     if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
@@ -161,6 +193,20 @@ mod tests {
         for (x, want) in [(-0.0, "0"), (0.1, "0.1"), (1.23456, "1.23456"), (1e-7, "1e-7"), (1e300, "1e300")] {
             assert_eq!(exact(x), want, "{x}");
         }
+        for (x, want) in [
+            (0.009810000000000001, "0.00981"),
+            (0.009999999999999787, "0.01"),
+            (0.30000000000000004, "0.3"),
+            (123456.789, "123457"),
+            (-9.999999, "-10"),
+            (1.5e-9, "1.5e-9"),
+            (f64::MAX, "1.79769e308"),
+        ] {
+            assert_eq!(sig(x), want, "{x}");
+        }
+        assert_eq!(tidy(2.4000000000000004), 2.4);
+        assert_eq!(tidy(0.1 + 0.2), 0.3);
+        assert_eq!(tidy(1e300), 1e300);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use lectern_sdk::grading::exports::lectern::plugin::grader::{
     AnswerKey, Graded, Question, Response, RubricCriterion, Status, Submission,
 };
 
-use crate::outcome::{KeyError, Outcome, exact, num, quote};
+use crate::outcome::{KeyError, Outcome, exact, num, quote, tidy};
 use crate::{blanks, choice, matching, numeric, ordering, penalty, text};
 
 pub fn grade(s: &Submission) -> Graded {
@@ -59,8 +59,9 @@ pub fn grade(s: &Submission) -> Graded {
     };
     explanation.extend(pen.explanation);
     // raw ≤ 1 and the penalty fraction is in [0, 1], so this is already in
-    // [0, points]; the clamp guards the invariant the WIT promises.
-    let points = (raw * (1.0 - pen.fraction) * q.points).clamp(0.0, q.points);
+    // [0, points] before `tidy`; the clamp guards the invariant the WIT
+    // promises after rounding.
+    let points = tidy(raw * (1.0 - pen.fraction) * q.points).clamp(0.0, q.points);
     explanation.push(if pen.fraction > 0.0 {
         format!(
             "points: {} × (1 − {}) × {} = {} of {}",
