@@ -1,10 +1,11 @@
 //! The rules, the risk score and the assessment: what the plugin concludes
 //! from a [`Session`], and how it explains it.
 //!
-//! Each rule turns what it has seen into a *strength* in [0, 1], which is 0
-//! until the rule's grace allowance is used up. That allowance is what keeps
-//! one innocuous event (a brief focus loss, one accidental copy) from ever
-//! counting. The score is
+//! Each rule decides from what it has seen whether to flag, and while it
+//! flags, a *strength* in (0, 1] that grows with the evidence. A rule that
+//! does not flag adds nothing to the score: one innocuous event (a brief
+//! focus loss, one accidental copy) never flags, so it never counts either,
+//! and every part of the score has a flag that explains it. The score is
 //!
 //! ```text
 //! risk = 1 − Π over rules (1 − weight × strength)
@@ -63,13 +64,12 @@ enum Level {
     High,
 }
 
-/// The thresholds of a rule that counts events: no strength up to `grace`
-/// events, full strength at `full`; flagged from `flag_at`, at medium
+/// The thresholds of a rule that counts events: flagged from `flag_at`
+/// events, with strength rising in equal steps to 1 at `full`; at medium
 /// severity from `medium_at` and high from `high_at` (`NEVER`: not that high).
 struct Counted {
-    grace: u64,
-    full: u64,
     flag_at: u64,
+    full: u64,
     medium_at: u64,
     high_at: u64,
 }
@@ -139,23 +139,23 @@ impl Rule {
     }
 
     fn counted(self) -> Option<Counted> {
-        let c = |grace, full, flag_at, medium_at, high_at| Counted { grace, full, flag_at, medium_at, high_at };
+        let c = |flag_at, full, medium_at, high_at| Counted { flag_at, full, medium_at, high_at };
         Some(match self {
             Rule::Away | Rule::HeartbeatGap => return None,
             // The first copy or paste may be a reflex (Ctrl+C on a selection).
-            Rule::Copy | Rule::Paste => c(1, 5, 2, 5, NEVER),
+            Rule::Copy | Rule::Paste => c(2, 5, 5, NEVER),
             // Right-click also opens spelling suggestions.
-            Rule::ContextMenu => c(2, 10, 5, NEVER, NEVER),
+            Rule::ContextMenu => c(5, 10, NEVER, NEVER),
             // Text entered an answer against the policy: observed, not inferred.
-            Rule::PasteIntoAnswer => c(0, 3, 1, 2, NEVER),
+            Rule::PasteIntoAnswer => c(1, 3, 2, NEVER),
             // A student who drafted on paper types everything at the end once.
-            Rule::AnswerBurst => c(1, 3, 2, 3, NEVER),
+            Rule::AnswerBurst => c(2, 3, 3, NEVER),
             // Esc leaves full screen; so does a system dialog.
-            Rule::FullscreenExit => c(1, 5, 3, NEVER, NEVER),
+            Rule::FullscreenExit => c(3, 6, NEVER, NEVER),
             // Browser devtools detection is a heuristic (zoom, docked windows).
-            Rule::DevtoolsOpened => c(0, 3, 1, 3, NEVER),
+            Rule::DevtoolsOpened => c(1, 3, 3, NEVER),
             // The kernel's own observations: strong from the first one.
-            Rule::IpChanged | Rule::DeviceChanged | Rule::ConcurrentSession => c(0, 1, 1, 1, 1),
+            Rule::IpChanged | Rule::DeviceChanged | Rule::ConcurrentSession => c(1, 1, 1, 1),
         })
     }
 }
@@ -193,7 +193,7 @@ pub fn judge(rule: Rule, t: &Tally, p: &StoredPolicy) -> Judgement {
     let (n, total) = (t.count, t.total_ms);
     let (strength, flagged, level, why_not) = match (rule, rule.counted()) {
         (Rule::Away, _) => (
-            ramp(total, 30_000, 10 * MINUTE),
+            ramp(total, 0, 10 * MINUTE),
             (n >= 3 && total >= MINUTE) || total >= 5 * MINUTE,
             if total < 2 * MINUTE {
                 Level::Low
@@ -202,17 +202,17 @@ pub fn judge(rule: Rule, t: &Tally, p: &StoredPolicy) -> Judgement {
             } else {
                 Level::High
             },
-            "flagged from 3 absences and 1 min in total, or 5 min in total".to_owned(),
+            "a flag needs 3 absences and 1 min in total, or 5 min in total".to_owned(),
         ),
         // Never high: a network outage and a closed tab look the same here.
         (Rule::HeartbeatGap, _) => (
-            ramp(total, MINUTE, 10 * MINUTE),
+            ramp(total, 0, 10 * MINUTE),
             (n >= 2 && total >= MINUTE) || total >= 3 * MINUTE,
             if total < 5 * MINUTE { Level::Low } else { Level::Medium },
-            "flagged from 2 gaps and 1 min missing in total, or 3 min missing".to_owned(),
+            "a flag needs 2 gaps and 1 min missing in total, or 3 min missing".to_owned(),
         ),
         (_, Some(c)) => (
-            ramp(n, c.grace, c.full),
+            ramp(n, c.flag_at - 1, c.full),
             n >= c.flag_at,
             if n >= c.high_at {
                 Level::High
@@ -222,11 +222,12 @@ pub fn judge(rule: Rule, t: &Tally, p: &StoredPolicy) -> Judgement {
                 Level::Low
             },
             // Only shown while not flagged, so `flag_at` ≥ 2 here.
-            format!("flagged from {} occurrences", c.flag_at),
+            format!("a flag needs {} occurrences", c.flag_at),
         ),
         (_, None) => (0.0, false, Level::Low, String::new()),
     };
-    Judgement { strength, flagged, level, why_not }
+    // Unflagged evidence is noted, never counted (see the module comment).
+    Judgement { strength: if flagged { strength } else { 0.0 }, flagged, level, why_not }
 }
 
 /// The risk score of the session (see the module comment), in [0, 1].
@@ -258,7 +259,11 @@ pub fn assess(s: &Session) -> Assessment {
             terms.push(format!("{}: weight {w:.2} × strength {:.2} = {:.2}", rule.id(), j.strength, w * j.strength));
         }
         if j.flagged {
-            explanation.push(format!("{summary} Flagged ({}).", level_name(j.level)));
+            explanation.push(format!(
+                "{summary} Flagged ({}): weight {w:.2} × strength {:.2}.",
+                level_name(j.level),
+                j.strength
+            ));
             flags.push(Flag {
                 id: rule.id().to_owned(),
                 severity: severity(j.level),
@@ -272,7 +277,7 @@ pub fn assess(s: &Session) -> Assessment {
     }
     if let Some((since, kind)) = &s.away_open {
         explanation.push(format!(
-            "{kind} at {}: no return recorded yet; the time away counts once it is known.",
+            "Left the exam page at {} ({kind}) with no return recorded yet; the time away counts once it is known.",
             format_utc(*since)
         ));
     }

@@ -28,7 +28,10 @@ pub const MAX_DETAIL_BYTES: usize = 256;
 /// Evidence kept per rule; later occurrences are counted, not listed. The
 /// first ones are kept because they are the ones that raised the flag.
 pub const MAX_EVIDENCE: usize = 16;
-/// Fingerprints of recent signals, to recognise a retried batch.
+/// Fingerprints of recent signals, to recognise a retried batch: those of
+/// the last [`REORDER_WINDOW_MS`], and never more than this many. A retry
+/// that comes later than that is refused as out of order, which is just as
+/// safe (nothing is counted twice) and keeps the state small.
 pub const MAX_REMEMBERED: usize = 1024;
 /// A client clock may run a little behind the kernel's `started-at-ms`.
 pub const EARLY_TOLERANCE_MS: u64 = 5 * 60_000;
@@ -87,7 +90,8 @@ pub struct Session {
     pub away_open: Option<(u64, String)>,
     /// Rule id → what it has seen; only rules that saw something.
     pub tallies: BTreeMap<String, Tally>,
-    pub remembered: VecDeque<u64>,
+    /// (at-ms, fingerprint) of recent signals, see [`MAX_REMEMBERED`].
+    pub remembered: VecDeque<(u64, u64)>,
     pub accepted: u64,
     pub duplicates: u64,
     /// When the score first reached the policy's threshold.
@@ -150,7 +154,7 @@ impl Session {
         let mut seen: Vec<u64> = Vec::new();
         for s in sorted {
             let fp = fingerprint(s);
-            if self.remembered.contains(&fp) || seen.contains(&fp) {
+            if self.remembered.iter().any(|(_, f)| *f == fp) || seen.contains(&fp) {
                 continue; // a retry: already counted once
             }
             seen.push(fp);
@@ -170,13 +174,16 @@ impl Session {
 
         self.duplicates += (batch.len() - fresh.len()) as u64;
         for (s, fp) in fresh {
-            self.remembered.push_back(fp);
+            self.remembered.push_back((s.at_ms, fp));
             if self.remembered.len() > MAX_REMEMBERED {
                 self.remembered.pop_front();
             }
             self.accepted += 1;
             self.latest_ms = Some(self.latest_ms.map_or(s.at_ms, |l| l.max(s.at_ms)));
             self.fold(s);
+        }
+        if let Some(latest) = self.latest_ms {
+            self.remembered.retain(|(at, _)| at.saturating_add(REORDER_WINDOW_MS) >= latest);
         }
         self.note_threshold();
         Ok(())
