@@ -28,10 +28,13 @@ use unicode_normalization::UnicodeNormalization;
 use crate::outcome::{KeyError, MAX_ITEMS, MAX_TEXT_BYTES, Outcome, feedback, key_error, num, quote};
 
 /// Compiled-program cap per pattern. The regex crate matches in linear
-/// time whatever the pattern, so the risks are memory and compile time;
-/// 256 KiB fits every sensible answer pattern (`\w+` over all of Unicode is
-/// about 40 KiB) and is refused quickly when exceeded (`a{1000}{1000}`).
-const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+/// time whatever the pattern, so the risks are memory and compile time,
+/// which come out of the batch's shared fuel budget. A Unicode `\w` is
+/// about 40 KiB of program per copy, so `\w+` and `\w{10}` fit, while
+/// `\w{30}` (about 2 MiB, 40 ms to compile natively) is refused, quickly:
+/// the limit is checked while compiling. ASCII classes are tiny
+/// (`(?-u:\w){30}` fits easily).
+const REGEX_SIZE_LIMIT: usize = 512 * 1024;
 /// Lazy-DFA cache cap; when full the engine falls back to a slower but
 /// still linear search instead of growing.
 const REGEX_DFA_SIZE_LIMIT: usize = 1024 * 1024;
@@ -323,6 +326,24 @@ mod tests {
     }
 
     #[test]
+    fn ordinary_patterns_fit_the_limits() {
+        for p in [
+            r"\w+",
+            r"\w{10}",
+            r"(?-u:\w){30}",
+            r"\p{L}+( \p{L}+)*",
+            r"\p{Greek}+",
+            r"[[:alpha:]]+",
+            r"[-+]?\d{1,3}(,\d{3})*(\.\d+)?",
+            r"(?i)h[ae]llo,? w(o|ö)rld!*",
+        ] {
+            for case_sensitive in [true, false] {
+                assert!(compile_regex(p, case_sensitive).is_ok(), "{p} case_sensitive={case_sensitive}");
+            }
+        }
+    }
+
+    #[test]
     fn unusable_keys() {
         let bad = |k: TextKey, starts: &str| {
             let err = grade_short_answer(&k, "x").unwrap_err();
@@ -337,6 +358,7 @@ mod tests {
             "alternative 2 is not a usable regular expression",
         );
         // Too big once compiled: refused by the size limit, quickly.
+        bad(key(true, true, &[(r"\w{30}", true, 1.0)]), "alternative 1 is not a usable regular expression");
         bad(key(true, true, &[(r"\w{1000}{1000}", true, 1.0)]), "alternative 1 is not a usable regular expression");
         bad(key(true, true, &[(r"a{100000}", true, 1.0)]), "alternative 1 is not a usable regular expression");
         bad(key(true, true, &[(&"(".repeat(100), true, 1.0)]), "alternative 1 is not a usable regular expression");
