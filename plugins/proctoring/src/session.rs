@@ -198,6 +198,7 @@ impl Session {
         }
         if let (Some((since, kind)), Some(latest)) = (self.away_open.take(), self.latest_ms) {
             self.add_away(since, latest, &kind);
+            self.mark_flagged(Rule::Away, latest);
         }
         self.closed = true;
         self.note_threshold();
@@ -265,14 +266,18 @@ impl Session {
                 rule
             }
         };
-        if let Some(t) = self.tallies.get(rule.id())
+        self.mark_flagged(rule, s.at_ms);
+    }
+
+    /// Remembers when `rule`'s flag condition first held, so the flag's
+    /// time stays put as evidence keeps coming.
+    fn mark_flagged(&mut self, rule: Rule, at_ms: u64) {
+        let policy = &self.policy;
+        if let Some(t) = self.tallies.get_mut(rule.id())
             && t.flagged_at_ms.is_none()
-            && assess::judge(rule, t, &self.policy).flagged
+            && assess::judge(rule, t, policy).flagged
         {
-            let at = s.at_ms;
-            if let Some(t) = self.tallies.get_mut(rule.id()) {
-                t.flagged_at_ms = Some(at);
-            }
+            t.flagged_at_ms = Some(at_ms);
         }
     }
 

@@ -318,7 +318,9 @@ fn close_counts_an_open_absence_and_is_idempotent() {
     assert!(assess(&s).explanation.iter().any(|l| l.contains("no return recorded yet")));
     s.close();
     let a = assess(&s);
-    assert_eq!(flag(&a, "away").evidence, ["focus-lost at 2026-12-01 09:01:00 UTC for 5 min 40 s"]);
+    let away = flag(&a, "away");
+    assert_eq!(away.evidence, ["focus-lost at 2026-12-01 09:01:00 UTC for 5 min 40 s"]);
+    assert_eq!(away.at_ms, T0 + 400_000, "flagged when the session closed the absence");
     let closed = s.clone();
     s.close();
     assert_eq!(s, closed);
