@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{ChoiceKey, ChoiceOption, MultiRule};
+use lectern_sdk::grading::exports::lectern::plugin::grader::{ChoiceKey, ChoiceOption, Feedback, MultiRule};
 
 use crate::outcome::{KeyError, MAX_ITEMS, Outcome, feedback, key_error, list, num, plural, quote};
 
@@ -91,7 +91,7 @@ fn select<'k>(key: &'k ChoiceKey, response: &[String]) -> Result<Selection<'k>, 
 }
 
 /// The author's feedback for each chosen option that has some.
-fn option_feedback(chosen: &[&ChoiceOption]) -> Vec<lectern_sdk::grading::exports::lectern::plugin::grader::Feedback> {
+fn option_feedback(chosen: &[&ChoiceOption]) -> Vec<Feedback> {
     chosen.iter().filter_map(|o| o.feedback.as_deref().map(|m| feedback(Some(o.id.clone()), m))).collect()
 }
 

@@ -164,6 +164,11 @@ pub fn tidy(x: f64) -> f64 {
     if x.abs() < 1e6 { (x * 1e9).round() / 1e9 } else { x }
 }
 
+/// `1 point` or `N points`, N as given.
+pub fn points(x: f64) -> String {
+    if x == 1.0 { "1 point".into() } else { format!("{} points", exact(x)) }
+}
+
 /// `n thing` or `n things`.
 pub fn plural(n: usize, thing: &str) -> String {
     if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }

@@ -13,21 +13,21 @@
 //!   question to a person with the raw fraction already worked out.
 
 use lectern_sdk::grading::exports::lectern::plugin::grader::{
-    AnswerKey, Graded, Question, Response, RubricCriterion, Status, Submission,
+    AnswerKey, Feedback, Graded, Question, Response, RubricCriterion, Status, Submission,
 };
 
-use crate::outcome::{KeyError, Outcome, exact, num, quote, tidy};
+use crate::outcome::{KeyError, MAX_ITEMS, Outcome, exact, num, points, quote, tidy};
 use crate::{blanks, choice, matching, numeric, ordering, penalty, text};
 
 pub fn grade(s: &Submission) -> Graded {
     let q = &s.question;
-    let mut explanation = vec![format!("{} question worth {} points", kind(&q.key), exact(q.points))];
+    let mut explanation = vec![format!("{} question worth {}", kind(&q.key), points(q.points))];
     // Points the kernel may add up: a NaN or negative worth would poison
     // the attempt's total, so such a question counts as worth 0.
     if !(q.points.is_finite() && q.points >= 0.0) {
         explanation.push(format!(
-            "the question is worth {} points, not a finite number ≥ 0: a person must grade it (counted as worth 0)",
-            exact(q.points)
+            "the question is worth {}, not a finite number ≥ 0: a person must grade it (counted as worth 0)",
+            points(q.points)
         ));
         return result(q, Status::NeedsManualGrading, 0.0, 0.0, 0.0, vec![], explanation);
     }
@@ -61,20 +61,20 @@ pub fn grade(s: &Submission) -> Graded {
     // raw ≤ 1 and the penalty fraction is in [0, 1], so this is already in
     // [0, points] before `tidy`; the clamp guards the invariant the WIT
     // promises after rounding.
-    let points = tidy(raw * (1.0 - pen.fraction) * q.points).clamp(0.0, q.points);
+    let earned = tidy(raw * (1.0 - pen.fraction) * q.points).clamp(0.0, q.points);
     explanation.push(if pen.fraction > 0.0 {
         format!(
             "points: {} × (1 − {}) × {} = {} of {}",
             num(raw),
             num(pen.fraction),
             exact(q.points),
-            num(points),
+            num(earned),
             exact(q.points)
         )
     } else {
-        format!("points: {} × {} = {} of {}", num(raw), exact(q.points), num(points), exact(q.points))
+        format!("points: {} × {} = {} of {}", num(raw), exact(q.points), num(earned), exact(q.points))
     });
-    result(q, Status::Graded, q.points, raw, points, outcome.feedback, explanation)
+    result(q, Status::Graded, q.points, raw, earned, outcome.feedback, explanation)
 }
 
 fn result(
@@ -83,7 +83,7 @@ fn result(
     max_points: f64,
     raw: f64,
     points: f64,
-    feedback: Vec<lectern_sdk::grading::exports::lectern::plugin::grader::Feedback>,
+    feedback: Vec<Feedback>,
     explanation: Vec<String>,
 ) -> Graded {
     Graded { question_id: q.id.clone(), status, points, max_points, raw_fraction: raw, feedback, explanation }
@@ -190,15 +190,15 @@ fn essay(rubric: &[RubricCriterion]) -> Outcome {
     }
     // Bounded like everything echoed: a rubric is written by an author, but
     // the result size limit applies to the whole attempt.
-    for c in rubric.iter().take(crate::outcome::MAX_ITEMS) {
-        explanation.push(format!("rubric {}: {} ({} points)", quote(&c.id), cut(&c.description, 500), exact(c.points)));
+    for c in rubric.iter().take(MAX_ITEMS) {
+        explanation.push(format!("rubric {}: {} ({})", quote(&c.id), cut(&c.description, 500), points(c.points)));
     }
-    if rubric.len() > crate::outcome::MAX_ITEMS {
-        explanation.push(format!("and {} more criteria", rubric.len() - crate::outcome::MAX_ITEMS));
+    if rubric.len() > MAX_ITEMS {
+        explanation.push(format!("and {} more criteria", rubric.len() - MAX_ITEMS));
     }
     let total: f64 = rubric.iter().map(|c| c.points).sum();
     if !rubric.is_empty() {
-        explanation.push(format!("rubric total {} points", exact(total)));
+        explanation.push(format!("rubric total {}", points(total)));
     }
     Outcome { status: Status::NeedsManualGrading, raw: 0.0, feedback: Vec::new(), explanation }
 }
