@@ -16,11 +16,16 @@ const GUESTS: &[(&str, &str)] = &[
     ("TEMPLATE", "lectern-plugin-template"),
     // First-party plugins: tests run the real ones, not only fixtures.
     ("CONTENT_PLUGIN", "lectern-content"),
+    ("GRADING_PLUGIN", "lectern-grading"),
+    ("PROCTORING_PLUGIN", "lectern-proctoring"),
 ];
 
 fn main() {
     let root = lectern_guest_build::repo_root(1);
-    lectern_guest_build::rerun_if_guests_change(&root, &["tests/fixtures", "plugins/content"]);
+    lectern_guest_build::rerun_if_guests_change(
+        &root,
+        &["tests/fixtures", "plugins/content", "plugins/grading", "plugins/proctoring"],
+    );
     let mut consts = String::new();
     for (name, pkg) in GUESTS {
         let file = lectern_guest_build::build(&root, pkg);

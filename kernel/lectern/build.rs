@@ -4,7 +4,8 @@
 //! directory.
 
 /// (guest package, folder under plugins/ holding `manifest.json`)
-const FIRST_PARTY: &[(&str, &str)] = &[("lectern-content", "content")];
+const FIRST_PARTY: &[(&str, &str)] =
+    &[("lectern-content", "content"), ("lectern-grading", "grading"), ("lectern-proctoring", "proctoring")];
 
 fn main() {
     let root = lectern_guest_build::repo_root(2);

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod content;
+mod exam;
 mod flow;
 mod media;
 mod oauth;

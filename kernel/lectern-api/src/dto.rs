@@ -2,6 +2,7 @@
 //! directly: they are converted here, so the wire format is stable even when
 //! storage records change.
 
+pub mod assessments;
 pub mod content;
 
 pub mod media;

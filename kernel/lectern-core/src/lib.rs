@@ -14,6 +14,7 @@
 //! - No HTTP types, no JSON DTOs, no sled: those belong to `lectern-api` and
 //!   `lectern-storage`.
 
+pub mod assessments;
 pub mod authz;
 mod bootstrap;
 mod clock;
@@ -291,6 +292,15 @@ mod trees {
         pub pages: Tree<crate::content::Page>,
         pub item_states: Tree<crate::content::ItemState>,
         pub resume: Tree<crate::content::view::Resume>,
+        pub assessments: Tree<crate::assessments::Assessment>,
+        pub assessment_index: Tree<crate::assessments::Located>,
+        pub attempts: Tree<crate::assessments::Attempt>,
+        pub attempts_by_student: Tree<String>,
+        pub attempt_starts: Tree<String>,
+        pub answers: Tree<crate::assessments::Answer>,
+        pub attempt_deadlines: Tree<()>,
+        pub proctor_states: Tree<crate::assessments::proctoring::ProctorState>,
+        pub proctor_batches: Tree<crate::assessments::proctoring::SignalBatch>,
     }
 
     impl Trees {
@@ -334,6 +344,15 @@ mod trees {
                 pages: s.tree("content_pages")?,
                 item_states: s.tree("content_item_states")?,
                 resume: s.tree("content_resume")?,
+                assessments: s.tree("assessments")?,
+                assessment_index: s.tree("assessment_index")?,
+                attempts: s.tree("attempts")?,
+                attempts_by_student: s.tree("attempts_by_student")?,
+                attempt_starts: s.tree("attempt_starts")?,
+                answers: s.tree("attempt_answers")?,
+                attempt_deadlines: s.tree("attempt_deadlines")?,
+                proctor_states: s.tree("proctor_states")?,
+                proctor_batches: s.tree("proctor_batches")?,
             })
         }
     }

@@ -250,7 +250,8 @@ impl Kernel {
             counters.push((w.label, c));
         }
         tasks.push(tokio::spawn(plugin_dispatch(self.clone(), bus.clone(), settings.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(retention(self.clone(), settings.retention_interval, shutdown)));
+        tasks.push(tokio::spawn(retention(self.clone(), settings.retention_interval, shutdown.clone())));
+        tasks.push(tokio::spawn(deadline_timer(self.clone(), shutdown)));
         *self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters;
         Ok(Background { tasks })
     }
@@ -355,6 +356,22 @@ async fn retention(k: Kernel, every: Duration, mut shutdown: watch::Receiver<boo
             Ok(Ok(n)) if n > 0 => tracing::debug!(removed = n, "bus retention"),
             Ok(Err(e)) => tracing::warn!(error = %e, "bus retention failed"),
             _ => {}
+        }
+    }
+}
+
+/// Submits attempts whose time is up, once a second. Deadlines are stored, so
+/// attempts that expired while the server was down are submitted at start.
+async fn deadline_timer(k: Kernel, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match k.submit_expired_attempts().await {
+            Ok(n) if n > 0 => tracing::info!(submitted = n, "expired attempts submitted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "submitting expired attempts failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
         }
     }
 }

@@ -198,8 +198,10 @@ pub mod grading {
     }
 }
 
+/// Serialisable (snake_case JSON) because the kernel stores signals and assessments.
 pub mod proctoring {
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum SignalKind {
         FocusLost,
         FocusRegained,
@@ -216,7 +218,8 @@ pub mod proctoring {
         DevtoolsOpened,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Signal {
         pub kind: SignalKind,
         pub at_ms: u64,
@@ -224,14 +227,16 @@ pub mod proctoring {
         pub detail: Option<String>,
     }
 
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum Action {
         RecordOnly,
         FlagForReview,
         LockAttempt,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Policy {
         pub weights: Vec<(SignalKind, f32)>,
         pub flag_threshold: f32,
@@ -240,14 +245,16 @@ pub mod proctoring {
         pub action: Action,
     }
 
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum Severity {
         Low,
         Medium,
         High,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Flag {
         pub id: String,
         pub severity: Severity,
@@ -256,7 +263,8 @@ pub mod proctoring {
         pub at_ms: u64,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub struct Assessment {
         pub risk_score: f32,
         pub flags: Vec<Flag>,

@@ -240,7 +240,8 @@ async fn sigterm_is_a_clean_shutdown() {
     drop(s2);
 }
 
-/// `lectern serve` installs the first-party plugins it carries and makes them
+/// `lectern serve` installs the first-party plugins it carries (content,
+/// grading, proctoring) and makes them
 /// the platform default once; later starts change nothing, and
 /// `plugins.first_party = false` installs nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,10 +268,17 @@ async fn serve_installs_the_first_party_plugins_once() {
     bootstrap_root(&c, &s).await;
     let token = login(&c, &s.base, "platform", "root@p.test").await;
     let list = plugins(s.base.clone(), token.clone()).await;
+    for (id, slot) in [
+        ("org.lectern.content", "content"),
+        ("org.lectern.grading", "grading"),
+        ("org.lectern.proctoring", "proctoring"),
+    ] {
+        let found: Vec<&Value> = list.iter().filter(|p| p["id"] == id).collect();
+        assert_eq!(found.len(), 1, "{id}: {list:?}");
+        assert_eq!(found[0]["slot"], slot);
+        assert_eq!(found[0]["active_in"], json!(["platform"]), "{id} is the platform default");
+    }
     let content: Vec<&Value> = list.iter().filter(|p| p["id"] == "org.lectern.content").collect();
-    assert_eq!(content.len(), 1, "{list:?}");
-    assert_eq!(content[0]["slot"], "content");
-    assert_eq!(content[0]["active_in"], json!(["platform"]));
     let installed_at = content[0]["installed_at"].clone();
     drop(s);
 

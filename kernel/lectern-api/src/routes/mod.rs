@@ -1,6 +1,7 @@
 //! Route table. Every `/api/v1` and OAuth route is registered through
 //! `utoipa_axum::routes!`, so the OpenAPI document and the router cannot drift.
 
+mod assessments;
 mod auth;
 pub(crate) mod blobs;
 mod content;
@@ -33,6 +34,7 @@ use crate::AppState;
         (name = "courses", description = "Courses and enrolments"),
         (name = "media", description = "Course media uploads and content-addressed blob delivery (`/blobs/{sha256}`)"),
         (name = "content", description = "Course content: modules, items, pages, progress, archives"),
+        (name = "assessments", description = "Assessments and the exam flow: attempts, answers, submission"),
         (name = "plugins", description = "WebAssembly plugins: install, activate, roll back"),
         (name = "grades", description = "Gradebook, regrades and course completion"),
         (name = "credentials", description = "Open Badges 3.0 course credentials"),
@@ -98,6 +100,16 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::complete))
         .routes(routes!(content::student_progress))
         .routes(routes!(content::rerender))
+        .routes(routes!(assessments::create, assessments::list))
+        .routes(routes!(assessments::get, assessments::update))
+        .routes(routes!(assessments::start))
+        .routes(routes!(assessments::get_attempt))
+        .routes(routes!(assessments::save_answer))
+        .routes(routes!(assessments::submit))
+        .routes(routes!(assessments::signals))
+        .routes(routes!(assessments::proctoring_record))
+        .routes(routes!(assessments::flagged))
+        .routes(routes!(assessments::review))
         .routes(routes!(plugins::list))
         .merge(
             OpenApiRouter::new()

@@ -1,0 +1,231 @@
+//! Assessments and the exam flow: authoring (staff), starting attempts,
+//! saving answers, submitting.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lectern_core::assessments::proctoring::{ClientInfo, Decision};
+use lectern_core::assessments::{AssessmentUpdate, StartOutcome};
+use lectern_core::{CourseId, InstitutionId};
+
+use crate::AppState;
+use crate::dto::{self, assessments as d};
+use crate::extract::{ApiJson, ApiPath, Auth, ClientIp, if_match, parse_id};
+use crate::problem::{ApiError, ApiResult};
+
+fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(InstitutionId, CourseId)> {
+    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
+}
+
+fn with_etag(status: StatusCode, a: lectern_core::assessments::Assessment) -> Response {
+    let etag = format!("\"{}\"", a.version);
+    (status, [(header::ETAG, etag)], Json(d::Assessment::from(a))).into_response()
+}
+
+/// Creates a draft assessment: questions with answer keys, settings.
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = d::CreateAssessment,
+    responses((status = 201, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<d::CreateAssessment>,
+) -> ApiResult<Response> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    let settings = b.settings.into_core()?;
+    let questions = b.questions.into_iter().map(Into::into).collect();
+    let a = s.kernel.create_assessment(&p, i, cid, &b.title, questions, settings).await?;
+    Ok(with_etag(StatusCode::CREATED, a))
+}
+
+/// The course's assessments (students see published ones, without questions).
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = d::AssessmentList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<d::AssessmentList>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    let items = s.kernel.list_assessments(&p, i, cid)?.into_iter().map(Into::into).collect();
+    Ok(Json(d::AssessmentList { items }))
+}
+
+/// An assessment with its answer keys (course staff).
+#[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
+    params(("assessment_id" = String, Path)),
+    responses((status = 200, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
+    Ok(with_etag(StatusCode::OK, s.kernel.assessment(&p, &id)?))
+}
+
+/// Changes an assessment or publishes it (`"published": true`). Questions are
+/// frozen once a student has started; send `If-Match` to avoid lost updates.
+#[utoipa::path(patch, path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
+    params(("assessment_id" = String, Path)), request_body = d::UpdateAssessment,
+    responses((status = 200, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<d::UpdateAssessment>,
+) -> ApiResult<Response> {
+    let settings = b.settings.map(d::Settings::into_core).transpose()?;
+    let questions = b.questions.map(|q| q.into_iter().map(Into::into).collect());
+    let update = AssessmentUpdate { title: b.title, questions, settings, published: b.published };
+    let a = s.kernel.update_assessment(&p, &id, update, if_match(&headers)?).await?;
+    Ok(with_etag(StatusCode::OK, a))
+}
+
+/// Starts an attempt (201), or returns the attempt this request already
+/// started or one still in progress (200). Send a `client_request_id` (or an
+/// `Idempotency-Key` header) so that a retry after a timeout cannot open a second attempt.
+#[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts", tag = "assessments",
+    params(("assessment_id" = String, Path)), request_body = d::StartAttempt,
+    responses((status = 201, body = d::Attempt), (status = 200, body = d::Attempt), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn start(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    // The body is optional: an empty POST starts without an idempotency key.
+    let b: d::StartAttempt = if body.iter().all(u8::is_ascii_whitespace) {
+        d::StartAttempt::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(&crate::problem::MALFORMED_BODY, format!("the body is not a start request: {e}"))
+        })?
+    };
+    let header_key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| ApiError::new(&crate::problem::BAD_HEADER, "Idempotency-Key is not ASCII"))?;
+    let key = b.client_request_id.or(header_key);
+    match s.kernel.start_attempt(&p, &id, key).await? {
+        StartOutcome::Started(v) => {
+            let location = format!("/api/v1/assessments/{id}/attempts/{}", v.attempt.id);
+            Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(d::Attempt::from(v))).into_response())
+        }
+        StartOutcome::Existing(v) => Ok(Json(d::Attempt::from(v)).into_response()),
+    }
+}
+
+/// An attempt: state, time left, questions (no keys) and saved answers.
+#[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),
+    responses((status = 200, body = d::Attempt), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get_attempt(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt)): ApiPath<(String, String)>,
+) -> ApiResult<Json<d::Attempt>> {
+    Ok(Json(s.kernel.get_attempt(&p, &id, &attempt)?.into()))
+}
+
+/// Saves one answer; a 200 means it is on disk. A save whose `version` is not
+/// above the saved one is refused (409) and changes nothing.
+#[utoipa::path(put, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/answers/{question_id}", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path), ("question_id" = String, Path)), request_body = d::SaveAnswer,
+    responses((status = 200, body = d::SavedAnswer), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn save_answer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<d::SaveAnswer>,
+) -> ApiResult<Json<d::SavedAnswer>> {
+    Ok(Json(s.kernel.save_answer(&p, &id, &attempt, &question, b.response, b.version).await?.into()))
+}
+
+/// Submits the attempt for grading (repeating it is harmless).
+#[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/submit", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),
+    responses((status = 200, body = d::Attempt), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn submit(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt)): ApiPath<(String, String)>,
+) -> ApiResult<Json<d::Attempt>> {
+    Ok(Json(s.kernel.submit_attempt(&p, &id, &attempt).await?.into()))
+}
+
+/// Records a batch of integrity signals for the caller's attempt; the server
+/// adds the client's address, user agent and session. A batch is stored
+/// before it is scored: a proctoring-plugin failure never loses it.
+#[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/signals", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path)), request_body = d::SignalBatch,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn signals(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiPath((id, attempt)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<d::SignalBatch>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let session = match &p.kind {
+        lectern_core::PrincipalKind::User { session, .. } => session.map(|x| x.to_string()),
+        _ => None,
+    };
+    let user_agent =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect());
+    let client = ClientInfo { ip: ip.map(|i| i.to_string()), user_agent, session };
+    let st = s.kernel.record_signals(&p, &id, &attempt, b.seq, b.signals, client).await?;
+    Ok(Json(serde_json::to_value(st).unwrap_or_default()))
+}
+
+/// Everything recorded about an attempt's integrity: its student sees it, and so do the course's staff.
+#[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/proctoring", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn proctoring_record(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt)): ApiPath<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let r = s.kernel.proctoring_record(&p, &id, &attempt)?;
+    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+}
+
+/// The review queue: the course's flagged attempts, highest risk first.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/proctoring/flagged", tag = "assessments",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn flagged(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    let items = s.kernel.flagged_attempts(&p, i, cid)?;
+    Ok(Json(serde_json::json!({ "items": serde_json::to_value(items).unwrap_or_default() })))
+}
+
+/// Dismisses or confirms an attempt's flags with a comment (kept in the attempt's audit trail).
+#[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/proctoring/review", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path)), request_body = d::ReviewRequest,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn review(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<d::ReviewRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let decision = match b.decision.as_str() {
+        "dismissed" => Decision::Dismissed,
+        "confirmed" => Decision::Confirmed,
+        _ => {
+            return Err(ApiError::new(&crate::problem::VALIDATION, "`decision` is `dismissed` or `confirmed`")
+                .with("field", "decision"));
+        }
+    };
+    let st = s.kernel.review_attempt(&p, &id, &attempt, decision, &b.comment).await?;
+    Ok(Json(serde_json::to_value(st).unwrap_or_default()))
+}

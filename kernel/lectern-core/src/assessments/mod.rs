@@ -1,0 +1,423 @@
+//! Assessments: questions with answer keys (stored here, graded by the
+//! institution's grading plugin over the bus), a time limit, an open/close
+//! window, attempts allowed, seeded shuffling, penalties, and the exam flow
+//! in [`attempts`].
+//!
+//! Invariants:
+//! - An assessment's id is also its gradebook item, so grades, completion
+//!   rules and content items (`assessment` items) all name it the same way.
+//! - Students never see answer keys: [`Presented`] is built from the key's
+//!   ids and the labels, never from `correct`/`weight`/patterns.
+//! - Questions cannot change once an attempt exists (a changed key goes
+//!   through regrade, which is explicit and notified).
+
+pub mod attempts;
+pub mod proctoring;
+
+use std::collections::BTreeMap;
+
+use lectern_host::slots::grading::AnswerKey;
+use lectern_storage::{Record, abort};
+use serde::{Deserialize, Serialize};
+
+use crate::authz::{Capability, authorize};
+use crate::error::CoreError;
+use crate::gradebook::validate_item;
+use crate::ids::{CourseId, InstitutionId};
+use crate::institutions::validate_name;
+use crate::{Kernel, Principal};
+
+pub use attempts::{Answer, Attempt, AttemptState, AttemptView, StartOutcome, SubmittedBy};
+
+/// A question: what it asks, how it is graded, what it is worth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionSpec {
+    pub id: String,
+    /// Markdown or plain text shown to the student.
+    pub prompt: String,
+    pub key: AnswerKey,
+    pub points: f64,
+    /// Display text of option, item and blank ids used by the key.
+    pub labels: BTreeMap<String, String>,
+    /// Shown on request, each costing `Settings::per_hint` of the points.
+    pub hints: Vec<String>,
+}
+
+/// Penalties and timing that apply to every question of an assessment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Per attempt, from its start; `None` means until the window closes.
+    pub time_limit_secs: Option<u64>,
+    pub opens_at: Option<i64>,
+    pub closes_at: Option<i64>,
+    pub attempts_allowed: u32,
+    /// Fraction of the points lost per earlier attempt.
+    pub per_try: f64,
+    /// Fraction lost per hint taken.
+    pub per_hint: f64,
+    /// Highest fraction penalties may take together.
+    pub max_penalty: f64,
+    pub shuffle_questions: bool,
+    pub shuffle_options: bool,
+    /// The points the assessment is worth; question points are scaled to it. `None` keeps their sum.
+    pub points: Option<f64>,
+    /// Proctoring: signal weights, threshold, and what happens above it. `None`: not proctored.
+    pub proctoring: Option<lectern_host::slots::proctoring::Policy>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            time_limit_secs: None,
+            opens_at: None,
+            closes_at: None,
+            attempts_allowed: 1,
+            per_try: 0.0,
+            per_hint: 0.0,
+            max_penalty: 1.0,
+            shuffle_questions: false,
+            shuffle_options: false,
+            points: None,
+            proctoring: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub id: String,
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    pub title: String,
+    pub questions: Vec<QuestionSpec>,
+    pub settings: Settings,
+    /// Students can start attempts only once it is published.
+    pub published: bool,
+    pub version: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Record for Assessment {
+    const VERSION: u8 = 1;
+}
+
+/// Where an assessment lives (the global index behind `/api/v1/assessments/{id}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Located {
+    pub institution: InstitutionId,
+    pub course: CourseId,
+}
+
+impl Record for Located {
+    const VERSION: u8 = 1;
+}
+
+/// A change to an assessment; `None` leaves a part as it is.
+#[derive(Clone, Debug, Default)]
+pub struct AssessmentUpdate {
+    pub title: Option<String>,
+    pub questions: Option<Vec<QuestionSpec>>,
+    pub settings: Option<Settings>,
+    pub published: Option<bool>,
+}
+
+/// A question as a student sees it: no key.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Presented {
+    pub id: String,
+    /// `single_choice`, `multiple_choice`, `true_false`, `numeric`, `short_answer`,
+    /// `matching`, `ordering`, `fill_blanks` or `essay`.
+    pub kind: &'static str,
+    pub prompt: String,
+    pub points: f64,
+    /// Choices, or the items to order, or the left column of a matching question.
+    pub options: Vec<(String, String)>,
+    /// The right column of a matching question.
+    pub targets: Vec<(String, String)>,
+    pub blanks: usize,
+    pub hints_available: usize,
+    /// Accepted units of a numeric question.
+    pub units: Vec<String>,
+}
+
+/// `institution ‖ course ‖ id`: a course's assessments are one prefix.
+pub(crate) fn assessment_key(i: InstitutionId, c: CourseId, id: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), c.bytes(), id.as_bytes()].concat()
+}
+
+const MAX_QUESTIONS: usize = 500;
+const MAX_TEXT: usize = 100_000;
+
+fn kind_name(key: &AnswerKey) -> &'static str {
+    match key {
+        AnswerKey::SingleChoice(_) => "single_choice",
+        AnswerKey::MultipleChoice(_) => "multiple_choice",
+        AnswerKey::TrueFalse(_) => "true_false",
+        AnswerKey::Numeric(_) => "numeric",
+        AnswerKey::ShortAnswer(_) => "short_answer",
+        AnswerKey::Matching(_) => "matching",
+        AnswerKey::Ordering(_) => "ordering",
+        AnswerKey::FillBlanks(_) => "fill_blanks",
+        AnswerKey::Essay(_) => "essay",
+    }
+}
+
+impl QuestionSpec {
+    /// The student's view of the question; `order` permutes the options (shuffling).
+    pub fn present(&self, shuffle: Option<u64>) -> Presented {
+        let label = |id: &str| (id.to_owned(), self.labels.get(id).cloned().unwrap_or_else(|| id.to_owned()));
+        let mut options: Vec<(String, String)> = vec![];
+        let mut targets = vec![];
+        let mut units = vec![];
+        let mut blanks = 0;
+        match &self.key {
+            AnswerKey::SingleChoice(k) | AnswerKey::MultipleChoice(k) => {
+                options = k.options.iter().map(|o| label(&o.id)).collect();
+            }
+            AnswerKey::Ordering(items) => {
+                options = items.iter().map(|i| label(i)).collect();
+                // The key order is the answer: never show it as is.
+                let seed = shuffle.unwrap_or(0x9e37_79b9_7f4a_7c15);
+                attempts::shuffle(&mut options, seed ^ 0x5eed);
+            }
+            AnswerKey::Matching(pairs) => {
+                options = pairs.iter().map(|p| label(&p.left)).collect();
+                targets = pairs.iter().map(|p| label(&p.right)).collect();
+                targets.sort();
+                targets.dedup();
+            }
+            AnswerKey::Numeric(k) => units = k.units.iter().map(|u| u.name.clone()).collect(),
+            AnswerKey::FillBlanks(keys) => blanks = keys.len(),
+            AnswerKey::TrueFalse(_) | AnswerKey::ShortAnswer(_) | AnswerKey::Essay(_) => {}
+        }
+        if let (Some(seed), false) = (shuffle, matches!(self.key, AnswerKey::Ordering(_))) {
+            attempts::shuffle(&mut options, seed);
+        }
+        Presented {
+            id: self.id.clone(),
+            kind: kind_name(&self.key),
+            prompt: self.prompt.clone(),
+            points: self.points,
+            options,
+            targets,
+            blanks,
+            hints_available: self.hints.len(),
+            units,
+        }
+    }
+}
+
+fn check_fraction(field: &'static str, v: f64) -> Result<(), CoreError> {
+    if !v.is_finite() || !(0.0..=1.0).contains(&v) {
+        return Err(CoreError::invalid(field, "must be a fraction between 0 and 1"));
+    }
+    Ok(())
+}
+
+fn check_questions(questions: &[QuestionSpec]) -> Result<(), CoreError> {
+    if questions.is_empty() || questions.len() > MAX_QUESTIONS {
+        return Err(CoreError::invalid("questions", format!("1–{MAX_QUESTIONS} questions")));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for q in questions {
+        validate_item(&q.id).map_err(|_| {
+            CoreError::invalid("questions.id", format!("`{}`: 1–128 letters, digits, `.`, `_`, `-`", q.id))
+        })?;
+        if !ids.insert(q.id.as_str()) {
+            return Err(CoreError::invalid("questions.id", format!("`{}` appears twice", q.id)));
+        }
+        if !q.points.is_finite() || q.points < 0.0 || q.points > 1e6 {
+            return Err(CoreError::invalid("questions.points", format!("`{}`: 0–1,000,000", q.id)));
+        }
+        let text: usize = q.prompt.len()
+            + q.hints.iter().map(String::len).sum::<usize>()
+            + q.labels.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        if text > MAX_TEXT {
+            return Err(CoreError::invalid("questions", format!("`{}` is larger than 100,000 characters", q.id)));
+        }
+        // The grader checks keys in depth; here only what would make a question unanswerable.
+        let empty = match &q.key {
+            AnswerKey::SingleChoice(k) | AnswerKey::MultipleChoice(k) => k.options.is_empty(),
+            AnswerKey::ShortAnswer(k) => k.alternatives.is_empty(),
+            AnswerKey::Matching(p) => p.is_empty(),
+            AnswerKey::Ordering(i) => i.len() < 2,
+            AnswerKey::FillBlanks(k) => k.is_empty(),
+            AnswerKey::Numeric(k) => !k.value.is_finite(),
+            AnswerKey::TrueFalse(_) | AnswerKey::Essay(_) => false,
+        };
+        if empty {
+            return Err(CoreError::invalid("questions.key", format!("`{}`: the key is empty or unusable", q.id)));
+        }
+    }
+    Ok(())
+}
+
+fn check_settings(s: &Settings) -> Result<(), CoreError> {
+    check_fraction("settings.per_try", s.per_try)?;
+    check_fraction("settings.per_hint", s.per_hint)?;
+    check_fraction("settings.max_penalty", s.max_penalty)?;
+    if s.attempts_allowed == 0 || s.attempts_allowed > 100 {
+        return Err(CoreError::invalid("settings.attempts_allowed", "1–100"));
+    }
+    if s.time_limit_secs.is_some_and(|t| t == 0 || t > 7 * 86_400) {
+        return Err(CoreError::invalid("settings.time_limit_secs", "1 second to 7 days"));
+    }
+    if let (Some(o), Some(c)) = (s.opens_at, s.closes_at)
+        && c <= o
+    {
+        return Err(CoreError::invalid("settings.closes_at", "must be after opens_at"));
+    }
+    if s.points.is_some_and(|p| !p.is_finite() || p <= 0.0 || p > 1e6) {
+        return Err(CoreError::invalid("settings.points", "0–1,000,000"));
+    }
+    if let Some(p) = &s.proctoring {
+        if !p.flag_threshold.is_finite() || !(0.0..=1.0).contains(&p.flag_threshold) {
+            return Err(CoreError::invalid("settings.proctoring.flag_threshold", "a fraction between 0 and 1"));
+        }
+        if p.weights.iter().any(|(_, w)| !w.is_finite() || !(0.0..=1.0).contains(w)) {
+            return Err(CoreError::invalid("settings.proctoring.weights", "each weight is between 0 and 1"));
+        }
+        if p.heartbeat_interval_ms < 1_000 || p.heartbeat_interval_ms > 600_000 {
+            return Err(CoreError::invalid("settings.proctoring.heartbeat_interval_ms", "1,000–600,000"));
+        }
+    }
+    Ok(())
+}
+
+impl Kernel {
+    pub(crate) fn locate_assessment(&self, id: &str) -> Result<Located, CoreError> {
+        self.t().assessment_index.get(id.as_bytes())?.ok_or(CoreError::NotFound("assessment"))
+    }
+
+    pub(crate) fn load_assessment(&self, id: &str) -> Result<Assessment, CoreError> {
+        let at = self.locate_assessment(id)?;
+        self.t()
+            .assessments
+            .get(assessment_key(at.institution, at.course, id))?
+            .ok_or(CoreError::NotFound("assessment"))
+    }
+
+    /// Creates a draft assessment in a course (`course:edit`).
+    pub async fn create_assessment(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        title: &str,
+        questions: Vec<QuestionSpec>,
+        settings: Settings,
+    ) -> Result<Assessment, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::CourseEdit, ctx)?;
+        let title = validate_name("title", title, 200)?;
+        check_questions(&questions)?;
+        check_settings(&settings)?;
+        let now = self.now();
+        let a = Assessment {
+            id: uuid::Uuid::now_v7().to_string(),
+            institution: inst,
+            course,
+            title,
+            questions,
+            settings,
+            published: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let t = self.t();
+        self.store().transaction(&[&t.assessments, &t.assessment_index], |tx| {
+            tx.on(&t.assessments)?.insert(assessment_key(inst, course, &a.id), &a)?;
+            tx.on(&t.assessment_index)?.insert(a.id.as_bytes(), &Located { institution: inst, course })?;
+            Ok::<_, lectern_storage::TxFail<CoreError>>(())
+        })?;
+        self.durable().await?;
+        Ok(a)
+    }
+
+    /// Changes questions or settings, or publishes. Questions are frozen once
+    /// an attempt exists (a key change is a regrade).
+    pub async fn update_assessment(
+        &self,
+        p: &Principal,
+        id: &str,
+        update: AssessmentUpdate,
+        if_version: Option<u64>,
+    ) -> Result<Assessment, CoreError> {
+        let AssessmentUpdate { title, questions, settings, published } = update;
+        let at = self.locate_assessment(id)?;
+        let (_, ctx) = self.course_context(p, at.institution, at.course)?;
+        authorize(p, Capability::CourseEdit, ctx)?;
+        let title = title.map(|t| validate_name("title", &t, 200)).transpose()?;
+        if let Some(q) = &questions {
+            check_questions(q)?;
+        }
+        if let Some(s) = &settings {
+            check_settings(s)?;
+        }
+        let has_attempts =
+            self.t().attempts_by_student.scan_prefix(attempts::assessment_prefix(at.institution, id)).next().is_some();
+        if questions.is_some() && has_attempts {
+            return Err(CoreError::Conflict(
+                "students have started this assessment: change keys with a regrade instead".into(),
+            ));
+        }
+        let now = self.now();
+        let t = self.t();
+        let key = assessment_key(at.institution, at.course, id);
+        let a = self.store().transaction(&[&t.assessments], |tx| {
+            let tree = tx.on(&t.assessments)?;
+            let Some(mut a) = tree.get(&key)? else { return abort(CoreError::NotFound("assessment")) };
+            if if_version.is_some_and(|v| v != a.version) {
+                return abort(CoreError::PreconditionFailed { current: a.version });
+            }
+            if let Some(t) = &title {
+                a.title = t.clone();
+            }
+            if let Some(q) = &questions {
+                a.questions = q.clone();
+            }
+            if let Some(s) = &settings {
+                a.settings = s.clone();
+            }
+            if let Some(p) = published {
+                a.published = p;
+            }
+            a.version += 1;
+            a.updated_at = now;
+            tree.insert(&key, &a)?;
+            Ok(a)
+        })?;
+        self.durable().await?;
+        Ok(a)
+    }
+
+    /// The assessment with its keys, for staff.
+    pub fn assessment(&self, p: &Principal, id: &str) -> Result<Assessment, CoreError> {
+        let a = self.load_assessment(id)?;
+        let (_, ctx) = self.course_context(p, a.institution, a.course)?;
+        authorize(p, Capability::CourseEdit, ctx)?;
+        Ok(a)
+    }
+
+    /// The course's assessments (staff see drafts too).
+    pub fn list_assessments(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<Vec<Assessment>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::CourseView, ctx)?;
+        let staff = authorize(p, Capability::CourseEdit, ctx).is_ok();
+        let mut out = vec![];
+        for row in self.t().assessments.scan_prefix(crate::keys::inst_course(inst, course)) {
+            let (_, a) = row?;
+            if staff || a.published {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+}

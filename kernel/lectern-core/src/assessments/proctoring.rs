@@ -1,0 +1,366 @@
+//! Proctoring of attempts: the exam page sends integrity signals in numbered
+//! batches; the kernel stores each batch durably first (a plugin fault never
+//! loses what was recorded), adds what only it can see (address, user agent,
+//! login session: changes become `ip_changed`, `device_changed`,
+//! `concurrent_session` signals), then asks the institution's proctoring
+//! plugin to score the attempt. Staff review flagged attempts; students see
+//! everything recorded about them.
+
+use lectern_host::slots::proctoring::{Action, Assessment as Scored, Policy, Signal, SignalKind};
+use lectern_storage::{Record, abort};
+use serde::{Deserialize, Serialize};
+
+use super::attempts::{AttemptState, SubmittedBy};
+use crate::authz::{Capability, authorize};
+use crate::error::CoreError;
+use crate::ids::{CourseId, InstitutionId, UserId};
+use crate::{Kernel, Principal};
+
+/// What the kernel knows about the client that sent a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The login session the request came with.
+    pub session: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignalBatch {
+    pub seq: u64,
+    pub received_at: i64,
+    pub client: ClientInfo,
+    /// The client's signals, then the kernel's derived ones.
+    pub signals: Vec<Signal>,
+}
+
+impl Record for SignalBatch {
+    const VERSION: u8 = 1;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decision {
+    /// The flags were reviewed and do not indicate misconduct.
+    Dismissed,
+    /// The reviewer upholds the flags.
+    Confirmed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub decision: Decision,
+    pub comment: String,
+    pub by: UserId,
+    pub at: i64,
+}
+
+/// One attempt's proctoring record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProctorState {
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    pub assessment: String,
+    pub attempt: String,
+    pub student: UserId,
+    pub last_seq: u64,
+    pub batches: u64,
+    /// The first batch's client, against which changes are detected.
+    pub first_client: Option<ClientInfo>,
+    pub opened: bool,
+    /// The plugin's latest scoring, and when.
+    pub scored: Option<Scored>,
+    pub scored_at: Option<i64>,
+    /// Why the latest batch could not be scored (it is stored all the same).
+    pub plugin_error: Option<String>,
+    /// Every review, oldest first (the audit trail).
+    pub reviews: Vec<Review>,
+}
+
+impl Record for ProctorState {
+    const VERSION: u8 = 1;
+}
+
+/// The full record, for the student and for reviewers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProctorRecord {
+    pub state: ProctorState,
+    pub batches: Vec<SignalBatch>,
+}
+
+const MAX_SIGNALS: usize = 500;
+const MAX_DETAIL: usize = 256;
+
+fn state_key(i: InstitutionId, c: CourseId, attempt: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), c.bytes(), attempt.as_bytes()].concat()
+}
+
+fn batch_key(i: InstitutionId, attempt: &str, seq: u64) -> Vec<u8> {
+    [i.bytes().as_slice(), attempt.as_bytes(), &[0], &seq.to_be_bytes()].concat()
+}
+
+/// Signals only the kernel may send (the client cannot claim them).
+fn kernel_only(k: SignalKind) -> bool {
+    matches!(k, SignalKind::IpChanged | SignalKind::DeviceChanged | SignalKind::ConcurrentSession)
+}
+
+/// What changed since the first batch, as signals at `now_ms`.
+fn derived(first: &ClientInfo, now: &ClientInfo, now_ms: u64) -> Vec<Signal> {
+    let mut out = vec![];
+    let mut push = |kind, what: &str, a: &Option<String>, b: &Option<String>| {
+        if a.is_some() && b.is_some() && a != b {
+            out.push(Signal {
+                kind,
+                at_ms: now_ms,
+                duration_ms: None,
+                detail: Some(format!("{what}: {} → {}", a.as_deref().unwrap_or("?"), b.as_deref().unwrap_or("?"))),
+            });
+        }
+    };
+    push(SignalKind::IpChanged, "address", &first.ip, &now.ip);
+    push(SignalKind::DeviceChanged, "user agent", &first.user_agent, &now.user_agent);
+    push(SignalKind::ConcurrentSession, "login session", &first.session, &now.session);
+    out
+}
+
+impl Kernel {
+    /// Records a batch of signals for the caller's attempt and scores it.
+    /// `seq` must grow: a replayed or out-of-order batch is refused and
+    /// changes nothing. Returns the record as it stands.
+    pub async fn record_signals(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+        seq: u64,
+        signals: Vec<Signal>,
+        client: ClientInfo,
+    ) -> Result<ProctorState, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, false)?;
+        if at.state != AttemptState::InProgress {
+            return Err(CoreError::Conflict("the attempt is submitted".into()));
+        }
+        if seq == 0 {
+            return Err(CoreError::invalid("seq", "sequence numbers start at 1"));
+        }
+        if signals.is_empty() || signals.len() > MAX_SIGNALS {
+            return Err(CoreError::invalid("signals", format!("1–{MAX_SIGNALS} signals per batch")));
+        }
+        if let Some(s) = signals.iter().find(|s| kernel_only(s.kind)) {
+            return Err(CoreError::invalid("signals", format!("{:?} is recorded by the server, not sent", s.kind)));
+        }
+        if signals.iter().any(|s| s.detail.as_ref().is_some_and(|d| d.len() > MAX_DETAIL)) {
+            return Err(CoreError::invalid("signals.detail", format!("at most {MAX_DETAIL} bytes")));
+        }
+        let now = self.now();
+        let now_ms = (now.max(0) as u64).saturating_mul(1000);
+        let (inst, course) = (a.institution, a.course);
+        let skey = state_key(inst, course, &at.id);
+        let t = self.t();
+        let (state, batch) = self.store().transaction(&[&t.proctor_states, &t.proctor_batches], |tx| {
+            let states = tx.on(&t.proctor_states)?;
+            let mut st = states.get(&skey)?.unwrap_or_else(|| ProctorState {
+                institution: inst,
+                course,
+                assessment: a.id.clone(),
+                attempt: at.id.clone(),
+                student: at.student,
+                last_seq: 0,
+                batches: 0,
+                first_client: None,
+                opened: false,
+                scored: None,
+                scored_at: None,
+                plugin_error: None,
+                reviews: vec![],
+            });
+            if seq <= st.last_seq {
+                return abort(CoreError::Conflict(format!(
+                    "batch {seq} is a replay or out of order: the last one received was {}",
+                    st.last_seq
+                )));
+            }
+            let mut all = signals.clone();
+            match &st.first_client {
+                Some(first) => all.extend(derived(first, &client, now_ms)),
+                None => st.first_client = Some(client.clone()),
+            }
+            let batch = SignalBatch { seq, received_at: now, client: client.clone(), signals: all };
+            tx.on(&t.proctor_batches)?.insert(batch_key(inst, &at.id, seq), &batch)?;
+            st.last_seq = seq;
+            st.batches += 1;
+            states.insert(&skey, &st)?;
+            Ok((st, batch))
+        })?;
+        // Durable before the plugin sees it: what was recorded stays recorded.
+        self.durable().await?;
+        let Some(policy) = a.settings.proctoring.clone() else { return Ok(state) };
+        match self.score(&a, &at, &state, policy, batch.signals).await {
+            Ok(scored) => {
+                let lock = scored.lock;
+                let state = self.store_scoring(inst, course, &at.id, Ok(scored)).await?;
+                if lock && a.settings.proctoring.as_ref().is_some_and(|p| p.action == Action::LockAttempt) {
+                    tracing::warn!(attempt = %at.id, "proctoring policy submits the attempt");
+                    self.submit_as(&a, &at.id, SubmittedBy::Proctoring).await?;
+                }
+                Ok(state)
+            }
+            Err(e) => {
+                tracing::warn!(attempt = %at.id, error = %e, "proctoring plugin could not score a batch");
+                self.store_scoring(inst, course, &at.id, Err(e.to_string())).await
+            }
+        }
+    }
+
+    async fn score(
+        &self,
+        a: &super::Assessment,
+        at: &super::Attempt,
+        state: &ProctorState,
+        policy: Policy,
+        signals: Vec<Signal>,
+    ) -> Result<Scored, CoreError> {
+        let ctx = lectern_host::slots::CallContext {
+            institution: a.institution.to_string(),
+            user: Some(at.student.to_string()),
+            course: Some(a.course.to_string()),
+            roles: vec!["student".into()],
+            locale: "en".into(),
+            request_id: uuid::Uuid::now_v7().to_string(),
+        };
+        let host = self.host().clone();
+        let attempt = at.id.clone();
+        let open = !state.opened;
+        let started_ms = (at.started_at.max(0) as u64).saturating_mul(1000);
+        let r = Self::blocking(move || {
+            if open {
+                host.proctor_open(&ctx, &attempt, &policy, started_ms)?;
+            }
+            host.proctor_ingest(&ctx, &attempt, &signals)
+        })
+        .await?;
+        r.map_err(|e| CoreError::PluginFailed(format!("proctoring: {e}")))
+    }
+
+    async fn store_scoring(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+        attempt: &str,
+        outcome: Result<Scored, String>,
+    ) -> Result<ProctorState, CoreError> {
+        let now = self.now();
+        let st = self
+            .t()
+            .proctor_states
+            .update(state_key(inst, course, attempt), |old| {
+                old.map(|mut st| {
+                    match &outcome {
+                        Ok(s) => {
+                            st.opened = true;
+                            st.scored = Some(s.clone());
+                            st.scored_at = Some(now);
+                            st.plugin_error = None;
+                        }
+                        Err(e) => st.plugin_error = Some(e.clone()),
+                    }
+                    st
+                })
+            })?
+            .ok_or(CoreError::NotFound("proctoring record"))?;
+        self.durable().await?;
+        Ok(st)
+    }
+
+    /// Everything recorded about an attempt: for its student and the course's staff.
+    pub fn proctoring_record(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+    ) -> Result<ProctorRecord, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, true)?;
+        let state = self
+            .t()
+            .proctor_states
+            .get(state_key(a.institution, a.course, &at.id))?
+            .ok_or(CoreError::NotFound("proctoring record"))?;
+        let prefix = [a.institution.bytes().as_slice(), at.id.as_bytes(), &[0]].concat();
+        let batches =
+            self.t().proctor_batches.scan_prefix(&prefix).map(|r| r.map(|(_, b)| b)).collect::<Result<_, _>>()?;
+        Ok(ProctorRecord { state, batches })
+    }
+
+    /// The review queue: the course's attempts whose score reached the
+    /// policy's threshold or that carry flags, highest risk first.
+    pub fn flagged_attempts(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<Vec<ProctorState>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::GradeViewAll, ctx)?;
+        let mut out: Vec<ProctorState> = vec![];
+        for row in self.t().proctor_states.scan_prefix(crate::keys::inst_course(inst, course)) {
+            let (_, st) = row?;
+            if st.scored.as_ref().is_some_and(|s| !s.flags.is_empty()) {
+                out.push(st);
+            }
+        }
+        let risk = |s: &ProctorState| s.scored.as_ref().map_or(0.0, |x| x.risk_score);
+        out.sort_by(|a, b| risk(b).total_cmp(&risk(a)));
+        Ok(out)
+    }
+
+    /// A reviewer dismisses or confirms an attempt's flags, with a comment kept in its audit trail.
+    pub async fn review_attempt(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+        decision: Decision,
+        comment: &str,
+    ) -> Result<ProctorState, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, true)?;
+        let (_, ctx) = self.course_context(p, a.institution, a.course)?;
+        authorize(p, Capability::GradeEdit, ctx)?;
+        let Some(by) = p.user_id() else { return Err(CoreError::Forbidden("reviews are signed by a person".into())) };
+        let comment = comment.trim();
+        if comment.is_empty() || comment.len() > 4_000 {
+            return Err(CoreError::invalid("comment", "1–4,000 characters: say why"));
+        }
+        let now = self.now();
+        let review = Review { decision, comment: comment.to_owned(), by, at: now };
+        let st = self
+            .t()
+            .proctor_states
+            .update(state_key(a.institution, a.course, &at.id), |old| {
+                old.map(|mut st| {
+                    st.reviews.push(review.clone());
+                    st
+                })
+            })?
+            .ok_or(CoreError::NotFound("proctoring record"))?;
+        self.durable().await?;
+        tracing::info!(attempt = %at.id, reviewer = %by, decision = ?decision, "proctoring review");
+        Ok(st)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_of_client_become_signals() {
+        let first =
+            ClientInfo { ip: Some("10.0.0.1".into()), user_agent: Some("A".into()), session: Some("s1".into()) };
+        assert!(derived(&first, &first, 5).is_empty());
+        let moved =
+            ClientInfo { ip: Some("10.0.0.9".into()), user_agent: Some("B".into()), session: Some("s2".into()) };
+        let kinds: Vec<SignalKind> = derived(&first, &moved, 5).into_iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [SignalKind::IpChanged, SignalKind::DeviceChanged, SignalKind::ConcurrentSession]);
+        // Unknown on either side is not a change.
+        assert!(derived(&first, &ClientInfo::default(), 5).is_empty());
+    }
+}

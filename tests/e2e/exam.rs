@@ -1,0 +1,262 @@
+//! The exam flow over HTTP with the real first-party grading plugin
+//! (`plugins/grading`): authoring, publishing, idempotent start, versioned
+//! saves, submit, grading through the bus into the gradebook, the deadline
+//! timer (also across a restart), and the refusals that change nothing.
+
+use std::time::Duration;
+
+use lectern_e2e::{Api, Options, TestServer, bootstrap_admin, guests};
+use serde_json::{Value, json};
+
+use crate::{World, create_user};
+
+const GRADING_MANIFEST: &str = include_str!("../../plugins/grading/manifest.json");
+
+pub(crate) async fn install_grading_plugin(server: &TestServer) {
+    let wasm = std::fs::read(guests::GRADING_PLUGIN).expect("the grading plugin was built");
+    let b = server.kernel.install_bundled(GRADING_MANIFEST, &wasm).await.expect("installs");
+    assert!(b.activated, "{b:?}");
+}
+
+fn choice(options: &[(&str, bool)]) -> Value {
+    let opts: Vec<Value> = options
+        .iter()
+        .map(|(id, c)| json!({"id": id, "correct": c, "weight": if *c { 1.0 } else { 0.0 }, "feedback": null}))
+        .collect();
+    json!({"single_choice": {"options": opts, "rule": "all_or_nothing"}})
+}
+
+fn quiz() -> Value {
+    json!({
+        "title": "Quiz 1",
+        "questions": [
+            {"id": "capital", "prompt": "Capital of France?", "points": 2.0, "key": choice(&[("paris", true), ("lyon", false)]),
+             "labels": {"paris": "Paris", "lyon": "Lyon"}},
+            {"id": "g", "prompt": "g in m/s²", "points": 3.0,
+             "key": {"numeric": {"value": 9.81, "absolute_tolerance": 0.05, "relative_tolerance": null, "units": [], "unit_missing_credit": 0.0}}},
+            {"id": "author", "prompt": "Who wrote Hamlet?", "points": 1.0,
+             "key": {"short_answer": {"alternatives": [{"pattern": "Shakespeare", "regex": false, "credit": 1.0, "feedback": null}], "case_sensitive": false, "normalize_whitespace": true}}},
+            {"id": "essay", "prompt": "Why?", "points": 4.0,
+             "key": {"essay": [{"id": "clarity", "description": "Clear argument", "points": 4.0}]}}
+        ],
+        "settings": {"attempts_allowed": 2, "time_limit_secs": 600}
+    })
+}
+
+struct Exam {
+    teacher: Api,
+    student: Api,
+    student_id: String,
+    course_base: String,
+    id: String,
+}
+
+async fn setup(w: &World) -> Exam {
+    install_grading_plugin(&w.server).await;
+    let a = &w.a.slug;
+    create_user(&w.a.admin, a, "prof@alpha.test", "staff").await;
+    let student_id = create_user(&w.a.admin, a, "kim@alpha.test", "member").await;
+    let teacher = w.login(a, "prof@alpha.test").await;
+    let student = w.login(a, "kim@alpha.test").await;
+    let r = teacher
+        .post(
+            &format!("/api/v1/institutions/{a}/courses"),
+            json!({"code": "PHY", "title": "Physics", "description": ""}),
+        )
+        .await;
+    let course = r.body["id"].as_str().unwrap().to_owned();
+    let course_base = format!("/api/v1/institutions/{a}/courses/{course}");
+    teacher.post(&format!("{course_base}/enrolments"), json!({"user_id": student_id, "role": "student"})).await.ok();
+    teacher.post_empty(&format!("{course_base}/publish")).await.ok();
+    let r = teacher.post(&format!("{course_base}/assessments"), quiz()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    Exam { teacher, student, student_id, course_base, id }
+}
+
+async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn take_a_quiz_and_get_graded() {
+    let w = World::new().await;
+    let e = setup(&w).await;
+    let base = format!("/api/v1/assessments/{}", e.id);
+
+    // Drafts cannot be started; keys never reach students.
+    e.student.post(&format!("{base}/attempts"), json!({})).await.assert_problem(409, "conflict");
+    let r = e.teacher.patch(&base, json!({"published": true})).await;
+    assert_eq!(r.ok()["published"], true);
+    e.student.get(&base).await.assert_problem(403, "forbidden");
+    let listed = e.student.get(&format!("{}/assessments", e.course_base)).await;
+    assert_eq!(listed.ok()["items"][0]["questions"], 4);
+    assert!(!listed.body.to_string().contains("correct"));
+
+    // Start, and a retried start with the same request id: one attempt.
+    let r = e.student.post(&format!("{base}/attempts"), json!({"client_request_id": "tab-1"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let attempt = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["number"], 1);
+    assert!(r.body["time_left_secs"].as_i64().unwrap() > 590);
+    assert!(!r.body.to_string().contains("\"correct\""), "no keys in the attempt: {}", r.body);
+    let again = e.student.post(&format!("{base}/attempts"), json!({"client_request_id": "tab-1"})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["id"], attempt.as_str());
+    // Another device without the id resumes the same open attempt too.
+    let other = e.student.post(&format!("{base}/attempts"), json!({})).await;
+    assert_eq!(other.body["id"], attempt.as_str());
+
+    // Saves: versioned, newest wins, bad input refused.
+    let ab = format!("{base}/attempts/{attempt}");
+    let save = |q: &str, resp: Value, v: u64| {
+        let student = e.student.clone();
+        let path = format!("{ab}/answers/{q}");
+        async move { student.put(&path, json!({"response": resp, "version": v})).await }
+    };
+    save("capital", json!({"choices": ["lyon"]}), 1).await.ok();
+    save("capital", json!({"choices": ["paris"]}), 2).await.ok();
+    save("capital", json!({"choices": ["lyon"]}), 1).await.assert_problem(409, "conflict");
+    save("capital", json!({"choices": ["paris"]}), 2).await.ok(); // the same save repeated
+    save("g", json!({"text": "9.81"}), 1).await.assert_problem(422, "validation");
+    save("nope", json!({"text": "x"}), 1).await.assert_problem(404, "not-found");
+    save("author", json!({"text": "x".repeat(200_000)}), 1).await.assert_problem(422, "validation");
+    save("g", json!({"number": {"value": 9.8, "unit": null}}), 1).await.ok();
+    save("author", json!({"text": "  shakespeare "}), 1).await.ok();
+    save("essay", json!({"essay": "Because."}), 1).await.ok();
+    let view = e.student.get(&ab).await;
+    assert_eq!(view.ok()["answers"]["capital"]["version"], 2);
+    assert_eq!(view.body["answers"]["capital"]["response"], json!({"choices": ["paris"]}));
+
+    // Someone else's attempt does not exist for them.
+    w.a.admin
+        .put(&format!("{ab}/answers/g"), json!({"response": {"number": {"value": 1.0, "unit": null}}, "version": 9}))
+        .await
+        .assert_problem(404, "not-found");
+
+    // Submit; then nothing changes any more.
+    let r = e.student.post_empty(&format!("{ab}/submit")).await;
+    assert_eq!(r.ok()["state"], "submitted");
+    assert_eq!(r.body["submitted_by"], "student");
+    save("g", json!({"number": {"value": 1.0, "unit": null}}), 5).await.assert_problem(409, "conflict");
+    e.student.post_empty(&format!("{ab}/submit")).await.ok();
+
+    // Graded through the bus by the real plugin: 2 + 3 + 1 automatic, the essay waits for a person.
+    let grades = format!("{}/students/{}/grades", e.course_base, e.student_id);
+    let entry = wait_for("the grade", || {
+        let teacher = e.teacher.clone();
+        let grades = grades.clone();
+        let id = e.id.clone();
+        async move {
+            let r = teacher.get(&grades).await;
+            r.body["items"].as_array()?.iter().find(|g| g["item"] == id.as_str()).cloned()
+        }
+    })
+    .await;
+    assert_eq!(entry["points"], 6.0, "{entry}");
+    assert_eq!(entry["max_points"], 10.0, "{entry}");
+    assert!(entry["status"].as_str().unwrap().to_lowercase().contains("manual"), "{entry}");
+
+    // A second attempt is allowed, a third is not.
+    let r = e.student.post(&format!("{base}/attempts"), json!({"client_request_id": "second"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["number"], 2);
+    let second = r.body["id"].as_str().unwrap().to_owned();
+    e.student.post_empty(&format!("{base}/attempts/{second}/submit")).await.ok();
+    e.student.post(&format!("{base}/attempts"), json!({})).await.assert_problem(409, "conflict");
+    w.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_saves_keep_the_newest() {
+    let w = World::new().await;
+    let e = setup(&w).await;
+    let base = format!("/api/v1/assessments/{}", e.id);
+    e.teacher.patch(&base, json!({"published": true})).await.ok();
+    let r = e.student.post(&format!("{base}/attempts"), json!({})).await;
+    let attempt = r.body["id"].as_str().unwrap().to_owned();
+    let path = format!("{base}/attempts/{attempt}/answers/author");
+    let mut tasks = vec![];
+    for v in 1..=40u64 {
+        let student = e.student.clone();
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            student.put(&path, json!({"response": {"text": format!("answer {v}")}, "version": v})).await.status.as_u16()
+        }));
+    }
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(status == 200 || status == 409, "{status}");
+    }
+    let view = e.student.get(&format!("{base}/attempts/{attempt}")).await;
+    assert_eq!(view.ok()["answers"]["author"]["version"], 40);
+    assert_eq!(view.body["answers"]["author"]["response"], json!({"text": "answer 40"}));
+    w.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_deadline_submits_abandoned_attempts_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let clock = lectern_core::Clock::system();
+    let opts = || Options { clock: clock.clone(), ..Options::default() };
+    let server = TestServer::start(&data, opts()).await.unwrap();
+    let root = bootstrap_admin(&server).await;
+    root.post("/api/v1/institutions", json!({"slug": "alpha", "name": "Alpha"})).await.ok();
+    create_user(&root, "alpha", "prof@alpha.test", "staff").await;
+    let student_id = create_user(&root, "alpha", "kim@alpha.test", "member").await;
+    install_grading_plugin(&server).await;
+    let (teacher, _) = server.client().login("alpha", "prof@alpha.test", lectern_e2e::PASSWORD).await;
+    let (student, _) = server.client().login("alpha", "kim@alpha.test", lectern_e2e::PASSWORD).await;
+    let r = teacher
+        .post("/api/v1/institutions/alpha/courses", json!({"code": "T", "title": "Timed", "description": ""}))
+        .await;
+    let course = r.body["id"].as_str().unwrap().to_owned();
+    let cb = format!("/api/v1/institutions/alpha/courses/{course}");
+    teacher.post(&format!("{cb}/enrolments"), json!({"user_id": student_id, "role": "student"})).await.ok();
+    teacher.post_empty(&format!("{cb}/publish")).await.ok();
+    let mut q = quiz();
+    q["settings"] = json!({"attempts_allowed": 1, "time_limit_secs": 60});
+    let r = teacher.post(&format!("{cb}/assessments"), q).await;
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    teacher.patch(&format!("/api/v1/assessments/{id}"), json!({"published": true})).await.ok();
+    let base = format!("/api/v1/assessments/{id}");
+
+    // Attempt A is abandoned while the server is down.
+    let r = student.post(&format!("{base}/attempts"), json!({})).await;
+    let attempt = r.body["id"].as_str().unwrap().to_owned();
+    let ab = format!("{base}/attempts/{attempt}");
+    student.put(&format!("{ab}/answers/capital"), json!({"response": {"choices": ["paris"]}, "version": 1})).await.ok();
+    server.stop().await.unwrap();
+    clock.advance(120);
+    let server = TestServer::start(&data, opts()).await.unwrap();
+    let (student, _) = server.client().login("alpha", "kim@alpha.test", lectern_e2e::PASSWORD).await;
+    let r = student
+        .put(&format!("{ab}/answers/g"), json!({"response": {"number": {"value": 9.81, "unit": null}}, "version": 1}))
+        .await;
+    r.assert_problem(409, "conflict");
+    let view = wait_for("the timer to submit", || {
+        let student = student.clone();
+        let ab = ab.clone();
+        async move {
+            let r = student.get(&ab).await;
+            (r.body["state"] == "submitted").then_some(r.body)
+        }
+    })
+    .await;
+    assert_eq!(view["submitted_by"], "deadline");
+    assert!(view["answers"].get("g").is_none(), "the late save changed nothing: {view}");
+    assert_eq!(view["answers"]["capital"]["version"], 1);
+    server.stop().await.unwrap();
+}
