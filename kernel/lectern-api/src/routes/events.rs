@@ -82,7 +82,10 @@ fn course_ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core
     Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
 }
 
-/// The course gradebook: every student's grade per item, with history.
+/// The course gradebook: every grade with its history (`items`), and the
+/// table view — `columns`, `categories`, and one row per student (`students`)
+/// with points per item, category percents and the course total (`total`,
+/// percent; ungraded items are excluded until graded).
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/gradebook", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
@@ -92,7 +95,9 @@ pub(crate) async fn gradebook(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    Ok(Json(json!({ "items": to_json(&s.kernel.gradebook(&p, i, c)?) })))
+    let table = s.kernel.course_gradebook(&p, i, c)?;
+    Ok(Json(json!({ "items": to_json(&s.kernel.gradebook(&p, i, c)?), "columns": to_json(&table.columns),
+        "categories": to_json(&table.categories), "students": to_json(&table.students) })))
 }
 
 /// One student's grades in a course (their own, or anyone's for staff).

@@ -8,6 +8,7 @@ mod content;
 mod courses;
 pub(crate) mod credential_pages;
 mod events;
+mod gradebook;
 mod institutions;
 mod media;
 mod oauth;
@@ -123,6 +124,11 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::student_grades))
         .routes(routes!(events::set_grade))
         .routes(routes!(events::regrade))
+        .routes(routes!(gradebook::manual_queue))
+        .routes(routes!(gradebook::manual_grade))
+        .routes(routes!(gradebook::regrade_assessment))
+        .routes(routes!(gradebook::get_categories, gradebook::set_categories))
+        .routes(routes!(gradebook::gradebook_csv))
         .routes(routes!(events::get_completion_rule, events::set_completion_rule))
         .routes(routes!(events::verify_credential))
         .routes(routes!(events::my_credentials))

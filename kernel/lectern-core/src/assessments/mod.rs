@@ -13,6 +13,7 @@
 
 pub mod attempts;
 pub mod proctoring;
+pub mod regrade;
 
 use std::collections::BTreeMap;
 

@@ -6,7 +6,10 @@
 //! and [`Kernel::regrade`]. Every change stages `grade.recorded` in the same
 //! transaction, so the event exists exactly when the grade does.
 
-use lectern_host::slots::grading::{Graded, Status};
+pub mod manual;
+pub mod totals;
+
+use lectern_host::slots::grading::Graded;
 use lectern_storage::Record;
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +84,7 @@ pub(crate) fn grade_key(i: InstitutionId, c: CourseId, student: UserId, item: &s
     [i.bytes().as_slice(), c.bytes(), student.bytes(), item.as_bytes()].concat()
 }
 
-fn submission_key(i: InstitutionId, c: CourseId, item: &str, student: UserId) -> Vec<u8> {
+pub(crate) fn submission_key(i: InstitutionId, c: CourseId, item: &str, student: UserId) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), item.as_bytes(), &[0], student.bytes()].concat()
 }
 
@@ -93,31 +96,44 @@ pub(crate) fn validate_item(item: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn status_of(results: &[Graded]) -> GradeStatus {
-    if results.iter().any(|g| g.status == Status::NeedsManualGrading) {
+/// A question result's status as stored (the grader's `Status`, by name).
+pub(crate) const Q_GRADED: &str = "Graded";
+pub(crate) const Q_NEEDS_MANUAL: &str = "NeedsManualGrading";
+
+/// Sums question results, scaled to the item's points when given; the entry
+/// waits for a person while any question does.
+pub(crate) fn summarize(questions: &[QuestionResult], item_points: Option<f64>) -> (f64, f64, GradeStatus) {
+    let points: f64 = questions.iter().map(|g| g.points).sum();
+    let max: f64 = questions.iter().map(|g| g.max_points).sum();
+    let (points, max) = match item_points {
+        Some(p) if max > 0.0 && p.is_finite() && p >= 0.0 => (points * p / max, p),
+        _ => (points, max),
+    };
+    let status = if questions.iter().any(|q| q.status == Q_NEEDS_MANUAL) {
         GradeStatus::NeedsManualGrading
     } else {
         GradeStatus::Graded
-    }
+    };
+    (round4(points), round4(max), status)
 }
 
-/// Sums question results, scaled to the item's points when given.
-fn totals(results: &[Graded], item_points: Option<f64>) -> (f64, f64) {
-    let points: f64 = results.iter().map(|g| g.points).sum();
-    let max: f64 = results.iter().map(|g| g.max_points).sum();
-    match item_points {
-        Some(p) if max > 0.0 && p.is_finite() && p >= 0.0 => (points * p / max, p),
-        _ => (points, max),
-    }
-}
-
-fn round4(x: f64) -> f64 {
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// `user:<id>` or `client:<id>`: who a person-made change is recorded as.
+pub(crate) fn actor(p: &Principal) -> String {
+    p.user_id().map_or_else(|| format!("client:{}", p.client_id), |u| format!("user:{u}"))
+}
+
+type Compute<'a> = dyn Fn(&lectern_storage::Tx<'_>, Option<&GradeEntry>) -> Result<Option<Change>, lectern_storage::TxFail<CoreError>>
+    + 'a;
+
 impl Kernel {
     /// Stores an automatic grade for `ev` unless message `message_id` was already
-    /// processed. Returns false for a duplicate.
+    /// processed. Returns false for a duplicate. Questions a person already
+    /// graded for this attempt keep that grade (see [`manual`]), and a regrade
+    /// that changes nothing leaves the grade as it is and notifies no one.
     pub(crate) async fn record_automatic_grade(
         &self,
         message_id: &str,
@@ -125,9 +141,7 @@ impl Kernel {
         results: &[Graded],
         graded_by: &str,
     ) -> Result<bool, CoreError> {
-        let (points, max_points) = totals(results, ev.item_points);
-        let (points, max_points) = (round4(points), round4(max_points));
-        let questions = results
+        let questions: Vec<QuestionResult> = results
             .iter()
             .map(|g| QuestionResult {
                 question_id: g.question_id.clone(),
@@ -142,38 +156,44 @@ impl Kernel {
             Some(r) => format!("regraded ({}) at the request of {}", r.reason, r.by),
             None => format!("attempt {} graded automatically", ev.attempt),
         };
-        let change = Change {
-            attempt: Some(ev.attempt.clone()),
-            points,
-            max_points,
-            status: status_of(results),
-            questions: Some(questions),
-            error: None,
-            by: graded_by.to_string(),
-            reason,
-        };
-        let recorded =
-            self.apply_grade_change(Some(message_id), ev.institution, ev.course, ev.student, &ev.item, change, |tx| {
-                self.keep_submission(tx, ev)
-            })?;
+        let t = self.t();
+        let recorded = self.apply_grade_change(
+            Some(message_id),
+            ev.institution,
+            ev.course,
+            ev.student,
+            &ev.item,
+            &|tx, previous| {
+                self.keep_submission(tx, ev)?;
+                let mut questions = questions.clone();
+                manual::overlay(&tx.on(&t.manual_grades)?, ev, &mut questions)?;
+                let (points, max_points, status) = summarize(&questions, ev.item_points);
+                if ev.regrade.is_some()
+                    && let Some(p) = previous
+                    && p.attempt.as_deref() == Some(ev.attempt.as_str())
+                    && (p.points, p.max_points, p.status) == (points, max_points, status)
+                    && p.questions == questions
+                {
+                    return Ok(None);
+                }
+                Ok(Some(Change {
+                    attempt: Some(ev.attempt.clone()),
+                    points,
+                    max_points,
+                    status,
+                    questions: Some(questions),
+                    error: None,
+                    by: graded_by.to_string(),
+                    reason: reason.clone(),
+                }))
+            },
+        )?;
         self.commit_events().await?;
         Ok(recorded)
     }
 
     /// Marks an item's grade as failed after the grading worker gave up, and tells instructors.
     pub(crate) async fn record_grading_failure(&self, ev: &AttemptSubmitted, error: &str) -> Result<(), CoreError> {
-        let key = grade_key(ev.institution, ev.course, ev.student, &ev.item);
-        let previous = self.t().grades.get(&key)?;
-        let change = Change {
-            attempt: Some(ev.attempt.clone()),
-            points: previous.as_ref().map_or(0.0, |g| g.points),
-            max_points: previous.as_ref().map_or(0.0, |g| g.max_points),
-            status: GradeStatus::GradingFailed,
-            questions: None,
-            error: Some(error.to_string()),
-            by: "kernel:grading-worker".into(),
-            reason: format!("automatic grading of attempt {} failed: {error}", ev.attempt),
-        };
         let failed = GradingFailed {
             institution: ev.institution,
             course: ev.course,
@@ -183,9 +203,19 @@ impl Kernel {
             error: error.to_string(),
         };
         let id = self.inner.bus.outbox.next_id().map_err(events::bus_error)?;
-        self.apply_grade_change(None, ev.institution, ev.course, ev.student, &ev.item, change, |tx| {
+        self.apply_grade_change(None, ev.institution, ev.course, ev.student, &ev.item, &|tx, previous| {
             events::stage(&self.inner.bus.outbox, tx, id, topics::GRADING_FAILED, &ev.student.to_string(), &failed)?;
-            self.keep_submission(tx, ev)
+            self.keep_submission(tx, ev)?;
+            Ok(Some(Change {
+                attempt: Some(ev.attempt.clone()),
+                points: previous.map_or(0.0, |g| g.points),
+                max_points: previous.map_or(0.0, |g| g.max_points),
+                status: GradeStatus::GradingFailed,
+                questions: None,
+                error: Some(error.to_string()),
+                by: "kernel:grading-worker".into(),
+                reason: format!("automatic grading of attempt {} failed: {error}", ev.attempt),
+            }))
         })?;
         self.commit_events().await?;
         Ok(())
@@ -202,26 +232,27 @@ impl Kernel {
         Ok(())
     }
 
-    /// One transaction: the grade, its history, `grade.recorded`, the processed
-    /// mark (when from a message) and whatever `extra` writes.
-    #[allow(clippy::too_many_arguments)]
-    fn apply_grade_change(
+    /// One transaction: the processed mark (when from a message), then
+    /// `compute` (which sees the current entry, may write what goes with the
+    /// change, and returns `None` to change nothing), the grade with its
+    /// history, and `grade.recorded`. Returns false when nothing was written.
+    pub(crate) fn apply_grade_change(
         &self,
         message_id: Option<&str>,
         inst: InstitutionId,
         course: CourseId,
         student: UserId,
         item: &str,
-        change: Change,
-        extra: impl Fn(&lectern_storage::Tx<'_>) -> Result<(), lectern_storage::TxInternal>,
+        compute: &Compute<'_>,
     ) -> Result<bool, CoreError> {
         let t = self.t();
         let bus = &self.inner.bus;
         let now = self.now();
         let event_id = bus.outbox.next_id().map_err(events::bus_error)?;
         let key = grade_key(inst, course, student, item);
+        let trees = (&t.grades, &t.submissions, &t.manual_grades, bus.outbox.tree(), bus.processed.tree());
         let r: Result<bool, lectern_storage::TxError<CoreError>> =
-            self.store().transaction(&[&t.grades, &t.submissions, bus.outbox.tree(), bus.processed.tree()], |tx| {
+            self.store().transaction(&[trees.0, trees.1, trees.2, trees.3, trees.4], |tx| {
                 if let Some(id) = message_id
                     && !bus.processed.first_time(tx, "gradebook", id)?
                 {
@@ -229,6 +260,7 @@ impl Kernel {
                 }
                 let grades = tx.on(&t.grades)?;
                 let previous = grades.get(&key)?;
+                let Some(change) = compute(tx, previous.as_ref())? else { return Ok(false) };
                 let mut entry = previous.clone().unwrap_or(GradeEntry {
                     institution: inst,
                     course,
@@ -284,7 +316,6 @@ impl Kernel {
                     };
                     events::stage(&bus.outbox, tx, event_id, topics::GRADE_RECORDED, &student.to_string(), &ev)?;
                 }
-                extra(tx)?;
                 Ok(true)
             });
         Ok(r?)
@@ -317,7 +348,6 @@ impl Kernel {
         if self.t().enrolments.get(crate::keys::enrolment(inst, course, student))?.is_none() {
             return Err(CoreError::invalid("student", "not enrolled in this course"));
         }
-        let by = p.user_id().map_or_else(|| format!("client:{}", p.client_id), |u| format!("user:{u}"));
         let change = Change {
             attempt: None,
             points: round4(points),
@@ -325,10 +355,10 @@ impl Kernel {
             status: GradeStatus::Graded,
             questions: None,
             error: None,
-            by,
+            by: actor(p),
             reason: reason.to_string(),
         };
-        self.apply_grade_change(None, inst, course, student, item, change, |_| Ok(()))?;
+        self.apply_grade_change(None, inst, course, student, item, &|_, _| Ok(Some(change.clone())))?;
         self.commit_events().await?;
         self.t().grades.get(grade_key(inst, course, student, item))?.ok_or(CoreError::NotFound("grade"))
     }
@@ -351,7 +381,7 @@ impl Kernel {
         if reason.is_empty() || reason.len() > 1000 {
             return Err(CoreError::invalid("reason", "say why (1–1000 characters)"));
         }
-        let by = p.user_id().map_or_else(|| format!("client:{}", p.client_id), |u| format!("user:{u}"));
+        let by = actor(p);
         let prefix = [inst.bytes().as_slice(), course.bytes(), item.as_bytes(), &[0]].concat();
         let stored: Vec<(Vec<u8>, StoredSubmission)> = self.t().submissions.page(&prefix, None, usize::MAX)?;
         for question in changes.keys() {
@@ -413,13 +443,14 @@ impl Kernel {
     }
 }
 
-struct Change {
-    attempt: Option<String>,
-    points: f64,
-    max_points: f64,
-    status: GradeStatus,
-    questions: Option<Vec<QuestionResult>>,
-    error: Option<String>,
-    by: String,
-    reason: String,
+#[derive(Clone)]
+pub(crate) struct Change {
+    pub(crate) attempt: Option<String>,
+    pub(crate) points: f64,
+    pub(crate) max_points: f64,
+    pub(crate) status: GradeStatus,
+    pub(crate) questions: Option<Vec<QuestionResult>>,
+    pub(crate) error: Option<String>,
+    pub(crate) by: String,
+    pub(crate) reason: String,
 }
