@@ -12,6 +12,7 @@ mod oauth;
 mod ops;
 mod pipeline;
 mod plugins;
+mod proctoring;
 mod question_types;
 mod throttle;
 mod tokens;

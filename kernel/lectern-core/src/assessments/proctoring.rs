@@ -103,6 +103,17 @@ fn kernel_only(k: SignalKind) -> bool {
     matches!(k, SignalKind::IpChanged | SignalKind::DeviceChanged | SignalKind::ConcurrentSession)
 }
 
+/// Details that name the kernel's derived checks (sent as `paste`, see the
+/// proctoring plugin's README): a client claiming one would pass its own
+/// words off as the kernel's observation, so the detail is dropped and the
+/// signal stays an ordinary paste.
+fn drop_claimed_checks(mut s: Signal) -> Signal {
+    if s.detail.as_deref().is_some_and(|d| d.starts_with("paste-into-answer:") || d.starts_with("answer-burst:")) {
+        s.detail = None;
+    }
+    s
+}
+
 /// What changed since the first batch, as signals at `now_ms`.
 fn derived(first: &ClientInfo, now: &ClientInfo, now_ms: u64) -> Vec<Signal> {
     let mut out = vec![];
@@ -151,8 +162,14 @@ impl Kernel {
         if signals.iter().any(|s| s.detail.as_ref().is_some_and(|d| d.len() > MAX_DETAIL)) {
             return Err(CoreError::invalid("signals.detail", format!("at most {MAX_DETAIL} bytes")));
         }
+        let signals: Vec<Signal> = signals.into_iter().map(drop_claimed_checks).collect();
         let now = self.now();
-        let now_ms = (now.max(0) as u64).saturating_mul(1000);
+        // The kernel's signals are stamped on the client's clock (its latest
+        // signal is "now" for the client): the plugin refuses a batch whose
+        // earliest signal lies over 2 minutes before the latest it has, so a
+        // server-time stamp would stop scoring for any client whose clock is
+        // more than 2 minutes fast.
+        let now_ms = signals.iter().map(|s| s.at_ms).max().unwrap_or_else(|| (now.max(0) as u64).saturating_mul(1000));
         let (inst, course) = (a.institution, a.course);
         let skey = state_key(inst, course, &at.id);
         let t = self.t();
@@ -362,5 +379,13 @@ mod tests {
         assert_eq!(kinds, [SignalKind::IpChanged, SignalKind::DeviceChanged, SignalKind::ConcurrentSession]);
         // Unknown on either side is not a change.
         assert!(derived(&first, &ClientInfo::default(), 5).is_empty());
+    }
+
+    #[test]
+    fn clients_cannot_claim_the_kernels_derived_checks() {
+        let paste = |d: &str| Signal { kind: SignalKind::Paste, at_ms: 1, duration_ms: None, detail: Some(d.into()) };
+        assert_eq!(drop_claimed_checks(paste("paste-into-answer:q1")).detail, None);
+        assert_eq!(drop_claimed_checks(paste("answer-burst:3/2000")).detail, None);
+        assert_eq!(drop_claimed_checks(paste("from the clipboard")).detail.as_deref(), Some("from the clipboard"));
     }
 }

@@ -1,0 +1,267 @@
+//! Proctoring over HTTP with the real first-party proctoring plugin
+//! (`plugins/proctoring`): signal batches from the exam page, the kernel's
+//! own `device_changed`, refused batches that change nothing, the review
+//! queue, an instructor's review, who may read a record, and the
+//! `lock_attempt` policy submitting an attempt. Expected scores follow the
+//! plugin README's rules and default weights.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lectern_e2e::{Api, Reply, guests};
+use reqwest::header::USER_AGENT;
+use serde_json::{Value, json};
+
+use crate::World;
+use crate::question_types::{Class, start};
+
+const PROCTORING_MANIFEST: &str = include_str!("../../plugins/proctoring/manifest.json");
+
+async fn install_proctoring_plugin(w: &World) {
+    let wasm = std::fs::read(guests::PROCTORING_PLUGIN).expect("the proctoring plugin was built");
+    let b = w.server.kernel.install_bundled(PROCTORING_MANIFEST, &wasm).await.expect("installs");
+    assert!(b.activated, "{b:?}");
+}
+
+const SEC: u64 = 1_000;
+const MIN: u64 = 60 * SEC;
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// The README's default weights, spelled out.
+fn policy(action: &str) -> Value {
+    json!({
+        "weights": {"focus_lost": 0.3, "visibility_hidden": 0.3, "paste": 0.3, "heartbeat": 0.25, "device_changed": 0.5},
+        "flag_threshold": 0.5,
+        "heartbeat_interval_ms": 15000,
+        "allow_copy_paste": false,
+        "action": action,
+    })
+}
+
+fn exam(action: &str) -> Value {
+    let sa = |id: &str| {
+        json!({"id": id, "points": 1.0, "key": {"short_answer": {"alternatives": [
+            {"pattern": "x", "regex": false, "credit": 1.0, "feedback": null}], "case_sensitive": false, "normalize_whitespace": true}}})
+    };
+    json!({"title": "Proctored", "questions": [sa("q1"), sa("q2")], "settings": {"proctoring": policy(action)}})
+}
+
+fn sig(kind: &str, at_ms: u64, duration_ms: Option<u64>, detail: Option<&str>) -> Value {
+    json!({"kind": kind, "at_ms": at_ms, "duration_ms": duration_ms, "detail": detail})
+}
+
+/// Heartbeats every 15 s from `from` to `to` (inclusive), in ms from the start.
+fn heartbeats(t0: u64, from: u64, to: u64) -> Vec<Value> {
+    (from..=to).step_by(15_000).map(|t| sig("heartbeat", t0 + t, None, None)).collect()
+}
+
+/// Sends a batch from a browser identified by `ua`.
+async fn send(api: &Api, attempt: &str, ua: &str, seq: u64, signals: Vec<Value>) -> Reply {
+    let mut req = api
+        .http
+        .post(format!("{}{attempt}/signals", api.base))
+        .header(USER_AGENT, ua)
+        .json(&json!({"seq": seq, "signals": signals}));
+    if let Some(t) = &api.token {
+        req = req.bearer_auth(t);
+    }
+    Api::finish(req).await
+}
+
+fn flag<'a>(state: &'a Value, id: &str) -> &'a Value {
+    state["scored"]["flags"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == id))
+        .unwrap_or_else(|| panic!("no `{id}` flag: {state:#}"))
+}
+
+fn flag_ids(state: &Value) -> Vec<&str> {
+    state["scored"]["flags"].as_array().map(|f| f.iter().filter_map(|f| f["id"].as_str()).collect()).unwrap_or_default()
+}
+
+fn risk(state: &Value) -> f64 {
+    state["scored"]["risk_score"].as_f64().unwrap_or_else(|| panic!("not scored: {state:#}"))
+}
+
+fn assert_risk(state: &Value, expected: f64) {
+    assert!((risk(state) - expected).abs() < 1e-3, "risk {} ≠ {expected}: {state:#}", risk(state));
+}
+
+#[tokio::test]
+async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
+    let w = World::new().await;
+    install_proctoring_plugin(&w).await;
+    let class = Class::new(&w, "PRO").await;
+    let id = class.assessment(exam("flag_for_review")).await;
+    let (ann, _) = class.student(&w, "ann@alpha.test").await;
+    let (bob, _) = class.student(&w, "bob@alpha.test").await;
+    let (cat, _) = class.student(&w, "cat@alpha.test").await;
+    let (dan, _) = class.student(&w, "dan@alpha.test").await;
+
+    // Ann behaves: heartbeats throughout and one three-second focus loss.
+    let ann_attempt = start(&ann, &id).await;
+    let t0 = now_ms();
+    let mut batch = heartbeats(t0, 0, 2 * MIN);
+    batch.push(sig("focus_lost", t0 + 70 * SEC, Some(3 * SEC), None));
+    send(&ann, &ann_attempt, "Browser A", 1, batch).await.ok();
+    let r = send(&ann, &ann_attempt, "Browser A", 2, heartbeats(t0, 2 * MIN + 15 * SEC, 5 * MIN)).await;
+    let st = r.ok();
+    assert_eq!(flag_ids(st), Vec::<&str>::new(), "{st:#}");
+    assert_risk(st, 0.0);
+    assert!(st["scored"]["explanation"].to_string().contains("Left the exam page once"), "noted, not flagged: {st:#}");
+    assert_eq!(st["plugin_error"], Value::Null);
+
+    // Cat pastes twice (forbidden): a low-risk `paste` flag, 0.30 × 0.25.
+    let cat_attempt = start(&cat, &id).await;
+    let t0 = now_ms();
+    let mut batch = heartbeats(t0, 0, MIN);
+    batch.extend([sig("paste", t0 + 10 * SEC, None, None), sig("paste", t0 + 20 * SEC, None, None)]);
+    let st = send(&cat, &cat_attempt, "Browser C", 1, batch).await.ok().clone();
+    assert_eq!(flag_ids(&st), ["paste"], "{st:#}");
+    assert_risk(&st, 0.3 * 0.25);
+
+    // Bob: three long absences (6 min 30 s: strength 0.65), a 4-minute
+    // heartbeat gap (3 min 45 s missing: strength 0.375) and three pastes.
+    let bob_attempt = start(&bob, &id).await;
+    let t0 = now_ms();
+    let mut b1 = heartbeats(t0, 0, MIN);
+    b1.push(sig("focus_lost", t0 + 30 * SEC, Some(2 * MIN), None));
+    let st = send(&bob, &bob_attempt, "Browser A", 1, b1).await.ok().clone();
+    assert_eq!(flag_ids(&st), Vec::<&str>::new(), "one absence of 2 min flags nobody: {st:#}");
+    let mut b2 = heartbeats(t0, 5 * MIN, 10 * MIN);
+    b2.push(sig("focus_lost", t0 + 5 * MIN + 10 * SEC, Some(3 * MIN), None));
+    for (i, q) in ["q1", "q2", "q1"].iter().enumerate() {
+        b2.push(sig("paste", t0 + 9 * MIN + i as u64 * 5 * SEC, None, Some(&format!("paste-into-answer:{q}"))));
+    }
+    send(&bob, &bob_attempt, "Browser A", 2, b2).await.ok();
+    let mut b3 = heartbeats(t0, 10 * MIN + 15 * SEC, 12 * MIN);
+    b3.push(sig("visibility_hidden", t0 + 10 * MIN + 30 * SEC, Some(90 * SEC), None));
+    let st = send(&bob, &bob_attempt, "Browser A", 3, b3).await.ok().clone();
+    let away = flag(&st, "away");
+    assert_eq!(away["severity"], "medium", "{away:#}");
+    assert!(away["reason"].as_str().unwrap().contains("3 times, 6 min 30 s"), "{away:#}");
+    assert_eq!(away["evidence"].as_array().unwrap().len(), 3, "{away:#}");
+    assert!(away["evidence"][0].as_str().unwrap().starts_with("focus-lost at "), "{away:#}");
+    let gap = flag(&st, "heartbeat-gap");
+    assert_eq!(gap["severity"], "low");
+    assert!(gap["reason"].as_str().unwrap().contains("3 min 45 s"), "{gap:#}");
+    // A client cannot claim the kernel's derived checks: its
+    // `paste-into-answer:` details are dropped, and the pastes count as pastes.
+    let paste = flag(&st, "paste");
+    assert_eq!(paste["evidence"].as_array().unwrap().len(), 3, "{paste:#}");
+    assert!(!st["scored"]["flags"].to_string().contains("paste-into-answer"), "{st:#}");
+    let before_device = 1.0 - (1.0 - 0.3 * 0.65) * (1.0 - 0.25 * 0.375) * (1.0 - 0.3 * 0.5);
+    assert_risk(&st, before_device);
+    assert!(!flag_ids(&st).contains(&"risk-threshold"), "{st:#}");
+    let explanation = st["scored"]["explanation"].as_array().unwrap();
+    assert!(explanation[0].as_str().unwrap().starts_with("Risk score 0.38 of 1"), "{st:#}");
+
+    // The same student from another browser: the kernel adds `device_changed`.
+    let r = send(&bob, &bob_attempt, "Browser B", 4, heartbeats(t0, 12 * MIN + 15 * SEC, 12 * MIN + 30 * SEC)).await;
+    let st = r.ok().clone();
+    assert_eq!(st["plugin_error"], Value::Null, "{st:#}");
+    let dev = flag(&st, "device-changed");
+    assert_eq!(dev["severity"], "high");
+    assert!(dev["evidence"].to_string().contains("Browser B"), "{dev:#}");
+    let after_device = 1.0 - (1.0 - before_device) * (1.0 - 0.5);
+    assert_risk(&st, after_device);
+    assert_eq!(flag(&st, "risk-threshold")["severity"], "medium", "0.69 < (1 + 0.5) / 2");
+
+    // Replays, out-of-order batches and kernel-only kinds are refused and change nothing.
+    let record = format!("{bob_attempt}/proctoring");
+    let before = bob.get(&record).await.ok().clone();
+    assert_eq!(before["batches"].as_array().unwrap().len(), 4);
+    let kinds: Vec<&str> =
+        before["batches"][3]["signals"].as_array().unwrap().iter().filter_map(|s| s["kind"].as_str()).collect();
+    assert_eq!(kinds, ["heartbeat", "heartbeat", "device_changed"]);
+    let late = || heartbeats(t0, 13 * MIN, 13 * MIN);
+    send(&bob, &bob_attempt, "Browser B", 4, late()).await.assert_problem(409, "conflict");
+    send(&bob, &bob_attempt, "Browser B", 2, late()).await.assert_problem(409, "conflict");
+    let forged = vec![sig("ip_changed", t0 + 13 * MIN, None, Some("from 10.0.0.0/24 to 10.0.1.0/24"))];
+    send(&bob, &bob_attempt, "Browser B", 5, forged).await.assert_problem(422, "validation");
+    send(&bob, &bob_attempt, "Browser B", 5, vec![]).await.assert_problem(422, "validation");
+    assert_eq!(bob.get(&record).await.ok(), &before, "a refused batch changed the record");
+
+    // The review queue: flagged attempts, highest risk first; Ann is not in it.
+    let queue = class.teacher.get(&format!("{}/proctoring/flagged", class.base)).await;
+    let attempts: Vec<&str> =
+        queue.ok()["items"].as_array().unwrap().iter().filter_map(|s| s["attempt"].as_str()).collect();
+    let tail = |p: &str| p.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(attempts, [tail(&bob_attempt), tail(&cat_attempt)]);
+    dan.get(&format!("{}/proctoring/flagged", class.base)).await.assert_problem(403, "forbidden");
+
+    // An instructor reviews; a student cannot.
+    let review = format!("{bob_attempt}/proctoring/review");
+    let comment = "Fire alarm during the exam; the invigilator confirms Bob left the room with everyone.";
+    bob.post(&review, json!({"decision": "dismissed", "comment": "I did nothing"}))
+        .await
+        .assert_problem(403, "forbidden");
+    class
+        .teacher
+        .post(&review, json!({"decision": "maybe", "comment": comment}))
+        .await
+        .assert_problem(422, "validation");
+    class
+        .teacher
+        .post(&review, json!({"decision": "dismissed", "comment": " "}))
+        .await
+        .assert_problem(422, "validation");
+    let st = class.teacher.post(&review, json!({"decision": "dismissed", "comment": comment})).await;
+    assert_eq!(st.ok()["reviews"].as_array().unwrap().len(), 1, "{:#}", st.body);
+
+    // Bob sees everything recorded about him, the review included; Dan sees nothing of it.
+    let mine = bob.get(&record).await;
+    let rv = &mine.ok()["state"]["reviews"][0];
+    assert_eq!(rv["decision"], "Dismissed");
+    assert_eq!(rv["comment"], comment);
+    assert_eq!(mine.body["state"]["scored"], before["state"]["scored"], "a review does not rescore");
+    dan.get(&record).await.assert_problem(404, "not-found");
+    let dan_attempt = start(&dan, &id).await;
+    dan.get(&format!("/api/v1/assessments/{id}/attempts/{}/proctoring", tail(&bob_attempt)))
+        .await
+        .assert_problem(404, "not-found");
+    send(&dan, &bob_attempt, "Browser D", 1, late()).await.assert_problem(404, "not-found");
+    dan.get(&format!("{dan_attempt}/proctoring")).await.assert_problem(404, "not-found"); // nothing sent yet
+    w.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_lock_attempt_policy_submits_a_high_risk_attempt() {
+    let w = World::new().await;
+    install_proctoring_plugin(&w).await;
+    let class = Class::new(&w, "LCK").await;
+    let id = class.assessment(exam("lock_attempt")).await;
+    let (eve, eve_id) = class.student(&w, "eve@alpha.test").await;
+    let attempt = start(&eve, &id).await;
+    eve.put(&format!("{attempt}/answers/q1"), json!({"response": {"text": "x"}, "version": 1})).await.ok();
+    let t0 = now_ms();
+
+    // Under the threshold nothing happens: the attempt stays open.
+    let st = send(&eve, &attempt, "Browser E", 1, heartbeats(t0, 0, MIN)).await.ok().clone();
+    assert_eq!(st["scored"]["lock"], false);
+    assert_eq!(eve.get(&attempt).await.ok()["state"], "in_progress");
+
+    // A change of browser (0.50) reaches the threshold 0.50: the policy submits the attempt.
+    let st = send(&eve, &attempt, "Browser F", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
+    let st = st.ok().clone();
+    assert_eq!(st["scored"]["lock"], true, "{st:#}");
+    assert_risk(&st, 0.5);
+    assert_eq!(flag(&st, "risk-threshold")["severity"], "medium");
+    let view = eve.get(&attempt).await;
+    assert_eq!(view.ok()["state"], "submitted", "{:#}", view.body);
+    assert_eq!(view.body["submitted_by"], "proctoring");
+    assert_eq!(view.body["answers"]["q1"]["version"], 1, "what was saved is submitted");
+
+    // Nothing more is accepted for it.
+    send(&eve, &attempt, "Browser E", 3, heartbeats(t0, 2 * MIN, 2 * MIN)).await.assert_problem(409, "conflict");
+    eve.put(&format!("{attempt}/answers/q2"), json!({"response": {"text": "x"}, "version": 1}))
+        .await
+        .assert_problem(409, "conflict");
+    // And graded as any submitted attempt.
+    let grade = class.grade(&eve_id, &id).await;
+    assert_eq!(grade["points"], 1.0, "{grade:#}");
+    assert_eq!(grade["attempt"], view.body["id"]);
+    w.server.stop().await.unwrap();
+}
