@@ -7,6 +7,7 @@ mod bad_input;
 mod content;
 mod exam;
 mod flow;
+mod gradebook;
 mod media;
 mod oauth;
 mod ops;
