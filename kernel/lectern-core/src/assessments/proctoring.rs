@@ -114,6 +114,23 @@ fn drop_claimed_checks(mut s: Signal) -> Signal {
     s
 }
 
+/// The network an address is in: /24 for IPv4, /64 for IPv6. A change of
+/// address within one (DHCP, IPv6 privacy addresses rotating) is no change
+/// of place, and the proctoring README asks for network changes only.
+fn network(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{}/64", std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        Err(_) => ip.to_owned(),
+    }
+}
+
 /// What changed since the first batch, as signals at `now_ms`.
 fn derived(first: &ClientInfo, now: &ClientInfo, now_ms: u64) -> Vec<Signal> {
     let mut out = vec![];
@@ -127,7 +144,8 @@ fn derived(first: &ClientInfo, now: &ClientInfo, now_ms: u64) -> Vec<Signal> {
             });
         }
     };
-    push(SignalKind::IpChanged, "address", &first.ip, &now.ip);
+    let net = |c: &ClientInfo| c.ip.as_deref().map(network);
+    push(SignalKind::IpChanged, "network", &net(first), &net(now));
     push(SignalKind::DeviceChanged, "user agent", &first.user_agent, &now.user_agent);
     push(SignalKind::ConcurrentSession, "login session", &first.session, &now.session);
     out
@@ -374,9 +392,16 @@ mod tests {
             ClientInfo { ip: Some("10.0.0.1".into()), user_agent: Some("A".into()), session: Some("s1".into()) };
         assert!(derived(&first, &first, 5).is_empty());
         let moved =
-            ClientInfo { ip: Some("10.0.0.9".into()), user_agent: Some("B".into()), session: Some("s2".into()) };
+            ClientInfo { ip: Some("10.0.9.1".into()), user_agent: Some("B".into()), session: Some("s2".into()) };
         let kinds: Vec<SignalKind> = derived(&first, &moved, 5).into_iter().map(|s| s.kind).collect();
         assert_eq!(kinds, [SignalKind::IpChanged, SignalKind::DeviceChanged, SignalKind::ConcurrentSession]);
+        assert_eq!(derived(&first, &moved, 5)[0].detail.as_deref(), Some("network: 10.0.0.0/24 → 10.0.9.0/24"));
+        // Another address in the same network is not a move.
+        let near = ClientInfo { ip: Some("10.0.0.200".into()), ..first.clone() };
+        assert!(derived(&first, &near, 5).is_empty());
+        let v6 = |ip: &str| ClientInfo { ip: Some(ip.into()), ..first.clone() };
+        assert!(derived(&v6("2001:db8:1:2::1"), &v6("2001:db8:1:2:abcd::9"), 5).is_empty());
+        assert_eq!(derived(&v6("2001:db8:1:2::1"), &v6("2001:db8:1:3::1"), 5).len(), 1);
         // Unknown on either side is not a change.
         assert!(derived(&first, &ClientInfo::default(), 5).is_empty());
     }
