@@ -2,7 +2,7 @@
 //! saving answers, submitting.
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -93,9 +93,12 @@ pub(crate) async fn start(
     Auth(p): Auth,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult<Response> {
     // The body is optional: an empty POST starts without an idempotency key.
+    let body = axum::body::to_bytes(body, s.config.max_body_bytes).await.map_err(|_| {
+        ApiError::new(&crate::problem::BODY_TOO_LARGE, format!("the body exceeds {} bytes", s.config.max_body_bytes))
+    })?;
     let b: d::StartAttempt = if body.iter().all(u8::is_ascii_whitespace) {
         d::StartAttempt::default()
     } else {
