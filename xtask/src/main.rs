@@ -2,8 +2,8 @@
 //!
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls).
-//! - `bench` — storage, plugin-host, event-bus, HTTP and read-path benchmarks in release mode; prints
-//!   figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
+//! - `bench` — storage, plugin-host, event-bus, HTTP, read-path and exam-day (1,000 students) benchmarks
+//!   in release mode; prints figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first) and the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to.
 
@@ -122,6 +122,9 @@ fn main() -> anyhow::Result<()> {
             run(c)?;
             let mut c = Command::new(release.join("readbench"));
             c.arg("--lectern").arg(release.join("lectern"));
+            run(c)?;
+            let mut c = Command::new(release.join("examload"));
+            c.arg("--lectern").arg(release.join("lectern")).args(["--students", "1000"]);
             run(c)
         }
         _ => bail!("usage: cargo xtask <run|test|bench|setup> [extra arguments]"),
