@@ -260,3 +260,104 @@ async fn the_deadline_submits_abandoned_attempts_even_across_a_restart() {
     assert_eq!(view["answers"]["capital"]["version"], 1);
     server.stop().await.unwrap();
 }
+
+/// Hints cost their penalty, late work loses per started day, and the kernel's
+/// own observations (an answer burst, a paste into an answer) reach the proctoring record.
+#[tokio::test]
+async fn hints_late_penalties_and_derived_checks() {
+    let w = World::new().await;
+    install_grading_plugin(&w.server).await;
+    let a = &w.a.slug;
+    create_user(&w.a.admin, a, "prof@alpha.test", "staff").await;
+    let on_time = create_user(&w.a.admin, a, "ada@alpha.test", "member").await;
+    let late = create_user(&w.a.admin, a, "bob@alpha.test", "member").await;
+    let teacher = w.login(a, "prof@alpha.test").await;
+    let r = teacher
+        .post(&format!("/api/v1/institutions/{a}/courses"), json!({"code": "H", "title": "Hints", "description": ""}))
+        .await;
+    let course = r.body["id"].as_str().unwrap().to_owned();
+    let cb = format!("/api/v1/institutions/{a}/courses/{course}");
+    for s in [&on_time, &late] {
+        teacher.post(&format!("{cb}/enrolments"), json!({"user_id": s, "role": "student"})).await.ok();
+    }
+    teacher.post_empty(&format!("{cb}/publish")).await.ok();
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let mut questions = vec![json!({"id": "capital", "prompt": "Capital of France?", "points": 2.0,
+        "key": choice(&[("paris", true), ("lyon", false)]), "hints": ["On the Seine", "Starts with P"]})];
+    for i in 0..5 {
+        questions.push(json!({"id": format!("tf{i}"), "prompt": "True?", "points": 1.0, "key": {"true_false": true}}));
+    }
+    let body = json!({"title": "Hinted", "questions": questions, "settings": {
+        "closes_at": fmt(now + time::Duration::hours(1)), "late_until": fmt(now + time::Duration::days(7)),
+        "per_late_day": 0.1, "per_hint": 0.25, "attempts_allowed": 1,
+        "proctoring": {"flag_threshold": 0.5, "action": "flag_for_review"}}});
+    let r = teacher.post(&format!("{cb}/assessments"), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    teacher.patch(&format!("/api/v1/assessments/{id}"), json!({"published": true})).await.ok();
+    let base = format!("/api/v1/assessments/{id}");
+
+    // On time, with one hint: 2 × (1 − 0.25) = 1.5 on the hinted question.
+    let ada = w.login(a, "ada@alpha.test").await;
+    let r = ada.post(&format!("{base}/attempts"), json!({})).await;
+    let attempt = r.body["id"].as_str().unwrap().to_owned();
+    let ab = format!("{base}/attempts/{attempt}");
+    let r = ada.post_empty(&format!("{ab}/questions/capital/hint")).await;
+    assert_eq!(r.ok()["hints"]["capital"], json!(["On the Seine"]));
+    // Five different questions answered within seconds: an answer burst.
+    ada.put(&format!("{ab}/answers/capital"), json!({"response": {"choices": ["paris"]}, "version": 1})).await.ok();
+    for i in 0..4 {
+        ada.put(&format!("{ab}/answers/tf{i}"), json!({"response": {"boolean": true}, "version": 1})).await.ok();
+    }
+    let batch = json!({"seq": 1, "signals": [
+        {"kind": "heartbeat", "at_ms": 1_000, "duration_ms": null, "detail": null},
+        {"kind": "paste", "at_ms": 1_500, "duration_ms": null, "detail": "answer:capital"}]});
+    let r = ada.post(&format!("{ab}/signals"), batch).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let record = ada.get(&format!("{ab}/proctoring")).await;
+    let details: Vec<String> = record.ok()["batches"][0]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["detail"].as_str().map(str::to_owned))
+        .collect();
+    assert!(details.iter().any(|d| d == "paste-into-answer:capital"), "{details:?}");
+    assert!(details.iter().any(|d| d.starts_with("answer-burst:5/")), "{details:?}");
+    ada.post_empty(&format!("{ab}/submit")).await.ok();
+
+    // Late by a day and a half (two started days): 2 × (1 − 0.2) = 1.6.
+    w.server.clock.advance(36 * 3600);
+    let bob = w.login(a, "bob@alpha.test").await;
+    let r = bob.post(&format!("{base}/attempts"), json!({})).await;
+    assert_eq!(r.status, 201, "late work may still start: {}", r.body);
+    let bb = format!("{base}/attempts/{}", r.body["id"].as_str().unwrap());
+    bob.put(&format!("{bb}/answers/capital"), json!({"response": {"choices": ["paris"]}, "version": 1})).await.ok();
+    bob.post_empty(&format!("{bb}/submit")).await.ok();
+
+    let teacher = w.login(a, "prof@alpha.test").await;
+    for (student, want) in [(&on_time, 1.5), (&late, 1.6)] {
+        let grades = format!("{cb}/students/{student}/grades");
+        let entry = wait_for("a grade", || {
+            let teacher = teacher.clone();
+            let grades = grades.clone();
+            let id = id.clone();
+            async move {
+                let r = teacher.get(&grades).await;
+                r.body["items"].as_array()?.iter().find(|g| g["item"] == id.as_str()).cloned()
+            }
+        })
+        .await;
+        let q = entry["questions"].as_array().unwrap().iter().find(|q| q["question_id"] == "capital").cloned().unwrap();
+        let got = q["points"].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{student}: {q}");
+    }
+    // After late_until nobody starts.
+    w.server.clock.advance(7 * 86_400);
+    let carl = create_user(&w.login(a, "admin@alpha.test").await, a, "carl@alpha.test", "member").await;
+    let teacher = w.login(a, "prof@alpha.test").await;
+    teacher.post(&format!("{cb}/enrolments"), json!({"user_id": carl, "role": "student"})).await.ok();
+    let carl = w.login(a, "carl@alpha.test").await;
+    carl.post(&format!("{base}/attempts"), json!({})).await.assert_problem(409, "conflict");
+    w.server.stop().await.unwrap();
+}

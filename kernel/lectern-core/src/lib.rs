@@ -148,6 +148,8 @@ struct Inner {
     blobs: lectern_storage::BlobStore,
     /// Public halves of signing keys by kid: derived once, not per request.
     public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
+    /// In-memory exam observations (answer bursts) awaiting the next signal batch.
+    exam_watch: assessments::proctoring::Watch,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -188,7 +190,17 @@ impl Kernel {
             .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
         let bus = events::BusHandles::open(&store).map_err(events::bus_error)?;
         let kernel = Kernel {
-            inner: Arc::new(Inner { config, clock, store, t, host, bus, blobs, public_keys: Default::default() }),
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                store,
+                t,
+                host,
+                bus,
+                blobs,
+                public_keys: Default::default(),
+                exam_watch: Default::default(),
+            }),
         };
         kernel.ensure_platform_institution()?;
         let bootstrap_token = kernel.bootstrap_if_needed()?;

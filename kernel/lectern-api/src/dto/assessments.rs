@@ -50,7 +50,11 @@ pub struct Settings {
     pub time_limit_secs: Option<u64>,
     /// RFC 3339.
     pub opens_at: Option<String>,
+    /// The due time (RFC 3339).
     pub closes_at: Option<String>,
+    /// Late attempts may start until then, losing `per_late_day` per started day after `closes_at`.
+    pub late_until: Option<String>,
+    pub per_late_day: f64,
     pub attempts_allowed: u32,
     pub per_try: f64,
     pub per_hint: f64,
@@ -137,6 +141,8 @@ impl From<a::Settings> for Settings {
             time_limit_secs: s.time_limit_secs,
             opens_at: s.opens_at.map(rfc3339),
             closes_at: s.closes_at.map(rfc3339),
+            late_until: s.late_until.map(rfc3339),
+            per_late_day: s.per_late_day,
             attempts_allowed: s.attempts_allowed,
             per_try: s.per_try,
             per_hint: s.per_hint,
@@ -155,6 +161,8 @@ impl Settings {
             time_limit_secs: self.time_limit_secs,
             opens_at: time_opt("settings.opens_at", self.opens_at)?,
             closes_at: time_opt("settings.closes_at", self.closes_at)?,
+            late_until: time_opt("settings.late_until", self.late_until)?,
+            per_late_day: self.per_late_day,
             attempts_allowed: self.attempts_allowed,
             per_try: self.per_try,
             per_hint: self.per_hint,
@@ -324,6 +332,8 @@ pub struct Attempt {
     pub submitted_by: Option<String>,
     pub questions: Vec<PresentedQuestion>,
     pub answers: BTreeMap<String, SavedAnswer>,
+    /// Hints taken so far, by question.
+    pub hints: BTreeMap<String, Vec<String>>,
 }
 
 impl From<a::AttemptView> for Attempt {
@@ -353,6 +363,7 @@ impl From<a::AttemptView> for Attempt {
             }),
             questions: v.questions.into_iter().map(Into::into).collect(),
             answers: v.answers.into_iter().map(|(k, x)| (k, x.into())).collect(),
+            hints: v.hints,
         }
     }
 }

@@ -147,6 +147,18 @@ pub(crate) async fn save_answer(
     Ok(Json(s.kernel.save_answer(&p, &id, &attempt, &question, b.response, b.version).await?.into()))
 }
 
+/// Reveals the question's next hint (each costs the assessment's per-hint penalty).
+#[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/questions/{question_id}/hint", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path), ("question_id" = String, Path)),
+    responses((status = 200, body = d::Attempt), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn hint(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<d::Attempt>> {
+    Ok(Json(s.kernel.take_hint(&p, &id, &attempt, &question).await?.into()))
+}
+
 /// Submits the attempt for grading (repeating it is harmless).
 #[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/submit", tag = "assessments",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),

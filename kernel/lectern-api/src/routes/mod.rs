@@ -107,6 +107,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessments::get_attempt))
         .routes(routes!(assessments::save_answer))
         .routes(routes!(assessments::submit))
+        .routes(routes!(assessments::hint))
         .routes(routes!(assessments::signals))
         .routes(routes!(assessments::proctoring_record))
         .routes(routes!(assessments::flagged))

@@ -81,6 +81,8 @@ pub struct AttemptView {
     pub answers: BTreeMap<String, Answer>,
     /// Seconds until the deadline (0 once passed); `None` without one.
     pub time_left_secs: Option<i64>,
+    /// Hints the student has taken, by question.
+    pub hints: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -191,7 +193,16 @@ impl Kernel {
             .map(|q| q.present(shuffle.map(|s| s ^ fxhash(&q.id))))
             .collect();
         let now = self.now();
+        let hints = a
+            .questions
+            .iter()
+            .filter_map(|q| {
+                let n = attempt.hints_used.get(&q.id).copied().unwrap_or(0) as usize;
+                (n > 0).then(|| (q.id.clone(), q.hints.iter().take(n).cloned().collect()))
+            })
+            .collect();
         Ok(AttemptView {
+            hints,
             title: a.title.clone(),
             questions,
             answers,
@@ -252,7 +263,9 @@ impl Kernel {
         if a.settings.opens_at.is_some_and(|o| now < o) {
             return Err(CoreError::Conflict("the assessment is not open yet".into()));
         }
-        if a.settings.closes_at.is_some_and(|c| now >= c) {
+        // Late work is accepted until `late_until` (with its penalty); nothing after.
+        let last_start = a.settings.late_until.or(a.settings.closes_at);
+        if last_start.is_some_and(|c| now >= c) {
             return Err(CoreError::Conflict("the assessment has closed".into()));
         }
         let inst = a.institution;
@@ -262,7 +275,7 @@ impl Kernel {
         if a.settings.shuffle_questions {
             shuffle(&mut order, seed);
         }
-        let deadline = match (a.settings.time_limit_secs, a.settings.closes_at) {
+        let deadline = match (a.settings.time_limit_secs, last_start) {
             (Some(l), Some(c)) => Some((now + l as i64).min(c)),
             (Some(l), None) => Some(now + l as i64),
             (None, c) => c,
@@ -381,9 +394,11 @@ impl Kernel {
                 return abort(CoreError::Conflict("the time is up; answers can no longer change".into()));
             }
             let answers = tx.on(&t.answers)?;
-            if let Some(old) = answers.get(&key)? {
+            let old = answers.get(&key)?;
+            let first = old.is_none();
+            if let Some(old) = old {
                 if old.version == version && old.response == response {
-                    return Ok(old);
+                    return Ok((old, false));
                 }
                 if old.version >= version {
                     return abort(CoreError::Conflict(format!(
@@ -394,10 +409,47 @@ impl Kernel {
             }
             let ans = Answer { response: response.clone(), version, saved_at: now };
             answers.insert(&key, &ans)?;
-            Ok(ans)
+            Ok((ans, first))
         })?;
         self.durable().await?;
+        let (saved, first) = saved;
+        if first && a.settings.proctoring.is_some() {
+            self.inner.exam_watch.first_save(&at.id, question);
+        }
         Ok(saved)
+    }
+
+    /// Reveals the next hint of a question; each costs the assessment's
+    /// `per_hint` of that question's points. Returns the attempt.
+    pub async fn take_hint(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+        question: &str,
+    ) -> Result<AttemptView, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, false)?;
+        let q = a.questions.iter().find(|q| q.id == question).ok_or(CoreError::NotFound("question"))?;
+        let available = q.hints.len() as u32;
+        let now = self.now();
+        let t = self.t();
+        let akey = attempt_key(a.institution, &at.id);
+        let updated = self.store().transaction(&[&t.attempts], |tx| {
+            let attempts = tx.on(&t.attempts)?;
+            let Some(mut cur) = attempts.get(&akey)? else { return abort(CoreError::NotFound("attempt")) };
+            if cur.state != AttemptState::InProgress || cur.deadline.is_some_and(|d| now >= d) {
+                return abort(CoreError::Conflict("the attempt is over".into()));
+            }
+            let used = cur.hints_used.entry(question.to_owned()).or_insert(0);
+            if *used >= available {
+                return abort(CoreError::Conflict(format!("this question has {available} hints, all taken")));
+            }
+            *used += 1;
+            attempts.insert(&akey, &cur)?;
+            Ok(cur)
+        })?;
+        self.durable().await?;
+        self.view(&a, updated)
     }
 
     /// Submits the caller's attempt (idempotent: submitting twice is fine).
@@ -441,8 +493,8 @@ impl Kernel {
                             per_try: a.settings.per_try,
                             hints_used: at.hints_used.get(&q.id).copied().unwrap_or(0),
                             per_hint: a.settings.per_hint,
-                            late_seconds: 0,
-                            per_late_day: 0.0,
+                            late_seconds: late_seconds(a, now),
+                            per_late_day: a.settings.per_late_day,
                             max_total: a.settings.max_penalty,
                         },
                     });
@@ -469,6 +521,7 @@ impl Kernel {
                 Ok((at, true))
             })?;
         if changed {
+            self.inner.exam_watch.forget(&at.id);
             self.commit_events().await?;
             tracing::info!(institution = %inst, attempt = %at.id, by = ?by, "attempt submitted");
         }
@@ -510,6 +563,11 @@ impl Kernel {
             }
         }
     }
+}
+
+/// How late a submission at `at` is: seconds past the due time (0 when on time or without one).
+fn late_seconds(a: &Assessment, at: i64) -> u64 {
+    a.settings.closes_at.map_or(0, |due| (at - due).max(0) as u64)
 }
 
 /// A stable per-question mix for the option shuffle (FNV-1a).

@@ -50,7 +50,11 @@ pub struct Settings {
     /// Per attempt, from its start; `None` means until the window closes.
     pub time_limit_secs: Option<u64>,
     pub opens_at: Option<i64>,
+    /// The due time. Attempts may still start until `late_until`, and lose
+    /// `per_late_day` of their points per started day after it.
     pub closes_at: Option<i64>,
+    pub late_until: Option<i64>,
+    pub per_late_day: f64,
     pub attempts_allowed: u32,
     /// Fraction of the points lost per earlier attempt.
     pub per_try: f64,
@@ -72,6 +76,8 @@ impl Default for Settings {
             time_limit_secs: None,
             opens_at: None,
             closes_at: None,
+            late_until: None,
+            per_late_day: 0.0,
             attempts_allowed: 1,
             per_try: 0.0,
             per_hint: 0.0,
@@ -258,6 +264,14 @@ fn check_settings(s: &Settings) -> Result<(), CoreError> {
     check_fraction("settings.per_try", s.per_try)?;
     check_fraction("settings.per_hint", s.per_hint)?;
     check_fraction("settings.max_penalty", s.max_penalty)?;
+    check_fraction("settings.per_late_day", s.per_late_day)?;
+    match (s.closes_at, s.late_until) {
+        (None, Some(_)) => return Err(CoreError::invalid("settings.late_until", "needs closes_at (the due time)")),
+        (Some(c), Some(l)) if l <= c => {
+            return Err(CoreError::invalid("settings.late_until", "must be after closes_at"));
+        }
+        _ => {}
+    }
     if s.attempts_allowed == 0 || s.attempts_allowed > 100 {
         return Err(CoreError::invalid("settings.attempts_allowed", "1–100"));
     }

@@ -106,12 +106,78 @@ fn kernel_only(k: SignalKind) -> bool {
 /// Details that name the kernel's derived checks (sent as `paste`, see the
 /// proctoring plugin's README): a client claiming one would pass its own
 /// words off as the kernel's observation, so the detail is dropped and the
-/// signal stays an ordinary paste.
-fn drop_claimed_checks(mut s: Signal) -> Signal {
-    if s.detail.as_deref().is_some_and(|d| d.starts_with("paste-into-answer:") || d.starts_with("answer-burst:")) {
-        s.detail = None;
-    }
+/// signal stays an ordinary paste. The exam page reports where a paste went
+/// with `answer:<question id>`; for a question of this assessment the kernel
+/// turns that into the plugin's `paste-into-answer:<question id>`.
+fn interpret_client_detail(mut s: Signal, questions: &[super::QuestionSpec]) -> Signal {
+    let detail = s.detail.take();
+    s.detail = match detail.as_deref() {
+        Some(d) if d.starts_with("paste-into-answer:") || d.starts_with("answer-burst:") => None,
+        Some(d) if s.kind == SignalKind::Paste => match d.strip_prefix("answer:") {
+            Some(q) if questions.iter().any(|x| x.id == q) => Some(format!("paste-into-answer:{q}")),
+            _ => detail,
+        },
+        _ => detail,
+    };
     s
+}
+
+/// Answer bursts: many different questions answered within seconds is
+/// inconsistent with reading them. Observed on saves, reported with the
+/// attempt's next signal batch (as a `paste` with `answer-burst:<n>/<ms>`,
+/// the proctoring plugin's convention). Kept in memory: a restart forgets a
+/// burst in progress, which only ever errs in the student's favour.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    inner: std::sync::Mutex<WatchState>,
+}
+
+#[derive(Debug, Default)]
+struct WatchState {
+    /// attempt → (when, question) of recent first saves.
+    recent: std::collections::HashMap<String, std::collections::VecDeque<(std::time::Instant, String)>>,
+    /// attempt → details waiting for the next batch.
+    pending: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// A burst: this many distinct questions within the window.
+const BURST_ANSWERS: usize = 5;
+const BURST_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Watch {
+    /// Notes the first save of `question` in `attempt`.
+    pub(crate) fn first_save(&self, attempt: &str, question: &str) {
+        let now = std::time::Instant::now();
+        let mut w = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let recent = w.recent.entry(attempt.to_owned()).or_default();
+        while recent.front().is_some_and(|(t, _)| now.duration_since(*t) > BURST_WINDOW) {
+            recent.pop_front();
+        }
+        recent.push_back((now, question.to_owned()));
+        if recent.len() >= BURST_ANSWERS {
+            let span = now.duration_since(recent.front().map_or(now, |(t, _)| *t));
+            let n = recent.len();
+            recent.clear();
+            w.pending.entry(attempt.to_owned()).or_default().push(format!("answer-burst:{n}/{}", span.as_millis()));
+        }
+    }
+
+    fn restore(&self, attempt: &str, details: Vec<String>) {
+        if !details.is_empty() {
+            let mut w = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            w.pending.entry(attempt.to_owned()).or_default().extend(details);
+        }
+    }
+
+    fn take(&self, attempt: &str) -> Vec<String> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).pending.remove(attempt).unwrap_or_default()
+    }
+
+    pub(crate) fn forget(&self, attempt: &str) {
+        let mut w = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        w.recent.remove(attempt);
+        w.pending.remove(attempt);
+    }
 }
 
 /// The network an address is in: /24 for IPv4, /64 for IPv6. A change of
@@ -180,7 +246,7 @@ impl Kernel {
         if signals.iter().any(|s| s.detail.as_ref().is_some_and(|d| d.len() > MAX_DETAIL)) {
             return Err(CoreError::invalid("signals.detail", format!("at most {MAX_DETAIL} bytes")));
         }
-        let signals: Vec<Signal> = signals.into_iter().map(drop_claimed_checks).collect();
+        let signals: Vec<Signal> = signals.into_iter().map(|x| interpret_client_detail(x, &a.questions)).collect();
         let now = self.now();
         // The kernel's signals are stamped on the client's clock (its latest
         // signal is "now" for the client): the plugin refuses a batch whose
@@ -190,8 +256,10 @@ impl Kernel {
         let now_ms = signals.iter().map(|s| s.at_ms).max().unwrap_or_else(|| (now.max(0) as u64).saturating_mul(1000));
         let (inst, course) = (a.institution, a.course);
         let skey = state_key(inst, course, &at.id);
+        // Taken before the transaction; if it aborts (a replayed batch), put them back.
+        let bursts = self.inner.exam_watch.take(&at.id);
         let t = self.t();
-        let (state, batch) = self.store().transaction(&[&t.proctor_states, &t.proctor_batches], |tx| {
+        let stored = self.store().transaction(&[&t.proctor_states, &t.proctor_batches], |tx| {
             let states = tx.on(&t.proctor_states)?;
             let mut st = states.get(&skey)?.unwrap_or_else(|| ProctorState {
                 institution: inst,
@@ -215,6 +283,12 @@ impl Kernel {
                 )));
             }
             let mut all = signals.clone();
+            all.extend(bursts.iter().map(|d| Signal {
+                kind: SignalKind::Paste,
+                at_ms: now_ms,
+                duration_ms: None,
+                detail: Some(d.clone()),
+            }));
             match &st.first_client {
                 Some(first) => all.extend(derived(first, &client, now_ms)),
                 None => st.first_client = Some(client.clone()),
@@ -225,7 +299,14 @@ impl Kernel {
             st.batches += 1;
             states.insert(&skey, &st)?;
             Ok((st, batch))
-        })?;
+        });
+        let (state, batch) = match stored {
+            Ok(x) => x,
+            Err(e) => {
+                self.inner.exam_watch.restore(&at.id, bursts);
+                return Err(e.into());
+            }
+        };
         // Durable before the plugin sees it: what was recorded stays recorded.
         self.durable().await?;
         let Some(policy) = a.settings.proctoring.clone() else { return Ok(state) };
@@ -409,8 +490,34 @@ mod tests {
     #[test]
     fn clients_cannot_claim_the_kernels_derived_checks() {
         let paste = |d: &str| Signal { kind: SignalKind::Paste, at_ms: 1, duration_ms: None, detail: Some(d.into()) };
-        assert_eq!(drop_claimed_checks(paste("paste-into-answer:q1")).detail, None);
-        assert_eq!(drop_claimed_checks(paste("answer-burst:3/2000")).detail, None);
-        assert_eq!(drop_claimed_checks(paste("from the clipboard")).detail.as_deref(), Some("from the clipboard"));
+        let questions = vec![super::super::QuestionSpec {
+            id: "q1".into(),
+            prompt: String::new(),
+            key: lectern_host::slots::grading::AnswerKey::TrueFalse(true),
+            points: 1.0,
+            labels: Default::default(),
+            hints: vec![],
+        }];
+        let check = |d: &str| interpret_client_detail(paste(d), &questions).detail;
+        assert_eq!(check("paste-into-answer:q1"), None);
+        assert_eq!(check("answer-burst:3/2000"), None);
+        assert_eq!(check("from the clipboard").as_deref(), Some("from the clipboard"));
+        // Where the page says the paste went, for a real question, is the kernel's derived check.
+        assert_eq!(check("answer:q1").as_deref(), Some("paste-into-answer:q1"));
+        assert_eq!(check("answer:nope").as_deref(), Some("answer:nope"));
+    }
+
+    #[test]
+    fn five_first_saves_within_seconds_are_a_burst() {
+        let w = Watch::default();
+        for q in ["a", "b", "c", "d"] {
+            w.first_save("t", q);
+        }
+        assert!(w.take("t").is_empty());
+        w.first_save("t", "e");
+        let got = w.take("t");
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("answer-burst:5/"), "{got:?}");
+        assert!(w.take("t").is_empty(), "reported once");
     }
 }
