@@ -18,6 +18,13 @@ pub(crate) async fn install_grading_plugin(server: &TestServer) {
     assert!(b.activated, "{b:?}");
 }
 
+async fn install_proctoring_plugin(server: &TestServer) {
+    let manifest = include_str!("../../plugins/proctoring/manifest.json");
+    let wasm = std::fs::read(guests::PROCTORING_PLUGIN).expect("the proctoring plugin was built");
+    let b = server.kernel.install_bundled(manifest, &wasm).await.expect("installs");
+    assert!(b.activated, "{b:?}");
+}
+
 fn choice(options: &[(&str, bool)]) -> Value {
     let opts: Vec<Value> = options
         .iter()
@@ -267,6 +274,7 @@ async fn the_deadline_submits_abandoned_attempts_even_across_a_restart() {
 async fn hints_late_penalties_and_derived_checks() {
     let w = World::new().await;
     install_grading_plugin(&w.server).await;
+    install_proctoring_plugin(&w.server).await;
     let a = &w.a.slug;
     create_user(&w.a.admin, a, "prof@alpha.test", "staff").await;
     let on_time = create_user(&w.a.admin, a, "ada@alpha.test", "member").await;
@@ -310,9 +318,10 @@ async fn hints_late_penalties_and_derived_checks() {
     for i in 0..4 {
         ada.put(&format!("{ab}/answers/tf{i}"), json!({"response": {"boolean": true}, "version": 1})).await.ok();
     }
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let batch = json!({"seq": 1, "signals": [
-        {"kind": "heartbeat", "at_ms": 1_000, "duration_ms": null, "detail": null},
-        {"kind": "paste", "at_ms": 1_500, "duration_ms": null, "detail": "answer:capital"}]});
+        {"kind": "heartbeat", "at_ms": ms, "duration_ms": null, "detail": null},
+        {"kind": "paste", "at_ms": ms + 500, "duration_ms": null, "detail": "answer:capital"}]});
     let r = ada.post(&format!("{ab}/signals"), batch).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let record = ada.get(&format!("{ab}/proctoring")).await;
@@ -324,7 +333,13 @@ async fn hints_late_penalties_and_derived_checks() {
         .collect();
     assert!(details.iter().any(|d| d == "paste-into-answer:capital"), "{details:?}");
     assert!(details.iter().any(|d| d.starts_with("answer-burst:5/")), "{details:?}");
+    let scored_at_ingest = record.body["state"]["scored_at"].clone();
     ada.post_empty(&format!("{ab}/submit")).await.ok();
+    // Submitting closes the proctoring session: the plugin's final scoring is on the record.
+    let record = ada.get(&format!("{ab}/proctoring")).await;
+    assert_eq!(record.ok()["state"]["plugin_error"], Value::Null, "{}", record.body);
+    assert!(record.body["state"]["scored"]["explanation"].is_array(), "{}", record.body);
+    assert!(!scored_at_ingest.is_null());
 
     // Late by a day and a half (two started days): 2 × (1 − 0.2) = 1.6.
     w.server.clock.advance(36 * 3600);

@@ -524,6 +524,9 @@ impl Kernel {
             self.inner.exam_watch.forget(&at.id);
             self.commit_events().await?;
             tracing::info!(institution = %inst, attempt = %at.id, by = ?by, "attempt submitted");
+            if a.settings.proctoring.is_some() {
+                self.close_proctoring(a, &at).await;
+            }
         }
         Ok(at)
     }

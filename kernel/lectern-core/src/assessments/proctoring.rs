@@ -357,6 +357,36 @@ impl Kernel {
         r.map_err(|e| CoreError::PluginFailed(format!("proctoring: {e}")))
     }
 
+    /// After a submit: the plugin's final scoring (an absence still open at
+    /// the end counts). Best effort — the attempt is submitted either way,
+    /// and a failure is kept on the record.
+    pub(crate) async fn close_proctoring(&self, a: &super::Assessment, at: &super::Attempt) {
+        let key = state_key(a.institution, a.course, &at.id);
+        let opened = matches!(self.t().proctor_states.get(&key), Ok(Some(st)) if st.opened);
+        if !opened {
+            return;
+        }
+        let ctx = lectern_host::slots::CallContext {
+            institution: a.institution.to_string(),
+            user: Some(at.student.to_string()),
+            course: Some(a.course.to_string()),
+            roles: vec!["student".into()],
+            locale: "en".into(),
+            request_id: uuid::Uuid::now_v7().to_string(),
+        };
+        let host = self.host().clone();
+        let attempt = at.id.clone();
+        let closed = Self::blocking(move || host.proctor_close(&ctx, &attempt)).await;
+        let outcome = match closed {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(format!("proctoring: {e}")),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = self.store_scoring(a.institution, a.course, &at.id, outcome).await {
+            tracing::warn!(attempt = %at.id, error = %e, "cannot store the final proctoring scoring");
+        }
+    }
+
     async fn store_scoring(
         &self,
         inst: InstitutionId,
