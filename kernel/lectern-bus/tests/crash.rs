@@ -211,7 +211,14 @@ async fn retention_removes_only_what_every_subscription_acked() {
     drop(bus);
     drop(embedded);
     drop(_store);
-    // Offsets continue after everything was removed, across a restart.
+    // Offsets continue after everything was removed, across a restart. The
+    // bus's background tasks drop their store handles on the runtime's
+    // schedule, not at `drop(embedded)`: wait for sled's lock to be free.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while Store::open(dir.path().join("db"), StoreOptions::default()).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the store stayed locked 10 s after every handle was dropped");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (_store, bus, _) = open(dir.path());
     assert_eq!(bus.publish(Outgoing::new(TOPIC, "k", "next")).await.unwrap(), 20);
 }
