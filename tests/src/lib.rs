@@ -1,6 +1,8 @@
 //! Harness for end-to-end tests and the load generator: the real kernel,
 //! real sled on disk, real HTTP over a loopback socket.
 
+pub mod report;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use lectern_e2e::report::pct;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -44,14 +45,6 @@ fn parse_args() -> anyhow::Result<Args> {
 struct Stats {
     latencies_us: Vec<u64>,
     errors: u64,
-}
-
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i] as f64 / 1000.0
 }
 
 /// Runs `op` from `concurrency` tasks for `secs`, returning per-request latencies.
