@@ -197,6 +197,18 @@ fn network(ip: &str) -> String {
     }
 }
 
+/// A proctoring-plugin call on behalf of the attempt's student.
+fn student_context(a: &super::Assessment, at: &super::Attempt) -> lectern_host::slots::CallContext {
+    lectern_host::slots::CallContext {
+        institution: a.institution.to_string(),
+        user: Some(at.student.to_string()),
+        course: Some(a.course.to_string()),
+        roles: vec!["student".into()],
+        locale: "en".into(),
+        request_id: uuid::Uuid::now_v7().to_string(),
+    }
+}
+
 /// What changed since the first batch, as signals at `now_ms`.
 fn derived(first: &ClientInfo, now: &ClientInfo, now_ms: u64) -> Vec<Signal> {
     let mut out = vec![];
@@ -335,14 +347,7 @@ impl Kernel {
         policy: Policy,
         signals: Vec<Signal>,
     ) -> Result<Scored, CoreError> {
-        let ctx = lectern_host::slots::CallContext {
-            institution: a.institution.to_string(),
-            user: Some(at.student.to_string()),
-            course: Some(a.course.to_string()),
-            roles: vec!["student".into()],
-            locale: "en".into(),
-            request_id: uuid::Uuid::now_v7().to_string(),
-        };
+        let ctx = student_context(a, at);
         let host = self.host().clone();
         let attempt = at.id.clone();
         let open = !state.opened;
@@ -366,14 +371,7 @@ impl Kernel {
         if !opened {
             return;
         }
-        let ctx = lectern_host::slots::CallContext {
-            institution: a.institution.to_string(),
-            user: Some(at.student.to_string()),
-            course: Some(a.course.to_string()),
-            roles: vec!["student".into()],
-            locale: "en".into(),
-            request_id: uuid::Uuid::now_v7().to_string(),
-        };
+        let ctx = student_context(a, at);
         let host = self.host().clone();
         let attempt = at.id.clone();
         let closed = Self::blocking(move || host.proctor_close(&ctx, &attempt)).await;

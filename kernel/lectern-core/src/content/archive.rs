@@ -11,6 +11,7 @@
 
 use std::io::{Read, Write};
 
+use lectern_storage::blobs::is_blob_id;
 use serde::{Deserialize, Serialize};
 
 use super::{Body, ItemKind, Module, Outline, course_key, item_key};
@@ -62,10 +63,6 @@ pub struct ImportOptions {
 
 fn archive_error(e: impl std::fmt::Display) -> CoreError {
     CoreError::invalid("archive", e.to_string())
-}
-
-fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Kernel {
@@ -200,7 +197,7 @@ impl Kernel {
                 doc = Some(parsed);
                 continue;
             };
-            let sha = name.strip_prefix("media/").filter(|s| is_sha256(s)).ok_or_else(|| {
+            let sha = name.strip_prefix("media/").filter(|s| is_blob_id(s)).ok_or_else(|| {
                 archive_error(format!("unexpected entry `{name}`: only {COURSE_JSON} and media/<sha256> belong here"))
             })?;
             let listed = d
@@ -336,9 +333,9 @@ mod tests {
 
     #[test]
     fn sha_names_are_strict() {
-        assert!(is_sha256(&"a".repeat(64)));
+        assert!(is_blob_id(&"a".repeat(64)));
         for bad in ["../etc/passwd", &"A".repeat(64), &"a".repeat(63), &format!("{}/", "a".repeat(63))] {
-            assert!(!is_sha256(bad), "{bad}");
+            assert!(!is_blob_id(bad), "{bad}");
         }
     }
 }
