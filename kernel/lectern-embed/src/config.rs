@@ -1,0 +1,148 @@
+//! The `[embed]` configuration and the function that builds its embedder.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lectern_storage::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::util::check_batch;
+use crate::{Cached, EmbedError, Embedder, Lexical};
+
+/// Which provider embeds.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Provider {
+    /// [`Lexical`]: built in, no setup.
+    #[default]
+    #[serde(rename = "lexical")]
+    Lexical,
+    /// [`crate::MiniLm`] from `model_dir`.
+    #[serde(rename = "minilm")]
+    MiniLm,
+    /// [`crate::OpenAiCompatible`] at `url`.
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
+/// How the kernel embeds text. Every field has a default, so an empty
+/// `[embed]` section means the lexical embedder.
+#[derive(Deserialize, Serialize, Clone, Debug)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbedConfig {
+    pub provider: Provider,
+    /// MiniLM's files; [`default_model_dir`] when unset.
+    pub model_dir: Option<PathBuf>,
+    /// Base URL of an OpenAI-compatible server, without `/v1/embeddings`.
+    pub url: Option<String>,
+    /// The server's model name.
+    pub model: Option<String>,
+    /// Name of the environment variable holding the server's API key.
+    pub api_key_env: Option<String>,
+    /// Texts per inner call to the provider (MiniLM forward pass, HTTP request); 1..=256.
+    pub batch_size: usize,
+    /// MiniLM's compute threads; all cores when unset.
+    pub threads: Option<usize>,
+    /// The server's vector length; found by a probe request when unset.
+    pub dimension: Option<usize>,
+    /// Per-request timeout for the server, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        EmbedConfig {
+            provider: Provider::Lexical,
+            model_dir: None,
+            url: None,
+            model: None,
+            api_key_env: None,
+            batch_size: 32,
+            threads: None,
+            dimension: None,
+            timeout_secs: 30,
+        }
+    }
+}
+
+/// Where `cargo xtask setup` installs MiniLM: `$LECTERN_MINILM_DIR`, else
+/// `$HOME/.cache/lectern/models/all-MiniLM-L6-v2`.
+pub fn default_model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LECTERN_MINILM_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache/lectern/models/all-MiniLM-L6-v2")
+}
+
+/// The configured provider, splitting calls into `batch_size` inner calls,
+/// behind a [`Cached`] in `store`.
+pub fn from_config(cfg: &EmbedConfig, store: &Store) -> Result<Arc<dyn Embedder>, EmbedError> {
+    if cfg.batch_size == 0 || cfg.batch_size > crate::MAX_BATCH {
+        return Err(EmbedError::InvalidInput(format!(
+            "embed.batch_size must be 1..={}, got {}",
+            crate::MAX_BATCH,
+            cfg.batch_size
+        )));
+    }
+    let provider: Arc<dyn Embedder> = match cfg.provider {
+        Provider::Lexical => Arc::new(Lexical::new()),
+        Provider::MiniLm | Provider::OpenAi => {
+            return Err(EmbedError::Unavailable(format!("provider {:?} is not built in yet", cfg.provider)));
+        }
+    };
+    let batched = Batched { inner: provider, batch_size: cfg.batch_size };
+    Ok(Arc::new(Cached::new(batched, store)?))
+}
+
+/// Splits a call into inner calls of at most `batch_size` texts.
+struct Batched {
+    inner: Arc<dyn Embedder>,
+    batch_size: usize,
+}
+
+impl Embedder for Batched {
+    fn model_id(&self) -> &str {
+        self.inner.model_id()
+    }
+
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        check_batch(texts)?;
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(self.batch_size) {
+            out.extend(self.inner.embed(chunk)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lectern_storage::StoreOptions;
+
+    use super::*;
+
+    #[test]
+    fn defaults_to_lexical() {
+        let cfg: EmbedConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(cfg.provider, Provider::Lexical);
+        assert_eq!(cfg.batch_size, 32);
+        let cfg: EmbedConfig = serde_json::from_str(r#"{"provider":"openai","url":"http://x"}"#).unwrap();
+        assert_eq!(cfg.provider, Provider::OpenAi);
+        assert!(serde_json::from_str::<EmbedConfig>(r#"{"provder":"openai"}"#).is_err());
+    }
+
+    #[test]
+    fn builds_a_cached_lexical_embedder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        let e = from_config(&EmbedConfig { batch_size: 2, ..Default::default() }, &store).unwrap();
+        assert_eq!(e.model_id(), "lectern-lexical-v1");
+        let texts = ["one", "two", "three", "four", "five"];
+        assert_eq!(e.embed(&texts).unwrap(), Lexical::new().embed(&texts).unwrap());
+        assert!(from_config(&EmbedConfig { batch_size: 0, ..Default::default() }, &store).is_err());
+    }
+}
