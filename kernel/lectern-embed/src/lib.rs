@@ -29,19 +29,26 @@
 //!
 //! This crate never downloads a model: [`MiniLm`] reads files that
 //! `cargo xtask setup` (or an administrator) put on disk, and the only network
-//! traffic is to the server an administrator configured for
-//! [`OpenAiCompatible`]. It knows nothing about courses, tenants or chunking.
+//! traffic is to the servers an administrator configured for
+//! [`OpenAiCompatible`] and for [`ChatClient`] (the tutor's optional answer
+//! generator, an OpenAI-compatible chat endpoint). It knows nothing about courses, tenants or chunking.
 
 mod cached;
+mod chat;
 mod config;
 mod error;
 mod lexical;
+mod minilm;
+mod openai;
 mod util;
 
 pub use cached::Cached;
+pub use chat::{ChatClient, ChatConfig, ChatMessage};
 pub use config::{EmbedConfig, Provider, default_model_dir, from_config};
 pub use error::EmbedError;
 pub use lexical::Lexical;
+pub use minilm::{MAX_WORD_PIECES, MINILM_ID, MODEL_FILES, MiniLm};
+pub use openai::OpenAiCompatible;
 pub use util::{MAX_BATCH, MAX_TEXT_BYTES, empty_vector};
 
 use std::sync::Arc;

@@ -52,7 +52,6 @@ pub(crate) fn normalize(v: &mut [f32]) -> bool {
 /// Embeds the non-empty texts with `f` (in order, in one call) and puts
 /// [`empty_vector`] where the empty ones were. `f` is not called when every
 /// text is empty.
-#[allow(dead_code, reason = "the MiniLM and server providers use it; they land next")]
 pub(crate) fn with_empties(
     texts: &[&str],
     dimension: usize,
