@@ -4,8 +4,12 @@
 //! directory.
 
 /// (guest package, folder under plugins/ holding `manifest.json`)
-const FIRST_PARTY: &[(&str, &str)] =
-    &[("lectern-content", "content"), ("lectern-grading", "grading"), ("lectern-proctoring", "proctoring")];
+const FIRST_PARTY: &[(&str, &str)] = &[
+    ("lectern-content", "content"),
+    ("lectern-grading", "grading"),
+    ("lectern-proctoring", "proctoring"),
+    ("lectern-tutoring", "tutoring"),
+];
 
 fn main() {
     let root = lectern_guest_build::repo_root(2);

@@ -28,6 +28,8 @@ pub mod topics {
     pub const COURSE_COMPLETED: &str = "course.completed";
     /// A course credential was issued.
     pub const CREDENTIAL_ISSUED: &str = "credential.issued";
+    /// A course's content changed (outline or page sources); the tutor's index follows it.
+    pub const CONTENT_CHANGED: &str = "content.changed";
     /// Internal: one email to send.
     pub const EMAIL_REQUESTED: &str = "notification.email";
     /// Internal: one webhook delivery to make.
@@ -113,6 +115,15 @@ pub struct CredentialIssued {
     pub student: UserId,
     pub credential: String,
     pub url: String,
+}
+
+/// `content.changed`: the course's outline is now at `version`. Consumers
+/// reconcile against the current content, so redelivery and coalescing are safe.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentChanged {
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    pub version: u64,
 }
 
 /// New answer keys for a regrade, by question id.

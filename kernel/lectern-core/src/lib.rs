@@ -40,6 +40,7 @@ mod sessions;
 mod signing;
 mod sweep;
 mod throttle;
+pub mod tutor;
 mod users;
 pub mod webhooks;
 pub mod workers;
@@ -100,6 +101,8 @@ pub struct KernelConfig {
     pub webhooks: lectern_notify::WebhookOptions,
     /// Uploads and content-addressed blobs.
     pub media: media::MediaSettings,
+    /// The AI tutor: embedder, vector index, generator, limits.
+    pub tutor: tutor::TutorSettings,
 }
 
 impl KernelConfig {
@@ -127,6 +130,7 @@ impl KernelConfig {
                 user_agent: "Lectern-Webhooks/1".into(),
             },
             media: media::MediaSettings::default(),
+            tutor: tutor::TutorSettings::default(),
         }
     }
 }
@@ -150,6 +154,8 @@ struct Inner {
     public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
     /// In-memory exam observations (answer bursts) awaiting the next signal batch.
     exam_watch: assessments::proctoring::Watch,
+    /// Recent tutor questions per student and course (rate limits).
+    tutor_window: tutor::AskWindow,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -189,6 +195,9 @@ impl Kernel {
         let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
             .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
         let bus = events::BusHandles::open(&store).map_err(events::bus_error)?;
+        if config.tutor.enabled {
+            tutor::attach_retrieval(&host, &store, &config)?;
+        }
         let kernel = Kernel {
             inner: Arc::new(Inner {
                 config,
@@ -200,6 +209,7 @@ impl Kernel {
                 blobs,
                 public_keys: Default::default(),
                 exam_watch: Default::default(),
+                tutor_window: Default::default(),
             }),
         };
         kernel.ensure_platform_institution()?;
@@ -315,6 +325,11 @@ mod trees {
         pub attempt_deadlines: Tree<()>,
         pub proctor_states: Tree<crate::assessments::proctoring::ProctorState>,
         pub proctor_batches: Tree<crate::assessments::proctoring::SignalBatch>,
+        pub tutor_turns: Tree<crate::tutor::TutorTurn>,
+        pub tutor_docs: Tree<crate::tutor::IndexedDoc>,
+        pub tutor_log: Tree<crate::tutor::QuestionLog>,
+        pub tutor_policies: Tree<crate::tutor::TutorPolicy>,
+        pub tutor_pseudonyms: Tree<u32>,
     }
 
     impl Trees {
@@ -369,6 +384,11 @@ mod trees {
                 attempt_deadlines: s.tree("attempt_deadlines")?,
                 proctor_states: s.tree("proctor_states")?,
                 proctor_batches: s.tree("proctor_batches")?,
+                tutor_turns: s.tree("tutor_turns")?,
+                tutor_docs: s.tree("tutor_index_docs")?,
+                tutor_log: s.tree("tutor_question_log")?,
+                tutor_policies: s.tree("tutor_policies")?,
+                tutor_pseudonyms: s.tree("tutor_pseudonyms")?,
             })
         }
     }

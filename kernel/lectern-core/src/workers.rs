@@ -111,6 +111,7 @@ impl Handler for Grading {
             roles: vec![],
             locale: "en".into(),
             request_id: id.clone(),
+            vector_scope: vec![],
         };
         let host = self.0.inner.host.clone();
         let subs = ev.submissions.clone();
@@ -233,6 +234,14 @@ impl Kernel {
                 Arc::new(Certificates(self.clone())),
             ),
         ];
+        workers.push(WorkerDef::new(
+            topics::CONTENT_CHANGED,
+            "tutor-index",
+            SubscriptionType::KeyShared,
+            settings.default,
+            1,
+            Arc::new(TutorIndex(self.clone())),
+        ));
         workers.extend(self.notification_workers(&settings)?);
         let mut counters = vec![];
         for w in workers {
@@ -251,6 +260,8 @@ impl Kernel {
         }
         tasks.push(tokio::spawn(plugin_dispatch(self.clone(), bus.clone(), settings.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(retention(self.clone(), settings.retention_interval, shutdown.clone())));
+        tasks.push(tokio::spawn(tutor_catch_up(self.clone())));
+        tasks.push(tokio::spawn(vector_checkpoints(self.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(deadline_timer(self.clone(), shutdown)));
         *self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters;
         Ok(Background { tasks })
@@ -290,6 +301,58 @@ impl Kernel {
             return Err(CoreError::invalid("key", "at most 512 bytes"));
         }
         self.inner.bus.outbox.put(Outgoing::new(topic, key, payload)).await.map_err(events::bus_error)
+    }
+}
+
+struct TutorIndex(Kernel);
+
+#[async_trait::async_trait]
+impl Handler for TutorIndex {
+    async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
+        let ev: crate::events::ContentChanged = parse(d)?;
+        self.0.sync_tutor_index(ev.institution, ev.course).await.map(|_| ()).map_err(retry)
+    }
+}
+
+/// Once at start: brings every course whose tutor index is behind up to date
+/// (first start with the bundled tutor, a new embedding model, a tutor
+/// activated while the kernel was down).
+async fn tutor_catch_up(k: Kernel) {
+    let behind = match k.courses_behind_tutor_index() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check the tutor index");
+            return;
+        }
+    };
+    if !behind.is_empty() {
+        tracing::info!(courses = behind.len(), "bringing the tutor index up to date");
+    }
+    for (inst, course) in behind {
+        if let Err(e) = k.sync_tutor_index(inst, course).await {
+            tracing::warn!(course = %course, error = %e, "tutor catch-up left work for the next change");
+        }
+    }
+}
+
+/// Dumps vector collections with a long replay tail, every minute and at
+/// shutdown, so a restart reloads graphs instead of rebuilding them.
+async fn vector_checkpoints(k: Kernel, mut shutdown: watch::Receiver<bool>) {
+    let Some(vectors) = k.host().retrieval().map(|r| r.vectors.clone()) else { return };
+    loop {
+        let stop = tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => false,
+            _ = shutdown.changed() => true,
+        };
+        let v = vectors.clone();
+        match tokio::task::spawn_blocking(move || v.checkpoint()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "vector checkpoint failed"),
+            Err(e) => tracing::warn!(error = %e, "vector checkpoint task failed"),
+        }
+        if stop {
+            return;
+        }
     }
 }
 

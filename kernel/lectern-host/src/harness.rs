@@ -69,6 +69,7 @@ impl Harness {
             roles: vec!["student".into()],
             locale: "en".into(),
             request_id: "test".into(),
+            vector_scope: vec![],
         }
     }
 }

@@ -300,9 +300,6 @@ impl Host {
                     if !grants.grants(service) {
                         return refuse("the administrator has not granted it".into());
                     }
-                    if !service.available() {
-                        return refuse("this kernel does not provide it yet".into());
-                    }
                 }
                 _ => return refuse("not an interface of lectern:plugin or WASI 0.2".into()),
             }
@@ -343,6 +340,12 @@ impl Host {
         }
         if grants.grants(Service::Clock) {
             svc::clock::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        }
+        if grants.grants(Service::Vector) {
+            svc::vector::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
+        }
+        if grants.grants(Service::Embed) {
+            svc::embed::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
         }
         Ok(l)
     }
@@ -403,7 +406,13 @@ impl Host {
         Ok(loaded)
     }
 
-    fn new_store(&self, loaded: &Loaded, scope: &str, request_id: &str) -> wasmtime::Store<PluginState> {
+    fn new_store(
+        &self,
+        loaded: &Loaded,
+        scope: &str,
+        request_id: &str,
+        vector_scope: &[slots::VectorScope],
+    ) -> wasmtime::Store<PluginState> {
         let stdout = MemoryOutputPipe::new(64 * 1024);
         let stderr = MemoryOutputPipe::new(64 * 1024);
         let mut wasi = WasiCtxBuilder::new();
@@ -434,6 +443,7 @@ impl Host {
             scope: scope.to_owned(),
             request_id: request_id.to_owned(),
             services: self.inner.services.clone(),
+            vector_scope: vector_scope.to_vec(),
             stdout,
             stderr,
         };
@@ -479,13 +489,14 @@ impl Host {
         loaded: &Loaded,
         scope: &str,
         request_id: &str,
+        vector_scope: &[slots::VectorScope],
         f: impl FnOnce(&mut wasmtime::Store<PluginState>, &Instance) -> wasmtime::Result<Result<R, svc::types::Error>>,
     ) -> Result<R, PluginError> {
         if let Err(reason) = loaded.breaker.admit() {
             return Err(PluginError::CircuitOpen { plugin: loaded.key.clone(), reason });
         }
         let started = Instant::now();
-        let mut store = self.new_store(loaded, scope, request_id);
+        let mut store = self.new_store(loaded, scope, request_id, vector_scope);
         let outcome = loaded.pre.instantiate(&mut store).and_then(|instance| f(&mut store, &instance));
         let fuel_used = store.get_fuel().ok().map(|left| self.fuel_budget(&loaded.manifest).saturating_sub(left));
         Self::flush_output(loaded, &store);
@@ -522,7 +533,7 @@ impl Host {
         loaded: &Loaded,
         f: impl FnOnce(&wl::Guest, &mut wasmtime::Store<PluginState>) -> wasmtime::Result<Result<R, svc::types::Error>>,
     ) -> Result<R, PluginError> {
-        self.run(loaded, "*", "lifecycle", |store, instance| {
+        self.run(loaded, "*", "lifecycle", &[], |store, instance| {
             let guest = loaded.lifecycle.load(&mut *store, instance)?;
             f(&guest, store)
         })
@@ -673,6 +684,11 @@ impl Host {
         self.resolve(slot, institution).map(|l| l.key.clone())
     }
 
+    /// `id@version` of the plugin serving `slot` for `institution`, if any.
+    pub fn active_key(&self, slot: Slot, institution: &str) -> Option<String> {
+        self.resolve(slot, institution).map(|l| l.key.clone())
+    }
+
     fn resolve(&self, slot: Slot, institution: &str) -> Option<Arc<Loaded>> {
         let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
         active
@@ -692,7 +708,9 @@ impl Host {
         ) -> wasmtime::Result<Result<R, svc::types::Error>>,
     ) -> Result<(R, String), PluginError> {
         let loaded = self.resolve(slot, &ctx.institution).ok_or(PluginError::NoActivePlugin(slot))?;
-        let r = self.run(&loaded, &ctx.institution, &ctx.request_id, |store, inst| f(&loaded.exports, store, inst))?;
+        let r = self.run(&loaded, &ctx.institution, &ctx.request_id, &ctx.vector_scope, |store, inst| {
+            f(&loaded.exports, store, inst)
+        })?;
         Ok((r, loaded.key.clone()))
     }
 
@@ -818,6 +836,31 @@ impl Host {
         .map(|(r, _)| r)
     }
 
+    pub fn tutor_remove(&self, ctx: &CallContext, id: &str) -> Result<(), PluginError> {
+        let wctx = svc::types::Context::from(ctx);
+        self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| {
+            let Exports::Tutor(idx) = ex else { return Err(wasmtime::format_err!("not a tutoring plugin")) };
+            idx.load(&mut *store, inst)?.call_remove_document(&mut *store, &wctx, id)
+        })
+        .map(|(r, _)| r)
+    }
+
+    /// Attaches the vector index and embedder behind the `vector` and `embed`
+    /// services. Once: a second call is refused. Until then those services
+    /// answer `unavailable`.
+    pub fn attach_retrieval(&self, r: crate::retrieval::Retrieval) -> Result<(), HostError> {
+        self.inner
+            .services
+            .retrieval
+            .set(r)
+            .map_err(|_| HostError::Conflict("the vector index and embedder are already attached".into()))
+    }
+
+    /// The attached vector index and embedder, if any.
+    pub fn retrieval(&self) -> Option<&crate::retrieval::Retrieval> {
+        self.inner.services.retrieval.get()
+    }
+
     pub fn tutor_ask(
         &self,
         ctx: &CallContext,
@@ -884,7 +927,7 @@ impl Host {
                 .cloned()
         };
         let Some(loaded) = loaded else { return Ok(None) };
-        self.run(&loaded, institution, request_id, |store, instance| {
+        self.run(&loaded, institution, request_id, &[], |store, instance| {
             let guest = loaded.lifecycle.load(&mut *store, instance)?;
             guest.call_on_event(&mut *store, topic, payload)
         })?;
@@ -942,7 +985,7 @@ impl Host {
         let loaded = self.resolve(slot, institution).ok_or(PluginError::NoActivePlugin(slot))?;
         let mut held = Vec::with_capacity(n);
         for _ in 0..n {
-            let mut store = self.new_store(&loaded, institution, "diagnostics");
+            let mut store = self.new_store(&loaded, institution, "diagnostics", &[]);
             let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
             held.push((store, instance));
         }
@@ -963,7 +1006,7 @@ impl Host {
         };
         let wctx = svc::types::Context::from(ctx);
         let subs: Vec<wg::Submission> = submissions.iter().map(Into::into).collect();
-        let mut store = self.new_store(&loaded, &ctx.institution, &ctx.request_id);
+        let mut store = self.new_store(&loaded, &ctx.institution, &ctx.request_id, &ctx.vector_scope);
         let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
         let guest = idx.load(&mut store, &instance).map_err(|e| classify(e, &loaded.manifest))?;
         let mut out = Vec::with_capacity(repeat);

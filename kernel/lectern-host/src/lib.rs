@@ -27,6 +27,7 @@ mod engine;
 pub mod harness;
 mod host;
 pub mod manifest;
+mod retrieval;
 pub mod slots;
 mod state;
 mod stats;
@@ -36,7 +37,8 @@ use std::time::Duration;
 pub use breaker::{BreakerConfig, BreakerState};
 pub use host::{Activation, Host, Installed, LiveInstances, PluginStatus, Scope};
 pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
-pub use slots::{CallContext, GuestError};
+pub use retrieval::Retrieval;
+pub use slots::{CallContext, GuestError, VectorScope};
 pub use state::{INSTITUTION_PROPERTY, PLUGIN_PROPERTY};
 pub use stats::StatsSnapshot;
 

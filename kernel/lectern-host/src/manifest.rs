@@ -80,11 +80,6 @@ impl Service {
             Service::Embed => "embed",
         }
     }
-
-    /// Whether this kernel implements the service yet.
-    pub fn available(self) -> bool {
-        !matches!(self, Service::Vector | Service::Embed)
-    }
 }
 
 /// Capabilities: what a manifest requests, and (the same shape) what an admin grants.

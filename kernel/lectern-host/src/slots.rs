@@ -11,6 +11,17 @@ pub struct CallContext {
     pub roles: Vec<String>,
     pub locale: String,
     pub request_id: String,
+    /// Limits on what the plugin's vector queries may return during this
+    /// call, imposed by the kernel (e.g. only items a student may see).
+    pub vector_scope: Vec<VectorScope>,
+}
+
+/// Only points whose metadata `key` has one of `any_of`; combined with the
+/// plugin's own filter during the search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VectorScope {
+    pub key: String,
+    pub any_of: Vec<String>,
 }
 
 /// An error a plugin returned on purpose (as opposed to a fault).

@@ -33,6 +33,8 @@ pub(crate) struct Services {
     pub usage: Tree<u64>,
     /// Events plugins published, relayed to the bus by the kernel.
     pub outbox: Outbox,
+    /// The vector index and embedder, once the kernel attaches them.
+    pub retrieval: Arc<std::sync::OnceLock<crate::retrieval::Retrieval>>,
 }
 
 impl Services {
@@ -42,6 +44,7 @@ impl Services {
             kv: store.tree("plugin_kv")?,
             usage: store.tree("plugin_kv_usage")?,
             outbox: Outbox::open(store, "plugin_events")?,
+            retrieval: Arc::default(),
         })
     }
 }
@@ -62,6 +65,8 @@ pub(crate) struct PluginState {
     pub scope: String,
     pub request_id: String,
     pub services: Services,
+    /// Limits the kernel imposes on this call's vector queries.
+    pub vector_scope: Vec<crate::slots::VectorScope>,
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
 }

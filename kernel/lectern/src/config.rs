@@ -29,6 +29,9 @@ pub struct Config {
     pub email: Email,
     pub webhooks: Webhooks,
     pub media: Media,
+    /// The AI tutor: `[tutor]` (limits), `[tutor.embed]` (lexical, minilm or
+    /// openai) and `[tutor.chat]` (an OpenAI-compatible generator, optional).
+    pub tutor: lectern_core::tutor::TutorSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -216,6 +219,7 @@ impl Default for Config {
             email: Email::default(),
             webhooks: Webhooks::default(),
             media: Media::default(),
+            tutor: Default::default(),
         }
     }
 }

@@ -135,6 +135,7 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     k.webhooks.timeout = std::time::Duration::from_secs(c.webhooks.timeout_secs.max(1));
     k.webhooks.allow_private_addresses = c.webhooks.allow_private_addresses;
     k.media.max_upload_bytes = c.media.max_upload_mib.max(1).saturating_mul(1024 * 1024);
+    k.tutor = c.tutor.clone();
     Ok(k)
 }
 

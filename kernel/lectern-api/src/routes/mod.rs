@@ -14,6 +14,7 @@ mod media;
 mod oauth;
 mod plugins;
 pub(crate) mod system;
+mod tutor;
 mod users;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -130,6 +131,11 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(gradebook::regrade_assessment))
         .routes(routes!(gradebook::get_categories, gradebook::set_categories))
         .routes(routes!(gradebook::gradebook_csv))
+        .routes(routes!(tutor::ask))
+        .routes(routes!(tutor::conversation))
+        .routes(routes!(tutor::get_policy, tutor::set_policy))
+        .routes(routes!(tutor::index_status, tutor::reindex))
+        .routes(routes!(tutor::insights))
         .routes(routes!(events::get_completion_rule, events::set_completion_rule))
         .routes(routes!(events::verify_credential))
         .routes(routes!(events::my_credentials))

@@ -177,6 +177,30 @@ fn check_response(key: &AnswerKey, r: &Response) -> Result<(), CoreError> {
 }
 
 impl Kernel {
+    /// Assessments of `course` on which `student` has an attempt in progress
+    /// (the tutor stays silent on those while the attempt is open).
+    pub(crate) fn open_assessments(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<Vec<String>, CoreError> {
+        let t = self.t();
+        let course_prefix = [inst.bytes().as_slice(), course.bytes()].concat();
+        let mut open = vec![];
+        for row in t.assessments.scan_prefix(&course_prefix) {
+            let (_, a) = row?;
+            for entry in t.attempts_by_student.scan_prefix(student_prefix(inst, &a.id, student)) {
+                let (_, id) = entry?;
+                if t.attempts.get(attempt_key(inst, &id))?.is_some_and(|x| x.state == AttemptState::InProgress) {
+                    open.push(a.id.clone());
+                    break;
+                }
+            }
+        }
+        Ok(open)
+    }
+
     fn view(&self, a: &Assessment, attempt: Attempt) -> Result<AttemptView, CoreError> {
         let mut answers = BTreeMap::new();
         let prefix = [attempt_key(attempt.institution, &attempt.id).as_slice(), &[0]].concat();

@@ -206,6 +206,7 @@ fn student_context(a: &super::Assessment, at: &super::Attempt) -> lectern_host::
         roles: vec!["student".into()],
         locale: "en".into(),
         request_id: uuid::Uuid::now_v7().to_string(),
+        vector_scope: vec![],
     }
 }
 

@@ -258,15 +258,21 @@ impl Kernel {
         let t = self.t();
         outline.version = 1;
         outline.updated_at = self.now();
-        self.store().transaction(&[&t.outlines, &t.pages], |tx| {
+        let bus = &self.inner.bus;
+        let event_id = bus.outbox.next_id().map_err(crate::events::bus_error)?;
+        self.store().transaction(&[&t.outlines, &t.pages, bus.outbox.tree()], |tx| {
             tx.on(&t.outlines)?.insert(course_key(inst, course_id), &outline)?;
             let pt = tx.on(&t.pages)?;
             for (id, pg) in &pages {
                 pt.insert(item_key(inst, course_id, id), pg)?;
             }
+            let changed =
+                crate::events::ContentChanged { institution: inst, course: course_id, version: outline.version };
+            let key = course_id.to_string();
+            crate::events::stage(&bus.outbox, tx, event_id, crate::events::topics::CONTENT_CHANGED, &key, &changed)?;
             Ok::<_, lectern_storage::TxFail<CoreError>>(())
         })?;
-        self.durable().await?;
+        self.commit_events().await?;
         tracing::info!(institution = %inst, course = %course_id, items = outline.items().count(), "course imported");
         Ok(course)
     }

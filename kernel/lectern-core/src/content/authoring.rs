@@ -9,6 +9,7 @@ use lectern_storage::abort;
 use super::{Body, Completion, Heading, Item, ItemKind, Module, Outline, Page, Prerequisite, course_key, item_key};
 use crate::authz::{Capability, authorize};
 use crate::error::CoreError;
+use crate::events::{self, ContentChanged, topics};
 use crate::gradebook::validate_item;
 use crate::ids::{CourseId, InstitutionId};
 use crate::institutions::validate_name;
@@ -268,7 +269,9 @@ impl Kernel {
     ) -> Result<(R, Outline), CoreError> {
         let t = self.t();
         let now = self.now();
-        let out = self.store().transaction(&[&t.outlines, &t.pages], |tx| {
+        let bus = &self.inner.bus;
+        let event_id = bus.outbox.next_id().map_err(crate::events::bus_error)?;
+        let out = self.store().transaction(&[&t.outlines, &t.pages, bus.outbox.tree()], |tx| {
             let outlines = tx.on(&t.outlines)?;
             let key = course_key(inst, course);
             let mut outline = outlines.get(&key)?.unwrap_or_default();
@@ -288,9 +291,11 @@ impl Kernel {
             if let Some((item, page)) = &page {
                 tx.on(&t.pages)?.insert(item_key(inst, course, item), page)?;
             }
+            let changed = ContentChanged { institution: inst, course, version: outline.version };
+            events::stage(&bus.outbox, tx, event_id, topics::CONTENT_CHANGED, &course.to_string(), &changed)?;
             Ok((r, outline))
         })?;
-        self.durable().await?;
+        self.commit_events().await?;
         Ok(out)
     }
 

@@ -261,5 +261,6 @@ pub(crate) fn call_context(
         roles,
         locale: "en".into(),
         request_id: uuid::Uuid::now_v7().to_string(),
+        vector_scope: vec![],
     }
 }

@@ -225,6 +225,25 @@ impl Kernel {
         StudentOutline { modules, progress: CourseProgress { completed, total, percent, resume } }
     }
 
+    /// Items `p` may open now (released, unlocked): what the tutor may quote
+    /// to them. `None` for staff, who may open everything.
+    pub(crate) async fn openable_items(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<Option<Vec<String>>, CoreError> {
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::CourseView, ctx)?;
+        if self.is_staff(p, ctx) {
+            return Ok(None);
+        }
+        let outline = self.load_outline(inst, course)?;
+        let user = p.user_id().unwrap_or_default();
+        let l = self.learner(p, inst, course, user, &outline, false).await?;
+        Ok(Some(outline.items().filter(|i| l.open(&i.id)).map(|i| i.id.clone()).collect()))
+    }
+
     /// The course's content as the caller sees it: released items, locks with
     /// reasons, completion, progress and where to continue. Staff see everything.
     pub async fn learner_outline(

@@ -1,0 +1,154 @@
+//! The AI tutor: questions and conversations for students; policy, index
+//! status, reindexing and insights for the course's staff. Handlers parse,
+//! call one kernel operation, and map the result.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lectern_core::tutor::TutorPolicy;
+use lectern_core::{CourseId, InstitutionId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::dto;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, parse_id};
+use crate::problem::ApiResult;
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(InstitutionId, CourseId)> {
+    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AskBody {
+    /// The question, 1–2,000 characters.
+    pub question: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyBody {
+    /// Students may ask the tutor in this course.
+    pub enabled: bool,
+    /// Instructors see students' names next to their questions (else `Student n`).
+    pub show_names: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub(crate) struct InsightsQuery {
+    /// Questions listed (most recent first), 1–500; default 100.
+    pub limit: Option<usize>,
+}
+
+/// Asks the course's tutor. The answer quotes and cites passages of items
+/// the caller may open now (`citations[n-1]` is `[n]` in `answer`); with a
+/// generator configured the answer is phrased by it from those passages
+/// (`generated: true`). `refusal` is set instead when the tutor declines
+/// (nothing in the material, an assessment attempt open). 429 with
+/// `Retry-After` past the per-student rate limit.
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/questions", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = AskBody,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem), (status = "5XX", body = dto::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn ask(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<AskBody>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    Ok(Json(to_json(&s.kernel.ask_tutor(&p, i, c, &b.question).await?)))
+}
+
+/// The caller's own conversation with the course's tutor, oldest first.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/conversation", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn conversation(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    Ok(Json(json!({ "turns": to_json(&s.kernel.tutor_conversation(&p, i, c)?) })))
+}
+
+/// The course's tutor policy.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/policy", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get_policy(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    Ok(Json(to_json(&s.kernel.tutor_policy(&p, i, c)?)))
+}
+
+/// Sets the course's tutor policy (`course:edit`).
+#[utoipa::path(put, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/policy", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = PolicyBody,
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn set_policy(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    let policy = TutorPolicy { enabled: b.enabled, show_names: b.show_names };
+    Ok(Json(to_json(&s.kernel.set_tutor_policy(&p, i, c, policy).await?)))
+}
+
+/// How far the tutor's index of the course is (`course:edit`): pages
+/// indexed, passages, and pages waiting or failing, with the error.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/index", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn index_status(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    Ok(Json(to_json(&s.kernel.tutor_index_status(&p, i, c)?)))
+}
+
+/// Indexes every page of the course again, in the background (`course:edit`).
+#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/index", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path)),
+    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn reindex(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    s.kernel.reindex_tutor(&p, i, c).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
+}
+
+/// What students ask the tutor and which material it cites (`grade:view-all`):
+/// counts, items by citations, recent questions and the ones the material
+/// did not answer. Students appear as `Student n` unless the policy shows names.
+#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/insights", tag = "tutor",
+    params(("institution" = String, Path), ("course_id" = String, Path), InsightsQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn insights(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<InsightsQuery>,
+) -> ApiResult<Json<Value>> {
+    let (i, c) = ids(&s, &inst, &course)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    Ok(Json(to_json(&s.kernel.tutor_insights(&p, i, c, limit)?)))
+}
