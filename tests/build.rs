@@ -18,13 +18,14 @@ const GUESTS: &[(&str, &str)] = &[
     ("CONTENT_PLUGIN", "lectern-content"),
     ("GRADING_PLUGIN", "lectern-grading"),
     ("PROCTORING_PLUGIN", "lectern-proctoring"),
+    ("TUTORING_PLUGIN", "lectern-tutoring"),
 ];
 
 fn main() {
     let root = lectern_guest_build::repo_root(1);
     lectern_guest_build::rerun_if_guests_change(
         &root,
-        &["tests/fixtures", "plugins/content", "plugins/grading", "plugins/proctoring"],
+        &["tests/fixtures", "plugins/content", "plugins/grading", "plugins/proctoring", "plugins/tutoring"],
     );
     let mut consts = String::new();
     for (name, pkg) in GUESTS {

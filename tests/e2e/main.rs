@@ -17,6 +17,7 @@ mod proctoring;
 mod question_types;
 mod throttle;
 mod tokens;
+mod tutor;
 
 use lectern_e2e::{Api, Options, PASSWORD, TestServer, bootstrap_admin};
 use serde_json::json;
