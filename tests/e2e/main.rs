@@ -18,6 +18,7 @@ mod question_types;
 mod throttle;
 mod tokens;
 mod tutor;
+mod tutor_quality;
 
 use lectern_e2e::{Api, Options, PASSWORD, TestServer, bootstrap_admin};
 use serde_json::json;
