@@ -272,6 +272,7 @@ async fn serve_installs_the_first_party_plugins_once() {
         ("org.lectern.content", "content"),
         ("org.lectern.grading", "grading"),
         ("org.lectern.proctoring", "proctoring"),
+        ("org.lectern.tutoring", "tutoring"),
     ] {
         let found: Vec<&Value> = list.iter().filter(|p| p["id"] == id).collect();
         assert_eq!(found.len(), 1, "{id}: {list:?}");
