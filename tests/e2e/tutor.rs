@@ -26,7 +26,8 @@ pub(crate) async fn install_tutoring_plugin(w: &World) {
 
 /// Waits until the tutor's index holds `pages` pages and nothing is pending.
 pub(crate) async fn indexed(staff: &Api, base: &str, pages: u64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    // MiniLM on a busy 2-core machine embeds a few passages a second.
+    let deadline = Instant::now() + Duration::from_secs(900);
     loop {
         let r = staff.get(&format!("{base}/tutor/index")).await;
         assert_eq!(r.status, 200, "{}", r.body);

@@ -137,7 +137,10 @@ async fn measure(options: Options, label: &str) -> (Tally, Tally, Tally) {
     }
     let ask_ms = started.elapsed().as_secs_f64() * 1000.0 / questions.len() as f64;
     println!("\n== tutor retrieval quality, {label} (model {}) ==", status["model"]);
-    println!("course: {pages} pages, {} passages, indexed in {index_secs:.1} s; {ask_ms:.0} ms per question (debug build)", status["passages"]);
+    println!(
+        "course: {pages} pages, {} passages, indexed in {index_secs:.1} s; {ask_ms:.0} ms per question (debug build)",
+        status["passages"]
+    );
     println!("{:<12} {:>5} {:>8} {:>8} {:>12} {:>9}", "kind", "asked", "top-1 %", "top-3 %", "page top-3 %", "refused");
     for (name, t) in [("lexical", &lexical), ("paraphrase", &paraphrase)] {
         println!(

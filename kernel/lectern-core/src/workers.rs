@@ -310,7 +310,14 @@ struct TutorIndex(Kernel);
 impl Handler for TutorIndex {
     async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
         let ev: crate::events::ContentChanged = parse(d)?;
-        self.0.sync_tutor_index(ev.institution, ev.course).await.map(|_| ()).map_err(retry)
+        // Well inside the handler timeout: a big course with a slow embedder
+        // continues in a follow-up delivery instead of timing out and retrying.
+        let budget = self.0.inner.config.bus.handler_timeout / 2;
+        let done = self.0.sync_tutor_index(ev.institution, ev.course, Some(budget)).await.map_err(retry)?;
+        if done.more {
+            self.0.request_tutor_sync(ev.institution, ev.course).await.map_err(retry)?;
+        }
+        Ok(())
     }
 }
 
@@ -329,7 +336,7 @@ async fn tutor_catch_up(k: Kernel) {
         tracing::info!(courses = behind.len(), "bringing the tutor index up to date");
     }
     for (inst, course) in behind {
-        if let Err(e) = k.sync_tutor_index(inst, course).await {
+        if let Err(e) = k.sync_tutor_index(inst, course, None).await {
             tracing::warn!(course = %course, error = %e, "tutor catch-up left work for the next change");
         }
     }

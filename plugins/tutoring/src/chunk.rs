@@ -5,7 +5,10 @@
 //! an idea that straddles a cut findable from both sides.
 //!
 //! The sizes were chosen on the retrieval-quality test course (see the
-//! plugin's README for the figures).
+//! plugin's README): with all-MiniLM-L6-v2, 120/220/30 words put the right
+//! section in the top three for 74 % of paraphrased questions against 67 %
+//! with 80/160/20; with the lexical embedder the top-3 rate is the same for
+//! 80, 120 and 200 words (sections, not sizes, decide there).
 
 use crate::text;
 
@@ -219,7 +222,7 @@ mod tests {
         let c = chunk(&md);
         assert_eq!(c.len(), 2, "{c:#?}");
         assert!(c[0].text.contains("A0") && c[0].text.contains("B79."));
-        // The second passage starts with the last sentences of the first.
+        // The second passage starts with the last sentences of the first (30 words).
         assert!(c[1].text.starts_with("B50"), "{}", c[1].text);
         assert!(c[1].text.contains("C79."));
         for x in &c {

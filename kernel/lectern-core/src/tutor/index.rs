@@ -40,6 +40,15 @@ impl Record for IndexedDoc {
     const VERSION: u8 = 1;
 }
 
+/// What one reconciliation pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Synced {
+    pub indexed: usize,
+    pub removed: usize,
+    /// The time budget ran out with pages left.
+    pub more: bool,
+}
+
 /// A page waiting for (or failing) indexing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PendingItem {
@@ -83,17 +92,21 @@ impl Kernel {
         })
     }
 
-    /// Brings the tutor's index of one course up to date. Returns how many
-    /// pages were (re)indexed and removed; an error when any page failed
-    /// (the others are done, and a retry only does what is left).
+    /// Brings the tutor's index of one course up to date, for at most
+    /// `budget` (a slow embedder on a big course takes minutes; the caller
+    /// continues later). Returns how many pages were (re)indexed and removed
+    /// and whether work is left; an error when any page failed (the others
+    /// are done, and a retry only does what is left).
     pub(crate) async fn sync_tutor_index(
         &self,
         inst: InstitutionId,
         course: CourseId,
-    ) -> Result<(usize, usize), CoreError> {
-        let Some(model) = self.retrieval_model() else { return Ok((0, 0)) };
+        budget: Option<std::time::Duration>,
+    ) -> Result<Synced, CoreError> {
+        let started = std::time::Instant::now();
+        let Some(model) = self.retrieval_model() else { return Ok(Synced::default()) };
         let Some(plugin) = self.host().active_key(lectern_host::Slot::Tutoring, &inst.to_string()) else {
-            return Ok((0, 0));
+            return Ok(Synced::default());
         };
         let t = self.t();
         let outline = self.load_outline(inst, course)?;
@@ -107,6 +120,10 @@ impl Kernel {
                 && old.as_ref().is_some_and(|d| d.plugin == plugin)
             {
                 continue;
+            }
+            if budget.is_some_and(|b| started.elapsed() >= b) {
+                self.durable().await?;
+                return Ok(Synced { indexed, removed, more: true });
             }
             let doc = wit::Document {
                 id: item.id.clone(),
@@ -133,7 +150,7 @@ impl Kernel {
                     rec.passages = n;
                     indexed += 1;
                 }
-                Err(PluginError::NoActivePlugin(_)) => return Ok((indexed, removed)),
+                Err(PluginError::NoActivePlugin(_)) => return Ok(Synced { indexed, removed, more: false }),
                 Err(e) => {
                     tracing::warn!(course = %course, item = %item.id, error = %e, "tutor could not index a page");
                     rec.error = Some(e.to_string());
@@ -172,7 +189,17 @@ impl Kernel {
         if indexed + removed > 0 {
             tracing::info!(course = %course, indexed, removed, "tutor index updated");
         }
-        Ok((indexed, removed))
+        Ok(Synced { indexed, removed, more: false })
+    }
+
+    /// Asks the `tutor-index` worker to look at the course again.
+    pub(crate) async fn request_tutor_sync(&self, inst: InstitutionId, course: CourseId) -> Result<(), CoreError> {
+        let version = self.load_outline(inst, course)?.version;
+        let ev = crate::events::ContentChanged { institution: inst, course, version };
+        let payload = serde_json::to_vec(&ev).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let msg = lectern_bus::Outgoing::new(crate::events::topics::CONTENT_CHANGED, course.to_string(), payload);
+        self.inner.bus.outbox.put(msg).await.map_err(crate::events::bus_error)?;
+        Ok(())
     }
 
     /// Courses whose tutor index is behind their content: what the start-up catch-up syncs.
@@ -251,11 +278,6 @@ impl Kernel {
         for k in keys {
             t.tutor_docs.update(&k, |d| d.map(|d| IndexedDoc { error: Some("reindex requested".into()), ..d }))?;
         }
-        let version = self.load_outline(inst, course)?.version;
-        let ev = crate::events::ContentChanged { institution: inst, course, version };
-        let payload = serde_json::to_vec(&ev).map_err(|e| CoreError::Internal(e.to_string()))?;
-        let msg = lectern_bus::Outgoing::new(crate::events::topics::CONTENT_CHANGED, course.to_string(), payload);
-        self.inner.bus.outbox.put(msg).await.map_err(crate::events::bus_error)?;
-        Ok(())
+        self.request_tutor_sync(inst, course).await
     }
 }
