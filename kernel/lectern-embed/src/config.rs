@@ -42,7 +42,9 @@ pub struct EmbedConfig {
     pub batch_size: usize,
     /// MiniLM's compute threads; all cores when unset.
     pub threads: Option<usize>,
-    /// The server's vector length; found by a probe request when unset.
+    /// Vector length. Lexical: its number of hash buckets (384 when unset).
+    /// Server: its vectors' length, found by a probe request when unset.
+    /// MiniLM: must be unset or 384.
     pub dimension: Option<usize>,
     /// Per-request timeout for the server, in seconds.
     pub timeout_secs: u64,
@@ -89,10 +91,21 @@ pub fn from_config(cfg: &EmbedConfig, store: &Store) -> Result<Arc<dyn Embedder>
         )));
     }
     let provider: Arc<dyn Embedder> = match cfg.provider {
-        Provider::Lexical => Arc::new(Lexical::new()),
+        Provider::Lexical => Arc::new(match cfg.dimension {
+            Some(d) => Lexical::with_dimension(d)?,
+            None => Lexical::new(),
+        }),
         Provider::MiniLm => {
             let dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
-            Arc::new(MiniLm::load(&dir, cfg.threads)?.with_batch_size(cfg.batch_size)?)
+            let model = MiniLm::load(&dir, cfg.threads)?.with_batch_size(cfg.batch_size)?;
+            if let Some(d) = cfg.dimension.filter(|&d| d != model.dimension()) {
+                return Err(EmbedError::InvalidInput(format!(
+                    "embed.dimension is {d}, but the model in {} has {}",
+                    dir.display(),
+                    model.dimension()
+                )));
+            }
+            Arc::new(model)
         }
         Provider::OpenAi => {
             let missing =
@@ -141,5 +154,34 @@ mod tests {
         let texts = ["one", "two", "three", "four", "five"];
         assert_eq!(e.embed(&texts).unwrap(), Lexical::new().embed(&texts).unwrap());
         assert!(from_config(&EmbedConfig { batch_size: 0, ..Default::default() }, &store).is_err());
+        let wide = from_config(&EmbedConfig { dimension: Some(1024), ..Default::default() }, &store).unwrap();
+        assert_eq!((wide.model_id(), wide.dimension()), ("lectern-lexical-v1-d1024", 1024));
+    }
+
+    #[test]
+    fn builds_minilm_from_its_directory_and_checks_server_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        let cfg = EmbedConfig { provider: Provider::MiniLm, batch_size: 4, threads: Some(1), ..Default::default() };
+        let e = from_config(&cfg, &store).unwrap_or_else(|e| {
+            panic!("{e}\nrun `cargo xtask setup` to install MiniLM into {}", default_model_dir().display())
+        });
+        assert_eq!((e.model_id(), e.dimension()), (crate::MINILM_ID, 384));
+        assert_eq!(e.embed(&["a b c"; 5]).unwrap().len(), 5);
+        let wrong = EmbedConfig { dimension: Some(768), ..cfg };
+        assert!(matches!(from_config(&wrong, &store), Err(EmbedError::InvalidInput(_))));
+
+        let no_url = EmbedConfig { provider: Provider::OpenAi, model: Some("m".into()), ..Default::default() };
+        let err = from_config(&no_url, &store).err().unwrap().to_string();
+        assert!(err.contains("embed.url"), "{err}");
+        let no_key = EmbedConfig {
+            provider: Provider::OpenAi,
+            url: Some("http://127.0.0.1:9".into()),
+            model: Some("m".into()),
+            api_key_env: Some("LECTERN_EMBED_TEST_UNSET_KEY".into()),
+            ..Default::default()
+        };
+        let err = from_config(&no_key, &store).err().unwrap().to_string();
+        assert!(err.contains("LECTERN_EMBED_TEST_UNSET_KEY"), "{err}");
     }
 }
