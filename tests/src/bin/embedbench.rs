@@ -160,7 +160,10 @@ fn sections() -> anyhow::Result<Vec<(String, String, String)>> {
 }
 
 /// hit@3 per question kind over questions.json: (kind, hits, questions).
-fn labelled_hits(e: &dyn Embedder, sections: &[(String, String, String)]) -> anyhow::Result<Vec<(String, usize, usize)>> {
+fn labelled_hits(
+    e: &dyn Embedder,
+    sections: &[(String, String, String)],
+) -> anyhow::Result<Vec<(String, usize, usize)>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/courses/networking/questions.json");
     let questions: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     let texts: Vec<&str> = sections.iter().map(|s| s.2.as_str()).collect();
@@ -244,7 +247,8 @@ fn main() -> anyhow::Result<()> {
     }
     let sections = sections()?;
     println!("labelled questions: the labelled section among the 3 closest of {} sections (hit@3):", sections.len());
-    for (name, e) in [("lexical 384", &lexical as &dyn Embedder), ("lexical 1024", &lexical_1024), ("minilm", &minilm2)] {
+    for (name, e) in [("lexical 384", &lexical as &dyn Embedder), ("lexical 1024", &lexical_1024), ("minilm", &minilm2)]
+    {
         let tally = labelled_hits(e, &sections)?;
         let parts: Vec<String> = tally.iter().map(|(k, h, n)| format!("{k} {h}/{n}")).collect();
         println!("  {name:<14} {}", parts.join(", "));
