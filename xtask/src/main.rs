@@ -2,7 +2,7 @@
 //!
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls).
-//! - `bench` — storage, plugin-host, event-bus, HTTP, read-path, embedding and exam-day (1,000 students) benchmarks
+//! - `bench` — storage, plugin-host, event-bus, HTTP, read-path, embedding, exam-day (1,000 students) and vector-index benchmarks
 //!   in release mode; prints figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
@@ -205,7 +205,9 @@ fn main() -> anyhow::Result<()> {
             run(Command::new(release.join("embedbench")))?;
             let mut c = Command::new(release.join("examload"));
             c.arg("--lectern").arg(release.join("lectern")).args(["--students", "1000"]);
-            run(c)
+            run(c)?;
+            // Vector index vs hnswlib (installs hnswlib and numpy with pip when missing).
+            run(Command::new(release.join("vectorbench")))
         }
         _ => bail!("usage: cargo xtask <run|test|bench|setup> [extra arguments]"),
     }

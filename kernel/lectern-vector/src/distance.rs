@@ -12,7 +12,9 @@
 //! rayon workers): ours clamps to `>= 0` and never panics.
 //!
 //! The loops are written chunk-wise with independent accumulators so LLVM
-//! vectorizes them at the baseline target (no `unsafe`, no runtime dispatch).
+//! vectorizes them, and run through `pulp`'s runtime dispatch so they are
+//! compiled for AVX2/FMA too and use it when the CPU has it (the baseline
+//! x86-64 target only has SSE2; `unsafe` is not allowed here, pulp wraps it).
 
 use anndists::dist::distances::Distance as AnnDistance;
 
@@ -21,7 +23,31 @@ use crate::types::Distance;
 pub(crate) const HEADER: usize = 8;
 const LANES: usize = 16;
 
-pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+static ARCH: std::sync::LazyLock<pulp::Arch> = std::sync::LazyLock::new(pulp::Arch::new);
+
+/// One kernel call, compiled once per instruction set by `pulp`.
+macro_rules! dispatched {
+    ($name:ident, $body:ident, $t:ty, $out:ty) => {
+        pub fn $name(a: &[$t], b: &[$t]) -> $out {
+            struct Op<'a>(&'a [$t], &'a [$t]);
+            impl pulp::WithSimd for Op<'_> {
+                type Output = $out;
+                #[inline(always)]
+                fn with_simd<S: pulp::Simd>(self, _: S) -> $out {
+                    $body(self.0, self.1)
+                }
+            }
+            ARCH.dispatch(Op(a, b))
+        }
+    };
+}
+
+dispatched!(dot_f32, dot_f32_body, f32, f32);
+dispatched!(l2sq_f32, l2sq_f32_body, f32, f32);
+dispatched!(dot_i8, dot_i8_body, i8, i32);
+
+#[inline(always)]
+fn dot_f32_body(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
@@ -37,7 +63,8 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
+#[inline(always)]
+fn l2sq_f32_body(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
@@ -54,7 +81,8 @@ pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+#[inline(always)]
+fn dot_i8_body(a: &[i8], b: &[i8]) -> i32 {
     const W: usize = 32;
     let mut acc = [0i32; W];
     let (ca, cb) = (a.chunks_exact(W), b.chunks_exact(W));
