@@ -177,7 +177,7 @@ fn main() -> anyhow::Result<()> {
             run(c)?;
             // The first-party plugins' own unit tests run natively in the guest
             // workspace, one package at a time (the SDK's slot features must not unify).
-            for pkg in ["lectern-content", "lectern-grading", "lectern-proctoring"] {
+            for pkg in ["lectern-content", "lectern-grading", "lectern-proctoring", "lectern-tutoring"] {
                 let mut c = cargo();
                 c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", pkg]).args(&args[1..]);
                 run(c)?;

@@ -60,7 +60,32 @@ pub(crate) async fn grounded_answer(
     if is_not_found(&reply) {
         return Ok(Generated::NotFound);
     }
+    if !cites_only_given(&reply, citations.len()) {
+        // Ungrounded or confused output (a base model continuing the prompt
+        // cites passages it was never given): the quoted answer is safer.
+        return Err(CoreError::Unavailable(
+            "the generator's answer cites no given passage, or one it was not given".into(),
+        ));
+    }
     Ok(Generated::Answer(reply))
+}
+
+/// Whether `reply` cites at least one passage as `[n]` and only `1..=given`.
+fn cites_only_given(reply: &str, given: usize) -> bool {
+    let mut any = false;
+    let mut rest = reply;
+    while let Some(open) = rest.find('[') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find(']') else { break };
+        if let Ok(n) = rest[..close].trim().parse::<usize>() {
+            if n == 0 || n > given {
+                return false;
+            }
+            any = true;
+        }
+        rest = &rest[close + 1..];
+    }
+    any
 }
 
 #[cfg(test)]
@@ -94,6 +119,11 @@ mod tests {
         let last = &m[7].content;
         assert!(last.contains("[1] Page 1 — ARP\ntext 1") && last.contains("[2] Page 2"), "{last}");
         assert!(last.ends_with("Question: What is ARP?"));
+        assert!(cites_only_given("ARP maps addresses [1], cached [2].", 2));
+        assert!(!cites_only_given("ARP maps addresses.", 2), "no citation");
+        assert!(!cites_only_given("See [4] ARP — …", 3), "a passage it was not given");
+        assert!(!cites_only_given("[0]", 3));
+        assert!(cites_only_given("Per [ 1 ] and [note] [3]", 3));
         assert!(is_not_found("I don't find this in the course material."));
         assert!(!is_not_found("ARP maps addresses [1]."));
     }
