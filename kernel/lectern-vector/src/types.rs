@@ -43,12 +43,12 @@ pub struct Params {
 }
 
 impl Default for Params {
-    /// M and ef_construction as in the hnswlib comparison. ef_search = 160: on
-    /// 100k × 384 clustered unit vectors ef 128 gave recall@10 0.943–0.948 and
-    /// ef 160 gave 0.959 (BENCHMARKS.md, "Vector index"); smaller collections
-    /// reach 1.0 well below it, and a query can always pass its own.
+    /// M and ef_construction as in the hnswlib comparison. ef_search = 192: on
+    /// 100k × 384 clustered unit vectors recall@10 was 0.948–0.959 at ef 160 and
+    /// 0.966–0.972 at ef 192 over two builds (BENCHMARKS.md, "Vector index");
+    /// smaller collections reach 1.0 well below it, and a query can pass its own.
     fn default() -> Self {
-        Params { m: 16, ef_construction: 200, ef_search: 160, max_points: 1_000_000 }
+        Params { m: 16, ef_construction: 200, ef_search: 192, max_points: 1_000_000 }
     }
 }
 
