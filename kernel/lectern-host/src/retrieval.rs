@@ -85,13 +85,9 @@ fn clauses(fields: &[types::Field], scope: &[VectorScope]) -> Filter {
     Filter { clauses: out }
 }
 
-/// The spec of an existing collection.
+/// The spec of an existing collection (read from the store; the graph stays unloaded).
 fn existing_spec(r: &Retrieval, key: &CollectionKey) -> Result<Option<CollectionSpec>, types::Error> {
-    match r.vectors.stats(key) {
-        Ok(s) => Ok(Some(s.spec)),
-        Err(VectorError::NotFound(_)) => Ok(None),
-        Err(e) => Err(vector_error(e)),
-    }
+    r.vectors.collection_spec(key).map_err(vector_error)
 }
 
 impl PluginState {
