@@ -148,7 +148,11 @@ fn serve(c: Config) -> anyhow::Result<()> {
 
 async fn serve_async(c: Config) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::new());
-    let opened = Kernel::open(kernel_config(&c)?, Clock::system(), Some(metrics.flush_observer()))
+    let config = kernel_config(&c)?;
+    let observer = Some(metrics.flush_observer());
+    // Opening may block: it loads an embedding model or probes an embedding
+    // server (a blocking HTTP client, which must not run on an async worker).
+    let opened = tokio::task::block_in_place(|| Kernel::open(config, Clock::system(), observer))
         .with_context(|| format!("cannot open the data directory {}", c.data_dir.display()))?;
     if !opened.migrations_ran.is_empty() {
         tracing::info!(versions = ?opened.migrations_ran, "storage migrations applied");
