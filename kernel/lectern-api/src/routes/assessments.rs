@@ -8,16 +8,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_core::assessments::proctoring::{ClientInfo, Decision};
 use lectern_core::assessments::{AssessmentUpdate, StartOutcome};
-use lectern_core::{CourseId, InstitutionId};
 
+use super::ids;
 use crate::AppState;
 use crate::dto::{self, assessments as d};
-use crate::extract::{ApiJson, ApiPath, Auth, ClientIp, if_match, parse_id};
+use crate::extract::{ApiJson, ApiPath, Auth, ClientIp, if_match};
 use crate::problem::{ApiError, ApiResult};
-
-fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(InstitutionId, CourseId)> {
-    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
-}
 
 fn with_etag(status: StatusCode, a: lectern_core::assessments::Assessment) -> Response {
     let etag = format!("\"{}\"", a.version);

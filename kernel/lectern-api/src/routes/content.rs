@@ -6,18 +6,15 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lectern_core::UserId;
 use lectern_core::content::{self as c, ImportOptions};
-use lectern_core::{CourseId, InstitutionId, UserId};
 use serde::Deserialize;
 
+use super::ids;
 use crate::AppState;
 use crate::dto::{self, content as d};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, if_match, parse_id};
 use crate::problem::{ApiError, ApiResult};
-
-fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(InstitutionId, CourseId)> {
-    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
-}
 
 fn outline_response(status: StatusCode, o: c::Outline) -> Response {
     let etag = format!("\"{}\"", o.version);

@@ -10,14 +10,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use super::to_json;
 use crate::AppState;
 use crate::dto;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, parse_id};
 use crate::problem::{ApiError, ApiResult};
-
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::extract::parse_id;
+use crate::problem::ApiResult;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -168,3 +170,13 @@ pub(crate) fn streaming_router() -> OpenApiRouter<AppState> {
 
 /// Components of interpreted-language plugins run to tens of MB.
 const PLUGIN_UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The institution (slug or id) and course id of a `/institutions/{institution}/courses/{course_id}/…` path.
+fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core::InstitutionId, lectern_core::CourseId)> {
+    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
+}
+
+/// A domain value as JSON for a response body (its types serialise infallibly).
+fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}

@@ -7,23 +7,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lectern_core::tutor::TutorPolicy;
-use lectern_core::{CourseId, InstitutionId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use super::{ids, to_json};
 use crate::AppState;
 use crate::dto;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, parse_id};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::problem::ApiResult;
-
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(InstitutionId, CourseId)> {
-    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
