@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use lectern_e2e::tutor_pages::{ARP, DNS};
 use lectern_e2e::{Api, Options, guests};
 use serde_json::{Value, json};
 
@@ -51,26 +52,6 @@ pub(crate) async fn ask(api: &Api, base: &str, q: &str) -> Value {
 fn cited_items(answer: &Value) -> Vec<String> {
     answer["citations"].as_array().unwrap().iter().map(|c| c["item"].as_str().unwrap().to_owned()).collect()
 }
-
-const ARP: &str = "Hosts on an Ethernet segment talk to each other with MAC addresses.
-
-## How ARP resolves addresses
-
-The Address Resolution Protocol (ARP) maps an IPv4 address to a MAC address. A host that wants to reach \
-192.0.2.7 broadcasts an ARP request asking who has that address; the owner answers with its MAC address \
-in a unicast ARP reply.
-
-### The ARP cache
-
-Replies are kept in the ARP cache for a few minutes so that not every frame needs a broadcast. Entries \
-expire, and a gratuitous ARP updates neighbours when an address moves.
-";
-
-const DNS: &str = "## Resolvers
-
-A DNS resolver turns names such as www.example.org into IP addresses by asking root, top-level domain and \
-authoritative name servers in turn, and caches each answer for its time to live.
-";
 
 const NAT: &str = "## Network address translation
 

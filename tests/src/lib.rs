@@ -2,6 +2,7 @@
 //! real sled on disk, real HTTP over a loopback socket.
 
 pub mod report;
+pub mod tutor_pages;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
