@@ -15,5 +15,6 @@
 pub mod canonical;
 pub mod error;
 pub mod keys;
+pub mod package;
 
 pub use error::MarketError;
