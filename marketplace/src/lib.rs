@@ -16,5 +16,6 @@ pub mod canonical;
 pub mod error;
 pub mod keys;
 pub mod package;
+pub mod tuf;
 
 pub use error::MarketError;
