@@ -8,7 +8,8 @@ use crate::MarketError;
 
 /// The RFC 8785 form of `value`.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, MarketError> {
-    serde_jcs::to_vec(value).map_err(|e| MarketError::Malformed { what: "canonical JSON".into(), detail: e.to_string() })
+    serde_jcs::to_vec(value)
+        .map_err(|e| MarketError::Malformed { what: "canonical JSON".into(), detail: e.to_string() })
 }
 
 /// Re-serialises `bytes` canonically; `Ok(true)` when they already were canonical.

@@ -71,7 +71,8 @@ impl KeyPair {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut f = options.open(path).map_err(|e| MarketError::Key(format!("cannot create {}: {e}", path.display())))?;
+        let mut f =
+            options.open(path).map_err(|e| MarketError::Key(format!("cannot create {}: {e}", path.display())))?;
         f.write_all(self.to_pem()?.as_bytes())?;
         f.sync_all()?;
         Ok(())

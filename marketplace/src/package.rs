@@ -88,7 +88,7 @@ pub struct Publisher {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    /// Where the source lives (an `https://` URL).
+    /// Where the source lives (an `https://` URL), or `unknown`.
     pub repository: String,
     /// The commit the component was built from (hex), or `unknown`.
     pub commit: String,
@@ -293,10 +293,9 @@ impl PackageManifest {
         if !is_spdx_expression(&self.license) {
             return Err(malformed(format!("license `{}` is not an SPDX license expression", self.license)));
         }
-        if !(self.source.repository.starts_with("https://") || self.source.repository.starts_with("http://"))
-            || self.source.repository.len() > 500
-        {
-            return Err(malformed("source.repository must be an http(s) URL"));
+        let repo = &self.source.repository;
+        if !(repo == "unknown" || repo.starts_with("https://") || repo.starts_with("http://")) || repo.len() > 500 {
+            return Err(malformed("source.repository must be an http(s) URL or `unknown`"));
         }
         let c = &self.source.commit;
         if !(c == "unknown" || ((7..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit()))) {

@@ -1,4 +1,5 @@
 //! The package format: round trip, determinism, and every way a package is refused.
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
 
 use std::collections::BTreeMap;
 use std::io::Write;

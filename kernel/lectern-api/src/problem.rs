@@ -51,6 +51,8 @@ kinds! {
     TIMEOUT = "timeout", SERVICE_UNAVAILABLE, "Request timed out", "The server did not finish the request in time; it is safe to retry idempotent requests.";
     UNAVAILABLE = "unavailable", SERVICE_UNAVAILABLE, "Service unavailable", "A required component (storage, or the plugin serving this slot) is not available; retry later.";
     PLUGIN_FAILED = "plugin-failed", BAD_GATEWAY, "Plugin failure", "The plugin serving this request faulted (trap, time or memory limit); the administrator sees why in the plugin console.";
+    MARKETPLACE_INDEX = "marketplace-index-refused", BAD_GATEWAY, "Marketplace index refused", "The marketplace's signed index failed verification: too few valid signatures, an older version than one already trusted (a replay), metadata that disagree with the snapshot or timestamp, or expired metadata (a frozen index). Nothing was installed; `reason` names the check.";
+    PACKAGE_REFUSED = "package-refused", UNPROCESSABLE_ENTITY, "Package refused", "A plugin package failed a check and nothing was installed. `reason` names it: hash-mismatch, length-mismatch, bad-signature, wrong-key, not-delegated, unsafe-archive, too-large, malformed, revoked, yanked, downgrade (409: pass `force`), incompatible-kernel, undeclared-import, not-granted.";
     INTERNAL = "internal", INTERNAL_SERVER_ERROR, "Internal error", "A bug or an unexpected failure; the request id in `x-request-id` identifies it in the logs.";
 }
 
@@ -138,6 +140,22 @@ impl From<CoreError> for ApiError {
             }
             CoreError::UnsupportedMediaType(d) => ApiError::new(&MEDIA_TYPE_REFUSED, d),
             CoreError::ContentMismatch(d) => ApiError::new(&CONTENT_MISMATCH, d),
+            CoreError::Marketplace(e) => {
+                use lectern_core::marketplace::MarketError as M;
+                let reason = e.code();
+                match &e {
+                    M::NotFound(d) => ApiError::new(&NOT_FOUND, d.clone()),
+                    M::Io(d) => ApiError::new(&UNAVAILABLE, format!("the marketplace is unreachable: {d}"))
+                        .header(header::RETRY_AFTER, "30"),
+                    M::Threshold { .. } | M::Expired { .. } | M::Rollback { .. } | M::Inconsistent { .. } => {
+                        ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", reason)
+                    }
+                    M::Downgrade { .. } => ApiError::new(&PACKAGE_REFUSED, e.to_string())
+                        .with("reason", reason)
+                        .status(axum::http::StatusCode::CONFLICT),
+                    _ => ApiError::new(&PACKAGE_REFUSED, e.to_string()).with("reason", reason),
+                }
+            }
             CoreError::Storage(s) => {
                 tracing::error!(error = %s, "storage failure");
                 ApiError::new(&UNAVAILABLE, "storage is unavailable")

@@ -78,6 +78,9 @@ pub enum CoreError {
     /// The bytes contradict the declared media type.
     #[error("the content does not match its declared type: {0}")]
     ContentMismatch(String),
+    /// The marketplace index or a package failed a check; nothing was installed.
+    #[error("marketplace: {0}")]
+    Marketplace(lectern_marketplace::MarketError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal error: {0}")]

@@ -29,6 +29,7 @@ pub mod gradebook;
 mod ids;
 mod institutions;
 mod keys;
+pub mod marketplace;
 pub mod media;
 mod migrations;
 pub mod model;
@@ -103,6 +104,8 @@ pub struct KernelConfig {
     pub media: media::MediaSettings,
     /// The AI tutor: embedder, vector index, generator, limits.
     pub tutor: tutor::TutorSettings,
+    /// Where plugins are installed from, and the root of trust pinned for it.
+    pub marketplace: marketplace::MarketplaceSettings,
 }
 
 impl KernelConfig {
@@ -131,6 +134,7 @@ impl KernelConfig {
             },
             media: media::MediaSettings::default(),
             tutor: tutor::TutorSettings::default(),
+            marketplace: marketplace::MarketplaceSettings::default(),
         }
     }
 }
@@ -330,6 +334,10 @@ mod trees {
         pub tutor_log: Tree<crate::tutor::QuestionLog>,
         pub tutor_policies: Tree<crate::tutor::TutorPolicy>,
         pub tutor_pseudonyms: Tree<u32>,
+        /// The newest verified marketplace index (JSON of `tuf::TrustedState`).
+        pub market_state: Tree<Vec<u8>>,
+        pub market_installs: Tree<crate::marketplace::Provenance>,
+        pub market_alerts: Tree<crate::marketplace::Alert>,
     }
 
     impl Trees {
@@ -389,6 +397,9 @@ mod trees {
                 tutor_log: s.tree("tutor_question_log")?,
                 tutor_policies: s.tree("tutor_policies")?,
                 tutor_pseudonyms: s.tree("tutor_pseudonyms")?,
+                market_state: s.tree("marketplace_state")?,
+                market_installs: s.tree("marketplace_installs")?,
+                market_alerts: s.tree("marketplace_alerts")?,
             })
         }
     }

@@ -3,16 +3,16 @@
 //! platform administrator; an institution administrator (`plugin:manage`)
 //! may choose among installed versions for their own institution.
 
-use lectern_host::{Activation, Capabilities, Manifest, PluginStatus, Scope, Slot};
+use lectern_host::{Activation, Capabilities, PluginStatus, Scope, Slot};
 
 use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
 use crate::ids::InstitutionId;
 use crate::{Kernel, Principal};
 
-pub use lectern_host::{BreakerConfig, HostConfig, HostError, PluginError};
+pub use lectern_host::{BreakerConfig, HostConfig, HostError, Manifest, PluginError};
 
-fn host_error(e: HostError) -> CoreError {
+pub(crate) fn host_error(e: HostError) -> CoreError {
     match e {
         HostError::Manifest(m) => CoreError::invalid("manifest", m),
         HostError::Invalid(m) => CoreError::invalid("component", m),
@@ -96,11 +96,17 @@ impl Kernel {
         key: String,
     ) -> Result<Activation, CoreError> {
         let scope = self.authorize_target(p, target)?;
+        if let Some(prov) = self.marketplace_provenance(&key)?
+            && let Some(reason) = prov.revoked
+        {
+            return Err(CoreError::Marketplace(lectern_marketplace::MarketError::Revoked { what: key, reason }));
+        }
         self.blocking_host(move |h| h.activate(slot, scope, &key)).await
     }
 
     pub async fn rollback_plugin(&self, p: &Principal, slot: Slot, target: Target) -> Result<Activation, CoreError> {
         let scope = self.authorize_target(p, target)?;
+        // A revoked version is nobody's rollback target (see `Host::deactivate_everywhere`).
         self.blocking_host(move |h| h.rollback(slot, scope)).await
     }
 

@@ -621,6 +621,33 @@ impl Host {
         self.activate_locked(slot, scope, &prev)
     }
 
+    /// Stops a version everywhere (a revoked plugin): every slot it is active
+    /// in is left without a plugin, and it stops being anyone's rollback
+    /// target. Calls in flight finish; new calls no longer reach it. Returns
+    /// the slots it was active in, with the version that was active before it
+    /// there (the caller decides whether to fall back to that one).
+    #[allow(clippy::type_complexity)]
+    pub fn deactivate_everywhere(&self, key: &str) -> Result<Vec<(Slot, Scope, Option<String>)>, HostError> {
+        let _admin = lock(&self.inner.admin);
+        let mut stopped = vec![];
+        let slots: Vec<(Vec<u8>, SlotRecord)> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
+        for (k, mut rec) in slots {
+            if rec.active == key {
+                self.inner.slots.remove(&k)?;
+                if let Some((slot, scope)) = parse_slot_key(&k) {
+                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(slot, scope.clone()));
+                    stopped.push((slot, scope, rec.previous.clone().filter(|p| p != key)));
+                }
+            } else if rec.previous.as_deref() == Some(key) {
+                rec.previous = None;
+                self.inner.slots.insert(&k, &rec)?;
+            }
+        }
+        self.inner.services.store.durable_blocking()?;
+        tracing::warn!(plugin = %key, slots = stopped.len(), "plugin deactivated everywhere");
+        Ok(stopped)
+    }
+
     /// Removes an installed version that is not active anywhere.
     pub fn uninstall(&self, key: &str) -> Result<(), HostError> {
         let _admin = lock(&self.inner.admin);

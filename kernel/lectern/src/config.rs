@@ -32,6 +32,9 @@ pub struct Config {
     /// The AI tutor: `[tutor]` (limits), `[tutor.embed]` (lexical, minilm or
     /// openai) and `[tutor.chat]` (an OpenAI-compatible generator, optional).
     pub tutor: lectern_core::tutor::TutorSettings,
+    /// `[marketplace]`: where plugins are installed from (`url`), the pinned
+    /// root of trust (`root`), and plugins to install at start (`install`).
+    pub marketplace: lectern_core::marketplace::MarketplaceSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -220,6 +223,7 @@ impl Default for Config {
             webhooks: Webhooks::default(),
             media: Media::default(),
             tutor: Default::default(),
+            marketplace: Default::default(),
         }
     }
 }

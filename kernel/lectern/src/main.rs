@@ -7,6 +7,7 @@
 
 mod admin;
 mod config;
+mod market;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -40,6 +41,15 @@ enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Plugin projects and packages: new, build, pack, sign, inspect.
+    #[command(subcommand)]
+    Plugin(market::PluginCommand),
+    /// Publisher keys.
+    #[command(subcommand)]
+    Publisher(market::PublisherCommand),
+    /// Marketplace directories: init, add-publisher, add, yank, revoke, refresh, serve.
+    #[command(subcommand)]
+    Marketplace(market::MarketplaceCommand),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +67,9 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Serve => Config::load(cli.config.as_deref()).and_then(serve),
+        Command::Plugin(cmd) => market::plugin(cmd),
+        Command::Publisher(cmd) => market::publisher(cmd),
+        Command::Marketplace(cmd) => market::marketplace(cmd),
         Command::Admin(cmd) => Config::load(cli.config.as_deref()).and_then(|c| {
             init_tracing(&c, true);
             admin::run(&c, cmd)
@@ -136,6 +149,7 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     k.webhooks.allow_private_addresses = c.webhooks.allow_private_addresses;
     k.media.max_upload_bytes = c.media.max_upload_mib.max(1).saturating_mul(1024 * 1024);
     k.tutor = c.tutor.clone();
+    k.marketplace = c.marketplace.clone();
     Ok(k)
 }
 
@@ -160,6 +174,13 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
     if c.plugins.first_party {
         install_first_party(&opened.kernel).await?;
     }
+    if c.marketplace.enabled() {
+        for done in
+            opened.kernel.marketplace_install_configured().await.context("cannot install from the marketplace")?
+        {
+            tracing::info!(plugin = %done.key, publisher = %done.publisher, slot = done.slot.name(), "installed from the marketplace");
+        }
+    }
     let listener = tokio::net::TcpListener::bind(c.http.listen)
         .await
         .with_context(|| format!("cannot listen on {}", c.http.listen))?;
@@ -179,6 +200,9 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
     println!("lectern: listening on http://{addr}");
 
     let sweeper = tokio::spawn(sweep_periodically(opened.kernel.clone()));
+    let market_refresher = c.marketplace.enabled().then(|| {
+        tokio::spawn(refresh_marketplace_periodically(opened.kernel.clone(), c.marketplace.refresh_secs.max(60)))
+    });
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
     let background =
         opened.kernel.start_background(background_stopped).await.context("cannot start the event bus workers")?;
@@ -197,6 +221,9 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("grace period over; abandoning remaining requests"),
     }
     sweeper.abort();
+    if let Some(r) = market_refresher {
+        r.abort();
+    }
     let _ = stop_background.send(true);
     for task in background.tasks {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
@@ -232,6 +259,20 @@ async fn sweep_periodically(kernel: Kernel) {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
             Err(e) => tracing::warn!(error = %e, "sweep task failed"),
+        }
+    }
+}
+
+/// Refreshes the marketplace index periodically, so revocations take effect
+/// without an administrator asking; a failed refresh is logged and retried.
+async fn refresh_marketplace_periodically(kernel: Kernel, every_secs: u64) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(every_secs));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match kernel.marketplace_refresh().await {
+            Ok(state) => tracing::debug!(versions = ?state.versions(), "marketplace index refreshed"),
+            Err(e) => tracing::warn!(error = %e, "marketplace refresh failed"),
         }
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod credential_pages;
 mod events;
 mod gradebook;
 mod institutions;
+mod marketplace;
 mod media;
 mod oauth;
 mod plugins;
@@ -40,6 +41,7 @@ use crate::problem::ApiResult;
         (name = "content", description = "Course content: modules, items, pages, progress, archives"),
         (name = "assessments", description = "Assessments and the exam flow: attempts, answers, submission"),
         (name = "plugins", description = "WebAssembly plugins: install, activate, roll back"),
+        (name = "marketplace", description = "The plugin marketplace: verified catalogue, refresh, security alerts"),
         (name = "grades", description = "Gradebook, regrades and course completion"),
         (name = "credentials", description = "Open Badges 3.0 course credentials"),
         (name = "notifications", description = "In-app notifications and preferences"),
@@ -121,6 +123,10 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
                 .routes(routes!(plugins::install))
                 .layer(axum::extract::DefaultBodyLimit::max(PLUGIN_UPLOAD_LIMIT)),
         )
+        .routes(routes!(marketplace::install))
+        .routes(routes!(marketplace::catalogue))
+        .routes(routes!(marketplace::alerts))
+        .routes(routes!(marketplace::refresh))
         .routes(routes!(plugins::activate))
         .routes(routes!(plugins::rollback))
         .routes(routes!(plugins::uninstall))

@@ -1,0 +1,152 @@
+//! The marketplace over HTTP: browse what can be installed, install or
+//! upgrade from the verified index, and see security alerts (revocations).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use lectern_core::marketplace::{Grant, InstallRequest};
+use lectern_core::plugins::Target;
+use lectern_host::Capabilities;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::to_json;
+use crate::AppState;
+use crate::extract::{ApiJson, Auth};
+use crate::problem::{ApiError, ApiResult};
+
+/// The marketplace catalogue, verified against the pinned root of trust.
+#[utoipa::path(get, path = "/api/v1/marketplace/plugins", tag = "marketplace",
+    responses((status = 200, description = "index versions, and every plugin with its versions (compatible with this kernel or not, yanked, revoked) and the latest installable one", body = Object),
+        (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn catalogue(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(to_json(&s.kernel.marketplace_catalogue(&p).await?)))
+}
+
+/// Security alerts: installed plugins the marketplace revoked, and what the kernel did.
+#[utoipa::path(get, path = "/api/v1/marketplace/alerts", tag = "marketplace",
+    responses((status = 200, body = Object), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(to_json(&s.kernel.marketplace_alerts(&p)?)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Refreshed {
+    root_version: u64,
+    timestamp_version: u64,
+    snapshot_version: u64,
+    targets_version: u64,
+}
+
+/// Refreshes the index now (it is also refreshed periodically); revocations take effect.
+#[utoipa::path(post, path = "/api/v1/marketplace/refresh", tag = "marketplace",
+    responses((status = 200, body = Refreshed), (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn refresh(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Refreshed>> {
+    lectern_core::authz::authorize(
+        &p,
+        lectern_core::Capability::PlatformManage,
+        lectern_core::authz::Context::Platform,
+    )?;
+    let state = s.kernel.marketplace_refresh().await?;
+    let v = state.versions();
+    Ok(Json(Refreshed {
+        root_version: v.root,
+        timestamp_version: v.timestamp,
+        snapshot_version: v.snapshot,
+        targets_version: v.targets,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum GrantBody {
+    /// `"requested"`: grant exactly what the manifest requests.
+    Word(String),
+    /// The capabilities granted; each requested one must be included.
+    #[schema(value_type = Object)]
+    Explicit(Capabilities),
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Install {
+    /// Plugin id, e.g. `org.lectern.grading`.
+    id: String,
+    /// A version, or `latest` / absent for the latest compatible one.
+    version: Option<String>,
+    /// `"requested"` or a capabilities object. Required: installing grants it.
+    grant: Option<GrantBody>,
+    /// Allow a version older than one installed.
+    #[serde(default)]
+    force: bool,
+    /// Activate after installing (default true).
+    activate: Option<bool>,
+    /// Activate for this institution (id or slug) instead of platform-wide.
+    institution: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Installed {
+    /// `id@version`.
+    plugin: String,
+    slot: String,
+    publisher: String,
+    package_sha256: String,
+    /// False when this exact version was installed already.
+    newly_installed: bool,
+    /// The activation, when it was activated.
+    active: Option<String>,
+    previous: Option<String>,
+    took_ms: Option<f64>,
+}
+
+/// Installs (or upgrades to) a plugin version from the marketplace: the index
+/// chain, the package hash, the publisher's signature, the archive, the
+/// kernel range, the component's imports and the grant are all checked
+/// before anything is installed; then it is activated through the hot-swap
+/// path (the previous version stays the rollback target).
+#[utoipa::path(post, path = "/api/v1/plugins/install", tag = "plugins", request_body = Install,
+    responses((status = 201, body = Installed), (status = 200, body = Installed, description = "already installed; activated"),
+        (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn install(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<Install>,
+) -> ApiResult<(StatusCode, Json<Installed>)> {
+    let grant = match b.grant {
+        None => None,
+        Some(GrantBody::Word(w)) if w == "requested" => Some(Grant::Requested),
+        Some(GrantBody::Word(w)) => {
+            return Err(ApiError::bad_parameter("grant", format!("`{w}`: use \"requested\" or a capabilities object")));
+        }
+        Some(GrantBody::Explicit(c)) => Some(Grant::Explicit(c)),
+    };
+    let activate = if b.activate.unwrap_or(true) {
+        Some(match b.institution {
+            None => Target::Platform,
+            Some(i) => Target::Institution(s.kernel.resolve_institution(&i)?),
+        })
+    } else {
+        None
+    };
+    let version = b.version.filter(|v| v != "latest");
+    let req = InstallRequest { id: b.id, version, grant, force: b.force, activate };
+    let out = s.kernel.marketplace_install(&p, req).await?;
+    let status = if out.newly_installed { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(Installed {
+            plugin: out.key,
+            slot: out.slot.name().into(),
+            publisher: out.publisher,
+            package_sha256: out.package_sha256,
+            newly_installed: out.newly_installed,
+            active: out.activation.as_ref().map(|a| a.active.clone()),
+            previous: out.activation.as_ref().and_then(|a| a.previous.clone()),
+            took_ms: out.activation.as_ref().map(|a| a.took.as_secs_f64() * 1000.0),
+        }),
+    ))
+}
