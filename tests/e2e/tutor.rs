@@ -59,6 +59,48 @@ NAT lets many hosts share one public IPv4 address: the router rewrites the sourc
 outgoing packets and keeps a translation table to send replies back to the right inside host.
 ";
 
+/// Deleting a page takes its passages out of the index in the background:
+/// until they are gone the index status says so (a client waiting for the
+/// index to catch up waits for the removal too), and nobody is quoted the
+/// deleted page meanwhile — staff included, whose searches are scoped to the
+/// course's items (before, the plugin could cite the deleted page and the
+/// teacher got a 502).
+#[tokio::test]
+async fn a_deleted_page_is_pending_and_not_quoted_until_its_passages_are_removed() {
+    let mut w = World::new().await;
+    install_content_plugin(&w).await;
+    install_tutoring_plugin(&w).await;
+    let class = Class::new(&w, "NET-2").await;
+    let (base, teacher) = (class.base.clone(), class.teacher.clone());
+    teacher.post(&format!("{base}/content/modules"), json!({"id": "m1", "title": "Links"})).await.ok();
+    for (id, title, markdown) in [("arp", "ARP", ARP), ("nat", "NAT", NAT)] {
+        let item = json!({"id": id, "kind": "page", "title": title, "markdown": markdown});
+        let r = teacher.post(&format!("{base}/content/modules/m1/items"), item).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    indexed(&teacher, &base, 2).await;
+    let q = "How does NAT share one public address?";
+    assert_eq!(cited_items(&ask(&teacher, &base, q).await)[0], "nat");
+
+    // The index worker is held: the deletion has not reached the index yet.
+    w.server.pause_background().await;
+    let r = teacher.delete(&format!("{base}/content/items/nat")).await;
+    assert!(r.status == 200 || r.status == 204, "{}", r.body);
+    let r = teacher.get(&format!("{base}/tutor/index")).await;
+    let status = r.ok();
+    assert_eq!((status["pages"].as_u64(), status["indexed"].as_u64()), (Some(1), Some(1)), "{status}");
+    assert_eq!(status["pending"], json!([{"item": "nat", "title": "NAT", "error": null, "removal": true}]), "{status}");
+    let a = ask(&teacher, &base, q).await;
+    assert!(!cited_items(&a).contains(&"nat".to_owned()), "{a}");
+
+    // Once the worker runs, the removal is done and nothing is pending.
+    w.server.resume_background().await.expect("background restarts");
+    let status = indexed(&teacher, &base, 1).await;
+    assert_eq!(status["pending"], json!([]), "{status}");
+    let a = ask(&teacher, &base, q).await;
+    assert!(!cited_items(&a).contains(&"nat".to_owned()), "{a}");
+}
+
 #[tokio::test]
 async fn students_get_cited_answers_only_from_what_they_may_open() {
     let w = World::with(Options {

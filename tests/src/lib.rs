@@ -97,6 +97,25 @@ impl TestServer {
     pub fn client(&self) -> Api {
         Api::new(&self.base)
     }
+
+    /// Stops the background work (the outbox relay, event workers, timers)
+    /// while the API keeps serving: holds the system between a change and its
+    /// asynchronous effects, whatever the machine's load.
+    pub async fn pause_background(&mut self) {
+        let _ = self.stop_background.send(true);
+        for t in self.background.drain(..) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+    }
+
+    /// Starts the background work again after [`TestServer::pause_background`];
+    /// it picks up what was left undelivered.
+    pub async fn resume_background(&mut self) -> anyhow::Result<()> {
+        let (stop_background, stopped) = tokio::sync::watch::channel(false);
+        self.background = self.kernel.start_background(stopped).await?.tasks;
+        self.stop_background = stop_background;
+        Ok(())
+    }
 }
 
 /// A small JSON client with an optional bearer token and a cookie jar.

@@ -37,7 +37,7 @@ pub use error::VectorError;
 pub use store::{Tuning, VectorStore};
 pub use types::{
     Clause, CollectionInfo, CollectionKey, CollectionSpec, CollectionStats, Distance, Filter, Hit, LoadKind, MAX_BATCH,
-    MAX_DIMENSION, MAX_K, Params, Point, Query,
+    MAX_CLAUSE_VALUES, MAX_DIMENSION, MAX_K, Params, Point, Query,
 };
 
 /// Exposed for benchmarks: the distance kernels the index uses.

@@ -9,6 +9,8 @@ pub const MAX_K: usize = 1000;
 pub const MAX_EF_SEARCH: usize = 10_000;
 pub const MAX_ID_BYTES: usize = 256;
 pub const MAX_METADATA_FIELDS: usize = 32;
+/// Values one filter clause may list (`any_of`).
+pub const MAX_CLAUSE_VALUES: usize = 1024;
 pub const MAX_METADATA_KEY_BYTES: usize = 64;
 pub const MAX_METADATA_VALUE_BYTES: usize = 256;
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -161,8 +163,8 @@ impl Filter {
             return Err(invalid("too many filter clauses"));
         }
         for c in &self.clauses {
-            if c.any_of.len() > 1024 {
-                return Err(invalid("a filter clause may list at most 1024 values"));
+            if c.any_of.len() > MAX_CLAUSE_VALUES {
+                return Err(invalid(format!("a filter clause may list at most {MAX_CLAUSE_VALUES} values")));
             }
         }
         Ok(())

@@ -55,6 +55,10 @@ pub struct PendingItem {
     pub item: String,
     pub title: String,
     pub error: Option<String>,
+    /// The page is gone from the course and its passages are still to be
+    /// removed from the index (until then a search may still find them).
+    #[serde(default)]
+    pub removal: bool,
 }
 
 /// How far the tutor's index is for a course.
@@ -110,7 +114,6 @@ impl Kernel {
         };
         let t = self.t();
         let outline = self.load_outline(inst, course)?;
-        let prefix = course_key(inst, course);
         let (mut indexed, mut removed, mut failures) = (0, 0, Vec::new());
         for item in outline.items().filter(|i| i.kind == ItemKind::Page) {
             let key = item_key(inst, course, &item.id);
@@ -160,17 +163,7 @@ impl Kernel {
             t.tutor_docs.insert(&key, &rec)?;
         }
         // Pages that are gone (deleted items, modules, or no longer pages).
-        let stale: Vec<(Vec<u8>, String)> = t
-            .tutor_docs
-            .scan_prefix(&prefix)
-            .filter_map(|r| r.ok())
-            .filter_map(|(k, _)| {
-                let id = String::from_utf8(k[prefix.len()..].to_vec()).ok()?;
-                let live = outline.item(&id).is_some_and(|i| i.kind == ItemKind::Page);
-                (!live).then_some((k, id))
-            })
-            .collect();
-        for (key, id) in stale {
+        for (key, id, _) in self.stale_tutor_docs(inst, course, &outline)? {
             let ctx = Self::index_context(inst, course);
             let host = self.host().clone();
             let doc_id = id.clone();
@@ -190,6 +183,27 @@ impl Kernel {
             tracing::info!(course = %course, indexed, removed, "tutor index updated");
         }
         Ok(Synced { indexed, removed, more: false })
+    }
+
+    /// Index entries of pages that are no longer pages of the course
+    /// (deleted items or modules, or items that changed kind): their passages
+    /// are in the index until `remove-document` takes them out.
+    fn stale_tutor_docs(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+        outline: &crate::content::Outline,
+    ) -> Result<Vec<(Vec<u8>, String, IndexedDoc)>, CoreError> {
+        let prefix = course_key(inst, course);
+        let mut out = vec![];
+        for row in self.t().tutor_docs.scan_prefix(&prefix) {
+            let (k, doc) = row?;
+            let Ok(id) = String::from_utf8(k[prefix.len()..].to_vec()) else { continue };
+            if !outline.item(&id).is_some_and(|i| i.kind == ItemKind::Page) {
+                out.push((k, id, doc));
+            }
+        }
+        Ok(out)
     }
 
     /// Asks the `tutor-index` worker to look at the course again.
@@ -261,8 +275,14 @@ impl Kernel {
                     item: item.id.clone(),
                     title: item.title.clone(),
                     error: doc.and_then(|d| d.error),
+                    removal: false,
                 });
             }
+        }
+        // A deleted page is not caught up until its passages are out of the
+        // index: until then a search (staff's, say) may still find them.
+        for (_, id, doc) in self.stale_tutor_docs(inst, course, &outline)? {
+            status.pending.push(PendingItem { item: id, title: doc.title, error: None, removal: true });
         }
         Ok(status)
     }

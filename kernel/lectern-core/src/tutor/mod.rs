@@ -11,7 +11,9 @@
 //! - A student's question is answered only from items they may open now:
 //!   the kernel passes the list as a [`VectorScope`] and the host applies it
 //!   inside every search the plugin makes during the call, so no plugin can
-//!   quote a hidden or locked page.
+//!   quote a hidden or locked page. Staff's searches are scoped to the
+//!   course's items, so a deleted page is not quoted while its passages wait
+//!   for removal from the index.
 //! - While a student has an attempt in progress on an assessment of the
 //!   course, the tutor does not answer them in that course (the plugin is
 //!   told `in-proctored-attempt`, and the kernel refuses on its own if a
@@ -221,10 +223,19 @@ impl Kernel {
         let open_assessments = if openable.is_some() { self.open_assessments(inst, course, user)? } else { Vec::new() };
         let history = self.tutor_history(inst, course, user, settings.history_turns)?;
         let outline = self.load_outline(inst, course)?;
-        let mut scope = vec![];
-        if let Some(items) = &openable {
-            scope.push(VectorScope { key: "item".into(), any_of: items.clone() });
-        }
+        // Students: the items they may open now. Staff: every item of the
+        // course, so that the passages of a deleted page, which stay in the
+        // index until the `tutor-index` worker removes them, are not quoted
+        // (a course too big for one filter clause goes unscoped for staff).
+        let items = match &openable {
+            Some(items) => Some(items.clone()),
+            None => {
+                let all: Vec<String> = outline.items().map(|i| i.id.clone()).collect();
+                (all.len() <= lectern_vector::MAX_CLAUSE_VALUES).then_some(all)
+            }
+        };
+        let scope: Vec<VectorScope> =
+            items.into_iter().map(|any_of| VectorScope { key: "item".into(), any_of }).collect();
         let call = CallContext {
             institution: inst.to_string(),
             user: Some(user.to_string()),
