@@ -112,7 +112,9 @@ pub struct Capabilities {
     pub publish: Vec<String>,
     pub subscribe: Vec<String>,
     pub clock: bool,
-    /// Vector collections it creates (names); any means the `vector` service.
+    /// Vector collections it creates (names, `*` matching any characters);
+    /// any at all means the `vector` service. Collections are private to the
+    /// plugin and institution whatever their names.
     pub vector_collections: Vec<String>,
     pub embed: bool,
     /// Hosts it wants to reach over the network.
@@ -331,9 +333,13 @@ impl PackageManifest {
         check_topics(&self.capabilities.publish)?;
         check_topics(&self.capabilities.subscribe)?;
         for c in &self.capabilities.vector_collections {
-            if c.is_empty() || c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+            if c.is_empty()
+                || c.len() > 64
+                || !c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*'))
             {
-                return Err(malformed(format!("vector collection `{c}` must be 1–64 letters, digits, - _")));
+                return Err(malformed(format!(
+                    "vector collection `{c}` must be 1–64 letters, digits, - _ (* for any)"
+                )));
             }
         }
         for h in &self.capabilities.outbound_hosts {

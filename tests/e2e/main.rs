@@ -8,6 +8,7 @@ mod content;
 mod exam;
 mod flow;
 mod gradebook;
+mod marketplace;
 mod media;
 mod oauth;
 mod ops;

@@ -550,7 +550,23 @@ impl Kernel {
         }
         tracing::info!(plugin = %key, publisher = %provenance.publisher, "plugin installed from the marketplace");
         let activation = match activate {
-            Some(target) => Some(self.activate_plugin(p, slot, target, key.clone()).await?),
+            Some(target) => match self.activate_plugin(p, slot, target, key.clone()).await {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    // Nothing half-installed: a fresh version that cannot start is removed again.
+                    if newly_installed {
+                        let host = self.inner.host.clone();
+                        let k = key.clone();
+                        if let Err(u) = Self::blocking(move || host.uninstall(&k)).await? {
+                            tracing::warn!(plugin = %key, error = %u, "could not remove a version that failed to activate");
+                        } else {
+                            self.t().market_installs.remove(key.as_bytes())?;
+                            self.durable().await?;
+                        }
+                    }
+                    return Err(e);
+                }
+            },
             None => None,
         };
         Ok(InstallOutcome {
