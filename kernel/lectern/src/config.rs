@@ -270,8 +270,21 @@ impl Default for Storage {
     }
 }
 
-const TOP_LEVEL: &[&str] =
-    &["data_dir", "public_url", "http", "auth", "log", "storage", "plugins", "bus", "email", "webhooks", "media"];
+const TOP_LEVEL: &[&str] = &[
+    "data_dir",
+    "public_url",
+    "http",
+    "auth",
+    "log",
+    "storage",
+    "plugins",
+    "bus",
+    "email",
+    "webhooks",
+    "media",
+    "tutor",
+    "marketplace",
+];
 
 impl Config {
     /// Loads defaults ← file (if given, or `./lectern.toml` if present) ← environment.
@@ -309,6 +322,11 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if self.marketplace.enabled() && self.marketplace.root.is_none() {
+            bail!(
+                "invalid configuration: key `marketplace.root`: a marketplace (`marketplace.url`) needs a pinned root of trust: the path of its root.json"
+            );
+        }
         if let Some(u) = &self.public_url {
             let parsed = url_ok(u);
             if !parsed {

@@ -404,3 +404,218 @@ async fn admin_cli_manages_a_stopped_server_and_refuses_a_running_one() {
     let out = run(&["bootstrap-token"], None);
     assert!(String::from_utf8_lossy(&out.stdout).trim().starts_with("lbt_"));
 }
+
+/// Runs `lectern <args>` in `cwd` and returns its standard output; fails the test on an error exit.
+fn cli(cwd: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lectern"));
+    cmd.current_dir(cwd).args(args).env_remove("LECTERN_CONFIG");
+    // New plugin projects build into the guests' target directory, whose dependencies are warm.
+    let guests = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("guests");
+    cmd.env("CARGO_TARGET_DIR", guests);
+    let out = cmd.output().expect("run lectern");
+    assert!(
+        out.status.success(),
+        "lectern {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Sets a plugin project's version in Cargo.toml, manifest.json and the lifecycle info.
+fn set_version(project: &Path, from: &str, to: &str) {
+    for (file, pattern) in [
+        ("Cargo.toml", "version = \"{}\""),
+        ("manifest.json", "\"version\": \"{}\""),
+        ("src/lib.rs", "version = \"{}\""),
+    ] {
+        let path = project.join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let (old, new) = (pattern.replace("{}", from), pattern.replace("{}", to));
+        assert!(text.contains(&old), "{file} has no {old}");
+        std::fs::write(&path, text.replacen(&old, &new, 1)).expect("write");
+    }
+}
+
+async fn get(c: &reqwest::Client, url: String, token: &str) -> (u16, Value) {
+    let r = c.get(url).bearer_auth(token).send().await.expect("get");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Submits a true/false answer for grading over the bus and returns who graded it.
+async fn graded_by(c: &reqwest::Client, base: &str, token: &str, ids: (&str, &str, &str), attempt: &str) -> String {
+    let (inst, course, student) = ids;
+    let payload = json!({
+        "institution": inst, "course": course, "item": "quiz-1", "attempt": attempt, "student": student, "submitted_at": 0,
+        "submissions": [{
+            "question": { "id": "q1", "key": { "true_false": true }, "points": 1.0 },
+            "response": { "boolean": true },
+            "penalties": { "previous_tries": 0, "per_try": 0.0, "hints_used": 0, "per_hint": 0.0,
+                           "late_seconds": 0, "per_late_day": 0.0, "max_total": 1.0 }
+        }],
+        "item_points": 1.0
+    });
+    let url = format!("{base}/api/v1/admin/bus/topics/attempt.submitted/messages");
+    let (s, v) = post(c, url, Some(token), json!({ "key": attempt, "payload": payload })).await.expect("publish");
+    assert_eq!(s, 202, "{v}");
+    let grades = format!("{base}/api/v1/institutions/{inst}/courses/{course}/students/{student}/grades");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, v) = get(c, grades.clone(), token).await;
+        assert_eq!(s, 200, "{v}");
+        let found = v["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|g| g["attempt"] == attempt || g["attempt_id"] == attempt).cloned());
+        if let Some(g) = found.filter(|g| g["status"] == "graded") {
+            assert_eq!(g["points"], 1.0, "{g}");
+            return g["graded_by"].as_str().unwrap_or_default().to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "{attempt} was not graded: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The publisher's workflow as a new user follows the docs: `plugin new grading` → build →
+/// pack → sign → publish to a local marketplace served over HTTP → install into a
+/// running Lectern over HTTP → it grades → upgrade → roll back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_install_upgrade_and_roll_back_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let out = cli(t, &["publisher", "keygen", "--out", "me"]);
+    assert!(out.contains("key id:"), "{out}");
+    cli(t, &["marketplace", "init", "market", "--keys", "keys"]);
+    cli(
+        t,
+        &["marketplace", "add-publisher", "market", "--keys", "keys", "--id", "edu.example", "--key", "me.pub.json"],
+    );
+    cli(t, &["plugin", "new", "grading", "--id", "edu.example.quiz", "--dir", "quiz"]);
+    let project = t.join("quiz");
+    let publish = |version: &str| {
+        let built = cli(&project, &["plugin", "build"]);
+        assert!(built.contains(".wasm"), "{built}");
+        let packed = cli(&project, &["plugin", "pack"]);
+        assert!(packed.contains(&format!("edu.example.quiz@{version}")), "{packed}");
+        let pkg = format!("edu.example.quiz-{version}.lpkg");
+        let unsigned = cli(&project, &["plugin", "inspect", &pkg]);
+        assert!(unsigned.contains("signature:   unsigned"), "{unsigned}");
+        cli(&project, &["plugin", "sign", &pkg, "--key", "../me.pem"]);
+        let inspected = cli(
+            &project,
+            &["plugin", "inspect", &pkg, "--marketplace", "../market", "--root", "../market/metadata/1.root.json"],
+        );
+        assert!(inspected.contains("imports match the manifest"), "{inspected}");
+        assert!(inspected.contains("signature:   valid"), "{inspected}");
+        assert!(inspected.contains("lectern:plugin/kv@0.1.0"), "{inspected}");
+        cli(&project, &["marketplace", "add", "../market", &pkg, "--key", "../me.pem", "--keys", "../keys"]);
+    };
+    publish("0.1.0");
+
+    // The marketplace, served over HTTP by `lectern marketplace serve`.
+    let mut market = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["marketplace", "serve"])
+        .arg(t.join("market"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve the marketplace");
+    let mut line = String::new();
+    BufReader::new(market.stdout.take().expect("stdout")).read_line(&mut line).expect("a line");
+    let market_url = line.rsplit(" on ").next().expect("address").trim().to_owned();
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _market = Kill(market);
+
+    let root_json = t.join("market/metadata/1.root.json");
+    let s = start_with(
+        &t.join("data"),
+        &[
+            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
+            ("LECTERN_MARKETPLACE__URL", &market_url),
+            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
+        ],
+    );
+    let c = reqwest::Client::new();
+    bootstrap_root(&c, &s).await;
+    let token = login(&c, &s.base, "platform", "root@p.test").await;
+    let (st, cat) = get(&c, format!("{}/api/v1/marketplace/plugins", s.base), &token).await;
+    assert_eq!(st, 200, "{cat}");
+    assert_eq!(cat["plugins"][0]["id"], "edu.example.quiz", "{cat}");
+    assert_eq!(cat["plugins"][0]["latest_compatible"], "0.1.0", "{cat}");
+
+    let install = |body: Value| {
+        let (c, base, token) = (c.clone(), s.base.clone(), token.clone());
+        async move { post(&c, format!("{base}/api/v1/plugins/install"), Some(&token), body).await.expect("install") }
+    };
+    let (st, v) = install(json!({"id": "edu.example.quiz", "grant": "requested"})).await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["active"], "edu.example.quiz@0.1.0", "{v}");
+
+    // A course with a student, graded by the new plugin.
+    let (st, inst) =
+        post(&c, format!("{}/api/v1/institutions", s.base), Some(&token), json!({"slug": "uni", "name": "Uni"}))
+            .await
+            .expect("institution");
+    assert_eq!(st, 201, "{inst}");
+    let inst = inst["id"].as_str().expect("id").to_owned();
+    let (st, student) = post(
+        &c,
+        format!("{}/api/v1/institutions/uni/users", s.base),
+        Some(&token),
+        json!({"email": "sam@uni.test", "name": "Sam", "role": "member", "password": PASSWORD}),
+    )
+    .await
+    .expect("user");
+    assert_eq!(st, 201, "{student}");
+    let student = student["id"].as_str().expect("id").to_owned();
+    let (st, course) = post(
+        &c,
+        format!("{}/api/v1/institutions/uni/courses", s.base),
+        Some(&token),
+        json!({"code": "Q-1", "title": "Quizzes", "description": "."}),
+    )
+    .await
+    .expect("course");
+    assert_eq!(st, 201, "{course}");
+    let course = course["id"].as_str().expect("id").to_owned();
+    let base = format!("{}/api/v1/institutions/uni/courses/{course}", s.base);
+    let (st, v) = post(&c, format!("{base}/enrolments"), Some(&token), json!({"user_id": student, "role": "student"}))
+        .await
+        .expect("enrol");
+    assert_eq!(st, 201, "{v}");
+    let ids = (inst.as_str(), course.as_str(), student.as_str());
+    assert_eq!(graded_by(&c, &s.base, &token, ids, "att-1").await, "plugin:edu.example.quiz@0.1.0");
+
+    // Upgrade: a new version, published and installed the same way; the old one stays the rollback target.
+    set_version(&project, "0.1.0", "0.2.0");
+    publish("0.2.0");
+    let (st, v) = install(json!({"id": "edu.example.quiz", "grant": "requested"})).await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["active"], "edu.example.quiz@0.2.0", "{v}");
+    assert_eq!(v["previous"], "edu.example.quiz@0.1.0", "{v}");
+    assert_eq!(graded_by(&c, &s.base, &token, ids, "att-2").await, "plugin:edu.example.quiz@0.2.0");
+
+    // Roll back.
+    let (st, v) = post(&c, format!("{}/api/v1/plugins/slots/grading/rollback", s.base), Some(&token), json!({}))
+        .await
+        .expect("rollback");
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["active"], "edu.example.quiz@0.1.0", "{v}");
+    assert_eq!(graded_by(&c, &s.base, &token, ids, "att-3").await, "plugin:edu.example.quiz@0.1.0");
+    // Installing the older version again is a downgrade: only with force.
+    let (st, v) = install(json!({"id": "edu.example.quiz", "version": "0.1.0", "grant": "requested"})).await;
+    assert_eq!((st, v["reason"].as_str()), (409, Some("downgrade")), "{v}");
+    let (st, v) =
+        install(json!({"id": "edu.example.quiz", "version": "0.1.0", "grant": "requested", "force": true})).await;
+    assert_eq!(st, 200, "{v}");
+}
