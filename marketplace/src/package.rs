@@ -564,7 +564,8 @@ impl Package {
             if total > limits.unpacked_bytes {
                 return Err(MarketError::TooLarge(format!("the files unpack to over {} bytes", limits.unpacked_bytes)));
             }
-            let mut bytes = Vec::with_capacity(size.min(limits.unpacked_bytes) as usize);
+            // Reserve no more than a MiB up front: a header may claim a size the data does not have.
+            let mut bytes = Vec::with_capacity(size.min(1 << 20) as usize);
             entry
                 .by_ref()
                 .take(size)

@@ -585,3 +585,22 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_delegation_list_naming_a_role_twice_is_refused() {
+    let f = Fixture::published();
+    f.update(&f.client()).unwrap();
+    // Listing one role many times would make every repeat re-check its signatures.
+    f.resign("targets.json", &[&f.keys.targets], |t| {
+        t["version"] = json!(3);
+        let role = t["delegations"]["roles"][0].clone();
+        t["delegations"]["roles"] = json!([role.clone(), role]);
+    });
+    f.resign("snapshot.json", &[&key(3)], |s| {
+        s["version"] = json!(4);
+        s["meta"]["targets.json"]["version"] = json!(3);
+    });
+    f.repo.refresh_timestamp(&f.keys.online, now()).unwrap();
+    let err = f.update(&f.client()).unwrap_err();
+    assert!(matches!(&err, MarketError::Malformed { detail, .. } if detail.contains("listed twice")), "{err}");
+}

@@ -59,7 +59,7 @@ fn local_marketplace(bin: &std::path::Path) -> anyhow::Result<Vec<(String, Strin
     };
     let s = OsStr::new;
     let publisher = keys.join("org.lectern");
-    let (private, public) = (publisher.with_extension("pem"), publisher.with_extension("pub.json"));
+    let (private, public) = (keys.join("org.lectern.pem"), keys.join("org.lectern.pub.json"));
     if !dir.join("metadata").join("root.json").exists() {
         lectern(&[s("marketplace"), s("init"), dir.as_os_str(), s("--keys"), keys.as_os_str()])?;
     }
@@ -286,6 +286,9 @@ fn main() -> anyhow::Result<()> {
             run(c)?;
             let mut c = cargo();
             c.args(["bench", "--package", "lectern-storage", "--bench", "flush"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args(["bench", "--package", "lectern-marketplace", "--bench", "verify"]);
             run(c)?;
             let mut c = cargo();
             c.args(["bench", "--package", "lectern-e2e", "--bench", "plugins"]);

@@ -359,11 +359,14 @@ impl TrustedState {
             if depth >= MAX_DELEGATION_DEPTH {
                 continue;
             }
+            // Role names are unique within one delegation list (spec 4.5); a list
+            // repeating a name would also make every repeat re-check its signatures.
+            let mut names = std::collections::BTreeSet::new();
             for role in parent.delegated_roles() {
-                if !role_name_ok(&role.name) {
+                if !role_name_ok(&role.name) || !names.insert(role.name.as_str()) {
                     return Err(MarketError::Malformed {
                         what: format!("{parent_name} delegations"),
-                        detail: format!("role name {:?}", role.name),
+                        detail: format!("role name {:?} (invalid or listed twice)", role.name),
                     });
                 }
                 if let Some(existing) = delegated.get(&role.name) {
