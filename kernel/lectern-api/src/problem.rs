@@ -140,6 +140,14 @@ impl From<CoreError> for ApiError {
             }
             CoreError::UnsupportedMediaType(d) => ApiError::new(&MEDIA_TYPE_REFUSED, d),
             CoreError::ContentMismatch(d) => ApiError::new(&CONTENT_MISMATCH, d),
+            CoreError::MarketplaceIndex(e) => {
+                use lectern_core::marketplace::MarketError as M;
+                match &e {
+                    M::Io(d) => ApiError::new(&UNAVAILABLE, format!("the marketplace is unreachable: {d}"))
+                        .header(header::RETRY_AFTER, "30"),
+                    _ => ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", e.code()),
+                }
+            }
             CoreError::Marketplace(e) => {
                 use lectern_core::marketplace::MarketError as M;
                 let reason = e.code();

@@ -78,9 +78,12 @@ pub enum CoreError {
     /// The bytes contradict the declared media type.
     #[error("the content does not match its declared type: {0}")]
     ContentMismatch(String),
-    /// The marketplace index or a package failed a check; nothing was installed.
+    /// A package (or what the index says of it) failed a check; nothing was installed.
     #[error("marketplace: {0}")]
     Marketplace(lectern_marketplace::MarketError),
+    /// The marketplace's index itself failed verification (or could not be fetched).
+    #[error("marketplace index: {0}")]
+    MarketplaceIndex(lectern_marketplace::MarketError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal error: {0}")]

@@ -160,6 +160,8 @@ struct Inner {
     exam_watch: assessments::proctoring::Watch,
     /// Recent tutor questions per student and course (rate limits).
     tutor_window: tutor::AskWindow,
+    /// Held while the marketplace index is refreshed.
+    market_refresh: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -214,6 +216,7 @@ impl Kernel {
                 public_keys: Default::default(),
                 exam_watch: Default::default(),
                 tutor_window: Default::default(),
+                market_refresh: Default::default(),
             }),
         };
         kernel.ensure_platform_institution()?;

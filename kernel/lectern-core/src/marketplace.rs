@@ -9,14 +9,17 @@
 //! 1. the index chain: root (rotations signed by old and new keys),
 //!    timestamp, snapshot, targets and the publishers' delegated roles —
 //!    signatures, thresholds, versions (no rollback), consistency, expiry;
-//! 2. the package bytes against the hash and length the index lists;
-//! 3. the publisher's signature over the manifest, with a key the plugin's
-//!    namespace is delegated to in the index;
+//! 2. what the index says of the version: revoked (the version or its
+//!    publisher), yanked (refused for a fresh install), a downgrade (needs
+//!    `force`);
+//! 3. the package bytes against the hash and length the index lists;
 //! 4. the archive's safety and every file's hash against the manifest;
-//! 5. revocation, yanking (for fresh installs), the kernel version range,
-//!    and downgrades (which need `force`);
-//! 6. the component's real imports against the ones its manifest declares;
-//! 7. the administrator's grant against the capabilities requested.
+//! 5. the publisher: the manifest's publisher is the one the index lists the
+//!    package under, and its signature is by a key that namespace is
+//!    delegated to;
+//! 6. the kernel version range;
+//! 7. the component's real imports against the ones its manifest declares;
+//! 8. the administrator's grant against the capabilities requested.
 //!
 //! It then installs the version as a standby and, unless told not to,
 //! activates it through the hot-swap path (calls in flight finish on the old
@@ -28,7 +31,6 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use lectern_host::{Capabilities, Manifest, Resources, Scope, Slot};
 pub use lectern_marketplace::MarketError;
@@ -186,14 +188,20 @@ pub struct Catalogue {
     pub plugins: Vec<CatalogueEntry>,
 }
 
-/// Serialises refreshes, so two concurrent ones cannot interleave their writes.
-pub(crate) static REFRESH: Mutex<()> = Mutex::new(());
-
 const TRUSTED_KEY: &[u8] = b"trusted";
 
 fn market(e: MarketError) -> CoreError {
     CoreError::Marketplace(e)
 }
+
+/// A failure while verifying the index itself (whatever check failed).
+fn market_index(e: MarketError) -> CoreError {
+    CoreError::MarketplaceIndex(e)
+}
+
+/// Where the pinned root's SHA-256 is kept: a different pinned root (the
+/// administrator re-pinned) starts verification afresh from it.
+const PINNED_KEY: &[u8] = b"pinned-root-sha256";
 
 /// Fetches index files and packages from a directory or over HTTP(S).
 enum Source {
@@ -339,12 +347,21 @@ impl Kernel {
         semver::Version::parse(KERNEL_VERSION).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
     }
 
-    /// The trusted index state: the newest verified one, else the pinned root.
+    /// The trusted index state: the newest verified one, else (or when the
+    /// administrator pinned a different root) the pinned root.
     fn trusted_state(&self) -> Result<TrustedState, CoreError> {
-        if let Some(bytes) = self.t().market_state.get(TRUSTED_KEY)? {
+        let pinned = self.pinned_root()?;
+        let pinned_sha = package::sha256_hex(&pinned).into_bytes();
+        let same_pin = self.t().market_state.get(PINNED_KEY)?.is_some_and(|p| p == pinned_sha);
+        if same_pin && let Some(bytes) = self.t().market_state.get(TRUSTED_KEY)? {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| CoreError::Internal(format!("the stored marketplace state is unreadable: {e}")));
         }
+        TrustedState::from_root(&pinned).map_err(market_index)
+    }
+
+    /// The bytes of the configured root of trust.
+    fn pinned_root(&self) -> Result<Vec<u8>, CoreError> {
         let s = self.market_settings()?;
         let path = s.root.as_ref().ok_or_else(|| {
             CoreError::invalid(
@@ -352,21 +369,23 @@ impl Kernel {
                 "pin a root of trust (the marketplace's root.json) to use a marketplace",
             )
         })?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| CoreError::invalid("marketplace.root", format!("cannot read {}: {e}", path.display())))?;
-        TrustedState::from_root(&bytes).map_err(market)
+        std::fs::read(path)
+            .map_err(|e| CoreError::invalid("marketplace.root", format!("cannot read {}: {e}", path.display())))
     }
 
     /// Verifies the newest index against the trusted state and stores it;
     /// then acts on revocations. Blocking (network and disk).
     pub fn marketplace_refresh_blocking(&self) -> Result<TrustedState, CoreError> {
         let s = self.market_settings()?;
-        let _one = REFRESH.lock().unwrap_or_else(|e| e.into_inner());
+        // One refresh at a time, so two cannot interleave their writes.
+        let _one = self.inner.market_refresh.lock().unwrap_or_else(|e| e.into_inner());
         let source = Source::new(&s.url)?;
         let trusted = self.trusted_state()?;
         let now = time::OffsetDateTime::from_unix_timestamp(self.now()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let fresh = trusted.update(&source, now).map_err(market)?;
+        let fresh = trusted.update(&source, now).map_err(market_index)?;
         let bytes = serde_json::to_vec(&fresh).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let pinned_sha = package::sha256_hex(&self.pinned_root()?).into_bytes();
+        self.t().market_state.insert(PINNED_KEY, &pinned_sha)?;
         self.t().market_state.insert(TRUSTED_KEY, &bytes)?;
         self.store().durable_blocking()?;
         self.apply_revocations(&fresh)?;
@@ -744,21 +763,21 @@ impl Kernel {
         Ok(Verified { manifest, component: pkg.component, grant, provenance, fresh: !already })
     }
 
-    /// At start: installs and activates the configured plugins that have no installed version yet.
-    pub async fn marketplace_install_configured(&self) -> Result<Vec<InstallOutcome>, CoreError> {
+    /// At start: installs and activates the configured plugins that have no
+    /// installed version yet; one result per plugin it tried.
+    pub async fn marketplace_install_configured(&self) -> Vec<(String, Result<InstallOutcome, CoreError>)> {
         let s = &self.inner.config.marketplace;
         if !s.enabled() || s.install.is_empty() {
-            return Ok(vec![]);
+            return vec![];
         }
-        let system = Principal::system(self.platform_institution()?);
-        let installed: Vec<String> = self
-            .inner
-            .host
-            .list()
-            .map_err(crate::plugins::host_error)?
-            .into_iter()
-            .map(|st| st.installed.manifest.id)
-            .collect();
+        let system = match self.platform_institution() {
+            Ok(p) => Principal::system(p),
+            Err(e) => return vec![("*".into(), Err(e))],
+        };
+        let installed: Vec<String> = match self.inner.host.list() {
+            Ok(list) => list.into_iter().map(|st| st.installed.manifest.id).collect(),
+            Err(e) => return vec![("*".into(), Err(crate::plugins::host_error(e)))],
+        };
         let mut out = vec![];
         for id in &s.install {
             if installed.contains(id) {
@@ -771,9 +790,9 @@ impl Kernel {
                 force: false,
                 activate: Some(Target::Platform),
             };
-            out.push(self.marketplace_install(&system, req).await?);
+            out.push((id.clone(), self.marketplace_install(&system, req).await));
         }
-        Ok(out)
+        out
     }
 }
 

@@ -175,10 +175,15 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         install_first_party(&opened.kernel).await?;
     }
     if c.marketplace.enabled() {
-        for done in
-            opened.kernel.marketplace_install_configured().await.context("cannot install from the marketplace")?
-        {
-            tracing::info!(plugin = %done.key, publisher = %done.publisher, slot = done.slot.name(), "installed from the marketplace");
+        // An unreachable or refused marketplace does not stop the server: the
+        // administrator sees why and can install later.
+        for (id, result) in opened.kernel.marketplace_install_configured().await {
+            match result {
+                Ok(done) => {
+                    tracing::info!(plugin = %done.key, publisher = %done.publisher, slot = done.slot.name(), "installed from the marketplace")
+                }
+                Err(e) => tracing::error!(plugin = %id, error = %e, "cannot install from the marketplace"),
+            }
         }
     }
     let listener = tokio::net::TcpListener::bind(c.http.listen)

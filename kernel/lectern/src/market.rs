@@ -155,6 +155,34 @@ pub enum MarketplaceCommand {
         dir: PathBuf,
         #[arg(long)]
         keys: PathBuf,
+        /// Also re-sign the top-level targets metadata (valid one year) with targets.pem.
+        #[arg(long)]
+        targets: bool,
+    },
+    /// Re-sign a publisher's role (valid one year) with the publisher's key.
+    ResignPublisher {
+        dir: PathBuf,
+        /// The publisher id (namespace).
+        #[arg(long)]
+        publisher: String,
+        /// The publisher's private key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The marketplace's online keys.
+        #[arg(long)]
+        keys: PathBuf,
+    },
+    /// Sign a new root version (valid one year) with the root keys in `--root-keys`
+    /// (root-1.pem …); with `--new-root-keys`, rotate to those keys (signed by old and new).
+    ResignRoot {
+        dir: PathBuf,
+        #[arg(long)]
+        root_keys: PathBuf,
+        #[arg(long)]
+        new_root_keys: Option<PathBuf>,
+        /// Root keys needed to sign the next root (default: the current threshold).
+        #[arg(long)]
+        threshold: Option<u32>,
     },
     /// Serve the marketplace directory over HTTP (any static server works too).
     Serve {
@@ -224,8 +252,9 @@ pub fn publisher(cmd: PublisherCommand) -> anyhow::Result<()> {
     match cmd {
         PublisherCommand::Keygen { out } => {
             let key = KeyPair::generate()?;
-            let private = out.with_extension("pem");
-            let public = out.with_extension("pub.json");
+            // Appended, not replaced: `--out edu.example` gives edu.example.pem.
+            let private = PathBuf::from(format!("{}.pem", out.display()));
+            let public = PathBuf::from(format!("{}.pub.json", out.display()));
             if public.exists() {
                 bail!("{} exists already; not overwriting a key", public.display());
             }
@@ -262,24 +291,29 @@ fn template(slot: &str) -> anyhow::Result<(&'static str, &'static str, &'static 
 }
 
 /// Replaces the `id`, `name` and `version` of the template's `simple_lifecycle!`.
-fn personalise(source: &str, id: &str, name: &str) -> String {
-    source
-        .lines()
-        .map(|l| {
-            let t = l.trim_start();
-            let indent = &l[..l.len() - t.len()];
-            if t.starts_with("id = \"") {
-                format!("{indent}id = \"{id}\",")
-            } else if t.starts_with("name = \"") {
-                format!("{indent}name = \"{name}\",")
-            } else if t.starts_with("version = \"") {
-                format!("{indent}version = \"0.1.0\",")
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+fn personalise(source: &str, id: &str, name: &str, slot: &str) -> String {
+    let header = format!(
+        "//! {name}: a Lectern {slot} plugin, started from the SDK's template.\n//! Build it with `lectern plugin build`, package it with `lectern plugin pack`.\n"
+    );
+    header
+        + &source
+            .lines()
+            .skip_while(|l| l.starts_with("//!"))
+            .map(|l| {
+                let t = l.trim_start();
+                let indent = &l[..l.len() - t.len()];
+                if t.starts_with("id = \"") {
+                    format!("{indent}id = \"{id}\",")
+                } else if t.starts_with("name = \"") {
+                    format!("{indent}name = \"{name}\",")
+                } else if t.starts_with("version = \"") {
+                    format!("{indent}version = \"0.1.0\",")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
         + "\n"
 }
 
@@ -355,7 +389,7 @@ codegen-units = 4
     std::fs::write(dir.join("Cargo.toml"), cargo)?;
     std::fs::write(dir.join("Cargo.lock"), TEMPLATE_LOCK)?;
     std::fs::write(dir.join("manifest.json"), manifest)?;
-    std::fs::write(dir.join("src/lib.rs"), personalise(source, id, &name))?;
+    std::fs::write(dir.join("src/lib.rs"), personalise(source, id, &name, slot))?;
     std::fs::write(dir.join(".gitignore"), "/target\n*.lpkg\n")?;
     println!("created {} ({slot} plugin {id})", dir.display());
     println!(
@@ -584,9 +618,13 @@ fn inspect(
     let real = package::component_interfaces(&pkg.component)?;
     println!("  imports (real):  {}", real.imports.join(", "));
     println!("  exports (real):  {}", real.exports.join(", "));
+    let mut refused = false;
     match package::check_declared_imports(&real, &m.wit) {
         Ok(()) => println!("  imports match the manifest"),
-        Err(e) => println!("  REFUSED: {e}"),
+        Err(e) => {
+            refused = true;
+            println!("  REFUSED: {e}");
+        }
     }
     let status = match (&pkg.signature, publisher_key, marketplace) {
         (None, _, _) => "unsigned".to_owned(),
@@ -617,6 +655,9 @@ fn inspect(
         }
     };
     println!("  signature:   {status}");
+    if refused || status.starts_with("REFUSED") {
+        bail!("the package would be refused");
+    }
     Ok(())
 }
 
@@ -663,22 +704,36 @@ impl tuf::Fetch for HttpFetch {
     }
 }
 
+/// Refuses a keys directory inside (or equal to) the served directory. Both
+/// must exist, so the comparison is between resolved paths.
 fn check_keys_outside(dir: &Path, keys: &Path) -> anyhow::Result<()> {
-    let d = dir.canonicalize().unwrap_or(dir.to_path_buf());
-    let k = keys.canonicalize().unwrap_or(keys.to_path_buf());
+    let d = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let k = keys.canonicalize().with_context(|| format!("cannot resolve {}", keys.display()))?;
     if k.starts_with(&d) {
         bail!("keep the keys ({}) outside the served directory ({})", keys.display(), dir.display());
     }
     Ok(())
 }
 
+/// The operator's targets key and the online keys (the root keys may be offline).
+fn operator_keys(keys: &Path) -> anyhow::Result<(KeyPair, OnlineKeys)> {
+    Ok((KeyPair::read(&keys.join("targets.pem"))?, OnlineKeys::read(keys)?))
+}
+
 pub fn marketplace(cmd: MarketplaceCommand) -> anyhow::Result<()> {
     match cmd {
         MarketplaceCommand::Init { dir, keys, root_keys, threshold } => {
             std::fs::create_dir_all(&dir)?;
-            check_keys_outside(&dir, &keys)?;
             if keys.join("targets.pem").exists() {
                 bail!("{} already holds keys", keys.display());
+            }
+            let created = !keys.exists();
+            std::fs::create_dir_all(&keys)?;
+            if let Err(e) = check_keys_outside(&dir, &keys) {
+                if created {
+                    let _ = std::fs::remove_dir(&keys);
+                }
+                return Err(e);
             }
             let k = RepoKeys::generate_with(root_keys.max(1))?;
             let repo = Repository::init(&dir, &k, threshold, now())?;
@@ -692,16 +747,9 @@ pub fn marketplace(cmd: MarketplaceCommand) -> anyhow::Result<()> {
             Ok(())
         }
         MarketplaceCommand::AddPublisher { dir, keys, id, key } => {
-            let k = RepoKeys::read(&keys)?;
+            let (targets, online) = operator_keys(&keys)?;
             let public = PublicKey::read(&key)?;
-            Repository::open(&dir)?.add_publisher(
-                &k.targets,
-                &k.online,
-                &id,
-                std::slice::from_ref(&public),
-                1,
-                now(),
-            )?;
+            Repository::open(&dir)?.add_publisher(&targets, &online, &id, std::slice::from_ref(&public), 1, now())?;
             println!("namespace {id} delegated to key {}", public.key_id());
             Ok(())
         }
@@ -749,28 +797,60 @@ pub fn marketplace(cmd: MarketplaceCommand) -> anyhow::Result<()> {
             Ok(())
         }
         MarketplaceCommand::Revoke { dir, keys, publisher, package, reason } => {
-            let k = RepoKeys::read(&keys)?;
+            let (targets, online) = operator_keys(&keys)?;
             let repo = Repository::open(&dir)?;
             match (publisher, package) {
                 (Some(p), _) => {
-                    repo.revoke_publisher(&k.targets, &k.online, &p, &reason, now())?;
+                    repo.revoke_publisher(&targets, &online, &p, &reason, now())?;
                     println!("revoked publisher {p}: kernels stop its plugins at their next refresh");
                 }
                 (None, Some(pkg)) => {
                     let (id, version) =
                         pkg.split_once('@').ok_or_else(|| anyhow::anyhow!("give the package as id@version"))?;
-                    repo.revoke_package(&k.targets, &k.online, id, version, &reason, now())?;
+                    repo.revoke_package(&targets, &online, id, version, &reason, now())?;
                     println!("revoked {pkg}: kernels stop it at their next refresh");
                 }
                 (None, None) => bail!("give --publisher or --package"),
             }
             Ok(())
         }
-        MarketplaceCommand::Refresh { dir, keys } => {
-            let online = OnlineKeys::read(&keys)?;
+        MarketplaceCommand::Refresh { dir, keys, targets } => {
             let repo = Repository::open(&dir)?;
-            repo.refresh_snapshot(&online, now())?;
-            println!("snapshot and timestamp re-signed");
+            if targets {
+                let (targets, online) = operator_keys(&keys)?;
+                repo.refresh_targets(&targets, &online, now())?;
+                println!("targets, snapshot and timestamp re-signed");
+            } else {
+                repo.refresh_snapshot(&OnlineKeys::read(&keys)?, now())?;
+                println!("snapshot and timestamp re-signed");
+            }
+            Ok(())
+        }
+        MarketplaceCommand::ResignPublisher { dir, publisher, key, keys } => {
+            let online = OnlineKeys::read(&keys)?;
+            let key = KeyPair::read(&key)?;
+            Repository::open(&dir)?.resign_publisher(&online, &publisher, &[key], now())?;
+            println!("{publisher}'s role re-signed");
+            Ok(())
+        }
+        MarketplaceCommand::ResignRoot { dir, root_keys, new_root_keys, threshold } => {
+            let read_root = |d: &Path| -> anyhow::Result<Vec<KeyPair>> {
+                let mut keys = vec![];
+                while d.join(format!("root-{}.pem", keys.len() + 1)).exists() {
+                    keys.push(KeyPair::read(&d.join(format!("root-{}.pem", keys.len() + 1)))?);
+                }
+                if keys.is_empty() {
+                    bail!("no root-1.pem in {}", d.display());
+                }
+                Ok(keys)
+            };
+            let repo = Repository::open(&dir)?;
+            let old = read_root(&root_keys)?;
+            let new = read_root(new_root_keys.as_deref().unwrap_or(&root_keys))?;
+            let current = repo.root()?;
+            let threshold = threshold.unwrap_or_else(|| current.roles.get("root").map_or(1, |r| r.threshold));
+            repo.rotate_root(&old, &new, threshold, now())?;
+            println!("root version {} signed; kernels accept it through the root they trust", repo.root()?.version);
             Ok(())
         }
         MarketplaceCommand::Serve { dir, listen } => serve(dir, listen),

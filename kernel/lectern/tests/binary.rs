@@ -618,4 +618,63 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     let (st, v) =
         install(json!({"id": "edu.example.quiz", "version": "0.1.0", "grant": "requested", "force": true})).await;
     assert_eq!(st, 200, "{v}");
+
+    // The operator's yearly chores: a new root version, re-signed targets and publisher role;
+    // the running kernel follows the root through the one it trusts.
+    cli(t, &["marketplace", "resign-root", "market", "--root-keys", "keys"]);
+    cli(t, &["marketplace", "refresh", "market", "--keys", "keys", "--targets"]);
+    cli(
+        t,
+        &[
+            "marketplace",
+            "resign-publisher",
+            "market",
+            "--publisher",
+            "edu.example",
+            "--key",
+            "me.pem",
+            "--keys",
+            "keys",
+        ],
+    );
+    let (st, v) =
+        post(&c, format!("{}/api/v1/marketplace/refresh", s.base), Some(&token), json!({})).await.expect("refresh");
+    assert_eq!((st, v["root_version"].as_u64()), (200, Some(2)), "{v}");
+}
+
+/// The CLI refuses what would hurt an operator or a publisher, with a clear error.
+#[test]
+fn marketplace_cli_refusals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let run =
+        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_lectern")).current_dir(t).args(args).output().expect("run");
+    // Private keys inside the served directory.
+    let out = run(&["marketplace", "init", "m", "--keys", "m/keys"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the served directory"), "{out:?}");
+    assert!(!t.join("m/keys").exists(), "nothing left behind");
+    cli(t, &["marketplace", "init", "m", "--keys", "k"]);
+    // A dotted --out keeps its dots.
+    cli(t, &["publisher", "keygen", "--out", "edu.example"]);
+    assert!(t.join("edu.example.pem").exists() && t.join("edu.example.pub.json").exists());
+    cli(t, &["publisher", "keygen", "--out", "other"]);
+    // Not a package; a signature by another key: errors, with a non-zero exit.
+    std::fs::write(t.join("junk.lpkg"), b"not a package").expect("write");
+    let out = run(&["plugin", "inspect", "junk.lpkg"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not a usable package"), "{out:?}");
+    cli(t, &["plugin", "new", "content", "--id", "edu.example.pages", "--dir", "pages"]);
+    cli(&t.join("pages"), &["plugin", "pack"]);
+    cli(&t.join("pages"), &["plugin", "sign", "edu.example.pages-0.1.0.lpkg", "--key", "../other.pem"]);
+    let out =
+        run(&["plugin", "inspect", "pages/edu.example.pages-0.1.0.lpkg", "--publisher-key", "edu.example.pub.json"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("REFUSED"), "{out:?}");
+    // Publishing needs the namespace delegated to the signing key.
+    let out =
+        run(&["marketplace", "add", "m", "pages/edu.example.pages-0.1.0.lpkg", "--key", "other.pem", "--keys", "k"]);
+    assert!(!out.status.success(), "{out:?}");
+    // Unknown slot, id without a namespace.
+    assert!(!run(&["plugin", "new", "karaoke", "--id", "edu.example.k"]).status.success());
+    assert!(!run(&["plugin", "new", "grading", "--id", "grader"]).status.success());
 }
