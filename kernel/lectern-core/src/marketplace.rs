@@ -203,14 +203,16 @@ fn market_index(e: MarketError) -> CoreError {
 /// administrator re-pinned) starts verification afresh from it.
 const PINNED_KEY: &[u8] = b"pinned-root-sha256";
 
-/// Fetches index files and packages from a directory or over HTTP(S).
-enum Source {
+/// Fetches index files and packages from a directory or over HTTP(S) (the
+/// kernel's, and the CLI's `plugin inspect --marketplace`).
+pub enum Source {
     Dir(tuf::DirFetch),
     Http { base: String, client: reqwest::blocking::Client },
 }
 
 impl Source {
-    fn new(url: &str) -> Result<Source, CoreError> {
+    /// `https://…`, `http://…`, `file:///…` or a directory path.
+    pub fn new(url: &str) -> Result<Source, CoreError> {
         if let Some(path) = url.strip_prefix("file://") {
             return Ok(Source::Dir(tuf::DirFetch(PathBuf::from(path))));
         }
@@ -327,11 +329,32 @@ fn listing(entry: &TargetEntry) -> serde_json::Value {
     entry.custom.as_ref().and_then(|c| c.get("lectern")).and_then(|l| l.get("package")).cloned().unwrap_or_default()
 }
 
-/// `(id, version)` of a target path `<id>/<version>/<file>`.
-fn split_target(path: &str) -> Option<(&str, &str)> {
-    let mut parts = path.split('/');
-    let (id, version, _file) = (parts.next()?, parts.next()?, parts.next()?);
-    parts.next().is_none().then_some((id, version))
+/// The kernel range a target's listing declares (empty when it declares none).
+fn kernel_range(entry: &TargetEntry) -> String {
+    listing(entry).get("kernel").and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+/// Whether "latest compatible" may pick this version: a release, for this
+/// kernel, neither yanked nor revoked. (A revoked publisher's packages are
+/// not in the index at all; `revoked` is the version's own revocation.)
+fn installable(version: &semver::Version, entry: &TargetEntry, kernel: &semver::Version) -> bool {
+    version.pre.is_empty()
+        && entry.yanked.is_none()
+        && entry.revoked.is_none()
+        && semver::VersionReq::parse(&kernel_range(entry)).is_ok_and(|r| r.matches(kernel))
+}
+
+/// Every published version of every plugin id, newest first.
+fn versions_by_id(state: &TrustedState) -> std::collections::BTreeMap<String, Vec<(semver::Version, TargetEntry)>> {
+    let mut by_id: std::collections::BTreeMap<String, Vec<(semver::Version, TargetEntry)>> = Default::default();
+    for entry in state.targets() {
+        let Ok(v) = semver::Version::parse(entry.version()) else { continue };
+        by_id.entry(entry.plugin_id().to_owned()).or_default().push((v, entry));
+    }
+    for versions in by_id.values_mut() {
+        versions.sort_by(|a, b| b.0.cmp(&a.0));
+    }
+    by_id
 }
 
 impl Kernel {
@@ -349,15 +372,13 @@ impl Kernel {
 
     /// The trusted index state: the newest verified one, else (or when the
     /// administrator pinned a different root) the pinned root.
-    fn trusted_state(&self) -> Result<TrustedState, CoreError> {
-        let pinned = self.pinned_root()?;
-        let pinned_sha = package::sha256_hex(&pinned).into_bytes();
+    fn trusted_state(&self, pinned: &[u8], pinned_sha: &[u8]) -> Result<TrustedState, CoreError> {
         let same_pin = self.t().market_state.get(PINNED_KEY)?.is_some_and(|p| p == pinned_sha);
         if same_pin && let Some(bytes) = self.t().market_state.get(TRUSTED_KEY)? {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| CoreError::Internal(format!("the stored marketplace state is unreadable: {e}")));
         }
-        TrustedState::from_root(&pinned).map_err(market_index)
+        TrustedState::from_root(pinned).map_err(market_index)
     }
 
     /// The bytes of the configured root of trust.
@@ -380,16 +401,23 @@ impl Kernel {
         // One refresh at a time, so two cannot interleave their writes.
         let _one = self.inner.market_refresh.lock().unwrap_or_else(|e| e.into_inner());
         let source = Source::new(&s.url)?;
-        let trusted = self.trusted_state()?;
+        let pinned = self.pinned_root()?;
+        let pinned_sha = package::sha256_hex(&pinned).into_bytes();
+        let trusted = self.trusted_state(&pinned, &pinned_sha)?;
         let now = time::OffsetDateTime::from_unix_timestamp(self.now()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let fresh = trusted.update(&source, now).map_err(market_index)?;
         let bytes = serde_json::to_vec(&fresh).map_err(|e| CoreError::Internal(e.to_string()))?;
-        let pinned_sha = package::sha256_hex(&self.pinned_root()?).into_bytes();
         self.t().market_state.insert(PINNED_KEY, &pinned_sha)?;
         self.t().market_state.insert(TRUSTED_KEY, &bytes)?;
         self.store().durable_blocking()?;
         self.apply_revocations(&fresh)?;
         Ok(fresh)
+    }
+
+    /// A refresh an administrator asked for.
+    pub async fn marketplace_refresh_as(&self, p: &Principal) -> Result<TrustedState, CoreError> {
+        authorize(p, Capability::PlatformManage, Context::Platform)?;
+        self.marketplace_refresh().await
     }
 
     pub async fn marketplace_refresh(&self) -> Result<TrustedState, CoreError> {
@@ -483,44 +511,27 @@ impl Kernel {
             .map(|s| s.installed.manifest.key())
             .collect();
         let kernel = Self::kernel_version();
-        let revoked = state.revocations();
-        let mut by_id: std::collections::BTreeMap<String, Vec<(semver::Version, TargetEntry)>> = Default::default();
-        for entry in state.targets() {
-            let Some((id, version)) = split_target(&entry.path) else { continue };
-            let Ok(v) = semver::Version::parse(version) else { continue };
-            by_id.entry(id.to_owned()).or_default().push((v, entry));
-        }
         let mut plugins = vec![];
-        for (id, mut versions) in by_id {
-            versions.sort_by(|a, b| b.0.cmp(&a.0));
+        for (id, versions) in versions_by_id(&state) {
             let newest = listing(&versions[0].1);
             let text = |k: &str| newest.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let publisher = versions[0].1.publisher.clone().unwrap_or_default();
-            let mut out = vec![];
-            let mut latest = None;
-            for (v, e) in &versions {
-                let l = listing(e);
-                let range = l.get("kernel").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-                let compatible = semver::VersionReq::parse(&range).is_ok_and(|r| r.matches(&kernel));
-                let key = format!("{id}@{v}");
-                let rev = revoked
-                    .packages
-                    .get(&key)
-                    .cloned()
-                    .or_else(|| e.publisher.as_ref().and_then(|p| revoked.publishers.get(p).cloned()));
-                if latest.is_none() && compatible && e.yanked.is_none() && rev.is_none() && v.pre.is_empty() {
-                    latest = Some(v.to_string());
-                }
-                out.push(CatalogueVersion {
-                    version: v.to_string(),
-                    kernel: range,
-                    compatible,
-                    yanked: e.yanked.clone(),
-                    revoked: rev,
-                    size: e.length,
-                    sha256: e.sha256.clone(),
-                });
-            }
+            let latest = versions.iter().find(|(v, e)| installable(v, e, &kernel)).map(|(v, _)| v.to_string());
+            let out = versions
+                .iter()
+                .map(|(v, e)| {
+                    let range = kernel_range(e);
+                    CatalogueVersion {
+                        version: v.to_string(),
+                        compatible: semver::VersionReq::parse(&range).is_ok_and(|r| r.matches(&kernel)),
+                        kernel: range,
+                        yanked: e.yanked.clone(),
+                        revoked: e.revoked.clone(),
+                        size: e.length,
+                        sha256: e.sha256.clone(),
+                    }
+                })
+                .collect();
             plugins.push(CatalogueEntry {
                 installed: installed.iter().filter(|k| k.starts_with(&format!("{id}@"))).cloned().collect(),
                 name: text("name"),
@@ -611,15 +622,7 @@ impl Kernel {
             .filter(|st| st.installed.manifest.id == req.id)
             .filter_map(|st| semver::Version::parse(&st.installed.manifest.version).ok())
             .collect();
-        let mut candidates: Vec<(semver::Version, TargetEntry)> = state
-            .targets()
-            .into_iter()
-            .filter_map(|e| {
-                let (id, v) = split_target(&e.path)?;
-                let v = semver::Version::parse(v).ok()?;
-                (id == req.id).then_some((v, e))
-            })
-            .collect();
+        let candidates = versions_by_id(&state).remove(&req.id).unwrap_or_default();
         if candidates.is_empty() {
             // A revoked publisher's delegation is gone from the index, and its packages with it.
             if let Some((publisher, reason)) =
@@ -632,14 +635,6 @@ impl Kernel {
             }
             return Err(market(MarketError::NotFound(format!("`{}` is not in the marketplace", req.id))));
         }
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        let revoked_reason = |key: &str, e: &TargetEntry| {
-            revoked.packages.get(key).map(|r| (key.to_owned(), r.clone())).or_else(|| {
-                e.publisher
-                    .as_ref()
-                    .and_then(|p| revoked.publishers.get(p).map(|r| (format!("publisher {p}"), r.clone())))
-            })
-        };
         let (version, entry) = match &req.version {
             Some(v) => {
                 let want = semver::Version::parse(v)
@@ -649,22 +644,10 @@ impl Kernel {
                 })?
             }
             None => {
-                let compatible = |e: &TargetEntry| {
-                    listing(e)
-                        .get("kernel")
-                        .and_then(|r| r.as_str())
-                        .and_then(|r| semver::VersionReq::parse(r).ok())
-                        .is_some_and(|r| r.matches(&kernel))
-                };
                 let newest = candidates[0].0.to_string();
                 candidates
                     .into_iter()
-                    .find(|(v, e)| {
-                        v.pre.is_empty()
-                            && e.yanked.is_none()
-                            && revoked_reason(&format!("{}@{v}", req.id), e).is_none()
-                            && compatible(e)
-                    })
+                    .find(|(v, e)| installable(v, e, &kernel))
                     .ok_or_else(|| {
                         market(MarketError::NotFound(format!(
                             "no version of {} is compatible with kernel {kernel} and neither yanked nor revoked (the newest is {newest})",
@@ -674,8 +657,8 @@ impl Kernel {
             }
         };
         let key = format!("{}@{version}", req.id);
-        if let Some((what, reason)) = revoked_reason(&key, &entry) {
-            return Err(market(MarketError::Revoked { what, reason }));
+        if let Some(reason) = &entry.revoked {
+            return Err(market(MarketError::Revoked { what: key.clone(), reason: reason.clone() }));
         }
         let already = installed.iter().any(|st| st.installed.manifest.key() == key);
         if let Some(reason) = &entry.yanked

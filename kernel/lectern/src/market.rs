@@ -12,7 +12,7 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use lectern_marketplace::keys::{KeyPair, PublicKey};
 use lectern_marketplace::package::{self, Limits, Package, PackageManifest};
-use lectern_marketplace::tuf::{self, OnlineKeys, RepoKeys, Repository, TrustedState};
+use lectern_marketplace::tuf::{OnlineKeys, RepoKeys, Repository, TrustedState};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -638,9 +638,9 @@ fn inspect(
         (Some(s), None, Some(url)) => {
             let root = read(&root.unwrap_or_default())?;
             let state = TrustedState::from_root(&root)?;
-            let fetch = source(&url)?;
+            let fetch = lectern_core::marketplace::Source::new(&url)?;
             let pb = spinner("verifying the marketplace index");
-            let state = state.update(fetch.as_ref(), now())?;
+            let state = state.update(&fetch, now())?;
             pb.finish_and_clear();
             match state.publisher_keys(&m.publisher.id) {
                 Err(e) => format!("REFUSED: {e}"),
@@ -659,49 +659,6 @@ fn inspect(
         bail!("the package would be refused");
     }
     Ok(())
-}
-
-/// A directory or an HTTP(S) marketplace.
-fn source(url: &str) -> anyhow::Result<Box<dyn tuf::Fetch>> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        return Ok(Box::new(HttpFetch { base: url.trim_end_matches('/').to_owned() }));
-    }
-    Ok(Box::new(tuf::DirFetch(PathBuf::from(url.strip_prefix("file://").unwrap_or(url)))))
-}
-
-/// Downloads with a progress bar.
-struct HttpFetch {
-    base: String,
-}
-
-impl tuf::Fetch for HttpFetch {
-    fn fetch(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, lectern_marketplace::MarketError> {
-        use lectern_marketplace::MarketError;
-        use std::io::Read;
-        let url = format!("{}/{path}", self.base);
-        let resp = reqwest::blocking::get(&url).map_err(|e| MarketError::Io(format!("{url}: {e}")))?;
-        if resp.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(MarketError::Io(format!("{url}: HTTP {}", resp.status())));
-        }
-        let pb = ProgressBar::new(resp.content_length().unwrap_or(0));
-        pb.set_style(
-            ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        pb.set_message(path.to_owned());
-        let mut body = Vec::new();
-        pb.wrap_read(resp.take(max_len + 1))
-            .read_to_end(&mut body)
-            .map_err(|e| MarketError::Io(format!("{url}: {e}")))?;
-        pb.finish_and_clear();
-        if body.len() as u64 > max_len {
-            return Err(MarketError::TooLarge(format!("{path} is over {max_len} bytes")));
-        }
-        Ok(Some(body))
-    }
 }
 
 /// Refuses a keys directory inside (or equal to) the served directory. Both

@@ -44,12 +44,7 @@ pub(crate) struct Refreshed {
     responses((status = 200, body = Refreshed), (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn refresh(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Refreshed>> {
-    lectern_core::authz::authorize(
-        &p,
-        lectern_core::Capability::PlatformManage,
-        lectern_core::authz::Context::Platform,
-    )?;
-    let state = s.kernel.marketplace_refresh().await?;
+    let state = s.kernel.marketplace_refresh_as(&p).await?;
     let v = state.versions();
     Ok(Json(Refreshed {
         root_version: v.root,
