@@ -11,6 +11,7 @@
 //!   with Gemma 3 270M, installed from PyPI into their own venv); not part of `test`. See `generator.rs`.
 
 mod generator;
+mod isolated;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -266,14 +267,29 @@ fn main() -> anyhow::Result<()> {
         Some("test") => {
             ensure_aiosmtpd()?;
             ensure_minilm()?;
+            // `cargo xtask test [cargo options] [-- test name filters]`
+            let rest = &args[1..];
+            let (cargo_args, filters) = match rest.iter().position(|a| a == "--") {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &[][..]),
+            };
+            // Everything but the end-to-end and host tests (their targets have `test = false`) ...
             let mut c = cargo();
-            c.args(["test", "--workspace", "--all-targets"]).args(&args[1..]);
+            c.args(["test", "--workspace", "--all-targets"]).args(cargo_args);
+            if !filters.is_empty() {
+                c.arg("--").args(filters);
+            }
             run(c)?;
+            // ... which run one process each (one sled database per process; see isolated.rs).
+            isolated::run_isolated(cargo_args, &["e2e", "host"], filters)?;
             // The first-party plugins' own unit tests run natively in the guest
             // workspace, one package at a time (the SDK's slot features must not unify).
             for pkg in ["lectern-content", "lectern-grading", "lectern-proctoring", "lectern-tutoring"] {
                 let mut c = cargo();
-                c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", pkg]).args(&args[1..]);
+                c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", pkg]).args(cargo_args);
+                if !filters.is_empty() {
+                    c.arg("--").args(filters);
+                }
                 run(c)?;
             }
             Ok(())
