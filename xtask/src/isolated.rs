@@ -36,7 +36,7 @@ struct Running {
 
 /// Builds the workspace's test targets `tests` and runs each of their tests
 /// (those whose name contains one of `filters`, or all of them) in its own
-/// process, `jobs` at a time.
+/// process, one per core (`LECTERN_TEST_JOBS`) at a time.
 pub fn run_isolated(cargo_args: &[String], tests: &[&str], filters: &[String]) -> anyhow::Result<()> {
     let built = build(cargo_args, tests)?;
     let mut queue = std::collections::VecDeque::new();

@@ -32,6 +32,14 @@ fn run(mut cmd: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Appends libtest name filters (`-- NAME…`) to a `cargo test`, when there are any.
+fn with_filters(mut c: Command, filters: &[String]) -> Command {
+    if !filters.is_empty() {
+        c.arg("--").args(filters);
+    }
+    c
+}
+
 fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| std::path::PathBuf::from("target"))
 }
@@ -276,10 +284,7 @@ fn main() -> anyhow::Result<()> {
             // Everything but the end-to-end and host tests (their targets have `test = false`) ...
             let mut c = cargo();
             c.args(["test", "--workspace", "--all-targets"]).args(cargo_args);
-            if !filters.is_empty() {
-                c.arg("--").args(filters);
-            }
-            run(c)?;
+            run(with_filters(c, filters))?;
             // ... which run one process each (one sled database per process; see isolated.rs).
             isolated::run_isolated(cargo_args, &["e2e", "host"], filters)?;
             // The first-party plugins' own unit tests run natively in the guest
@@ -287,10 +292,7 @@ fn main() -> anyhow::Result<()> {
             for pkg in ["lectern-content", "lectern-grading", "lectern-proctoring", "lectern-tutoring"] {
                 let mut c = cargo();
                 c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", pkg]).args(cargo_args);
-                if !filters.is_empty() {
-                    c.arg("--").args(filters);
-                }
-                run(c)?;
+                run(with_filters(c, filters))?;
             }
             Ok(())
         }
