@@ -265,3 +265,71 @@ async fn a_lock_attempt_policy_submits_a_high_risk_attempt() {
     assert_eq!(grade["attempt"], view.body["id"]);
     w.server.stop().await.unwrap();
 }
+
+/// A client-credentials token for a new confidential client of institution
+/// `alpha` holding exactly `scopes`.
+async fn service_client(w: &World, scopes: &[&str]) -> Api {
+    let a = &w.a.slug;
+    let r = w.a.admin
+        .post(
+            &format!("/api/v1/institutions/{a}/oauth-clients"),
+            json!({"name": "sync", "confidential": true, "grant_types": ["client_credentials"], "scopes": scopes}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (id, secret) = (r.body["client_id"].as_str().unwrap(), r.body["client_secret"].as_str().unwrap());
+    let anon = w.server.client().anonymous();
+    let t = anon
+        .form("/oauth/token", &[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)])
+        .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    anon.with_token(t.body["access_token"].as_str().unwrap())
+}
+
+/// Regression: a client holding only `grades:read` (a gradebook sync) read
+/// students' tutor questions, proctoring records and the flagged queue,
+/// because those routes required `grade:view-all`. Grades, integrity records
+/// and tutor conversations now each need their own scope.
+#[tokio::test]
+async fn a_grades_scope_reads_neither_integrity_records_nor_tutor_questions() {
+    let w = World::new().await;
+    install_proctoring_plugin(&w).await;
+    let class = Class::new(&w, "LEAK").await;
+    let id = class.assessment(exam("flag_for_review")).await;
+    let (ann, _) = class.student(&w, "ann@alpha.test").await;
+    let attempt = start(&ann, &id).await;
+    let t0 = now_ms();
+    let mut batch = heartbeats(t0, 0, MIN);
+    batch.extend([sig("paste", t0 + 10 * SEC, None, None), sig("paste", t0 + 20 * SEC, None, None)]);
+    send(&ann, &attempt, "Browser A", 1, batch).await.ok();
+    let record = format!("{attempt}/proctoring");
+    let flagged = format!("{}/proctoring/flagged", class.base);
+    let insights = format!("{}/tutor/insights", class.base);
+    let gradebook = format!("{}/gradebook", class.base);
+
+    let grades = service_client(&w, &["grades:read"]).await;
+    assert_eq!(grades.get(&gradebook).await.status, 200, "the scope still does its own job");
+    grades.get(&insights).await.assert_problem(403, "forbidden");
+    grades.get(&flagged).await.assert_problem(403, "forbidden");
+    grades.get(&record).await.assert_problem(404, "not-found");
+
+    let integrity = service_client(&w, &["proctoring:read"]).await;
+    assert_eq!(integrity.get(&record).await.ok()["batches"].as_array().unwrap().len(), 1);
+    assert_eq!(integrity.get(&flagged).await.ok()["items"].as_array().unwrap().len(), 1);
+    integrity.get(&insights).await.assert_problem(403, "forbidden");
+    integrity.get(&gradebook).await.assert_problem(403, "forbidden");
+    integrity
+        .post(&format!("{record}/review"), json!({"decision": "dismissed", "comment": "a script may not decide"}))
+        .await
+        .assert_problem(403, "forbidden");
+
+    // Without any grade scope the attempt itself is not visible.
+    let tutor = service_client(&w, &["tutor:read"]).await;
+    assert_eq!(tutor.get(&insights).await.status, 200);
+    tutor.get(&record).await.assert_problem(404, "not-found");
+
+    // The course's staff and the student herself keep what they had.
+    assert_eq!(class.teacher.get(&record).await.status, 200);
+    assert_eq!(class.teacher.get(&insights).await.status, 200);
+    assert_eq!(ann.get(&record).await.status, 200);
+}

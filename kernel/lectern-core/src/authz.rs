@@ -42,10 +42,17 @@ pub enum Capability {
     GradeEdit,
     PluginManage,
     OAuthClientManage,
+    /// Read exam-integrity records: proctoring signals, IP addresses,
+    /// sessions, user agents, risk scores and the review queue.
+    IntegrityView,
+    /// Dismiss or confirm an attempt's proctoring flags.
+    IntegrityReview,
+    /// Read what students asked the course's tutor (tutor insights).
+    TutorInsightsView,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 18] = [
+    pub const ALL: [Capability; 21] = [
         Capability::PlatformManage,
         Capability::InstitutionView,
         Capability::InstitutionManage,
@@ -64,6 +71,9 @@ impl Capability {
         Capability::GradeEdit,
         Capability::PluginManage,
         Capability::OAuthClientManage,
+        Capability::IntegrityView,
+        Capability::IntegrityReview,
+        Capability::TutorInsightsView,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,11 +96,19 @@ impl Capability {
             Capability::GradeEdit => "grade:edit",
             Capability::PluginManage => "plugin:manage",
             Capability::OAuthClientManage => "oauth-client:manage",
+            Capability::IntegrityView => "integrity:view",
+            Capability::IntegrityReview => "integrity:review",
+            Capability::TutorInsightsView => "tutor-insights:view",
         }
     }
 }
 
 /// OAuth scopes Lectern understands, and the capabilities each unlocks.
+///
+/// Grades, exam-integrity records and tutor conversations are three different
+/// sensitivities, so each has its own scope: `grades:read` never unlocks the
+/// other two. Reviewing flags is signed by a person, so no scope grants
+/// `integrity:review` to a service client.
 pub const SCOPES: &[(&str, &[Capability])] = &[
     ("openid", &[]),
     ("profile", &[]),
@@ -113,6 +131,8 @@ pub const SCOPES: &[(&str, &[Capability])] = &[
     ("users:read", &[Capability::InstitutionView, Capability::UserView]),
     ("users:write", &[Capability::InstitutionView, Capability::UserView, Capability::UserManage]),
     ("grades:read", &[Capability::GradeViewOwn, Capability::GradeViewAll]),
+    ("proctoring:read", &[Capability::IntegrityView]),
+    ("tutor:read", &[Capability::TutorInsightsView]),
     ("lectern", &Capability::ALL),
 ];
 
@@ -212,9 +232,21 @@ fn course_role_allows(role: CourseRole, state: CourseState, cap: Capability) -> 
     match role {
         CourseRole::Instructor => matches!(
             cap,
-            CourseView | CourseEdit | CoursePublish | EnrolmentView | EnrolmentManage | GradeViewAll | GradeEdit
+            CourseView
+                | CourseEdit
+                | CoursePublish
+                | EnrolmentView
+                | EnrolmentManage
+                | GradeViewAll
+                | GradeEdit
+                | IntegrityView
+                | IntegrityReview
+                | TutorInsightsView
         ),
-        CourseRole::TeachingAssistant => matches!(cap, CourseView | EnrolmentView | GradeViewAll | GradeEdit),
+        CourseRole::TeachingAssistant => matches!(
+            cap,
+            CourseView | EnrolmentView | GradeViewAll | GradeEdit | IntegrityView | IntegrityReview | TutorInsightsView
+        ),
         CourseRole::Student => match cap {
             CourseView | GradeViewOwn => visible,
             AttemptSubmit => live,
@@ -247,6 +279,7 @@ pub fn authorize(p: &Principal, cap: Capability, ctx: Context) -> Result<(), Cor
                 | Capability::PluginManage
                 | Capability::OAuthClientManage
                 | Capability::InstitutionManage
+                | Capability::IntegrityReview
         ) {
             deny("is not available to service clients")
         } else {
@@ -275,7 +308,7 @@ pub fn matrix_markdown() -> String {
     );
     let _ = writeln!(
         s,
-        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage` or `institution:manage`.\n"
+        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage`, `institution:manage` or `integrity:review`. Grades (`grades:read`), exam-integrity records (`proctoring:read`) and tutor conversations (`tutor:read`) are separate scopes: none implies another.\n"
     );
     let _ = writeln!(s, "## Institution roles (apply to every course in the institution)\n");
     let _ = writeln!(s, "| capability | platform admin | admin | staff | member |\n|---|---|---|---|---|");
@@ -402,6 +435,40 @@ mod tests {
         assert!(authorize(&client, Capability::CourseEdit, Context::Institution(i)).is_ok());
         assert!(authorize(&client, Capability::UserGrantAdmin, Context::Institution(i)).is_err());
         assert!(authorize(&client, Capability::OAuthClientManage, Context::Institution(i)).is_err());
+    }
+
+    #[test]
+    fn grade_scope_unlocks_neither_integrity_records_nor_tutor_conversations() {
+        let i = InstitutionId::new();
+        let client = |scopes: &[&str]| Principal {
+            kind: PrincipalKind::Client { client_id: "c".into() },
+            institution: i,
+            platform_admin: false,
+            role: InstitutionRole::Member,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            client_id: "c".into(),
+        };
+        let ctx = course(i, CourseState::Published, None);
+        let grades = client(&["grades:read"]);
+        assert!(authorize(&grades, Capability::GradeViewAll, ctx).is_ok());
+        for cap in [Capability::IntegrityView, Capability::IntegrityReview, Capability::TutorInsightsView] {
+            assert!(authorize(&grades, cap, ctx).is_err(), "{}", cap.name());
+        }
+        assert!(authorize(&client(&["proctoring:read"]), Capability::IntegrityView, ctx).is_ok());
+        assert!(authorize(&client(&["proctoring:read"]), Capability::GradeViewAll, ctx).is_err());
+        assert!(authorize(&client(&["tutor:read"]), Capability::TutorInsightsView, ctx).is_ok());
+        // Reviews are a person's decision: not even a first-party-scoped client may make one.
+        assert!(authorize(&client(&["lectern"]), Capability::IntegrityReview, ctx).is_err());
+        // Course staff keep all three.
+        let ta = user(i, InstitutionRole::Member);
+        let ta_ctx = course(i, CourseState::Published, Some(CourseRole::TeachingAssistant));
+        for cap in [Capability::IntegrityView, Capability::IntegrityReview, Capability::TutorInsightsView] {
+            assert!(authorize(&ta, cap, ta_ctx).is_ok(), "{}", cap.name());
+        }
+        let student_ctx = course(i, CourseState::Published, Some(CourseRole::Student));
+        for cap in [Capability::IntegrityView, Capability::IntegrityReview, Capability::TutorInsightsView] {
+            assert!(authorize(&ta, cap, student_ctx).is_err(), "{}", cap.name());
+        }
     }
 
     #[test]

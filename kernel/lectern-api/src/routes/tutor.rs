@@ -128,7 +128,7 @@ pub(crate) async fn reindex(
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
 }
 
-/// What students ask the tutor and which material it cites (`grade:view-all`):
+/// What students ask the tutor and which material it cites (`tutor-insights:view`; OAuth scope `tutor:read`):
 /// counts, items by citations, recent questions and the ones the material
 /// did not answer. Students appear as `Student n` unless the policy shows names.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/tutor/insights", tag = "tutor",

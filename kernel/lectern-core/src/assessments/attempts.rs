@@ -235,13 +235,15 @@ impl Kernel {
         })
     }
 
-    /// Who may act on an attempt: its student, or the course's staff for reading.
+    /// Who may act on an attempt: its student, or whoever holds `staff` in
+    /// the course (`None`: the student only). Anyone else is told it does not
+    /// exist.
     pub(crate) fn attempt_for(
         &self,
         p: &Principal,
         assessment: &str,
         attempt: &str,
-        staff_may: bool,
+        staff: Option<Capability>,
     ) -> Result<(Assessment, Attempt), CoreError> {
         let a = self.load_assessment(assessment)?;
         let (_, ctx) = self.course_context(p, a.institution, a.course)?;
@@ -253,10 +255,8 @@ impl Kernel {
             .ok_or(CoreError::NotFound("attempt"))?;
         let own = p.user_id() == Some(at.student);
         if !own {
-            if !staff_may {
-                return Err(CoreError::NotFound("attempt"));
-            }
-            authorize(p, Capability::GradeViewAll, ctx).map_err(|_| CoreError::NotFound("attempt"))?;
+            let Some(cap) = staff else { return Err(CoreError::NotFound("attempt")) };
+            authorize(p, cap, ctx).map_err(|_| CoreError::NotFound("attempt"))?;
         }
         Ok((a, at))
     }
@@ -383,7 +383,7 @@ impl Kernel {
 
     /// An attempt with its questions (no keys), saved answers and time left.
     pub fn get_attempt(&self, p: &Principal, assessment: &str, attempt: &str) -> Result<AttemptView, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, true)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::GradeViewAll))?;
         self.view(&a, at)
     }
 
@@ -400,7 +400,7 @@ impl Kernel {
         response: Response,
         version: u64,
     ) -> Result<Answer, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, false)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
         let q = a.questions.iter().find(|q| q.id == question).ok_or(CoreError::NotFound("question"))?;
         check_response(&q.key, &response)?;
         let now = self.now();
@@ -452,7 +452,7 @@ impl Kernel {
         attempt: &str,
         question: &str,
     ) -> Result<AttemptView, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, false)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
         let q = a.questions.iter().find(|q| q.id == question).ok_or(CoreError::NotFound("question"))?;
         let available = q.hints.len() as u32;
         let now = self.now();
@@ -483,7 +483,7 @@ impl Kernel {
         assessment: &str,
         attempt: &str,
     ) -> Result<AttemptView, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, false)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
         let at = self.submit_as(&a, &at.id, SubmittedBy::Student).await?;
         self.view(&a, at)
     }

@@ -243,7 +243,7 @@ impl Kernel {
         signals: Vec<Signal>,
         client: ClientInfo,
     ) -> Result<ProctorState, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, false)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
         if at.state != AttemptState::InProgress {
             return Err(CoreError::Conflict("the attempt is submitted".into()));
         }
@@ -423,7 +423,7 @@ impl Kernel {
         assessment: &str,
         attempt: &str,
     ) -> Result<ProctorRecord, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, true)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::IntegrityView))?;
         let state = self
             .t()
             .proctor_states
@@ -444,7 +444,7 @@ impl Kernel {
         course: CourseId,
     ) -> Result<Vec<ProctorState>, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
-        authorize(p, Capability::GradeViewAll, ctx)?;
+        authorize(p, Capability::IntegrityView, ctx)?;
         let mut out: Vec<ProctorState> = vec![];
         for row in self.t().proctor_states.scan_prefix(crate::keys::inst_course(inst, course)) {
             let (_, st) = row?;
@@ -466,9 +466,9 @@ impl Kernel {
         decision: Decision,
         comment: &str,
     ) -> Result<ProctorState, CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, true)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::IntegrityView))?;
         let (_, ctx) = self.course_context(p, a.institution, a.course)?;
-        authorize(p, Capability::GradeEdit, ctx)?;
+        authorize(p, Capability::IntegrityReview, ctx)?;
         let Some(by) = p.user_id() else { return Err(CoreError::Forbidden("reviews are signed by a person".into())) };
         let comment = comment.trim();
         if comment.is_empty() || comment.len() > 4_000 {

@@ -232,7 +232,7 @@ impl Kernel {
         question: &str,
         g: RubricGrade,
     ) -> Result<(GradeEntry, ManualGrade), CoreError> {
-        let (a, at) = self.attempt_for(p, assessment, attempt, true)?;
+        let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::GradeViewAll))?;
         let (_, ctx) = self.course_context(p, a.institution, a.course)?;
         authorize(p, Capability::GradeEdit, ctx)?;
         let (inst, course, student) = (a.institution, a.course, at.student);

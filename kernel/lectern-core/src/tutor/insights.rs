@@ -153,7 +153,7 @@ impl Kernel {
         limit: usize,
     ) -> Result<Insights, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
-        authorize(p, Capability::GradeViewAll, ctx)?;
+        authorize(p, Capability::TutorInsightsView, ctx)?;
         let policy = self.tutor_policy_of(inst, course)?;
         let outline = self.load_outline(inst, course)?;
         let t = self.t();
