@@ -3,13 +3,7 @@
 //! one binary carries everything `lectern serve` installs on a fresh data
 //! directory.
 
-/// (guest package, folder under plugins/ holding `manifest.json`)
-const FIRST_PARTY: &[(&str, &str)] = &[
-    ("lectern-content", "content"),
-    ("lectern-grading", "grading"),
-    ("lectern-proctoring", "proctoring"),
-    ("lectern-tutoring", "tutoring"),
-];
+use lectern_guest_build::FIRST_PARTY;
 
 fn main() {
     let root = lectern_guest_build::repo_root(2);

@@ -318,10 +318,11 @@ async fn build_study_resume_export_import() {
     let bytes = reqwest::get(format!("{}{media_url}", w.server.base)).await.unwrap().bytes().await.unwrap();
     assert!(bytes.as_ref() == video.as_slice(), "the video comes back byte for byte");
 
-    // Where to continue: the last item opened, across sessions.
+    // Where to continue, across sessions: the next item to do in outline
+    // order (the slides), not the lecture opened last, which is done.
     let again = w.login(a, "student@alpha.test").await;
     let v = again.get(&format!("{base}/content")).await.body;
-    assert_eq!(v["progress"]["resume"], "lecture");
+    assert_eq!(v["progress"]["resume"], "slides");
 
     // Manual completion only where the rule says so.
     student.post_empty(&format!("{base}/content/items/intro/complete")).await.assert_problem(409, "conflict");
@@ -414,6 +415,50 @@ async fn build_study_resume_export_import() {
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
     w.server.stop().await.unwrap();
+}
+
+/// `progress.resume` is the next item to do in outline order. Before, it was
+/// the item opened last while that stayed open: a page the student had
+/// already read (opening completes it), even with the quiz still to do, and
+/// even at 100 %.
+#[tokio::test]
+async fn resume_is_the_next_item_to_do_and_null_when_everything_is_done() {
+    let (w, base) = world_with_course("RES-1").await;
+    let (a, admin) = (w.a.slug.clone(), &w.a.admin);
+    let student_id = create_user(admin, &a, "student@alpha.test", "member").await;
+    admin.post(&format!("{base}/enrolments"), json!({"user_id": student_id, "role": "student"})).await.ok();
+    admin.post_empty(&format!("{base}/publish")).await.ok();
+    admin.post(&format!("{base}/content/modules"), json!({"id": "m1", "title": "Week 1"})).await.ok();
+    for body in [
+        json!({"id": "p1", "kind": "page", "title": "One", "markdown": "# One"}),
+        json!({"id": "p2", "kind": "page", "title": "Two", "markdown": "# Two"}),
+        json!({"id": "quiz", "kind": "assessment", "title": "Quiz", "assessment": "quiz-a"}),
+    ] {
+        let r = admin.post(&format!("{base}/content/modules/m1/items"), body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let student = w.login(&a, "student@alpha.test").await;
+    let progress = async || student.get(&format!("{base}/content")).await.ok()["progress"].clone();
+    assert_eq!(progress().await["resume"], "p1");
+
+    // Both pages read, p2 last: the quiz is next.
+    for id in ["p1", "p2"] {
+        assert_eq!(student.get(&format!("{base}/content/items/{id}")).await.ok()["completed"], true);
+    }
+    let p = progress().await;
+    assert_eq!(p["completed"], 2, "{p}");
+    assert_eq!(p["resume"], "quiz", "{p}");
+    // Opening the quiz does not complete it (its score does): still next.
+    student.get(&format!("{base}/content/items/quiz")).await.ok();
+    student.get(&format!("{base}/content/items/p1")).await.ok();
+    assert_eq!(progress().await["resume"], "quiz");
+
+    // Scored: everything is done, nothing to resume.
+    let grade = json!({"points": 9.0, "max_points": 10.0, "reason": "paper quiz"});
+    admin.put(&format!("{base}/students/{student_id}/grades/quiz-a"), grade).await.ok();
+    let p = progress().await;
+    assert_eq!(p["percent"], 100.0, "{p}");
+    assert_eq!(p["resume"], Value::Null, "{p}");
 }
 
 #[tokio::test]

@@ -153,7 +153,7 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
     let (a, b) = (entry_for(&gb, &ann), entry_for(&gb, &bob));
     assert_eq!((a["points"].as_f64(), a["status"].as_str()), (Some(10.0), Some("needs_manual_grading")), "{a}");
     assert_eq!((b["points"].as_f64(), b["max_points"].as_f64()), (Some(6.0), Some(20.0)), "{b}");
-    assert_eq!(question(&a, "essay")["status"], "NeedsManualGrading");
+    assert_eq!(question(&a, "essay")["status"], "needs_manual_grading");
 
     // The queue: both essays, with the text and the rubric; not for students.
     ann_api.get(&format!("{base}/manual-queue")).await.assert_problem(403, "forbidden");
@@ -186,7 +186,7 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
     // 2 + 3 + 4 of 10 → 18 of 20, nothing waits any more.
     assert_eq!((graded["grade"]["points"].as_f64(), graded["grade"]["status"].as_str()), (Some(18.0), Some("graded")));
     let eq = question(&graded["grade"], "essay");
-    assert_eq!((eq["points"].as_f64(), eq["status"].as_str()), (Some(4.0), Some("Graded")));
+    assert_eq!((eq["points"].as_f64(), eq["status"].as_str()), (Some(4.0), Some("graded")));
     assert_eq!(eq["feedback"], json!(["Good thesis."]));
     let last = graded["grade"]["history"].as_array().unwrap().last().unwrap().clone();
     assert!(last["by"].as_str().unwrap().starts_with("user:"), "{last}");
@@ -324,4 +324,70 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
     );
     assert_eq!(csv, expected);
     w.server.stop().await.unwrap();
+}
+
+/// A completion rule names gradebook items, and an id the course never
+/// grades is refused, naming it: before, `["no-such-item"]` was stored (200)
+/// and silently held back every credential of the course. Accepted: the
+/// course's assessments, what an assessment content item takes its score
+/// from, and items already graded by hand.
+#[tokio::test]
+async fn a_completion_rule_refuses_items_the_course_never_grades() {
+    let w = World::new().await;
+    crate::content::install_content_plugin(&w).await;
+    let class = crate::question_types::Class::new(&w, "CR-1").await;
+    let (base, teacher) = (class.base.clone(), class.teacher.clone());
+    let (_, student) = class.student(&w, "ana@alpha.test").await;
+    let quiz = class
+        .assessment(json!({"title": "Quiz", "questions": [
+            {"id": "q1", "prompt": "True?", "points": 1.0, "key": {"true_false": true}}]}))
+        .await;
+    teacher.post(&format!("{base}/content/modules"), json!({"id": "m1", "title": "Week 1"})).await.ok();
+    for body in [
+        json!({"id": "intro", "kind": "page", "title": "Intro", "markdown": "# Intro"}),
+        json!({"id": "quiz-item", "kind": "assessment", "title": "Quiz", "assessment": quiz}),
+        json!({"id": "paper", "kind": "assessment", "title": "Paper quiz", "assessment": "paper-quiz"}),
+    ] {
+        let r = teacher.post(&format!("{base}/content/modules/m1/items"), body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let rule_path = format!("{base}/completion-rule");
+    let put_rule =
+        async |items: Value| teacher.put(&rule_path, json!({"required_items": items, "min_percent": 50.0})).await;
+
+    let r = put_rule(json!(["no-such-item"])).await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.body["field"], "required_items", "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("`no-such-item`"), "{}", r.body);
+    // Every unknown id is named; content items say where their grades are.
+    let r = put_rule(json!([quiz, "intro", "quiz-item", "nope"])).await;
+    r.assert_problem(422, "validation");
+    let detail = r.body["detail"].as_str().unwrap();
+    for named in [
+        "`intro` (a page content item, which is not graded)",
+        "`nope`",
+        &format!("`quiz-item` (a content item: its grades are under its assessment `{quiz}`)"),
+    ] {
+        assert!(detail.contains(named), "{named}: {detail}");
+    }
+    assert!(!detail.contains(&format!("`{quiz}`,")), "the assessment itself is fine: {detail}");
+    teacher.get(&rule_path).await.assert_problem(404, "not-found");
+
+    // The course's assessment, and what an assessment item is graded under.
+    let r = put_rule(json!(["paper-quiz", quiz])).await;
+    let mut want = vec![quiz.clone(), "paper-quiz".to_owned()];
+    want.sort();
+    assert_eq!(r.ok()["required_items"], json!(want));
+
+    // An item graded only by hand counts once it has a grade.
+    put_rule(json!(["participation"])).await.assert_problem(422, "validation");
+    let grade = json!({"points": 1.0, "max_points": 1.0, "reason": "took part"});
+    teacher.put(&format!("{base}/students/{student}/grades/participation"), grade).await.ok();
+    assert_eq!(put_rule(json!(["participation"])).await.ok()["required_items"], json!(["participation"]));
+
+    // The API document says which ids the field takes.
+    let doc = teacher.get("/api/v1/openapi.json").await;
+    let field = &doc.ok()["components"]["schemas"]["SetCompletionRule"]["properties"]["required_items"];
+    let described = field["description"].as_str().unwrap_or_default();
+    assert!(described.contains("assessments") && described.contains("422"), "{field}");
 }

@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benchmarks fail loudly on setup errors
 
+mod answer_keys;
 mod bad_input;
 mod content;
 mod exam;
 mod flow;
 mod gradebook;
+mod grading_methods;
 mod marketplace;
 mod media;
 mod oauth;
@@ -16,6 +18,7 @@ mod pipeline;
 mod plugins;
 mod proctoring;
 mod question_types;
+mod schema;
 mod throttle;
 mod tokens;
 mod tutor;

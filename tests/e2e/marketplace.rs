@@ -468,7 +468,7 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     root.post_empty("/api/v1/marketplace/refresh").await.ok();
     assert_eq!(active(lectern_host::Slot::Grading).as_deref(), Some("test.grading@1.0.0"));
     let alerts = root.get("/api/v1/marketplace/alerts").await;
-    let a = &alerts.ok()[0];
+    let a = &alerts.ok()["items"][0];
     assert_eq!(a["plugin"], grading);
     assert!(a["reason"].as_str().unwrap().contains("leaks answers"), "{a}");
     assert!(a["action"].as_str().unwrap().contains("back to test.grading@1.0.0"), "{a}");
@@ -486,13 +486,48 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     root.post_empty("/api/v1/marketplace/refresh").await.ok();
     assert_eq!(active(lectern_host::Slot::Proctoring), None, "a revoked publisher's plugin serves nobody");
     let alerts = root.get("/api/v1/marketplace/alerts").await;
-    let newest = &alerts.ok()[0];
+    let newest = &alerts.ok()["items"][0];
     assert_eq!(newest["plugin"], "org.lectern.proctoring@1.0.0");
     assert!(newest["reason"].as_str().unwrap().contains("signing key stolen"), "{newest}");
     assert!(newest["action"].as_str().unwrap().contains("no plugin serves it now"), "{newest}");
     // Refreshing again does not repeat the alerts.
     root.post_empty("/api/v1/marketplace/refresh").await.ok();
-    assert_eq!(root.get("/api/v1/marketplace/alerts").await.ok().as_array().unwrap().len(), 2);
+    let alerts = root.get("/api/v1/marketplace/alerts").await;
+    assert_eq!(alerts.ok()["items"].as_array().unwrap().len(), 2);
+    crate::schema::assert_documented_response(root, "get", "/api/v1/marketplace/alerts", "200", "AlertList").await;
+    crate::schema::assert_matches_openapi(root, &alerts.body, "AlertList").await;
     let r = install(root, json!({"id": "org.lectern.proctoring", "grant": "requested"})).await;
     refused(&r, 422, "package-refused", "revoked");
+}
+
+#[tokio::test]
+async fn an_unconfigured_marketplace_is_a_409_naming_the_settings_not_a_503() {
+    let w = World::new().await;
+    let root = &w.root;
+    let calls = [
+        root.get("/api/v1/marketplace/plugins").await,
+        root.post_empty("/api/v1/marketplace/refresh").await,
+        install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await,
+    ];
+    for r in &calls {
+        r.assert_problem(409, "marketplace-not-configured");
+        assert_eq!(r.header("retry-after"), None, "nothing changes by waiting: {}", r.body);
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(detail.contains("marketplace.url") && detail.contains("marketplace.root"), "{detail}");
+    }
+    // Authorization still comes first.
+    w.a.admin.post_empty("/api/v1/marketplace/refresh").await.assert_problem(403, "forbidden");
+    // No alerts: an empty list, in the documented shape.
+    let alerts = root.get("/api/v1/marketplace/alerts").await;
+    assert_eq!(alerts.ok()["items"], json!([]));
+    crate::schema::assert_documented_response(root, "get", "/api/v1/marketplace/alerts", "200", "AlertList").await;
+    crate::schema::assert_matches_openapi(root, &alerts.body, "AlertList").await;
+
+    // A configured marketplace that cannot be reached is still a 503 to retry.
+    let m = Market::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let w = world(&m, move |s| s.url = format!("http://{closed}")).await;
+    let r = w.root.get("/api/v1/marketplace/plugins").await;
+    r.assert_problem(503, "unavailable");
+    assert!(r.header("retry-after").is_some(), "{}", r.body);
 }

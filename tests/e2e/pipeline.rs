@@ -160,11 +160,8 @@ fn verify_signature(secret: &str, header: &str, body: &[u8]) -> bool {
 
 /// Verifies with the Digital Bazaar libraries (tests/js/verify.mjs); true when verified.
 fn js_verifies(credential: &Value, status_list: &Value) -> bool {
-    let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
-    if !js.join("node_modules").is_dir() {
-        let out = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&js).output().unwrap();
-        assert!(out.status.success(), "npm ci failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    let js = crate::schema::js_dir();
+    crate::schema::ensure_node_modules();
     let dir = tempfile::tempdir().unwrap();
     let c = dir.path().join("credential.json");
     let l = dir.path().join("status.json");
@@ -200,7 +197,7 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
     upload_plugin(root, "test.grading", guests::GRADING_V1).await;
     root.post("/api/v1/plugins/slots/grading/activate", json!({ "plugin": "test.grading@1.0.0" })).await.ok();
 
-    // A course with an instructor and a student, completed by passing quiz-1.
+    // A course with an instructor and a student, completed by passing its quiz.
     let admin = &w.a.admin;
     let inst = &w.a.id;
     let teacher = create_user(admin, "alpha", "teacher@alpha.test", "staff").await;
@@ -218,8 +215,14 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
     admin.post_empty(&format!("{base}/publish")).await.ok();
     let teacher_api = w.login("alpha", "teacher@alpha.test").await;
     let student_api = w.login("alpha", "ada@alpha.test").await;
+    let quiz = json!({ "title": "Quiz 1", "questions": [
+        { "id": "q1", "prompt": "True?", "points": 2.0, "key": { "true_false": true } }] });
+    let r = teacher_api.post(&format!("{base}/assessments"), quiz).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let quiz = r.body["id"].as_str().unwrap().to_owned();
+    teacher_api.patch(&format!("/api/v1/assessments/{quiz}"), json!({ "published": true })).await.ok();
     teacher_api
-        .put(&format!("{base}/completion-rule"), json!({ "required_items": ["quiz-1"], "min_percent": 50.0 }))
+        .put(&format!("{base}/completion-rule"), json!({ "required_items": [quiz], "min_percent": 50.0 }))
         .await
         .ok();
     // Students cannot change the rule or see the gradebook.
@@ -258,7 +261,7 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
 
     // The assessments issue will publish this on submit; here the test publishes it itself.
     let attempt = json!({
-        "institution": inst, "course": course, "item": "quiz-1", "attempt": "att-1", "student": student, "submitted_at": 0,
+        "institution": inst, "course": course, "item": quiz, "attempt": "att-1", "student": student, "submitted_at": 0,
         "submissions": [
             submission("q1", json!({ "true_false": true }), json!({ "boolean": true }), 2.0),
             submission("q2", json!({ "numeric": { "value": 9.81, "absolute_tolerance": 0.05, "relative_tolerance": null, "units": [], "unit_missing_credit": 0.0 } }),
@@ -332,6 +335,24 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
     assert_eq!(vc["credentialSubject"]["achievement"]["name"], "Physics I");
     assert!(vc["issuer"]["id"].as_str().unwrap().starts_with("did:key:z6Mk"));
     assert_eq!(vc["proof"]["cryptosuite"], "eddsa-jcs-2022");
+    // Open Badges 3.0: the subject is identified (`id` or `identifier`), here by the salted hash
+    // of the student's email; the whole credential passes the OB 3.0 schema check.
+    let identifier = &vc["credentialSubject"]["identifier"][0];
+    assert_eq!(identifier["identityType"], "emailAddress", "{vc}");
+    assert_eq!(identifier["hashed"], true);
+    let salt = identifier["salt"].as_str().unwrap();
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("ada@alpha.test{salt}"));
+    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(identifier["identityHash"], format!("sha256${hash}"));
+    assert!(!vc.to_string().contains("ada@alpha.test"), "the email itself is not in the credential");
+    let ob3: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::schema::js_dir().join("schemas/open-badges-3.0-achievement-credential.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    if let Err(errors) = crate::schema::validate(&ob3, &vc, None) {
+        panic!("the issued credential fails the Open Badges 3.0 schema: {errors}\n{vc}");
+    }
     let html = w.server.client().http.get(&url).header("accept", "text/html").send().await.unwrap();
     assert!(html.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let page = html.text().await.unwrap();

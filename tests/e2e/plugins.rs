@@ -115,3 +115,58 @@ async fn install_activate_swap_roll_back_over_http() {
     crate::create_user(&w.a.admin, &w.a.slug, "stu@alpha.test", "member").await;
     w.login(&w.a.slug, "stu@alpha.test").await.get("/api/v1/plugins").await.assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn an_institution_goes_back_to_the_platform_default() {
+    let w = World::new().await;
+    let root = &w.root;
+    upload(root, manifest("1.0.0", 1), guests::GRADING_V1, None).await.ok();
+    upload(root, manifest("2.0.0", 2), guests::GRADING_V2, None).await.ok();
+    root.post("/api/v1/plugins/slots/grading/activate", json!({ "plugin": "test.grading@1.0.0" })).await.ok();
+    let serving = |inst: &str| w.server.kernel.host().active_key(lectern_host::Slot::Grading, inst);
+
+    // Its own grader: the response names the platform default that served it until now.
+    let r =
+        w.a.admin
+            .post(
+                "/api/v1/plugins/slots/grading/activate",
+                json!({ "plugin": "test.grading@2.0.0", "institution": w.a.slug }),
+            )
+            .await;
+    assert_eq!(r.ok()["active"], "test.grading@2.0.0");
+    assert_eq!(r.body["previous"], "test.grading@1.0.0", "{}", r.body);
+    crate::schema::assert_matches_openapi(root, &r.body, "ActivationDto").await;
+    assert_eq!(serving(&w.a.id).as_deref(), Some("test.grading@2.0.0"));
+    assert_eq!(serving(&w.b.id).as_deref(), Some("test.grading@1.0.0"));
+
+    // Another institution's admin cannot touch it.
+    let path = format!("/api/v1/plugins/slots/grading/institutions/{}", w.a.slug);
+    w.b.admin.delete(&path).await.assert_problem(403, "forbidden");
+    w.a.admin.delete("/api/v1/plugins/slots/karaoke/institutions/alpha").await.assert_problem(400, "bad-parameter");
+    w.a.admin.delete("/api/v1/plugins/slots/grading/institutions/nowhere").await.assert_problem(404, "not-found");
+
+    // Back to the platform default.
+    let r = w.a.admin.delete(&path).await;
+    assert_eq!(r.ok()["active"], "test.grading@1.0.0", "{}", r.body);
+    assert_eq!(r.body["previous"], "test.grading@2.0.0");
+    crate::schema::assert_documented_response(
+        root,
+        "delete",
+        "/api/v1/plugins/slots/{slot}/institutions/{institution}",
+        "200",
+        "DefaultRestoredDto",
+    )
+    .await;
+    crate::schema::assert_matches_openapi(root, &r.body, "DefaultRestoredDto").await;
+    assert_eq!(serving(&w.a.id).as_deref(), Some("test.grading@1.0.0"));
+    let list = root.get("/api/v1/plugins").await;
+    let v2 = list.ok().as_array().unwrap().iter().find(|p| p["key"] == "test.grading@2.0.0").unwrap().clone();
+    assert_eq!(v2["active_in"], json!([]), "{v2}");
+    // The institution now follows the platform's changes.
+    root.post("/api/v1/plugins/slots/grading/activate", json!({ "plugin": "test.grading@2.0.0" })).await.ok();
+    assert_eq!(serving(&w.a.id).as_deref(), Some("test.grading@2.0.0"));
+    // Asking again changes nothing and says so.
+    let r = w.a.admin.delete(&path).await;
+    assert_eq!(r.ok()["active"], "test.grading@2.0.0");
+    assert_eq!(r.body["previous"], "test.grading@2.0.0");
+}

@@ -184,12 +184,14 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
     send(&bob, &bob_attempt, "Browser B", 5, vec![]).await.assert_problem(422, "validation");
     assert_eq!(bob.get(&record).await.ok(), &before, "a refused batch changed the record");
 
-    // The review queue: flagged attempts, highest risk first; Ann is not in it.
+    // The review queue: attempts whose score reached the threshold (0.50).
+    // Ann is not in it, nor Cat: her `paste` flag (0.08) is evidence, not a reason to review.
     let queue = class.teacher.get(&format!("{}/proctoring/flagged", class.base)).await;
     let attempts: Vec<&str> =
         queue.ok()["items"].as_array().unwrap().iter().filter_map(|s| s["attempt"].as_str()).collect();
     let tail = |p: &str| p.rsplit('/').next().unwrap().to_owned();
-    assert_eq!(attempts, [tail(&bob_attempt), tail(&cat_attempt)]);
+    assert_eq!(attempts, [tail(&bob_attempt)]);
+    assert_eq!(queue.body["items"][0]["flag_threshold"], 0.5);
     dan.get(&format!("{}/proctoring/flagged", class.base)).await.assert_problem(403, "forbidden");
 
     // An instructor reviews; a student cannot.
@@ -198,11 +200,12 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
     bob.post(&review, json!({"decision": "dismissed", "comment": "I did nothing"}))
         .await
         .assert_problem(403, "forbidden");
+    // `decision` is an enum: another value is not a review request at all.
     class
         .teacher
         .post(&review, json!({"decision": "maybe", "comment": comment}))
         .await
-        .assert_problem(422, "validation");
+        .assert_problem(400, "malformed-body");
     class
         .teacher
         .post(&review, json!({"decision": "dismissed", "comment": " "}))
@@ -210,11 +213,12 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
         .assert_problem(422, "validation");
     let st = class.teacher.post(&review, json!({"decision": "dismissed", "comment": comment})).await;
     assert_eq!(st.ok()["reviews"].as_array().unwrap().len(), 1, "{:#}", st.body);
+    assert_eq!(st.body["reviews"][0]["decision"], "dismissed", "echoed as sent");
 
     // Bob sees everything recorded about him, the review included; Dan sees nothing of it.
     let mine = bob.get(&record).await;
     let rv = &mine.ok()["state"]["reviews"][0];
-    assert_eq!(rv["decision"], "Dismissed");
+    assert_eq!(rv["decision"], "dismissed");
     assert_eq!(rv["comment"], comment);
     assert_eq!(mine.body["state"]["scored"], before["state"]["scored"], "a review does not rescore");
     dan.get(&record).await.assert_problem(404, "not-found");
@@ -270,12 +274,13 @@ async fn a_lock_attempt_policy_submits_a_high_risk_attempt() {
 /// `alpha` holding exactly `scopes`.
 async fn service_client(w: &World, scopes: &[&str]) -> Api {
     let a = &w.a.slug;
-    let r = w.a.admin
-        .post(
-            &format!("/api/v1/institutions/{a}/oauth-clients"),
-            json!({"name": "sync", "confidential": true, "grant_types": ["client_credentials"], "scopes": scopes}),
-        )
-        .await;
+    let r =
+        w.a.admin
+            .post(
+                &format!("/api/v1/institutions/{a}/oauth-clients"),
+                json!({"name": "sync", "confidential": true, "grant_types": ["client_credentials"], "scopes": scopes}),
+            )
+            .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let (id, secret) = (r.body["client_id"].as_str().unwrap(), r.body["client_secret"].as_str().unwrap());
     let anon = w.server.client().anonymous();
@@ -302,6 +307,8 @@ async fn a_grades_scope_reads_neither_integrity_records_nor_tutor_questions() {
     let mut batch = heartbeats(t0, 0, MIN);
     batch.extend([sig("paste", t0 + 10 * SEC, None, None), sig("paste", t0 + 20 * SEC, None, None)]);
     send(&ann, &attempt, "Browser A", 1, batch).await.ok();
+    // Another browser (0.50) takes her to the threshold: the queue lists only attempts that reach it.
+    send(&ann, &attempt, "Browser B", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await.ok();
     let record = format!("{attempt}/proctoring");
     let flagged = format!("{}/proctoring/flagged", class.base);
     let insights = format!("{}/tutor/insights", class.base);
@@ -314,7 +321,7 @@ async fn a_grades_scope_reads_neither_integrity_records_nor_tutor_questions() {
     grades.get(&record).await.assert_problem(404, "not-found");
 
     let integrity = service_client(&w, &["proctoring:read"]).await;
-    assert_eq!(integrity.get(&record).await.ok()["batches"].as_array().unwrap().len(), 1);
+    assert_eq!(integrity.get(&record).await.ok()["batches"].as_array().unwrap().len(), 2);
     assert_eq!(integrity.get(&flagged).await.ok()["items"].as_array().unwrap().len(), 1);
     integrity.get(&insights).await.assert_problem(403, "forbidden");
     integrity.get(&gradebook).await.assert_problem(403, "forbidden");
@@ -332,4 +339,79 @@ async fn a_grades_scope_reads_neither_integrity_records_nor_tutor_questions() {
     assert_eq!(class.teacher.get(&record).await.status, 200);
     assert_eq!(class.teacher.get(&insights).await.status, 200);
     assert_eq!(ann.get(&record).await.status, 200);
+}
+
+/// Regression (issue 15, item 2): the queue listed an attempt at 0.13 whose
+/// own explanation said "the course flags attempts from 0.30", for one
+/// low-severity `devtools-opened`, and kept it after a `dismissed` review.
+/// The queue is the attempts that reached the threshold and wait for a
+/// review; reviewed ones are behind `?reviewed=true|all`.
+#[tokio::test]
+async fn the_review_queue_holds_attempts_at_the_threshold_until_reviewed() {
+    let w = World::new().await;
+    install_proctoring_plugin(&w).await;
+    let class = Class::new(&w, "QUE").await;
+    let mut body = exam("flag_for_review");
+    body["settings"]["proctoring"]["flag_threshold"] = json!(0.3);
+    body["settings"]["proctoring"]["weights"] = json!({});
+    let id = class.assessment(body).await;
+    let (ann, _) = class.student(&w, "ann@alpha.test").await;
+    let (bob, _) = class.student(&w, "bob@alpha.test").await;
+    let queue = |q: &'static str| {
+        let (teacher, base) = (class.teacher.clone(), class.base.clone());
+        async move {
+            let r = teacher.get(&format!("{base}/proctoring/flagged{q}")).await;
+            r.ok()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["attempt"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let tail = |p: &str| p.rsplit('/').next().unwrap().to_owned();
+
+    // Ann opens the developer tools once: a low flag, 0.40 × 1/3, under 0.30.
+    let ann_attempt = start(&ann, &id).await;
+    let t0 = now_ms();
+    let mut batch = heartbeats(t0, 0, MIN);
+    batch.push(sig("devtools_opened", t0 + 20 * SEC, None, None));
+    let st = send(&ann, &ann_attempt, "Browser A", 1, batch).await.ok().clone();
+    assert_eq!(flag_ids(&st), ["devtools-opened"], "{st:#}");
+    assert_eq!(flag(&st, "devtools-opened")["severity"], "low");
+    assert_risk(&st, 0.4 / 3.0);
+    assert!(st["scored"]["explanation"][0].as_str().unwrap().contains("from 0.30"), "{st:#}");
+    // Bob changes browser (0.50): over the threshold.
+    let bob_attempt = start(&bob, &id).await;
+    let t0 = now_ms();
+    send(&bob, &bob_attempt, "Browser A", 1, heartbeats(t0, 0, MIN)).await.ok();
+    let st = send(&bob, &bob_attempt, "Browser B", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
+    assert_risk(st.ok(), 0.5);
+
+    let waiting: Vec<String> = queue("").await;
+    assert_eq!(waiting, [tail(&bob_attempt)], "Ann's attempt is under the threshold");
+    assert_eq!(queue("?reviewed=false").await, waiting);
+    assert_eq!(queue("?reviewed=true").await, Vec::<String>::new());
+
+    // A review takes Bob's attempt out of the default queue; it stays behind the filter.
+    let r = class
+        .teacher
+        .post(
+            &format!("{bob_attempt}/proctoring/review"),
+            json!({"decision": "dismissed", "comment": "He changed laptops when his battery died."}),
+        )
+        .await;
+    assert_eq!(r.ok()["reviews"][0]["decision"], "dismissed");
+    assert_eq!(queue("").await, Vec::<String>::new());
+    assert_eq!(queue("?reviewed=true").await, [tail(&bob_attempt)]);
+    assert_eq!(queue("?reviewed=all").await, [tail(&bob_attempt)]);
+    class
+        .teacher
+        .get(&format!("{}/proctoring/flagged?reviewed=maybe", class.base))
+        .await
+        .assert_problem(400, "bad-parameter");
+    // Ann's record keeps her flag for whoever looks: it is evidence, not a verdict.
+    let record = class.teacher.get(&format!("{ann_attempt}/proctoring")).await;
+    assert_eq!(flag_ids(&record.ok()["state"]), ["devtools-opened"]);
+    w.server.stop().await.unwrap();
 }

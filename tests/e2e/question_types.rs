@@ -186,15 +186,15 @@ struct Case {
 }
 
 fn ok(response: Value, points: f64) -> Case {
-    Case { response: Some(response), points, status: "Graded", says: "" }
+    Case { response: Some(response), points, status: "graded", says: "" }
 }
 
 fn invalid(response: Value) -> Case {
-    Case { response: Some(response), points: 0.0, status: "InvalidResponse", says: "" }
+    Case { response: Some(response), points: 0.0, status: "invalid_response", says: "" }
 }
 
 fn unanswered() -> Case {
-    Case { response: None, points: 0.0, status: "Graded", says: "unanswered" }
+    Case { response: None, points: 0.0, status: "graded", says: "unanswered" }
 }
 
 impl Case {
@@ -379,10 +379,10 @@ fn table() -> Vec<(&'static str, Vec<Case>)> {
                 Case {
                     response: Some(json!({"essay": "Because."})),
                     points: 0.0,
-                    status: "NeedsManualGrading",
+                    status: "needs_manual_grading",
                     says: "thesis",
                 },
-                Case { response: Some(json!({"essay": ""})), points: 0.0, status: "NeedsManualGrading", says: "" },
+                Case { response: Some(json!({"essay": ""})), points: 0.0, status: "needs_manual_grading", says: "" },
                 unanswered(),
             ],
         ),
@@ -449,7 +449,7 @@ async fn every_question_type_grades_exactly_as_specified() {
                 ));
             }
             total += case.points;
-            manual |= case.status == "NeedsManualGrading";
+            manual |= case.status == "needs_manual_grading";
         }
         // The entry sums the questions; with an essay answered it waits for a person.
         let status = if manual { "needs_manual_grading" } else { "graded" };

@@ -163,3 +163,79 @@ async fn sessions_expire_when_idle_and_are_swept() {
     let again = w.server.kernel.sweep_expired().unwrap();
     assert_eq!(again.sessions, 0);
 }
+
+/// `POST /api/v1/auth/refresh` as a browser front end sends it: the session cookie, the CSRF header.
+async fn refresh(api: &Api, origin: Option<&str>, csrf: bool) -> lectern_e2e::Reply {
+    let mut req = api.http.post(format!("{}/api/v1/auth/refresh", api.base));
+    if csrf {
+        req = req.header("lectern-csrf", "1");
+    }
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    if let Some(t) = &api.token {
+        req = req.bearer_auth(t);
+    }
+    Api::finish(req).await
+}
+
+#[tokio::test]
+async fn a_login_session_renews_its_access_token_until_the_session_ends() {
+    let clock = Clock::system();
+    let w = World::with(Options { clock: clock.clone(), ..Default::default() }).await;
+    let ida_id = crate::create_user(&w.a.admin, &w.a.slug, "ida@alpha.test", "member").await;
+    let ida = w.login(&w.a.slug, "ida@alpha.test").await;
+    let cookie_only = Api { token: None, ..ida.clone() };
+
+    // Cross-site requests are refused before anything is minted.
+    refresh(&cookie_only, None, false).await.assert_problem(403, "csrf-refused");
+    refresh(&cookie_only, Some("https://evil.example"), true).await.assert_problem(403, "csrf-refused");
+    // A bearer token cannot renew itself: only the session cookie counts.
+    let bearer_only = Api::new(&w.server.base).with_token(ida.token.as_deref().unwrap());
+    refresh(&bearer_only, None, true).await.assert_problem(401, "unauthenticated");
+
+    // The login's token expires after 15 minutes; the session renews it, without a password.
+    clock.advance(15 * 60 + 31);
+    ida.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    let r = refresh(&cookie_only, Some(&w.server.base), true).await;
+    assert_eq!(r.ok()["token_type"], "Bearer", "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.body["expires_in"], 15 * 60);
+    assert_eq!(r.body["session"]["current"], true);
+    crate::schema::assert_documented_response(&w.root, "post", "/api/v1/auth/refresh", "200", "RefreshResponse").await;
+    crate::schema::assert_matches_openapi(&w.root, &r.body, "RefreshResponse").await;
+    let fresh = r.body["access_token"].as_str().unwrap().to_owned();
+    let c = claims(&fresh);
+    assert_eq!(c["sub"], ida_id);
+    assert_eq!(c["sid"], r.body["session"]["id"]);
+    let me = Api::new(&w.server.base).with_token(&fresh).get("/api/v1/me").await;
+    assert_eq!(me.ok()["user"]["id"], ida_id);
+
+    // Hourly renewals keep the session alive past its 2-hour idle timeout…
+    let absolute = w.server.kernel.config().session_absolute_secs;
+    let mut elapsed = 15 * 60 + 31;
+    while elapsed + 3600 < absolute - 10 * 60 {
+        clock.advance(3600);
+        elapsed += 3600;
+        refresh(&cookie_only, None, true).await.ok();
+    }
+    // …but not past its absolute lifetime: the last token ends with the session.
+    clock.advance(absolute - 10 * 60 - elapsed);
+    let r = refresh(&cookie_only, None, true).await;
+    let expires_in = r.ok()["expires_in"].as_i64().unwrap();
+    assert!(0 < expires_in && expires_in <= 10 * 60, "{}", r.body);
+    clock.advance(10 * 60 + 1);
+    refresh(&cookie_only, None, true).await.assert_problem(401, "unauthenticated");
+
+    // A revoked session renews nothing, nor does a deactivated user's.
+    let ida = w.login(&w.a.slug, "ida@alpha.test").await;
+    let cookie_only = Api { token: None, ..ida.clone() };
+    refresh(&cookie_only, None, true).await.ok();
+    ida.post_empty("/api/v1/auth/logout").await;
+    refresh(&cookie_only, None, true).await.assert_problem(401, "unauthenticated");
+    let ida = w.login(&w.a.slug, "ida@alpha.test").await;
+    let cookie_only = Api { token: None, ..ida.clone() };
+    let admin = w.login(&w.a.slug, &format!("admin@{}.test", w.a.slug)).await; // 12 hours on: a new token
+    admin.post_empty(&format!("/api/v1/institutions/{}/users/{ida_id}/deactivate", w.a.slug)).await.ok();
+    refresh(&cookie_only, None, true).await.assert_problem(401, "unauthenticated");
+}

@@ -101,6 +101,50 @@ async fn a_deleted_page_is_pending_and_not_quoted_until_its_passages_are_removed
     assert!(!cited_items(&a).contains(&"nat".to_owned()), "{a}");
 }
 
+/// The conversation helps a follow-up find its passages but never answers an
+/// off-topic question. Before, a question with fewer than three content
+/// words ("What is the capital of France?") was searched together with the
+/// previous question, and the decline rule took the similarity of that
+/// search: after one question about ARP the student got `refusal: null` and
+/// three ARP citations. Now it is declined however the conversation went,
+/// while "its" in a real follow-up still finds the ARP cache.
+#[tokio::test]
+async fn an_off_topic_question_is_declined_after_an_on_topic_one() {
+    let w = World::new().await;
+    install_content_plugin(&w).await;
+    install_tutoring_plugin(&w).await;
+    let class = Class::new(&w, "NET-3").await;
+    let (base, teacher) = (class.base.clone(), class.teacher.clone());
+    teacher.post(&format!("{base}/content/modules"), json!({"id": "m1", "title": "Links"})).await.ok();
+    for (id, title, markdown) in [("arp", "ARP", ARP), ("dns", "DNS", DNS)] {
+        let item = json!({"id": id, "kind": "page", "title": title, "markdown": markdown});
+        let r = teacher.post(&format!("{base}/content/modules/m1/items"), item).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    indexed(&teacher, &base, 2).await;
+    let off_topic = "What is the capital of France?";
+    for email in ["ana@alpha.test", "ben@alpha.test"] {
+        let (student, _) = class.student(&w, email).await;
+        let a = ask(&student, &base, off_topic).await;
+        assert_eq!(a["refusal"], NOT_FOUND, "a fresh conversation: {a}");
+        let a = ask(&student, &base, "How does ARP find a MAC address?").await;
+        assert!(a["refusal"].is_null(), "{a}");
+        assert_eq!(cited_items(&a)[0], "arp", "{a}");
+        let a = ask(&student, &base, off_topic).await;
+        assert_eq!(a["refusal"], NOT_FOUND, "after an ARP question: {a}");
+        assert_eq!(a["citations"], json!([]), "{a}");
+        // A follow-up still leans on the conversation: "its" is ARP's (DNS
+        // resolvers cache too), and the answer quotes the ARP cache.
+        let a = ask(&student, &base, "And what about its cache?").await;
+        assert!(a["refusal"].is_null(), "{a}");
+        assert!(cited_items(&a).iter().all(|i| i == "arp"), "{a}");
+        let sections: Vec<&str> =
+            a["citations"].as_array().unwrap().iter().filter_map(|c| c["section"].as_str()).collect();
+        assert!(sections.contains(&"How ARP resolves addresses › The ARP cache"), "{a}");
+        assert!(a["answer"].as_str().unwrap().contains("Replies are kept in the ARP cache"), "{a}");
+    }
+}
+
 #[tokio::test]
 async fn students_get_cited_answers_only_from_what_they_may_open() {
     let w = World::with(Options {

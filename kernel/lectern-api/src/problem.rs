@@ -45,6 +45,7 @@ kinds! {
     UNAUTHENTICATED = "unauthenticated", UNAUTHORIZED, "Authentication required", "No valid credentials were presented: log in, or send a valid bearer token.";
     INVALID_CREDENTIALS = "invalid-credentials", UNAUTHORIZED, "Invalid credentials", "The email, password or institution is wrong.";
     FORBIDDEN = "forbidden", FORBIDDEN, "Not permitted", "You are authenticated but not allowed to do this here (role, scope or institution).";
+    CSRF = "csrf-refused", FORBIDDEN, "Cross-site request refused", "A request authenticated by the session cookie alone must carry the `Lectern-CSRF` header (any value, e.g. `1`), which a cross-site form cannot send; an `Origin` header, when present, must be this server's or one listed in `http.cors_origins`.";
     THROTTLED = "throttled", TOO_MANY_REQUESTS, "Too many attempts", "Too many failed or rapid attempts; wait for the time in `Retry-After`.";
     PRECONDITION_FAILED = "precondition-failed", PRECONDITION_FAILED, "Precondition failed", "The resource changed since you read it (`If-Match` did not match its ETag).";
     OAUTH = "oauth", BAD_REQUEST, "OAuth error", "An OAuth 2.0 error; `error` holds the RFC 6749 error code.";
@@ -52,6 +53,7 @@ kinds! {
     UNAVAILABLE = "unavailable", SERVICE_UNAVAILABLE, "Service unavailable", "A required component (storage, or the plugin serving this slot) is not available; retry later.";
     PLUGIN_FAILED = "plugin-failed", BAD_GATEWAY, "Plugin failure", "The plugin serving this request faulted (trap, time or memory limit); the administrator sees why in the plugin console.";
     MARKETPLACE_INDEX = "marketplace-index-refused", BAD_GATEWAY, "Marketplace index refused", "The marketplace's signed index failed verification: too few valid signatures, an older version than one already trusted (a replay), metadata that disagree with the snapshot or timestamp, or expired metadata (a frozen index). Nothing was installed; `reason` names the check.";
+    MARKETPLACE_NOT_CONFIGURED = "marketplace-not-configured", CONFLICT, "No marketplace configured", "This server has no plugin marketplace: an operator sets `marketplace.url` and the pinned root of trust `marketplace.root` (a root.json) in the configuration and restarts. Retrying does not help until then.";
     PACKAGE_REFUSED = "package-refused", UNPROCESSABLE_ENTITY, "Package refused", "A plugin package failed a check and nothing was installed. `reason` names it: hash-mismatch, length-mismatch, bad-signature, wrong-key, not-delegated, unsafe-archive, too-large, malformed, revoked, yanked, downgrade (409: pass `force`), incompatible-kernel, undeclared-import, not-granted.";
     INTERNAL = "internal", INTERNAL_SERVER_ERROR, "Internal error", "A bug or an unexpected failure; the request id in `x-request-id` identifies it in the logs.";
 }
@@ -148,6 +150,7 @@ impl From<CoreError> for ApiError {
                     _ => ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", e.code()),
                 }
             }
+            CoreError::MarketplaceNotConfigured(d) => ApiError::new(&MARKETPLACE_NOT_CONFIGURED, d),
             CoreError::Marketplace(e) => {
                 use lectern_core::marketplace::MarketError as M;
                 let reason = e.code();

@@ -3,10 +3,13 @@
 //! once per student and course, whatever the number of grade events (the
 //! stored completion is the event itself).
 
+use std::collections::BTreeSet;
+
 use lectern_storage::Record;
 use serde::{Deserialize, Serialize};
 
 use crate::authz::{Capability, authorize};
+use crate::content::{Body, Item};
 use crate::error::CoreError;
 use crate::events::{self, CourseCompleted, topics};
 use crate::gradebook::{GradeStatus, grade_key, validate_item};
@@ -15,7 +18,8 @@ use crate::{Kernel, Principal};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompletionRule {
-    /// Items that must all be graded (not pending manual grading, not failed).
+    /// Gradebook items that must all be graded (not pending manual grading,
+    /// not failed): see [`Kernel::set_completion_rule`] for which ids count.
     pub required_items: Vec<String>,
     /// Minimum percentage of the required items' points, 0–100.
     pub min_percent: f64,
@@ -36,6 +40,13 @@ fn completion_key(i: InstitutionId, c: CourseId, s: UserId) -> Vec<u8> {
 
 impl Kernel {
     /// Sets the course's completion rule (`course:edit`).
+    ///
+    /// The rule is met by grades, so it names gradebook items of the course:
+    /// its assessments (by assessment id — the `assessment` an assessment
+    /// item of the outline names, not that item's own id) and items already
+    /// graded in it (grades entered by hand). Any other id is refused: no
+    /// grade is ever recorded under it, so the rule could never be met and
+    /// would hold back every credential of the course.
     pub async fn set_completion_rule(
         &self,
         p: &Principal,
@@ -58,10 +69,60 @@ impl Kernel {
         let mut items = required_items;
         items.sort();
         items.dedup();
+        self.check_gradebook_items(inst, course, &items)?;
         let rule = CompletionRule { required_items: items, min_percent, updated_at: self.now() };
         self.t().completion_rules.insert(course_key(inst, course), &rule)?;
         self.durable().await?;
         Ok(rule)
+    }
+
+    /// Refuses every id of `items` that is not a gradebook item of the course,
+    /// naming them all (with a hint when one is a content item).
+    fn check_gradebook_items(&self, inst: InstitutionId, course: CourseId, items: &[String]) -> Result<(), CoreError> {
+        let t = self.t();
+        let prefix = course_key(inst, course);
+        let mut unknown: BTreeSet<&str> = items.iter().map(String::as_str).collect();
+        for row in t.assessments.scan_prefix(&prefix) {
+            unknown.remove(row?.1.id.as_str());
+        }
+        let outline = self.load_outline(inst, course)?;
+        for item in outline.items() {
+            if let Body::Assessment { assessment } = &item.body {
+                unknown.remove(assessment.as_str());
+            }
+        }
+        if !unknown.is_empty() {
+            for row in t.grades.scan_prefix(&prefix) {
+                unknown.remove(row?.1.item.as_str());
+                if unknown.is_empty() {
+                    break;
+                }
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let named: Vec<String> = unknown
+            .into_iter()
+            .map(|id| match outline.item(id) {
+                Some(Item { body: Body::Assessment { assessment }, .. }) => {
+                    format!("`{id}` (a content item: its grades are under its assessment `{assessment}`)")
+                }
+                Some(item) => {
+                    let kind = format!("{:?}", item.kind).to_lowercase();
+                    format!("`{id}` (a {kind} content item, which is not graded)")
+                }
+                None => format!("`{id}`"),
+            })
+            .collect();
+        Err(CoreError::invalid(
+            "required_items",
+            format!(
+                "names no gradebook item of this course: {}; name the course's assessments (by assessment id) \
+                 or items already graded by hand",
+                named.join(", ")
+            ),
+        ))
     }
 
     pub fn completion_rule(

@@ -7,7 +7,7 @@
 //! completion event delivered twice, or published twice, issues once.
 
 use ed25519_dalek::SigningKey;
-use lectern_credentials::badge::{AchievementInput, achievement_credential};
+use lectern_credentials::badge::{AchievementInput, SubjectIdentifier, achievement_credential};
 use lectern_credentials::proof::{self, EddsaJcs2022, ProofOptions};
 use lectern_credentials::status::{StatusEntry, StatusList, status_list_credential};
 use lectern_credentials::verify::Verification;
@@ -127,6 +127,7 @@ impl Kernel {
         let issued = OffsetDateTime::from_unix_timestamp(now).map_err(|e| CoreError::Internal(e.to_string()))?;
         let did = lectern_credentials::didkey::did_key(&key.verifying_key());
         let list_url = self.status_list_url(ev.institution);
+        let salt: String = lectern_auth::secret::random_bytes::<16>()?.iter().map(|b| format!("{b:02x}")).collect();
         let r: Result<Option<String>, lectern_storage::TxError<CoreError>> = self.store().transaction(
             &[
                 &t.credentials,
@@ -160,6 +161,13 @@ impl Kernel {
                     issuer_name: institution.name.clone(),
                     issuer_url: Some(self.base_url().to_string()),
                     subject_id: None,
+                    // Open Badges 3.0 needs `id` or an `identifier`: learners have no DID, so
+                    // their email (lowercased), salted and hashed.
+                    subject_identifiers: vec![SubjectIdentifier {
+                        identity_type: "emailAddress".into(),
+                        value: student.email.trim().to_lowercase(),
+                        salt: salt.clone(),
+                    }],
                     subject_name: Some(student.name.clone()),
                     achievement_id: format!("{}/achievements/{}/{}", self.base_url(), ev.institution, ev.course),
                     achievement_name: course.title.clone(),

@@ -84,6 +84,10 @@ pub enum CoreError {
     /// The marketplace's index itself failed verification (or could not be fetched).
     #[error("marketplace index: {0}")]
     MarketplaceIndex(lectern_marketplace::MarketError),
+    /// No marketplace is configured on this server: nothing changes until an
+    /// operator sets `marketplace.url` and `marketplace.root` and restarts.
+    #[error("no marketplace is configured: {0}")]
+    MarketplaceNotConfigured(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal error: {0}")]

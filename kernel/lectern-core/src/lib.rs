@@ -57,7 +57,7 @@ pub use institutions::NewInstitution;
 pub use lectern_auth::password::PolicyViolation;
 pub use lectern_storage::FlushObserver;
 pub use paging::{Page, PageRequest};
-pub use sessions::{LoginOutcome, LoginRequest, SessionInfo};
+pub use sessions::{LoginOutcome, LoginRequest, SessionInfo, SessionToken};
 pub use sweep::Swept;
 pub use throttle::ThrottlePolicy;
 pub use users::{NewUser, UserUpdate};
@@ -304,6 +304,7 @@ mod trees {
         pub grades: Tree<crate::gradebook::GradeEntry>,
         pub submissions: Tree<crate::gradebook::StoredSubmission>,
         pub manual_grades: Tree<crate::gradebook::manual::ManualGrade>,
+        pub grade_attempts: Tree<crate::gradebook::attempts::AttemptResults>,
         pub grade_categories: Tree<crate::gradebook::totals::GradeCategories>,
         pub completion_rules: Tree<crate::completion::CompletionRule>,
         pub completions: Tree<crate::events::CourseCompleted>,
@@ -367,6 +368,7 @@ mod trees {
                 grades: s.tree("grades")?,
                 submissions: s.tree("grade_submissions")?,
                 manual_grades: s.tree("grade_manual")?,
+                grade_attempts: s.tree("grade_attempts")?,
                 grade_categories: s.tree("grade_categories")?,
                 completion_rules: s.tree("completion_rules")?,
                 completions: s.tree("completions")?,

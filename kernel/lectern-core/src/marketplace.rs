@@ -194,6 +194,16 @@ fn market(e: MarketError) -> CoreError {
     CoreError::Marketplace(e)
 }
 
+/// The marketplace settings are missing: a 4xx that names what to set, not a
+/// 503 (nothing changes until the operator configures it and restarts).
+fn not_configured(what: &str) -> CoreError {
+    CoreError::MarketplaceNotConfigured(format!(
+        "{what}; to install plugins from a marketplace, set `marketplace.url` (https://…, http://…, file:///… or a \
+         directory) and `marketplace.root` (the path of the marketplace's root.json, the pinned root of trust) in \
+         the configuration (or LECTERN_MARKETPLACE__URL and LECTERN_MARKETPLACE__ROOT) and restart"
+    ))
+}
+
 /// A failure while verifying the index itself (whatever check failed).
 fn market_index(e: MarketError) -> CoreError {
     CoreError::MarketplaceIndex(e)
@@ -361,7 +371,7 @@ impl Kernel {
     fn market_settings(&self) -> Result<&MarketplaceSettings, CoreError> {
         let s = &self.inner.config.marketplace;
         if !s.enabled() {
-            return Err(CoreError::Unavailable("no marketplace is configured (`marketplace.url`)".into()));
+            return Err(not_configured("`marketplace.url` is not set"));
         }
         Ok(s)
     }
@@ -384,12 +394,7 @@ impl Kernel {
     /// The bytes of the configured root of trust.
     fn pinned_root(&self) -> Result<Vec<u8>, CoreError> {
         let s = self.market_settings()?;
-        let path = s.root.as_ref().ok_or_else(|| {
-            CoreError::invalid(
-                "marketplace.root",
-                "pin a root of trust (the marketplace's root.json) to use a marketplace",
-            )
-        })?;
+        let path = s.root.as_ref().ok_or_else(|| not_configured("`marketplace.root` is not set"))?;
         std::fs::read(path)
             .map_err(|e| CoreError::invalid("marketplace.root", format!("cannot read {}: {e}", path.display())))
     }

@@ -183,6 +183,18 @@ impl Kernel {
                 .unwrap_or_else(|| "your course".into())
         };
         let user = |name: &str| field(name).parse::<UserId>().ok();
+        // An item is named by its assessment's title; other items (grades set
+        // by hand) have only their id.
+        let item_title = || -> String {
+            let item = field("item");
+            field("course")
+                .parse()
+                .ok()
+                .and_then(|c| {
+                    self.t().assessments.get(crate::assessments::assessment_key(inst, c, &item)).ok().flatten()
+                })
+                .map_or(item, |a| a.title)
+        };
         let msg = match kind {
             topics::GRADE_RECORDED => {
                 let Some(student) = user("student") else { return Ok(None) };
@@ -192,9 +204,9 @@ impl Kernel {
                 Message {
                     recipients: vec![student],
                     title: if changed {
-                        format!("Your grade for {} changed", field("item"))
+                        format!("Your grade for {} changed", item_title())
                     } else {
-                        format!("{} has been graded", field("item"))
+                        format!("{} has been graded", item_title())
                     },
                     body: format!(
                         "{}: {points} of {max} points ({}).",
@@ -217,7 +229,7 @@ impl Kernel {
                     .collect();
                 Message {
                     recipients: instructors,
-                    title: format!("Automatic grading failed for {}", field("item")),
+                    title: format!("Automatic grading failed for {}", item_title()),
                     body: format!(
                         "{}: attempt {} could not be graded: {}. It needs your attention in the gradebook.",
                         course_title(&field("course")),

@@ -3,7 +3,7 @@
 //! platform administrator; an institution administrator (`plugin:manage`)
 //! may choose among installed versions for their own institution.
 
-use lectern_host::{Activation, Capabilities, PluginStatus, Scope, Slot};
+use lectern_host::{Activation, Capabilities, DefaultRestored, PluginStatus, Scope, Slot};
 
 use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
@@ -108,6 +108,17 @@ impl Kernel {
         let scope = self.authorize_target(p, target)?;
         // A revoked version is nobody's rollback target (see `Host::deactivate_everywhere`).
         self.blocking_host(move |h| h.rollback(slot, scope)).await
+    }
+
+    /// Returns an institution's slot to the platform default (drops its own choice).
+    pub async fn use_platform_default(
+        &self,
+        p: &Principal,
+        slot: Slot,
+        institution: InstitutionId,
+    ) -> Result<DefaultRestored, CoreError> {
+        self.authorize_target(p, Target::Institution(institution))?;
+        self.blocking_host(move |h| h.use_platform_default(slot, &institution.to_string())).await
     }
 
     pub async fn uninstall_plugin(&self, p: &Principal, key: String) -> Result<(), CoreError> {

@@ -18,6 +18,9 @@ pub struct AchievementInput {
     pub issuer_url: Option<String>,
     /// The learner's DID or URL, when they have one.
     pub subject_id: Option<String>,
+    /// Ways to recognise the learner (`credentialSubject.identifier`): Open Badges 3.0 needs
+    /// `subject_id` or at least one of these.
+    pub subject_identifiers: Vec<SubjectIdentifier>,
     /// The learner's display name.
     pub subject_name: Option<String>,
     /// A stable URL for the achievement (e.g. the course's), shared by every award of it.
@@ -35,10 +38,45 @@ pub struct AchievementInput {
     pub status: Option<StatusEntry>,
 }
 
+/// A salted, hashed identifier of the learner: an Open Badges 3.0 `IdentityObject`. The
+/// credential carries `sha256$<hex SHA-256 of value ‖ salt>` and the salt, so it does not disclose
+/// the value, yet anyone who knows it (an employer given the learner's email) can check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectIdentifier {
+    /// An Open Badges `IdentifierTypeEnum` value, e.g. `emailAddress`.
+    pub identity_type: String,
+    /// The plaintext value, e.g. the learner's email address.
+    pub value: String,
+    /// Random per credential, so equal values in two credentials do not hash alike.
+    pub salt: String,
+}
+
+impl SubjectIdentifier {
+    /// The `IdentityObject`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "type": "IdentityObject",
+            "identityHash": identity_hash(&self.value, &self.salt),
+            "identityType": self.identity_type,
+            "hashed": true,
+            "salt": self.salt,
+        })
+    }
+}
+
+/// An Open Badges `IdentityHash`: `sha256$` and the lowercase hex SHA-256 of `value` followed by `salt`.
+pub fn identity_hash(value: &str, salt: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(value.as_bytes()).chain_update(salt.as_bytes()).finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256${hex}")
+}
+
 /// The unsigned `OpenBadgeCredential`:
 /// `@context` VC 2.0 + OB 3.0.3, `type` `[VerifiableCredential, OpenBadgeCredential]`, a `Profile`
 /// issuer, `validFrom`/`validUntil`, an `AchievementSubject` with its `Achievement`, and the
-/// `credentialStatus` entry when given. The credential's `name` is the achievement's.
+/// `credentialStatus` entry when given. The credential's `name` is the achievement's. The subject
+/// is identified by `subject_id` and/or `subject_identifiers` (`identifier`).
 pub fn achievement_credential(input: &AchievementInput) -> Value {
     let mut issuer = Map::new();
     issuer.insert("id".into(), input.issuer_id.clone().into());
@@ -62,6 +100,10 @@ pub fn achievement_credential(input: &AchievementInput) -> Value {
         subject.insert("id".into(), id.clone().into());
     }
     subject.insert("type".into(), json!(["AchievementSubject"]));
+    if !input.subject_identifiers.is_empty() {
+        let ids: Vec<Value> = input.subject_identifiers.iter().map(SubjectIdentifier::to_json).collect();
+        subject.insert("identifier".into(), Value::Array(ids));
+    }
     if let Some(name) = &input.subject_name {
         subject.insert("name".into(), name.clone().into());
     }
@@ -110,6 +152,7 @@ mod tests {
             issuer_name: "Example University".into(),
             issuer_url: None,
             subject_id: None,
+            subject_identifiers: vec![],
             subject_name: None,
             achievement_id: "https://lms.example/courses/42".into(),
             achievement_name: "Rust 101".into(),
@@ -162,6 +205,7 @@ mod tests {
             ..input()
         };
         let vc = achievement_credential(&full);
+        assert_eq!(vc["credentialSubject"].get("identifier"), None, "no identifiers given, none made up");
         assert_eq!(vc["issuer"]["url"], "https://uni.example");
         assert_eq!(vc["credentialSubject"]["id"], "did:example:learner");
         assert_eq!(vc["credentialSubject"]["name"], "Ada");
@@ -172,5 +216,31 @@ mod tests {
         let description = &vc["credentialSubject"]["achievement"]["resultDescription"][0];
         assert_eq!(result["resultDescription"], description["id"]);
         assert_eq!(description["id"], "https://lms.example/courses/42#result");
+    }
+
+    #[test]
+    fn identifiers_are_salted_sha256_identity_objects() {
+        // The example of the Open Badges 3.0 specification's `IdentityHash`.
+        assert_eq!(
+            identity_hash("a@example.com", "Kosher"),
+            "sha256$b5809d8a92f8858436d7e6b87c12ebc0ae1eac4baecc2c0b913aee2c922ef399"
+        );
+        let email = SubjectIdentifier {
+            identity_type: "emailAddress".into(),
+            value: "ada@uni.example".into(),
+            salt: "0f1e2d3c".into(),
+        };
+        let vc = achievement_credential(&AchievementInput { subject_identifiers: vec![email.clone()], ..input() });
+        assert_eq!(
+            vc["credentialSubject"]["identifier"],
+            json!([{
+                "type": "IdentityObject",
+                "identityHash": identity_hash("ada@uni.example", "0f1e2d3c"),
+                "identityType": "emailAddress",
+                "hashed": true,
+                "salt": "0f1e2d3c",
+            }])
+        );
+        assert!(!vc.to_string().contains("ada@uni.example"), "the email itself is not disclosed");
     }
 }

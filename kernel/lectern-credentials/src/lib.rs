@@ -23,7 +23,7 @@ mod datetime;
 mod error;
 mod multibase;
 
-pub use badge::{AchievementInput, achievement_credential};
+pub use badge::{AchievementInput, SubjectIdentifier, achievement_credential, identity_hash};
 pub use didkey::{did_key, public_key_multibase, resolve_verification_method, verification_method};
 pub use error::CredentialError;
 pub use proof::{Cryptosuite, EddsaJcs2022, ProofOptions, sign, suite};

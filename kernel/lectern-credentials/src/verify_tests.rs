@@ -19,6 +19,7 @@ fn input() -> AchievementInput {
         issuer_name: "Example University".into(),
         issuer_url: Some("https://uni.example".into()),
         subject_id: Some("did:example:learner".into()),
+        subject_identifiers: vec![],
         subject_name: Some("Ada Lovelace".into()),
         achievement_id: "https://lms.example/courses/9".into(),
         achievement_name: "Analytical Engines".into(),

@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 use ed25519_dalek::SigningKey;
 use lectern_credentials::proof::{EddsaJcs2022, ProofOptions, sign};
 use lectern_credentials::{
-    AchievementInput, StatusEntry, StatusList, achievement_credential, did_key, status_list_credential, verify,
+    AchievementInput, StatusEntry, StatusList, SubjectIdentifier, achievement_credential, did_key,
+    status_list_credential, verify,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -127,6 +128,11 @@ impl Issuer {
             issuer_name: "Lectern Test University".into(),
             issuer_url: Some("https://lms.example".into()),
             subject_id: Some("did:example:learner-1".into()),
+            subject_identifiers: vec![SubjectIdentifier {
+                identity_type: "emailAddress".into(),
+                value: "ada@lms.example".into(),
+                salt: "5a1t".into(),
+            }],
             subject_name: Some("Ada Lovelace".into()),
             achievement_id: "https://lms.example/courses/rust-101".into(),
             achievement_name: "Rust 101".into(),

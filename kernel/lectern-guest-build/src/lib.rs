@@ -14,6 +14,22 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The first-party plugins, in the order `lectern serve` installs them:
+/// (guest package in `plugins/Cargo.toml`, folder under `plugins/` holding its
+/// `manifest.json`). The one list the `lectern` build (which embeds them), the
+/// local marketplace of `cargo xtask run` and `cargo xtask test` read.
+pub const FIRST_PARTY: &[(&str, &str)] = &[
+    ("lectern-content", "content"),
+    ("lectern-grading", "grading"),
+    ("lectern-proctoring", "proctoring"),
+    ("lectern-tutoring", "tutoring"),
+];
+
+/// The file name cargo gives guest package `pkg`'s component.
+pub fn component_file(pkg: &str) -> String {
+    format!("{}.wasm", pkg.replace('-', "_"))
+}
+
 /// The repository root, from the calling crate's `CARGO_MANIFEST_DIR` and its depth below the root.
 pub fn repo_root(depth: usize) -> PathBuf {
     let mut dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -67,5 +83,5 @@ pub fn build(root: &Path, pkg: &str) -> PathBuf {
         };
         panic!("building guest `{pkg}` failed:{hint}\n{err}");
     }
-    target_dir.join("wasm32-wasip2").join("release").join(format!("{}.wasm", pkg.replace('-', "_")))
+    target_dir.join("wasm32-wasip2").join("release").join(component_file(pkg))
 }

@@ -81,6 +81,15 @@ pub struct Activation {
     pub warnings: Vec<String>,
 }
 
+/// The result of [`Host::use_platform_default`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultRestored {
+    /// The platform default now serving the institution (`None`: the slot has no default).
+    pub active: Option<String>,
+    /// What served the institution before: its own choice, or already the default.
+    pub previous: Option<String>,
+}
+
 /// An installed version as the admin sees it.
 #[derive(Clone, Debug)]
 pub struct PluginStatus {
@@ -245,10 +254,10 @@ impl Host {
         // Proves the component links and its exports have the right types.
         self.prepare(&key, &manifest, &grants, component, false)?;
         let path = self.inner.blobs.join(format!("{sha}.wasm"));
+        // Durable before the record that names it commits: a crash must never
+        // leave an installed version whose component is missing or torn.
         if !path.exists() {
-            let tmp = path.with_extension("wasm.tmp");
-            std::fs::write(&tmp, wasm)
-                .and_then(|()| std::fs::rename(&tmp, &path))
+            lectern_storage::write_durably(&path, wasm)
                 .map_err(|e| HostError::Io(format!("cannot store the component: {e}")))?;
         }
         let rec =
@@ -591,16 +600,23 @@ impl Host {
         }
         let sk = slot_key(slot, &scope);
         let old = self.inner.slots.get(sk.as_bytes())?;
+        // What served this scope until now: its own choice, else (for an institution) the platform default.
+        let served_before = match (&old, &scope) {
+            (Some(o), _) => Some(o.active.clone()),
+            (None, Scope::Institution(_)) => {
+                self.inner.slots.get(slot_key(slot, &Scope::Platform).as_bytes())?.map(|p| p.active)
+            }
+            (None, Scope::Platform) => None,
+        };
         let previous = old.as_ref().map(|o| o.active.clone()).filter(|a| a != key);
-        let record =
-            SlotRecord { active: key.to_owned(), previous: previous.clone().or_else(|| old.and_then(|o| o.previous)) };
+        let record = SlotRecord { active: key.to_owned(), previous: previous.or_else(|| old.and_then(|o| o.previous)) };
         self.inner.slots.insert(sk.as_bytes(), &record)?;
         self.inner.services.store.durable_blocking()?;
         self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((slot, scope.clone()), loaded.clone());
-        tracing::info!(slot = slot.name(), scope = %scope.key(), active = %key, previous = ?previous, "plugin activated");
+        tracing::info!(slot = slot.name(), scope = %scope.key(), active = %key, previous = ?served_before, "plugin activated");
         Ok(Activation {
             active: key.to_owned(),
-            previous: record.previous,
+            previous: served_before,
             migrated_from,
             compiled_from_cache: loaded.from_cache,
             took: started.elapsed(),
@@ -619,6 +635,25 @@ impl Host {
         let prev =
             rec.previous.ok_or_else(|| HostError::NotFound("there is no previous version to roll back to".into()))?;
         self.activate_locked(slot, scope, &prev)
+    }
+
+    /// Drops an institution's own choice for `slot`, so the platform default
+    /// serves it again. Calls in flight finish on the version they started on.
+    /// Idempotent: an institution without its own choice keeps the default.
+    pub fn use_platform_default(&self, slot: Slot, institution: &str) -> Result<DefaultRestored, HostError> {
+        let _admin = lock(&self.inner.admin);
+        let scope = Scope::Institution(institution.to_owned());
+        let sk = slot_key(slot, &scope);
+        let platform = self.inner.slots.get(slot_key(slot, &Scope::Platform).as_bytes())?.map(|p| p.active);
+        let own = self.inner.slots.get(sk.as_bytes())?;
+        if own.is_some() {
+            self.inner.slots.remove(sk.as_bytes())?;
+            self.inner.services.store.durable_blocking()?;
+            self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(slot, scope.clone()));
+        }
+        let previous = own.map(|o| o.active).or_else(|| platform.clone());
+        tracing::info!(slot = slot.name(), scope = %scope.key(), active = ?platform, previous = ?previous, "institution back on the platform default");
+        Ok(DefaultRestored { active: platform, previous })
     }
 
     /// Stops a version everywhere (a revoked plugin): every slot it is active

@@ -35,7 +35,7 @@ mod stats;
 use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
-pub use host::{Activation, Host, Installed, LiveInstances, PluginStatus, Scope};
+pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope};
 pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
 pub use retrieval::Retrieval;
 pub use slots::{CallContext, GuestError, VectorScope};

@@ -119,6 +119,23 @@ fn sync_dir(path: &Path) -> Result<(), StorageError> {
     File::open(path).and_then(|d| d.sync_all()).map_err(|e| io("cannot fsync directory", path, e))
 }
 
+/// Writes `bytes` to `path` so that, once this returns, the file survives a
+/// crash whole: a temp file beside it is written and fsynced, renamed over
+/// `path`, and the directory fsynced. A crash before the rename leaves no
+/// file at `path` (only a `.tmp` that the next write replaces). For files
+/// whose record commits afterwards (plugin components), as blobs are.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    let dir = path.parent().ok_or_else(|| StorageError::Io(format!("{} has no directory", path.display())))?;
+    let mut tmp = tempfile::Builder::new()
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io("cannot create a temp file in", dir, e))?;
+    tmp.write_all(bytes).map_err(|e| io("cannot write", tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| io("cannot fsync", tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| io("cannot move a file to", path, e.error))?;
+    sync_dir(dir)
+}
+
 impl BlobStore {
     /// Opens (creating) the blob directory `dir`, with metadata in `store`.
     /// Temp files a crash left behind are removed.
@@ -339,6 +356,19 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::StoreOptions;
+
+    #[test]
+    fn write_durably_replaces_whole_files_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.wasm");
+        write_durably(&path, b"first").unwrap();
+        write_durably(&path, b"second version").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second version");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["c.wasm"]);
+        let err = write_durably(&dir.path().join("missing/c.wasm"), b"x").unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
 
     fn open() -> (tempfile::TempDir, Store, BlobStore) {
         let dir = tempfile::tempdir().unwrap();

@@ -22,6 +22,13 @@ pub trait Record: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 }
 
+/// Decodes the body of a value written by an older version of a record
+/// type, for [`Record::upgrade`]: `T` spells out that version's layout
+/// (fields are positional, so it must list exactly the old fields in order).
+pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(body).map_err(|e| e.to_string())
+}
+
 pub(crate) fn encode<T: Record>(value: &T) -> Vec<u8> {
     let mut out = vec![ENVELOPE_POSTCARD, T::VERSION];
     // postcard only fails on writer errors or unsupported serde features

@@ -23,8 +23,8 @@ mod migrate;
 mod store;
 mod tx;
 
-pub use blobs::{BlobMeta, BlobStore, BlobWriter, Encoding};
-pub use codec::Record;
+pub use blobs::{BlobMeta, BlobStore, BlobWriter, Encoding, write_durably};
+pub use codec::{Record, decode_body};
 pub use error::StorageError;
 pub use flush::FlushObserver;
 pub use migrate::Migration;

@@ -160,7 +160,16 @@ fn serve(c: Config) -> anyhow::Result<()> {
     runtime.block_on(serve_async(c))
 }
 
-async fn serve_async(c: Config) -> anyhow::Result<()> {
+async fn serve_async(mut c: Config) -> anyhow::Result<()> {
+    // Bound first so that, without a `public_url`, the issuer, credential and
+    // status-list URLs name the real port (`http.listen` may ask for port 0).
+    let listener = tokio::net::TcpListener::bind(c.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", c.http.listen))?;
+    let addr = listener.local_addr()?;
+    if c.public_url.is_none() {
+        c.public_url = Some(format!("http://{addr}"));
+    }
     let metrics = Arc::new(Metrics::new());
     let config = kernel_config(&c)?;
     let observer = Some(metrics.flush_observer());
@@ -186,10 +195,6 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
             }
         }
     }
-    let listener = tokio::net::TcpListener::bind(c.http.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", c.http.listen))?;
-    let addr = listener.local_addr()?;
     let api = ApiConfig {
         max_body_bytes: c.http.max_body_bytes,
         request_timeout: c.request_timeout(),
@@ -199,8 +204,7 @@ async fn serve_async(c: Config) -> anyhow::Result<()> {
         login_attempts_per_minute: c.auth.login_attempts_per_minute,
     };
     let state = AppState::new(opened.kernel.clone(), metrics, api);
-    let base = if c.public_url.is_some() { c.issuer() } else { format!("http://{addr}") };
-    print_banner(&base, &c, opened.bootstrap_token.as_deref());
+    print_banner(&c.issuer(), &c, opened.bootstrap_token.as_deref());
     // The line tests and scripts wait for; keep its shape stable.
     println!("lectern: listening on http://{addr}");
 

@@ -33,7 +33,8 @@ use crate::retrieve::{Candidate, Hit, Thresholds};
 
 /// Must match `manifest.json`.
 pub const ID: &str = "org.lectern.tutoring";
-pub const VERSION: &str = "1.0.0";
+/// The crate version (plugins/tutoring/Cargo.toml), which `manifest.json` must match.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Candidates taken from each search before fusion.
 const CANDIDATES: u32 = 20;
@@ -97,12 +98,12 @@ fn to_hit(h: vector::Hit) -> Hit {
     Hit { id: h.id, score: h.score, metadata: h.metadata.into_iter().map(|f| (f.key, f.value)).collect() }
 }
 
-/// The text searched for: a short follow-up ("and for UDP?") borrows the
-/// previous question's words.
-fn search_text(q: &Question) -> String {
-    match q.history.last() {
-        Some(prev) if text::terms(&q.text).len() < 3 => format!("{} {}", prev.question, q.text),
-        _ => q.text.clone(),
+/// The text searched for: a follow-up ("and what about its cache?") borrows
+/// the previous question's words; any other question is searched by itself.
+fn search_text(question: &str, history: &[tutor::Turn]) -> String {
+    match history.last() {
+        Some(prev) if retrieve::is_follow_up(question) => format!("{} {question}", prev.question),
+        _ => question.to_owned(),
     }
 }
 
@@ -185,10 +186,13 @@ impl tutor::Guest for Plugin {
             return Err(Error::InvalidInput(format!("a question is 1–{MAX_QUESTION} characters")));
         }
         let course = if q.course.is_empty() { course_of(&ctx)? } else { q.course.clone() };
-        let search = search_text(&q);
+        let search = search_text(question, &q.history);
+        // The history may rank the passages, never decide whether to answer.
+        let judged = retrieve::judged_text(question, &search);
         let name = collection(&course);
-        let vectors = embed::embed(std::slice::from_ref(&search))?;
-        let Some(v) = vectors.into_iter().next() else {
+        let texts = if judged == search { vec![search.clone()] } else { vec![search.clone(), judged.to_owned()] };
+        let mut vectors = embed_all(&texts)?.into_iter();
+        let Some(v) = vectors.next() else {
             return Err(Error::Internal("the embedder returned no vector".into()));
         };
         let by_vector = match vector::query(&name, &v, CANDIDATES, None) {
@@ -200,7 +204,13 @@ impl tutor::Guest for Plugin {
         let by_keyword = vector::query(&name, &v, CANDIDATES, Some(&keyword_filter))?;
         let fused =
             retrieve::fuse(by_vector.into_iter().map(to_hit).collect(), by_keyword.into_iter().map(to_hit).collect());
-        if retrieve::is_weak(question, &fused, Thresholds::for_model(&embed::model())) {
+        // A follow-up was searched with the previous question: how close the
+        // material is to what the student asked now takes a search of its own.
+        let best_similarity = match vectors.next() {
+            Some(own) => vector::query(&name, &own, CANDIDATES, None)?.iter().map(|h| h.score).reduce(f32::max),
+            None => retrieve::best_similarity(&fused),
+        };
+        if retrieve::is_weak(judged, best_similarity, &fused, Thresholds::for_model(&embed::model())) {
             return Ok(refusal(NOT_FOUND));
         }
         let cited: Vec<Candidate> = fused.into_iter().take(retrieve::CITATIONS).collect();

@@ -96,15 +96,58 @@ impl Thresholds {
     }
 }
 
-/// Whether retrieval is too weak to answer from: neither search found a
-/// passage that is close in meaning or that covers the question's terms.
-pub fn is_weak(question: &str, candidates: &[Candidate], t: Thresholds) -> bool {
-    let Some(best_sim) = candidates.iter().filter_map(|c| c.similarity).reduce(f32::max) else {
-        return candidates.iter().take(CITATIONS).all(|c| coverage(question, c.hit.get("$text")) < t.min_coverage);
-    };
-    let best_cov =
-        candidates.iter().take(CITATIONS).map(|c| coverage(question, c.hit.get("$text"))).fold(0.0, f32::max);
-    best_sim < t.min_similarity && best_cov < t.min_coverage
+/// The best vector similarity among the candidates, if the vector search found any.
+pub fn best_similarity(candidates: &[Candidate]) -> Option<f32> {
+    candidates.iter().filter_map(|c| c.similarity).reduce(f32::max)
+}
+
+/// Whether retrieval is too weak to answer `question` from: the best vector
+/// similarity *of that question* (`best_similarity`) is not close, and no
+/// passage about to be cited covers its terms.
+///
+/// Both measures must belong to the text being judged. A follow-up is
+/// searched together with the previous question, and that search is always
+/// close to the material (the previous question was answered): judging an
+/// off-topic question by it would answer it with the previous question's
+/// passages. See [`judged_text`].
+pub fn is_weak(question: &str, best_similarity: Option<f32>, cited: &[Candidate], t: Thresholds) -> bool {
+    let close = best_similarity.is_some_and(|s| s >= t.min_similarity);
+    let best_cov = cited.iter().take(CITATIONS).map(|c| coverage(question, c.hit.get("$text"))).fold(0.0, f32::max);
+    !close && best_cov < t.min_coverage
+}
+
+/// Words that point back into the conversation ("how long is *it* kept?").
+const REFERRING: &[&str] = &[
+    "it", "its", "they", "them", "their", "this", "that", "these", "those", "there", "he", "she", "him", "his", "her",
+];
+/// Openings that continue the previous question ("and for UDP?", "what about DNS?").
+const CONTINUING: &[&[&str]] =
+    &[&["and"], &["but"], &["also"], &["so"], &["then"], &["what", "about"], &["how", "about"]];
+
+/// Whether `question` leans on the previous one: it has no words of its own
+/// ("why?"), or it is short and refers back or continues ("and what about
+/// its cache?", "how long is it kept?"). A short question that stands on its own ("What is the
+/// capital of France?") is searched by itself.
+pub fn is_follow_up(question: &str) -> bool {
+    let own = text::terms(question).len();
+    if own == 0 {
+        return true;
+    }
+    let words: Vec<String> =
+        question.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    let refers = words.iter().any(|w| REFERRING.contains(&w.as_str()));
+    let continues = CONTINUING
+        .iter()
+        .any(|opening| opening.len() <= words.len() && opening.iter().zip(&words).all(|(a, b)| *a == b.as_str()));
+    own < 3 && (refers || continues)
+}
+
+/// The text the decline rule judges: the student's question itself, so the
+/// history can rank passages (what "its" refers to) but never make an
+/// off-topic question answerable. Only a question with no words of its own
+/// ("why?", "how does that work?") is judged with the question it continues.
+pub fn judged_text<'a>(question: &'a str, search: &'a str) -> &'a str {
+    if text::terms(question).is_empty() { search } else { question }
 }
 
 /// The extractive answer: the sentences of the cited passages that share
@@ -172,10 +215,58 @@ mod tests {
             fused: 1.0,
         };
         let q = "what is the TCP handshake";
-        assert!(!is_weak(q, &[c(0.9, "nothing alike")], t));
-        assert!(!is_weak(q, &[c(0.1, "The TCP handshake has three steps.")], t));
-        assert!(is_weak(q, &[c(0.1, "Ethernet frames carry MAC addresses.")], t));
-        assert!(is_weak(q, &[], t));
+        let check = |cands: &[Candidate]| is_weak(q, best_similarity(cands), cands, t);
+        assert!(!check(&[c(0.9, "nothing alike")]));
+        assert!(!check(&[c(0.1, "The TCP handshake has three steps.")]));
+        assert!(check(&[c(0.1, "Ethernet frames carry MAC addresses.")]));
+        assert!(check(&[]));
+    }
+
+    #[test]
+    fn follow_ups_refer_back_or_continue_and_standalone_questions_do_not() {
+        for q in ["and what about its cache?", "How long is it kept?", "Why?", "What about DNS?", "And for UDP?"] {
+            assert!(is_follow_up(q), "{q}");
+        }
+        for q in [
+            "What is the capital of France?",
+            "What is DNS caching?",
+            "How does ARP find a MAC address?",
+            // Long enough to stand on its own even though it says `that`.
+            "Which protocol maps an IPv4 address that a host knows to a MAC address?",
+        ] {
+            assert!(!is_follow_up(q), "{q}");
+        }
+    }
+
+    /// The history ranks a follow-up's passages but never vouches for a
+    /// question of its own: an off-topic question after an on-topic one is
+    /// judged by its own similarity and terms, whatever the search borrowed.
+    #[test]
+    fn the_decline_rule_judges_the_question_not_the_history() {
+        let t = Thresholds { min_similarity: 0.3, min_coverage: 0.5 };
+        let arp = |sim: f32, text: &str| Candidate {
+            hit: hit("arp", sim, text),
+            similarity: Some(sim),
+            bm25: Some(3.0),
+            fused: 1.0,
+        };
+        let cited = [
+            arp(0.6, "ARP maps an IPv4 address to a MAC address."),
+            arp(0.5, "Replies are kept in the ARP cache for a few minutes."),
+        ];
+        let off_topic = "What is the capital of France?";
+        let search = format!("How does ARP find a MAC address? {off_topic}");
+        assert_eq!(judged_text(off_topic, &search), off_topic);
+        // The history-augmented search is close to ARP (0.6): that must not answer it…
+        assert!(!is_weak(off_topic, best_similarity(&cited), &cited, t), "the old rule answered it");
+        // …its own similarity (0.1) and its own terms (none in the passages) decline it.
+        assert!(is_weak(off_topic, Some(0.1), &cited, t));
+        // A follow-up's own terms are in the passages its search found: answered.
+        assert!(!is_weak("and what about its cache?", Some(0.1), &cited, t));
+        // A question with no words of its own is judged with the one it continues.
+        let search = "How does ARP find a MAC address? Why?";
+        assert_eq!(judged_text("Why?", search), search);
+        assert!(!is_weak(judged_text("Why?", search), Some(0.1), &cited, t));
     }
 
     #[test]

@@ -1,17 +1,17 @@
-//! JSON shapes of assessments and attempts. Answer keys and responses use
-//! the same snake_case JSON as `attempt.submitted` on the bus (the grading
-//! contract), e.g. `{"single_choice": {"options": [...], "rule": "all_or_nothing"}}`
-//! and `{"choices": ["a"]}`.
+//! JSON shapes of assessments and attempts. Answer keys and responses are
+//! in [`super::answer_keys`].
 
 use std::collections::BTreeMap;
 
 use lectern_core::assessments as a;
-use lectern_host::slots::grading::{AnswerKey, Response};
-use lectern_host::slots::proctoring::{Action, Policy, Signal, SignalKind};
+use lectern_core::assessments::proctoring::{self, ClientInfo, Decision};
+use lectern_host::slots::proctoring::{Action, Assessment as Scored, Policy, Severity, Signal, SignalKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::answer_keys::{AnswerKey, AnswerResponse};
 use super::content::time_opt;
+use super::grades::GradingMethod;
 use super::rfc3339;
 use crate::problem::ApiError;
 
@@ -21,8 +21,7 @@ pub struct Question {
     pub id: String,
     #[serde(default)]
     pub prompt: String,
-    /// The answer key (grading contract JSON).
-    #[schema(value_type = Object)]
+    /// The answer key; its type is the question's type.
     pub key: AnswerKey,
     pub points: f64,
     /// Display text of option, item and pair ids.
@@ -34,13 +33,20 @@ pub struct Question {
 
 impl From<Question> for a::QuestionSpec {
     fn from(q: Question) -> Self {
-        a::QuestionSpec { id: q.id, prompt: q.prompt, key: q.key, points: q.points, labels: q.labels, hints: q.hints }
+        a::QuestionSpec {
+            id: q.id,
+            prompt: q.prompt,
+            key: q.key.into(),
+            points: q.points,
+            labels: q.labels,
+            hints: q.hints,
+        }
     }
 }
 
 impl From<a::QuestionSpec> for Question {
     fn from(q: a::QuestionSpec) -> Self {
-        Question { id: q.id, prompt: q.prompt, key: q.key, points: q.points, labels: q.labels, hints: q.hints }
+        Question { id: q.id, prompt: q.prompt, key: q.key.into(), points: q.points, labels: q.labels, hints: q.hints }
     }
 }
 
@@ -65,6 +71,9 @@ pub struct Settings {
     pub points: Option<f64>,
     /// Proctoring policy; absent: not proctored.
     pub proctoring: Option<ProctoringPolicy>,
+    /// Which attempts make the grade (default `highest`); changing it counts
+    /// every student's attempts again.
+    pub grading_method: GradingMethod,
 }
 
 /// How the proctoring plugin weighs signals and what happens above the threshold.
@@ -82,9 +91,39 @@ pub struct ProctoringPolicy {
     pub heartbeat_interval_ms: u64,
     #[serde(default)]
     pub allow_copy_paste: bool,
-    /// `record_only`, `flag_for_review`, or `lock_attempt` (the attempt is submitted above the threshold).
-    #[schema(value_type = String)]
-    pub action: Action,
+    /// What happens at the threshold.
+    pub action: ProctoringAction,
+}
+
+/// `record_only`: score and flags only; `flag_for_review`: the same, for the
+/// review queue; `lock_attempt`: the attempt is submitted when its score
+/// reaches the threshold. Every action puts such an attempt in the review queue.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProctoringAction {
+    RecordOnly,
+    FlagForReview,
+    LockAttempt,
+}
+
+impl From<Action> for ProctoringAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::RecordOnly => Self::RecordOnly,
+            Action::FlagForReview => Self::FlagForReview,
+            Action::LockAttempt => Self::LockAttempt,
+        }
+    }
+}
+
+impl From<ProctoringAction> for Action {
+    fn from(a: ProctoringAction) -> Self {
+        match a {
+            ProctoringAction::RecordOnly => Self::RecordOnly,
+            ProctoringAction::FlagForReview => Self::FlagForReview,
+            ProctoringAction::LockAttempt => Self::LockAttempt,
+        }
+    }
 }
 
 fn default_heartbeat() -> u64 {
@@ -109,7 +148,7 @@ impl ProctoringPolicy {
             flag_threshold: self.flag_threshold,
             heartbeat_interval_ms: self.heartbeat_interval_ms,
             allow_copy_paste: self.allow_copy_paste,
-            action: self.action,
+            action: self.action.into(),
         })
     }
 }
@@ -124,7 +163,7 @@ impl From<Policy> for ProctoringPolicy {
             flag_threshold: p.flag_threshold,
             heartbeat_interval_ms: p.heartbeat_interval_ms,
             allow_copy_paste: p.allow_copy_paste,
-            action: p.action,
+            action: p.action.into(),
         }
     }
 }
@@ -151,6 +190,7 @@ impl From<a::Settings> for Settings {
             shuffle_options: s.shuffle_options,
             points: s.points,
             proctoring: s.proctoring.map(Into::into),
+            grading_method: s.grading_method.into(),
         }
     }
 }
@@ -171,6 +211,7 @@ impl Settings {
             shuffle_options: self.shuffle_options,
             points: self.points,
             proctoring: self.proctoring.map(ProctoringPolicy::into_core).transpose()?,
+            grading_method: self.grading_method.into(),
         })
     }
 }
@@ -202,6 +243,9 @@ pub struct Assessment {
     pub questions: Vec<Question>,
     pub settings: Settings,
     pub published: bool,
+    /// When it was archived (by a delete while students had attempts): its
+    /// grades stay in the gradebook, no attempt can start.
+    pub archived_at: Option<String>,
     pub version: u64,
     pub updated_at: String,
 }
@@ -215,6 +259,7 @@ impl From<a::Assessment> for Assessment {
             questions: x.questions.into_iter().map(Into::into).collect(),
             settings: x.settings.into(),
             published: x.published,
+            archived_at: x.archived_at.map(rfc3339),
             version: x.version,
             updated_at: rfc3339(x.updated_at),
         }
@@ -229,6 +274,8 @@ pub struct AssessmentSummary {
     pub questions: usize,
     pub settings: Settings,
     pub published: bool,
+    /// Archived assessments are listed to staff only.
+    pub archived_at: Option<String>,
 }
 
 impl From<a::Assessment> for AssessmentSummary {
@@ -239,6 +286,7 @@ impl From<a::Assessment> for AssessmentSummary {
             questions: x.questions.len(),
             settings: x.settings.into(),
             published: x.published,
+            archived_at: x.archived_at.map(rfc3339),
         }
     }
 }
@@ -294,26 +342,40 @@ impl From<a::Presented> for PresentedQuestion {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SavedAnswer {
-    #[schema(value_type = Object)]
-    pub response: Response,
+    pub response: AnswerResponse,
     pub version: u64,
     pub saved_at: String,
 }
 
 impl From<a::Answer> for SavedAnswer {
     fn from(x: a::Answer) -> Self {
-        SavedAnswer { response: x.response, version: x.version, saved_at: rfc3339(x.saved_at) }
+        SavedAnswer { response: x.response.into(), version: x.version, saved_at: rfc3339(x.saved_at) }
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaveAnswer {
-    /// The answer (grading contract JSON), e.g. `{"choices": ["b"]}` or `{"text": "Paris"}`.
-    #[schema(value_type = Object)]
-    pub response: Response,
+    /// The answer, of the kind the question's key takes, e.g. `{"choices": ["b"]}` or `{"text": "Paris"}`.
+    pub response: AnswerResponse,
     /// The client's save counter for this question: a save only replaces a lower version.
     pub version: u64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptState {
+    InProgress,
+    Submitted,
+}
+
+/// Who submitted: the `student`, the `deadline` timer, or the `proctoring` policy (`lock_attempt`).
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmittedBy {
+    Student,
+    Deadline,
+    Proctoring,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -322,14 +384,12 @@ pub struct Attempt {
     pub assessment_id: String,
     pub title: String,
     pub number: u32,
-    /// `in_progress` or `submitted`.
-    pub state: String,
+    pub state: AttemptState,
     pub started_at: String,
     pub deadline: Option<String>,
     pub time_left_secs: Option<i64>,
     pub submitted_at: Option<String>,
-    /// `student` or `deadline`.
-    pub submitted_by: Option<String>,
+    pub submitted_by: Option<SubmittedBy>,
     pub questions: Vec<PresentedQuestion>,
     pub answers: BTreeMap<String, SavedAnswer>,
     /// Hints taken so far, by question.
@@ -345,21 +405,17 @@ impl From<a::AttemptView> for Attempt {
             title: v.title,
             number: at.number,
             state: match at.state {
-                a::AttemptState::InProgress => "in_progress",
-                a::AttemptState::Submitted => "submitted",
-            }
-            .into(),
+                a::AttemptState::InProgress => AttemptState::InProgress,
+                a::AttemptState::Submitted => AttemptState::Submitted,
+            },
             started_at: rfc3339(at.started_at),
             deadline: at.deadline.map(rfc3339),
             time_left_secs: v.time_left_secs,
             submitted_at: at.submitted_at.map(rfc3339),
-            submitted_by: at.submitted_by.map(|b| {
-                match b {
-                    a::SubmittedBy::Student => "student",
-                    a::SubmittedBy::Deadline => "deadline",
-                    a::SubmittedBy::Proctoring => "proctoring",
-                }
-                .into()
+            submitted_by: at.submitted_by.map(|b| match b {
+                a::SubmittedBy::Student => SubmittedBy::Student,
+                a::SubmittedBy::Deadline => SubmittedBy::Deadline,
+                a::SubmittedBy::Proctoring => SubmittedBy::Proctoring,
             }),
             questions: v.questions.into_iter().map(Into::into).collect(),
             answers: v.answers.into_iter().map(|(k, x)| (k, x.into())).collect(),
@@ -382,7 +438,283 @@ pub struct SignalBatch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
-    /// `dismissed` or `confirmed`.
-    pub decision: String,
+    pub decision: ReviewDecision,
+    /// Why (1–4,000 characters); kept in the attempt's audit trail and shown to its student.
     pub comment: String,
+}
+
+/// A reviewer's decision on a flagged attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// The flags do not indicate misconduct.
+    Dismissed,
+    /// The reviewer upholds the flags.
+    Confirmed,
+}
+
+impl From<ReviewDecision> for Decision {
+    fn from(d: ReviewDecision) -> Self {
+        match d {
+            ReviewDecision::Dismissed => Decision::Dismissed,
+            ReviewDecision::Confirmed => Decision::Confirmed,
+        }
+    }
+}
+
+impl From<Decision> for ReviewDecision {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Dismissed => ReviewDecision::Dismissed,
+            Decision::Confirmed => ReviewDecision::Confirmed,
+        }
+    }
+}
+
+/// A review in an attempt's audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Review {
+    pub decision: ReviewDecision,
+    pub comment: String,
+    /// The reviewer's user id.
+    pub by: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// `low`, `medium` or `high`.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagSeverity {
+    Low,
+    Medium,
+    High,
+}
+
+/// One rule's flag, with its reason and evidence (plain text: escape it in HTML).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProctoringFlag {
+    /// A stable rule id, e.g. `away`, `paste`, `device-changed`; `risk-threshold`
+    /// when the score reached the threshold.
+    pub id: String,
+    pub severity: FlagSeverity,
+    pub reason: String,
+    pub evidence: Vec<String>,
+    /// When the flag's condition first held (ms since the epoch, the client's clock).
+    pub at_ms: u64,
+}
+
+/// The proctoring plugin's latest scoring of an attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProctoringScore {
+    /// 0–1.
+    pub risk_score: f32,
+    pub flags: Vec<ProctoringFlag>,
+    /// Sentences for the student and the reviewer.
+    pub explanation: Vec<String>,
+    /// The `lock_attempt` policy submitted (or would submit) the attempt.
+    pub lock: bool,
+}
+
+impl From<Scored> for ProctoringScore {
+    fn from(s: Scored) -> Self {
+        ProctoringScore {
+            risk_score: s.risk_score,
+            flags: s
+                .flags
+                .into_iter()
+                .map(|f| ProctoringFlag {
+                    id: f.id,
+                    severity: match f.severity {
+                        Severity::Low => FlagSeverity::Low,
+                        Severity::Medium => FlagSeverity::Medium,
+                        Severity::High => FlagSeverity::High,
+                    },
+                    reason: f.reason,
+                    evidence: f.evidence,
+                    at_ms: f.at_ms,
+                })
+                .collect(),
+            explanation: s.explanation,
+            lock: s.lock,
+        }
+    }
+}
+
+/// What the server saw of the client that sent a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProctoringClient {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The login session the batch came with.
+    pub session: Option<String>,
+}
+
+impl From<ClientInfo> for ProctoringClient {
+    fn from(c: ClientInfo) -> Self {
+        ProctoringClient { ip: c.ip, user_agent: c.user_agent, session: c.session }
+    }
+}
+
+/// One attempt's proctoring record: its latest scoring and every review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProctoringState {
+    pub institution: String,
+    pub course: String,
+    pub assessment: String,
+    pub attempt: String,
+    pub student: String,
+    /// The last batch's `seq`.
+    pub last_seq: u64,
+    /// How many batches were stored.
+    pub batches: u64,
+    /// The first batch's client, against which changes are detected.
+    pub first_client: Option<ProctoringClient>,
+    pub opened: bool,
+    pub scored: Option<ProctoringScore>,
+    /// Unix seconds.
+    pub scored_at: Option<i64>,
+    /// Why the latest batch could not be scored (it is stored all the same).
+    pub plugin_error: Option<String>,
+    /// Every review, oldest first.
+    pub reviews: Vec<Review>,
+}
+
+impl From<proctoring::ProctorState> for ProctoringState {
+    fn from(s: proctoring::ProctorState) -> Self {
+        ProctoringState {
+            institution: s.institution.to_string(),
+            course: s.course.to_string(),
+            assessment: s.assessment,
+            attempt: s.attempt,
+            student: s.student.to_string(),
+            last_seq: s.last_seq,
+            batches: s.batches,
+            first_client: s.first_client.map(Into::into),
+            opened: s.opened,
+            scored: s.scored.map(Into::into),
+            scored_at: s.scored_at,
+            plugin_error: s.plugin_error,
+            reviews: s
+                .reviews
+                .into_iter()
+                .map(|r| Review { decision: r.decision.into(), comment: r.comment, by: r.by.to_string(), at: r.at })
+                .collect(),
+        }
+    }
+}
+
+/// A stored batch of signals: the client's, then the server's derived ones.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredSignalBatch {
+    pub seq: u64,
+    /// Unix seconds.
+    pub received_at: i64,
+    pub client: ProctoringClient,
+    /// `{"kind": "focus_lost", "at_ms": …, "duration_ms": …, "detail": …}`.
+    #[schema(value_type = Vec<Object>)]
+    pub signals: Vec<Signal>,
+}
+
+/// Everything recorded about an attempt's integrity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProctoringRecord {
+    pub state: ProctoringState,
+    pub batches: Vec<StoredSignalBatch>,
+}
+
+impl From<proctoring::ProctorRecord> for ProctoringRecord {
+    fn from(r: proctoring::ProctorRecord) -> Self {
+        ProctoringRecord {
+            state: r.state.into(),
+            batches: r
+                .batches
+                .into_iter()
+                .map(|b| StoredSignalBatch {
+                    seq: b.seq,
+                    received_at: b.received_at,
+                    client: b.client.into(),
+                    signals: b.signals,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Which flagged attempts the review queue lists.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+pub enum ReviewedFilter {
+    /// Not reviewed yet (the default): what waits for a reviewer.
+    #[default]
+    #[serde(rename = "false")]
+    Unreviewed,
+    /// Reviewed at least once.
+    #[serde(rename = "true")]
+    Reviewed,
+    /// Both.
+    #[serde(rename = "all")]
+    All,
+}
+
+impl From<ReviewedFilter> for proctoring::ReviewFilter {
+    fn from(f: ReviewedFilter) -> Self {
+        match f {
+            ReviewedFilter::Unreviewed => Self::Unreviewed,
+            ReviewedFilter::Reviewed => Self::Reviewed,
+            ReviewedFilter::All => Self::All,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FlaggedQuery {
+    /// `false` (the default): attempts nobody has reviewed; `true`: reviewed
+    /// ones; `all`: both.
+    #[serde(default)]
+    #[param(inline)]
+    pub reviewed: ReviewedFilter,
+}
+
+/// An attempt in the review queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlaggedAttempt {
+    #[serde(flatten)]
+    pub state: ProctoringState,
+    /// The assessment's current `flag_threshold` (absent: no longer proctored).
+    pub flag_threshold: Option<f32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlaggedAttempts {
+    /// Highest risk first.
+    pub items: Vec<FlaggedAttempt>,
+}
+
+impl From<Vec<proctoring::Flagged>> for FlaggedAttempts {
+    fn from(v: Vec<proctoring::Flagged>) -> Self {
+        FlaggedAttempts {
+            items: v
+                .into_iter()
+                .map(|f| FlaggedAttempt { state: f.state.into(), flag_threshold: f.flag_threshold })
+                .collect(),
+        }
+    }
+}
+
+/// What `DELETE /assessments/{id}` did when it could not delete: students had
+/// attempts or grades, so the assessment is archived (returned) instead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentArchived {
+    /// Always `archived`.
+    pub outcome: RemovalOutcome,
+    pub assessment: Assessment,
+}
+
+/// `archived`: kept for its grades, no attempt can start.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalOutcome {
+    Archived,
 }

@@ -355,7 +355,9 @@ pub struct Progress {
     /// Every item of the course, released or not.
     pub total: usize,
     pub percent: f64,
-    /// The item to continue with.
+    /// The next item to do: the first item, in outline order, that is open to
+    /// the student and not completed; `null` when there is none (everything
+    /// done, or what is left is not open yet).
     pub resume: Option<String>,
 }
 

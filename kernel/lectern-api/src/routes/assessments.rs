@@ -6,13 +6,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lectern_core::assessments::proctoring::{ClientInfo, Decision};
-use lectern_core::assessments::{AssessmentUpdate, StartOutcome};
+use lectern_core::assessments::proctoring::ClientInfo;
+use lectern_core::assessments::{AssessmentUpdate, Removal, StartOutcome};
 
 use super::ids;
 use crate::AppState;
 use crate::dto::{self, assessments as d};
-use crate::extract::{ApiJson, ApiPath, Auth, ClientIp, if_match};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientIp, if_match};
 use crate::problem::{ApiError, ApiResult};
 
 fn with_etag(status: StatusCode, a: lectern_core::assessments::Assessment) -> Response {
@@ -78,6 +78,30 @@ pub(crate) async fn update(
     Ok(with_etag(StatusCode::OK, a))
 }
 
+/// Deletes an assessment (204) that no student has attempted or been graded
+/// on. One with attempts or grades is archived instead (200, with
+/// `"outcome": "archived"` and the assessment): its grades stay in the
+/// gradebook, no attempt can start, attempts in progress can still be
+/// submitted. Draft assessments never appear in the gradebook.
+#[utoipa::path(delete, path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
+    params(("assessment_id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 200, description = "Archived instead", body = d::AssessmentArchived),
+        (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    match s.kernel.delete_assessment(&p, &id).await? {
+        Removal::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
+        Removal::Archived(a) => {
+            let etag = format!("\"{}\"", a.version);
+            let body = d::AssessmentArchived { outcome: d::RemovalOutcome::Archived, assessment: (*a).into() };
+            Ok(([(header::ETAG, etag)], Json(body)).into_response())
+        }
+    }
+}
+
 /// Starts an attempt (201), or returns the attempt this request already
 /// started or one still in progress (200). Send a `client_request_id` (or an
 /// `Idempotency-Key` header) so that a retry after a timeout cannot open a second attempt.
@@ -140,7 +164,7 @@ pub(crate) async fn save_answer(
     ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
     ApiJson(b): ApiJson<d::SaveAnswer>,
 ) -> ApiResult<Json<d::SavedAnswer>> {
-    Ok(Json(s.kernel.save_answer(&p, &id, &attempt, &question, b.response, b.version).await?.into()))
+    Ok(Json(s.kernel.save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into()))
 }
 
 /// Reveals the question's next hint (each costs the assessment's per-hint penalty).
@@ -172,7 +196,7 @@ pub(crate) async fn submit(
 /// before it is scored: a proctoring-plugin failure never loses it.
 #[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/signals", tag = "assessments",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path)), request_body = d::SignalBatch,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = d::ProctoringState), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn signals(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -180,7 +204,7 @@ pub(crate) async fn signals(
     headers: HeaderMap,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<d::SignalBatch>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<d::ProctoringState>> {
     let session = match &p.kind {
         lectern_core::PrincipalKind::User { session, .. } => session.map(|x| x.to_string()),
         _ => None,
@@ -189,54 +213,52 @@ pub(crate) async fn signals(
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect());
     let client = ClientInfo { ip: ip.map(|i| i.to_string()), user_agent, session };
     let st = s.kernel.record_signals(&p, &id, &attempt, b.seq, b.signals, client).await?;
-    Ok(Json(serde_json::to_value(st).unwrap_or_default()))
+    Ok(Json(st.into()))
 }
 
 /// Everything recorded about an attempt's integrity: its student sees it, and so do the course's staff.
 #[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/proctoring", tag = "assessments",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = d::ProctoringRecord), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn proctoring_record(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let r = s.kernel.proctoring_record(&p, &id, &attempt)?;
-    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+) -> ApiResult<Json<d::ProctoringRecord>> {
+    Ok(Json(s.kernel.proctoring_record(&p, &id, &attempt)?.into()))
 }
 
-/// The review queue: the course's flagged attempts, highest risk first.
+/// The review queue: the course's attempts whose risk score reached their
+/// assessment's `flag_threshold` (or that the proctoring plugin itself
+/// marked: a `risk-threshold` flag, or `lock`), highest risk first. By
+/// default only attempts nobody has reviewed yet (`?reviewed=false`);
+/// `?reviewed=true` lists reviewed ones, `?reviewed=all` both. Flags of
+/// single rules below the threshold (one `devtools-opened`, two pastes) are
+/// evidence on the attempt's record, not a reason to queue it.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/proctoring/flagged", tag = "assessments",
-    params(("institution" = String, Path), ("course_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    params(("institution" = String, Path), ("course_id" = String, Path), d::FlaggedQuery),
+    responses((status = 200, body = d::FlaggedAttempts), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn flagged(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiQuery(q): ApiQuery<d::FlaggedQuery>,
+) -> ApiResult<Json<d::FlaggedAttempts>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    let items = s.kernel.flagged_attempts(&p, i, cid)?;
-    Ok(Json(serde_json::json!({ "items": serde_json::to_value(items).unwrap_or_default() })))
+    Ok(Json(s.kernel.flagged_attempts(&p, i, cid, q.reviewed.into())?.into()))
 }
 
-/// Dismisses or confirms an attempt's flags with a comment (kept in the attempt's audit trail).
+/// Reviews a flagged attempt: `"decision": "dismissed"` (the flags do not
+/// indicate misconduct) or `"confirmed"` (upheld), with a comment kept in the
+/// attempt's audit trail. A reviewed attempt leaves the default review queue.
 #[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/proctoring/review", tag = "assessments",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path)), request_body = d::ReviewRequest,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = d::ProctoringState), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn review(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<d::ReviewRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let decision = match b.decision.as_str() {
-        "dismissed" => Decision::Dismissed,
-        "confirmed" => Decision::Confirmed,
-        _ => {
-            return Err(ApiError::new(&crate::problem::VALIDATION, "`decision` is `dismissed` or `confirmed`")
-                .with("field", "decision"));
-        }
-    };
-    let st = s.kernel.review_attempt(&p, &id, &attempt, decision, &b.comment).await?;
-    Ok(Json(serde_json::to_value(st).unwrap_or_default()))
+) -> ApiResult<Json<d::ProctoringState>> {
+    Ok(Json(s.kernel.review_attempt(&p, &id, &attempt, b.decision.into(), &b.comment).await?.into()))
 }

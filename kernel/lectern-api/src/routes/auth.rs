@@ -7,7 +7,7 @@ use lectern_core::{LoginRequest, PrincipalKind, SessionId};
 
 use crate::AppState;
 use crate::dto::{self, PageQuery};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientIp, parse_id};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientIp, parse_id, session_cookie};
 use crate::problem::{self, ApiError, ApiResult};
 
 /// Creates the first platform administrator with the one-time bootstrap token
@@ -70,6 +70,67 @@ pub(crate) async fn login(
         user: out.user.into(),
     };
     Ok(([(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, "no-store".into())], Json(body)).into_response())
+}
+
+/// The header a cookie-authenticated refresh must carry: a custom header
+/// cannot be sent by a cross-site form, and a cross-origin script can only
+/// send it after a CORS preflight that `http.cors_origins` allows.
+const CSRF_HEADER: &str = "lectern-csrf";
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+/// Refuses a cookie-authenticated request that may come from another site.
+fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if csrf.trim().is_empty() {
+        return Err(ApiError::new(
+            &problem::CSRF,
+            "send the header `Lectern-CSRF: 1` with a request authenticated by the session cookie",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
+        let own = origin_of(&s.kernel.config().issuer);
+        let allowed = origin.eq_ignore_ascii_case(own)
+            || s.config.cors_origins.iter().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin));
+        if !allowed {
+            return Err(ApiError::new(
+                &problem::CSRF,
+                format!("requests from {origin} may not use the session cookie; allow it in `http.cors_origins`"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Renews the access token of a first-party login: authenticated by the
+/// session cookie alone (a bearer token cannot renew itself), it returns a
+/// fresh token while the session is alive, and counts as activity for the
+/// session's idle timeout. Refused (401) once the session was revoked or
+/// expired or the user deactivated; send `Lectern-CSRF: 1` (403 without it).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    params(("Lectern-CSRF" = String, Header, description = "Any non-empty value, e.g. `1`: proves the request is not a cross-site form post.")),
+    responses((status = 200, body = dto::RefreshResponse), (status = 401, body = dto::Problem), (status = 403, body = dto::Problem)),
+    security(("session" = [])))]
+pub(crate) async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let secret = session_cookie(&headers, s.cookie_name())
+        .ok_or_else(|| ApiError::unauthenticated(lectern_core::AuthFailure::Missing))?;
+    check_same_site(&s, &headers)?;
+    let out = s.kernel.refresh_session_token(secret)?;
+    let body = dto::RefreshResponse {
+        access_token: out.access_token,
+        token_type: "Bearer",
+        expires_in: out.expires_in,
+        session: out.session.into(),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
 /// Ends the current session and clears its cookie.

@@ -28,17 +28,24 @@ pub(crate) struct SetGrade {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Regrade {
-    /// Corrected answer keys by question id (snake_case answer-key JSON, as in `attempt.submitted`).
+    /// Corrected answer keys by question id (the same JSON as an assessment's keys and `attempt.submitted`'s).
     #[serde(default)]
-    #[schema(value_type = Object)]
-    pub changes: lectern_core::events::KeyChanges,
+    pub changes: std::collections::BTreeMap<String, dto::answer_keys::AnswerKey>,
     pub reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SetCompletionRule {
+    /// Gradebook items that must all be graded (1–500): ids of the course's
+    /// assessments (the `id` of `POST …/assessments`, which an `assessment`
+    /// content item names in its `assessment` field — not the content item's
+    /// own id), or of items already graded by hand in this course. Content
+    /// items such as pages are not graded and cannot be required. An id that
+    /// is none of these is refused (422 `validation`, `field`
+    /// `required_items`, the detail naming every such id).
     pub required_items: Vec<String>,
+    /// Minimum percentage of the required items' points, 0–100.
     pub min_percent: f64,
 }
 
@@ -79,53 +86,56 @@ fn course_ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core
     Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
 }
 
-/// The course gradebook: every grade with its history (`items`), and the
-/// table view — `columns`, `categories`, and one row per student (`students`)
-/// with points per item, category percents and the course total (`total`,
-/// percent; ungraded items are excluded until graded).
+/// The course gradebook: every grade with its history and attempts
+/// (`items`), and the table view — `columns` (each assessment's with its
+/// `grading_method`), `categories`, and one row per student (`students`) with
+/// points per item, category percents and the course total (`total`,
+/// percent; ungraded items are excluded until graded). Draft assessments
+/// (not published, not archived) are left out everywhere.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/gradebook", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = dto::grades::Gradebook), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn gradebook(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<dto::grades::Gradebook>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let table = s.kernel.course_gradebook(&p, i, c)?;
-    Ok(Json(json!({ "items": to_json(&s.kernel.gradebook(&p, i, c)?), "columns": to_json(&table.columns),
-        "categories": to_json(&table.categories), "students": to_json(&table.students) })))
+    Ok(Json(dto::grades::Gradebook::new(s.kernel.gradebook(&p, i, c)?, table)))
 }
 
-/// One student's grades in a course (their own, or anyone's for staff).
+/// One student's grades in a course (their own, or anyone's for staff), with
+/// each attempt and which counts; none of draft assessments.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/students/{user_id}/grades", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = dto::grades::StudentGrades), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn student_grades(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course, user)): ApiPath<(String, String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<dto::grades::StudentGrades>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let u: UserId = parse_id("user_id", &user)?;
     let completion = s.kernel.completion(&p, i, c, u)?;
-    Ok(Json(json!({ "items": to_json(&s.kernel.student_grades(&p, i, c, u)?), "completion": to_json(&completion) })))
+    let items = s.kernel.student_grades(&p, i, c, u)?.into_iter().map(Into::into).collect();
+    Ok(Json(dto::grades::StudentGrades { items, completion: to_json(&completion) }))
 }
 
 /// Sets a grade by hand (`grade:edit`), with a reason kept in its history.
 #[utoipa::path(put, path = "/api/v1/institutions/{institution}/courses/{course_id}/students/{user_id}/grades/{item}", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path), ("user_id" = String, Path), ("item" = String, Path)), request_body = SetGrade,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = dto::grades::Grade), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn set_grade(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course, user, item)): ApiPath<(String, String, String, String)>,
     ApiJson(b): ApiJson<SetGrade>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<dto::grades::Grade>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let u: UserId = parse_id("user_id", &user)?;
     let g = s.kernel.set_grade(&p, i, c, u, &item, b.points, b.max_points, &b.reason).await?;
-    Ok(Json(to_json(&g)))
+    Ok(Json(g.into()))
 }
 
 /// Regrades every stored submission of an item through the grading pipeline, with corrected keys.
@@ -139,7 +149,8 @@ pub(crate) async fn regrade(
     ApiJson(b): ApiJson<Regrade>,
 ) -> ApiResult<Response> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    let n = s.kernel.regrade(&p, i, c, &item, &b.changes, &b.reason).await?;
+    let changes = b.changes.into_iter().map(|(q, k)| (q, k.into())).collect();
+    let n = s.kernel.regrade(&p, i, c, &item, &changes, &b.reason).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": n }))).into_response())
 }
 

@@ -34,9 +34,8 @@ pub(crate) struct ManualGradeBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegradeAssessment {
-    /// New answer keys by question id (snake_case answer-key JSON, as when creating the assessment).
-    #[schema(value_type = Object)]
-    pub keys: lectern_core::events::KeyChanges,
+    /// New answer keys by question id, as when creating the assessment.
+    pub keys: BTreeMap<String, dto::answer_keys::AnswerKey>,
     /// Why the keys change (kept in every changed grade's history and sent to students).
     pub reason: String,
 }
@@ -77,7 +76,7 @@ pub(crate) async fn manual_queue(
 /// with 412; the same request repeated changes nothing.
 #[utoipa::path(put, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/questions/{question_id}/manual-grade", tag = "grades",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path), ("question_id" = String, Path)), request_body = ManualGradeBody,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = dto::grades::ManualGradeResult), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn manual_grade(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -85,9 +84,10 @@ pub(crate) async fn manual_grade(
     ApiJson(b): ApiJson<ManualGradeBody>,
 ) -> ApiResult<Response> {
     let g = RubricGrade { criteria: b.criteria, comment: b.comment, version: b.version };
-    let (entry, m) = s.kernel.grade_by_rubric(&p, &id, &attempt, &question, g).await?;
+    let (grade, m) = s.kernel.grade_by_rubric(&p, &id, &attempt, &question, g).await?;
     let etag = format!("\"{}\"", m.version);
-    Ok(([(header::ETAG, etag)], Json(json!({ "grade": to_json(&entry), "manual_grade": to_json(&m) }))).into_response())
+    let body = dto::grades::ManualGradeResult { grade: grade.into(), manual_grade: to_json(&m) };
+    Ok(([(header::ETAG, etag)], Json(body)).into_response())
 }
 
 /// Changes answer keys and regrades every submission through the grading
@@ -104,7 +104,8 @@ pub(crate) async fn regrade_assessment(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<RegradeAssessment>,
 ) -> ApiResult<Response> {
-    let r = s.kernel.regrade_assessment(&p, &id, &b.keys, &b.reason, if_match(&headers)?).await?;
+    let keys = b.keys.into_iter().map(|(q, k)| (q, k.into())).collect();
+    let r = s.kernel.regrade_assessment(&p, &id, &keys, &b.reason, if_match(&headers)?).await?;
     let etag = format!("\"{}\"", r.assessment.version);
     let body = json!({ "queued": r.queued, "assessment_version": r.assessment.version });
     Ok((StatusCode::ACCEPTED, [(header::ETAG, etag)], Json(body)).into_response())

@@ -24,11 +24,46 @@ pub(crate) async fn catalogue(State(s): State<AppState>, Auth(p): Auth) -> ApiRe
     Ok(Json(to_json(&s.kernel.marketplace_catalogue(&p).await?)))
 }
 
+/// A security event: an installed plugin the marketplace revoked, and what the kernel did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Alert {
+    id: String,
+    /// When it was recorded (RFC 3339).
+    at: String,
+    /// `revoked`.
+    kind: String,
+    /// `id@version` of the installed plugin.
+    plugin: String,
+    /// Why the marketplace revoked it (the version, or its publisher).
+    reason: String,
+    /// What the kernel did: per slot, the version it fell back to or that nothing serves it now.
+    action: String,
+}
+
+/// Every security alert, newest first (the list is short: one entry per revoked installed version).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AlertList {
+    items: Vec<Alert>,
+}
+
 /// Security alerts: installed plugins the marketplace revoked, and what the kernel did.
 #[utoipa::path(get, path = "/api/v1/marketplace/alerts", tag = "marketplace",
-    responses((status = 200, body = Object), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(to_json(&s.kernel.marketplace_alerts(&p)?)))
+    responses((status = 200, body = AlertList), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<AlertList>> {
+    let items = s
+        .kernel
+        .marketplace_alerts(&p)?
+        .into_iter()
+        .map(|a| Alert {
+            id: a.id,
+            at: crate::dto::rfc3339(a.at),
+            kind: a.kind,
+            plugin: a.plugin,
+            reason: a.reason,
+            action: a.action,
+        })
+        .collect();
+    Ok(Json(AlertList { items }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,7 +18,7 @@ pub(crate) mod system;
 mod tutor;
 mod users;
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,6 +60,13 @@ impl Modify for Security {
             "bearer",
             SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "lectern_session",
+                "The login session cookie (`__Host-lectern_session` when `http.secure_cookies` is set).",
+            ))),
+        );
     }
 }
 
@@ -67,6 +74,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::bootstrap))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::my_sessions))
@@ -107,7 +115,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::student_progress))
         .routes(routes!(content::rerender))
         .routes(routes!(assessments::create, assessments::list))
-        .routes(routes!(assessments::get, assessments::update))
+        .routes(routes!(assessments::get, assessments::update, assessments::delete))
         .routes(routes!(assessments::start))
         .routes(routes!(assessments::get_attempt))
         .routes(routes!(assessments::save_answer))
@@ -129,6 +137,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(marketplace::refresh))
         .routes(routes!(plugins::activate))
         .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::use_platform_default))
         .routes(routes!(plugins::uninstall))
         .routes(routes!(events::gradebook))
         .routes(routes!(events::student_grades))

@@ -169,7 +169,10 @@ pub(crate) struct Rollback {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ActivationDto {
+    /// `id@version` now serving the slot here.
     active: String,
+    /// What served it before: the scope's own choice, or for an institution
+    /// without one, the platform default. Null when nothing did.
     previous: Option<String>,
     migrated_from: Option<u32>,
     compiled_from_cache: bool,
@@ -228,6 +231,31 @@ pub(crate) async fn rollback(
     let slot = parse_slot(&slot)?;
     let t = target(&s, b.institution)?;
     Ok(Json(s.kernel.rollback_plugin(&p, slot, t).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DefaultRestoredDto {
+    /// The platform default now serving the institution; null when the slot has no default.
+    active: Option<String>,
+    /// What served the institution before: its own choice, or already the platform default.
+    previous: Option<String>,
+}
+
+/// Drops an institution's own choice for a slot: the platform default serves
+/// it again (calls in flight finish on the version they started on).
+/// Idempotent; an institution administrator may do it for their own institution.
+#[utoipa::path(delete, path = "/api/v1/plugins/slots/{slot}/institutions/{institution}", tag = "plugins",
+    params(("slot" = String, Path), ("institution" = String, Path, description = "id or slug")),
+    responses((status = 200, body = DefaultRestoredDto), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn use_platform_default(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((slot, institution)): ApiPath<(String, String)>,
+) -> ApiResult<Json<DefaultRestoredDto>> {
+    let slot = parse_slot(&slot)?;
+    let institution = s.kernel.resolve_institution(&institution)?;
+    let r = s.kernel.use_platform_default(&p, slot, institution).await?;
+    Ok(Json(DefaultRestoredDto { active: r.active, previous: r.previous }))
 }
 
 /// Removes an installed version that is not active anywhere.

@@ -284,6 +284,9 @@ impl Kernel {
         if !a.published {
             return Err(CoreError::Conflict("the assessment is not published".into()));
         }
+        if a.archived_at.is_some() {
+            return Err(CoreError::Conflict("the assessment is archived: no attempt can start".into()));
+        }
         if a.settings.opens_at.is_some_and(|o| now < o) {
             return Err(CoreError::Conflict("the assessment is not open yet".into()));
         }
@@ -323,9 +326,20 @@ impl Kernel {
             question_order: order,
             hints_used: BTreeMap::new(),
         };
+        let akey = super::assessment_key(inst, a.course, &a.id);
         let (attempt, started) = self.store().transaction(
-            &[&t.attempts, &t.attempts_by_student, &t.attempt_starts, &t.attempt_deadlines],
+            &[&t.attempts, &t.attempts_by_student, &t.attempt_starts, &t.attempt_deadlines, &t.assessments],
             |tx| {
+                // Read again in here: a delete archives the assessment first
+                // and then looks for attempts, so it either sees this one or
+                // this start sees the archive.
+                match tx.on(&t.assessments)?.get(&akey)? {
+                    None => return abort(CoreError::NotFound("assessment")),
+                    Some(cur) if cur.archived_at.is_some() => {
+                        return abort(CoreError::Conflict("the assessment is archived: no attempt can start".into()));
+                    }
+                    Some(_) => {}
+                }
                 let attempts = tx.on(&t.attempts)?;
                 let starts = tx.on(&t.attempt_starts)?;
                 if let Some(k) = &start_key

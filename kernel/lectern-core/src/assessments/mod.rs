@@ -68,6 +68,39 @@ pub struct Settings {
     pub points: Option<f64>,
     /// Proctoring: signal weights, threshold, and what happens above it. `None`: not proctored.
     pub proctoring: Option<lectern_host::slots::proctoring::Policy>,
+    /// Which attempts make the grade. Absent from assessments stored before
+    /// it existed (see [`v1`]): those read as the default, [`GradingMethod::Highest`].
+    #[serde(default)]
+    pub grading_method: GradingMethod,
+}
+
+/// Which of a student's attempts make the item's grade (Moodle's "grading
+/// method", with its default). Stored by variant index: append new methods,
+/// never reorder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GradingMethod {
+    /// The best attempt, by percentage of its points (the earliest of equals).
+    #[default]
+    Highest,
+    /// The latest attempt.
+    Last,
+    /// The first attempt; later ones are practice.
+    First,
+    /// The mean of every attempt's percentage, applied to the latest attempt's worth.
+    Average,
+}
+
+impl GradingMethod {
+    /// How a grade's history and the gradebook say which attempts count.
+    pub fn describe(self) -> &'static str {
+        match self {
+            GradingMethod::Highest => "the highest attempt counts",
+            GradingMethod::Last => "the last attempt counts",
+            GradingMethod::First => "the first attempt counts",
+            GradingMethod::Average => "the average of all attempts counts",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -86,6 +119,7 @@ impl Default for Settings {
             shuffle_options: false,
             points: None,
             proctoring: None,
+            grading_method: GradingMethod::Highest,
         }
     }
 }
@@ -103,10 +137,108 @@ pub struct Assessment {
     pub version: u64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set when it was deleted while students had attempts or grades: it
+    /// keeps its grades in the gradebook, but no attempt can start.
+    #[serde(default)]
+    pub archived_at: Option<i64>,
 }
 
+impl Assessment {
+    /// Not published and not archived: staff are still writing it. Drafts are
+    /// not gradebook columns.
+    pub fn is_draft(&self) -> bool {
+        !self.published && self.archived_at.is_none()
+    }
+}
+
+/// Version 2 added `Settings::grading_method` and `Assessment::archived_at`.
 impl Record for Assessment {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        match version {
+            1 => lectern_storage::decode_body::<v1::Assessment>(body).map(Into::into),
+            v => Err(format!("no upgrade path from assessment version {v}")),
+        }
+    }
+}
+
+/// Assessments as stored before grading methods and archiving (record
+/// version 1). postcard is positional: these list exactly the old fields, in
+/// order, and must never change.
+mod v1 {
+    use serde::Deserialize;
+
+    use super::{GradingMethod, QuestionSpec};
+    use crate::ids::{CourseId, InstitutionId};
+
+    #[derive(Deserialize)]
+    pub(super) struct Settings {
+        time_limit_secs: Option<u64>,
+        opens_at: Option<i64>,
+        closes_at: Option<i64>,
+        late_until: Option<i64>,
+        per_late_day: f64,
+        attempts_allowed: u32,
+        per_try: f64,
+        per_hint: f64,
+        max_penalty: f64,
+        shuffle_questions: bool,
+        shuffle_options: bool,
+        points: Option<f64>,
+        proctoring: Option<lectern_host::slots::proctoring::Policy>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Assessment {
+        id: String,
+        institution: InstitutionId,
+        course: CourseId,
+        title: String,
+        questions: Vec<QuestionSpec>,
+        settings: Settings,
+        published: bool,
+        version: u64,
+        created_at: i64,
+        updated_at: i64,
+    }
+
+    impl From<Assessment> for super::Assessment {
+        fn from(a: Assessment) -> Self {
+            let s = a.settings;
+            super::Assessment {
+                id: a.id,
+                institution: a.institution,
+                course: a.course,
+                title: a.title,
+                questions: a.questions,
+                settings: super::Settings {
+                    time_limit_secs: s.time_limit_secs,
+                    opens_at: s.opens_at,
+                    closes_at: s.closes_at,
+                    late_until: s.late_until,
+                    per_late_day: s.per_late_day,
+                    attempts_allowed: s.attempts_allowed,
+                    per_try: s.per_try,
+                    per_hint: s.per_hint,
+                    max_penalty: s.max_penalty,
+                    shuffle_questions: s.shuffle_questions,
+                    shuffle_options: s.shuffle_options,
+                    points: s.points,
+                    proctoring: s.proctoring,
+                    // The default, as for a new assessment. (Before grading
+                    // methods the latest attempt's grade stood; grades recorded
+                    // then are counted again only when one of them changes.)
+                    grading_method: GradingMethod::default(),
+                },
+                published: a.published,
+                version: a.version,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+                archived_at: None,
+            }
+        }
+    }
 }
 
 /// Where an assessment lives (the global index behind `/api/v1/assessments/{id}`).
@@ -118,6 +250,15 @@ pub struct Located {
 
 impl Record for Located {
     const VERSION: u8 = 1;
+}
+
+/// What [`Kernel::delete_assessment`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Removal {
+    /// Nobody had attempted it: it is gone.
+    Deleted,
+    /// Students have attempts or grades: it is archived (as returned).
+    Archived(Box<Assessment>),
 }
 
 /// A change to an assessment; `None` leaves a part as it is.
@@ -340,6 +481,7 @@ impl Kernel {
             version: 1,
             created_at: now,
             updated_at: now,
+            archived_at: None,
         };
         let t = self.t();
         self.store().transaction(&[&t.assessments, &t.assessment_index], |tx| {
@@ -381,12 +523,13 @@ impl Kernel {
         let now = self.now();
         let t = self.t();
         let key = assessment_key(at.institution, at.course, id);
-        let a = self.store().transaction(&[&t.assessments], |tx| {
+        let (a, method_before) = self.store().transaction(&[&t.assessments], |tx| {
             let tree = tx.on(&t.assessments)?;
             let Some(mut a) = tree.get(&key)? else { return abort(CoreError::NotFound("assessment")) };
             if if_version.is_some_and(|v| v != a.version) {
                 return abort(CoreError::PreconditionFailed { current: a.version });
             }
+            let method_before = a.settings.grading_method;
             if let Some(t) = &title {
                 a.title = t.clone();
             }
@@ -402,10 +545,63 @@ impl Kernel {
             a.version += 1;
             a.updated_at = now;
             tree.insert(&key, &a)?;
+            Ok((a, method_before))
+        })?;
+        self.durable().await?;
+        if a.settings.grading_method != method_before {
+            // Every student's grade is counted again with the new method.
+            self.recount_grades(&a, &crate::gradebook::actor(p)).await?;
+        }
+        Ok(a)
+    }
+
+    /// Deletes an assessment nobody has attempted or been graded on. One with
+    /// attempts or grades is archived instead: its grades stay in the
+    /// gradebook, no attempt can start, and attempts in progress may still be
+    /// submitted. Deleting an archived assessment again changes nothing.
+    pub async fn delete_assessment(&self, p: &Principal, id: &str) -> Result<Removal, CoreError> {
+        let at = self.locate_assessment(id)?;
+        let (inst, course) = (at.institution, at.course);
+        let (_, ctx) = self.course_context(p, inst, course)?;
+        authorize(p, Capability::CourseEdit, ctx)?;
+        let now = self.now();
+        let t = self.t();
+        let key = assessment_key(inst, course, id);
+        // Archive first: a start reads the assessment inside its own
+        // transaction, so once this commits no attempt can begin, and the
+        // look for attempts below cannot miss one that is being started.
+        let archived = self.store().transaction(&[&t.assessments], |tx| {
+            let tree = tx.on(&t.assessments)?;
+            let Some(mut a) = tree.get(&key)? else { return abort(CoreError::NotFound("assessment")) };
+            if a.archived_at.is_none() {
+                a.archived_at = Some(now);
+                a.version += 1;
+                a.updated_at = now;
+                tree.insert(&key, &a)?;
+            }
             Ok(a)
         })?;
         self.durable().await?;
-        Ok(a)
+        let attempted = t.attempts_by_student.scan_prefix(attempts::assessment_prefix(inst, id)).next().is_some();
+        let mut graded = false;
+        for row in t.grades.scan_prefix(crate::keys::inst_course(inst, course)) {
+            if row?.1.item == id {
+                graded = true;
+                break;
+            }
+        }
+        if attempted || graded {
+            tracing::info!(institution = %inst, assessment = %id, "assessment archived instead of deleted");
+            return Ok(Removal::Archived(Box::new(archived)));
+        }
+        self.store().transaction(&[&t.assessments, &t.assessment_index], |tx| {
+            tx.on(&t.assessments)?.remove(&key)?;
+            tx.on(&t.assessment_index)?.remove(id.as_bytes())?;
+            Ok::<_, lectern_storage::TxFail<CoreError>>(())
+        })?;
+        self.durable().await?;
+        tracing::info!(institution = %inst, assessment = %id, "assessment deleted");
+        Ok(Removal::Deleted)
     }
 
     /// The assessment with its keys, for staff.
@@ -416,7 +612,7 @@ impl Kernel {
         Ok(a)
     }
 
-    /// The course's assessments (staff see drafts too).
+    /// The course's assessments (staff see drafts and archived ones too).
     pub fn list_assessments(
         &self,
         p: &Principal,
@@ -429,10 +625,141 @@ impl Kernel {
         let mut out = vec![];
         for row in self.t().assessments.scan_prefix(crate::keys::inst_course(inst, course)) {
             let (_, a) = row?;
-            if staff || a.published {
+            if staff || (a.published && a.archived_at.is_none()) {
                 out.push(a);
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lectern_host::slots::proctoring::{Action, Policy};
+    use serde::Serialize;
+
+    use super::*;
+
+    /// An assessment as a build before grading methods wrote it (record
+    /// version 1): every field of that time, in its order.
+    #[derive(Serialize, Deserialize)]
+    struct StoredV1 {
+        id: String,
+        institution: InstitutionId,
+        course: CourseId,
+        title: String,
+        questions: Vec<QuestionSpec>,
+        settings: SettingsV1,
+        published: bool,
+        version: u64,
+        created_at: i64,
+        updated_at: i64,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct SettingsV1 {
+        time_limit_secs: Option<u64>,
+        opens_at: Option<i64>,
+        closes_at: Option<i64>,
+        late_until: Option<i64>,
+        per_late_day: f64,
+        attempts_allowed: u32,
+        per_try: f64,
+        per_hint: f64,
+        max_penalty: f64,
+        shuffle_questions: bool,
+        shuffle_options: bool,
+        points: Option<f64>,
+        proctoring: Option<Policy>,
+    }
+
+    impl Record for StoredV1 {
+        const VERSION: u8 = 1;
+    }
+
+    #[test]
+    fn assessments_stored_before_grading_methods_read_as_highest() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = lectern_storage::Store::open(dir.path(), Default::default()).unwrap();
+        let (institution, course) = (InstitutionId::new(), CourseId::new());
+        let question = QuestionSpec {
+            id: "q1".into(),
+            prompt: "Paris?".into(),
+            key: AnswerKey::TrueFalse(true),
+            points: 2.0,
+            labels: BTreeMap::new(),
+            hints: vec!["a city".into()],
+        };
+        let policy = Policy {
+            weights: vec![],
+            flag_threshold: 0.3,
+            heartbeat_interval_ms: 15_000,
+            allow_copy_paste: false,
+            action: Action::FlagForReview,
+        };
+        let old = StoredV1 {
+            id: "a1".into(),
+            institution,
+            course,
+            title: "Quiz".into(),
+            questions: vec![question.clone()],
+            settings: SettingsV1 {
+                time_limit_secs: Some(600),
+                opens_at: Some(1),
+                closes_at: Some(2),
+                late_until: Some(3),
+                per_late_day: 0.1,
+                attempts_allowed: 5,
+                per_try: 0.2,
+                per_hint: 0.25,
+                max_penalty: 0.5,
+                shuffle_questions: true,
+                shuffle_options: false,
+                points: Some(10.0),
+                proctoring: Some(policy.clone()),
+            },
+            published: true,
+            version: 7,
+            created_at: 100,
+            updated_at: 200,
+        };
+        s.tree::<StoredV1>("assessments").unwrap().insert(b"k", &old).unwrap();
+        let a = s.tree::<Assessment>("assessments").unwrap().get(b"k").unwrap().unwrap();
+        let expected = Assessment {
+            id: "a1".into(),
+            institution,
+            course,
+            title: "Quiz".into(),
+            questions: vec![question],
+            settings: Settings {
+                time_limit_secs: Some(600),
+                opens_at: Some(1),
+                closes_at: Some(2),
+                late_until: Some(3),
+                per_late_day: 0.1,
+                attempts_allowed: 5,
+                per_try: 0.2,
+                per_hint: 0.25,
+                max_penalty: 0.5,
+                shuffle_questions: true,
+                shuffle_options: false,
+                points: Some(10.0),
+                proctoring: Some(policy),
+                grading_method: GradingMethod::Highest,
+            },
+            published: true,
+            version: 7,
+            created_at: 100,
+            updated_at: 200,
+            archived_at: None,
+        };
+        assert_eq!(a, expected);
+        // Written again, it is a version 2 record that reads back the same.
+        let t = s.tree::<Assessment>("assessments").unwrap();
+        let mut changed = a.clone();
+        changed.settings.grading_method = GradingMethod::Average;
+        changed.archived_at = Some(300);
+        t.insert(b"k", &changed).unwrap();
+        assert_eq!(t.get(b"k").unwrap(), Some(changed));
     }
 }

@@ -38,6 +38,7 @@ impl Record for SignalBatch {
     const VERSION: u8 = 1;
 }
 
+/// Stored by variant index (postcard): append, never reorder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {
     /// The flags were reviewed and do not indicate misconduct.
@@ -78,6 +79,43 @@ pub struct ProctorState {
 
 impl Record for ProctorState {
     const VERSION: u8 = 1;
+}
+
+/// Which attempts of the review queue to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReviewFilter {
+    /// Flagged and not reviewed yet: what waits for a reviewer.
+    #[default]
+    Unreviewed,
+    /// Flagged and reviewed at least once.
+    Reviewed,
+    /// Every flagged attempt.
+    All,
+}
+
+/// An attempt in the review queue, with the threshold it was held against.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flagged {
+    pub state: ProctorState,
+    /// The assessment's `flag_threshold` now (`None`: no longer proctored).
+    pub flag_threshold: Option<f32>,
+}
+
+/// The first-party plugin's flag for "the score reached the threshold"
+/// (plugins/proctoring README, *Score*): its own verdict on the attempt.
+const THRESHOLD_FLAG: &str = "risk-threshold";
+
+/// Whether a scoring puts an attempt in the review queue: its score reached
+/// the course's threshold, or the plugin itself said so (a `risk-threshold`
+/// flag, or `lock`). Flags of single rules do not: they are evidence, and a
+/// rule flags on evidence far below the threshold (one `devtools-opened` is a
+/// low flag worth 0.13). The plugin's verdict counts too because it holds the
+/// policy the attempt opened with; the kernel's check because the contract
+/// does not oblige a third-party plugin to raise that flag.
+pub fn needs_review(scored: &Scored, flag_threshold: Option<f32>) -> bool {
+    scored.lock
+        || scored.flags.iter().any(|f| f.id == THRESHOLD_FLAG)
+        || flag_threshold.is_some_and(|t| scored.risk_score >= t)
 }
 
 /// The full record, for the student and for reviewers.
@@ -435,24 +473,39 @@ impl Kernel {
         Ok(ProctorRecord { state, batches })
     }
 
-    /// The review queue: the course's attempts whose score reached the
-    /// policy's threshold or that carry flags, highest risk first.
+    /// The review queue: the course's attempts whose scoring reached the
+    /// threshold (see [`needs_review`]), by default those nobody has reviewed
+    /// yet, highest risk first.
     pub fn flagged_attempts(
         &self,
         p: &Principal,
         inst: InstitutionId,
         course: CourseId,
-    ) -> Result<Vec<ProctorState>, CoreError> {
+        filter: ReviewFilter,
+    ) -> Result<Vec<Flagged>, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::IntegrityView, ctx)?;
-        let mut out: Vec<ProctorState> = vec![];
-        for row in self.t().proctor_states.scan_prefix(crate::keys::inst_course(inst, course)) {
+        let prefix = crate::keys::inst_course(inst, course);
+        let mut thresholds = std::collections::HashMap::new();
+        for row in self.t().assessments.scan_prefix(&prefix) {
+            let (_, a) = row?;
+            thresholds.insert(a.id, a.settings.proctoring.map(|p| p.flag_threshold));
+        }
+        let mut out: Vec<Flagged> = vec![];
+        for row in self.t().proctor_states.scan_prefix(&prefix) {
             let (_, st) = row?;
-            if st.scored.as_ref().is_some_and(|s| !s.flags.is_empty()) {
-                out.push(st);
+            let flag_threshold = thresholds.get(&st.assessment).copied().flatten();
+            let reviewed = !st.reviews.is_empty();
+            let wanted = match filter {
+                ReviewFilter::Unreviewed => !reviewed,
+                ReviewFilter::Reviewed => reviewed,
+                ReviewFilter::All => true,
+            };
+            if wanted && st.scored.as_ref().is_some_and(|s| needs_review(s, flag_threshold)) {
+                out.push(Flagged { state: st, flag_threshold });
             }
         }
-        let risk = |s: &ProctorState| s.scored.as_ref().map_or(0.0, |x| x.risk_score);
+        let risk = |f: &Flagged| f.state.scored.as_ref().map_or(0.0, |x| x.risk_score);
         out.sort_by(|a, b| risk(b).total_cmp(&risk(a)));
         Ok(out)
     }
@@ -534,6 +587,27 @@ mod tests {
         // Where the page says the paste went, for a real question, is the kernel's derived check.
         assert_eq!(check("answer:q1").as_deref(), Some("paste-into-answer:q1"));
         assert_eq!(check("answer:nope").as_deref(), Some("answer:nope"));
+    }
+
+    #[test]
+    fn only_a_score_at_the_threshold_or_the_plugins_verdict_queues_an_attempt() {
+        use lectern_host::slots::proctoring::{Flag, Severity};
+        let flag =
+            |id: &str, severity| Flag { id: id.into(), severity, reason: String::new(), evidence: vec![], at_ms: 0 };
+        let scored = |risk_score, flags, lock| Scored { risk_score, flags, explanation: vec![], lock };
+        // The attempt: one low `devtools-opened` flag, 0.133 against 0.30.
+        let devtools = scored(0.133, vec![flag("devtools-opened", Severity::Low)], false);
+        assert!(!needs_review(&devtools, Some(0.3)));
+        assert!(!needs_review(&devtools, None));
+        assert!(needs_review(&devtools, Some(0.13)), "a lower threshold now");
+        // At the threshold exactly, with or without the plugin's flag.
+        assert!(needs_review(&scored(0.5, vec![], false), Some(0.5)));
+        assert!(!needs_review(&scored(0.49, vec![], false), Some(0.5)));
+        // The plugin's verdict stands when the threshold was raised since the attempt opened, or is gone.
+        let reached = scored(0.5, vec![flag("risk-threshold", Severity::Medium)], false);
+        assert!(needs_review(&reached, Some(0.9)));
+        assert!(needs_review(&reached, None));
+        assert!(needs_review(&scored(0.2, vec![], true), Some(0.9)), "a locked attempt");
     }
 
     #[test]

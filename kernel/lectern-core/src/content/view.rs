@@ -28,7 +28,9 @@ impl Record for ItemState {
     const VERSION: u8 = 1;
 }
 
-/// Where a learner last was in a course.
+/// The item a learner opened last in a course. Not the resume point: that is
+/// the next item to do (see [`CourseProgress::resume`]), and the item opened
+/// last is usually done — opening completes `viewed` items.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Resume {
     pub item: String,
@@ -66,8 +68,9 @@ pub struct CourseProgress {
     /// only grows as the student works.
     pub total: usize,
     pub percent: f64,
-    /// The item to continue with: the last one opened if it is still open to
-    /// the student, else the first open item not completed yet.
+    /// The next item to do: the first item, in outline order, that is open
+    /// to the student and not completed (a page read, a `manual` item marked,
+    /// an assessment scored as its rule asks); `None` when there is none.
     pub resume: Option<String>,
 }
 
@@ -216,12 +219,7 @@ impl Kernel {
         let total = outline.items().count();
         let completed = outline.items().filter(|i| l.completed(i)).count();
         let percent = if total == 0 { 0.0 } else { (completed as f64 * 1000.0 / total as f64).round() / 10.0 };
-        let resume = l
-            .resume
-            .as_ref()
-            .map(|r| r.item.clone())
-            .filter(|id| l.open(id) && outline.item(id).is_some())
-            .or_else(|| outline.items().find(|i| l.open(&i.id) && !l.completed(i)).map(|i| i.id.clone()));
+        let resume = outline.items().find(|i| l.open(&i.id) && !l.completed(i)).map(|i| i.id.clone());
         StudentOutline { modules, progress: CourseProgress { completed, total, percent, resume } }
     }
 
@@ -281,8 +279,7 @@ impl Kernel {
     }
 
     /// Opens an item: refused while hidden (404) or locked (403 with the
-    /// reason); records the visit, which completes `viewed` items and moves
-    /// "continue where you left off".
+    /// reason); records the visit, which completes `viewed` items.
     pub async fn open_item(
         &self,
         p: &Principal,
@@ -446,5 +443,49 @@ mod tests {
         assert_eq!((v.progress.completed, v.progress.total, v.progress.percent), (1, 3, 33.3));
         // `c` is hidden now, so the resume point falls back to `b`.
         assert_eq!(v.progress.resume.as_deref(), Some("b"));
+    }
+
+    /// The resume point is the next item to do in outline order, never the
+    /// item opened last (which opening usually completed): `viewed` pages
+    /// complete by their visit, the quiz by its score in the gradebook (under
+    /// its assessment's id).
+    #[test]
+    fn resume_is_the_next_item_to_do_not_the_last_one_opened() {
+        let mut quiz = item("quiz", Completion::MinScore { min: 0.5 });
+        quiz.kind = ItemKind::Assessment;
+        quiz.body = Body::Assessment { assessment: "a-1".into() };
+        let outline = Outline {
+            modules: vec![Module {
+                id: "m".into(),
+                title: "M".into(),
+                release_at: None,
+                items: vec![item("p1", Completion::Viewed), item("p2", Completion::Viewed), quiz],
+            }],
+            ..Default::default()
+        };
+        let check = |viewed: &[&str], score: Option<f64>, quiz_open: bool, want: Option<&str>| {
+            let seen = ItemState { first_viewed_at: Some(1), last_viewed_at: Some(1), marked_complete_at: None };
+            let l = Learner {
+                states: viewed.iter().map(|id| (id.to_string(), seen.clone())).collect(),
+                scores: score.map(|s| ("a-1".to_string(), s)).into_iter().collect(),
+                visibility: [("p1", true), ("p2", true), ("quiz", quiz_open)]
+                    .into_iter()
+                    .map(|(id, open)| (id.to_string(), (true, !open, None)))
+                    .collect(),
+                // The student opened p2 last.
+                resume: Some(Resume { item: "p2".into(), at: 1 }),
+            };
+            let v = Kernel::student_outline(&outline, &l);
+            assert_eq!(v.progress.resume.as_deref(), want, "viewed {viewed:?}, score {score:?}, quiz open {quiz_open}");
+        };
+        check(&["p1", "p2"], None, true, Some("quiz"));
+        check(&["p1", "p2"], Some(0.4), true, Some("quiz"));
+        check(&["p2"], None, true, Some("p1"));
+        // Everything done (100 %): nothing to resume.
+        check(&["p1", "p2"], Some(0.8), true, None);
+        // What is left is locked: nothing to do now.
+        check(&["p1", "p2"], None, false, None);
+        // Opening the quiz does not complete it; its score does.
+        check(&["p1", "p2", "quiz"], None, true, Some("quiz"));
     }
 }

@@ -2,9 +2,11 @@
 //! questions whose key the grader could not apply) and grades given with a
 //! rubric.
 //!
-//! A manual grade is stored per (item, student, question) with the attempt
-//! and the rubric it was given against, and a version. It is written in the
-//! same transaction as the grade entry it changes (and its `grade.recorded`).
+//! A manual grade is stored per (item, student, question, attempt) with the
+//! rubric it was given against, and a version. It is written in the same
+//! transaction as the attempt's result and the grade entry it changes (and
+//! its `grade.recorded`). Any graded attempt can be graded by hand: the
+//! item's grading method decides whether it counts.
 //! Every automatic (re)grade of the same attempt re-applies it while the
 //! question's rubric and worth are unchanged, so a regrade never wipes a
 //! person's grade; a changed rubric sends the question back to the queue (the
@@ -17,8 +19,10 @@ use lectern_host::slots::grading::{AnswerKey, Question, Response, RubricCriterio
 use lectern_storage::{Record, TxInternal, TxTree, abort};
 use serde::{Deserialize, Serialize};
 
+use super::attempts::{AttemptResult, GradeView};
 use super::{
-    Change, GradeEntry, Q_GRADED, Q_NEEDS_MANUAL, QuestionResult, StoredSubmission, actor, submission_key, summarize,
+    Change, Q_GRADED, Q_NEEDS_MANUAL, QuestionResult, StoredSubmission, actor, grade_key, legacy_submission_key,
+    submission_key, summarize,
 };
 use crate::authz::{Capability, authorize};
 use crate::error::CoreError;
@@ -82,8 +86,31 @@ pub struct RubricGrade {
     pub version: u32,
 }
 
-fn manual_key(i: InstitutionId, c: CourseId, item: &str, student: UserId, question: &str) -> Vec<u8> {
+/// Question ids have no 0 byte (see `validate_item`), so the attempt follows one.
+fn manual_key(i: InstitutionId, c: CourseId, item: &str, student: UserId, question: &str, attempt: &str) -> Vec<u8> {
+    [legacy_manual_key(i, c, item, student, question).as_slice(), &[0], attempt.as_bytes()].concat()
+}
+
+/// Where a question's hand grade was kept, for one attempt at a time, before
+/// every attempt's result was (grading methods): still read for its attempt.
+fn legacy_manual_key(i: InstitutionId, c: CourseId, item: &str, student: UserId, question: &str) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), item.as_bytes(), &[0], student.bytes(), question.as_bytes()].concat()
+}
+
+/// The hand grade of one question of one attempt, and the key it is under.
+fn find_manual(
+    tree: &TxTree<'_, ManualGrade>,
+    keys: (InstitutionId, CourseId, &str, UserId),
+    question: &str,
+    attempt: &str,
+) -> Result<Option<(Vec<u8>, ManualGrade)>, TxInternal> {
+    let (i, c, item, student) = keys;
+    let key = manual_key(i, c, item, student, question, attempt);
+    if let Some(m) = tree.get(&key)? {
+        return Ok(Some((key, m)));
+    }
+    let legacy = legacy_manual_key(i, c, item, student, question);
+    Ok(tree.get(&legacy)?.filter(|m| m.attempt == attempt).map(|m| (legacy, m)))
 }
 
 /// The rubric a person grades a question with: the essay's criteria, or one
@@ -152,9 +179,8 @@ pub(crate) fn overlay(
 ) -> Result<(), TxInternal> {
     for q in questions.iter_mut().filter(|q| q.status == Q_NEEDS_MANUAL) {
         let Some(s) = ev.submissions.iter().find(|s| s.question.id == q.question_id) else { continue };
-        let key = manual_key(ev.institution, ev.course, &ev.item, ev.student, &q.question_id);
-        if let Some(m) = tree.get(&key)?
-            && m.attempt == ev.attempt
+        let keys = (ev.institution, ev.course, ev.item.as_str(), ev.student);
+        if let Some((_, m)) = find_manual(tree, keys, &q.question_id, &ev.attempt)?
             && m.rubric == rubric_of(&s.question)
             && m.max_points == q.max_points
         {
@@ -175,48 +201,86 @@ impl Kernel {
         let mut out = vec![];
         for row in self.t().grades.scan_prefix(crate::keys::inst_course(inst, course)) {
             let (_, g) = row?;
-            if g.item != a.id || !g.questions.iter().any(|q| q.status == Q_NEEDS_MANUAL) {
+            if g.item != a.id {
                 continue;
             }
-            let Some(StoredSubmission(ev)) =
-                self.t().submissions.get(submission_key(inst, course, &a.id, g.student))?
-            else {
-                continue;
-            };
-            if g.attempt.as_deref() != Some(ev.attempt.as_str()) {
-                continue;
-            }
-            for q in g.questions.iter().filter(|q| q.status == Q_NEEDS_MANUAL) {
-                let Some(s) = ev.submissions.iter().find(|s| s.question.id == q.question_id) else { continue };
-                let version =
-                    manual.get(manual_key(inst, course, &a.id, g.student, &q.question_id))?.map_or(0, |m| m.version);
-                out.push(QueueEntry {
-                    student: g.student,
-                    attempt: ev.attempt.clone(),
-                    submitted_at: ev.submitted_at,
-                    question_id: q.question_id.clone(),
-                    prompt: a
-                        .questions
-                        .iter()
-                        .find(|x| x.id == q.question_id)
-                        .map(|x| x.prompt.clone())
-                        .unwrap_or_default(),
-                    essay: match &s.response {
-                        Some(Response::Essay(t)) => Some(t.clone()),
-                        _ => None,
-                    },
-                    response: s.response.clone(),
-                    rubric: rubric_of(&s.question),
-                    max_points: q.max_points,
-                    explanation: q.explanation.clone(),
-                    version,
-                });
+            // Every attempt that waits, whether it counts now or not: the
+            // grading method may make it count once graded.
+            for r in self.results_of(&g)? {
+                if !r.questions.iter().any(|q| q.status == Q_NEEDS_MANUAL) {
+                    continue;
+                }
+                let Some(ev) = self.stored_submission(inst, course, &a.id, g.student, &r.attempt)? else { continue };
+                self.queue_attempt(&a, &r, &ev, manual, &mut out)?;
             }
         }
         out.sort_by(|x, y| {
             (x.submitted_at, &x.attempt, &x.question_id).cmp(&(y.submitted_at, &y.attempt, &y.question_id))
         });
         Ok(out)
+    }
+
+    /// One attempt's submission, wherever it is kept.
+    fn stored_submission(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+        item: &str,
+        student: UserId,
+        attempt: &str,
+    ) -> Result<Option<AttemptSubmitted>, CoreError> {
+        let subs = &self.t().submissions;
+        if let Some(StoredSubmission(ev)) = subs.get(submission_key(inst, course, item, student, attempt))? {
+            return Ok(Some(ev));
+        }
+        Ok(subs
+            .get(legacy_submission_key(inst, course, item, student))?
+            .map(|s| s.0)
+            .filter(|ev| ev.attempt == attempt))
+    }
+
+    /// The questions of one attempt that wait for a person, into `out`.
+    fn queue_attempt(
+        &self,
+        a: &crate::assessments::Assessment,
+        r: &AttemptResult,
+        ev: &AttemptSubmitted,
+        manual: &lectern_storage::Tree<ManualGrade>,
+        out: &mut Vec<QueueEntry>,
+    ) -> Result<(), CoreError> {
+        let (inst, course, student) = (a.institution, a.course, ev.student);
+        for q in r.questions.iter().filter(|q| q.status == Q_NEEDS_MANUAL) {
+            let Some(s) = ev.submissions.iter().find(|s| s.question.id == q.question_id) else { continue };
+            let version = match manual.get(manual_key(inst, course, &a.id, student, &q.question_id, &r.attempt))? {
+                Some(m) => m.version,
+                None => manual
+                    .get(legacy_manual_key(inst, course, &a.id, student, &q.question_id))?
+                    .filter(|m| m.attempt == r.attempt)
+                    .map_or(0, |m| m.version),
+            };
+            out.push(QueueEntry {
+                student,
+                attempt: ev.attempt.clone(),
+                submitted_at: ev.submitted_at,
+                question_id: q.question_id.clone(),
+                prompt: a
+                    .questions
+                    .iter()
+                    .find(|x| x.id == q.question_id)
+                    .map(|x| x.prompt.clone())
+                    .unwrap_or_default(),
+                essay: match &s.response {
+                    Some(Response::Essay(t)) => Some(t.clone()),
+                    _ => None,
+                },
+                response: s.response.clone(),
+                rubric: rubric_of(&s.question),
+                max_points: q.max_points,
+                explanation: q.explanation.clone(),
+                version,
+            });
+        }
+        Ok(())
     }
 
     /// Grades one question of an attempt with the rubric (`grade:edit`). The
@@ -231,7 +295,7 @@ impl Kernel {
         attempt: &str,
         question: &str,
         g: RubricGrade,
-    ) -> Result<(GradeEntry, ManualGrade), CoreError> {
+    ) -> Result<(GradeView, ManualGrade), CoreError> {
         let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::GradeViewAll))?;
         let (_, ctx) = self.course_context(p, a.institution, a.course)?;
         authorize(p, Capability::GradeEdit, ctx)?;
@@ -240,44 +304,39 @@ impl Kernel {
         if comment.chars().count() > 10_000 {
             return Err(CoreError::invalid("comment", "at most 10,000 characters"));
         }
-        let skey = submission_key(inst, course, &a.id, student);
-        let Some(StoredSubmission(ev)) = self.t().submissions.get(&skey)? else {
+        let Some(ev) = self.stored_submission(inst, course, &a.id, student, attempt)? else {
             return Err(CoreError::Conflict("the attempt has not been graded yet".into()));
         };
-        if ev.attempt != attempt {
-            return Err(CoreError::Conflict("this is not the student's latest graded attempt".into()));
-        }
         let sub = ev.submissions.iter().find(|s| s.question.id == question).ok_or(CoreError::NotFound("question"))?;
         let rubric = rubric_of(&sub.question);
         check_criteria(&g.criteria, &rubric)?;
         let by = actor(p);
         let now = self.now();
-        let mkey = manual_key(inst, course, &a.id, student, question);
+        let mkey = manual_key(inst, course, &a.id, student, question, attempt);
+        let gkey = grade_key(inst, course, student, &a.id);
         let t = self.t();
         self.apply_grade_change(None, inst, course, student, &a.id, &|tx, previous| {
-            let Some(entry) = previous else {
+            let mut results = self.results_in(tx, previous, &gkey)?;
+            let Some(ri) = results.iter().position(|r| r.attempt == attempt) else {
                 return abort(CoreError::Conflict("the attempt has not been graded yet".into()));
             };
-            if entry.attempt.as_deref() != Some(attempt) {
-                return abort(CoreError::Conflict("this is not the student's latest graded attempt".into()));
-            }
-            let Some(qi) = entry.questions.iter().position(|q| q.question_id == question) else {
+            let Some(qi) = results[ri].questions.iter().position(|q| q.question_id == question) else {
                 return abort(CoreError::NotFound("question"));
             };
             let manual = tx.on(&t.manual_grades)?;
-            let current = manual.get(&mkey)?;
-            let current_version = current.as_ref().map_or(0, |m| m.version);
+            let current = find_manual(&manual, (inst, course, &a.id, student), question, attempt)?;
+            let current_version = current.as_ref().map_or(0, |(_, m)| m.version);
             if g.version != current_version {
-                if let Some(c) = &current
+                if let Some((_, c)) = &current
                     && c.version == g.version.saturating_add(1)
-                    && (c.attempt.as_str(), &c.criteria, &c.comment, &c.by) == (attempt, &g.criteria, &comment, &by)
+                    && (&c.criteria, &c.comment, &c.by) == (&g.criteria, &comment, &by)
                 {
                     return Ok(None); // the same grade, sent again
                 }
                 return abort(CoreError::PreconditionFailed { current: u64::from(current_version) });
             }
-            let q = &entry.questions[qi];
-            let by_person = current.as_ref().is_some_and(|c| c.attempt == attempt && c.rubric == rubric);
+            let q = &results[ri].questions[qi];
+            let by_person = current.as_ref().is_some_and(|(_, c)| c.rubric == rubric);
             if q.status != Q_NEEDS_MANUAL && !by_person {
                 return abort(CoreError::Conflict(
                     "this question was graded automatically: correct it with a regrade or by setting the grade".into(),
@@ -299,30 +358,37 @@ impl Kernel {
                 at: now,
                 version: current_version + 1,
             };
+            if let Some((old_key, _)) = &current
+                && old_key != &mkey
+            {
+                manual.remove(old_key)?;
+            }
             manual.insert(&mkey, &m)?;
-            let mut questions = entry.questions.clone();
-            questions[qi] = question_result(&m);
-            let item_points = tx.on(&t.submissions)?.get(&skey)?.and_then(|s| s.0.item_points);
-            let (points, max_points, status) = summarize(&questions, item_points);
+            let r = &mut results[ri];
+            r.questions[qi] = question_result(&m);
+            (r.points, r.max_points, r.status) = summarize(&r.questions, ev.item_points);
+            let method = self.method_in(tx, inst, course, &a.id)?;
+            let Some(c) = super::attempts::count(method, &results) else { return Ok(None) };
+            let describe = c.describe(method, results.len());
+            self.store_results(tx, &gkey, (inst, course, student, &a.id), results)?;
             Ok(Some(Change {
-                attempt: Some(attempt.to_string()),
-                points,
-                max_points,
-                status,
-                questions: Some(questions),
-                error: None,
+                attempt: c.attempt,
+                points: c.points,
+                max_points: c.max_points,
+                status: c.status,
+                questions: Some(c.questions),
+                error: c.error,
                 by: by.clone(),
                 reason: format!(
-                    "question `{question}` graded by hand with the rubric ({} of {})",
+                    "question `{question}` of attempt {attempt} graded by hand with the rubric ({} of {}){describe}",
                     m.points, m.max_points
                 ),
             }))
         })?;
         self.commit_events().await?;
-        let entry =
-            t.grades.get(super::grade_key(inst, course, student, &a.id))?.ok_or(CoreError::NotFound("grade"))?;
+        let entry = t.grades.get(&gkey)?.ok_or(CoreError::NotFound("grade"))?;
         let m = t.manual_grades.get(&mkey)?.ok_or(CoreError::NotFound("manual grade"))?;
-        Ok((entry, m))
+        Ok((self.grade_view(entry)?, m))
     }
 }
 

@@ -4,8 +4,11 @@
 //! Automatic grades arrive from the grading worker (`attempt.submitted` →
 //! grading plugin → here); people change grades through [`Kernel::set_grade`]
 //! and [`Kernel::regrade`]. Every change stages `grade.recorded` in the same
-//! transaction, so the event exists exactly when the grade does.
+//! transaction, so the event exists exactly when the grade does. Each
+//! attempt's result is kept, and the item's grade is what its grading method
+//! makes of them ([`attempts`]).
 
+pub mod attempts;
 pub mod manual;
 pub mod totals;
 
@@ -32,11 +35,25 @@ pub enum GradeStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuestionResult {
     pub question_id: String,
+    /// The grader's status by its Rust name (`Graded`, `NeedsManualGrading`,
+    /// `InvalidResponse`), as stored; read it with [`QuestionResult::status`].
     pub status: String,
     pub points: f64,
     pub max_points: f64,
     pub feedback: Vec<String>,
     pub explanation: Vec<String>,
+}
+
+impl QuestionResult {
+    /// The stored status (an unknown name waits for a person).
+    pub fn status(&self) -> lectern_host::slots::grading::Status {
+        use lectern_host::slots::grading::Status;
+        match self.status.as_str() {
+            Q_GRADED => Status::Graded,
+            Q_INVALID => Status::InvalidResponse,
+            _ => Status::NeedsManualGrading,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,7 +89,7 @@ impl Record for GradeEntry {
     const VERSION: u8 = 1;
 }
 
-/// The last submission of a student for an item, kept for regrades.
+/// A submitted attempt as graded, kept for regrades and hand grading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct StoredSubmission(pub AttemptSubmitted);
 
@@ -84,7 +101,15 @@ pub(crate) fn grade_key(i: InstitutionId, c: CourseId, student: UserId, item: &s
     [i.bytes().as_slice(), c.bytes(), student.bytes(), item.as_bytes()].concat()
 }
 
-pub(crate) fn submission_key(i: InstitutionId, c: CourseId, item: &str, student: UserId) -> Vec<u8> {
+/// One attempt's submission. (The student part has a fixed length, so the
+/// attempt needs no separator.)
+pub(crate) fn submission_key(i: InstitutionId, c: CourseId, item: &str, student: UserId, attempt: &str) -> Vec<u8> {
+    [legacy_submission_key(i, c, item, student).as_slice(), attempt.as_bytes()].concat()
+}
+
+/// Where the student's latest submission was kept before every attempt was
+/// (grading methods): read, and removed once its attempt is stored again.
+pub(crate) fn legacy_submission_key(i: InstitutionId, c: CourseId, item: &str, student: UserId) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), item.as_bytes(), &[0], student.bytes()].concat()
 }
 
@@ -99,6 +124,7 @@ pub(crate) fn validate_item(item: &str) -> Result<(), CoreError> {
 /// A question result's status as stored (the grader's `Status`, by name).
 pub(crate) const Q_GRADED: &str = "Graded";
 pub(crate) const Q_NEEDS_MANUAL: &str = "NeedsManualGrading";
+const Q_INVALID: &str = "InvalidResponse";
 
 /// Sums question results, scaled to the item's points when given; the entry
 /// waits for a person while any question does.
@@ -152,10 +178,6 @@ impl Kernel {
                 explanation: g.explanation.clone(),
             })
             .collect();
-        let reason = match &ev.regrade {
-            Some(r) => format!("regraded ({}) at the request of {}", r.reason, r.by),
-            None => format!("attempt {} graded automatically", ev.attempt),
-        };
         let t = self.t();
         let recorded = self.apply_grade_change(
             Some(message_id),
@@ -164,27 +186,38 @@ impl Kernel {
             ev.student,
             &ev.item,
             &|tx, previous| {
-                self.keep_submission(tx, ev)?;
                 let mut questions = questions.clone();
                 manual::overlay(&tx.on(&t.manual_grades)?, ev, &mut questions)?;
                 let (points, max_points, status) = summarize(&questions, ev.item_points);
-                if ev.regrade.is_some()
-                    && let Some(p) = previous
-                    && p.attempt.as_deref() == Some(ev.attempt.as_str())
-                    && (p.points, p.max_points, p.status) == (points, max_points, status)
-                    && p.questions == questions
-                {
-                    return Ok(None);
-                }
-                Ok(Some(Change {
-                    attempt: Some(ev.attempt.clone()),
+                let result = attempts::AttemptResult {
+                    attempt: ev.attempt.clone(),
+                    submitted_at: ev.submitted_at,
                     points,
                     max_points,
                     status,
-                    questions: Some(questions),
+                    questions,
                     error: None,
+                };
+                let reason = match &ev.regrade {
+                    Some(r) => format!("regraded ({}) at the request of {}", r.reason, r.by),
+                    None => format!("attempt {} graded automatically ({points} of {max_points})", ev.attempt),
+                };
+                let counted = self.record_result(tx, ev, previous, result)?;
+                // A regrade that changes nothing leaves the grade and tells no one;
+                // a new attempt is always recorded in the history, counted or not.
+                let Some((c, describe)) = counted else { return Ok(None) };
+                if ev.regrade.is_some() && previous.is_some_and(|p| c.matches(p)) {
+                    return Ok(None);
+                }
+                Ok(Some(Change {
+                    attempt: c.attempt,
+                    points: c.points,
+                    max_points: c.max_points,
+                    status: c.status,
+                    questions: Some(c.questions),
+                    error: c.error,
                     by: graded_by.to_string(),
-                    reason: reason.clone(),
+                    reason: format!("{reason}{describe}"),
                 }))
             },
         )?;
@@ -205,31 +238,64 @@ impl Kernel {
         let id = self.inner.bus.outbox.next_id().map_err(events::bus_error)?;
         self.apply_grade_change(None, ev.institution, ev.course, ev.student, &ev.item, &|tx, previous| {
             events::stage(&self.inner.bus.outbox, tx, id, topics::GRADING_FAILED, &ev.student.to_string(), &failed)?;
-            self.keep_submission(tx, ev)?;
-            Ok(Some(Change {
-                attempt: Some(ev.attempt.clone()),
-                points: previous.map_or(0.0, |g| g.points),
-                max_points: previous.map_or(0.0, |g| g.max_points),
+            // The attempt keeps the points of its last grading (a regrade that failed), or none.
+            let key = grade_key(ev.institution, ev.course, ev.student, &ev.item);
+            let before = self.results_in(tx, previous, &key)?.into_iter().find(|r| r.attempt == ev.attempt);
+            let result = attempts::AttemptResult {
+                attempt: ev.attempt.clone(),
+                submitted_at: ev.submitted_at,
+                points: before.as_ref().map_or(0.0, |r| r.points),
+                max_points: before.as_ref().map_or(0.0, |r| r.max_points),
                 status: GradeStatus::GradingFailed,
-                questions: None,
+                questions: before.map(|r| r.questions).unwrap_or_default(),
                 error: Some(error.to_string()),
+            };
+            let Some((c, describe)) = self.record_result(tx, ev, previous, result)? else { return Ok(None) };
+            Ok(Some(Change {
+                attempt: c.attempt,
+                points: c.points,
+                max_points: c.max_points,
+                status: c.status,
+                questions: Some(c.questions),
+                error: c.error,
                 by: "kernel:grading-worker".into(),
-                reason: format!("automatic grading of attempt {} failed: {error}", ev.attempt),
+                reason: format!("automatic grading of attempt {} failed: {error}{describe}", ev.attempt),
             }))
         })?;
         self.commit_events().await?;
         Ok(())
     }
 
-    /// Keeps the submission for regrades (inside the grade's transaction).
-    fn keep_submission(
+    /// Inside the grade's transaction: keeps the submission (for regrades and
+    /// hand grading) and the attempt's result, and counts the student's
+    /// attempts with the item's grading method. Returns the grade they make
+    /// and how the history says so.
+    fn record_result(
         &self,
         tx: &lectern_storage::Tx<'_>,
         ev: &AttemptSubmitted,
-    ) -> Result<(), lectern_storage::TxInternal> {
-        let key = submission_key(ev.institution, ev.course, &ev.item, ev.student);
-        tx.on(&self.t().submissions)?.insert(key, &StoredSubmission(ev.clone()))?;
-        Ok(())
+        previous: Option<&GradeEntry>,
+        result: attempts::AttemptResult,
+    ) -> Result<Option<(attempts::Counted, String)>, lectern_storage::TxInternal> {
+        let (i, c, s) = (ev.institution, ev.course, ev.student);
+        let key = grade_key(i, c, s, &ev.item);
+        // Read before the submission moves to its own key (a grade from before
+        // grading methods finds its attempt's submission time there).
+        let mut results = self.results_in(tx, previous, &key)?;
+        let subs = tx.on(&self.t().submissions)?;
+        subs.insert(submission_key(i, c, &ev.item, s, &ev.attempt), &StoredSubmission(ev.clone()))?;
+        let legacy = legacy_submission_key(i, c, &ev.item, s);
+        if subs.get(&legacy)?.is_some_and(|x| x.0.attempt == ev.attempt) {
+            subs.remove(&legacy)?;
+        }
+        attempts::put(&mut results, result);
+        let method = self.method_in(tx, i, c, &ev.item)?;
+        let counted = attempts::count(method, &results).map(|x| {
+            let d = x.describe(method, results.len());
+            (x, d)
+        });
+        self.store_results(tx, &key, (i, c, s, &ev.item), results)?;
+        Ok(counted)
     }
 
     /// One transaction: the processed mark (when from a message), then
@@ -251,8 +317,10 @@ impl Kernel {
         let event_id = bus.outbox.next_id().map_err(events::bus_error)?;
         let key = grade_key(inst, course, student, item);
         let trees = (&t.grades, &t.submissions, &t.manual_grades, bus.outbox.tree(), bus.processed.tree());
+        // The item's attempts and its assessment (for the grading method) are read in here too.
+        let counting = (&t.grade_attempts, &t.assessments);
         let r: Result<bool, lectern_storage::TxError<CoreError>> =
-            self.store().transaction(&[trees.0, trees.1, trees.2, trees.3, trees.4], |tx| {
+            self.store().transaction(&[trees.0, trees.1, trees.2, trees.3, trees.4, counting.0, counting.1], |tx| {
                 if let Some(id) = message_id
                     && !bus.processed.first_time(tx, "gradebook", id)?
                 {
@@ -277,7 +345,9 @@ impl Kernel {
                     updated_at: now,
                     history: vec![],
                 });
-                if change.attempt.is_some() {
+                // A change that carries a result says which attempt counts (none
+                // for an average); a grade set by hand leaves that as it was.
+                if change.questions.is_some() {
                     entry.attempt = change.attempt.clone();
                 }
                 entry.points = change.points;
@@ -333,7 +403,7 @@ impl Kernel {
         points: f64,
         max_points: f64,
         reason: &str,
-    ) -> Result<GradeEntry, CoreError> {
+    ) -> Result<attempts::GradeView, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::GradeEdit, ctx)?;
         validate_item(item)?;
@@ -360,7 +430,8 @@ impl Kernel {
         };
         self.apply_grade_change(None, inst, course, student, item, &|_, _| Ok(Some(change.clone())))?;
         self.commit_events().await?;
-        self.t().grades.get(grade_key(inst, course, student, item))?.ok_or(CoreError::NotFound("grade"))
+        let entry = self.t().grades.get(grade_key(inst, course, student, item))?.ok_or(CoreError::NotFound("grade"))?;
+        self.grade_view(entry)
     }
 
     /// Regrades every stored submission of `item` through the bus, with `changes`
@@ -411,27 +482,62 @@ impl Kernel {
         Ok(stored.len())
     }
 
-    /// Every grade of a course (instructors, TAs).
+    /// Every grade of a course (instructors, TAs), with the grading method
+    /// and attempts of each; none of draft assessments.
     pub fn gradebook(
         &self,
         p: &Principal,
         inst: InstitutionId,
         course: CourseId,
-    ) -> Result<Vec<GradeEntry>, CoreError> {
+    ) -> Result<Vec<attempts::GradeView>, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         authorize(p, Capability::GradeViewAll, ctx)?;
         let prefix = [inst.bytes().as_slice(), course.bytes()].concat();
-        Ok(self.t().grades.page(&prefix, None, usize::MAX)?.into_iter().map(|(_, g)| g).collect())
+        self.views(inst, course, self.t().grades.page(&prefix, None, usize::MAX)?.into_iter().map(|(_, g)| g))
     }
 
-    /// One student's grades in a course: their own, or anyone's for staff.
+    /// The course's assessments by id: whether each is a draft, and its grading method.
+    pub(crate) fn course_items(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<std::collections::BTreeMap<String, (bool, crate::assessments::GradingMethod)>, CoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for row in self.t().assessments.scan_prefix(crate::keys::inst_course(inst, course)) {
+            let (_, a) = row?;
+            out.insert(a.id.clone(), (a.is_draft(), a.settings.grading_method));
+        }
+        Ok(out)
+    }
+
+    /// Grades as views, leaving out those of draft assessments.
+    fn views(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+        entries: impl Iterator<Item = GradeEntry>,
+    ) -> Result<Vec<attempts::GradeView>, CoreError> {
+        let items = self.course_items(inst, course)?;
+        let mut out = vec![];
+        for e in entries {
+            match items.get(&e.item) {
+                Some((true, _)) => {}
+                Some((false, m)) => out.push(self.grade_view_of(e, Some(*m))?),
+                None => out.push(self.grade_view_of(e, None)?),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One student's grades in a course: their own, or anyone's for staff
+    /// (none of draft assessments).
     pub fn student_grades(
         &self,
         p: &Principal,
         inst: InstitutionId,
         course: CourseId,
         student: UserId,
-    ) -> Result<Vec<GradeEntry>, CoreError> {
+    ) -> Result<Vec<attempts::GradeView>, CoreError> {
         let (_, ctx) = self.course_context(p, inst, course)?;
         if p.user_id() == Some(student) {
             authorize(p, Capability::GradeViewOwn, ctx)?;
@@ -439,7 +545,7 @@ impl Kernel {
             authorize(p, Capability::GradeViewAll, ctx)?;
         }
         let prefix = [inst.bytes().as_slice(), course.bytes(), student.bytes()].concat();
-        Ok(self.t().grades.page(&prefix, None, usize::MAX)?.into_iter().map(|(_, g)| g).collect())
+        self.views(inst, course, self.t().grades.page(&prefix, None, usize::MAX)?.into_iter().map(|(_, g)| g))
     }
 }
 

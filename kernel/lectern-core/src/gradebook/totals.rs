@@ -14,6 +14,8 @@
 //! - With categories, items outside every category do not count towards the
 //!   total (they are still listed). Without categories, the total is all
 //!   graded points over their maximum.
+//! - Draft assessments (never published, not archived) are no columns and
+//!   count nowhere, even if a grade was set for one; archived ones stay.
 
 use std::collections::BTreeMap;
 
@@ -59,6 +61,8 @@ pub struct Column {
     /// The assessment's title, or the item id for other items.
     pub title: String,
     pub category: Option<String>,
+    /// Which attempts make an assessment's grade; `None` for other items.
+    pub grading_method: Option<crate::assessments::GradingMethod>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -233,15 +237,23 @@ impl Kernel {
         let categories = self.t().grade_categories.get(&prefix)?.map(|c| c.categories).unwrap_or_default();
         let mut titles = BTreeMap::new();
         let mut order = vec![];
+        let mut drafts = std::collections::BTreeSet::new();
         for row in self.t().assessments.scan_prefix(&prefix) {
             let (_, a) = row?;
-            titles.insert(a.id.clone(), a.title.clone());
+            if a.is_draft() {
+                drafts.insert(a.id);
+                continue;
+            }
+            titles.insert(a.id.clone(), (a.title.clone(), a.settings.grading_method));
             order.push(a.id);
         }
         let mut by_student: BTreeMap<UserId, BTreeMap<String, Cell>> = BTreeMap::new();
         let mut graded_items = std::collections::BTreeSet::new();
         for row in self.t().grades.scan_prefix(&prefix) {
             let (_, g): (_, GradeEntry) = row?;
+            if drafts.contains(&g.item) {
+                continue;
+            }
             graded_items.insert(g.item.clone());
             by_student
                 .entry(g.student)
@@ -250,9 +262,17 @@ impl Kernel {
         }
         let mut columns: Vec<Column> = vec![];
         let mut push = |item: &str, category: Option<&str>| {
-            if !columns.iter().any(|c| c.item == item) {
-                let title = titles.get(item).map_or_else(|| item.to_string(), |t| format!("{t} ({item})"));
-                columns.push(Column { item: item.to_string(), title, category: category.map(str::to_string) });
+            if !drafts.contains(item) && !columns.iter().any(|c| c.item == item) {
+                let (title, grading_method) = match titles.get(item) {
+                    Some((t, m)) => (format!("{t} ({item})"), Some(*m)),
+                    None => (item.to_string(), None),
+                };
+                columns.push(Column {
+                    item: item.to_string(),
+                    title,
+                    category: category.map(str::to_string),
+                    grading_method,
+                });
             }
         };
         for cat in &categories {
