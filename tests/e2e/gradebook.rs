@@ -11,18 +11,7 @@ use lectern_e2e::Api;
 use serde_json::{Value, json};
 
 use crate::exam::install_grading_plugin;
-use crate::{World, create_user};
-
-async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::{World, create_user, eventually};
 
 /// Waits until `attempt.submitted` has seen `submitted` messages and every
 /// subscription has acknowledged everything, with nothing left in the outbox.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use lectern_e2e::Api;
 use serde_json::{Value, json};
 
-use crate::World;
 use crate::question_types::{Class, start};
+use crate::{World, eventually};
 
 /// Five true/false questions worth a point each (all `true`).
 fn quiz(title: &str, settings: Value) -> Value {
@@ -32,18 +32,6 @@ async fn take(student: &Api, assessment: &str, right: usize) -> String {
     }
     student.post_empty(&format!("{attempt}/submit")).await.ok();
     attempt.rsplit('/').next().unwrap().to_owned()
-}
-
-/// Polls `what` until it returns something (the grading pipeline is asynchronous).
-async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The student's grade for `item` once `attempts` attempts are graded.

@@ -23,6 +23,7 @@ mod throttle;
 mod tokens;
 mod tutor;
 mod tutor_quality;
+mod upgrade;
 
 use lectern_e2e::{Api, Options, PASSWORD, TestServer, bootstrap_admin};
 use serde_json::json;
@@ -41,6 +42,19 @@ pub struct Inst {
     pub slug: String,
     pub admin: Api,
     pub admin_id: String,
+}
+
+/// Polls `f` every 50 ms until it returns something, for at most 30 s: the
+/// bus, grading and credentials are asynchronous.
+pub async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 pub async fn create_user(admin: &Api, inst: &str, email: &str, role: &str) -> String {

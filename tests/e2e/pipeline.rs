@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use lectern_e2e::{Api, Options, guests};
 use serde_json::{Value, json};
 
-use crate::{World, create_user};
+use crate::{World, create_user, eventually};
 
 /// aiosmtpd, started by the test (see kernel/lectern-notify/tests/smtp_sink.py).
 struct SmtpSink {
@@ -89,17 +89,6 @@ async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Hook>>>) {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, seen)
-}
-
-async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn upload_plugin(root: &Api, id: &str, wasm: &str) {
