@@ -77,15 +77,6 @@ pub(crate) async fn login(
 /// send it after a CORS preflight that `http.cors_origins` allows.
 const CSRF_HEADER: &str = "lectern-csrf";
 
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    match url[after_scheme..].find('/') {
-        Some(i) => &url[..after_scheme + i],
-        None => url,
-    }
-}
-
 /// Refuses a cookie-authenticated request that may come from another site.
 fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -97,8 +88,9 @@ fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
-        let own = origin_of(&s.kernel.config().issuer);
-        let allowed = origin.eq_ignore_ascii_case(own)
+        // The issuer's origin, serialised as browsers send `Origin` (default ports dropped).
+        let own = url::Url::parse(&s.kernel.config().issuer).map(|u| u.origin().ascii_serialization());
+        let allowed = own.is_ok_and(|own| origin.eq_ignore_ascii_case(&own))
             || s.config.cors_origins.iter().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin));
         if !allowed {
             return Err(ApiError::new(
