@@ -85,7 +85,7 @@ async fn course(chat: ChatSettings) -> Course {
     let root = bootstrap_admin(&server).await;
     for (manifest, wasm) in [(CONTENT_MANIFEST, guests::CONTENT_PLUGIN), (TUTORING_MANIFEST, guests::TUTORING_PLUGIN)] {
         let wasm = std::fs::read(wasm).expect("the plugin was built");
-        let b = server.kernel.install_bundled(manifest, &wasm).await.expect("installs");
+        let b = server.kernel.plugins().install_bundled(manifest, &wasm).await.expect("installs");
         assert!(b.activated, "{b:?}");
     }
     let r = root.post("/api/v1/institutions", json!({"slug": "alpha", "name": "University alpha"})).await;

@@ -66,10 +66,10 @@ const HOSTILE: &str = r#"# Hostile
 
 pub(crate) async fn install_content_plugin(w: &World) {
     let wasm = std::fs::read(guests::CONTENT_PLUGIN).expect("the content plugin was built");
-    let b = w.server.kernel.install_bundled(CONTENT_MANIFEST, &wasm).await.expect("installs");
+    let b = w.server.kernel.plugins().install_bundled(CONTENT_MANIFEST, &wasm).await.expect("installs");
     assert!(b.installed && b.activated, "{b:?}");
     // What `lectern serve` does at every start: the second time is a no-op.
-    let again = w.server.kernel.install_bundled(CONTENT_MANIFEST, &wasm).await.expect("idempotent");
+    let again = w.server.kernel.plugins().install_bundled(CONTENT_MANIFEST, &wasm).await.expect("idempotent");
     assert!(!again.installed && !again.activated, "{again:?}");
 }
 

@@ -14,14 +14,14 @@ const GRADING_MANIFEST: &str = include_str!("../../plugins/grading/manifest.json
 
 pub(crate) async fn install_grading_plugin(server: &TestServer) {
     let wasm = std::fs::read(guests::GRADING_PLUGIN).expect("the grading plugin was built");
-    let b = server.kernel.install_bundled(GRADING_MANIFEST, &wasm).await.expect("installs");
+    let b = server.kernel.plugins().install_bundled(GRADING_MANIFEST, &wasm).await.expect("installs");
     assert!(b.activated, "{b:?}");
 }
 
 async fn install_proctoring_plugin(server: &TestServer) {
     let manifest = include_str!("../../plugins/proctoring/manifest.json");
     let wasm = std::fs::read(guests::PROCTORING_PLUGIN).expect("the proctoring plugin was built");
-    let b = server.kernel.install_bundled(manifest, &wasm).await.expect("installs");
+    let b = server.kernel.plugins().install_bundled(manifest, &wasm).await.expect("installs");
     assert!(b.activated, "{b:?}");
 }
 

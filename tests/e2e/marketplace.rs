@@ -154,7 +154,7 @@ async fn install_browse_and_idempotence_over_http() {
     let r = install(root, json!({"id": "org.lectern.grading", "version": "1.0.0", "grant": "requested"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["newly_installed"], false);
-    let prov = w.server.kernel.marketplace_provenance("org.lectern.grading@1.0.0").unwrap().unwrap();
+    let prov = w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.0.0").unwrap().unwrap();
     assert_eq!(prov.publisher, "org.lectern");
     assert_eq!(prov.key_id, m.lectern.public().key_id());
 
@@ -255,7 +255,7 @@ async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
     // it is one of the bad ones, and is refused for its own reason.
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
     refused(&r, 422, "package-refused", "not-granted");
-    assert!(w.server.kernel.marketplace_provenance("org.lectern.grading@1.0.1").unwrap().is_none());
+    assert!(w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.0.1").unwrap().is_none());
 }
 
 #[tokio::test]
@@ -378,7 +378,7 @@ async fn capability_grants_yanks_downgrades_and_archive_attacks() {
     r.assert_problem(409, "conflict");
     assert!(r.body["detail"].as_str().unwrap().contains("activation failed"), "{}", r.body);
     assert_eq!(installed_ids(root).await, vec!["org.lectern.grading@1.0.0".to_string()]);
-    assert!(w.server.kernel.marketplace_provenance("org.lectern.grading@0.9.0").unwrap().is_none());
+    assert!(w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@0.9.0").unwrap().is_none());
 
     let before = installed_ids(root).await;
     refused(&install(root, req("2.0.0")).await, 422, "package-refused", "unsafe-archive");
@@ -454,7 +454,7 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     let root = &w.root;
     // A grading plugin installed by hand first: the fallback when the marketplace's is revoked.
     let fallback = r#"{"id":"test.grading","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":1048576}}"#;
-    w.server.kernel.install_bundled(fallback, &std::fs::read(guests::GRADING_V1).unwrap()).await.unwrap();
+    w.server.kernel.plugins().install_bundled(fallback, &std::fs::read(guests::GRADING_V1).unwrap()).await.unwrap();
     let grading = "org.lectern.grading@1.0.0";
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
     assert_eq!(r.body["previous"], "test.grading@1.0.0", "{}", r.body);

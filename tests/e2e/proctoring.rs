@@ -18,7 +18,7 @@ const PROCTORING_MANIFEST: &str = include_str!("../../plugins/proctoring/manifes
 
 async fn install_proctoring_plugin(w: &World) {
     let wasm = std::fs::read(guests::PROCTORING_PLUGIN).expect("the proctoring plugin was built");
-    let b = w.server.kernel.install_bundled(PROCTORING_MANIFEST, &wasm).await.expect("installs");
+    let b = w.server.kernel.plugins().install_bundled(PROCTORING_MANIFEST, &wasm).await.expect("installs");
     assert!(b.activated, "{b:?}");
 }
 

@@ -158,9 +158,9 @@ async fn sessions_expire_when_idle_and_are_swept() {
     clock.advance(2 * 3600 + 1);
     cookie_only.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
     // Sessions nobody touches again are removed by the sweeper.
-    let swept = w.server.kernel.sweep_expired().unwrap();
+    let swept = w.server.kernel.identity().sweep_expired().unwrap();
     assert!(swept.sessions >= 3, "the admins' idle sessions: {swept:?}");
-    let again = w.server.kernel.sweep_expired().unwrap();
+    let again = w.server.kernel.identity().sweep_expired().unwrap();
     assert_eq!(again.sessions, 0);
 }
 

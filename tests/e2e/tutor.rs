@@ -21,7 +21,7 @@ const NOT_FOUND: &str = "I don't find this in the course material.";
 
 pub(crate) async fn install_tutoring_plugin(w: &World) {
     let wasm = std::fs::read(guests::TUTORING_PLUGIN).expect("the tutoring plugin was built");
-    let b = w.server.kernel.install_bundled(TUTORING_MANIFEST, &wasm).await.expect("installs");
+    let b = w.server.kernel.plugins().install_bundled(TUTORING_MANIFEST, &wasm).await.expect("installs");
     assert!(b.activated, "{b:?}");
 }
 

@@ -141,10 +141,15 @@ impl FromRequestParts<AppState> for Auth {
                 .strip_prefix("Bearer ")
                 .or_else(|| value.strip_prefix("bearer "))
                 .ok_or_else(|| ApiError::unauthenticated(AuthFailure::Malformed))?;
-            return state.kernel.authenticate_bearer(token.trim()).map(Auth).map_err(ApiError::unauthenticated);
+            return state
+                .kernel
+                .identity()
+                .authenticate_bearer(token.trim())
+                .map(Auth)
+                .map_err(ApiError::unauthenticated);
         }
         if let Some(secret) = session_cookie(&parts.headers, state.cookie_name()) {
-            return state.kernel.authenticate_session(secret).map(Auth).map_err(ApiError::unauthenticated);
+            return state.kernel.identity().authenticate_session(secret).map(Auth).map_err(ApiError::unauthenticated);
         }
         Err(ApiError::unauthenticated(AuthFailure::Missing))
     }

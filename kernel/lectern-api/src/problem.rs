@@ -7,6 +7,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lectern_core::MarketFailureKind;
 use lectern_core::{AuthFailure, CoreError};
 use serde_json::{Map, Value, json};
 
@@ -142,37 +143,35 @@ impl From<CoreError> for ApiError {
             }
             CoreError::UnsupportedMediaType(d) => ApiError::new(&MEDIA_TYPE_REFUSED, d),
             CoreError::ContentMismatch(d) => ApiError::new(&CONTENT_MISMATCH, d),
-            CoreError::MarketplaceIndex(e) => {
-                use lectern_core::marketplace::MarketError as M;
-                match &e {
-                    M::Io(d) => ApiError::new(&UNAVAILABLE, format!("the marketplace is unreachable: {d}"))
-                        .header(header::RETRY_AFTER, "30"),
-                    _ => ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", e.code()),
+            CoreError::MarketplaceIndex(e) => match e.kind {
+                MarketFailureKind::Unreachable => {
+                    ApiError::new(&UNAVAILABLE, format!("the marketplace is unreachable: {e}"))
+                        .header(header::RETRY_AFTER, "30")
                 }
-            }
+                _ => ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", e.code),
+            },
             CoreError::MarketplaceNotConfigured(d) => ApiError::new(&MARKETPLACE_NOT_CONFIGURED, d),
             CoreError::Marketplace(e) => {
-                use lectern_core::marketplace::MarketError as M;
-                let reason = e.code();
-                match &e {
-                    M::NotFound(d) => ApiError::new(&NOT_FOUND, d.clone()),
-                    M::Io(d) => ApiError::new(&UNAVAILABLE, format!("the marketplace is unreachable: {d}"))
-                        .header(header::RETRY_AFTER, "30"),
-                    M::Threshold { .. } | M::Expired { .. } | M::Rollback { .. } | M::Inconsistent { .. } => {
-                        ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", reason)
+                let reason = e.code;
+                match e.kind {
+                    MarketFailureKind::NotFound => ApiError::new(&NOT_FOUND, e.to_string()),
+                    MarketFailureKind::Unreachable => {
+                        ApiError::new(&UNAVAILABLE, format!("the marketplace is unreachable: {e}"))
+                            .header(header::RETRY_AFTER, "30")
                     }
-                    M::Downgrade { .. } => ApiError::new(&PACKAGE_REFUSED, e.to_string())
+                    MarketFailureKind::Index => ApiError::new(&MARKETPLACE_INDEX, e.to_string()).with("reason", reason),
+                    MarketFailureKind::Downgrade => ApiError::new(&PACKAGE_REFUSED, e.to_string())
                         .with("reason", reason)
                         .status(axum::http::StatusCode::CONFLICT),
-                    _ => ApiError::new(&PACKAGE_REFUSED, e.to_string()).with("reason", reason),
+                    MarketFailureKind::Refused => ApiError::new(&PACKAGE_REFUSED, e.to_string()).with("reason", reason),
                 }
             }
             CoreError::Storage(s) => {
                 tracing::error!(error = %s, "storage failure");
                 ApiError::new(&UNAVAILABLE, "storage is unavailable")
             }
-            CoreError::Internal(d) => {
-                tracing::error!(error = %d, "internal error");
+            e @ CoreError::Internal { .. } => {
+                tracing::error!(error = %ErrorChain(&e), "internal error");
                 ApiError::new(&INTERNAL, "an internal error occurred")
             }
         }
@@ -203,3 +202,18 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error with its whole `source` chain, for logs: "context: cause: cause".
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}

@@ -1,81 +1,50 @@
-//! The Lectern kernel's domain: institutions (tenants), users, courses,
-//! enrolments, login sessions, OAuth 2 / OIDC, signing keys, and the one
-//! authorization function every operation goes through.
+//! The Lectern kernel: a thin facade over the bounded contexts, the schema
+//! migrations, and the background workers on the bus.
 //!
-//! Key types: [`Kernel`] (the entry point, cheap to clone), [`Principal`]
-//! (who is asking), [`authz::Capability`] and [`authz::authorize`].
+//! The domain lives in one crate per context, each owning its storage trees:
+//! `lectern-identity` (institutions, users, courses, enrolments, sessions,
+//! OAuth), `lectern-assessment` (assessments, attempts, proctoring, gradebook,
+//! completion, credentials), `lectern-content` (outlines, pages, media,
+//! progress, archives), `lectern-tutor`, `lectern-notifications` (in-app,
+//! email, webhooks) and `lectern-plugin-admin` (plugins and the marketplace),
+//! over the shared vocabulary of `lectern-domain`.
+//!
+//! Key types: [`Kernel`] (opens the database and every context, cheap to
+//! clone), [`KernelConfig`].
 //!
 //! Invariants:
-//! - Every record key starts with its institution id; every operation takes
-//!   a [`Principal`] and calls [`authz::authorize`] before it reads or writes
-//!   tenant data, so no path crosses tenants without the platform-admin check.
-//! - A write is acknowledged (the async fn returns `Ok`) only after
-//!   [`lectern_storage::Store::durable`].
+//! - The kernel opens the database, the blob store, the plugin host and the
+//!   bus once, and hands each context what it needs; contexts never open
+//!   another context's trees.
+//! - A facade method exists only where an operation spans contexts
+//!   ([`Kernel::delete_course`], [`Kernel::set_completion_rule`]); everything
+//!   else is called on its context (`kernel.identity().create_user(...)`).
 //! - No HTTP types, no JSON DTOs, no sled: those belong to `lectern-api` and
 //!   `lectern-storage`.
 
-pub mod assessments;
-pub mod authz;
-mod bootstrap;
-mod clock;
-pub mod completion;
-pub mod content;
-mod courses;
-pub mod credentials;
-mod enrolments;
-mod error;
-pub mod events;
-pub mod gradebook;
-mod ids;
-mod institutions;
-mod keys;
-pub mod marketplace;
-pub mod media;
 mod migrations;
-pub mod model;
-pub mod notifications;
-pub mod oauth;
-mod paging;
-pub mod plugins;
-mod sessions;
-mod signing;
-mod sweep;
-mod throttle;
-pub mod tutor;
-mod users;
-pub mod webhooks;
 pub mod workers;
 
 use std::sync::Arc;
 
-pub use authz::{Capability, Principal, PrincipalKind};
-pub use clock::Clock;
-pub use courses::{CourseUpdate, NewCourse};
-pub use error::{AuthFailure, CoreError};
-pub use ids::{CourseId, InstitutionId, SessionId, UserId};
-pub use institutions::NewInstitution;
-pub use lectern_auth::password::PolicyViolation;
+pub use lectern_assessment::{Assessments, assessments, completion, credentials, gradebook};
+pub use lectern_content::{Content, content, media};
+pub use lectern_domain::{
+    AuthFailure, Capability, Clock, CoreError, CourseId, Env, InstitutionId, MarketFailure, MarketFailureKind, Page,
+    PageRequest, Principal, PrincipalKind, SessionId, UserId, authz, error, events,
+};
+pub use lectern_identity::{
+    CourseUpdate, Identity, LoginOutcome, LoginRequest, NewCourse, NewInstitution, NewUser, PasswordHasher,
+    PolicyViolation, SessionInfo, SessionToken, Swept, ThrottlePolicy, UserUpdate, generate_password, model, oauth,
+    password_hasher,
+};
+pub use lectern_notifications::{Notifications, notifications, webhooks};
+pub use lectern_plugin_admin::{PluginAdmin, marketplace, plugins};
 pub use lectern_storage::FlushObserver;
-pub use paging::{Page, PageRequest};
-pub use sessions::{LoginOutcome, LoginRequest, SessionInfo, SessionToken};
-pub use sweep::Swept;
-pub use throttle::ThrottlePolicy;
-pub use users::{NewUser, UserUpdate};
+pub use lectern_tutor::{Tutor, tutor};
 
-pub use lectern_auth::password::PasswordHasher;
+use lectern_domain::BusHandles;
 use lectern_storage::{Store, StoreOptions};
-
-/// An argon2id hasher with explicit parameters (memory KiB, iterations, lanes).
-pub fn password_hasher(m_kib: u32, t: u32, p: u32) -> Result<PasswordHasher, CoreError> {
-    Ok(PasswordHasher::new(m_kib, t, p)?)
-}
-
-/// A random password that passes the policy (for CLI-created accounts).
-pub fn generate_password() -> Result<String, CoreError> {
-    // 18 random bytes → 24 base64url characters, ~144 bits.
-    let s = lectern_auth::secret::new_secret("")?;
-    Ok(s.chars().take(24).collect())
-}
 
 /// Settings the domain needs; the binary builds this from the configuration file.
 #[derive(Clone, Debug)]
@@ -98,10 +67,10 @@ pub struct KernelConfig {
     /// The event bus and its workers.
     pub bus: workers::BusSettings,
     /// Outgoing email; `None` sends none (in-app notifications still work).
-    pub email: Option<lectern_notify::SmtpConfig>,
-    pub webhooks: lectern_notify::WebhookOptions,
+    pub email: Option<lectern_notifications::SmtpConfig>,
+    pub webhooks: lectern_notifications::WebhookOptions,
     /// Uploads and content-addressed blobs.
-    pub media: media::MediaSettings,
+    pub media: lectern_content::media::MediaSettings,
     /// The AI tutor: embedder, vector index, generator, limits.
     pub tutor: tutor::TutorSettings,
     /// Where plugins are installed from, and the root of trust pinned for it.
@@ -127,12 +96,12 @@ impl KernelConfig {
             plugins: lectern_host::HostConfig::default(),
             bus: workers::BusSettings::default(),
             email: None,
-            webhooks: lectern_notify::WebhookOptions {
+            webhooks: lectern_notifications::WebhookOptions {
                 timeout: std::time::Duration::from_secs(10),
                 allow_private_addresses: false,
                 user_agent: "Lectern-Webhooks/1".into(),
             },
-            media: media::MediaSettings::default(),
+            media: lectern_content::media::MediaSettings::default(),
             tutor: tutor::TutorSettings::default(),
             marketplace: marketplace::MarketplaceSettings::default(),
         }
@@ -147,21 +116,15 @@ pub struct Kernel {
 
 struct Inner {
     config: KernelConfig,
-    clock: Clock,
-    store: Store,
-    t: trees::Trees,
+    env: Env,
     host: lectern_host::Host,
-    bus: events::BusHandles,
-    /// Content-addressed media and rendered pages (`<data_dir>/blobs`).
     blobs: lectern_storage::BlobStore,
-    /// Public halves of signing keys by kid: derived once, not per request.
-    public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
-    /// In-memory exam observations (answer bursts) awaiting the next signal batch.
-    exam_watch: assessments::proctoring::Watch,
-    /// Recent tutor questions per student and course (rate limits).
-    tutor_window: tutor::AskWindow,
-    /// Held while the marketplace index is refreshed.
-    market_refresh: std::sync::Mutex<()>,
+    identity: Identity,
+    assessments: Assessments,
+    content: Content,
+    tutor: Tutor,
+    notifications: Notifications,
+    plugins: PluginAdmin,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -181,46 +144,85 @@ pub struct Opened {
 }
 
 impl Kernel {
-    /// Opens the database, runs migrations, ensures the platform institution
-    /// exists, and issues a bootstrap token if there is no platform admin.
+    /// Opens the database, runs migrations, opens every context (identity
+    /// ensures the platform institution exists), and issues a bootstrap token
+    /// if there is no platform admin.
     pub fn open(
         config: KernelConfig,
         clock: Clock,
         flush_observer: Option<FlushObserver>,
     ) -> Result<Opened, CoreError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            CoreError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
+            CoreError::internal(format!("cannot create data directory {}", config.data_dir.display()), e)
         })?;
         let store = Store::open(
             config.data_dir.join("db"),
             StoreOptions { cache_capacity: config.cache_capacity_bytes, flush_observer, temporary: false },
         )?;
         let migrations_ran = store.migrate(migrations::ALL)?;
-        let t = trees::Trees::open(&store)?;
         let blobs = lectern_storage::BlobStore::open(&store, config.data_dir.join("blobs"))?;
         let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
-            .map_err(|e| CoreError::Internal(format!("cannot start the plugin host: {e}")))?;
-        let bus = events::BusHandles::open(&store).map_err(events::bus_error)?;
+            .map_err(|e| CoreError::internal("cannot start the plugin host", e))?;
+        let bus = BusHandles::open(&store).map_err(events::bus_error)?;
         if config.tutor.enabled {
-            tutor::attach_retrieval(&host, &store, &config)?;
+            tutor::attach_retrieval(&host, &store, &config.data_dir, &config.tutor)?;
         }
+        let env = Env { store, clock, bus: Arc::new(bus) };
+        let (identity, bootstrap_token) = Identity::open(
+            env.clone(),
+            lectern_identity::IdentitySettings {
+                issuer: config.issuer.clone(),
+                audience: config.audience.clone(),
+                access_token_ttl_secs: config.access_token_ttl_secs,
+                refresh_token_ttl_secs: config.refresh_token_ttl_secs,
+                session_idle_secs: config.session_idle_secs,
+                session_absolute_secs: config.session_absolute_secs,
+                auth_code_ttl_secs: config.auth_code_ttl_secs,
+                throttle: config.throttle,
+                password_hasher: config.password_hasher.clone(),
+            },
+        )?;
+        let assessments = Assessments::open(env.clone(), config.issuer.clone(), identity.clone(), host.clone())?;
+        let content = Content::open(
+            env.clone(),
+            lectern_content::ContentSettings { issuer: config.issuer.clone(), media: config.media.clone() },
+            identity.clone(),
+            assessments.clone(),
+            host.clone(),
+            blobs.clone(),
+        )?;
+        let tutor = Tutor::open(
+            env.clone(),
+            config.tutor.clone(),
+            identity.clone(),
+            content.clone(),
+            assessments.clone(),
+            host.clone(),
+        )?;
+        let notifications = Notifications::open(
+            env.clone(),
+            lectern_notifications::NotificationSettings {
+                email: config.email.clone(),
+                webhooks: config.webhooks.clone(),
+            },
+            identity.clone(),
+            assessments.clone(),
+        )?;
+        let plugins = PluginAdmin::open(env.clone(), config.marketplace.clone(), identity.clone(), host.clone())?;
         let kernel = Kernel {
             inner: Arc::new(Inner {
                 config,
-                clock,
-                store,
-                t,
+                env,
                 host,
-                bus,
                 blobs,
-                public_keys: Default::default(),
-                exam_watch: Default::default(),
-                tutor_window: Default::default(),
-                market_refresh: Default::default(),
+                identity,
+                assessments,
+                content,
+                tutor,
+                notifications,
+                plugins,
             }),
         };
-        kernel.ensure_platform_institution()?;
-        let bootstrap_token = kernel.bootstrap_if_needed()?;
         Ok(Opened { kernel, bootstrap_token, migrations_ran })
     }
 
@@ -234,178 +236,81 @@ impl Kernel {
     }
 
     pub fn clock(&self) -> &Clock {
-        &self.inner.clock
-    }
-
-    fn now(&self) -> i64 {
-        self.inner.clock.now()
+        &self.inner.env.clock
     }
 
     /// The plugin host (plugin calls go through it; management goes through
-    /// the authorized operations in [`plugins`]).
+    /// the authorized operations of [`Kernel::plugins`]).
     pub fn host(&self) -> &lectern_host::Host {
         &self.inner.host
     }
 
-    fn store(&self) -> &Store {
-        &self.inner.store
+    /// The blob store (media and rendered pages).
+    pub fn blobs(&self) -> &lectern_storage::BlobStore {
+        &self.inner.blobs
     }
 
-    fn t(&self) -> &trees::Trees {
-        &self.inner.t
+    /// Institutions, users, courses, enrolments, sessions, OAuth.
+    pub fn identity(&self) -> &Identity {
+        &self.inner.identity
+    }
+
+    /// Assessments, attempts, proctoring, the gradebook, completion, credentials.
+    pub fn assessments(&self) -> &Assessments {
+        &self.inner.assessments
+    }
+
+    /// Outlines, pages, media, learner progress, archives.
+    pub fn content(&self) -> &Content {
+        &self.inner.content
+    }
+
+    /// The AI tutor.
+    pub fn tutor(&self) -> &Tutor {
+        &self.inner.tutor
+    }
+
+    /// In-app notifications, email and webhooks.
+    pub fn notifications(&self) -> &Notifications {
+        &self.inner.notifications
+    }
+
+    /// Plugin administration and the marketplace.
+    pub fn plugins(&self) -> &PluginAdmin {
+        &self.inner.plugins
     }
 
     /// Readiness: the database answers.
     pub fn check(&self) -> Result<(), CoreError> {
-        Ok(self.inner.store.check()?)
+        Ok(self.inner.env.store.check()?)
     }
 
     /// Bytes the database occupies on disk.
     pub fn storage_bytes(&self) -> Result<u64, CoreError> {
-        Ok(self.inner.store.size_on_disk()?)
+        Ok(self.inner.env.store.size_on_disk()?)
     }
 
-    async fn durable(&self) -> Result<(), CoreError> {
-        Ok(self.inner.store.durable().await?)
+    /// Deletes a draft course, its enrolments (identity), then its content and
+    /// media. Published or archived courses hold student records and can only
+    /// be archived.
+    pub async fn delete_course(&self, p: &Principal, inst: InstitutionId, id: CourseId) -> Result<(), CoreError> {
+        self.identity().delete_course(p, inst, id).await?;
+        self.content().forget_course_content(inst, id)?;
+        self.inner.env.durable().await
     }
 
-    /// Runs CPU-heavy work (password hashing) off the async workers.
-    async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, CoreError> {
-        tokio::task::spawn_blocking(f).await.map_err(|e| CoreError::Internal(format!("blocking task failed: {e}")))
-    }
-}
-
-mod trees {
-    use lectern_storage::{StorageError, Store, Tree};
-
-    use crate::ids::{CourseId, InstitutionId, UserId};
-    use crate::model::*;
-
-    /// Every tree the kernel uses, opened once.
-    pub(crate) struct Trees {
-        pub institutions: Tree<Institution>,
-        pub institutions_by_slug: Tree<InstitutionId>,
-        pub users: Tree<User>,
-        pub users_by_email: Tree<UserId>,
-        pub courses: Tree<Course>,
-        pub courses_by_code: Tree<CourseId>,
-        pub enrolments: Tree<Enrolment>,
-        pub enrolments_by_user: Tree<()>,
-        pub sessions: Tree<Session>,
-        pub sessions_by_user: Tree<Vec<u8>>,
-        pub signing_keys: Tree<SigningKeyRecord>,
-        pub kid_index: Tree<InstitutionId>,
-        pub oauth_clients: Tree<OAuthClient>,
-        pub auth_codes: Tree<AuthCode>,
-        pub refresh_tokens: Tree<RefreshToken>,
-        pub refresh_families: Tree<RefreshFamily>,
-        pub login_failures: Tree<FailureCounter>,
-        pub bootstrap: Tree<BootstrapToken>,
-        pub grades: Tree<crate::gradebook::GradeEntry>,
-        pub submissions: Tree<crate::gradebook::StoredSubmission>,
-        pub manual_grades: Tree<crate::gradebook::manual::ManualGrade>,
-        pub grade_attempts: Tree<crate::gradebook::attempts::AttemptResults>,
-        pub grade_categories: Tree<crate::gradebook::totals::GradeCategories>,
-        pub completion_rules: Tree<crate::completion::CompletionRule>,
-        pub completions: Tree<crate::events::CourseCompleted>,
-        pub issuer_keys: Tree<crate::credentials::IssuerKey>,
-        pub status_lists: Tree<crate::credentials::StatusListState>,
-        pub credentials: Tree<crate::credentials::CredentialRecord>,
-        pub credentials_by_award: Tree<String>,
-        pub credentials_by_user: Tree<String>,
-        pub notifications: Tree<crate::notifications::Notification>,
-        pub notification_prefs: Tree<crate::notifications::Preferences>,
-        pub webhooks: Tree<crate::webhooks::Webhook>,
-        pub webhook_log: Tree<crate::webhooks::DeliveryLog>,
-        pub webhooks_sent: Tree<crate::webhooks::SentMark>,
-        pub emails_sent: Tree<crate::webhooks::SentMark>,
-        pub media: Tree<crate::media::MediaRecord>,
-        pub outlines: Tree<crate::content::Outline>,
-        pub pages: Tree<crate::content::Page>,
-        pub item_states: Tree<crate::content::ItemState>,
-        pub resume: Tree<crate::content::view::Resume>,
-        pub assessments: Tree<crate::assessments::Assessment>,
-        pub assessment_index: Tree<crate::assessments::Located>,
-        pub attempts: Tree<crate::assessments::Attempt>,
-        pub attempts_by_student: Tree<String>,
-        pub attempt_starts: Tree<String>,
-        pub answers: Tree<crate::assessments::Answer>,
-        pub attempt_deadlines: Tree<()>,
-        pub proctor_states: Tree<crate::assessments::proctoring::ProctorState>,
-        pub proctor_batches: Tree<crate::assessments::proctoring::SignalBatch>,
-        pub tutor_turns: Tree<crate::tutor::TutorTurn>,
-        pub tutor_docs: Tree<crate::tutor::IndexedDoc>,
-        pub tutor_log: Tree<crate::tutor::QuestionLog>,
-        pub tutor_policies: Tree<crate::tutor::TutorPolicy>,
-        pub tutor_pseudonyms: Tree<u32>,
-        /// The newest verified marketplace index (JSON of `tuf::TrustedState`).
-        pub market_state: Tree<Vec<u8>>,
-        pub market_installs: Tree<crate::marketplace::Provenance>,
-        pub market_alerts: Tree<crate::marketplace::Alert>,
-    }
-
-    impl Trees {
-        pub fn open(s: &Store) -> Result<Trees, StorageError> {
-            Ok(Trees {
-                institutions: s.tree("institutions")?,
-                institutions_by_slug: s.tree("institutions_by_slug")?,
-                users: s.tree("users")?,
-                users_by_email: s.tree("users_by_email")?,
-                courses: s.tree("courses")?,
-                courses_by_code: s.tree("courses_by_code")?,
-                enrolments: s.tree("enrolments")?,
-                enrolments_by_user: s.tree("enrolments_by_user")?,
-                sessions: s.tree("sessions")?,
-                sessions_by_user: s.tree("sessions_by_user")?,
-                signing_keys: s.tree("signing_keys")?,
-                kid_index: s.tree("kid_index")?,
-                oauth_clients: s.tree("oauth_clients")?,
-                auth_codes: s.tree("auth_codes")?,
-                refresh_tokens: s.tree("refresh_tokens")?,
-                refresh_families: s.tree("refresh_families")?,
-                login_failures: s.tree("login_failures")?,
-                bootstrap: s.tree("bootstrap")?,
-                grades: s.tree("grades")?,
-                submissions: s.tree("grade_submissions")?,
-                manual_grades: s.tree("grade_manual")?,
-                grade_attempts: s.tree("grade_attempts")?,
-                grade_categories: s.tree("grade_categories")?,
-                completion_rules: s.tree("completion_rules")?,
-                completions: s.tree("completions")?,
-                issuer_keys: s.tree("credential_issuer_keys")?,
-                status_lists: s.tree("credential_status_lists")?,
-                credentials: s.tree("credentials")?,
-                credentials_by_award: s.tree("credentials_by_award")?,
-                credentials_by_user: s.tree("credentials_by_user")?,
-                notifications: s.tree("notifications")?,
-                notification_prefs: s.tree("notification_prefs")?,
-                webhooks: s.tree("webhooks")?,
-                webhook_log: s.tree("webhook_deliveries")?,
-                webhooks_sent: s.tree("webhooks_sent")?,
-                emails_sent: s.tree("emails_sent")?,
-                media: s.tree("course_media")?,
-                outlines: s.tree("content_outlines")?,
-                pages: s.tree("content_pages")?,
-                item_states: s.tree("content_item_states")?,
-                resume: s.tree("content_resume")?,
-                assessments: s.tree("assessments")?,
-                assessment_index: s.tree("assessment_index")?,
-                attempts: s.tree("attempts")?,
-                attempts_by_student: s.tree("attempts_by_student")?,
-                attempt_starts: s.tree("attempt_starts")?,
-                answers: s.tree("attempt_answers")?,
-                attempt_deadlines: s.tree("attempt_deadlines")?,
-                proctor_states: s.tree("proctor_states")?,
-                proctor_batches: s.tree("proctor_batches")?,
-                tutor_turns: s.tree("tutor_turns")?,
-                tutor_docs: s.tree("tutor_index_docs")?,
-                tutor_log: s.tree("tutor_question_log")?,
-                tutor_policies: s.tree("tutor_policies")?,
-                tutor_pseudonyms: s.tree("tutor_pseudonyms")?,
-                market_state: s.tree("marketplace_state")?,
-                market_installs: s.tree("marketplace_installs")?,
-                market_alerts: s.tree("marketplace_alerts")?,
-            })
-        }
+    /// Sets the course's completion rule. Its items are checked against the
+    /// course's gradebook items, with the outline's items named in the error
+    /// when one is a content item rather than a gradebook item.
+    pub async fn set_completion_rule(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        required_items: Vec<String>,
+        min_percent: f64,
+    ) -> Result<completion::CompletionRule, CoreError> {
+        let outline = self.content().outline_refs(inst, course)?;
+        self.assessments().set_completion_rule(p, inst, course, required_items, min_percent, &outline).await
     }
 }

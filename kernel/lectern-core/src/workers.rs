@@ -13,67 +13,13 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::CoreError;
 use crate::Kernel;
-use crate::error::CoreError;
 use crate::events::{self, AttemptSubmitted, CourseCompleted, GradeRecorded, topics};
 
 pub use lectern_bus::RetryPolicy;
-pub use lectern_notify::{SmtpConfig, TlsMode, WebhookOptions};
-
-/// Settings for the bus and its workers.
-#[derive(Clone, Debug)]
-pub struct BusSettings {
-    /// `pulsar://host:6650` to use an Apache Pulsar cluster instead of the embedded log.
-    pub pulsar_url: Option<String>,
-    /// Retries for automatic grading (plugin errors and timeouts).
-    pub grading: RetryPolicy,
-    /// Retries for everything else (completion, certificates, notifications).
-    pub default: RetryPolicy,
-    /// A handler running longer than this is a failed attempt.
-    pub handler_timeout: Duration,
-    /// How often retention removes messages every subscription acked.
-    pub retention_interval: Duration,
-}
-
-impl Default for BusSettings {
-    fn default() -> Self {
-        BusSettings {
-            pulsar_url: None,
-            grading: RetryPolicy {
-                max_attempts: 5,
-                base_delay: Duration::from_secs(1),
-                max_delay: Duration::from_secs(60),
-            },
-            default: RetryPolicy::default(),
-            handler_timeout: Duration::from_secs(30),
-            retention_interval: Duration::from_secs(60),
-        }
-    }
-}
-
-/// One worker to start: what it consumes, how, and its metrics label.
-pub(crate) struct WorkerDef {
-    pub label: String,
-    pub topic: &'static str,
-    pub subscription: &'static str,
-    pub kind: SubscriptionType,
-    pub policy: RetryPolicy,
-    pub concurrency: usize,
-    pub handler: Arc<dyn Handler>,
-}
-
-impl WorkerDef {
-    pub fn new(
-        topic: &'static str,
-        subscription: &'static str,
-        kind: SubscriptionType,
-        policy: RetryPolicy,
-        concurrency: usize,
-        handler: Arc<dyn Handler>,
-    ) -> WorkerDef {
-        WorkerDef { label: subscription.to_string(), topic, subscription, kind, policy, concurrency, handler }
-    }
-}
+pub use lectern_domain::workers::{BusSettings, WorkerDef};
+pub use lectern_notifications::{SmtpConfig, TlsMode, WebhookOptions};
 
 /// What [`Kernel::start_background`] started.
 pub struct Background {
@@ -101,7 +47,7 @@ impl Handler for Grading {
     async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
         let ev: AttemptSubmitted = parse(d)?;
         let id = d.message_id();
-        if self.0.inner.bus.processed.contains("gradebook", &id).map_err(|e| Failure::Retry(e.to_string()))? {
+        if self.0.inner.env.bus.processed.contains("gradebook", &id).map_err(|e| Failure::Retry(e.to_string()))? {
             return Ok(());
         }
         let ctx = CallContext {
@@ -120,13 +66,17 @@ impl Handler for Grading {
             .map_err(|e| Failure::Retry(format!("grading task failed: {e}")))?
             .map_err(|e| Failure::Retry(format!("grading plugin: {e}")))?;
         let (results, who) = graded;
-        self.0.record_automatic_grade(&id, &ev, &results, &format!("plugin:{who}")).await.map_err(retry)?;
+        self.0
+            .assessments()
+            .record_automatic_grade(&id, &ev, &results, &format!("plugin:{who}"))
+            .await
+            .map_err(retry)?;
         Ok(())
     }
 
     async fn gave_up(&self, d: &Delivery, error: &str) {
         let Ok(ev) = serde_json::from_slice::<AttemptSubmitted>(&d.payload) else { return };
-        if let Err(e) = self.0.record_grading_failure(&ev, error).await {
+        if let Err(e) = self.0.assessments().record_grading_failure(&ev, error).await {
             tracing::error!(error = %e, attempt = %ev.attempt, "could not record the grading failure");
         }
     }
@@ -138,7 +88,11 @@ struct CompletionCheck(Kernel);
 impl Handler for CompletionCheck {
     async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
         let ev: GradeRecorded = parse(d)?;
-        self.0.evaluate_completion(&d.message_id(), ev.institution, ev.course, ev.student).await.map_err(retry)?;
+        self.0
+            .assessments()
+            .evaluate_completion(&d.message_id(), ev.institution, ev.course, ev.student)
+            .await
+            .map_err(retry)?;
         Ok(())
     }
 }
@@ -149,7 +103,7 @@ struct Certificates(Kernel);
 impl Handler for Certificates {
     async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
         let ev: CourseCompleted = parse(d)?;
-        match self.0.issue_course_credential(&d.message_id(), &ev).await {
+        match self.0.assessments().issue_course_credential(&d.message_id(), &ev).await {
             Ok(Some(id)) => {
                 tracing::info!(credential = %id, course = %ev.course, student = %ev.student, "credential issued")
             }
@@ -190,23 +144,23 @@ impl Handler for PluginEvents {
 impl Kernel {
     /// The bus workers use: Pulsar when connected, else the embedded log.
     pub fn bus(&self) -> Arc<dyn Bus> {
-        match self.inner.bus.active.get() {
+        match self.inner.env.bus.active.get() {
             Some(b) => b.clone(),
-            None => Arc::new(self.inner.bus.embedded.clone()),
+            None => Arc::new(self.inner.env.bus.embedded.clone()),
         }
     }
 
     /// Events staged but not yet handed to the bus.
     pub fn outbox_pending(&self) -> usize {
-        self.inner.bus.outbox.pending()
+        self.inner.env.bus.outbox.pending()
     }
 
     /// Connects the configured bus and starts every background task. Call once.
     pub async fn start_background(&self, shutdown: watch::Receiver<bool>) -> Result<Background, CoreError> {
         let settings = self.inner.config.bus.clone();
         let bus = self.connect_bus(&settings).await?;
-        let _ = self.inner.bus.active.set(bus.clone());
-        let mut tasks = vec![tokio::spawn(self.inner.bus.outbox.clone().run(bus.clone(), shutdown.clone()))];
+        let _ = self.inner.env.bus.active.set(bus.clone());
+        let mut tasks = vec![tokio::spawn(self.inner.env.bus.outbox.clone().run(bus.clone(), shutdown.clone()))];
         tasks.push(tokio::spawn(self.inner.host.event_outbox().clone().run(bus.clone(), shutdown.clone())));
         let mut workers = vec![
             WorkerDef::new(
@@ -242,7 +196,7 @@ impl Kernel {
             1,
             Arc::new(TutorIndex(self.clone())),
         ));
-        workers.extend(self.notification_workers(&settings)?);
+        workers.extend(self.notifications().notification_workers(&settings)?);
         let mut counters = vec![];
         for w in workers {
             let mut subscribe = SubscribeSpec::new(w.topic, w.subscription, w.kind);
@@ -263,13 +217,13 @@ impl Kernel {
         tasks.push(tokio::spawn(tutor_catch_up(self.clone())));
         tasks.push(tokio::spawn(vector_checkpoints(self.clone(), shutdown.clone())));
         tasks.push(tokio::spawn(deadline_timer(self.clone(), shutdown)));
-        *self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters;
+        *self.inner.env.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters;
         Ok(Background { tasks })
     }
 
     async fn connect_bus(&self, settings: &BusSettings) -> Result<Arc<dyn Bus>, CoreError> {
         match &settings.pulsar_url {
-            None => Ok(Arc::new(self.inner.bus.embedded.clone())),
+            None => Ok(Arc::new(self.inner.env.bus.embedded.clone())),
             #[cfg(feature = "pulsar")]
             Some(url) => {
                 let b = lectern_bus::pulsar::PulsarBus::connect(url, Default::default())
@@ -300,7 +254,7 @@ impl Kernel {
         if key.len() > 512 {
             return Err(CoreError::invalid("key", "at most 512 bytes"));
         }
-        self.inner.bus.outbox.put(Outgoing::new(topic, key, payload)).await.map_err(events::bus_error)
+        self.inner.env.bus.outbox.put(Outgoing::new(topic, key, payload)).await.map_err(events::bus_error)
     }
 }
 
@@ -313,9 +267,9 @@ impl Handler for TutorIndex {
         // Well inside the handler timeout: a big course with a slow embedder
         // continues in a follow-up delivery instead of timing out and retrying.
         let budget = self.0.inner.config.bus.handler_timeout / 2;
-        let done = self.0.sync_tutor_index(ev.institution, ev.course, Some(budget)).await.map_err(retry)?;
+        let done = self.0.tutor().sync_tutor_index(ev.institution, ev.course, Some(budget)).await.map_err(retry)?;
         if done.more {
-            self.0.request_tutor_sync(ev.institution, ev.course).await.map_err(retry)?;
+            self.0.tutor().request_tutor_sync(ev.institution, ev.course).await.map_err(retry)?;
         }
         Ok(())
     }
@@ -325,7 +279,7 @@ impl Handler for TutorIndex {
 /// (first start with the bundled tutor, a new embedding model, a tutor
 /// activated while the kernel was down).
 async fn tutor_catch_up(k: Kernel) {
-    let behind = match k.courses_behind_tutor_index() {
+    let behind = match k.tutor().courses_behind_tutor_index() {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "could not check the tutor index");
@@ -336,7 +290,7 @@ async fn tutor_catch_up(k: Kernel) {
         tracing::info!(courses = behind.len(), "bringing the tutor index up to date");
     }
     for (inst, course) in behind {
-        if let Err(e) = k.sync_tutor_index(inst, course, None).await {
+        if let Err(e) = k.tutor().sync_tutor_index(inst, course, None).await {
             tracing::warn!(course = %course, error = %e, "tutor catch-up left work for the next change");
         }
     }
@@ -421,7 +375,7 @@ async fn retention(k: Kernel, every: Duration, mut shutdown: watch::Receiver<boo
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => return,
         }
-        let bus = k.inner.bus.embedded.clone();
+        let bus = k.inner.env.bus.embedded.clone();
         match tokio::task::spawn_blocking(move || bus.apply_retention()).await {
             Ok(Ok(n)) if n > 0 => tracing::debug!(removed = n, "bus retention"),
             Ok(Err(e)) => tracing::warn!(error = %e, "bus retention failed"),
@@ -434,7 +388,7 @@ async fn retention(k: Kernel, every: Duration, mut shutdown: watch::Receiver<boo
 /// attempts that expired while the server was down are submitted at start.
 async fn deadline_timer(k: Kernel, mut shutdown: watch::Receiver<bool>) {
     loop {
-        match k.submit_expired_attempts().await {
+        match k.assessments().submit_expired_attempts().await {
             Ok(n) if n > 0 => tracing::info!(submitted = n, "expired attempts submitted"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "submitting expired attempts failed"),
@@ -534,11 +488,11 @@ impl Kernel {
 
     /// Per-worker counters (handled, retried, dead-lettered) by subscription.
     pub fn worker_counters(&self) -> Vec<(String, Arc<WorkerCounters>)> {
-        self.inner.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner.env.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Counters of the embedded log (zero when Pulsar carries the traffic).
     pub fn bus_counters(&self) -> &lectern_bus::embedded::Counters {
-        self.inner.bus.embedded.counters()
+        self.inner.env.bus.embedded.counters()
     }
 }

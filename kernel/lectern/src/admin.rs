@@ -94,14 +94,18 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cmd {
             AdminCommand::CreateInstitution { slug, name } => {
-                let platform = k.resolve_institution("platform")?;
-                let inst = k.create_institution(&Principal::system(platform), NewInstitution { slug, name }).await?;
+                let platform = k.identity().resolve_institution("platform")?;
+                let inst = k
+                    .identity()
+                    .create_institution(&Principal::system(platform), NewInstitution { slug, name })
+                    .await?;
                 println!("created institution {} ({})", inst.slug, inst.id);
             }
             AdminCommand::CreateUser { institution, email, name, role, platform_admin, password_stdin } => {
-                let inst = k.resolve_institution(&institution)?;
+                let inst = k.identity().resolve_institution(&institution)?;
                 let (password, generated) = read_password(password_stdin)?;
                 let user = k
+                    .identity()
                     .create_user(
                         &Principal::system(inst),
                         inst,
@@ -114,21 +118,21 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 }
             }
             AdminCommand::ResetPassword { institution, email, password_stdin } => {
-                let inst = k.resolve_institution(&institution)?;
+                let inst = k.identity().resolve_institution(&institution)?;
                 let system = Principal::system(inst);
-                let user = k.user_by_email(&system, inst, &email)?;
+                let user = k.identity().user_by_email(&system, inst, &email)?;
                 let (password, generated) = read_password(password_stdin)?;
-                k.reset_password(&system, inst, user.id, password.clone()).await?;
+                k.identity().reset_password(&system, inst, user.id, password.clone()).await?;
                 println!("password reset for {}; their sessions have ended", user.email);
                 if generated {
                     println!("password: {password}");
                 }
             }
             AdminCommand::BootstrapToken => {
-                if k.has_platform_admin()? {
+                if k.identity().has_platform_admin()? {
                     eprintln!("note: a platform administrator already exists; the token creates another one");
                 }
-                println!("{}", k.new_bootstrap_token()?);
+                println!("{}", k.identity().new_bootstrap_token()?);
             }
         }
         Ok(())

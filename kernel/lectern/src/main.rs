@@ -186,7 +186,7 @@ async fn serve_async(mut c: Config) -> anyhow::Result<()> {
     if c.marketplace.enabled() {
         // An unreachable or refused marketplace does not stop the server: the
         // administrator sees why and can install later.
-        for (id, result) in opened.kernel.marketplace_install_configured().await {
+        for (id, result) in opened.kernel.plugins().marketplace_install_configured().await {
             match result {
                 Ok(done) => {
                     tracing::info!(plugin = %done.key, publisher = %done.publisher, slot = done.slot.name(), "installed from the marketplace")
@@ -248,7 +248,11 @@ mod first_party {
 /// Installs the plugins built into this binary (see `plugins.first_party`).
 async fn install_first_party(kernel: &Kernel) -> anyhow::Result<()> {
     for (manifest, component) in first_party::FIRST_PARTY {
-        let b = kernel.install_bundled(manifest, component).await.context("cannot install a first-party plugin")?;
+        let b = kernel
+            .plugins()
+            .install_bundled(manifest, component)
+            .await
+            .context("cannot install a first-party plugin")?;
         if b.installed || b.activated {
             tracing::info!(plugin = %b.key, slot = b.slot.name(), installed = b.installed, activated = b.activated, "first-party plugin");
         }
@@ -263,7 +267,7 @@ async fn sweep_periodically(kernel: Kernel) {
     loop {
         every.tick().await;
         let k = kernel.clone();
-        match tokio::task::spawn_blocking(move || k.sweep_expired()).await {
+        match tokio::task::spawn_blocking(move || k.identity().sweep_expired()).await {
             Ok(Ok(s)) if s != lectern_core::Swept::default() => tracing::info!(?s, "expired records removed"),
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
@@ -279,7 +283,7 @@ async fn refresh_marketplace_periodically(kernel: Kernel, every_secs: u64) {
     every.tick().await;
     loop {
         every.tick().await;
-        match kernel.marketplace_refresh().await {
+        match kernel.plugins().marketplace_refresh().await {
             Ok(state) => tracing::debug!(versions = ?state.versions(), "marketplace index refreshed"),
             Err(e) => tracing::warn!(error = %e, "marketplace refresh failed"),
         }

@@ -33,7 +33,7 @@ pub(crate) async fn create(
     let (i, cid) = ids(&s, &inst, &course)?;
     let settings = b.settings.into_core()?;
     let questions = b.questions.into_iter().map(Into::into).collect();
-    let a = s.kernel.create_assessment(&p, i, cid, &b.title, questions, settings).await?;
+    let a = s.kernel.assessments().create_assessment(&p, i, cid, &b.title, questions, settings).await?;
     Ok(with_etag(StatusCode::CREATED, a))
 }
 
@@ -47,7 +47,7 @@ pub(crate) async fn list(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::AssessmentList>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    let items = s.kernel.list_assessments(&p, i, cid)?.into_iter().map(Into::into).collect();
+    let items = s.kernel.assessments().list_assessments(&p, i, cid)?.into_iter().map(Into::into).collect();
     Ok(Json(d::AssessmentList { items }))
 }
 
@@ -56,7 +56,7 @@ pub(crate) async fn list(
     params(("assessment_id" = String, Path)),
     responses((status = 200, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
-    Ok(with_etag(StatusCode::OK, s.kernel.assessment(&p, &id)?))
+    Ok(with_etag(StatusCode::OK, s.kernel.assessments().assessment(&p, &id)?))
 }
 
 /// Changes an assessment or publishes it (`"published": true`). Questions are
@@ -74,7 +74,7 @@ pub(crate) async fn update(
     let settings = b.settings.map(d::Settings::into_core).transpose()?;
     let questions = b.questions.map(|q| q.into_iter().map(Into::into).collect());
     let update = AssessmentUpdate { title: b.title, questions, settings, published: b.published };
-    let a = s.kernel.update_assessment(&p, &id, update, if_match(&headers)?).await?;
+    let a = s.kernel.assessments().update_assessment(&p, &id, update, if_match(&headers)?).await?;
     Ok(with_etag(StatusCode::OK, a))
 }
 
@@ -92,7 +92,7 @@ pub(crate) async fn delete(
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    match s.kernel.delete_assessment(&p, &id).await? {
+    match s.kernel.assessments().delete_assessment(&p, &id).await? {
         Removal::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
         Removal::Archived(a) => {
             let etag = format!("\"{}\"", a.version);
@@ -132,7 +132,7 @@ pub(crate) async fn start(
         .transpose()
         .map_err(|_| ApiError::new(&crate::problem::BAD_HEADER, "Idempotency-Key is not ASCII"))?;
     let key = b.client_request_id.or(header_key);
-    match s.kernel.start_attempt(&p, &id, key).await? {
+    match s.kernel.assessments().start_attempt(&p, &id, key).await? {
         StartOutcome::Started(v) => {
             let location = format!("/api/v1/assessments/{id}/attempts/{}", v.attempt.id);
             Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(d::Attempt::from(v))).into_response())
@@ -150,7 +150,7 @@ pub(crate) async fn get_attempt(
     Auth(p): Auth,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::Attempt>> {
-    Ok(Json(s.kernel.get_attempt(&p, &id, &attempt)?.into()))
+    Ok(Json(s.kernel.assessments().get_attempt(&p, &id, &attempt)?.into()))
 }
 
 /// Saves one answer; a 200 means it is on disk. A save whose `version` is not
@@ -164,7 +164,9 @@ pub(crate) async fn save_answer(
     ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
     ApiJson(b): ApiJson<d::SaveAnswer>,
 ) -> ApiResult<Json<d::SavedAnswer>> {
-    Ok(Json(s.kernel.save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into()))
+    Ok(Json(
+        s.kernel.assessments().save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into(),
+    ))
 }
 
 /// Reveals the question's next hint (each costs the assessment's per-hint penalty).
@@ -176,7 +178,7 @@ pub(crate) async fn hint(
     Auth(p): Auth,
     ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<d::Attempt>> {
-    Ok(Json(s.kernel.take_hint(&p, &id, &attempt, &question).await?.into()))
+    Ok(Json(s.kernel.assessments().take_hint(&p, &id, &attempt, &question).await?.into()))
 }
 
 /// Submits the attempt for grading (repeating it is harmless).
@@ -188,7 +190,7 @@ pub(crate) async fn submit(
     Auth(p): Auth,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::Attempt>> {
-    Ok(Json(s.kernel.submit_attempt(&p, &id, &attempt).await?.into()))
+    Ok(Json(s.kernel.assessments().submit_attempt(&p, &id, &attempt).await?.into()))
 }
 
 /// Records a batch of integrity signals for the caller's attempt; the server
@@ -212,7 +214,7 @@ pub(crate) async fn signals(
     let user_agent =
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect());
     let client = ClientInfo { ip: ip.map(|i| i.to_string()), user_agent, session };
-    let st = s.kernel.record_signals(&p, &id, &attempt, b.seq, b.signals, client).await?;
+    let st = s.kernel.assessments().record_signals(&p, &id, &attempt, b.seq, b.signals, client).await?;
     Ok(Json(st.into()))
 }
 
@@ -225,7 +227,7 @@ pub(crate) async fn proctoring_record(
     Auth(p): Auth,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::ProctoringRecord>> {
-    Ok(Json(s.kernel.proctoring_record(&p, &id, &attempt)?.into()))
+    Ok(Json(s.kernel.assessments().proctoring_record(&p, &id, &attempt)?.into()))
 }
 
 /// The review queue: the course's attempts whose risk score reached their
@@ -245,7 +247,7 @@ pub(crate) async fn flagged(
     ApiQuery(q): ApiQuery<d::FlaggedQuery>,
 ) -> ApiResult<Json<d::FlaggedAttempts>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.flagged_attempts(&p, i, cid, q.reviewed.into())?.into()))
+    Ok(Json(s.kernel.assessments().flagged_attempts(&p, i, cid, q.reviewed.into())?.into()))
 }
 
 /// Reviews a flagged attempt: `"decision": "dismissed"` (the flags do not
@@ -260,5 +262,5 @@ pub(crate) async fn review(
     ApiPath((id, attempt)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<d::ReviewRequest>,
 ) -> ApiResult<Json<d::ProctoringState>> {
-    Ok(Json(s.kernel.review_attempt(&p, &id, &attempt, b.decision.into(), &b.comment).await?.into()))
+    Ok(Json(s.kernel.assessments().review_attempt(&p, &id, &attempt, b.decision.into(), &b.comment).await?.into()))
 }

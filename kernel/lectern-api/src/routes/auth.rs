@@ -18,7 +18,7 @@ pub(crate) async fn bootstrap(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<dto::Bootstrap>,
 ) -> ApiResult<(StatusCode, Json<dto::User>)> {
-    let user = s.kernel.redeem_bootstrap(&b.token, b.email, b.name, b.password).await?;
+    let user = s.kernel.identity().redeem_bootstrap(&b.token, b.email, b.name, b.password).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -47,6 +47,7 @@ pub(crate) async fn login(
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let out = s
         .kernel
+        .identity()
         .login(LoginRequest {
             institution: b.institution,
             email: b.email,
@@ -115,7 +116,7 @@ pub(crate) async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Ap
     let secret = session_cookie(&headers, s.cookie_name())
         .ok_or_else(|| ApiError::unauthenticated(lectern_core::AuthFailure::Missing))?;
     check_same_site(&s, &headers)?;
-    let out = s.kernel.refresh_session_token(secret)?;
+    let out = s.kernel.identity().refresh_session_token(secret)?;
     let body = dto::RefreshResponse {
         access_token: out.access_token,
         token_type: "Bearer",
@@ -128,7 +129,7 @@ pub(crate) async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Ap
 /// Ends the current session and clears its cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn logout(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
-    s.kernel.logout(&p).await?;
+    s.kernel.identity().logout(&p).await?;
     let secure = if s.config.secure_cookies { "; Secure" } else { "" };
     let clear = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", s.cookie_name());
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
@@ -137,12 +138,12 @@ pub(crate) async fn logout(State(s): State<AppState>, Auth(p): Auth) -> ApiResul
 /// Who the caller is, in which institution, with which capabilities.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = dto::Me), (status = 401, body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<dto::Me>> {
-    let institution = s.kernel.get_institution(&p, p.institution).or_else(|_| {
+    let institution = s.kernel.identity().get_institution(&p, p.institution).or_else(|_| {
         // A narrowly scoped token may lack institution:view; identity is still its own.
-        s.kernel.get_institution(&lectern_core::Principal::system(p.institution), p.institution)
+        s.kernel.identity().get_institution(&lectern_core::Principal::system(p.institution), p.institution)
     })?;
     let user = match &p.kind {
-        PrincipalKind::User { user, .. } => Some(s.kernel.get_user(&p, p.institution, *user)?.into()),
+        PrincipalKind::User { user, .. } => Some(s.kernel.identity().get_user(&p, p.institution, *user)?.into()),
         _ => None,
     };
     let capabilities = Capability::ALL
@@ -163,7 +164,7 @@ pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Js
 /// The caller's live sessions.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", responses((status = 200, body = Vec<dto::Session>)), security(("bearer" = [])))]
 pub(crate) async fn my_sessions(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<dto::Session>>> {
-    Ok(Json(s.kernel.list_own_sessions(&p)?.into_iter().map(Into::into).collect()))
+    Ok(Json(s.kernel.identity().list_own_sessions(&p)?.into_iter().map(Into::into).collect()))
 }
 
 /// Ends one of the caller's sessions (for example, a forgotten login elsewhere).
@@ -175,7 +176,7 @@ pub(crate) async fn revoke_my_session(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let sid: SessionId = parse_id("session_id", &id)?;
-    s.kernel.revoke_own_session(&p, sid).await?;
+    s.kernel.identity().revoke_own_session(&p, sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,7 +188,7 @@ pub(crate) async fn change_my_password(
     Auth(p): Auth,
     ApiJson(b): ApiJson<dto::ChangePassword>,
 ) -> ApiResult<StatusCode> {
-    s.kernel.change_own_password(&p, b.current_password, b.new_password).await?;
+    s.kernel.identity().change_own_password(&p, b.current_password, b.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -198,7 +199,7 @@ pub(crate) async fn my_courses(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<dto::CoursePage>> {
-    let page = s.kernel.my_courses(&p, &q.into())?;
+    let page = s.kernel.identity().my_courses(&p, &q.into())?;
     Ok(Json(dto::CoursePage {
         items: page.items.into_iter().map(|(c, r)| dto::Course::new(c, r)).collect(),
         next_cursor: page.next_cursor,

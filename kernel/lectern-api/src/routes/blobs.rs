@@ -67,7 +67,7 @@ pub(crate) async fn blob(
     headers: HeaderMap,
     ApiPath(sha): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let files = s.kernel.blob(&sha)?.ok_or(CoreError::NotFound("blob"))?;
+    let files = s.kernel.content().blob(&sha)?.ok_or(CoreError::NotFound("blob"))?;
     let len = files.meta.size;
     let identity_tag = format!("\"{}\"", files.meta.sha256);
     let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
@@ -152,7 +152,7 @@ fn set(h: &mut HeaderMap, name: header::HeaderName, value: &str) {
 }
 
 fn io_error(e: std::io::Error) -> ApiError {
-    CoreError::Internal(format!("cannot read a blob: {e}")).into()
+    CoreError::internal("cannot read a blob", e).into()
 }
 
 /// `len` bytes of the file at `path` from `start`, streamed.
@@ -174,7 +174,7 @@ async fn whole(cache: &BlobCache, head: bool, path: &std::path::Path, len: u64) 
     }
     let bytes = Bytes::from(tokio::fs::read(path).await.map_err(io_error)?);
     if bytes.len() as u64 != len {
-        return Err(CoreError::Internal(format!("blob file {} has an unexpected size", path.display())).into());
+        return Err(CoreError::internal_msg(format!("blob file {} has an unexpected size", path.display())).into());
     }
     cache.insert(path.to_path_buf(), bytes.clone());
     Ok(Body::from(bytes))

@@ -32,7 +32,7 @@ pub(crate) async fn learner_view(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::StudentOutline>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.learner_outline(&p, i, cid).await?.into()))
+    Ok(Json(s.kernel.content().learner_outline(&p, i, cid).await?.into()))
 }
 
 /// The whole outline for authors. The `ETag` is its version: send it as
@@ -46,7 +46,7 @@ pub(crate) async fn outline(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(outline_response(StatusCode::OK, s.kernel.content_outline(&p, i, cid)?))
+    Ok(outline_response(StatusCode::OK, s.kernel.content().content_outline(&p, i, cid)?))
 }
 
 /// Adds a module at the end of the outline.
@@ -62,7 +62,7 @@ pub(crate) async fn add_module(
 ) -> ApiResult<Response> {
     let (i, cid) = ids(&s, &inst, &course)?;
     let input = c::ModuleInput { id: b.id, title: b.title, release_at: d::time_opt("release_at", b.release_at)? };
-    let o = s.kernel.add_module(&p, i, cid, input, if_match(&headers)?).await?;
+    let o = s.kernel.content().add_module(&p, i, cid, input, if_match(&headers)?).await?;
     Ok(outline_response(StatusCode::CREATED, o))
 }
 
@@ -80,7 +80,10 @@ pub(crate) async fn update_module(
     let (i, cid) = ids(&s, &inst, &course)?;
     let release_at = b.release_at.map(|r| d::time_opt("release_at", r)).transpose()?;
     let patch = c::ModulePatch { title: b.title, release_at };
-    Ok(outline_response(StatusCode::OK, s.kernel.update_module(&p, i, cid, &module, patch, if_match(&headers)?).await?))
+    Ok(outline_response(
+        StatusCode::OK,
+        s.kernel.content().update_module(&p, i, cid, &module, patch, if_match(&headers)?).await?,
+    ))
 }
 
 /// Deletes an empty module.
@@ -94,7 +97,10 @@ pub(crate) async fn delete_module(
     ApiPath((inst, course, module)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Response> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(outline_response(StatusCode::OK, s.kernel.delete_module(&p, i, cid, &module, if_match(&headers)?).await?))
+    Ok(outline_response(
+        StatusCode::OK,
+        s.kernel.content().delete_module(&p, i, cid, &module, if_match(&headers)?).await?,
+    ))
 }
 
 /// Adds an item at the end of a module. Pages are rendered by the content
@@ -122,7 +128,7 @@ pub(crate) async fn add_item(
         release_at: d::time_opt("release_at", b.release_at)?,
         completion: b.completion.map(Into::into),
     };
-    let (item, o) = s.kernel.add_item(&p, i, cid, &module, input, if_match(&headers)?).await?;
+    let (item, o) = s.kernel.content().add_item(&p, i, cid, &module, input, if_match(&headers)?).await?;
     Ok((StatusCode::CREATED, [(header::ETAG, format!("\"{}\"", o.version))], Json(d::Item::from(item))).into_response())
 }
 
@@ -150,7 +156,7 @@ pub(crate) async fn update_item(
         module: b.module,
         position: b.position,
     };
-    let (item, o) = s.kernel.update_item(&p, i, cid, &item, patch, if_match(&headers)?).await?;
+    let (item, o) = s.kernel.content().update_item(&p, i, cid, &item, patch, if_match(&headers)?).await?;
     Ok(([(header::ETAG, format!("\"{}\"", o.version))], Json(d::Item::from(item))).into_response())
 }
 
@@ -165,7 +171,7 @@ pub(crate) async fn delete_item(
     ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    s.kernel.delete_item(&p, i, cid, &item, if_match(&headers)?).await?;
+    s.kernel.content().delete_item(&p, i, cid, &item, if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -183,7 +189,10 @@ pub(crate) async fn reorder(
 ) -> ApiResult<Response> {
     let (i, cid) = ids(&s, &inst, &course)?;
     let order = b.modules.into_iter().map(|m| c::OrderEntry { module: m.id, items: m.items }).collect();
-    Ok(outline_response(StatusCode::OK, s.kernel.reorder_content(&p, i, cid, order, if_match(&headers)?).await?))
+    Ok(outline_response(
+        StatusCode::OK,
+        s.kernel.content().reorder_content(&p, i, cid, order, if_match(&headers)?).await?,
+    ))
 }
 
 /// Opens an item: 404 while it is not released, 403 with the reason while it
@@ -197,7 +206,7 @@ pub(crate) async fn open_item(
     ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<d::ItemDetail>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.open_item(&p, i, cid, &item).await?.into()))
+    Ok(Json(s.kernel.content().open_item(&p, i, cid, &item).await?.into()))
 }
 
 /// A page's Markdown source and rendering, for authors.
@@ -210,7 +219,7 @@ pub(crate) async fn page(
     ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<d::Page>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.content_page(&p, i, cid, &item)?.into()))
+    Ok(Json(s.kernel.content().content_page(&p, i, cid, &item)?.into()))
 }
 
 /// Marks a `manual` item complete for the caller.
@@ -223,7 +232,7 @@ pub(crate) async fn complete(
     ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<d::StudentOutline>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.complete_item(&p, i, cid, &item).await?.into()))
+    Ok(Json(s.kernel.content().complete_item(&p, i, cid, &item).await?.into()))
 }
 
 /// A student's view of the course and their progress, for the course's staff.
@@ -237,7 +246,7 @@ pub(crate) async fn student_progress(
 ) -> ApiResult<Json<d::StudentOutline>> {
     let (i, cid) = ids(&s, &inst, &course)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    Ok(Json(s.kernel.student_progress(&p, i, cid, uid).await?.into()))
+    Ok(Json(s.kernel.content().student_progress(&p, i, cid, uid).await?.into()))
 }
 
 /// Renders every page again with the content plugin active now (after an upgrade or swap).
@@ -250,11 +259,11 @@ pub(crate) async fn rerender(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::Rerendered>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(d::Rerendered { pages: s.kernel.rerender_pages(&p, i, cid).await? }))
+    Ok(Json(d::Rerendered { pages: s.kernel.content().rerender_pages(&p, i, cid).await? }))
 }
 
-fn io_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::from(lectern_core::CoreError::Internal(e.to_string()))
+fn io_error(e: impl Into<lectern_core::error::BoxError>) -> ApiError {
+    ApiError::from(lectern_core::CoreError::internal("streaming a course archive failed", e))
 }
 
 /// The course as a `lectern-course` archive (POSIX tar: `lectern-course.json`, then `media/<sha256>`).
@@ -268,14 +277,14 @@ pub(crate) async fn export(
 ) -> ApiResult<Response> {
     use std::io::{Seek, SeekFrom};
     let (i, cid) = ids(&s, &inst, &course)?;
-    let (code, _) = s.kernel.get_course(&p, i, cid).map(|(c, r)| (c.code, r))?;
+    let (code, _) = s.kernel.identity().get_course(&p, i, cid).map(|(c, r)| (c.code, r))?;
     let kernel = s.kernel.clone();
     let dir = kernel.config().data_dir.clone();
     // Written to an unnamed temporary file first (media can be gigabytes),
     // then streamed; the file disappears with its last handle.
     let (file, size) = tokio::task::spawn_blocking(move || -> ApiResult<(std::fs::File, u64)> {
         let mut f = tempfile::tempfile_in(&dir).map_err(io_error)?;
-        kernel.export_course(&p, i, cid, std::io::BufWriter::new(&mut f))?;
+        kernel.content().export_course(&p, i, cid, std::io::BufWriter::new(&mut f))?;
         let size = f.seek(SeekFrom::End(0)).map_err(io_error)?;
         f.seek(SeekFrom::Start(0)).map_err(io_error)?;
         Ok((f, size))
@@ -322,7 +331,7 @@ pub(crate) async fn import(
     use futures_util::StreamExt;
     use std::io::{Seek, SeekFrom};
     use tokio::io::AsyncWriteExt;
-    let i = s.kernel.resolve_institution(&inst)?;
+    let i = s.kernel.identity().resolve_institution(&inst)?;
     // Refuse early, before reading a byte, when the caller may not create courses.
     lectern_core::authz::authorize(
         &p,
@@ -355,7 +364,8 @@ pub(crate) async fn import(
     let mut std_file = file.into_std().await;
     std_file.seek(SeekFrom::Start(0)).map_err(io_error)?;
     let reader = std::io::BufReader::with_capacity(256 * 1024, std_file);
-    let course = s.kernel.import_course(&p, i, reader, ImportOptions { code: q.code, title: q.title }).await?;
+    let course =
+        s.kernel.content().import_course(&p, i, reader, ImportOptions { code: q.code, title: q.title }).await?;
     let location = format!("/api/v1/institutions/{}/courses/{}", i, course.id);
     let role = p.user_id().map(|_| lectern_core::model::CourseRole::Instructor);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::Course::new(course, role))).into_response())

@@ -24,9 +24,12 @@ pub(crate) async fn create(
     ApiPath(inst): ApiPath<String>,
     ApiJson(b): ApiJson<dto::CreateCourse>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    let c =
-        s.kernel.create_course(&p, id, NewCourse { code: b.code, title: b.title, description: b.description }).await?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let c = s
+        .kernel
+        .identity()
+        .create_course(&p, id, NewCourse { code: b.code, title: b.title, description: b.description })
+        .await?;
     let location = format!("/api/v1/institutions/{}/courses/{}", id, c.id);
     let role = p.user_id().map(|_| CourseRole::Instructor);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::Course::new(c, role))).into_response())
@@ -42,8 +45,8 @@ pub(crate) async fn list(
     ApiPath(inst): ApiPath<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<dto::CoursePage>> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    let page = s.kernel.list_courses(&p, id, &q.into())?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let page = s.kernel.identity().list_courses(&p, id, &q.into())?;
     Ok(Json(dto::CoursePage {
         items: page.items.into_iter().map(|(c, r)| dto::Course::new(c, r)).collect(),
         next_cursor: page.next_cursor,
@@ -58,9 +61,9 @@ pub(crate) async fn get(
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
-    let (c, role) = s.kernel.get_course(&p, id, cid)?;
+    let (c, role) = s.kernel.identity().get_course(&p, id, cid)?;
     Ok(with_etag(c, role))
 }
 
@@ -74,15 +77,16 @@ pub(crate) async fn update(
     ApiPath((inst, course)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<dto::UpdateCourse>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let version = if_match(&headers)?;
     let c = s
         .kernel
+        .identity()
         .update_course(&p, id, cid, CourseUpdate { code: b.code, title: b.title, description: b.description }, version)
         .await?;
     // The caller's role in the course, for `my_role`.
-    let role = s.kernel.get_course(&p, id, cid).ok().and_then(|(_, r)| r);
+    let role = s.kernel.identity().get_course(&p, id, cid).ok().and_then(|(_, r)| r);
     Ok(with_etag(c, role))
 }
 
@@ -94,7 +98,7 @@ pub(crate) async fn delete(
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     s.kernel.delete_course(&p, id, cid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -107,10 +111,10 @@ async fn transition(
     course: String,
     to: CourseState,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
-    let c = s.kernel.set_course_state(&p, id, cid, to).await?;
-    let role = s.kernel.get_course(&p, id, cid).ok().and_then(|(_, r)| r);
+    let c = s.kernel.identity().set_course_state(&p, id, cid, to).await?;
+    let role = s.kernel.identity().get_course(&p, id, cid).ok().and_then(|(_, r)| r);
     Ok(with_etag(c, role))
 }
 
@@ -145,10 +149,10 @@ pub(crate) async fn enrol(
     ApiPath((inst, course)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<dto::Enrol>,
 ) -> ApiResult<(StatusCode, Json<dto::Enrolment>)> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let uid: UserId = parse_id("user_id", &b.user_id).map_err(|e| e.with("field", "user_id"))?;
-    let e = s.kernel.enrol(&p, id, cid, uid, b.role.into()).await?;
+    let e = s.kernel.identity().enrol(&p, id, cid, uid, b.role.into()).await?;
     Ok((StatusCode::CREATED, Json(dto::Enrolment::new(e, None))))
 }
 
@@ -161,9 +165,9 @@ pub(crate) async fn list_enrolments(
     ApiPath((inst, course)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<dto::EnrolmentPage>> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
-    let page = s.kernel.list_enrolments(&p, id, cid, &q.into())?;
+    let page = s.kernel.identity().list_enrolments(&p, id, cid, &q.into())?;
     Ok(Json(dto::EnrolmentPage {
         items: page.items.into_iter().map(|(e, u)| dto::Enrolment::new(e, Some(u))).collect(),
         next_cursor: page.next_cursor,
@@ -179,10 +183,13 @@ pub(crate) async fn change_role(
     ApiPath((inst, course, user)): ApiPath<(String, String, String)>,
     ApiJson(b): ApiJson<dto::ChangeRole>,
 ) -> ApiResult<Json<dto::Enrolment>> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    Ok(Json(dto::Enrolment::new(s.kernel.change_enrolment_role(&p, id, cid, uid, b.role.into()).await?, None)))
+    Ok(Json(dto::Enrolment::new(
+        s.kernel.identity().change_enrolment_role(&p, id, cid, uid, b.role.into()).await?,
+        None,
+    )))
 }
 
 /// Removes a user from the course.
@@ -193,9 +200,9 @@ pub(crate) async fn unenrol(
     Auth(p): Auth,
     ApiPath((inst, course, user)): ApiPath<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    s.kernel.unenrol(&p, id, cid, uid).await?;
+    s.kernel.identity().unenrol(&p, id, cid, uid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -37,22 +37,22 @@ async fn credential(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let id = id.strip_suffix(".json").map(str::to_owned).unwrap_or(id);
-    let rec = s.kernel.credential(&id)?;
+    let rec = s.kernel.assessments().credential(&id)?;
     let doc: Value = serde_json::from_str(&rec.document).unwrap_or(Value::Null);
     if !wants_html(&headers) {
         return Ok(([(header::CONTENT_TYPE, "application/vc+ld+json")], Json(doc)).into_response());
     }
-    let v = s.kernel.verify_credential(&doc);
+    let v = s.kernel.assessments().verify_credential(&doc);
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        page(&id, &doc, v.verified, rec.revoked_at.is_some(), &s.kernel.credential_url(&id)),
+        page(&id, &doc, v.verified, rec.revoked_at.is_some(), &s.kernel.assessments().credential_url(&id)),
     )
         .into_response())
 }
 
 async fn status_list(State(s): State<AppState>, ApiPath(inst): ApiPath<String>) -> ApiResult<Response> {
     let i = inst.parse().map_err(|_| lectern_core::CoreError::NotFound("status list"))?;
-    let doc = s.kernel.status_list(i)?;
+    let doc = s.kernel.assessments().status_list(i)?;
     Ok(([(header::CONTENT_TYPE, "application/vc+ld+json"), (header::CACHE_CONTROL, "public, max-age=60")], Json(doc))
         .into_response())
 }

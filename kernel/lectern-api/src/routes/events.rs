@@ -83,7 +83,7 @@ pub(crate) struct ListQuery {
 }
 
 fn course_ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core::InstitutionId, CourseId)> {
-    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
+    Ok((s.kernel.identity().resolve_institution(inst)?, parse_id("course_id", course)?))
 }
 
 /// The course gradebook: every grade with its history and attempts
@@ -101,8 +101,8 @@ pub(crate) async fn gradebook(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<dto::grades::Gradebook>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    let table = s.kernel.course_gradebook(&p, i, c)?;
-    Ok(Json(dto::grades::Gradebook::new(s.kernel.gradebook(&p, i, c)?, table)))
+    let table = s.kernel.assessments().course_gradebook(&p, i, c)?;
+    Ok(Json(dto::grades::Gradebook::new(s.kernel.assessments().gradebook(&p, i, c)?, table)))
 }
 
 /// One student's grades in a course (their own, or anyone's for staff), with
@@ -117,8 +117,8 @@ pub(crate) async fn student_grades(
 ) -> ApiResult<Json<dto::grades::StudentGrades>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let u: UserId = parse_id("user_id", &user)?;
-    let completion = s.kernel.completion(&p, i, c, u)?;
-    let items = s.kernel.student_grades(&p, i, c, u)?.into_iter().map(Into::into).collect();
+    let completion = s.kernel.assessments().completion(&p, i, c, u)?;
+    let items = s.kernel.assessments().student_grades(&p, i, c, u)?.into_iter().map(Into::into).collect();
     Ok(Json(dto::grades::StudentGrades { items, completion: to_json(&completion) }))
 }
 
@@ -134,7 +134,7 @@ pub(crate) async fn set_grade(
 ) -> ApiResult<Json<dto::grades::Grade>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let u: UserId = parse_id("user_id", &user)?;
-    let g = s.kernel.set_grade(&p, i, c, u, &item, b.points, b.max_points, &b.reason).await?;
+    let g = s.kernel.assessments().set_grade(&p, i, c, u, &item, b.points, b.max_points, &b.reason).await?;
     Ok(Json(g.into()))
 }
 
@@ -150,7 +150,7 @@ pub(crate) async fn regrade(
 ) -> ApiResult<Response> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let changes = b.changes.into_iter().map(|(q, k)| (q, k.into())).collect();
-    let n = s.kernel.regrade(&p, i, c, &item, &changes, &b.reason).await?;
+    let n = s.kernel.assessments().regrade(&p, i, c, &item, &changes, &b.reason).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": n }))).into_response())
 }
 
@@ -164,7 +164,11 @@ pub(crate) async fn get_completion_rule(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    let rule = s.kernel.completion_rule(&p, i, c)?.ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
+    let rule = s
+        .kernel
+        .assessments()
+        .completion_rule(&p, i, c)?
+        .ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
     Ok(Json(to_json(&rule)))
 }
 
@@ -189,7 +193,7 @@ pub(crate) async fn verify_credential(State(s): State<AppState>, ApiJson(b): Api
     if !b.is_object() {
         return Err(ApiError::bad_parameter("body", "a credential is a JSON object"));
     }
-    let v = s.kernel.verify_credential(&b);
+    let v = s.kernel.assessments().verify_credential(&b);
     // Not a credential at all is bad input; a credential that fails verification is an answer.
     if let Some(c) = v.checks.iter().find(|c| c.name == "structure" && !c.ok) {
         return Err(ApiError::new(&crate::problem::VALIDATION, format!("not a verifiable credential: {}", c.detail))
@@ -206,10 +210,10 @@ pub(crate) async fn verify_credential(State(s): State<AppState>, ApiJson(b): Api
 pub(crate) async fn my_credentials(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
     let items: Vec<Value> = s
         .kernel
-        .my_credentials(&p)?
+        .assessments().my_credentials(&p)?
         .into_iter()
         .map(|c| {
-            json!({ "id": c.id, "url": s.kernel.credential_url(&c.id), "course": c.course, "issued_at": c.issued_at,
+            json!({ "id": c.id, "url": s.kernel.assessments().credential_url(&c.id), "course": c.course, "issued_at": c.issued_at,
                 "revoked_at": c.revoked_at, "credential": serde_json::from_str::<Value>(&c.document).unwrap_or(Value::Null) })
         })
         .collect();
@@ -226,7 +230,7 @@ pub(crate) async fn revoke_credential(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<Revoke>,
 ) -> ApiResult<Json<Value>> {
-    let c = s.kernel.revoke_credential(&p, &id, &b.reason).await?;
+    let c = s.kernel.assessments().revoke_credential(&p, &id, &b.reason).await?;
     Ok(Json(json!({ "id": c.id, "revoked_at": c.revoked_at, "reason": c.revocation_reason })))
 }
 
@@ -238,7 +242,7 @@ pub(crate) async fn my_notifications(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let items = s.kernel.my_notifications(&p, q.unread, q.limit.unwrap_or(100))?;
+    let items = s.kernel.notifications().my_notifications(&p, q.unread, q.limit.unwrap_or(100))?;
     Ok(Json(json!({ "items": to_json(&items) })))
 }
 
@@ -251,14 +255,14 @@ pub(crate) async fn mark_read(
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&s.kernel.mark_read(&p, &id).await?)))
+    Ok(Json(to_json(&s.kernel.notifications().mark_read(&p, &id).await?)))
 }
 
 /// The caller's notification preferences by event kind.
 #[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications",
     responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get_preferences(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&s.kernel.my_preferences(&p)?)))
+    Ok(Json(to_json(&s.kernel.notifications().my_preferences(&p)?)))
 }
 
 /// Replaces the caller's notification preferences: `{"kinds": {"grade.recorded": {"in_app": true, "email": false}}}`.
@@ -269,7 +273,7 @@ pub(crate) async fn set_preferences(
     Auth(p): Auth,
     ApiJson(b): ApiJson<lectern_core::notifications::Preferences>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&s.kernel.set_my_preferences(&p, b).await?)))
+    Ok(Json(to_json(&s.kernel.notifications().set_my_preferences(&p, b).await?)))
 }
 
 fn hook_json(h: &lectern_core::webhooks::Webhook, with_secret: bool) -> Value {
@@ -291,8 +295,8 @@ pub(crate) async fn create_webhook(
     ApiPath(inst): ApiPath<String>,
     ApiJson(b): ApiJson<CreateWebhook>,
 ) -> ApiResult<Response> {
-    let i = s.kernel.resolve_institution(&inst)?;
-    let h = s.kernel.create_webhook(&p, i, &b.url, b.events).await?;
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    let h = s.kernel.notifications().create_webhook(&p, i, &b.url, b.events).await?;
     let location = format!("/api/v1/institutions/{i}/webhooks/{}", h.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(hook_json(&h, true))).into_response())
 }
@@ -306,8 +310,9 @@ pub(crate) async fn list_webhooks(
     Auth(p): Auth,
     ApiPath(inst): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    let i = s.kernel.resolve_institution(&inst)?;
-    let items: Vec<Value> = s.kernel.list_webhooks(&p, i)?.iter().map(|h| hook_json(h, false)).collect();
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    let items: Vec<Value> =
+        s.kernel.notifications().list_webhooks(&p, i)?.iter().map(|h| hook_json(h, false)).collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -320,8 +325,8 @@ pub(crate) async fn delete_webhook(
     Auth(p): Auth,
     ApiPath((inst, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let i = s.kernel.resolve_institution(&inst)?;
-    s.kernel.delete_webhook(&p, i, &id).await?;
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    s.kernel.notifications().delete_webhook(&p, i, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -334,8 +339,8 @@ pub(crate) async fn enable_webhook(
     Auth(p): Auth,
     ApiPath((inst, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let i = s.kernel.resolve_institution(&inst)?;
-    Ok(Json(hook_json(&s.kernel.enable_webhook(&p, i, &id).await?, false)))
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    Ok(Json(hook_json(&s.kernel.notifications().enable_webhook(&p, i, &id).await?, false)))
 }
 
 /// A webhook's delivery log, newest first.
@@ -347,8 +352,8 @@ pub(crate) async fn webhook_deliveries(
     Auth(p): Auth,
     ApiPath((inst, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let i = s.kernel.resolve_institution(&inst)?;
-    Ok(Json(json!({ "items": to_json(&s.kernel.webhook_deliveries(&p, i, &id, 100)?) })))
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    Ok(Json(json!({ "items": to_json(&s.kernel.notifications().webhook_deliveries(&p, i, &id, 100)?) })))
 }
 
 /// Topics, subscriptions and backlogs (platform administrators).

@@ -68,7 +68,7 @@ pub(crate) async fn manual_queue(
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "items": to_json(&s.kernel.manual_queue(&p, &id)?) })))
+    Ok(Json(json!({ "items": to_json(&s.kernel.assessments().manual_queue(&p, &id)?) })))
 }
 
 /// Grades one question by hand with its rubric (`grade:edit`). Send the
@@ -84,7 +84,7 @@ pub(crate) async fn manual_grade(
     ApiJson(b): ApiJson<ManualGradeBody>,
 ) -> ApiResult<Response> {
     let g = RubricGrade { criteria: b.criteria, comment: b.comment, version: b.version };
-    let (grade, m) = s.kernel.grade_by_rubric(&p, &id, &attempt, &question, g).await?;
+    let (grade, m) = s.kernel.assessments().grade_by_rubric(&p, &id, &attempt, &question, g).await?;
     let etag = format!("\"{}\"", m.version);
     let body = dto::grades::ManualGradeResult { grade: grade.into(), manual_grade: to_json(&m) };
     Ok(([(header::ETAG, etag)], Json(body)).into_response())
@@ -105,7 +105,7 @@ pub(crate) async fn regrade_assessment(
     ApiJson(b): ApiJson<RegradeAssessment>,
 ) -> ApiResult<Response> {
     let keys = b.keys.into_iter().map(|(q, k)| (q, k.into())).collect();
-    let r = s.kernel.regrade_assessment(&p, &id, &keys, &b.reason, if_match(&headers)?).await?;
+    let r = s.kernel.assessments().regrade_assessment(&p, &id, &keys, &b.reason, if_match(&headers)?).await?;
     let etag = format!("\"{}\"", r.assessment.version);
     let body = json!({ "queued": r.queued, "assessment_version": r.assessment.version });
     Ok((StatusCode::ACCEPTED, [(header::ETAG, etag)], Json(body)).into_response())
@@ -130,7 +130,7 @@ pub(crate) async fn get_categories(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, c) = ids(&s, &inst, &course)?;
-    Ok(categories_json(s.kernel.grade_categories(&p, i, c)?))
+    Ok(categories_json(s.kernel.assessments().grade_categories(&p, i, c)?))
 }
 
 /// Replaces the course's grade categories (`course:edit`). Weights are
@@ -152,7 +152,7 @@ pub(crate) async fn set_categories(
         .into_iter()
         .map(|c| Category { id: c.id, name: c.name, weight: c.weight, items: c.items })
         .collect();
-    let saved = s.kernel.set_grade_categories(&p, i, c, categories, if_match(&headers)?).await?;
+    let saved = s.kernel.assessments().set_grade_categories(&p, i, c, categories, if_match(&headers)?).await?;
     Ok(categories_json(Some(saved)))
 }
 
@@ -169,7 +169,7 @@ pub(crate) async fn gradebook_csv(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, c) = ids(&s, &inst, &course)?;
-    let (name, csv) = s.kernel.gradebook_csv(&p, i, c)?;
+    let (name, csv) = s.kernel.assessments().gradebook_csv(&p, i, c)?;
     let headers = [
         (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
         (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),

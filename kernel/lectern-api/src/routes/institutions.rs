@@ -18,7 +18,7 @@ pub(crate) async fn create(
     Auth(p): Auth,
     ApiJson(b): ApiJson<dto::CreateInstitution>,
 ) -> ApiResult<Response> {
-    let i = s.kernel.create_institution(&p, NewInstitution { slug: b.slug, name: b.name }).await?;
+    let i = s.kernel.identity().create_institution(&p, NewInstitution { slug: b.slug, name: b.name }).await?;
     let location = format!("/api/v1/institutions/{}", i.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::Institution::from(i))).into_response())
 }
@@ -31,7 +31,7 @@ pub(crate) async fn list(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<dto::InstitutionPage>> {
-    let page = s.kernel.list_institutions(&p, &q.into())?;
+    let page = s.kernel.identity().list_institutions(&p, &q.into())?;
     Ok(Json(dto::InstitutionPage {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -46,8 +46,8 @@ pub(crate) async fn get(
     Auth(p): Auth,
     ApiPath(inst): ApiPath<String>,
 ) -> ApiResult<Json<dto::Institution>> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    Ok(Json(s.kernel.get_institution(&p, id)?.into()))
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    Ok(Json(s.kernel.identity().get_institution(&p, id)?.into()))
 }
 
 /// Renames an institution.
@@ -59,8 +59,8 @@ pub(crate) async fn update(
     ApiPath(inst): ApiPath<String>,
     ApiJson(b): ApiJson<dto::UpdateInstitution>,
 ) -> ApiResult<Json<dto::Institution>> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    Ok(Json(s.kernel.rename_institution(&p, id, &b.name).await?.into()))
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    Ok(Json(s.kernel.identity().rename_institution(&p, id, &b.name).await?.into()))
 }
 
 /// Rotates the institution's token signing key. The old key stays published
@@ -72,8 +72,8 @@ pub(crate) async fn rotate_key(
     Auth(p): Auth,
     ApiPath(inst): ApiPath<String>,
 ) -> ApiResult<Json<dto::RotatedKey>> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    Ok(Json(dto::RotatedKey { kid: s.kernel.rotate_signing_key(&p, id).await? }))
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    Ok(Json(dto::RotatedKey { kid: s.kernel.identity().rotate_signing_key(&p, id).await? }))
 }
 
 /// Registers an OAuth client. The secret of a confidential client is in this response only.
@@ -85,7 +85,7 @@ pub(crate) async fn create_client(
     ApiPath(inst): ApiPath<String>,
     ApiJson(b): ApiJson<dto::CreateClient>,
 ) -> ApiResult<(StatusCode, Json<dto::Client>)> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let new = NewClient {
         name: b.name,
         confidential: b.confidential,
@@ -93,7 +93,7 @@ pub(crate) async fn create_client(
         grant_types: b.grant_types.into_iter().map(Into::into).collect(),
         scopes: b.scopes,
     };
-    let (client, secret) = s.kernel.register_client(&p, id, new).await?;
+    let (client, secret) = s.kernel.identity().register_client(&p, id, new).await?;
     Ok((StatusCode::CREATED, Json(dto::Client::new(client, secret))))
 }
 
@@ -105,8 +105,8 @@ pub(crate) async fn list_clients(
     Auth(p): Auth,
     ApiPath(inst): ApiPath<String>,
 ) -> ApiResult<Json<Vec<dto::Client>>> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    Ok(Json(s.kernel.list_clients(&p, id)?.into_iter().map(|c| dto::Client::new(c, None)).collect()))
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    Ok(Json(s.kernel.identity().list_clients(&p, id)?.into_iter().map(|c| dto::Client::new(c, None)).collect()))
 }
 
 /// Revokes an OAuth client; its tokens stop working immediately.
@@ -117,7 +117,7 @@ pub(crate) async fn revoke_client(
     Auth(p): Auth,
     ApiPath((inst, client)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    s.kernel.revoke_client(&p, id, &client).await?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    s.kernel.identity().revoke_client(&p, id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,7 +21,7 @@ use crate::problem::{ApiError, ApiResult};
         (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn catalogue(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(to_json(&s.kernel.marketplace_catalogue(&p).await?)))
+    Ok(Json(to_json(&s.kernel.plugins().marketplace_catalogue(&p).await?)))
 }
 
 /// A security event: an installed plugin the marketplace revoked, and what the kernel did.
@@ -52,6 +52,7 @@ pub(crate) struct AlertList {
 pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<AlertList>> {
     let items = s
         .kernel
+        .plugins()
         .marketplace_alerts(&p)?
         .into_iter()
         .map(|a| Alert {
@@ -79,7 +80,7 @@ pub(crate) struct Refreshed {
     responses((status = 200, body = Refreshed), (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn refresh(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Refreshed>> {
-    let state = s.kernel.marketplace_refresh_as(&p).await?;
+    let state = s.kernel.plugins().marketplace_refresh_as(&p).await?;
     let v = state.versions();
     Ok(Json(Refreshed {
         root_version: v.root,
@@ -157,14 +158,14 @@ pub(crate) async fn install(
     let activate = if b.activate.unwrap_or(true) {
         Some(match b.institution {
             None => Target::Platform,
-            Some(i) => Target::Institution(s.kernel.resolve_institution(&i)?),
+            Some(i) => Target::Institution(s.kernel.identity().resolve_institution(&i)?),
         })
     } else {
         None
     };
     let version = b.version.filter(|v| v != "latest");
     let req = InstallRequest { id: b.id, version, grant, force: b.force, activate };
-    let out = s.kernel.marketplace_install(&p, req).await?;
+    let out = s.kernel.plugins().marketplace_install(&p, req).await?;
     let status = if out.newly_installed { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,

@@ -67,16 +67,20 @@ async fn receive(
     polled: &mut bool,
     idle: Duration,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(inst)?;
+    let id = s.kernel.identity().resolve_institution(inst)?;
     let cid: CourseId = parse_id("course_id", course)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let declared_size = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let upload =
-        s.kernel.begin_media_upload(p, id, cid, NewMedia { content_type, filename: q.filename, declared_size })?;
+    let upload = s.kernel.content().begin_media_upload(
+        p,
+        id,
+        cid,
+        NewMedia { content_type, filename: q.filename, declared_size },
+    )?;
     *polled = true;
     let upload = pump(upload, stream, idle).await?;
-    let rec = s.kernel.finish_media_upload(p, upload).await?;
-    let url = s.kernel.blob_url(&rec.sha256);
+    let rec = s.kernel.content().finish_media_upload(p, upload).await?;
+    let url = s.kernel.content().blob_url(&rec.sha256);
     Ok((StatusCode::CREATED, [(header::LOCATION, url.clone())], Json(Media::new(rec, url))).into_response())
 }
 
@@ -114,7 +118,7 @@ async fn pump(
         }
     }
     drop(tx);
-    let written = writer.await.map_err(|e| CoreError::Internal(format!("upload writer failed: {e}")))?;
+    let written = writer.await.map_err(|e| CoreError::internal("upload writer failed", e))?;
     // The writer's own error (too large, disk) explains a stop best.
     let upload = written?;
     match failure {
@@ -150,14 +154,14 @@ pub(crate) async fn list(
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<MediaList>> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
-    let items = s.kernel.list_media(&p, id, cid)?;
+    let items = s.kernel.content().list_media(&p, id, cid)?;
     Ok(Json(MediaList {
         items: items
             .into_iter()
             .map(|m| {
-                let url = s.kernel.blob_url(&m.sha256);
+                let url = s.kernel.content().blob_url(&m.sha256);
                 Media::new(m, url)
             })
             .collect(),
@@ -174,8 +178,8 @@ pub(crate) async fn delete(
     Auth(p): Auth,
     ApiPath((inst, course, sha)): ApiPath<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
-    s.kernel.delete_media(&p, id, cid, &sha).await?;
+    s.kernel.content().delete_media(&p, id, cid, &sha).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -188,7 +188,7 @@ const PLUGIN_UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The institution (slug or id) and course id of a `/institutions/{institution}/courses/{course_id}/…` path.
 fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core::InstitutionId, lectern_core::CourseId)> {
-    Ok((s.kernel.resolve_institution(inst)?, parse_id("course_id", course)?))
+    Ok((s.kernel.identity().resolve_institution(inst)?, parse_id("course_id", course)?))
 }
 
 /// A domain value as JSON for a response body (its types serialise infallibly).

@@ -47,7 +47,7 @@ pub(crate) async fn authorize(
         code_challenge_method: q.code_challenge_method,
         nonce: q.nonce,
     };
-    match s.kernel.authorize_code(&p, &req) {
+    match s.kernel.identity().authorize_code(&p, &req) {
         Ok(url) | Err(AuthorizeError::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
         Err(AuthorizeError::NoRedirect(e)) => Err(e.into()),
     }
@@ -105,6 +105,7 @@ pub(crate) async fn token(
     let client = client_auth(&headers, f.client_id, f.client_secret)?;
     let t = s
         .kernel
+        .identity()
         .token(TokenRequest {
             grant_type: f.grant_type,
             client,
@@ -144,13 +145,13 @@ pub(crate) async fn revoke(
 ) -> ApiResult<StatusCode> {
     let _ = f.token_type_hint;
     let client = client_auth(&headers, f.client_id, f.client_secret)?;
-    s.kernel.revoke_token(&client, &f.token).await?;
+    s.kernel.identity().revoke_token(&client, &f.token).await?;
     Ok(StatusCode::OK)
 }
 
 /// OpenID Connect UserInfo.
 #[utoipa::path(get, path = "/oauth/userinfo", tag = "oauth", responses((status = 200, body = dto::UserInfo), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn userinfo(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<dto::UserInfo>> {
-    let u = s.kernel.userinfo(&p)?;
+    let u = s.kernel.identity().userinfo(&p)?;
     Ok(Json(dto::UserInfo { sub: u.id.to_string(), email: u.email, name: u.name, tenant: u.institution.to_string() }))
 }

@@ -109,7 +109,7 @@ impl From<lectern_host::PluginStatus> for Plugin {
 /// Installed plugin versions with status, breaker state and call statistics.
 #[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", responses((status = 200, body = Vec<Plugin>), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<Plugin>>> {
-    Ok(Json(s.kernel.list_plugins(&p)?.into_iter().map(Into::into).collect()))
+    Ok(Json(s.kernel.plugins().list_plugins(&p)?.into_iter().map(Into::into).collect()))
 }
 
 /// Installs a plugin version (not yet active). `multipart/form-data` with
@@ -145,9 +145,9 @@ pub(crate) async fn install(
     }
     let manifest = manifest.ok_or_else(|| bad("the `manifest` part is missing".into()))?;
     let component = component.ok_or_else(|| bad("the `component` part is missing".into()))?;
-    let installed = s.kernel.install_plugin(&p, &manifest, component, grant).await?;
+    let installed = s.kernel.plugins().install_plugin(&p, &manifest, component, grant).await?;
     let key = installed.manifest.key();
-    let status = s.kernel.list_plugins(&p)?.into_iter().find(|x| x.installed.manifest.key() == key);
+    let status = s.kernel.plugins().list_plugins(&p)?.into_iter().find(|x| x.installed.manifest.key() == key);
     let status = status.ok_or_else(|| ApiError::new(&problem::INTERNAL, "installed plugin vanished"))?;
     Ok((StatusCode::CREATED, Json(status.into())))
 }
@@ -200,7 +200,7 @@ fn parse_slot(slot: &str) -> ApiResult<Slot> {
 fn target(s: &AppState, institution: Option<String>) -> ApiResult<Target> {
     Ok(match institution {
         None => Target::Platform,
-        Some(i) => Target::Institution(s.kernel.resolve_institution(&i)?),
+        Some(i) => Target::Institution(s.kernel.identity().resolve_institution(&i)?),
     })
 }
 
@@ -216,7 +216,7 @@ pub(crate) async fn activate(
 ) -> ApiResult<Json<ActivationDto>> {
     let slot = parse_slot(&slot)?;
     let t = target(&s, b.institution)?;
-    Ok(Json(s.kernel.activate_plugin(&p, slot, t, b.plugin).await?.into()))
+    Ok(Json(s.kernel.plugins().activate_plugin(&p, slot, t, b.plugin).await?.into()))
 }
 
 /// Reactivates the previous version of a slot.
@@ -230,7 +230,7 @@ pub(crate) async fn rollback(
 ) -> ApiResult<Json<ActivationDto>> {
     let slot = parse_slot(&slot)?;
     let t = target(&s, b.institution)?;
-    Ok(Json(s.kernel.rollback_plugin(&p, slot, t).await?.into()))
+    Ok(Json(s.kernel.plugins().rollback_plugin(&p, slot, t).await?.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -253,8 +253,8 @@ pub(crate) async fn use_platform_default(
     ApiPath((slot, institution)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<DefaultRestoredDto>> {
     let slot = parse_slot(&slot)?;
-    let institution = s.kernel.resolve_institution(&institution)?;
-    let r = s.kernel.use_platform_default(&p, slot, institution).await?;
+    let institution = s.kernel.identity().resolve_institution(&institution)?;
+    let r = s.kernel.plugins().use_platform_default(&p, slot, institution).await?;
     Ok(Json(DefaultRestoredDto { active: r.active, previous: r.previous }))
 }
 
@@ -266,6 +266,6 @@ pub(crate) async fn uninstall(
     Auth(p): Auth,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    s.kernel.uninstall_plugin(&p, key).await?;
+    s.kernel.plugins().uninstall_plugin(&p, key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

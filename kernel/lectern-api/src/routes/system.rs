@@ -150,7 +150,7 @@ fn plugin_metrics(s: &AppState) -> String {
 }
 
 async fn jwks(State(s): State<AppState>) -> Result<Response, ApiError> {
-    let keys = s.kernel.jwks()?;
+    let keys = s.kernel.identity().jwks()?;
     // Short cache: verifiers refetch soon after a rotation.
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(json!({ "keys": keys }))).into_response())
 }

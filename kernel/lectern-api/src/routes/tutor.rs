@@ -56,7 +56,7 @@ pub(crate) async fn ask(
     ApiJson(b): ApiJson<AskBody>,
 ) -> ApiResult<Json<Value>> {
     let (i, c) = ids(&s, &inst, &course)?;
-    Ok(Json(to_json(&s.kernel.ask_tutor(&p, i, c, &b.question).await?)))
+    Ok(Json(to_json(&s.kernel.tutor().ask_tutor(&p, i, c, &b.question).await?)))
 }
 
 /// The caller's own conversation with the course's tutor, oldest first.
@@ -69,7 +69,7 @@ pub(crate) async fn conversation(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (i, c) = ids(&s, &inst, &course)?;
-    Ok(Json(json!({ "turns": to_json(&s.kernel.tutor_conversation(&p, i, c)?) })))
+    Ok(Json(json!({ "turns": to_json(&s.kernel.tutor().tutor_conversation(&p, i, c)?) })))
 }
 
 /// The course's tutor policy.
@@ -82,7 +82,7 @@ pub(crate) async fn get_policy(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (i, c) = ids(&s, &inst, &course)?;
-    Ok(Json(to_json(&s.kernel.tutor_policy(&p, i, c)?)))
+    Ok(Json(to_json(&s.kernel.tutor().tutor_policy(&p, i, c)?)))
 }
 
 /// Sets the course's tutor policy (`course:edit`).
@@ -97,7 +97,7 @@ pub(crate) async fn set_policy(
 ) -> ApiResult<Json<Value>> {
     let (i, c) = ids(&s, &inst, &course)?;
     let policy = TutorPolicy { enabled: b.enabled, show_names: b.show_names };
-    Ok(Json(to_json(&s.kernel.set_tutor_policy(&p, i, c, policy).await?)))
+    Ok(Json(to_json(&s.kernel.tutor().set_tutor_policy(&p, i, c, policy).await?)))
 }
 
 /// How far the tutor's index of the course is (`course:edit`): pages
@@ -111,7 +111,7 @@ pub(crate) async fn index_status(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (i, c) = ids(&s, &inst, &course)?;
-    Ok(Json(to_json(&s.kernel.tutor_index_status(&p, i, c)?)))
+    Ok(Json(to_json(&s.kernel.tutor().tutor_index_status(&p, i, c)?)))
 }
 
 /// Indexes every page of the course again, in the background (`course:edit`).
@@ -124,7 +124,7 @@ pub(crate) async fn reindex(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, c) = ids(&s, &inst, &course)?;
-    s.kernel.reindex_tutor(&p, i, c).await?;
+    s.kernel.tutor().reindex_tutor(&p, i, c).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
 }
 
@@ -142,5 +142,5 @@ pub(crate) async fn insights(
 ) -> ApiResult<Json<Value>> {
     let (i, c) = ids(&s, &inst, &course)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    Ok(Json(to_json(&s.kernel.tutor_insights(&p, i, c, limit)?)))
+    Ok(Json(to_json(&s.kernel.tutor().tutor_insights(&p, i, c, limit)?)))
 }

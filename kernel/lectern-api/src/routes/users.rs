@@ -23,9 +23,10 @@ pub(crate) async fn create(
     ApiPath(inst): ApiPath<String>,
     ApiJson(b): ApiJson<dto::CreateUser>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let u = s
         .kernel
+        .identity()
         .create_user(
             &p,
             id,
@@ -51,8 +52,8 @@ pub(crate) async fn list(
     ApiPath(inst): ApiPath<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<dto::UserPage>> {
-    let id = s.kernel.resolve_institution(&inst)?;
-    let page = s.kernel.list_users(&p, id, &q.into())?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let page = s.kernel.identity().list_users(&p, id, &q.into())?;
     Ok(Json(dto::UserPage { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }
 
@@ -64,9 +65,9 @@ pub(crate) async fn get(
     Auth(p): Auth,
     ApiPath((inst, user)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    Ok(with_etag(s.kernel.get_user(&p, id, uid)?))
+    Ok(with_etag(s.kernel.identity().get_user(&p, id, uid)?))
 }
 
 /// Updates a user's email, name or role. Send `If-Match` to avoid overwriting a concurrent change.
@@ -79,11 +80,12 @@ pub(crate) async fn update(
     ApiPath((inst, user)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<dto::UpdateUser>,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
     let version = if_match(&headers)?;
     let u = s
         .kernel
+        .identity()
         .update_user(&p, id, uid, UserUpdate { email: b.email, name: b.name, role: b.role.map(Into::into) }, version)
         .await?;
     Ok(with_etag(u))
@@ -118,9 +120,9 @@ async fn set_active(
     user: String,
     active: bool,
 ) -> ApiResult<Response> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    Ok(with_etag(s.kernel.set_user_active(&p, id, uid, active).await?))
+    Ok(with_etag(s.kernel.identity().set_user_active(&p, id, uid, active).await?))
 }
 
 /// Sets a user's password (administrative reset); their sessions end.
@@ -132,8 +134,8 @@ pub(crate) async fn set_password(
     ApiPath((inst, user)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<dto::SetPassword>,
 ) -> ApiResult<StatusCode> {
-    let id = s.kernel.resolve_institution(&inst)?;
+    let id = s.kernel.identity().resolve_institution(&inst)?;
     let uid: UserId = parse_id("user_id", &user)?;
-    s.kernel.reset_password(&p, id, uid, b.password).await?;
+    s.kernel.identity().reset_password(&p, id, uid, b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,655 @@
+//! The exam flow: start (idempotent per client request id), save answers
+//! (durable before acknowledged; a version number keeps the newest), submit
+//! (by the student, or by the deadline timer — which survives restarts
+//! because deadlines are an index on disk), and read back.
+//!
+//! The start path reads a handful of keys by prefix and writes one
+//! transaction: no plugin call, no scan beyond the student's own attempts, no
+//! global lock — the synchronized start of an exam is the spike to survive.
+
+use std::collections::BTreeMap;
+
+use lectern_host::slots::grading::{AnswerKey, Penalties, Question, Response, Submission};
+use lectern_storage::{Record, abort};
+use serde::{Deserialize, Serialize};
+
+use super::{Assessment, Presented};
+use crate::authz::{Capability, authorize};
+use crate::error::CoreError;
+use crate::events::{self, AttemptSubmitted, topics};
+use crate::ids::{CourseId, InstitutionId, UserId};
+use crate::{Assessments, Principal};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptState {
+    InProgress,
+    Submitted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SubmittedBy {
+    Student,
+    /// The deadline passed; the timer submitted what was saved.
+    Deadline,
+    /// The course's proctoring policy ended the attempt.
+    Proctoring,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub id: String,
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    pub assessment: String,
+    pub student: UserId,
+    /// 1 for the first attempt.
+    pub number: u32,
+    pub state: AttemptState,
+    pub started_at: i64,
+    /// When it is submitted automatically; `None` without a limit or a closing time.
+    pub deadline: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub submitted_by: Option<SubmittedBy>,
+    /// Seeds the per-attempt shuffle: the same attempt always shows the same order.
+    pub seed: u64,
+    pub question_order: Vec<String>,
+    pub hints_used: BTreeMap<String, u32>,
+}
+
+impl Record for Attempt {
+    const VERSION: u8 = 1;
+}
+
+/// A saved answer. `version` is the client's counter: a save only replaces a lower one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub response: Response,
+    pub version: u64,
+    pub saved_at: i64,
+}
+
+impl Record for Answer {
+    const VERSION: u8 = 1;
+}
+
+/// An attempt as its student (or staff) sees it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttemptView {
+    pub attempt: Attempt,
+    pub title: String,
+    pub questions: Vec<Presented>,
+    pub answers: BTreeMap<String, Answer>,
+    /// Seconds until the deadline (0 once passed); `None` without one.
+    pub time_left_secs: Option<i64>,
+    /// Hints the student has taken, by question.
+    pub hints: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StartOutcome {
+    Started(AttemptView),
+    /// The same request retried, or an attempt already in progress: no new attempt.
+    Existing(AttemptView),
+}
+
+/// `institution ‖ assessment id`: the prefix of every attempt of an assessment.
+pub(crate) fn assessment_prefix(i: InstitutionId, assessment: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), assessment.as_bytes(), &[0]].concat()
+}
+
+fn student_prefix(i: InstitutionId, assessment: &str, s: UserId) -> Vec<u8> {
+    [assessment_prefix(i, assessment).as_slice(), s.bytes()].concat()
+}
+
+fn attempt_key(i: InstitutionId, attempt: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), attempt.as_bytes()].concat()
+}
+
+fn answer_key(i: InstitutionId, attempt: &str, question: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), attempt.as_bytes(), &[0], question.as_bytes()].concat()
+}
+
+/// Deadlines sort by time, so the timer reads only what is due.
+fn deadline_key(at: i64, i: InstitutionId, attempt: &str) -> Vec<u8> {
+    [(at.max(0) as u64).to_be_bytes().as_slice(), i.bytes(), attempt.as_bytes()].concat()
+}
+
+/// splitmix64: a tiny, well-mixed generator; the order must be reproducible, not secret.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Fisher–Yates with a seeded generator.
+pub(crate) fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut s = seed;
+    for i in (1..items.len()).rev() {
+        let j = (next(&mut s) % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+const MAX_TEXT_ANSWER: usize = 100_000;
+const MAX_LIST_ANSWER: usize = 1_000;
+
+/// A response must have the shape its question's key expects.
+fn check_response(key: &AnswerKey, r: &Response) -> Result<(), CoreError> {
+    let ok = matches!(
+        (key, r),
+        (AnswerKey::SingleChoice(_) | AnswerKey::MultipleChoice(_), Response::Choices(_))
+            | (AnswerKey::TrueFalse(_), Response::Boolean(_))
+            | (AnswerKey::Numeric(_), Response::Number { .. })
+            | (AnswerKey::ShortAnswer(_), Response::Text(_))
+            | (AnswerKey::Matching(_), Response::Pairs(_))
+            | (AnswerKey::Ordering(_), Response::Sequence(_))
+            | (AnswerKey::FillBlanks(_), Response::Blanks(_))
+            | (AnswerKey::Essay(_), Response::Essay(_))
+    );
+    if !ok {
+        return Err(CoreError::invalid("response", format!("this question takes a {} answer", super::kind_name(key))));
+    }
+    let (texts, items): (usize, usize) = match r {
+        Response::Choices(v) | Response::Sequence(v) | Response::Blanks(v) => {
+            (v.iter().map(String::len).sum(), v.len())
+        }
+        Response::Pairs(v) => (v.iter().map(|p| p.left.len() + p.right.len()).sum(), v.len()),
+        Response::Text(t) | Response::Essay(t) => (t.len(), 1),
+        Response::Number { value, unit } => {
+            if !value.is_finite() {
+                return Err(CoreError::invalid("response", "the number must be finite"));
+            }
+            (unit.as_ref().map_or(0, String::len), 1)
+        }
+        Response::Boolean(_) => (0, 1),
+    };
+    if texts > MAX_TEXT_ANSWER || items > MAX_LIST_ANSWER {
+        return Err(CoreError::invalid("response", "the answer is too large (100,000 characters, 1,000 items)"));
+    }
+    if let (AnswerKey::FillBlanks(keys), Response::Blanks(b)) = (key, r)
+        && b.len() > keys.len()
+    {
+        return Err(CoreError::invalid("response", format!("this question has {} blanks", keys.len())));
+    }
+    Ok(())
+}
+
+impl Assessments {
+    /// Assessments of `course` on which `student` has an attempt in progress
+    /// (the tutor stays silent on those while the attempt is open).
+    pub fn open_assessments(
+        &self,
+        inst: InstitutionId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<Vec<String>, CoreError> {
+        let t = self.t();
+        let course_prefix = [inst.bytes().as_slice(), course.bytes()].concat();
+        let mut open = vec![];
+        for row in t.assessments.scan_prefix(&course_prefix) {
+            let (_, a) = row?;
+            for entry in t.attempts_by_student.scan_prefix(student_prefix(inst, &a.id, student)) {
+                let (_, id) = entry?;
+                if t.attempts.get(attempt_key(inst, &id))?.is_some_and(|x| x.state == AttemptState::InProgress) {
+                    open.push(a.id.clone());
+                    break;
+                }
+            }
+        }
+        Ok(open)
+    }
+
+    fn view(&self, a: &Assessment, attempt: Attempt) -> Result<AttemptView, CoreError> {
+        let mut answers = BTreeMap::new();
+        let prefix = [attempt_key(attempt.institution, &attempt.id).as_slice(), &[0]].concat();
+        for row in self.t().answers.scan_prefix(&prefix) {
+            let (k, v) = row?;
+            answers.insert(String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v);
+        }
+        let by_id: BTreeMap<&str, &super::QuestionSpec> = a.questions.iter().map(|q| (q.id.as_str(), q)).collect();
+        let shuffle = a.settings.shuffle_options.then_some(attempt.seed);
+        let questions = attempt
+            .question_order
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()))
+            .map(|q| q.present(shuffle.map(|s| s ^ fxhash(&q.id))))
+            .collect();
+        let now = self.now();
+        let hints = a
+            .questions
+            .iter()
+            .filter_map(|q| {
+                let n = attempt.hints_used.get(&q.id).copied().unwrap_or(0) as usize;
+                (n > 0).then(|| (q.id.clone(), q.hints.iter().take(n).cloned().collect()))
+            })
+            .collect();
+        Ok(AttemptView {
+            hints,
+            title: a.title.clone(),
+            questions,
+            answers,
+            time_left_secs: attempt.deadline.map(|d| (d - now).max(0)),
+            attempt,
+        })
+    }
+
+    /// Who may act on an attempt: its student, or whoever holds `staff` in
+    /// the course (`None`: the student only). Anyone else is told it does not
+    /// exist.
+    pub(crate) fn attempt_for(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+        staff: Option<Capability>,
+    ) -> Result<(Assessment, Attempt), CoreError> {
+        let a = self.load_assessment(assessment)?;
+        let (_, ctx) = self.identity().course_context(p, a.institution, a.course)?;
+        let at = self
+            .t()
+            .attempts
+            .get(attempt_key(a.institution, attempt))?
+            .filter(|x| x.assessment == a.id)
+            .ok_or(CoreError::NotFound("attempt"))?;
+        let own = p.user_id() == Some(at.student);
+        if !own {
+            let Some(cap) = staff else { return Err(CoreError::NotFound("attempt")) };
+            authorize(p, cap, ctx).map_err(|_| CoreError::NotFound("attempt"))?;
+        }
+        Ok((a, at))
+    }
+
+    /// Starts an attempt, or returns the one this request (same
+    /// `client_request_id`) or an unfinished earlier start already opened.
+    pub async fn start_attempt(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        client_request_id: Option<String>,
+    ) -> Result<StartOutcome, CoreError> {
+        let a = self.load_assessment(assessment)?;
+        let (_, ctx) = self.identity().course_context(p, a.institution, a.course)?;
+        authorize(p, Capability::AttemptSubmit, ctx)?;
+        let Some(student) = p.user_id() else {
+            return Err(CoreError::Forbidden("attempts belong to people, not clients".into()));
+        };
+        if let Some(id) = &client_request_id
+            && (id.is_empty() || id.len() > 128)
+        {
+            return Err(CoreError::invalid("client_request_id", "1–128 characters"));
+        }
+        let now = self.now();
+        if !a.published {
+            return Err(CoreError::Conflict("the assessment is not published".into()));
+        }
+        if a.archived_at.is_some() {
+            return Err(CoreError::Conflict("the assessment is archived: no attempt can start".into()));
+        }
+        if a.settings.opens_at.is_some_and(|o| now < o) {
+            return Err(CoreError::Conflict("the assessment is not open yet".into()));
+        }
+        // Late work is accepted until `late_until` (with its penalty); nothing after.
+        let last_start = a.settings.late_until.or(a.settings.closes_at);
+        if last_start.is_some_and(|c| now >= c) {
+            return Err(CoreError::Conflict("the assessment has closed".into()));
+        }
+        let inst = a.institution;
+        let new_id = uuid::Uuid::now_v7();
+        let seed = u64::from_le_bytes(new_id.as_bytes()[8..16].try_into().unwrap_or_default());
+        let mut order: Vec<String> = a.questions.iter().map(|q| q.id.clone()).collect();
+        if a.settings.shuffle_questions {
+            shuffle(&mut order, seed);
+        }
+        let deadline = match (a.settings.time_limit_secs, last_start) {
+            (Some(l), Some(c)) => Some((now + l as i64).min(c)),
+            (Some(l), None) => Some(now + l as i64),
+            (None, c) => c,
+        };
+        let t = self.t();
+        let prefix = student_prefix(inst, &a.id, student);
+        let start_key = client_request_id.as_ref().map(|c| [prefix.as_slice(), &[0], c.as_bytes()].concat());
+        let fresh = Attempt {
+            id: new_id.to_string(),
+            institution: inst,
+            course: a.course,
+            assessment: a.id.clone(),
+            student,
+            number: 0,
+            state: AttemptState::InProgress,
+            started_at: now,
+            deadline,
+            submitted_at: None,
+            submitted_by: None,
+            seed,
+            question_order: order,
+            hints_used: BTreeMap::new(),
+        };
+        let akey = super::assessment_key(inst, a.course, &a.id);
+        let (attempt, started) = self.store().transaction(
+            &[&t.attempts, &t.attempts_by_student, &t.attempt_starts, &t.attempt_deadlines, &t.assessments],
+            |tx| {
+                // Read again in here: a delete archives the assessment first
+                // and then looks for attempts, so it either sees this one or
+                // this start sees the archive.
+                match tx.on(&t.assessments)?.get(&akey)? {
+                    None => return abort(CoreError::NotFound("assessment")),
+                    Some(cur) if cur.archived_at.is_some() => {
+                        return abort(CoreError::Conflict("the assessment is archived: no attempt can start".into()));
+                    }
+                    Some(_) => {}
+                }
+                let attempts = tx.on(&t.attempts)?;
+                let starts = tx.on(&t.attempt_starts)?;
+                if let Some(k) = &start_key
+                    && let Some(id) = starts.get(k)?
+                    && let Some(existing) = attempts.get(attempt_key(inst, &id))?
+                {
+                    return Ok((existing, false));
+                }
+                // A student's attempts: at most `attempts_allowed` keys, numbered.
+                let by_student = tx.on(&t.attempts_by_student)?;
+                let mut number = 0u32;
+                let mut open: Option<Attempt> = None;
+                for n in 1..=a.settings.attempts_allowed.saturating_add(1) {
+                    let k = [prefix.as_slice(), &n.to_be_bytes()].concat();
+                    let Some(id) = by_student.get(&k)? else { break };
+                    number = n;
+                    if let Some(x) = attempts.get(attempt_key(inst, &id))?
+                        && x.state == AttemptState::InProgress
+                    {
+                        open = Some(x);
+                    }
+                }
+                if let Some(x) = open {
+                    if let Some(k) = &start_key {
+                        starts.insert(k, &x.id)?;
+                    }
+                    return Ok((x, false));
+                }
+                if number >= a.settings.attempts_allowed {
+                    return abort(CoreError::Conflict(format!(
+                        "all {} attempts allowed have been used",
+                        a.settings.attempts_allowed
+                    )));
+                }
+                let mut x = fresh.clone();
+                x.number = number + 1;
+                attempts.insert(attempt_key(inst, &x.id), &x)?;
+                by_student.insert([prefix.as_slice(), &x.number.to_be_bytes()].concat(), &x.id)?;
+                if let Some(k) = &start_key {
+                    starts.insert(k, &x.id)?;
+                }
+                if let Some(d) = x.deadline {
+                    tx.on(&t.attempt_deadlines)?.insert(deadline_key(d, inst, &x.id), &())?;
+                }
+                Ok((x, true))
+            },
+        )?;
+        if started {
+            self.durable().await?;
+            tracing::info!(institution = %inst, assessment = %a.id, attempt = %attempt.id, "attempt started");
+            return Ok(StartOutcome::Started(self.view(&a, attempt)?));
+        }
+        Ok(StartOutcome::Existing(self.view(&a, attempt)?))
+    }
+
+    /// An attempt with its questions (no keys), saved answers and time left.
+    pub fn get_attempt(&self, p: &Principal, assessment: &str, attempt: &str) -> Result<AttemptView, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::GradeViewAll))?;
+        self.view(&a, at)
+    }
+
+    /// Saves one answer. Acknowledged only when durable; a save whose
+    /// `version` is not above the stored one is refused (an older save
+    /// arriving late cannot overwrite a newer one), unless it is the same
+    /// save repeated.
+    pub async fn save_answer(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+        question: &str,
+        response: Response,
+        version: u64,
+    ) -> Result<Answer, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
+        let q = a.questions.iter().find(|q| q.id == question).ok_or(CoreError::NotFound("question"))?;
+        check_response(&q.key, &response)?;
+        let now = self.now();
+        let inst = a.institution;
+        let t = self.t();
+        let akey = attempt_key(inst, &at.id);
+        let key = answer_key(inst, &at.id, question);
+        let saved = self.store().transaction(&[&t.attempts, &t.answers], |tx| {
+            // Read the attempt inside the transaction: a save racing the submit loses cleanly.
+            let Some(cur) = tx.on(&t.attempts)?.get(&akey)? else { return abort(CoreError::NotFound("attempt")) };
+            if cur.state != AttemptState::InProgress {
+                return abort(CoreError::Conflict("the attempt is submitted; answers can no longer change".into()));
+            }
+            if cur.deadline.is_some_and(|d| now >= d) {
+                return abort(CoreError::Conflict("the time is up; answers can no longer change".into()));
+            }
+            let answers = tx.on(&t.answers)?;
+            let old = answers.get(&key)?;
+            let first = old.is_none();
+            if let Some(old) = old {
+                if old.version == version && old.response == response {
+                    return Ok((old, false));
+                }
+                if old.version >= version {
+                    return abort(CoreError::Conflict(format!(
+                        "a newer answer (version {}) is already saved",
+                        old.version
+                    )));
+                }
+            }
+            let ans = Answer { response: response.clone(), version, saved_at: now };
+            answers.insert(&key, &ans)?;
+            Ok((ans, first))
+        })?;
+        self.durable().await?;
+        let (saved, first) = saved;
+        if first && a.settings.proctoring.is_some() {
+            self.inner.exam_watch.first_save(&at.id, question);
+        }
+        Ok(saved)
+    }
+
+    /// Reveals the next hint of a question; each costs the assessment's
+    /// `per_hint` of that question's points. Returns the attempt.
+    pub async fn take_hint(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+        question: &str,
+    ) -> Result<AttemptView, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
+        let q = a.questions.iter().find(|q| q.id == question).ok_or(CoreError::NotFound("question"))?;
+        let available = q.hints.len() as u32;
+        let now = self.now();
+        let t = self.t();
+        let akey = attempt_key(a.institution, &at.id);
+        let updated = self.store().transaction(&[&t.attempts], |tx| {
+            let attempts = tx.on(&t.attempts)?;
+            let Some(mut cur) = attempts.get(&akey)? else { return abort(CoreError::NotFound("attempt")) };
+            if cur.state != AttemptState::InProgress || cur.deadline.is_some_and(|d| now >= d) {
+                return abort(CoreError::Conflict("the attempt is over".into()));
+            }
+            let used = cur.hints_used.entry(question.to_owned()).or_insert(0);
+            if *used >= available {
+                return abort(CoreError::Conflict(format!("this question has {available} hints, all taken")));
+            }
+            *used += 1;
+            attempts.insert(&akey, &cur)?;
+            Ok(cur)
+        })?;
+        self.durable().await?;
+        self.view(&a, updated)
+    }
+
+    /// Submits the caller's attempt (idempotent: submitting twice is fine).
+    pub async fn submit_attempt(
+        &self,
+        p: &Principal,
+        assessment: &str,
+        attempt: &str,
+    ) -> Result<AttemptView, CoreError> {
+        let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
+        let at = self.submit_as(&a, &at.id, SubmittedBy::Student).await?;
+        self.view(&a, at)
+    }
+
+    /// Marks the attempt submitted and stages `attempt.submitted` with every
+    /// question, key and saved answer, in one transaction.
+    pub(crate) async fn submit_as(&self, a: &Assessment, attempt: &str, by: SubmittedBy) -> Result<Attempt, CoreError> {
+        let inst = a.institution;
+        let t = self.t();
+        let bus = &self.env().bus;
+        let event_id = bus.outbox.next_id().map_err(events::bus_error)?;
+        let now = self.now();
+        let akey = attempt_key(inst, attempt);
+        let prefix = [akey.as_slice(), &[0]].concat();
+        let (at, changed) =
+            self.store().transaction(&[&t.attempts, &t.answers, &t.attempt_deadlines, bus.outbox.tree()], |tx| {
+                let attempts = tx.on(&t.attempts)?;
+                let Some(mut at) = attempts.get(&akey)? else { return abort(CoreError::NotFound("attempt")) };
+                if at.state == AttemptState::Submitted {
+                    return Ok((at, false));
+                }
+                let answers = tx.on(&t.answers)?;
+                let mut submissions = Vec::with_capacity(a.questions.len());
+                for q in &a.questions {
+                    let response = answers.get([prefix.as_slice(), q.id.as_bytes()].concat())?.map(|x| x.response);
+                    submissions.push(Submission {
+                        question: Question { id: q.id.clone(), key: q.key.clone(), points: q.points },
+                        response,
+                        penalties: Penalties {
+                            previous_tries: at.number.saturating_sub(1),
+                            per_try: a.settings.per_try,
+                            hints_used: at.hints_used.get(&q.id).copied().unwrap_or(0),
+                            per_hint: a.settings.per_hint,
+                            late_seconds: late_seconds(a, now),
+                            per_late_day: a.settings.per_late_day,
+                            max_total: a.settings.max_penalty,
+                        },
+                    });
+                }
+                at.state = AttemptState::Submitted;
+                at.submitted_at = Some(now);
+                at.submitted_by = Some(by);
+                attempts.insert(&akey, &at)?;
+                if let Some(d) = at.deadline {
+                    tx.on(&t.attempt_deadlines)?.remove(deadline_key(d, inst, &at.id))?;
+                }
+                let ev = AttemptSubmitted {
+                    institution: inst,
+                    course: a.course,
+                    item: a.id.clone(),
+                    attempt: at.id.clone(),
+                    student: at.student,
+                    submitted_at: now,
+                    submissions,
+                    item_points: a.settings.points,
+                    regrade: None,
+                };
+                events::stage(&bus.outbox, tx, event_id, topics::ATTEMPT_SUBMITTED, &at.student.to_string(), &ev)?;
+                Ok((at, true))
+            })?;
+        if changed {
+            self.inner.exam_watch.forget(&at.id);
+            self.commit_events().await?;
+            tracing::info!(institution = %inst, attempt = %at.id, by = ?by, "attempt submitted");
+            if a.settings.proctoring.is_some() {
+                self.close_proctoring(a, &at).await;
+            }
+        }
+        Ok(at)
+    }
+
+    /// Submits every attempt whose deadline has passed (the timer; also after
+    /// a restart, since deadlines are stored). Returns how many it submitted.
+    pub async fn submit_expired_attempts(&self) -> Result<usize, CoreError> {
+        let now = self.now();
+        let mut done = 0;
+        loop {
+            let due = self.t().attempt_deadlines.page(b"", None, 64)?;
+            let mut progressed = false;
+            for (k, ()) in &due {
+                let at = u64::from_be_bytes(k[..8].try_into().unwrap_or_default());
+                if at as i64 > now {
+                    return Ok(done);
+                }
+                let (Some(inst), Ok(attempt)) = (InstitutionId::from_slice(&k[8..24]), std::str::from_utf8(&k[24..]))
+                else {
+                    self.t().attempt_deadlines.remove(k)?;
+                    continue;
+                };
+                let Some(x) = self.t().attempts.get(attempt_key(inst, attempt))? else {
+                    self.t().attempt_deadlines.remove(k)?;
+                    continue;
+                };
+                let a = self.load_assessment(&x.assessment)?;
+                self.submit_as(&a, attempt, SubmittedBy::Deadline).await?;
+                // A submitted attempt's deadline entry goes with the submit; make sure of it.
+                self.t().attempt_deadlines.remove(k)?;
+                done += 1;
+                progressed = true;
+            }
+            if due.len() < 64 || !progressed {
+                self.durable().await?;
+                return Ok(done);
+            }
+        }
+    }
+}
+
+/// How late a submission at `at` is: seconds past the due time (0 when on time or without one).
+fn late_seconds(a: &Assessment, at: i64) -> u64 {
+    a.settings.closes_at.map_or(0, |due| (at - due).max(0) as u64)
+}
+
+/// A stable per-question mix for the option shuffle (FNV-1a).
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffle_is_a_reproducible_permutation() {
+        let mut a: Vec<u32> = (0..50).collect();
+        let mut b = a.clone();
+        shuffle(&mut a, 42);
+        shuffle(&mut b, 42);
+        assert_eq!(a, b);
+        assert_ne!(a, (0..50).collect::<Vec<_>>());
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..50).collect::<Vec<_>>());
+        let mut c: Vec<u32> = (0..50).collect();
+        shuffle(&mut c, 43);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn responses_must_fit_their_question() {
+        let tf = AnswerKey::TrueFalse(true);
+        assert!(check_response(&tf, &Response::Boolean(false)).is_ok());
+        assert!(check_response(&tf, &Response::Text("true".into())).is_err());
+        let num = AnswerKey::Numeric(lectern_host::slots::grading::NumericKey {
+            value: 1.0,
+            absolute_tolerance: None,
+            relative_tolerance: None,
+            units: vec![],
+            unit_missing_credit: 0.0,
+        });
+        assert!(check_response(&num, &Response::Number { value: f64::NAN, unit: None }).is_err());
+        let essay = AnswerKey::Essay(vec![]);
+        assert!(check_response(&essay, &Response::Essay("x".repeat(MAX_TEXT_ANSWER + 1))).is_err());
+    }
+}

@@ -1,0 +1,123 @@
+//! Per-institution Ed25519 signing keys: issuing and verifying access tokens,
+//! JWKS publication, rotation that keeps the old key published until every
+//! token it signed has expired.
+
+use lectern_auth::AuthError;
+use lectern_auth::tokens::{self, AccessClaims, IdClaims, Jwk, KeyPair};
+
+use crate::authz::{Capability, Context, authorize};
+use crate::error::{AuthFailure, CoreError};
+use crate::ids::InstitutionId;
+use crate::model::SigningKeyRecord;
+use crate::{Identity, Principal, keys};
+
+impl Identity {
+    fn current_key(&self, inst: InstitutionId) -> Result<SigningKeyRecord, CoreError> {
+        let mut newest: Option<SigningKeyRecord> = None;
+        for row in self.t().signing_keys.scan_prefix(keys::inst(inst)) {
+            let (_, k) = row?;
+            if k.retire_at.is_none() && newest.as_ref().is_none_or(|n| k.created_at >= n.created_at) {
+                newest = Some(k);
+            }
+        }
+        newest.ok_or_else(|| CoreError::internal_msg(format!("institution {inst} has no active signing key")))
+    }
+
+    pub(crate) fn sign_access(&self, claims: &AccessClaims, inst: InstitutionId) -> Result<String, CoreError> {
+        let k = self.current_key(inst)?;
+        Ok(KeyPair::from_parts(k.kid, k.secret).sign_access_token(claims)?)
+    }
+
+    pub(crate) fn sign_id(&self, claims: &IdClaims, inst: InstitutionId) -> Result<String, CoreError> {
+        let k = self.current_key(inst)?;
+        Ok(KeyPair::from_parts(k.kid, k.secret).sign_id_token(claims)?)
+    }
+
+    /// Verifies an access token: known and unretired key, signature, type,
+    /// issuer, audience, validity window, and that the key belongs to the
+    /// institution the token claims.
+    pub(crate) fn verify_access(&self, token: &str) -> Result<AccessClaims, AuthFailure> {
+        let kid = tokens::peek_kid(token).map_err(map_auth)?;
+        let inst = self.t().kid_index.get(kid.as_bytes()).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
+        let key =
+            self.t().signing_keys.get(keys::inst_str(inst, &kid)).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
+        let now = self.now();
+        if key.retire_at.is_some_and(|t| t <= now) {
+            return Err(AuthFailure::UnknownKey);
+        }
+        let public = self.public_key(&key);
+        let claims = tokens::verify_access_token(token, &public, &self.config().issuer, &self.config().audience, now)
+            .map_err(map_auth)?;
+        if claims.tenant != inst.to_string() {
+            return Err(AuthFailure::BadSignature);
+        }
+        Ok(claims)
+    }
+
+    /// The key's public half. Deriving it is a scalar multiplication, so it is
+    /// cached by kid (a kid never changes its key).
+    fn public_key(&self, k: &SigningKeyRecord) -> [u8; 32] {
+        if let Some(p) = self.inner.public_keys.read().unwrap_or_else(|e| e.into_inner()).get(&k.kid) {
+            return *p;
+        }
+        let p = KeyPair::from_parts(k.kid.clone(), k.secret).public_key();
+        self.inner.public_keys.write().unwrap_or_else(|e| e.into_inner()).insert(k.kid.clone(), p);
+        p
+    }
+
+    /// Every public key a verifier may need: active keys and retiring keys
+    /// whose tokens may still be live.
+    pub fn jwks(&self) -> Result<Vec<Jwk>, CoreError> {
+        let now = self.now();
+        let mut out = vec![];
+        for row in self.t().signing_keys.scan_prefix(b"") {
+            let (_, k) = row?;
+            if k.retire_at.is_none_or(|t| t > now) {
+                out.push(Jwk::ed25519(&k.kid, &self.public_key(&k)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the institution's signing key. The old key keeps verifying
+    /// (and stays in the JWKS) until the longest-lived token it signed expires.
+    pub async fn rotate_signing_key(&self, p: &Principal, inst: InstitutionId) -> Result<String, CoreError> {
+        authorize(p, Capability::InstitutionManage, Context::Institution(inst))?;
+        let now = self.now();
+        let old = self.current_key(inst)?;
+        let retire_at = now + self.config().access_token_ttl_secs + tokens::LEEWAY_SECS;
+        let new = KeyPair::generate()?;
+        let record = SigningKeyRecord {
+            kid: new.kid.clone(),
+            institution: inst,
+            secret: new.secret_bytes(),
+            created_at: now,
+            retire_at: None,
+        };
+        let t = self.t();
+        self.store().transaction(&[&t.signing_keys, &t.kid_index], |tx| {
+            let sk = tx.on(&t.signing_keys)?;
+            let mut retired = old.clone();
+            retired.retire_at = Some(retire_at);
+            sk.insert(keys::inst_str(inst, &old.kid), &retired)?;
+            sk.insert(keys::inst_str(inst, &record.kid), &record)?;
+            tx.on(&t.kid_index)?.insert(record.kid.as_bytes(), &inst)?;
+            Ok::<_, lectern_storage::TxFail<CoreError>>(())
+        })?;
+        self.durable().await?;
+        tracing::info!(institution = %inst, old = %old.kid, new = %new.kid, "signing key rotated");
+        Ok(new.kid)
+    }
+}
+
+fn map_auth(e: AuthError) -> AuthFailure {
+    match e {
+        AuthError::Expired => AuthFailure::Expired,
+        AuthError::NotYetValid => AuthFailure::Expired,
+        AuthError::WrongAudience => AuthFailure::WrongAudience,
+        AuthError::WrongIssuer => AuthFailure::WrongIssuer,
+        AuthError::WrongType => AuthFailure::WrongType,
+        AuthError::BadSignature => AuthFailure::BadSignature,
+        _ => AuthFailure::Malformed,
+    }
+}

@@ -1,0 +1,314 @@
+use lectern_auth::password;
+use lectern_storage::abort;
+
+use crate::authz::{Capability, Context, authorize};
+use crate::error::CoreError;
+use crate::ids::{InstitutionId, UserId};
+use crate::institutions::validate_name;
+use crate::model::{InstitutionRole, RevocationReason, User};
+use crate::paging::{Page, PageRequest};
+use crate::{Identity, Principal, keys};
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: InstitutionRole,
+    pub platform_admin: bool,
+    /// `None` creates an account that cannot log in until a password is set.
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<InstitutionRole>,
+}
+
+/// Normalises and checks an email address; returns (display form, key form).
+pub fn validate_email(email: &str) -> Result<(String, String), CoreError> {
+    let e = email.trim();
+    let bad = |why: &str| Err(CoreError::invalid("email", why.to_owned()));
+    if e.is_empty() || e.len() > 254 {
+        return bad("must be 1–254 characters");
+    }
+    let Some((local, domain)) = e.rsplit_once('@') else { return bad("must contain @") };
+    if local.is_empty() || domain.is_empty() || !domain.contains('.') && domain != "localhost" {
+        return bad("must look like name@domain");
+    }
+    if e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("must not contain spaces or control characters");
+    }
+    Ok((e.to_owned(), e.to_lowercase()))
+}
+
+fn needs_admin_grant(role: InstitutionRole) -> bool {
+    role == InstitutionRole::Admin
+}
+
+impl Identity {
+    async fn hash_new_password(&self, password: String, identity: Vec<String>) -> Result<String, CoreError> {
+        let ids: Vec<&str> = identity.iter().map(String::as_str).collect();
+        password::check_policy(&password, &ids).map_err(CoreError::WeakPassword)?;
+        let hasher = self.config().password_hasher.clone();
+        Ok(Self::blocking(move || hasher.hash(&password)).await??)
+    }
+
+    /// Creates a user. Granting the admin role needs `user:grant-admin`, the
+    /// platform-admin flag needs a platform admin.
+    pub async fn create_user(&self, p: &Principal, inst: InstitutionId, new: NewUser) -> Result<User, CoreError> {
+        authorize(p, Capability::UserManage, Context::Institution(inst))?;
+        if needs_admin_grant(new.role) {
+            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+        }
+        if new.platform_admin {
+            authorize(p, Capability::PlatformManage, Context::Platform)?;
+            if inst != self.platform_institution()? {
+                return Err(CoreError::invalid("platform_admin", "platform admins belong to the platform institution"));
+            }
+        }
+        self.insert_user(inst, new).await
+    }
+
+    pub(crate) async fn insert_user(&self, inst: InstitutionId, new: NewUser) -> Result<User, CoreError> {
+        if !self.t().institutions.contains(inst.bytes())? {
+            return Err(CoreError::NotFound("institution"));
+        }
+        let (email, email_key) = validate_email(&new.email)?;
+        let name = validate_name("name", &new.name, 200)?;
+        let password_hash = match new.password {
+            Some(pw) => Some(self.hash_new_password(pw, vec![email.clone(), name.clone()]).await?),
+            None => None,
+        };
+        let now = self.now();
+        let user = User {
+            id: UserId::new(),
+            institution: inst,
+            email,
+            name,
+            role: new.role,
+            platform_admin: new.platform_admin,
+            password_hash,
+            active: true,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let t = self.t();
+        self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
+            let by_email = tx.on(&t.users_by_email)?;
+            let ekey = keys::inst_str(inst, &email_key);
+            if by_email.get(&ekey)?.is_some() {
+                return abort(CoreError::Conflict("a user with this email already exists in the institution".into()));
+            }
+            by_email.insert(&ekey, &user.id)?;
+            tx.on(&t.users)?.insert(keys::inst_user(inst, user.id), &user)?;
+            Ok(())
+        })?;
+        self.durable().await?;
+        tracing::info!(institution = %inst, user = %user.id, role = ?user.role, "user created");
+        Ok(user)
+    }
+
+    /// A user by id, without authorization (for other contexts that have authorized).
+    pub fn load_user(&self, inst: InstitutionId, id: UserId) -> Result<User, CoreError> {
+        self.t().users.get(keys::inst_user(inst, id))?.ok_or(CoreError::NotFound("user"))
+    }
+
+    pub(crate) fn find_user_by_email(&self, inst: InstitutionId, email: &str) -> Result<Option<User>, CoreError> {
+        let key = keys::inst_str(inst, &email.trim().to_lowercase());
+        match self.t().users_by_email.get(key)? {
+            Some(id) => Ok(self.t().users.get(keys::inst_user(inst, id))?),
+            None => Ok(None),
+        }
+    }
+
+    /// A user may always read their own record.
+    pub fn get_user(&self, p: &Principal, inst: InstitutionId, id: UserId) -> Result<User, CoreError> {
+        if !(p.user_id() == Some(id) && p.institution == inst) {
+            authorize(p, Capability::UserView, Context::Institution(inst))?;
+        }
+        self.load_user(inst, id)
+    }
+
+    pub fn list_users(&self, p: &Principal, inst: InstitutionId, page: &PageRequest) -> Result<Page<User>, CoreError> {
+        authorize(p, Capability::UserView, Context::Institution(inst))?;
+        let limit = page.limit()?;
+        let rows = self.t().users.page(&keys::inst(inst), page.after()?.as_deref(), limit)?;
+        let last = rows.last().map(|(k, _)| k.clone());
+        Ok(Page::from_rows(rows.into_iter().map(|(_, v)| v).collect(), last, limit))
+    }
+
+    /// Updates a user. Users may change their own name; everything else needs
+    /// `user:manage`, and moving into or out of the admin role `user:grant-admin`.
+    pub async fn update_user(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: UserId,
+        update: UserUpdate,
+        if_version: Option<u64>,
+    ) -> Result<User, CoreError> {
+        let own_name_only =
+            p.user_id() == Some(id) && p.institution == inst && update.email.is_none() && update.role.is_none();
+        if !own_name_only {
+            authorize(p, Capability::UserManage, Context::Institution(inst))?;
+        }
+        let current = self.load_user(inst, id)?;
+        if let Some(role) = update.role
+            && role != current.role
+            && (needs_admin_grant(role) || needs_admin_grant(current.role))
+        {
+            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+        }
+        let name = update.name.as_deref().map(|n| validate_name("name", n, 200)).transpose()?;
+        let email = update.email.as_deref().map(validate_email).transpose()?;
+        let now = self.now();
+        let t = self.t();
+        let user = self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
+            let users = tx.on(&t.users)?;
+            let Some(mut u) = users.get(keys::inst_user(inst, id))? else { return abort(CoreError::NotFound("user")) };
+            if let Some(v) = if_version
+                && v != u.version
+            {
+                return abort(CoreError::PreconditionFailed { current: u.version });
+            }
+            if let Some((display, key)) = &email {
+                let by_email = tx.on(&t.users_by_email)?;
+                let old_key = keys::inst_str(inst, &u.email.to_lowercase());
+                let new_key = keys::inst_str(inst, key);
+                if new_key != old_key {
+                    if by_email.get(&new_key)?.is_some() {
+                        return abort(CoreError::Conflict(
+                            "a user with this email already exists in the institution".into(),
+                        ));
+                    }
+                    by_email.remove(&old_key)?;
+                    by_email.insert(&new_key, &id)?;
+                }
+                u.email = display.clone();
+            }
+            if let Some(n) = &name {
+                u.name = n.clone();
+            }
+            if let Some(r) = update.role {
+                u.role = r;
+            }
+            u.updated_at = now;
+            u.version += 1;
+            users.insert(keys::inst_user(inst, id), &u)?;
+            Ok(u)
+        })?;
+        self.durable().await?;
+        Ok(user)
+    }
+
+    /// Deactivates (ending every session and refresh token at once) or reactivates a user.
+    pub async fn set_user_active(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: UserId,
+        active: bool,
+    ) -> Result<User, CoreError> {
+        authorize(p, Capability::UserManage, Context::Institution(inst))?;
+        if !active && p.user_id() == Some(id) {
+            return Err(CoreError::Conflict("you cannot deactivate your own account".into()));
+        }
+        let target = self.load_user(inst, id)?;
+        if needs_admin_grant(target.role) || target.platform_admin {
+            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+        }
+        let now = self.now();
+        let user = self
+            .t()
+            .users
+            .update(keys::inst_user(inst, id), |old| {
+                old.map(|mut u| {
+                    u.active = active;
+                    u.updated_at = now;
+                    u.version += 1;
+                    u
+                })
+            })?
+            .ok_or(CoreError::NotFound("user"))?;
+        if !active {
+            self.end_all_sessions(inst, id, RevocationReason::UserDeactivated)?;
+        }
+        self.durable().await?;
+        tracing::info!(institution = %inst, user = %id, active, "user activation changed");
+        Ok(user)
+    }
+
+    /// Sets a user's password (admin reset) and ends all their sessions.
+    pub async fn reset_password(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        id: UserId,
+        new_password: String,
+    ) -> Result<(), CoreError> {
+        authorize(p, Capability::UserManage, Context::Institution(inst))?;
+        let target = self.load_user(inst, id)?;
+        if (needs_admin_grant(target.role) || target.platform_admin) && p.user_id() != Some(id) {
+            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+        }
+        self.store_password(inst, target, new_password).await
+    }
+
+    /// Changes the caller's own password after checking the current one; ends
+    /// every other session.
+    pub async fn change_own_password(
+        &self,
+        p: &Principal,
+        current: String,
+        new_password: String,
+    ) -> Result<(), CoreError> {
+        let id = p.user_id().ok_or_else(|| CoreError::Forbidden("only users have passwords".into()))?;
+        let user = self.load_user(p.institution, id)?;
+        let hash = user.password_hash.clone().ok_or(CoreError::InvalidCredentials)?;
+        let hasher = self.config().password_hasher.clone();
+        let verified = Self::blocking(move || hasher.verify(&current, &hash)).await??;
+        if verified == password::Verified::Mismatch {
+            return Err(CoreError::InvalidCredentials);
+        }
+        self.store_password(p.institution, user, new_password).await
+    }
+
+    async fn store_password(&self, inst: InstitutionId, user: User, new_password: String) -> Result<(), CoreError> {
+        let hash = self.hash_new_password(new_password, vec![user.email.clone(), user.name.clone()]).await?;
+        let now = self.now();
+        self.t().users.update(keys::inst_user(inst, user.id), |old| {
+            old.map(|mut u| {
+                u.password_hash = Some(hash.clone());
+                u.updated_at = now;
+                u.version += 1;
+                u
+            })
+        })?;
+        self.end_all_sessions(inst, user.id, RevocationReason::PasswordReset)?;
+        self.durable().await?;
+        tracing::info!(institution = %inst, user = %user.id, "password changed; sessions ended");
+        Ok(())
+    }
+
+    /// Admin CLI helper: find a user by institution reference and email.
+    pub fn user_by_email(&self, p: &Principal, inst: InstitutionId, email: &str) -> Result<User, CoreError> {
+        authorize(p, Capability::UserView, Context::Institution(inst))?;
+        self.find_user_by_email(inst, email)?.ok_or(CoreError::NotFound("user"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_validation() {
+        assert_eq!(validate_email(" Ada@Example.EDU ").unwrap(), ("Ada@Example.EDU".into(), "ada@example.edu".into()));
+        for bad in ["", "no-at", "@x.y", "a@", "a b@x.y", "a@nodot", "a\0@x.y"] {
+            assert!(validate_email(bad).is_err(), "{bad:?}");
+        }
+    }
+}
