@@ -17,6 +17,9 @@ pub(crate) fn host_error(e: HostError) -> CoreError {
         HostError::Manifest(m) => CoreError::invalid("manifest", m),
         HostError::Invalid(m) => CoreError::invalid("component", m),
         HostError::Refused(m) => CoreError::invalid("component", m),
+        e @ (HostError::UnsupportedContract { .. } | HostError::MixedContract { .. }) => {
+            CoreError::invalid("component", e.to_string())
+        }
         HostError::Conflict(m) => CoreError::Conflict(m),
         HostError::NotFound(_) => CoreError::NotFound("plugin"),
         HostError::ActivationFailed(m) => {

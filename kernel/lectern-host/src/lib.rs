@@ -1,6 +1,7 @@
 //! The WebAssembly plugin host: the only crate that imports wasmtime.
 //!
-//! Plugins are components built against `lectern:plugin@0.1.0` (see `wit/`).
+//! Plugins are components built against a released `lectern:plugin` (see
+//! `wit/`; this host speaks 0.1.x).
 //! [`Host`] installs them (checking the component's real imports against its
 //! manifest and the admin's grants), compiles them once into an on-disk cache,
 //! activates them per slot and scope with an atomic hot swap, and runs every
@@ -10,7 +11,12 @@
 //!
 //! Invariants:
 //! - Kernel code never sees WIT-generated types: the API is in terms of
-//!   [`slots`]; `convert.rs` is the only place that knows the bindings.
+//!   [`slots`]. Only `wit/` knows the bindings: one module per released
+//!   contract version (`wit::v0_1`), each converting to the version-free
+//!   [`slots`] types and delegating its imports to the kernel services,
+//!   which are implemented once (`services/`). The version a component was
+//!   built against picks the module that serves it (semver-compatible: the
+//!   0.1.0 bindings serve 0.1.x); another track is refused at install.
 //! - A plugin gets only the `lectern:plugin` services it was granted (they
 //!   are not even linked otherwise), and each service re-checks scope: kv keys
 //!   live under the plugin's and the institution's prefix, topics must be
@@ -20,24 +26,23 @@
 //! - Only artifacts this kernel compiled are deserialized, after checking
 //!   their recorded digest.
 
-mod bindings;
 mod breaker;
-mod convert;
 mod engine;
 pub mod harness;
 mod host;
 pub mod manifest;
-mod retrieval;
+mod services;
 pub mod slots;
 mod state;
 mod stats;
+mod wit;
 
 use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
 pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope};
 pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
-pub use retrieval::Retrieval;
+pub use services::retrieval::Retrieval;
 pub use slots::{CallContext, GuestError, VectorScope};
 pub use state::{INSTITUTION_PROPERTY, PLUGIN_PROPERTY};
 pub use stats::StatsSnapshot;
@@ -104,6 +109,29 @@ pub enum HostError {
     Io(String),
     #[error(transparent)]
     Storage(#[from] lectern_storage::StorageError),
+    /// The component was built against a contract version on no track this host speaks.
+    #[error(
+        "the component targets lectern:plugin@{found}, which this kernel does not speak; it serves {}",
+        supported_tracks(supported)
+    )]
+    UnsupportedContract { found: semver::Version, supported: Vec<semver::Version> },
+    /// The component names `lectern:plugin` versions of incompatible releases.
+    #[error("the component mixes incompatible lectern:plugin versions ({}); build it against one release", list(found))]
+    MixedContract { found: Vec<semver::Version> },
+}
+
+fn list(versions: &[semver::Version]) -> String {
+    versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// `lectern:plugin 0.1.x (bindings 0.1.0)`, for each supported version.
+fn supported_tracks(versions: &[semver::Version]) -> String {
+    let track = |v: &semver::Version| match (v.major, v.minor) {
+        (0, 0) => v.to_string(),
+        (0, m) => format!("0.{m}.x"),
+        (major, _) => format!("{major}.x"),
+    };
+    versions.iter().map(|v| format!("lectern:plugin {} (bindings {v})", track(v))).collect::<Vec<_>>().join(", ")
 }
 
 /// Why a plugin call failed. Faults are contained to the call.
