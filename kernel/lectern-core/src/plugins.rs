@@ -12,22 +12,10 @@ use crate::{Kernel, Principal};
 
 pub use lectern_host::{BreakerConfig, HostConfig, HostError, Manifest, PluginError};
 
-pub(crate) fn host_error(e: HostError) -> CoreError {
-    match e {
-        HostError::Manifest(m) => CoreError::invalid("manifest", m),
-        HostError::Invalid(m) => CoreError::invalid("component", m),
-        HostError::Refused(m) => CoreError::invalid("component", m),
-        e @ (HostError::UnsupportedContract { .. } | HostError::MixedContract { .. }) => {
-            CoreError::invalid("component", e.to_string())
-        }
-        HostError::Conflict(m) => CoreError::Conflict(m),
-        HostError::NotFound(_) => CoreError::NotFound("plugin"),
-        HostError::ActivationFailed(m) => {
-            CoreError::Conflict(format!("activation failed; the previous version stays active: {m}"))
-        }
-        HostError::Integrity(m) => CoreError::Internal(format!("plugin integrity: {m}")),
-        HostError::Engine(m) | HostError::Io(m) => CoreError::Internal(m),
+pub(crate) fn host_error(e: impl Into<HostError>) -> CoreError {
+    match e.into() {
         HostError::Storage(s) => CoreError::Storage(s),
+        e => CoreError::Plugin(e),
     }
 }
 

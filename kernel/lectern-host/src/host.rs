@@ -21,7 +21,7 @@ use crate::slots::{self, CallContext};
 use crate::state::{Identity, PluginState, Services};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::wit::{self, Api, Call, PluginExports};
-use crate::{HostConfig, HostError, PluginError};
+use crate::{ActivationStep, HostConfig, HostError, ImportRefusal, PluginError, engine_cause};
 
 /// Where a slot assignment applies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +36,15 @@ impl Scope {
         match self {
             Scope::Platform => "*".into(),
             Scope::Institution(i) => i.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Platform => f.write_str("the platform"),
+            Scope::Institution(i) => write!(f, "institution {i}"),
         }
     }
 }
@@ -167,14 +176,17 @@ impl Host {
         let engine = build_engine(&config)?;
         let cache = CompileCache::new(&dir.join("compiled"), &engine)?;
         let blobs = dir.join("components");
-        std::fs::create_dir_all(&blobs)
-            .map_err(|e| HostError::Io(format!("cannot create {}: {e}", blobs.display())))?;
+        std::fs::create_dir_all(&blobs).map_err(|source| HostError::Io {
+            action: "create",
+            path: blobs.clone(),
+            source,
+        })?;
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick)?;
         let host = Host {
             inner: Arc::new(Inner {
                 services: Services::open(store).map_err(|e| match e {
                     lectern_bus::BusError::Storage(s) => HostError::Storage(s),
-                    other => HostError::Io(other.to_string()),
+                    other => HostError::Outbox(other),
                 })?,
                 installed: store.tree("plugins_installed")?,
                 slots: store.tree("plugin_slots")?,
@@ -226,9 +238,7 @@ impl Host {
             if existing.sha256 == sha {
                 return Ok(existing);
             }
-            return Err(HostError::Conflict(format!(
-                "{key} is already installed with different contents; bump the version"
-            )));
+            return Err(HostError::AlreadyInstalled { key });
         }
         let grants = grant.intersect(&manifest.capabilities);
         let (component, _) = self.inner.cache.load(&self.inner.engine, &sha, wasm)?;
@@ -241,8 +251,7 @@ impl Host {
         // Durable before the record that names it commits: a crash must never
         // leave an installed version whose component is missing or torn.
         if !path.exists() {
-            lectern_storage::write_durably(&path, wasm)
-                .map_err(|e| HostError::Io(format!("cannot store the component: {e}")))?;
+            lectern_storage::write_durably(&path, wasm)?;
         }
         let rec =
             Installed { manifest, grants, sha256: sha, size: wasm.len() as u64, installed_at_ms: now_ms(), imports };
@@ -257,10 +266,7 @@ impl Host {
     fn contract(&self, component: &Component, slot: Slot) -> Result<Api, HostError> {
         match Api::of_component(&self.inner.engine, component)? {
             Some((api, _)) => Ok(api),
-            None => Err(HostError::Refused(format!(
-                "the component does not export lectern:plugin/lifecycle, which the {} slot requires",
-                slot.name()
-            ))),
+            None => Err(HostError::MissingExport { interface: "lifecycle", slot }),
         }
     }
 
@@ -275,9 +281,9 @@ impl Host {
         let mut names = vec![];
         for (name, _) in ty.imports(&self.inner.engine) {
             names.push(name.to_owned());
-            let refuse = |why: String| Err(HostError::Refused(format!("the component imports `{name}`: {why}")));
+            let refuse = |reason| Err(HostError::ImportRefused { import: name.to_owned(), reason });
             let Some((pkg, iface, version)) = wit::split_name(name) else {
-                return refuse("not an interface of lectern:plugin or WASI".into());
+                return refuse(ImportRefusal::Foreign);
             };
             let version = version.and_then(|v| semver::Version::parse(v).ok());
             let compatible =
@@ -285,7 +291,7 @@ impl Host {
             match pkg {
                 "wasi:io" | "wasi:cli" | "wasi:clocks" | "wasi:random" | "wasi:filesystem" | "wasi:sockets" => {
                     if !compatible(0, 2) {
-                        return refuse("only WASI 0.2 is supported".into());
+                        return refuse(ImportRefusal::WasiVersion);
                     }
                 }
                 wit::PACKAGE => {
@@ -294,19 +300,19 @@ impl Host {
                         continue;
                     }
                     let Some(service) = api.services().iter().copied().find(|s| s.interface() == iface) else {
-                        return refuse("not a kernel service".into());
+                        return refuse(ImportRefusal::NotAService);
                     };
                     if !manifest.slot.allowed_services().contains(&service) {
-                        return refuse(format!("the {} slot does not offer it", manifest.slot.name()));
+                        return refuse(ImportRefusal::NotInSlot { slot: manifest.slot });
                     }
                     if service != Service::Log && !manifest.capabilities.grants(service) {
-                        return refuse("the manifest does not declare it".into());
+                        return refuse(ImportRefusal::Undeclared);
                     }
                     if !grants.grants(service) {
-                        return refuse("the administrator has not granted it".into());
+                        return refuse(ImportRefusal::NotGranted);
                     }
                 }
-                _ => return refuse("not an interface of lectern:plugin or WASI 0.2".into()),
+                _ => return refuse(ImportRefusal::Foreign),
             }
         }
         Ok(names)
@@ -319,10 +325,7 @@ impl Host {
             let found =
                 exports.iter().any(|n| wit::split_name(n).is_some_and(|(p, i, _)| p == wit::PACKAGE && i == want));
             if !found {
-                return Err(HostError::Refused(format!(
-                    "the component does not export lectern:plugin/{want}, which the {} slot requires",
-                    slot.name()
-                )));
+                return Err(HostError::MissingExport { interface: want, slot });
             }
         }
         Ok(())
@@ -337,8 +340,10 @@ impl Host {
         api: Api,
         from_cache: bool,
     ) -> Result<Arc<Loaded>, HostError> {
-        let linker = api.linker(&self.inner.engine, grants).map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        let link_err = |e: wasmtime::Error| HostError::Refused(format!("the component cannot be linked: {e:#}"));
+        let linker = api
+            .linker(&self.inner.engine, grants)
+            .map_err(|e| HostError::Engine { what: "cannot set up the linker", source: engine_cause(e) })?;
+        let link_err = |e: wasmtime::Error| HostError::Link { source: engine_cause(e) };
         let pre = linker.instantiate_pre(&component).map_err(link_err)?;
         let exports = api.exports(&pre, manifest.slot).map_err(link_err)?;
         Ok(Arc::new(Loaded {
@@ -362,15 +367,14 @@ impl Host {
         if let Some(l) = lock(&self.inner.loaded).get(key) {
             return Ok(l.clone());
         }
-        let rec = self
-            .inner
-            .installed
-            .get(key.as_bytes())?
-            .ok_or_else(|| HostError::NotFound(format!("{key} is not installed")))?;
+        let rec =
+            self.inner.installed.get(key.as_bytes())?.ok_or_else(|| HostError::NotInstalled { key: key.to_owned() })?;
         let path = self.inner.blobs.join(format!("{}.wasm", rec.sha256));
-        let wasm = std::fs::read(&path).map_err(|e| HostError::Io(format!("cannot read {}: {e}", path.display())))?;
-        if sha256_hex(&wasm) != rec.sha256 {
-            return Err(HostError::Integrity(format!("the stored component of {key} does not match its SHA-256")));
+        let wasm =
+            std::fs::read(&path).map_err(|source| HostError::Io { action: "read", path: path.clone(), source })?;
+        let actual = sha256_hex(&wasm);
+        if actual != rec.sha256 {
+            return Err(HostError::Integrity { key: key.to_owned(), expected: rec.sha256, actual });
         }
         let (component, hit) = self.inner.cache.load(&self.inner.engine, &rec.sha256, &wasm)?;
         let api = self.contract(&component, rec.manifest.slot)?;
@@ -511,17 +515,16 @@ impl Host {
 
     /// Checks `info` and runs `init` in a new version (used at activation and at start).
     fn start_version(&self, loaded: &Loaded) -> Result<(), HostError> {
-        let info: slots::PluginInfo = self
-            .lifecycle_call(loaded, |g, s, i| g.info(s, i).map(Ok))
-            .map_err(|e| HostError::ActivationFailed(format!("info failed: {e}")))?;
+        let failed = |step| move |source| HostError::ActivationFailed { key: loaded.key.clone(), step, source };
+        let info: slots::PluginInfo =
+            self.lifecycle_call(loaded, |g, s, i| g.info(s, i).map(Ok)).map_err(failed(ActivationStep::Info))?;
         if info.id != loaded.manifest.id || info.version != loaded.manifest.version {
-            return Err(HostError::ActivationFailed(format!(
-                "the component says it is {}@{} but the manifest says {}",
-                info.id, info.version, loaded.key
-            )));
+            return Err(HostError::IdentityMismatch {
+                key: loaded.key.clone(),
+                claimed: format!("{}@{}", info.id, info.version),
+            });
         }
-        self.lifecycle_call(loaded, |g, s, i| g.init(s, i))
-            .map_err(|e| HostError::ActivationFailed(format!("init failed: {e}")))
+        self.lifecycle_call(loaded, |g, s, i| g.init(s, i)).map_err(failed(ActivationStep::Init))
     }
 
     /// Makes `key` the active plugin of `slot` in `scope`. Calls already
@@ -536,11 +539,7 @@ impl Host {
         let started = Instant::now();
         let loaded = self.load(key)?;
         if loaded.manifest.slot != slot {
-            return Err(HostError::Conflict(format!(
-                "{key} fills the {} slot, not {}",
-                loaded.manifest.slot.name(),
-                slot.name()
-            )));
+            return Err(HostError::WrongSlot { key: key.to_owned(), fills: loaded.manifest.slot, wanted: slot });
         }
         let mut warnings = vec![];
         let id = loaded.manifest.id.clone();
@@ -548,8 +547,13 @@ impl Host {
         let wanted = loaded.manifest.data_version;
         let mut migrated_from = None;
         if current > 0 && wanted > current {
-            self.lifecycle_call(&loaded, |g, s, i| g.migrate(s, i, current))
-                .map_err(|e| HostError::ActivationFailed(format!("migrate from data version {current} failed: {e}")))?;
+            self.lifecycle_call(&loaded, |g, s, i| g.migrate(s, i, current)).map_err(|source| {
+                HostError::ActivationFailed {
+                    key: key.to_owned(),
+                    step: ActivationStep::Migrate { from_data_version: current },
+                    source,
+                }
+            })?;
             migrated_from = Some(current);
         } else if current > wanted {
             warnings.push(format!("{key} expects data version {wanted} but the stored data is at version {current}"));
@@ -587,13 +591,10 @@ impl Host {
     /// Reactivates the previous version of a slot.
     pub fn rollback(&self, slot: Slot, scope: Scope) -> Result<Activation, HostError> {
         let _admin = lock(&self.inner.admin);
-        let rec = self
-            .inner
-            .slots
-            .get(slot_key(slot, &scope).as_bytes())?
-            .ok_or_else(|| HostError::NotFound(format!("no plugin is active in the {} slot here", slot.name())))?;
-        let prev =
-            rec.previous.ok_or_else(|| HostError::NotFound("there is no previous version to roll back to".into()))?;
+        let Some(rec) = self.inner.slots.get(slot_key(slot, &scope).as_bytes())? else {
+            return Err(HostError::NoActivePlugin { slot, scope });
+        };
+        let Some(prev) = rec.previous else { return Err(HostError::NoPreviousVersion { slot, scope }) };
         self.activate_locked(slot, scope, &prev)
     }
 
@@ -646,17 +647,12 @@ impl Host {
     /// Removes an installed version that is not active anywhere.
     pub fn uninstall(&self, key: &str) -> Result<(), HostError> {
         let _admin = lock(&self.inner.admin);
-        let rec = self
-            .inner
-            .installed
-            .get(key.as_bytes())?
-            .ok_or_else(|| HostError::NotFound(format!("{key} is not installed")))?;
+        let rec =
+            self.inner.installed.get(key.as_bytes())?.ok_or_else(|| HostError::NotInstalled { key: key.to_owned() })?;
         let slots: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
-        if let Some((k, _)) = slots.iter().find(|(_, r)| r.active == key) {
-            return Err(HostError::Conflict(format!(
-                "{key} is active in {}; activate another version first",
-                String::from_utf8_lossy(k)
-            )));
+        if let Some((slot, scope)) = slots.iter().filter(|(_, r)| r.active == key).find_map(|(k, _)| parse_slot_key(k))
+        {
+            return Err(HostError::StillActive { key: key.to_owned(), slot, scope });
         }
         for (k, mut r) in slots {
             if r.previous.as_deref() == Some(key) {
@@ -838,11 +834,7 @@ impl Host {
     /// services. Once: a second call is refused. Until then those services
     /// answer `unavailable`.
     pub fn attach_retrieval(&self, r: crate::Retrieval) -> Result<(), HostError> {
-        self.inner
-            .services
-            .retrieval
-            .set(r)
-            .map_err(|_| HostError::Conflict("the vector index and embedder are already attached".into()))
+        self.inner.services.retrieval.set(r).map_err(|_| HostError::RetrievalAttached)
     }
 
     /// The attached vector index and embedder, if any.

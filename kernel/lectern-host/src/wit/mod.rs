@@ -109,9 +109,7 @@ impl Api {
                 continue;
             }
             let Some(version) = version.and_then(|v| Version::parse(v).ok()) else {
-                return Err(HostError::Refused(format!(
-                    "the component names `{name}` without a version; build it against a released lectern:plugin"
-                )));
+                return Err(HostError::UnversionedContract { name });
             };
             if !found.contains(&version) {
                 found.push(version);
