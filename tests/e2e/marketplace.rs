@@ -478,7 +478,8 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     refused(&r, 422, "package-refused", "revoked");
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
     assert!(r.status == 422 || r.status == 404, "{}", r.body);
-    root.post("/api/v1/plugins/slots/grading/rollback", json!({})).await.assert_problem(404, "not-found");
+    // (The revoked version is nobody's rollback target: the slot has no previous version.)
+    root.post("/api/v1/plugins/slots/grading/rollback", json!({})).await.assert_problem(409, "no-previous-version");
 
     // The whole publisher is revoked: its proctoring plugin stops, with nothing to fall back to.
     assert_eq!(active(lectern_host::Slot::Proctoring).as_deref(), Some("org.lectern.proctoring@1.0.0"));

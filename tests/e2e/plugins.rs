@@ -117,6 +117,26 @@ async fn install_activate_swap_roll_back_over_http() {
 }
 
 #[tokio::test]
+async fn a_rollback_with_no_previous_version_is_its_own_problem() {
+    let w = World::new().await;
+    let root = &w.root;
+    // Nothing active in the slot: there is nothing to roll back at all.
+    root.post("/api/v1/plugins/slots/grading/rollback", json!({})).await.assert_problem(404, "not-found");
+    upload(root, manifest("1.0.0", 1), guests::GRADING_V1, None).await.ok();
+    root.post("/api/v1/plugins/slots/grading/activate", json!({ "plugin": "test.grading@1.0.0" })).await.ok();
+    // One version active and none before it: not "plugin not found", but a conflict that says why.
+    let r = root.post("/api/v1/plugins/slots/grading/rollback", json!({})).await;
+    r.assert_problem(409, "no-previous-version");
+    assert!(r.body["detail"].as_str().unwrap().contains("no previous version"), "{}", r.body);
+    // The problem type is documented where its `type` points.
+    assert_eq!(root.get("/problems/no-previous-version").await.ok()["status"], 409);
+    assert_eq!(
+        w.server.kernel.host().active_key(lectern_host::Slot::Grading, &w.a.id).as_deref(),
+        Some("test.grading@1.0.0")
+    );
+}
+
+#[tokio::test]
 async fn an_institution_goes_back_to_the_platform_default() {
     let w = World::new().await;
     let root = &w.root;

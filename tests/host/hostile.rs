@@ -2,7 +2,7 @@
 
 use lectern_e2e::guests;
 use lectern_host::slots::grading as g;
-use lectern_host::{BreakerState, Capabilities, HostError, PluginError, Scope, Slot};
+use lectern_host::{BreakerState, Capabilities, HostError, ImportRefusal, PluginError, Scope, Slot};
 
 use crate::{ctx, env, install_grading_v1, manifest, wasm};
 
@@ -117,27 +117,32 @@ fn undeclared_ungranted_and_foreign_imports_are_refused_at_install() {
     let m = manifest("test.undeclared", "1.0.0", Slot::Proctoring, 1);
     let err = e.host.install(m.clone(), &wasm(guests::UNDECLARED), &m.capabilities).unwrap_err();
     assert!(
-        matches!(err, HostError::Refused(ref s) if s.contains("lectern:plugin/events@0.1.0") && s.contains("does not declare")),
-        "{err}"
+        matches!(err, HostError::ImportRefused { ref import, reason: ImportRefusal::Undeclared } if import == "lectern:plugin/events@0.1.0"),
+        "{err:?}"
     );
+    assert!(err.to_string().contains("lectern:plugin/events@0.1.0") && err.to_string().contains("does not declare"));
     // Declared but not granted.
     let mut declared = m.clone();
     declared.capabilities.publish = vec!["proctoring.opened".into()];
     let err = e.host.install(declared.clone(), &wasm(guests::UNDECLARED), &Capabilities::default()).unwrap_err();
-    assert!(matches!(err, HostError::Refused(ref s) if s.contains("events") && s.contains("not granted")), "{err}");
+    assert!(
+        matches!(err, HostError::ImportRefused { ref import, reason: ImportRefusal::NotGranted } if import.contains("events")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not granted"), "{err}");
     // Declared and granted: installs.
     e.host.install(declared.clone(), &wasm(guests::UNDECLARED), &declared.capabilities).unwrap();
     // A grading component offered for the proctoring slot lacks the proctor export.
     let mut wrong_slot = manifest("test.wrong", "1.0.0", Slot::Proctoring, 1);
     wrong_slot.capabilities.kv_quota_bytes = Some(1024);
     let err = e.host.install(wrong_slot.clone(), &wasm(guests::GRADING_V1), &wrong_slot.capabilities).unwrap_err();
-    assert!(matches!(err, HostError::Refused(ref s) if s.contains("proctor")), "{err}");
+    assert!(matches!(err, HostError::MissingExport { interface: "proctor", slot: Slot::Proctoring }), "{err:?}");
     // Not a component at all.
     let err = e
         .host
         .install(manifest("test.junk", "1.0.0", Slot::Grading, 1), b"\0asm junk", &Capabilities::default())
         .unwrap_err();
-    assert!(matches!(err, HostError::Invalid(_)), "{err}");
+    assert!(matches!(err, HostError::InvalidComponent { .. }), "{err:?}");
     // Nothing half-installed.
     assert!(e.host.list().unwrap().iter().all(|p| p.installed.manifest.id == "test.undeclared"));
 }

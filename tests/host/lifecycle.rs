@@ -1,7 +1,7 @@
 //! Install, activate, migrate, roll back, uninstall, restart.
 
 use lectern_e2e::guests;
-use lectern_host::{Host, HostError, PluginError, Scope, Slot};
+use lectern_host::{ActivationStep, Host, HostError, PluginError, Scope, Slot};
 
 use crate::{config, ctx, env, install_grading_v1, manifest, wasm};
 
@@ -28,11 +28,18 @@ fn versions_migrate_roll_back_and_survive_restart() {
     let m3 = manifest("test.grading", "3.0.0", Slot::Grading, 3);
     e.host.install(m3.clone(), &wasm(guests::GRADING_V3_BAD_MIGRATE), &m3.capabilities).unwrap();
     let err = e.host.activate(Slot::Grading, Scope::Platform, "test.grading@3.0.0").unwrap_err();
-    assert!(matches!(err, HostError::ActivationFailed(ref s) if s.contains("migrate")), "{err}");
+    assert!(
+        matches!(err, HostError::ActivationFailed { step: ActivationStep::Migrate { from_data_version: 2 }, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("migrate"), "{err}");
     assert_eq!(e.host.active_for(Slot::Grading, "i").as_deref(), Some("test.grading@2.0.0"));
 
     // The active version cannot be uninstalled; the broken one can.
-    assert!(matches!(e.host.uninstall("test.grading@2.0.0"), Err(HostError::Conflict(_))));
+    assert!(matches!(
+        e.host.uninstall("test.grading@2.0.0"),
+        Err(HostError::StillActive { slot: Slot::Grading, scope: Scope::Platform, .. })
+    ));
     e.host.uninstall("test.grading@3.0.0").unwrap();
 
     // Roll back to v1 (with a warning: the data is now at version 2).
@@ -72,7 +79,10 @@ fn institutions_can_choose_their_own_version() {
     let liar = manifest("test.liar", "1.0.0", Slot::Grading, 1);
     e.host.install(liar.clone(), &wasm(guests::GRADING_V1), &liar.capabilities).unwrap();
     let err = e.host.activate(Slot::Grading, Scope::Platform, "test.liar@1.0.0").unwrap_err();
-    assert!(matches!(err, HostError::ActivationFailed(ref s) if s.contains("test.grading@1.0.0")), "{err}");
+    assert!(
+        matches!(err, HostError::IdentityMismatch { ref claimed, .. } if claimed == "test.grading@1.0.0"),
+        "{err:?}"
+    );
     // Re-installing the same version with other bytes is refused; the same bytes are fine.
     let again = e.host.install(
         manifest("test.grading", "2.0.0", Slot::Grading, 2),
@@ -84,5 +94,22 @@ fn institutions_can_choose_their_own_version() {
         .host
         .install(manifest("test.grading", "2.0.0", Slot::Grading, 2), &wasm(guests::GRADING_V1), &m2.capabilities)
         .unwrap_err();
-    assert!(matches!(err, HostError::Conflict(_)));
+    assert!(matches!(err, HostError::AlreadyInstalled { .. }), "{err:?}");
+}
+
+#[test]
+fn rollback_says_when_there_is_nothing_to_roll_back_to() {
+    let e = env();
+    // Nothing active in the slot at all.
+    let err = e.host.rollback(Slot::Grading, Scope::Platform).unwrap_err();
+    assert!(matches!(err, HostError::NoActivePlugin { slot: Slot::Grading, scope: Scope::Platform }), "{err:?}");
+    // One version active, none before it: its own error, not "not found".
+    let v1 = install_grading_v1(&e.host);
+    let err = e.host.rollback(Slot::Grading, Scope::Platform).unwrap_err();
+    assert!(matches!(err, HostError::NoPreviousVersion { slot: Slot::Grading, scope: Scope::Platform }), "{err:?}");
+    assert_eq!(err.to_string(), "there is no previous version to roll back to in the grading slot for the platform");
+    assert_eq!(e.host.active_for(Slot::Grading, "i").as_deref(), Some(v1.as_str()), "nothing changed");
+    // An institution without its own choice has nothing of its own to roll back either.
+    let err = e.host.rollback(Slot::Grading, Scope::Institution("i".into())).unwrap_err();
+    assert!(matches!(err, HostError::NoActivePlugin { .. }), "{err:?}");
 }

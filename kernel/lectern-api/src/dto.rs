@@ -4,15 +4,41 @@
 
 pub mod answer_keys;
 pub mod assessments;
+pub mod bus;
+pub mod completion;
 pub mod content;
+pub mod credentials;
 pub mod grades;
-
+pub mod manual;
 pub mod media;
+pub mod notifications;
+pub mod plugins;
+pub mod signals;
+pub mod tutor;
 
 use lectern_core::model::{self, CourseRole, CourseState, InstitutionRole};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
+
+/// Raw bytes (a file, an archive), not JSON: documented as
+/// `{"type": "string", "format": "binary"}`, which client generators turn
+/// into a string or a `Blob` rather than an array of numbers.
+#[derive(Debug)]
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("Raw bytes"))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
 
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()

@@ -11,6 +11,7 @@
 mod delivery;
 pub mod dto;
 mod extract;
+pub mod free_form;
 pub mod metrics;
 pub mod problem;
 mod routes;
@@ -96,6 +97,14 @@ impl AppState {
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The OpenAPI 3.1 document of every `/api/v1` and OAuth route: what
+/// `GET /api/v1/openapi.json` serves, for tools that need it without a server.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = routes::openapi_router().split_for_parts();
+    doc.merge(routes::streaming_router().split_for_parts().1);
+    doc
+}
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {

@@ -33,6 +33,7 @@ kinds! {
     NO_ROUTE = "no-route", NOT_FOUND, "No such endpoint", "No endpoint matches this path. See /api/v1/openapi.json.";
     METHOD_NOT_ALLOWED = "method-not-allowed", METHOD_NOT_ALLOWED, "Method not allowed", "The endpoint exists but does not accept this HTTP method.";
     CONFLICT = "conflict", CONFLICT, "Conflict", "The request conflicts with the current state (a duplicate, or a forbidden state change).";
+    NO_PREVIOUS_VERSION = "no-previous-version", CONFLICT, "No previous version", "A rollback was asked where the slot has no previous version: none served before the active one, or it was revoked or uninstalled. Activate a version by its key instead.";
     VALIDATION = "validation", UNPROCESSABLE_ENTITY, "Invalid field", "A field is well-formed JSON but its value is not acceptable; `field` names it.";
     WEAK_PASSWORD = "weak-password", UNPROCESSABLE_ENTITY, "Password refused", "The new password breaks the policy: 8–128 characters, not a common password, not your email or name.";
     MALFORMED_BODY = "malformed-body", BAD_REQUEST, "Malformed request body", "The body is not valid JSON (or form data) of the expected shape: syntax error, wrong type, missing or unknown field.";
@@ -166,6 +167,7 @@ impl From<CoreError> for ApiError {
                     MarketFailureKind::Refused => ApiError::new(&PACKAGE_REFUSED, e.to_string()).with("reason", reason),
                 }
             }
+            CoreError::Plugin(e) => plugin_problem(e),
             CoreError::Storage(s) => {
                 tracing::error!(error = %s, "storage failure");
                 ApiError::new(&UNAVAILABLE, "storage is unavailable")
@@ -174,6 +176,40 @@ impl From<CoreError> for ApiError {
                 tracing::error!(error = %ErrorChain(&e), "internal error");
                 ApiError::new(&INTERNAL, "an internal error occurred")
             }
+        }
+    }
+}
+
+/// Plugin administration errors, by variant (never by their text).
+fn plugin_problem(e: lectern_core::plugins::HostError) -> ApiError {
+    use lectern_core::plugins::HostError as H;
+    let invalid = |field: &str, reason: String| {
+        ApiError::new(&VALIDATION, format!("`{field}` {reason}")).with("field", field.to_owned())
+    };
+    match &e {
+        H::Manifest(m) => invalid("manifest", m.to_string()),
+        H::InvalidComponent { .. }
+        | H::ImportRefused { .. }
+        | H::MissingExport { .. }
+        | H::UnversionedContract { .. }
+        | H::UnsupportedContract { .. }
+        | H::MixedContract { .. }
+        | H::Link { .. } => invalid("component", e.to_string()),
+        H::AlreadyInstalled { .. }
+        | H::WrongSlot { .. }
+        | H::StillActive { .. }
+        | H::RetrievalAttached
+        | H::ActivationFailed { .. }
+        | H::IdentityMismatch { .. } => ApiError::new(&CONFLICT, e.to_string()),
+        H::NotInstalled { .. } | H::NoActivePlugin { .. } => ApiError::new(&NOT_FOUND, e.to_string()),
+        H::NoPreviousVersion { .. } => ApiError::new(&NO_PREVIOUS_VERSION, e.to_string()),
+        H::Storage(_) => {
+            tracing::error!(error = %e, "storage failure");
+            ApiError::new(&UNAVAILABLE, "storage is unavailable")
+        }
+        H::Integrity { .. } | H::Engine { .. } | H::Io { .. } | H::Outbox(_) => {
+            tracing::error!(error = %e, "plugin host failure");
+            ApiError::new(&INTERNAL, "an internal error occurred")
         }
     }
 }

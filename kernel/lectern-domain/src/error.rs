@@ -88,6 +88,10 @@ pub enum CoreError {
     /// operator sets `marketplace.url` and `marketplace.root` and restarts.
     #[error("no marketplace is configured: {0}")]
     MarketplaceNotConfigured(String),
+    /// The plugin host refused or failed an administrative operation
+    /// (install, activate, roll back, uninstall); each variant says which.
+    #[error(transparent)]
+    Plugin(lectern_host::HostError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// A fault the caller cannot fix (a failed task, a corrupt file); `context`

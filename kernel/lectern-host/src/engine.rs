@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::{HostConfig, HostError};
+use crate::{HostConfig, HostError, engine_cause};
 
 pub(crate) fn build_engine(c: &HostConfig) -> Result<Engine, HostError> {
     let mut config = Config::new();
@@ -34,7 +34,7 @@ pub(crate) fn build_engine(c: &HostConfig) -> Result<Engine, HostError> {
         pool.max_memory_size(c.max_memory_bytes);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
-    Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))
+    Engine::new(&config).map_err(|e| HostError::Engine { what: "cannot configure the engine", source: engine_cause(e) })
 }
 
 /// Bumps the engine's epoch every `tick` until dropped.
@@ -55,7 +55,7 @@ impl EpochTicker {
                     engine.increment_epoch();
                 }
             })
-            .map_err(|e| HostError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+            .map_err(|e| HostError::Engine { what: "cannot start the epoch ticker", source: Box::new(e) })?;
         Ok(EpochTicker { stop, thread: Some(thread) })
     }
 }
@@ -83,7 +83,11 @@ pub(crate) struct CompileCache {
 
 impl CompileCache {
     pub(crate) fn new(dir: &Path, engine: &Engine) -> Result<CompileCache, HostError> {
-        std::fs::create_dir_all(dir).map_err(|e| HostError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| HostError::Io {
+            action: "create",
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         Ok(CompileCache { dir: dir.to_path_buf(), engine_hash: format!("{:016x}", h.finish()) })
@@ -118,10 +122,11 @@ impl CompileCache {
             }
         }
         let component =
-            Component::new(engine, wasm).map_err(|e| HostError::Invalid(format!("not a valid component: {e:#}")))?;
-        let bytes = component
-            .serialize()
-            .map_err(|e| HostError::Engine(format!("cannot serialize compiled component: {e:#}")))?;
+            Component::new(engine, wasm).map_err(|e| HostError::InvalidComponent { source: engine_cause(e) })?;
+        let bytes = component.serialize().map_err(|e| HostError::Engine {
+            what: "cannot serialize the compiled component",
+            source: engine_cause(e),
+        })?;
         let tmp = artifact.with_extension("cwasm.tmp");
         let write = || -> std::io::Result<()> {
             std::fs::write(&tmp, &bytes)?;

@@ -9,22 +9,19 @@ use std::time::{Duration, Instant};
 
 use lectern_storage::{Record, Store, Tree};
 use serde::{Deserialize, Serialize};
-use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker, ResourceTable};
+use wasmtime::component::{Component, Instance, InstancePre, ResourceTable};
 use wasmtime::{Engine, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use crate::bindings::exports::lectern::plugin::{
-    content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt,
-};
-use crate::bindings::lectern::plugin as svc;
 use crate::breaker::{Breaker, BreakerState};
 use crate::engine::{CompileCache, EpochTicker, build_engine, sha256_hex};
 use crate::manifest::{Capabilities, Manifest, Service, Slot};
-use crate::slots::{self, CallContext, GuestError};
+use crate::slots::{self, CallContext};
 use crate::state::{Identity, PluginState, Services};
 use crate::stats::{Stats, StatsSnapshot};
-use crate::{HostConfig, HostError, PluginError};
+use crate::wit::{self, Api, Call, PluginExports};
+use crate::{ActivationStep, HostConfig, HostError, ImportRefusal, PluginError, engine_cause};
 
 /// Where a slot assignment applies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +36,15 @@ impl Scope {
         match self {
             Scope::Platform => "*".into(),
             Scope::Institution(i) => i.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Platform => f.write_str("the platform"),
+            Scope::Institution(i) => write!(f, "institution {i}"),
         }
     }
 }
@@ -103,20 +109,14 @@ pub struct PluginStatus {
     pub stats: StatsSnapshot,
 }
 
-enum Exports {
-    Grader(wg::GuestIndices),
-    Proctor(wp::GuestIndices),
-    Content(wc::GuestIndices),
-    Tutor(wt::GuestIndices),
-}
-
 pub(crate) struct Loaded {
     key: String,
     manifest: Manifest,
     who: Arc<Identity>,
     pre: InstancePre<PluginState>,
-    lifecycle: wl::GuestIndices,
-    exports: Exports,
+    /// `lifecycle` and the slot's interface, in the contract version the
+    /// component was built against.
+    exports: Box<dyn PluginExports>,
     breaker: Breaker,
     stats: Stats,
     from_cache: bool,
@@ -164,16 +164,6 @@ fn parse_slot_key(k: &[u8]) -> Option<(Slot, Scope)> {
     Some((slot.parse().ok()?, scope))
 }
 
-/// Splits `ns:pkg/iface@1.2.3` into (`ns:pkg`, `iface`, version).
-fn parse_interface_name(name: &str) -> Option<(&str, &str, Option<semver::Version>)> {
-    let (pkg, rest) = name.split_once('/')?;
-    let (iface, version) = match rest.split_once('@') {
-        Some((i, v)) => (i, Some(semver::Version::parse(v).ok()?)),
-        None => (rest, None),
-    };
-    Some((pkg, iface, version))
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -186,14 +176,17 @@ impl Host {
         let engine = build_engine(&config)?;
         let cache = CompileCache::new(&dir.join("compiled"), &engine)?;
         let blobs = dir.join("components");
-        std::fs::create_dir_all(&blobs)
-            .map_err(|e| HostError::Io(format!("cannot create {}: {e}", blobs.display())))?;
+        std::fs::create_dir_all(&blobs).map_err(|source| HostError::Io {
+            action: "create",
+            path: blobs.clone(),
+            source,
+        })?;
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick)?;
         let host = Host {
             inner: Arc::new(Inner {
                 services: Services::open(store).map_err(|e| match e {
                     lectern_bus::BusError::Storage(s) => HostError::Storage(s),
-                    other => HostError::Io(other.to_string()),
+                    other => HostError::Outbox(other),
                 })?,
                 installed: store.tree("plugins_installed")?,
                 slots: store.tree("plugin_slots")?,
@@ -230,10 +223,12 @@ impl Host {
         Ok(())
     }
 
-    /// Installs a plugin version without activating it. The component's real
-    /// imports are checked: every `lectern:plugin` service it imports must be
-    /// declared in the manifest, allowed in its slot, granted, and available;
-    /// anything that is neither `lectern:plugin@0.1` nor WASI 0.2 is refused.
+    /// Installs a plugin version without activating it. The component must
+    /// target a contract version this host speaks (see `wit`: any 0.1.x
+    /// today), and its real imports are checked: every `lectern:plugin`
+    /// service it imports must be declared in the manifest, allowed in its
+    /// slot, granted, and available; anything that is neither `lectern:plugin`
+    /// nor WASI 0.2 is refused.
     pub fn install(&self, manifest: Manifest, wasm: &[u8], grant: &Capabilities) -> Result<Installed, HostError> {
         manifest.validate()?;
         let _admin = lock(&self.inner.admin);
@@ -243,22 +238,20 @@ impl Host {
             if existing.sha256 == sha {
                 return Ok(existing);
             }
-            return Err(HostError::Conflict(format!(
-                "{key} is already installed with different contents; bump the version"
-            )));
+            return Err(HostError::AlreadyInstalled { key });
         }
         let grants = grant.intersect(&manifest.capabilities);
         let (component, _) = self.inner.cache.load(&self.inner.engine, &sha, wasm)?;
-        let imports = self.check_imports(&component, &manifest, &grants)?;
+        let api = self.contract(&component, manifest.slot)?;
+        let imports = self.check_imports(&component, &manifest, &grants, api)?;
         self.check_exports(&component, manifest.slot)?;
         // Proves the component links and its exports have the right types.
-        self.prepare(&key, &manifest, &grants, component, false)?;
+        self.prepare(&key, &manifest, &grants, component, api, false)?;
         let path = self.inner.blobs.join(format!("{sha}.wasm"));
         // Durable before the record that names it commits: a crash must never
         // leave an installed version whose component is missing or torn.
         if !path.exists() {
-            lectern_storage::write_durably(&path, wasm)
-                .map_err(|e| HostError::Io(format!("cannot store the component: {e}")))?;
+            lectern_storage::write_durably(&path, wasm)?;
         }
         let rec =
             Installed { manifest, grants, sha256: sha, size: wasm.len() as u64, installed_at_ms: now_ms(), imports };
@@ -268,49 +261,58 @@ impl Host {
         Ok(rec)
     }
 
+    /// The bindings that serve `component`: those of the contract version its
+    /// `lectern:plugin` names carry (refused if this host speaks none on its track).
+    fn contract(&self, component: &Component, slot: Slot) -> Result<Api, HostError> {
+        match Api::of_component(&self.inner.engine, component)? {
+            Some((api, _)) => Ok(api),
+            None => Err(HostError::MissingExport { interface: "lifecycle", slot }),
+        }
+    }
+
     fn check_imports(
         &self,
         component: &Component,
         manifest: &Manifest,
         grants: &Capabilities,
+        api: Api,
     ) -> Result<Vec<String>, HostError> {
         let ty = component.component_type();
         let mut names = vec![];
         for (name, _) in ty.imports(&self.inner.engine) {
             names.push(name.to_owned());
-            let refuse = |why: String| Err(HostError::Refused(format!("the component imports `{name}`: {why}")));
-            let Some((pkg, iface, version)) = parse_interface_name(name) else {
-                return refuse("not an interface of lectern:plugin or WASI".into());
+            let refuse = |reason| Err(HostError::ImportRefused { import: name.to_owned(), reason });
+            let Some((pkg, iface, version)) = wit::split_name(name) else {
+                return refuse(ImportRefusal::Foreign);
             };
+            let version = version.and_then(|v| semver::Version::parse(v).ok());
             let compatible =
                 |major: u64, minor: u64| version.as_ref().is_some_and(|v| v.major == major && v.minor == minor);
             match pkg {
                 "wasi:io" | "wasi:cli" | "wasi:clocks" | "wasi:random" | "wasi:filesystem" | "wasi:sockets" => {
                     if !compatible(0, 2) {
-                        return refuse("only WASI 0.2 is supported".into());
+                        return refuse(ImportRefusal::WasiVersion);
                     }
                 }
-                "lectern:plugin" => {
-                    if !compatible(0, 1) {
-                        return refuse("this kernel speaks lectern:plugin 0.1".into());
-                    }
+                wit::PACKAGE => {
+                    // The version was checked by `contract` (every name is on the track `api` serves).
                     if iface == "types" {
                         continue;
                     }
-                    let Some(service) = Service::ALL.into_iter().find(|s| s.interface() == iface) else {
-                        return refuse("not a kernel service".into());
+                    let Some(service) = api.services().iter().copied().find(|s| s.interface() == iface) else {
+                        return refuse(ImportRefusal::NotAService);
                     };
                     if !manifest.slot.allowed_services().contains(&service) {
-                        return refuse(format!("the {} slot does not offer it", manifest.slot.name()));
+                        return refuse(ImportRefusal::NotInSlot { slot: manifest.slot });
                     }
                     if service != Service::Log && !manifest.capabilities.grants(service) {
-                        return refuse("the manifest does not declare it".into());
+                        return refuse(ImportRefusal::Undeclared);
                     }
                     if !grants.grants(service) {
-                        return refuse("the administrator has not granted it".into());
+                        return refuse(ImportRefusal::NotGranted);
                     }
                 }
-                _ => return refuse("not an interface of lectern:plugin or WASI 0.2".into()),
+                _ => return refuse(ImportRefusal::Foreign),
             }
         }
         Ok(names)
@@ -320,43 +322,13 @@ impl Host {
         let ty = component.component_type();
         let exports: Vec<String> = ty.exports(&self.inner.engine).map(|(n, _)| n.to_owned()).collect();
         for want in ["lifecycle", slot.export()] {
-            let found = exports
-                .iter()
-                .any(|n| parse_interface_name(n).is_some_and(|(p, i, _)| p == "lectern:plugin" && i == want));
+            let found =
+                exports.iter().any(|n| wit::split_name(n).is_some_and(|(p, i, _)| p == wit::PACKAGE && i == want));
             if !found {
-                return Err(HostError::Refused(format!(
-                    "the component does not export lectern:plugin/{want}, which the {} slot requires",
-                    slot.name()
-                )));
+                return Err(HostError::MissingExport { interface: want, slot });
             }
         }
         Ok(())
-    }
-
-    fn linker(&self, grants: &Capabilities) -> Result<Linker<PluginState>, HostError> {
-        let mut l: Linker<PluginState> = Linker::new(&self.inner.engine);
-        let e = |e: wasmtime::Error| HostError::Engine(format!("{e:#}"));
-        // WASI 0.2 with no authority behind it: no preopens, empty environment,
-        // no network, output captured. Guests of every language import it.
-        wasmtime_wasi::p2::add_to_linker_sync(&mut l).map_err(e)?;
-        svc::types::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        svc::log::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        if grants.grants(Service::Kv) {
-            svc::kv::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        }
-        if grants.grants(Service::Events) {
-            svc::events::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        }
-        if grants.grants(Service::Clock) {
-            svc::clock::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        }
-        if grants.grants(Service::Vector) {
-            svc::vector::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        }
-        if grants.grants(Service::Embed) {
-            svc::embed::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut l, |s| s).map_err(e)?;
-        }
-        Ok(l)
     }
 
     fn prepare(
@@ -365,18 +337,15 @@ impl Host {
         manifest: &Manifest,
         grants: &Capabilities,
         component: Component,
+        api: Api,
         from_cache: bool,
     ) -> Result<Arc<Loaded>, HostError> {
-        let linker = self.linker(grants)?;
-        let link_err = |e: wasmtime::Error| HostError::Refused(format!("the component cannot be linked: {e:#}"));
+        let linker = api
+            .linker(&self.inner.engine, grants)
+            .map_err(|e| HostError::Engine { what: "cannot set up the linker", source: engine_cause(e) })?;
+        let link_err = |e: wasmtime::Error| HostError::Link { source: engine_cause(e) };
         let pre = linker.instantiate_pre(&component).map_err(link_err)?;
-        let lifecycle = wl::GuestIndices::new(&pre).map_err(link_err)?;
-        let exports = match manifest.slot {
-            Slot::Grading => Exports::Grader(wg::GuestIndices::new(&pre).map_err(link_err)?),
-            Slot::Proctoring => Exports::Proctor(wp::GuestIndices::new(&pre).map_err(link_err)?),
-            Slot::Content => Exports::Content(wc::GuestIndices::new(&pre).map_err(link_err)?),
-            Slot::Tutoring => Exports::Tutor(wt::GuestIndices::new(&pre).map_err(link_err)?),
-        };
+        let exports = api.exports(&pre, manifest.slot).map_err(link_err)?;
         Ok(Arc::new(Loaded {
             key: key.to_owned(),
             manifest: manifest.clone(),
@@ -386,7 +355,6 @@ impl Host {
                 grants: grants.clone(),
             }),
             pre,
-            lifecycle,
             exports,
             breaker: Breaker::new(self.inner.config.breaker),
             stats: Stats::default(),
@@ -399,18 +367,18 @@ impl Host {
         if let Some(l) = lock(&self.inner.loaded).get(key) {
             return Ok(l.clone());
         }
-        let rec = self
-            .inner
-            .installed
-            .get(key.as_bytes())?
-            .ok_or_else(|| HostError::NotFound(format!("{key} is not installed")))?;
+        let rec =
+            self.inner.installed.get(key.as_bytes())?.ok_or_else(|| HostError::NotInstalled { key: key.to_owned() })?;
         let path = self.inner.blobs.join(format!("{}.wasm", rec.sha256));
-        let wasm = std::fs::read(&path).map_err(|e| HostError::Io(format!("cannot read {}: {e}", path.display())))?;
-        if sha256_hex(&wasm) != rec.sha256 {
-            return Err(HostError::Integrity(format!("the stored component of {key} does not match its SHA-256")));
+        let wasm =
+            std::fs::read(&path).map_err(|source| HostError::Io { action: "read", path: path.clone(), source })?;
+        let actual = sha256_hex(&wasm);
+        if actual != rec.sha256 {
+            return Err(HostError::Integrity { key: key.to_owned(), expected: rec.sha256, actual });
         }
         let (component, hit) = self.inner.cache.load(&self.inner.engine, &rec.sha256, &wasm)?;
-        let loaded = self.prepare(key, &rec.manifest, &rec.grants, component, hit)?;
+        let api = self.contract(&component, rec.manifest.slot)?;
+        let loaded = self.prepare(key, &rec.manifest, &rec.grants, component, api, hit)?;
         lock(&self.inner.loaded).insert(key.to_owned(), loaded.clone());
         Ok(loaded)
     }
@@ -499,7 +467,7 @@ impl Host {
         scope: &str,
         request_id: &str,
         vector_scope: &[slots::VectorScope],
-        f: impl FnOnce(&mut wasmtime::Store<PluginState>, &Instance) -> wasmtime::Result<Result<R, svc::types::Error>>,
+        f: impl FnOnce(&mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
     ) -> Result<R, PluginError> {
         if let Err(reason) = loaded.breaker.admit() {
             return Err(PluginError::CircuitOpen { plugin: loaded.key.clone(), reason });
@@ -519,7 +487,7 @@ impl Host {
             Ok(Err(guest)) => {
                 // A deliberate error is the plugin working, not faulting.
                 loaded.breaker.success();
-                Err(PluginError::Guest(GuestError::from(guest)))
+                Err(PluginError::Guest(guest))
             }
             Err(e) => {
                 let err = classify(e, &loaded.manifest);
@@ -540,28 +508,23 @@ impl Host {
     fn lifecycle_call<R>(
         &self,
         loaded: &Loaded,
-        f: impl FnOnce(&wl::Guest, &mut wasmtime::Store<PluginState>) -> wasmtime::Result<Result<R, svc::types::Error>>,
+        f: impl FnOnce(&dyn PluginExports, &mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
     ) -> Result<R, PluginError> {
-        self.run(loaded, "*", "lifecycle", &[], |store, instance| {
-            let guest = loaded.lifecycle.load(&mut *store, instance)?;
-            f(&guest, store)
-        })
+        self.run(loaded, "*", "lifecycle", &[], |store, instance| f(&*loaded.exports, store, instance))
     }
 
     /// Checks `info` and runs `init` in a new version (used at activation and at start).
     fn start_version(&self, loaded: &Loaded) -> Result<(), HostError> {
-        let info: slots::PluginInfo = self
-            .lifecycle_call(loaded, |g, s| g.call_info(&mut *s).map(Ok))
-            .map_err(|e| HostError::ActivationFailed(format!("info failed: {e}")))?
-            .into();
+        let failed = |step| move |source| HostError::ActivationFailed { key: loaded.key.clone(), step, source };
+        let info: slots::PluginInfo =
+            self.lifecycle_call(loaded, |g, s, i| g.info(s, i).map(Ok)).map_err(failed(ActivationStep::Info))?;
         if info.id != loaded.manifest.id || info.version != loaded.manifest.version {
-            return Err(HostError::ActivationFailed(format!(
-                "the component says it is {}@{} but the manifest says {}",
-                info.id, info.version, loaded.key
-            )));
+            return Err(HostError::IdentityMismatch {
+                key: loaded.key.clone(),
+                claimed: format!("{}@{}", info.id, info.version),
+            });
         }
-        self.lifecycle_call(loaded, |g, s| g.call_init(&mut *s))
-            .map_err(|e| HostError::ActivationFailed(format!("init failed: {e}")))
+        self.lifecycle_call(loaded, |g, s, i| g.init(s, i)).map_err(failed(ActivationStep::Init))
     }
 
     /// Makes `key` the active plugin of `slot` in `scope`. Calls already
@@ -576,11 +539,7 @@ impl Host {
         let started = Instant::now();
         let loaded = self.load(key)?;
         if loaded.manifest.slot != slot {
-            return Err(HostError::Conflict(format!(
-                "{key} fills the {} slot, not {}",
-                loaded.manifest.slot.name(),
-                slot.name()
-            )));
+            return Err(HostError::WrongSlot { key: key.to_owned(), fills: loaded.manifest.slot, wanted: slot });
         }
         let mut warnings = vec![];
         let id = loaded.manifest.id.clone();
@@ -588,8 +547,13 @@ impl Host {
         let wanted = loaded.manifest.data_version;
         let mut migrated_from = None;
         if current > 0 && wanted > current {
-            self.lifecycle_call(&loaded, |g, s| g.call_migrate(&mut *s, current))
-                .map_err(|e| HostError::ActivationFailed(format!("migrate from data version {current} failed: {e}")))?;
+            self.lifecycle_call(&loaded, |g, s, i| g.migrate(s, i, current)).map_err(|source| {
+                HostError::ActivationFailed {
+                    key: key.to_owned(),
+                    step: ActivationStep::Migrate { from_data_version: current },
+                    source,
+                }
+            })?;
             migrated_from = Some(current);
         } else if current > wanted {
             warnings.push(format!("{key} expects data version {wanted} but the stored data is at version {current}"));
@@ -627,13 +591,10 @@ impl Host {
     /// Reactivates the previous version of a slot.
     pub fn rollback(&self, slot: Slot, scope: Scope) -> Result<Activation, HostError> {
         let _admin = lock(&self.inner.admin);
-        let rec = self
-            .inner
-            .slots
-            .get(slot_key(slot, &scope).as_bytes())?
-            .ok_or_else(|| HostError::NotFound(format!("no plugin is active in the {} slot here", slot.name())))?;
-        let prev =
-            rec.previous.ok_or_else(|| HostError::NotFound("there is no previous version to roll back to".into()))?;
+        let Some(rec) = self.inner.slots.get(slot_key(slot, &scope).as_bytes())? else {
+            return Err(HostError::NoActivePlugin { slot, scope });
+        };
+        let Some(prev) = rec.previous else { return Err(HostError::NoPreviousVersion { slot, scope }) };
         self.activate_locked(slot, scope, &prev)
     }
 
@@ -686,17 +647,12 @@ impl Host {
     /// Removes an installed version that is not active anywhere.
     pub fn uninstall(&self, key: &str) -> Result<(), HostError> {
         let _admin = lock(&self.inner.admin);
-        let rec = self
-            .inner
-            .installed
-            .get(key.as_bytes())?
-            .ok_or_else(|| HostError::NotFound(format!("{key} is not installed")))?;
+        let rec =
+            self.inner.installed.get(key.as_bytes())?.ok_or_else(|| HostError::NotInstalled { key: key.to_owned() })?;
         let slots: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
-        if let Some((k, _)) = slots.iter().find(|(_, r)| r.active == key) {
-            return Err(HostError::Conflict(format!(
-                "{key} is active in {}; activate another version first",
-                String::from_utf8_lossy(k)
-            )));
+        if let Some((slot, scope)) = slots.iter().filter(|(_, r)| r.active == key).find_map(|(k, _)| parse_slot_key(k))
+        {
+            return Err(HostError::StillActive { key: key.to_owned(), slot, scope });
         }
         for (k, mut r) in slots {
             if r.previous.as_deref() == Some(key) {
@@ -763,15 +719,11 @@ impl Host {
         &self,
         slot: Slot,
         ctx: &CallContext,
-        f: impl FnOnce(
-            &Exports,
-            &mut wasmtime::Store<PluginState>,
-            &Instance,
-        ) -> wasmtime::Result<Result<R, svc::types::Error>>,
+        f: impl FnOnce(&dyn PluginExports, &mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
     ) -> Result<(R, String), PluginError> {
         let loaded = self.resolve(slot, &ctx.institution).ok_or(PluginError::NoActivePlugin(slot))?;
         let r = self.run(&loaded, &ctx.institution, &ctx.request_id, &ctx.vector_scope, |store, inst| {
-            f(&loaded.exports, store, inst)
+            f(&*loaded.exports, store, inst)
         })?;
         Ok((r, loaded.key.clone()))
     }
@@ -791,12 +743,8 @@ impl Host {
         ctx: &CallContext,
         submissions: &[slots::grading::Submission],
     ) -> Result<(Vec<slots::grading::Graded>, String), PluginError> {
-        let wctx = svc::types::Context::from(ctx);
-        let subs: Vec<wg::Submission> = submissions.iter().map(Into::into).collect();
-        let (out, who) = self.slot_call(Slot::Grading, ctx, |ex, store, inst| {
-            let Exports::Grader(idx) = ex else { return Err(wasmtime::format_err!("not a grading plugin")) };
-            idx.load(&mut *store, inst)?.call_grade(&mut *store, &wctx, &subs)
-        })?;
+        let (out, who) =
+            self.slot_call(Slot::Grading, ctx, |ex, store, inst| ex.grade(store, inst, ctx, submissions))?;
         let size: usize = out
             .iter()
             .map(|g| {
@@ -812,7 +760,7 @@ impl Host {
                 submissions.len()
             )));
         }
-        Ok((out.into_iter().map(Into::into).collect(), who))
+        Ok((out, who))
     }
 
     pub fn proctor_open(
@@ -822,10 +770,8 @@ impl Host {
         policy: &slots::proctoring::Policy,
         started_at_ms: u64,
     ) -> Result<(), PluginError> {
-        let (wctx, wpol) = (svc::types::Context::from(ctx), wp::Policy::from(policy));
         self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
-            let Exports::Proctor(idx) = ex else { return Err(wasmtime::format_err!("not a proctoring plugin")) };
-            idx.load(&mut *store, inst)?.call_open_session(&mut *store, &wctx, attempt, &wpol, started_at_ms)
+            ex.proctor_open(store, inst, ctx, attempt, policy, started_at_ms)
         })
         .map(|(r, _)| r)
     }
@@ -836,13 +782,10 @@ impl Host {
         attempt: &str,
         signals: &[slots::proctoring::Signal],
     ) -> Result<slots::proctoring::Assessment, PluginError> {
-        let wctx = svc::types::Context::from(ctx);
-        let sigs: Vec<wp::Signal> = signals.iter().map(Into::into).collect();
         let (a, _) = self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
-            let Exports::Proctor(idx) = ex else { return Err(wasmtime::format_err!("not a proctoring plugin")) };
-            idx.load(&mut *store, inst)?.call_ingest(&mut *store, &wctx, attempt, &sigs)
+            ex.proctor_ingest(store, inst, ctx, attempt, signals)
         })?;
-        Ok(a.into())
+        Ok(a)
     }
 
     pub fn proctor_close(
@@ -850,12 +793,9 @@ impl Host {
         ctx: &CallContext,
         attempt: &str,
     ) -> Result<slots::proctoring::Assessment, PluginError> {
-        let wctx = svc::types::Context::from(ctx);
-        let (a, _) = self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
-            let Exports::Proctor(idx) = ex else { return Err(wasmtime::format_err!("not a proctoring plugin")) };
-            idx.load(&mut *store, inst)?.call_close_session(&mut *store, &wctx, attempt)
-        })?;
-        Ok(a.into())
+        let (a, _) =
+            self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| ex.proctor_close(store, inst, ctx, attempt))?;
+        Ok(a)
     }
 
     pub fn render_markdown(
@@ -863,13 +803,10 @@ impl Host {
         ctx: &CallContext,
         source: &str,
     ) -> Result<slots::content::RenderedPage, PluginError> {
-        let wctx = svc::types::Context::from(ctx);
-        let (p, _) = self.slot_call(Slot::Content, ctx, |ex, store, inst| {
-            let Exports::Content(idx) = ex else { return Err(wasmtime::format_err!("not a content plugin")) };
-            idx.load(&mut *store, inst)?.call_render_markdown(&mut *store, &wctx, source)
-        })?;
+        let (p, _) =
+            self.slot_call(Slot::Content, ctx, |ex, store, inst| ex.render_markdown(store, inst, ctx, source))?;
         self.too_large(p.html.len() + p.text.len())?;
-        Ok(p.into())
+        Ok(p)
     }
 
     pub fn item_visibility(
@@ -879,47 +816,29 @@ impl Host {
         progress: &[slots::content::Progress],
         now_ms: u64,
     ) -> Result<Vec<slots::content::Visibility>, PluginError> {
-        let wctx = svc::types::Context::from(ctx);
-        let ms: Vec<wc::Module> = modules.iter().map(Into::into).collect();
-        let ps: Vec<wc::Progress> = progress.iter().map(Into::into).collect();
         let (v, _) = self.slot_call(Slot::Content, ctx, |ex, store, inst| {
-            let Exports::Content(idx) = ex else { return Err(wasmtime::format_err!("not a content plugin")) };
-            idx.load(&mut *store, inst)?.call_item_visibility(&mut *store, &wctx, &ms, &ps, now_ms)
+            ex.item_visibility(store, inst, ctx, modules, progress, now_ms)
         })?;
-        Ok(v.into_iter().map(Into::into).collect())
+        Ok(v)
     }
 
     pub fn tutor_index(&self, ctx: &CallContext, doc: &slots::tutoring::Document) -> Result<u32, PluginError> {
-        let (wctx, wdoc) = (svc::types::Context::from(ctx), wt::Document::from(doc));
-        self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| {
-            let Exports::Tutor(idx) = ex else { return Err(wasmtime::format_err!("not a tutoring plugin")) };
-            idx.load(&mut *store, inst)?.call_index_document(&mut *store, &wctx, &wdoc)
-        })
-        .map(|(r, _)| r)
+        self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| ex.tutor_index(store, inst, ctx, doc)).map(|(r, _)| r)
     }
 
     pub fn tutor_remove(&self, ctx: &CallContext, id: &str) -> Result<(), PluginError> {
-        let wctx = svc::types::Context::from(ctx);
-        self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| {
-            let Exports::Tutor(idx) = ex else { return Err(wasmtime::format_err!("not a tutoring plugin")) };
-            idx.load(&mut *store, inst)?.call_remove_document(&mut *store, &wctx, id)
-        })
-        .map(|(r, _)| r)
+        self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| ex.tutor_remove(store, inst, ctx, id)).map(|(r, _)| r)
     }
 
     /// Attaches the vector index and embedder behind the `vector` and `embed`
     /// services. Once: a second call is refused. Until then those services
     /// answer `unavailable`.
-    pub fn attach_retrieval(&self, r: crate::retrieval::Retrieval) -> Result<(), HostError> {
-        self.inner
-            .services
-            .retrieval
-            .set(r)
-            .map_err(|_| HostError::Conflict("the vector index and embedder are already attached".into()))
+    pub fn attach_retrieval(&self, r: crate::Retrieval) -> Result<(), HostError> {
+        self.inner.services.retrieval.set(r).map_err(|_| HostError::RetrievalAttached)
     }
 
     /// The attached vector index and embedder, if any.
-    pub fn retrieval(&self) -> Option<&crate::retrieval::Retrieval> {
+    pub fn retrieval(&self) -> Option<&crate::Retrieval> {
         self.inner.services.retrieval.get()
     }
 
@@ -928,13 +847,9 @@ impl Host {
         ctx: &CallContext,
         q: &slots::tutoring::Question,
     ) -> Result<slots::tutoring::Answer, PluginError> {
-        let (wctx, wq) = (svc::types::Context::from(ctx), wt::Question::from(q));
-        let (a, _) = self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| {
-            let Exports::Tutor(idx) = ex else { return Err(wasmtime::format_err!("not a tutoring plugin")) };
-            idx.load(&mut *store, inst)?.call_ask(&mut *store, &wctx, &wq)
-        })?;
+        let (a, _) = self.slot_call(Slot::Tutoring, ctx, |ex, store, inst| ex.tutor_ask(store, inst, ctx, q))?;
         self.too_large(a.text.len() + a.citations.iter().map(|c| c.excerpt.len()).sum::<usize>())?;
-        Ok(a.into())
+        Ok(a)
     }
 
     /// Reads a plugin's kv entry for a scope (`*` for lifecycle data): an
@@ -990,8 +905,7 @@ impl Host {
         };
         let Some(loaded) = loaded else { return Ok(None) };
         self.run(&loaded, institution, request_id, &[], |store, instance| {
-            let guest = loaded.lifecycle.load(&mut *store, instance)?;
-            guest.call_on_event(&mut *store, topic, payload)
+            loaded.exports.on_event(store, instance, topic, payload)
         })?;
         Ok(Some(loaded.key.clone()))
     }
@@ -1063,26 +977,21 @@ impl Host {
         repeat: usize,
     ) -> Result<Vec<Duration>, PluginError> {
         let loaded = self.resolve(Slot::Grading, &ctx.institution).ok_or(PluginError::NoActivePlugin(Slot::Grading))?;
-        let Exports::Grader(idx) = &loaded.exports else {
+        if loaded.manifest.slot != Slot::Grading {
             return Err(PluginError::Contract("not a grading plugin".into()));
-        };
-        let wctx = svc::types::Context::from(ctx);
-        let subs: Vec<wg::Submission> = submissions.iter().map(Into::into).collect();
+        }
         let mut store = self.new_store(&loaded, &ctx.institution, &ctx.request_id, &ctx.vector_scope);
         let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
-        let guest = idx.load(&mut store, &instance).map_err(|e| classify(e, &loaded.manifest))?;
-        let mut out = Vec::with_capacity(repeat);
-        for _ in 0..repeat {
-            store.set_epoch_deadline(self.deadline_ticks(&loaded.manifest));
-            let _ = store.set_fuel(self.fuel_budget(&loaded.manifest));
-            let t = Instant::now();
-            match guest.call_grade(&mut store, &wctx, &subs) {
-                Ok(Ok(_)) => out.push(t.elapsed()),
-                Ok(Err(e)) => return Err(PluginError::Guest(e.into())),
-                Err(e) => return Err(classify(e, &loaded.manifest)),
-            }
+        let (deadline, fuel) = (self.deadline_ticks(&loaded.manifest), self.fuel_budget(&loaded.manifest));
+        let mut reset = |store: &mut wasmtime::Store<PluginState>| {
+            store.set_epoch_deadline(deadline);
+            let _ = store.set_fuel(fuel);
+        };
+        match loaded.exports.grade_timed(&mut store, &instance, ctx, submissions, repeat, &mut reset) {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err(PluginError::Guest(e)),
+            Err(e) => Err(classify(e, &loaded.manifest)),
         }
-        Ok(out)
     }
 }
 

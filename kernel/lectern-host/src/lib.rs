@@ -1,6 +1,7 @@
 //! The WebAssembly plugin host: the only crate that imports wasmtime.
 //!
-//! Plugins are components built against `lectern:plugin@0.1.0` (see `wit/`).
+//! Plugins are components built against a released `lectern:plugin` (see
+//! `wit/`; this host speaks 0.1.x).
 //! [`Host`] installs them (checking the component's real imports against its
 //! manifest and the admin's grants), compiles them once into an on-disk cache,
 //! activates them per slot and scope with an atomic hot swap, and runs every
@@ -10,7 +11,12 @@
 //!
 //! Invariants:
 //! - Kernel code never sees WIT-generated types: the API is in terms of
-//!   [`slots`]; `convert.rs` is the only place that knows the bindings.
+//!   [`slots`]. Only `wit/` knows the bindings: one module per released
+//!   contract version (`wit::v0_1`), each converting to the version-free
+//!   [`slots`] types and delegating its imports to the kernel services,
+//!   which are implemented once (`services/`). The version a component was
+//!   built against picks the module that serves it (semver-compatible: the
+//!   0.1.0 bindings serve 0.1.x); another track is refused at install.
 //! - A plugin gets only the `lectern:plugin` services it was granted (they
 //!   are not even linked otherwise), and each service re-checks scope: kv keys
 //!   live under the plugin's and the institution's prefix, topics must be
@@ -20,24 +26,23 @@
 //! - Only artifacts this kernel compiled are deserialized, after checking
 //!   their recorded digest.
 
-mod bindings;
 mod breaker;
-mod convert;
 mod engine;
 pub mod harness;
 mod host;
 pub mod manifest;
-mod retrieval;
+mod services;
 pub mod slots;
 mod state;
 mod stats;
+mod wit;
 
 use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
 pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope};
-pub use manifest::{Capabilities, Manifest, Resources, Service, Slot};
-pub use retrieval::Retrieval;
+pub use manifest::{Capabilities, Manifest, ManifestError, Resources, Service, Slot};
+pub use services::retrieval::Retrieval;
 pub use slots::{CallContext, GuestError, VectorScope};
 pub use state::{INSTITUTION_PROPERTY, PLUGIN_PROPERTY};
 pub use stats::StatsSnapshot;
@@ -81,29 +86,174 @@ impl Default for HostConfig {
     }
 }
 
-/// Administrative failures (install, activate, …).
+/// An underlying failure carried as an error's source: the engine's
+/// (wasmtime's) errors are boxed so that its types stay inside this crate.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `error: cause: cause…`, for messages that must say what went wrong below.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(c) = next {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        next = c.source();
+    }
+    out
+}
+
+/// Boxes a wasmtime error as a [`Cause`], keeping its context chain.
+pub(crate) fn engine_cause(e: wasmtime::Error) -> Cause {
+    e.into_boxed_dyn_error()
+}
+
+/// Administrative failures (install, activate, roll back, …). Every refusal
+/// is its own variant with the facts as fields, so callers decide on the
+/// variant, never on the text; the `Display` text is for people.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    // ---- the manifest ----
     #[error("invalid manifest: {0}")]
-    Manifest(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("refused: {0}")]
-    Refused(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("activation failed; the previous version stays active: {0}")]
-    ActivationFailed(String),
-    #[error("integrity check failed: {0}")]
-    Integrity(String),
-    #[error("engine error: {0}")]
-    Engine(String),
-    #[error("I/O error: {0}")]
-    Io(String),
+    Manifest(#[from] ManifestError),
+
+    // ---- the component, at install ----
+    /// The bytes are not a WebAssembly component wasmtime can compile.
+    #[error("not a valid component: {}", chain(&**.source))]
+    InvalidComponent {
+        #[source]
+        source: Cause,
+    },
+    /// An import the component may not have.
+    #[error("the component imports `{import}`: {reason}")]
+    ImportRefused { import: String, reason: ImportRefusal },
+    /// A `lectern:plugin` export the slot requires is missing.
+    #[error("the component does not export lectern:plugin/{interface}, which the {} slot requires", .slot.name())]
+    MissingExport { interface: &'static str, slot: Slot },
+    /// A `lectern:plugin` name without a (semantic) version.
+    #[error("the component names `{name}` without a version; build it against a released lectern:plugin")]
+    UnversionedContract { name: String },
+    /// The component was built against a contract version on no track this host speaks.
+    #[error(
+        "the component targets lectern:plugin@{found}, which this kernel does not speak; it serves {}",
+        supported_tracks(.supported)
+    )]
+    UnsupportedContract { found: semver::Version, supported: Vec<semver::Version> },
+    /// The component names `lectern:plugin` versions of incompatible releases.
+    #[error(
+        "the component mixes incompatible lectern:plugin versions ({}); build it against one release",
+        list(.found)
+    )]
+    MixedContract { found: Vec<semver::Version> },
+    /// The component does not link against what it was granted, or its exports have the wrong types.
+    #[error("the component cannot be linked: {}", chain(&**.source))]
+    Link {
+        #[source]
+        source: Cause,
+    },
+
+    // ---- the registry ----
+    #[error("{key} is already installed with different contents; bump the version")]
+    AlreadyInstalled { key: String },
+    #[error("{key} is not installed")]
+    NotInstalled { key: String },
+    #[error("no plugin is active in the {} slot for {scope}", .slot.name())]
+    NoActivePlugin { slot: Slot, scope: Scope },
+    /// Rollback asked where the slot has no previous version (never had one,
+    /// or it was revoked or uninstalled).
+    #[error("there is no previous version to roll back to in the {} slot for {scope}", .slot.name())]
+    NoPreviousVersion { slot: Slot, scope: Scope },
+    #[error("{key} fills the {} slot, not {}", .fills.name(), .wanted.name())]
+    WrongSlot { key: String, fills: Slot, wanted: Slot },
+    #[error("{key} is active in the {} slot for {scope}; activate another version first", .slot.name())]
+    StillActive { key: String, slot: Slot, scope: Scope },
+    #[error("the vector index and embedder are already attached")]
+    RetrievalAttached,
+
+    // ---- activation (nothing changed) ----
+    /// A lifecycle call of the new version failed.
+    #[error("activation failed; the previous version stays active: {step} failed: {source}")]
+    ActivationFailed {
+        key: String,
+        step: ActivationStep,
+        #[source]
+        source: PluginError,
+    },
+    /// The component's `info` names another plugin or version than its manifest.
+    #[error(
+        "activation failed; the previous version stays active: the component says it is {claimed} but the manifest says {key}"
+    )]
+    IdentityMismatch { key: String, claimed: String },
+
+    // ---- this kernel's own files and engine ----
+    #[error("integrity check failed: the stored component of {key} has SHA-256 {actual}, not {expected}")]
+    Integrity { key: String, expected: String, actual: String },
+    #[error("engine error: {what}: {}", chain(&**.source))]
+    Engine {
+        what: &'static str,
+        #[source]
+        source: Cause,
+    },
+    #[error("I/O error: cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The outbox that carries plugins' events to the bus cannot be opened.
+    #[error("the plugin event outbox cannot be opened: {0}")]
+    Outbox(#[source] lectern_bus::BusError),
     #[error(transparent)]
     Storage(#[from] lectern_storage::StorageError),
+}
+
+/// Why an import is refused at install.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportRefusal {
+    #[error("not an interface of lectern:plugin or WASI 0.2")]
+    Foreign,
+    #[error("only WASI 0.2 is supported")]
+    WasiVersion,
+    #[error("not a kernel service")]
+    NotAService,
+    #[error("the {} slot does not offer it", .slot.name())]
+    NotInSlot { slot: Slot },
+    #[error("the manifest does not declare it")]
+    Undeclared,
+    #[error("the administrator has not granted it")]
+    NotGranted,
+}
+
+/// The lifecycle call that failed during an activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActivationStep {
+    Info,
+    Migrate { from_data_version: u32 },
+    Init,
+}
+
+impl std::fmt::Display for ActivationStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ActivationStep::Info => f.write_str("info"),
+            ActivationStep::Migrate { from_data_version } => write!(f, "migrate from data version {from_data_version}"),
+            ActivationStep::Init => f.write_str("init"),
+        }
+    }
+}
+
+fn list(versions: &[semver::Version]) -> String {
+    versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// `lectern:plugin 0.1.x (bindings 0.1.0)`, for each supported version.
+fn supported_tracks(versions: &[semver::Version]) -> String {
+    let track = |v: &semver::Version| match (v.major, v.minor) {
+        (0, 0) => v.to_string(),
+        (0, m) => format!("0.{m}.x"),
+        (major, _) => format!("{major}.x"),
+    };
+    versions.iter().map(|v| format!("lectern:plugin {} (bindings {v})", track(v))).collect::<Vec<_>>().join(", ")
 }
 
 /// Why a plugin call failed. Faults are contained to the call.

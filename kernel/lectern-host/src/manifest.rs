@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::HostError;
-
 /// The slots a plugin can fill. Each is a WIT world of `lectern:plugin`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,9 +46,9 @@ impl Slot {
 }
 
 impl std::str::FromStr for Slot {
-    type Err = HostError;
-    fn from_str(s: &str) -> Result<Slot, HostError> {
-        Slot::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| HostError::Manifest(format!("unknown slot `{s}`")))
+    type Err = ManifestError;
+    fn from_str(s: &str) -> Result<Slot, ManifestError> {
+        Slot::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| ManifestError::UnknownSlot(s.to_owned()))
     }
 }
 
@@ -165,15 +163,40 @@ pub struct Manifest {
 pub const MAX_MEMORY_MIB: u32 = 1024;
 pub const MAX_TIMEOUT_MS: u64 = 60_000;
 
+/// Why a manifest is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON of the manifest's shape (a syntax error, a missing or unknown field, a wrong type).
+    #[error("{0}")]
+    Json(#[source] serde_json::Error),
+    #[error("unknown slot `{0}`")]
+    UnknownSlot(String),
+    #[error("id `{0}` must be reverse-DNS: dot-separated parts of a–z, 0–9, -")]
+    Id(String),
+    #[error("version `{version}` is not a semantic version: {source}")]
+    Version {
+        version: String,
+        #[source]
+        source: semver::Error,
+    },
+    #[error("resources.memory_mib must be 1–{MAX_MEMORY_MIB}, not {0}")]
+    Memory(u32),
+    #[error("resources.call_timeout_ms must be 1–{MAX_TIMEOUT_MS}, not {0}")]
+    Timeout(u64),
+    #[error("topic `{0}` must be 1–128 characters of letters, digits, . - _")]
+    Topic(String),
+    #[error("the {} slot cannot use `{}`", .slot.name(), .service.interface())]
+    ServiceNotInSlot { slot: Slot, service: Service },
+}
+
 impl Manifest {
-    pub fn parse_json(bytes: &[u8]) -> Result<Manifest, HostError> {
-        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| HostError::Manifest(e.to_string()))?;
+    pub fn parse_json(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(ManifestError::Json)?;
         m.validate()?;
         Ok(m)
     }
 
-    pub fn validate(&self) -> Result<(), HostError> {
-        let bad = |s: String| Err(HostError::Manifest(s));
+    pub fn validate(&self) -> Result<(), ManifestError> {
         let id_ok = (3..=128).contains(&self.id.len())
             && self.id.split('.').count() >= 2
             && self
@@ -181,28 +204,28 @@ impl Manifest {
                 .split('.')
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
         if !id_ok {
-            return bad(format!("id `{}` must be reverse-DNS: dot-separated parts of a–z, 0–9, -", self.id));
+            return Err(ManifestError::Id(self.id.clone()));
         }
-        if semver::Version::parse(&self.version).is_err() {
-            return bad(format!("version `{}` is not a semantic version", self.version));
+        if let Err(source) = semver::Version::parse(&self.version) {
+            return Err(ManifestError::Version { version: self.version.clone(), source });
         }
         if self.resources.memory_mib == 0 || self.resources.memory_mib > MAX_MEMORY_MIB {
-            return bad(format!("resources.memory_mib must be 1–{MAX_MEMORY_MIB}"));
+            return Err(ManifestError::Memory(self.resources.memory_mib));
         }
         if self.resources.call_timeout_ms == 0 || self.resources.call_timeout_ms > MAX_TIMEOUT_MS {
-            return bad(format!("resources.call_timeout_ms must be 1–{MAX_TIMEOUT_MS}"));
+            return Err(ManifestError::Timeout(self.resources.call_timeout_ms));
         }
         for t in self.capabilities.publish.iter().chain(&self.capabilities.subscribe) {
             if t.is_empty()
                 || t.len() > 128
                 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
             {
-                return bad(format!("topic `{t}` must be 1–128 characters of letters, digits, . - _"));
+                return Err(ManifestError::Topic(t.clone()));
             }
         }
         for s in Service::ALL {
             if self.capabilities.grants(s) && s != Service::Log && !self.slot.allowed_services().contains(&s) {
-                return bad(format!("the {} slot cannot use `{}`", self.slot.name(), s.interface()));
+                return Err(ManifestError::ServiceNotInSlot { slot: self.slot, service: s });
             }
         }
         Ok(())
@@ -227,16 +250,37 @@ mod tests {
         let m = Manifest::parse_json(br#"{"id":"org.example.grader","version":"1.2.3","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":1048576}}"#).unwrap();
         assert_eq!(m.key(), "org.example.grader@1.2.3");
         assert_eq!(m.resources, Resources::default());
-        for bad in [
-            r#"{"id":"nodots","version":"1.0.0","slot":"grading","data_version":1}"#,
-            r#"{"id":"a.b","version":"one","slot":"grading","data_version":1}"#,
-            r#"{"id":"a.b","version":"1.0.0","slot":"karaoke","data_version":1}"#,
-            r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"clock":true}}"#,
-            r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"surprise":1}"#,
-            r#"{"id":"a.b","version":"1.0.0","slot":"proctoring","data_version":1,"capabilities":{"publish":["bad topic"]}}"#,
-            r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"resources":{"memory_mib":0}}"#,
-        ] {
-            assert!(Manifest::parse_json(bad.as_bytes()).is_err(), "{bad}");
+        type Expect = fn(&ManifestError) -> bool;
+        let cases: [(&str, Expect); 7] = [
+            (
+                r#"{"id":"nodots","version":"1.0.0","slot":"grading","data_version":1}"#,
+                |e| matches!(e, ManifestError::Id(id) if id == "nodots"),
+            ),
+            (
+                r#"{"id":"a.b","version":"one","slot":"grading","data_version":1}"#,
+                |e| matches!(e, ManifestError::Version { version, .. } if version == "one"),
+            ),
+            (r#"{"id":"a.b","version":"1.0.0","slot":"karaoke","data_version":1}"#, |e| {
+                matches!(e, ManifestError::Json(_))
+            }),
+            (
+                r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"clock":true}}"#,
+                |e| matches!(e, ManifestError::ServiceNotInSlot { slot: Slot::Grading, service: Service::Clock }),
+            ),
+            (r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"surprise":1}"#, |e| {
+                matches!(e, ManifestError::Json(_))
+            }),
+            (
+                r#"{"id":"a.b","version":"1.0.0","slot":"proctoring","data_version":1,"capabilities":{"publish":["bad topic"]}}"#,
+                |e| matches!(e, ManifestError::Topic(t) if t == "bad topic"),
+            ),
+            (r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"resources":{"memory_mib":0}}"#, |e| {
+                matches!(e, ManifestError::Memory(0))
+            }),
+        ];
+        for (bad, expected) in cases {
+            let err = Manifest::parse_json(bad.as_bytes()).unwrap_err();
+            assert!(expected(&err), "{bad}: {err:?}");
         }
     }
 

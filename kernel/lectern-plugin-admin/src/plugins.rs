@@ -12,19 +12,10 @@ use crate::{PluginAdmin, Principal};
 
 pub use lectern_host::{BreakerConfig, HostConfig, HostError, Manifest, PluginError};
 
-pub(crate) fn host_error(e: HostError) -> CoreError {
-    match e {
-        HostError::Manifest(m) => CoreError::invalid("manifest", m),
-        HostError::Invalid(m) => CoreError::invalid("component", m),
-        HostError::Refused(m) => CoreError::invalid("component", m),
-        HostError::Conflict(m) => CoreError::Conflict(m),
-        HostError::NotFound(_) => CoreError::NotFound("plugin"),
-        HostError::ActivationFailed(m) => {
-            CoreError::Conflict(format!("activation failed; the previous version stays active: {m}"))
-        }
-        HostError::Integrity(m) => CoreError::internal("plugin integrity", m),
-        e @ (HostError::Engine(_) | HostError::Io(_)) => CoreError::internal("the plugin host failed", e),
+pub(crate) fn host_error(e: impl Into<HostError>) -> CoreError {
+    match e.into() {
         HostError::Storage(s) => CoreError::Storage(s),
+        e => CoreError::Plugin(e),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lectern_core::assessments as a;
 use lectern_core::assessments::proctoring::{self, ClientInfo, Decision};
-use lectern_host::slots::proctoring::{Action, Assessment as Scored, Policy, Severity, Signal, SignalKind};
+use lectern_host::slots::proctoring::{Action, Assessment as Scored, Policy, Severity, SignalKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -155,9 +155,7 @@ impl ProctoringPolicy {
 
 impl From<Policy> for ProctoringPolicy {
     fn from(p: Policy) -> Self {
-        let name = |k: SignalKind| {
-            serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-        };
+        let name = |k: SignalKind| super::signals::SignalKind::from(k).name().to_owned();
         ProctoringPolicy {
             weights: p.weights.into_iter().map(|(k, w)| (name(k), w)).collect(),
             flag_threshold: p.flag_threshold,
@@ -430,9 +428,7 @@ impl From<a::AttemptView> for Attempt {
 pub struct SignalBatch {
     /// Grows by at least one per batch; a replayed or older number is refused.
     pub seq: u64,
-    /// `{"kind": "focus_lost", "at_ms": …, "duration_ms": …, "detail": …}`.
-    #[schema(value_type = Vec<Object>)]
-    pub signals: Vec<Signal>,
+    pub signals: Vec<super::signals::Signal>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -611,9 +607,7 @@ pub struct StoredSignalBatch {
     /// Unix seconds.
     pub received_at: i64,
     pub client: ProctoringClient,
-    /// `{"kind": "focus_lost", "at_ms": …, "duration_ms": …, "detail": …}`.
-    #[schema(value_type = Vec<Object>)]
-    pub signals: Vec<Signal>,
+    pub signals: Vec<super::signals::Signal>,
 }
 
 /// Everything recorded about an attempt's integrity.
@@ -634,7 +628,7 @@ impl From<proctoring::ProctorRecord> for ProctoringRecord {
                     seq: b.seq,
                     received_at: b.received_at,
                     client: b.client.into(),
-                    signals: b.signals,
+                    signals: b.signals.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
         }

@@ -325,14 +325,47 @@ impl Gradebook {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StudentGrades {
     pub items: Vec<Grade>,
-    #[schema(value_type = Object)]
-    pub completion: serde_json::Value,
+    /// Null until the student meets the course's completion rule.
+    pub completion: Option<super::completion::Completion>,
 }
 
 /// A question graded by hand: the grade it changed and the hand grade.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ManualGradeResult {
     pub grade: Grade,
-    #[schema(value_type = Object)]
-    pub manual_grade: serde_json::Value,
+    pub manual_grade: super::manual::ManualGrade,
+}
+
+/// The course's grade categories (`version` is also the `ETag`; 0 before any were set).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GradeCategories {
+    pub version: u64,
+    pub categories: Vec<Category>,
+}
+
+impl From<Option<t::GradeCategories>> for GradeCategories {
+    fn from(c: Option<t::GradeCategories>) -> Self {
+        match c {
+            Some(c) => {
+                GradeCategories { version: c.version, categories: c.categories.into_iter().map(Into::into).collect() }
+            }
+            None => GradeCategories { version: 0, categories: vec![] },
+        }
+    }
+}
+
+/// An item's stored submissions sent to the grader again (`202`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegradeQueued {
+    /// Submissions queued for regrading.
+    pub queued: usize,
+}
+
+/// An assessment's keys changed and its submissions sent to the grader again (`202`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentRegradeQueued {
+    /// Submissions queued for regrading.
+    pub queued: usize,
+    /// The assessment's version with the new keys (also the `ETag`).
+    pub assessment_version: u64,
 }

@@ -21,7 +21,7 @@ fn with_etag(status: StatusCode, a: lectern_core::assessments::Assessment) -> Re
 }
 
 /// Creates a draft assessment: questions with answer keys, settings.
-#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
+#[utoipa::path(post, operation_id = "create_assessment", path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
     params(("institution" = String, Path), ("course_id" = String, Path)), request_body = d::CreateAssessment,
     responses((status = 201, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create(
@@ -38,7 +38,7 @@ pub(crate) async fn create(
 }
 
 /// The course's assessments (students see published ones, without questions).
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
+#[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
     params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = d::AssessmentList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -52,7 +52,7 @@ pub(crate) async fn list(
 }
 
 /// An assessment with its answer keys (course staff).
-#[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
+#[utoipa::path(get, operation_id = "get_assessment", path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
     params(("assessment_id" = String, Path)),
     responses((status = 200, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
@@ -61,7 +61,7 @@ pub(crate) async fn get(State(s): State<AppState>, Auth(p): Auth, ApiPath(id): A
 
 /// Changes an assessment or publishes it (`"published": true`). Questions are
 /// frozen once a student has started; send `If-Match` to avoid lost updates.
-#[utoipa::path(patch, path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
+#[utoipa::path(patch, operation_id = "update_assessment", path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
     params(("assessment_id" = String, Path)), request_body = d::UpdateAssessment,
     responses((status = 200, body = d::Assessment), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn update(
@@ -83,7 +83,7 @@ pub(crate) async fn update(
 /// `"outcome": "archived"` and the assessment): its grades stay in the
 /// gradebook, no attempt can start, attempts in progress can still be
 /// submitted. Draft assessments never appear in the gradebook.
-#[utoipa::path(delete, path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
+#[utoipa::path(delete, operation_id = "delete_assessment", path = "/api/v1/assessments/{assessment_id}", tag = "assessments",
     params(("assessment_id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 200, description = "Archived instead", body = d::AssessmentArchived),
         (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
@@ -164,9 +164,7 @@ pub(crate) async fn save_answer(
     ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
     ApiJson(b): ApiJson<d::SaveAnswer>,
 ) -> ApiResult<Json<d::SavedAnswer>> {
-    Ok(Json(
-        s.kernel.assessments().save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into(),
-    ))
+    Ok(Json(s.kernel.assessments().save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into()))
 }
 
 /// Reveals the question's next hint (each costs the assessment's per-hint penalty).
@@ -214,7 +212,8 @@ pub(crate) async fn signals(
     let user_agent =
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect());
     let client = ClientInfo { ip: ip.map(|i| i.to_string()), user_agent, session };
-    let st = s.kernel.assessments().record_signals(&p, &id, &attempt, b.seq, b.signals, client).await?;
+    let signals = b.signals.into_iter().map(Into::into).collect();
+    let st = s.kernel.assessments().record_signals(&p, &id, &attempt, b.seq, signals, client).await?;
     Ok(Json(st.into()))
 }
 

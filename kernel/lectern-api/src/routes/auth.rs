@@ -108,7 +108,7 @@ fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 /// fresh token while the session is alive, and counts as activity for the
 /// session's idle timeout. Refused (401) once the session was revoked or
 /// expired or the user deactivated; send `Lectern-CSRF: 1` (403 without it).
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+#[utoipa::path(post, operation_id = "refresh_session", path = "/api/v1/auth/refresh", tag = "auth",
     params(("Lectern-CSRF" = String, Header, description = "Any non-empty value, e.g. `1`: proves the request is not a cross-site form post.")),
     responses((status = 200, body = dto::RefreshResponse), (status = 401, body = dto::Problem), (status = 403, body = dto::Problem)),
     security(("session" = [])))]

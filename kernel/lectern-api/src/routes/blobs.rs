@@ -59,7 +59,7 @@ type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 /// `"<sha256>.br"` / `"<sha256>.gz"` for the precompressed variants. `Range`
 /// applies to the uncompressed bytes only.
 #[utoipa::path(get, path = "/blobs/{sha256}", tag = "media", params(("sha256" = String, Path, description = "Lowercase hex SHA-256 of the bytes")),
-    responses((status = 200, description = "The bytes", content_type = "application/octet-stream"), (status = 206, description = "A byte range, or `multipart/byteranges`"),
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = crate::dto::Binary), (status = 206, description = "A byte range, or `multipart/byteranges`"),
         (status = 304, description = "Not modified"), (status = 404, body = crate::dto::Problem), (status = 416, body = crate::dto::Problem)))]
 pub(crate) async fn blob(
     State(s): State<AppState>,

@@ -269,7 +269,7 @@ fn io_error(e: impl Into<lectern_core::error::BoxError>) -> ApiError {
 /// The course as a `lectern-course` archive (POSIX tar: `lectern-course.json`, then `media/<sha256>`).
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/content/export", tag = "content",
     params(("institution" = String, Path), ("course_id" = String, Path)),
-    responses((status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, content_type = "application/x-tar", body = dto::Binary), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn export(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -319,7 +319,7 @@ pub(crate) struct ImportQuery {
 /// `application/x-tar`). The caller becomes its instructor; a refused archive leaves nothing behind.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/import", tag = "content",
     params(("institution" = String, Path), ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/x-tar"),
+    request_body(content = dto::Binary, content_type = "application/x-tar"),
     responses((status = 201, body = dto::Course), (status = "4XX", body = dto::Problem), (status = "5XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn import(
     State(s): State<AppState>,

@@ -16,7 +16,7 @@ fn with_etag(c: lectern_core::model::Course, role: Option<CourseRole>) -> Respon
 }
 
 /// Creates a draft course; the creating user becomes its instructor.
-#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses", tag = "courses", params(("institution" = String, Path)), request_body = dto::CreateCourse,
+#[utoipa::path(post, operation_id = "create_course", path = "/api/v1/institutions/{institution}/courses", tag = "courses", params(("institution" = String, Path)), request_body = dto::CreateCourse,
     responses((status = 201, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create(
     State(s): State<AppState>,
@@ -37,7 +37,7 @@ pub(crate) async fn create(
 
 /// Courses visible to the caller: every course for institution-wide roles,
 /// otherwise the caller's enrolments (students never see drafts).
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses", tag = "courses", params(("institution" = String, Path), PageQuery),
+#[utoipa::path(get, operation_id = "list_courses", path = "/api/v1/institutions/{institution}/courses", tag = "courses", params(("institution" = String, Path), PageQuery),
     responses((status = 200, body = dto::CoursePage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(s): State<AppState>,
@@ -54,7 +54,7 @@ pub(crate) async fn list(
 }
 
 /// One course. The `ETag` is its version.
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_course", path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get(
     State(s): State<AppState>,
@@ -68,7 +68,7 @@ pub(crate) async fn get(
 }
 
 /// Edits a course. Send `If-Match` to avoid overwriting a concurrent edit.
-#[utoipa::path(patch, path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)), request_body = dto::UpdateCourse,
+#[utoipa::path(patch, operation_id = "update_course", path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)), request_body = dto::UpdateCourse,
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn update(
     State(s): State<AppState>,
@@ -91,7 +91,7 @@ pub(crate) async fn update(
 }
 
 /// Deletes a draft course (published courses can only be archived).
-#[utoipa::path(delete, path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
+#[utoipa::path(delete, operation_id = "delete_course", path = "/api/v1/institutions/{institution}/courses/{course_id}", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 204), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn delete(
     State(s): State<AppState>,
@@ -119,7 +119,7 @@ async fn transition(
 }
 
 /// Publishes a course: enrolled students can see it.
-#[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/publish", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
+#[utoipa::path(post, operation_id = "publish_course", path = "/api/v1/institutions/{institution}/courses/{course_id}/publish", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = dto::Course), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn publish(
     State(s): State<AppState>,

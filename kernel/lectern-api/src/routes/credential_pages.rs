@@ -38,7 +38,7 @@ async fn credential(
 ) -> ApiResult<Response> {
     let id = id.strip_suffix(".json").map(str::to_owned).unwrap_or(id);
     let rec = s.kernel.assessments().credential(&id)?;
-    let doc: Value = serde_json::from_str(&rec.document).unwrap_or(Value::Null);
+    let doc = crate::dto::credentials::document(&rec)?;
     if !wants_html(&headers) {
         return Ok(([(header::CONTENT_TYPE, "application/vc+ld+json")], Json(doc)).into_response());
     }

@@ -7,12 +7,18 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_core::{CourseId, UserId};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::to_json;
 use crate::AppState;
 use crate::dto;
+use crate::dto::bus::{BusTopics, DeadLetterList, Published, Replayed, SubscriptionStats, TopicStats};
+use crate::dto::completion::CompletionRule;
+use crate::dto::credentials::{CredentialList, MyCredential, RevokedCredential, Verification, VerificationCheck};
+use crate::dto::grades::RegradeQueued;
+use crate::dto::notifications::{
+    CreatedWebhook, Notification, NotificationList, Preferences, Webhook, WebhookDeliveries, WebhookList,
+};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, parse_id};
 use crate::problem::{ApiError, ApiResult};
 
@@ -67,7 +73,9 @@ pub(crate) struct CreateWebhook {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PublishEvent {
     pub key: String,
-    /// The JSON payload.
+    /// The event's JSON payload. Free-form here: each topic has its own
+    /// payload (`lectern_core::events`, or a plugin's own), which the
+    /// consumers of the topic check, not this endpoint.
     #[schema(value_type = Object)]
     pub payload: Value,
 }
@@ -119,7 +127,7 @@ pub(crate) async fn student_grades(
     let u: UserId = parse_id("user_id", &user)?;
     let completion = s.kernel.assessments().completion(&p, i, c, u)?;
     let items = s.kernel.assessments().student_grades(&p, i, c, u)?.into_iter().map(Into::into).collect();
-    Ok(Json(dto::grades::StudentGrades { items, completion: to_json(&completion) }))
+    Ok(Json(dto::grades::StudentGrades { items, completion: completion.map(Into::into) }))
 }
 
 /// Sets a grade by hand (`grade:edit`), with a reason kept in its history.
@@ -141,7 +149,7 @@ pub(crate) async fn set_grade(
 /// Regrades every stored submission of an item through the grading pipeline, with corrected keys.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/items/{item}/regrade", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path), ("item" = String, Path)), request_body = Regrade,
-    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 202, body = RegradeQueued), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn regrade(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -150,46 +158,49 @@ pub(crate) async fn regrade(
 ) -> ApiResult<Response> {
     let (i, c) = course_ids(&s, &inst, &course)?;
     let changes = b.changes.into_iter().map(|(q, k)| (q, k.into())).collect();
-    let n = s.kernel.assessments().regrade(&p, i, c, &item, &changes, &b.reason).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": n }))).into_response())
+    let queued = s.kernel.assessments().regrade(&p, i, c, &item, &changes, &b.reason).await?;
+    Ok((StatusCode::ACCEPTED, Json(RegradeQueued { queued })).into_response())
 }
 
 /// The course's completion rule.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/completion-rule", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = CompletionRule), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get_completion_rule(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CompletionRule>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    let rule = s
-        .kernel
-        .assessments()
-        .completion_rule(&p, i, c)?
-        .ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
-    Ok(Json(to_json(&rule)))
+    let rule = s.kernel.assessments().completion_rule(&p, i, c)?.ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
+    Ok(Json(rule.into()))
 }
 
 /// Sets the course's completion rule: required items and a minimum score.
 #[utoipa::path(put, path = "/api/v1/institutions/{institution}/courses/{course_id}/completion-rule", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path)), request_body = SetCompletionRule,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = CompletionRule), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn set_completion_rule(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<SetCompletionRule>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CompletionRule>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    Ok(Json(to_json(&s.kernel.set_completion_rule(&p, i, c, b.required_items, b.min_percent).await?)))
+    Ok(Json(s.kernel.set_completion_rule(&p, i, c, b.required_items, b.min_percent).await?.into()))
 }
 
 /// Verifies a credential: signature, validity dates and revocation (public).
-#[utoipa::path(post, path = "/api/v1/credentials/verify", tag = "credentials", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)))]
-pub(crate) async fn verify_credential(State(s): State<AppState>, ApiJson(b): ApiJson<Value>) -> ApiResult<Json<Value>> {
+/// The request body is any Open Badges 3.0 / W3C Verifiable Credential: a
+/// JSON-LD document defined by those specifications, not by this API, so it
+/// is documented as a free-form object (`crate::free_form`).
+#[utoipa::path(post, path = "/api/v1/credentials/verify", tag = "credentials",
+    request_body(content = Object, description = "A verifiable credential (JSON-LD), e.g. the `credential` of `GET /api/v1/me/credentials`"),
+    responses((status = 200, body = Verification), (status = "4XX", body = dto::Problem)))]
+pub(crate) async fn verify_credential(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<Value>,
+) -> ApiResult<Json<Verification>> {
     if !b.is_object() {
         return Err(ApiError::bad_parameter("body", "a credential is a JSON object"));
     }
@@ -199,96 +210,92 @@ pub(crate) async fn verify_credential(State(s): State<AppState>, ApiJson(b): Api
         return Err(ApiError::new(&crate::problem::VALIDATION, format!("not a verifiable credential: {}", c.detail))
             .with("field", "body"));
     }
-    let checks: Vec<Value> =
-        v.checks.iter().map(|c| json!({ "check": c.name, "ok": c.ok, "detail": c.detail })).collect();
-    Ok(Json(json!({ "verified": v.verified, "checks": checks })))
+    // `lectern_credentials::verify::Verification` is not reachable from here
+    // (lectern-core does not re-export it), so it is mapped field by field.
+    let checks = v
+        .checks
+        .into_iter()
+        .map(|c| VerificationCheck { check: c.name.to_owned(), ok: c.ok, detail: c.detail })
+        .collect();
+    Ok(Json(Verification { verified: v.verified, checks }))
 }
 
 /// The caller's credentials.
 #[utoipa::path(get, path = "/api/v1/me/credentials", tag = "credentials",
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn my_credentials(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
-    let items: Vec<Value> = s
+    responses((status = 200, body = CredentialList), (status = "4XX", body = dto::Problem), (status = "5XX", body = dto::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn my_credentials(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<CredentialList>> {
+    let items = s
         .kernel
         .assessments().my_credentials(&p)?
         .into_iter()
         .map(|c| {
-            json!({ "id": c.id, "url": s.kernel.assessments().credential_url(&c.id), "course": c.course, "issued_at": c.issued_at,
-                "revoked_at": c.revoked_at, "credential": serde_json::from_str::<Value>(&c.document).unwrap_or(Value::Null) })
+            let url = s.kernel.assessments().credential_url(&c.id);
+            MyCredential::new(c, url)
         })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(CredentialList { items }))
 }
 
 /// Revokes a credential (`institution:manage`); verification then reports it revoked.
 #[utoipa::path(post, path = "/api/v1/credentials/{credential_id}/revoke", tag = "credentials",
     params(("credential_id" = String, Path)), request_body = Revoke,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = RevokedCredential), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn revoke_credential(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<Revoke>,
-) -> ApiResult<Json<Value>> {
-    let c = s.kernel.assessments().revoke_credential(&p, &id, &b.reason).await?;
-    Ok(Json(json!({ "id": c.id, "revoked_at": c.revoked_at, "reason": c.revocation_reason })))
+) -> ApiResult<Json<RevokedCredential>> {
+    Ok(Json(s.kernel.assessments().revoke_credential(&p, &id, &b.reason).await?.into()))
 }
 
 /// The caller's notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", params(ListQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = NotificationList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn my_notifications(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<NotificationList>> {
     let items = s.kernel.notifications().my_notifications(&p, q.unread, q.limit.unwrap_or(100))?;
-    Ok(Json(json!({ "items": to_json(&items) })))
+    Ok(Json(NotificationList { items: items.into_iter().map(Into::into).collect() }))
 }
 
 /// Marks a notification read.
 #[utoipa::path(post, path = "/api/v1/me/notifications/{notification_id}/read", tag = "notifications",
     params(("notification_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = Notification), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn mark_read(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&s.kernel.notifications().mark_read(&p, &id).await?)))
+) -> ApiResult<Json<Notification>> {
+    Ok(Json(s.kernel.notifications().mark_read(&p, &id).await?.into()))
 }
 
 /// The caller's notification preferences by event kind.
 #[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications",
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn get_preferences(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&s.kernel.notifications().my_preferences(&p)?)))
+    responses((status = 200, body = Preferences), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get_preferences(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Preferences>> {
+    Ok(Json(s.kernel.notifications().my_preferences(&p)?.into()))
 }
 
 /// Replaces the caller's notification preferences: `{"kinds": {"grade.recorded": {"in_app": true, "email": false}}}`.
-#[utoipa::path(put, path = "/api/v1/me/notification-preferences", tag = "notifications", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/me/notification-preferences", tag = "notifications", request_body = Preferences,
+    responses((status = 200, body = Preferences), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn set_preferences(
     State(s): State<AppState>,
     Auth(p): Auth,
-    ApiJson(b): ApiJson<lectern_core::notifications::Preferences>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&s.kernel.notifications().set_my_preferences(&p, b).await?)))
-}
-
-fn hook_json(h: &lectern_core::webhooks::Webhook, with_secret: bool) -> Value {
-    let mut v = json!({ "id": h.id, "url": h.url, "events": h.events, "active": h.active,
-        "consecutive_failures": h.consecutive_failures, "disabled_reason": h.disabled_reason, "created_at": h.created_at });
-    if with_secret {
-        v["secret"] = json!(h.secret);
-    }
-    v
+    ApiJson(b): ApiJson<Preferences>,
+) -> ApiResult<Json<Preferences>> {
+    Ok(Json(s.kernel.notifications().set_my_preferences(&p, b.into()).await?.into()))
 }
 
 /// Registers a webhook. The signing secret is in this response only.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/webhooks", tag = "webhooks",
     params(("institution" = String, Path)), request_body = CreateWebhook,
-    responses((status = 201, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 201, body = CreatedWebhook), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create_webhook(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -298,22 +305,20 @@ pub(crate) async fn create_webhook(
     let i = s.kernel.identity().resolve_institution(&inst)?;
     let h = s.kernel.notifications().create_webhook(&p, i, &b.url, b.events).await?;
     let location = format!("/api/v1/institutions/{i}/webhooks/{}", h.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(hook_json(&h, true))).into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(CreatedWebhook::from(&h))).into_response())
 }
 
 /// The institution's webhooks.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/webhooks", tag = "webhooks",
     params(("institution" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = WebhookList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list_webhooks(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath(inst): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WebhookList>> {
     let i = s.kernel.identity().resolve_institution(&inst)?;
-    let items: Vec<Value> =
-        s.kernel.notifications().list_webhooks(&p, i)?.iter().map(|h| hook_json(h, false)).collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(WebhookList { items: s.kernel.notifications().list_webhooks(&p, i)?.iter().map(Into::into).collect() }))
 }
 
 /// Deletes a webhook.
@@ -333,42 +338,69 @@ pub(crate) async fn delete_webhook(
 /// Switches a disabled webhook back on.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/webhooks/{webhook_id}/enable", tag = "webhooks",
     params(("institution" = String, Path), ("webhook_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = Webhook), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn enable_webhook(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, id)): ApiPath<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Webhook>> {
     let i = s.kernel.identity().resolve_institution(&inst)?;
-    Ok(Json(hook_json(&s.kernel.notifications().enable_webhook(&p, i, &id).await?, false)))
+    Ok(Json((&s.kernel.notifications().enable_webhook(&p, i, &id).await?).into()))
 }
 
 /// A webhook's delivery log, newest first.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/webhooks/{webhook_id}/deliveries", tag = "webhooks",
     params(("institution" = String, Path), ("webhook_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = WebhookDeliveries), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn webhook_deliveries(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, id)): ApiPath<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WebhookDeliveries>> {
     let i = s.kernel.identity().resolve_institution(&inst)?;
-    Ok(Json(json!({ "items": to_json(&s.kernel.notifications().webhook_deliveries(&p, i, &id, 100)?) })))
+    let items = s.kernel.notifications().webhook_deliveries(&p, i, &id, 100)?.into_iter().map(Into::into).collect();
+    Ok(Json(WebhookDeliveries { items }))
 }
 
 /// Topics, subscriptions and backlogs (platform administrators).
 #[utoipa::path(get, path = "/api/v1/admin/bus/topics", tag = "bus",
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn bus_topics(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "backend": s.kernel.bus().backend(), "outbox_pending": s.kernel.outbox_pending(), "topics": to_json(&s.kernel.bus_stats(&p)?) }),
-    ))
+    responses((status = 200, body = BusTopics), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn bus_topics(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<BusTopics>> {
+    // `lectern_bus::TopicStats` cannot be named here (lectern-api may not
+    // depend on lectern-bus, and lectern-core does not re-export it), so it
+    // is mapped field by field rather than through a `From` impl.
+    let topics = s
+        .kernel
+        .bus_stats(&p)?
+        .into_iter()
+        .map(|t| TopicStats {
+            topic: t.topic,
+            next_offset: t.next_offset,
+            stored: t.stored,
+            subscriptions: t
+                .subscriptions
+                .into_iter()
+                .map(|x| SubscriptionStats {
+                    subscription: x.subscription,
+                    cursor: x.cursor,
+                    backlog: x.backlog,
+                    in_flight: x.in_flight,
+                    consumers: x.consumers,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(BusTopics {
+        backend: s.kernel.bus().backend().to_owned(),
+        outbox_pending: s.kernel.outbox_pending(),
+        topics,
+    }))
 }
 
 /// Publishes an event (platform administrators: operations and replays).
-#[utoipa::path(post, path = "/api/v1/admin/bus/topics/{topic}/messages", tag = "bus",
+#[utoipa::path(post, operation_id = "publish_event", path = "/api/v1/admin/bus/topics/{topic}/messages", tag = "bus",
     params(("topic" = String, Path)), request_body = PublishEvent,
-    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 202, body = Published), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn publish(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -376,28 +408,28 @@ pub(crate) async fn publish(
     ApiJson(b): ApiJson<PublishEvent>,
 ) -> ApiResult<Response> {
     let payload = serde_json::to_vec(&b.payload).map_err(|e| ApiError::bad_parameter("payload", e))?;
-    let id = s.kernel.publish_event(&p, &topic, &b.key, payload).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "message_id": id }))).into_response())
+    let message_id = s.kernel.publish_event(&p, &topic, &b.key, payload).await?;
+    Ok((StatusCode::ACCEPTED, Json(Published { message_id })).into_response())
 }
 
 /// Messages that exhausted their retries, with origin and last error.
 #[utoipa::path(get, path = "/api/v1/admin/bus/dead-letters", tag = "bus",
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
-pub(crate) async fn dead_letters(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "items": to_json(&s.kernel.dead_letters(&p, 500)?) })))
+    responses((status = 200, body = DeadLetterList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn dead_letters(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<DeadLetterList>> {
+    Ok(Json(DeadLetterList { items: s.kernel.dead_letters(&p, 500)?.into_iter().map(Into::into).collect() }))
 }
 
 /// Sends a dead letter back to its origin topic.
 #[utoipa::path(post, path = "/api/v1/admin/bus/dead-letters/{topic}/{offset}/replay", tag = "bus",
     params(("topic" = String, Path), ("offset" = u64, Path)),
-    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 202, body = Replayed), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn replay(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((topic, offset)): ApiPath<(String, u64)>,
 ) -> ApiResult<Response> {
     let at = s.kernel.replay_dead_letter(&p, &topic, offset).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "republished_at_offset": at }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Replayed { republished_at_offset: at })).into_response())
 }
 
 /// Discards a dead letter.

@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use lectern_core::gradebook::manual::RubricGrade;
 use lectern_core::gradebook::totals::Category;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{ids, to_json};
+use super::ids;
 use crate::AppState;
 use crate::dto;
+use crate::dto::grades::{AssessmentRegradeQueued, GradeCategories};
+use crate::dto::manual::ManualQueue;
 use crate::extract::{ApiJson, ApiPath, Auth, if_match};
 use crate::problem::ApiResult;
 
@@ -62,13 +63,13 @@ pub(crate) struct SetCategories {
 /// grader could not apply), with the student's answer and the rubric (graders).
 #[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}/manual-queue", tag = "grades",
     params(("assessment_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = ManualQueue), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn manual_queue(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "items": to_json(&s.kernel.assessments().manual_queue(&p, &id)?) })))
+) -> ApiResult<Json<ManualQueue>> {
+    Ok(Json(s.kernel.assessments().manual_queue(&p, &id)?.into()))
 }
 
 /// Grades one question by hand with its rubric (`grade:edit`). Send the
@@ -86,7 +87,7 @@ pub(crate) async fn manual_grade(
     let g = RubricGrade { criteria: b.criteria, comment: b.comment, version: b.version };
     let (grade, m) = s.kernel.assessments().grade_by_rubric(&p, &id, &attempt, &question, g).await?;
     let etag = format!("\"{}\"", m.version);
-    let body = dto::grades::ManualGradeResult { grade: grade.into(), manual_grade: to_json(&m) };
+    let body = dto::grades::ManualGradeResult { grade: grade.into(), manual_grade: m.into() };
     Ok(([(header::ETAG, etag)], Json(body)).into_response())
 }
 
@@ -96,7 +97,7 @@ pub(crate) async fn manual_grade(
 /// `If-Match` (the assessment's ETag) is optional.
 #[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/regrade", tag = "grades",
     params(("assessment_id" = String, Path)), request_body = RegradeAssessment,
-    responses((status = 202, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 202, body = AssessmentRegradeQueued), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn regrade_assessment(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -107,30 +108,26 @@ pub(crate) async fn regrade_assessment(
     let keys = b.keys.into_iter().map(|(q, k)| (q, k.into())).collect();
     let r = s.kernel.assessments().regrade_assessment(&p, &id, &keys, &b.reason, if_match(&headers)?).await?;
     let etag = format!("\"{}\"", r.assessment.version);
-    let body = json!({ "queued": r.queued, "assessment_version": r.assessment.version });
+    let body = AssessmentRegradeQueued { queued: r.queued, assessment_version: r.assessment.version };
     Ok((StatusCode::ACCEPTED, [(header::ETAG, etag)], Json(body)).into_response())
 }
 
-fn categories_json(c: Option<lectern_core::gradebook::totals::GradeCategories>) -> Response {
-    let (version, categories) = c.map_or((0, vec![]), |c| (c.version, c.categories));
-    (
-        [(header::ETAG, format!("\"{version}\""))],
-        Json(json!({ "version": version, "categories": to_json(&categories) })),
-    )
-        .into_response()
+fn categories_response(c: Option<lectern_core::gradebook::totals::GradeCategories>) -> Response {
+    let body = GradeCategories::from(c);
+    ([(header::ETAG, format!("\"{}\"", body.version))], Json(body)).into_response()
 }
 
 /// The course's grade categories: `{id, name, weight, items}`.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/grade-categories", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = GradeCategories), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get_categories(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, c) = ids(&s, &inst, &course)?;
-    Ok(categories_json(s.kernel.assessments().grade_categories(&p, i, c)?))
+    Ok(categories_response(s.kernel.assessments().grade_categories(&p, i, c)?))
 }
 
 /// Replaces the course's grade categories (`course:edit`). Weights are
@@ -138,7 +135,7 @@ pub(crate) async fn get_categories(
 /// no category do not count towards the course total. `If-Match` is optional.
 #[utoipa::path(put, path = "/api/v1/institutions/{institution}/courses/{course_id}/grade-categories", tag = "grades",
     params(("institution" = String, Path), ("course_id" = String, Path)), request_body = SetCategories,
-    responses((status = 200, body = Object), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = GradeCategories), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn set_categories(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -153,7 +150,7 @@ pub(crate) async fn set_categories(
         .map(|c| Category { id: c.id, name: c.name, weight: c.weight, items: c.items })
         .collect();
     let saved = s.kernel.assessments().set_grade_categories(&p, i, c, categories, if_match(&headers)?).await?;
-    Ok(categories_json(Some(saved)))
+    Ok(categories_response(Some(saved)))
 }
 
 /// The gradebook as CSV (instructors, TAs): one row per student (name, email,

@@ -11,7 +11,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::problem::ApiResult;
 
 /// Creates an institution (tenant) with its own signing key. Platform admins only.
-#[utoipa::path(post, path = "/api/v1/institutions", tag = "institutions", request_body = dto::CreateInstitution,
+#[utoipa::path(post, operation_id = "create_institution", path = "/api/v1/institutions", tag = "institutions", request_body = dto::CreateInstitution,
     responses((status = 201, body = dto::Institution), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create(
     State(s): State<AppState>,
@@ -24,7 +24,7 @@ pub(crate) async fn create(
 }
 
 /// Lists institutions. Platform admins only.
-#[utoipa::path(get, path = "/api/v1/institutions", tag = "institutions", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_institutions", path = "/api/v1/institutions", tag = "institutions", params(PageQuery),
     responses((status = 200, body = dto::InstitutionPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(s): State<AppState>,
@@ -39,7 +39,7 @@ pub(crate) async fn list(
 }
 
 /// One institution, by id or slug.
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}", tag = "institutions", params(("institution" = String, Path, description = "id or slug")),
+#[utoipa::path(get, operation_id = "get_institution", path = "/api/v1/institutions/{institution}", tag = "institutions", params(("institution" = String, Path, description = "id or slug")),
     responses((status = 200, body = dto::Institution), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get(
     State(s): State<AppState>,
@@ -51,7 +51,7 @@ pub(crate) async fn get(
 }
 
 /// Renames an institution.
-#[utoipa::path(patch, path = "/api/v1/institutions/{institution}", tag = "institutions", params(("institution" = String, Path)), request_body = dto::UpdateInstitution,
+#[utoipa::path(patch, operation_id = "update_institution", path = "/api/v1/institutions/{institution}", tag = "institutions", params(("institution" = String, Path)), request_body = dto::UpdateInstitution,
     responses((status = 200, body = dto::Institution), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn update(
     State(s): State<AppState>,

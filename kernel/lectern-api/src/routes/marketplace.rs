@@ -6,22 +6,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_core::marketplace::{Grant, InstallRequest};
 use lectern_core::plugins::Target;
-use lectern_host::Capabilities;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::to_json;
 use crate::AppState;
+use crate::dto::plugins::{Capabilities as CapabilitiesDto, Catalogue};
 use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiError, ApiResult};
 
 /// The marketplace catalogue, verified against the pinned root of trust.
 #[utoipa::path(get, path = "/api/v1/marketplace/plugins", tag = "marketplace",
-    responses((status = 200, description = "index versions, and every plugin with its versions (compatible with this kernel or not, yanked, revoked) and the latest installable one", body = Object),
+    responses((status = 200, description = "index versions, and every plugin with its versions (compatible with this kernel or not, yanked, revoked) and the latest installable one", body = Catalogue),
         (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
-pub(crate) async fn catalogue(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(to_json(&s.kernel.plugins().marketplace_catalogue(&p).await?)))
+pub(crate) async fn catalogue(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Catalogue>> {
+    Ok(Json(s.kernel.plugins().marketplace_catalogue(&p).await?.into()))
 }
 
 /// A security event: an installed plugin the marketplace revoked, and what the kernel did.
@@ -52,8 +51,7 @@ pub(crate) struct AlertList {
 pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<AlertList>> {
     let items = s
         .kernel
-        .plugins()
-        .marketplace_alerts(&p)?
+        .plugins().marketplace_alerts(&p)?
         .into_iter()
         .map(|a| Alert {
             id: a.id,
@@ -76,7 +74,7 @@ pub(crate) struct Refreshed {
 }
 
 /// Refreshes the index now (it is also refreshed periodically); revocations take effect.
-#[utoipa::path(post, path = "/api/v1/marketplace/refresh", tag = "marketplace",
+#[utoipa::path(post, operation_id = "refresh_marketplace", path = "/api/v1/marketplace/refresh", tag = "marketplace",
     responses((status = 200, body = Refreshed), (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn refresh(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Refreshed>> {
@@ -96,8 +94,7 @@ pub(crate) enum GrantBody {
     /// `"requested"`: grant exactly what the manifest requests.
     Word(String),
     /// The capabilities granted; each requested one must be included.
-    #[schema(value_type = Object)]
-    Explicit(Capabilities),
+    Explicit(CapabilitiesDto),
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -138,7 +135,7 @@ pub(crate) struct Installed {
 /// kernel range, the component's imports and the grant are all checked
 /// before anything is installed; then it is activated through the hot-swap
 /// path (the previous version stays the rollback target).
-#[utoipa::path(post, path = "/api/v1/plugins/install", tag = "plugins", request_body = Install,
+#[utoipa::path(post, operation_id = "install_from_marketplace", path = "/api/v1/plugins/install", tag = "plugins", request_body = Install,
     responses((status = 201, body = Installed), (status = 200, body = Installed, description = "already installed; activated"),
         (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
@@ -153,7 +150,7 @@ pub(crate) async fn install(
         Some(GrantBody::Word(w)) => {
             return Err(ApiError::bad_parameter("grant", format!("`{w}`: use \"requested\" or a capabilities object")));
         }
-        Some(GrantBody::Explicit(c)) => Some(Grant::Explicit(c)),
+        Some(GrantBody::Explicit(c)) => Some(Grant::Explicit(c.into())),
     };
     let activate = if b.activate.unwrap_or(true) {
         Some(match b.institution {

@@ -30,7 +30,7 @@ const DRAIN_LIMIT: u64 = 4 * 1024 * 1024;
 /// bytes that contradict the declared type (422).
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/media", tag = "media",
     params(("institution" = String, Path), ("course_id" = String, Path), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The raw file; send its real Content-Type."),
+    request_body(content = crate::dto::Binary, content_type = "application/octet-stream", description = "The raw file; send its real Content-Type."),
     responses((status = 201, body = Media), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn upload(
     State(s): State<AppState>,
@@ -146,7 +146,7 @@ async fn drain(stream: &mut axum::body::BodyDataStream, idle: Duration) -> bool 
 }
 
 /// The course's uploaded media (instructors and editors).
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/media", tag = "media",
+#[utoipa::path(get, operation_id = "list_media", path = "/api/v1/institutions/{institution}/courses/{course_id}/media", tag = "media",
     params(("institution" = String, Path), ("course_id" = String, Path)),
     responses((status = 200, body = MediaList), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -170,7 +170,7 @@ pub(crate) async fn list(
 
 /// Removes a file from the course. Its blob URL keeps working while other
 /// courses or pages use the same bytes.
-#[utoipa::path(delete, path = "/api/v1/institutions/{institution}/courses/{course_id}/media/{sha256}", tag = "media",
+#[utoipa::path(delete, operation_id = "delete_media", path = "/api/v1/institutions/{institution}/courses/{course_id}/media/{sha256}", tag = "media",
     params(("institution" = String, Path), ("course_id" = String, Path), ("sha256" = String, Path)),
     responses((status = 204), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn delete(

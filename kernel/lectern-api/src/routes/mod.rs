@@ -190,8 +190,3 @@ const PLUGIN_UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 fn ids(s: &AppState, inst: &str, course: &str) -> ApiResult<(lectern_core::InstitutionId, lectern_core::CourseId)> {
     Ok((s.kernel.identity().resolve_institution(inst)?, parse_id("course_id", course)?))
 }
-
-/// A domain value as JSON for a response body (its types serialise infallibly).
-fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::dto::plugins::Capabilities as CapabilitiesDto;
 use crate::dto::rfc3339;
 use crate::extract::{ApiJson, ApiMultipart, ApiPath, Auth};
 use crate::problem::{self, ApiError, ApiResult};
@@ -50,8 +51,8 @@ pub(crate) struct Plugin {
     active_in: Vec<String>,
     standby_in: Vec<String>,
     imports: Vec<String>,
-    #[schema(value_type = Object)]
-    grants: serde_json::Value,
+    /// What the administrator granted at install.
+    grants: CapabilitiesDto,
     breaker: Breaker,
     stats: PluginStats,
 }
@@ -92,7 +93,7 @@ impl From<lectern_host::PluginStatus> for Plugin {
             active_in: p.active_in.iter().map(scope_name).collect(),
             standby_in: p.standby_in.iter().map(scope_name).collect(),
             imports: p.installed.imports.clone(),
-            grants: serde_json::to_value(&p.installed.grants).unwrap_or_default(),
+            grants: (&p.installed.grants).into(),
             breaker: Breaker { state, reason, retry_in_ms, trips: p.breaker_trips },
             stats: PluginStats {
                 calls: p.stats.calls,
@@ -107,15 +108,29 @@ impl From<lectern_host::PluginStatus> for Plugin {
 }
 
 /// Installed plugin versions with status, breaker state and call statistics.
-#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", responses((status = 200, body = Vec<Plugin>), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, operation_id = "list_plugins", path = "/api/v1/plugins", tag = "plugins", responses((status = 200, body = Vec<Plugin>), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<Plugin>>> {
     Ok(Json(s.kernel.plugins().list_plugins(&p)?.into_iter().map(Into::into).collect()))
+}
+
+/// The parts of a plugin upload, for the document: `install` reads them one
+/// by one from the stream, so this type is never built.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documents the multipart parts `install` reads by hand")]
+pub(crate) struct PluginUpload {
+    /// The plugin's manifest, as JSON text.
+    manifest: String,
+    /// The `.wasm` component.
+    component: crate::dto::Binary,
+    /// Capabilities granted (JSON); defaults to what the manifest requests.
+    grant: Option<CapabilitiesDto>,
 }
 
 /// Installs a plugin version (not yet active). `multipart/form-data` with
 /// parts `manifest` (JSON), `component` (the `.wasm` component) and
 /// optionally `grant` (JSON capabilities; defaults to what the manifest requests).
-#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", request_body(content_type = "multipart/form-data", description = "parts: manifest, component, grant?"),
+#[utoipa::path(post, operation_id = "upload_plugin", path = "/api/v1/plugins", tag = "plugins",
+    request_body(content = PluginUpload, content_type = "multipart/form-data", description = "parts: manifest, component, grant?"),
     responses((status = 201, body = Plugin), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn install(
     State(s): State<AppState>,

@@ -37,34 +37,45 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.kernel.check() {
-        Ok(()) => {
-            // A faulted plugin does not make the kernel unready (its slot fails
-            // alone); it is reported so the operator sees it.
-            let plugins = s.kernel.host().list().unwrap_or_default();
-            let active = plugins.iter().filter(|p| !p.active_in.is_empty()).count();
-            let open = plugins.iter().filter(|p| !matches!(p.breaker, lectern_host::BreakerState::Closed)).count();
-            Json(json!({ "status": "ready", "checks": { "storage": "ok", "plugins": { "active": active, "breakers_open": open } } })).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "readiness check failed");
-            ApiError::new(&problem::UNAVAILABLE, "storage is not answering")
-                .with("checks", json!({ "storage": "failing" }))
-                .into_response()
-        }
+    if let Err(e) = s.kernel.check() {
+        tracing::error!(error = %e, "readiness check failed");
+        return ApiError::new(&problem::UNAVAILABLE, "storage is not answering")
+            .with("checks", json!({ "storage": "failing" }))
+            .into_response();
     }
+    // A faulted plugin does not make the kernel unready (its slot fails
+    // alone); it is reported so the operator sees it. A registry that cannot
+    // be read at all does: no slot can be served.
+    let plugins = match plugin_list(&s) {
+        Ok(p) => p,
+        Err(e) => return e.with("checks", json!({ "storage": "ok", "plugins": "failing" })).into_response(),
+    };
+    let active = plugins.iter().filter(|p| !p.active_in.is_empty()).count();
+    let open = plugins.iter().filter(|p| !matches!(p.breaker, lectern_host::BreakerState::Closed)).count();
+    Json(json!({ "status": "ready", "checks": { "storage": "ok", "plugins": { "active": active, "breakers_open": open } } }))
+        .into_response()
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
+/// Every installed plugin version with its state, straight from the host's registry.
+fn plugin_list(s: &AppState) -> Result<Vec<lectern_host::PluginStatus>, ApiError> {
+    s.kernel.host().list().map_err(|e| {
+        tracing::error!(error = %e, "the plugin registry cannot be read");
+        ApiError::new(&problem::UNAVAILABLE, "the plugin registry cannot be read").header(header::RETRY_AFTER, "5")
+    })
+}
+
+async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
     let mut text = s.metrics.render();
     // Plugin series are read from the host at scrape time, before the OpenMetrics terminator.
     if let Some(stripped) = text.strip_suffix("# EOF\n") {
         text = stripped.to_owned();
     }
-    text.push_str(&plugin_metrics(&s));
+    // A scrape without the plugin series would read as "no plugin calls";
+    // failing it shows the gap instead.
+    text.push_str(&plugin_metrics(&plugin_list(&s)?));
     text.push_str(&bus_metrics(&s));
     text.push_str("# EOF\n");
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
 }
 
 fn bus_metrics(s: &AppState) -> String {
@@ -117,9 +128,8 @@ fn bus_metrics(s: &AppState) -> String {
     out
 }
 
-fn plugin_metrics(s: &AppState) -> String {
+fn plugin_metrics(plugins: &[lectern_host::PluginStatus]) -> String {
     use std::fmt::Write;
-    let plugins = s.kernel.host().list().unwrap_or_default();
     let mut out = String::new();
     let series: [(&str, &str, &str); 6] = [
         ("lectern_plugin_calls", "counter", "Plugin calls"),
@@ -131,7 +141,7 @@ fn plugin_metrics(s: &AppState) -> String {
     ];
     for (name, kind, help) in series {
         let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} {kind}");
-        for p in &plugins {
+        for p in plugins {
             let key = p.installed.manifest.key();
             let v = match name {
                 "lectern_plugin_calls" => p.stats.calls as f64,

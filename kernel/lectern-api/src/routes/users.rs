@@ -15,7 +15,7 @@ fn with_etag(u: lectern_core::model::User) -> Response {
 }
 
 /// Creates a user in the institution.
-#[utoipa::path(post, path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path)), request_body = dto::CreateUser,
+#[utoipa::path(post, operation_id = "create_user", path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path)), request_body = dto::CreateUser,
     responses((status = 201, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create(
     State(s): State<AppState>,
@@ -44,7 +44,7 @@ pub(crate) async fn create(
 }
 
 /// Lists the institution's users.
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path), PageQuery),
+#[utoipa::path(get, operation_id = "list_users", path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path), PageQuery),
     responses((status = 200, body = dto::UserPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(s): State<AppState>,
@@ -58,7 +58,7 @@ pub(crate) async fn list(
 }
 
 /// One user. The `ETag` is the user's version.
-#[utoipa::path(get, path = "/api/v1/institutions/{institution}/users/{user_id}", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_user", path = "/api/v1/institutions/{institution}/users/{user_id}", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get(
     State(s): State<AppState>,
@@ -71,7 +71,7 @@ pub(crate) async fn get(
 }
 
 /// Updates a user's email, name or role. Send `If-Match` to avoid overwriting a concurrent change.
-#[utoipa::path(patch, path = "/api/v1/institutions/{institution}/users/{user_id}", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)), request_body = dto::UpdateUser,
+#[utoipa::path(patch, operation_id = "update_user", path = "/api/v1/institutions/{institution}/users/{user_id}", tag = "users", params(("institution" = String, Path), ("user_id" = String, Path)), request_body = dto::UpdateUser,
     responses((status = 200, body = dto::User), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
 pub(crate) async fn update(
     State(s): State<AppState>,

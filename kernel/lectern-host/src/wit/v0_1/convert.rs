@@ -1,11 +1,9 @@
-//! Conversions between the version-free slot types (`slots`) and the
-//! `lectern:plugin@0.1.0` bindings. Mechanical by design: when 0.2.0 exists it
-//! gets its own module, and the kernel above never changes.
+//! Conversions between the version-free slot types (`crate::slots`) and the
+//! `lectern:plugin@0.1.0` bindings. Mechanical by design: a later version gets
+//! its own conversions in its own module, and the kernel above never changes.
 
-use crate::bindings::exports::lectern::plugin::{
-    content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt,
-};
-use crate::bindings::lectern::plugin::types as wty;
+use super::exports::lectern::plugin::{content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt};
+use super::lectern::plugin::types as wty;
 use crate::slots::{self, content as c, grading as g, proctoring as p, tutoring as t};
 
 impl From<&slots::CallContext> for wty::Context {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use lectern_embed::{EmbedError, Embedder};
 use lectern_vector::{Clause, CollectionKey, CollectionSpec, Distance, Filter, Point, Query, VectorError, VectorStore};
 
-use crate::bindings::lectern::plugin::{embed, types, vector};
+use super::{self as svc, Field, Hit, ServiceError};
 use crate::slots::VectorScope;
 use crate::state::PluginState;
 
@@ -49,31 +49,31 @@ pub const KEYWORDS_KEY: &str = "$keywords";
 /// Texts per `embed` call and points per `upsert`.
 pub const MAX_BATCH: usize = 256;
 
-fn vector_error(e: VectorError) -> types::Error {
+fn vector_error(e: VectorError) -> ServiceError {
     match e {
-        VectorError::InvalidInput(m) => types::Error::InvalidInput(m),
-        VectorError::NotFound(m) => types::Error::NotFound(m),
-        VectorError::Conflict(m) => types::Error::Conflict(m),
-        VectorError::QuotaExceeded(m) => types::Error::QuotaExceeded(m),
+        VectorError::InvalidInput(m) => ServiceError::InvalidInput(m),
+        VectorError::NotFound(m) => ServiceError::NotFound(m),
+        VectorError::Conflict(m) => ServiceError::Conflict(m),
+        VectorError::QuotaExceeded(m) => ServiceError::QuotaExceeded(m),
         other => {
             tracing::error!(error = %other, "vector index failure");
-            types::Error::Unavailable("the vector index is unavailable".into())
+            ServiceError::Unavailable("the vector index is unavailable".into())
         }
     }
 }
 
-fn embed_error(e: EmbedError) -> types::Error {
+fn embed_error(e: EmbedError) -> ServiceError {
     match e {
-        EmbedError::InvalidInput(m) => types::Error::InvalidInput(m),
+        EmbedError::InvalidInput(m) => ServiceError::InvalidInput(m),
         other => {
             tracing::warn!(error = %other, "embedder failure");
-            types::Error::Unavailable(format!("the embedder is unavailable: {other}"))
+            ServiceError::Unavailable(format!("the embedder is unavailable: {other}"))
         }
     }
 }
 
 /// Groups `must` fields by key: one clause per key, any of its values.
-fn clauses(fields: &[types::Field], scope: &[VectorScope]) -> Filter {
+fn clauses(fields: &[Field], scope: &[VectorScope]) -> Filter {
     let mut out: Vec<Clause> = Vec::new();
     for f in fields {
         match out.iter_mut().find(|c| c.key == f.key) {
@@ -86,21 +86,21 @@ fn clauses(fields: &[types::Field], scope: &[VectorScope]) -> Filter {
 }
 
 /// The spec of an existing collection (read from the store; the graph stays unloaded).
-fn existing_spec(r: &Retrieval, key: &CollectionKey) -> Result<Option<CollectionSpec>, types::Error> {
+fn existing_spec(r: &Retrieval, key: &CollectionKey) -> Result<Option<CollectionSpec>, ServiceError> {
     r.vectors.collection_spec(key).map_err(vector_error)
 }
 
 impl PluginState {
-    fn retrieval(&self) -> Result<&Retrieval, types::Error> {
+    fn retrieval(&self) -> Result<&Retrieval, ServiceError> {
         self.services
             .retrieval
             .get()
-            .ok_or_else(|| types::Error::Unavailable("this kernel runs without a vector index".into()))
+            .ok_or_else(|| ServiceError::Unavailable("this kernel runs without a vector index".into()))
     }
 
-    fn collection(&self, name: &str) -> Result<CollectionKey, types::Error> {
+    fn collection(&self, name: &str) -> Result<CollectionKey, ServiceError> {
         if name.is_empty() || name.len() > 128 || name.contains('\0') {
-            return Err(types::Error::InvalidInput("collection names are 1–128 bytes without NUL".into()));
+            return Err(ServiceError::InvalidInput("collection names are 1–128 bytes without NUL".into()));
         }
         Ok(CollectionKey { owner: self.who.id.clone(), institution: self.scope.clone(), name: name.to_owned() })
     }
@@ -111,10 +111,10 @@ impl PluginState {
     }
 
     /// Refuses to touch a collection built with another model than the kernel's.
-    fn check_model(&self, r: &Retrieval, key: &CollectionKey) -> Result<(), types::Error> {
+    fn check_model(&self, r: &Retrieval, key: &CollectionKey) -> Result<(), ServiceError> {
         let Some(model) = self.stamp(r) else { return Ok(()) };
         match existing_spec(r, key)? {
-            Some(spec) if spec.model.as_deref().is_some_and(|m| m != model) => Err(types::Error::Conflict(format!(
+            Some(spec) if spec.model.as_deref().is_some_and(|m| m != model) => Err(ServiceError::Conflict(format!(
                 "collection `{}` holds vectors of model {}; the kernel now embeds with {model}: call ensure-collection to start it again",
                 key.name,
                 spec.model.unwrap_or_default()
@@ -124,17 +124,17 @@ impl PluginState {
     }
 }
 
-impl vector::Host for PluginState {
-    fn ensure_collection(&mut self, spec: vector::CollectionSpec) -> Result<(), types::Error> {
+impl PluginState {
+    pub(crate) fn vector_ensure_collection(&mut self, spec: svc::CollectionSpec) -> Result<(), ServiceError> {
         let r = self.retrieval()?.clone();
         let key = self.collection(&spec.name)?;
         let model = self.stamp(&r);
         let want = CollectionSpec {
             dimension: spec.dimension,
             distance: match spec.distance {
-                vector::Distance::Cosine => Distance::Cosine,
-                vector::Distance::Dot => Distance::Dot,
-                vector::Distance::Euclidean => Distance::Euclidean,
+                svc::Distance::Cosine => Distance::Cosine,
+                svc::Distance::Dot => Distance::Dot,
+                svc::Distance::Euclidean => Distance::Euclidean,
             },
             model: model.clone(),
             params: r.vectors.defaults(),
@@ -149,12 +149,12 @@ impl vector::Host for PluginState {
         r.vectors.ensure_collection(&key, &want).map(|_| ()).map_err(vector_error)
     }
 
-    fn upsert(&mut self, collection: String, points: Vec<vector::Point>) -> Result<(), types::Error> {
+    pub(crate) fn vector_upsert(&mut self, collection: &str, points: Vec<svc::Point>) -> Result<(), ServiceError> {
         if points.len() > MAX_BATCH {
-            return Err(types::Error::QuotaExceeded(format!("at most {MAX_BATCH} points per upsert")));
+            return Err(ServiceError::QuotaExceeded(format!("at most {MAX_BATCH} points per upsert")));
         }
         let r = self.retrieval()?.clone();
-        let key = self.collection(&collection)?;
+        let key = self.collection(collection)?;
         self.check_model(&r, &key)?;
         let mut batch = Vec::with_capacity(points.len());
         for p in points {
@@ -164,7 +164,7 @@ impl vector::Host for PluginState {
                 if f.key == TEXT_KEY {
                     text = Some(f.value);
                 } else if f.key.starts_with('$') {
-                    return Err(types::Error::InvalidInput(format!("metadata key `{}` is reserved", f.key)));
+                    return Err(ServiceError::InvalidInput(format!("metadata key `{}` is reserved", f.key)));
                 } else {
                     metadata.push((f.key, f.value));
                 }
@@ -174,60 +174,64 @@ impl vector::Host for PluginState {
         r.vectors.upsert(&key, batch).map_err(vector_error)
     }
 
-    fn delete(&mut self, collection: String, ids: Vec<String>) -> Result<(), types::Error> {
+    pub(crate) fn vector_delete(&mut self, collection: &str, ids: &[String]) -> Result<(), ServiceError> {
         let r = self.retrieval()?.clone();
-        let key = self.collection(&collection)?;
-        r.vectors.delete(&key, &ids).map(|_| ()).map_err(vector_error)
+        let key = self.collection(collection)?;
+        r.vectors.delete(&key, ids).map(|_| ()).map_err(vector_error)
     }
 
-    fn query(
+    /// `must`: the plugin's filter (every key must match; a key named more
+    /// than once matches any of its values), to which the call's
+    /// [`VectorScope`] is added.
+    pub(crate) fn vector_query(
         &mut self,
-        collection: String,
-        vector: Vec<f32>,
+        collection: &str,
+        vector: &[f32],
         k: u32,
-        filter: Option<vector::Filter>,
-    ) -> Result<Vec<vector::Hit>, types::Error> {
+        must: Option<Vec<Field>>,
+    ) -> Result<Vec<Hit>, ServiceError> {
         let r = self.retrieval()?.clone();
-        let key = self.collection(&collection)?;
+        let key = self.collection(collection)?;
         self.check_model(&r, &key)?;
-        let mut must = filter.map(|f| f.must).unwrap_or_default();
+        let mut must = must.unwrap_or_default();
         let keywords = must.iter().position(|f| f.key == KEYWORDS_KEY).map(|i| must.remove(i).value);
         if let Some(f) = must.iter().find(|f| f.key.starts_with('$')) {
-            return Err(types::Error::InvalidInput(format!("filter key `{}` is reserved", f.key)));
+            return Err(ServiceError::InvalidInput(format!("filter key `{}` is reserved", f.key)));
         }
         let filter = clauses(&must, &self.vector_scope);
         let filter = (!filter.clauses.is_empty()).then_some(&filter);
         let hits = match keywords {
             Some(text) => r.vectors.keyword_query(&key, &text, k as usize, filter),
-            None => r.vectors.query(&key, &Query { vector: &vector, k: k as usize, filter, ef_search: None }),
+            None => r.vectors.query(&key, &Query { vector, k: k as usize, filter, ef_search: None }),
         }
         .map_err(vector_error)?;
         Ok(hits
             .into_iter()
             .map(|h| {
-                let mut metadata: Vec<types::Field> =
-                    h.metadata.into_iter().map(|(key, value)| types::Field { key, value }).collect();
+                let mut metadata: Vec<Field> =
+                    h.metadata.into_iter().map(|(key, value)| Field { key, value }).collect();
                 if let Some(t) = h.text {
-                    metadata.push(types::Field { key: TEXT_KEY.into(), value: t });
+                    metadata.push(Field { key: TEXT_KEY.into(), value: t });
                 }
-                vector::Hit { id: h.id, score: h.score, metadata }
+                Hit { id: h.id, score: h.score, metadata }
             })
             .collect())
     }
 }
 
-impl embed::Host for PluginState {
-    fn model(&mut self) -> String {
+impl PluginState {
+    /// The kernel's embedding model (empty without a vector index attached).
+    pub(crate) fn embed_model(&mut self) -> String {
         self.retrieval().map(|r| r.embedder.model_id().to_owned()).unwrap_or_default()
     }
 
-    fn dimension(&mut self) -> u32 {
+    pub(crate) fn embed_dimension(&mut self) -> u32 {
         self.retrieval().map(|r| r.embedder.dimension() as u32).unwrap_or(0)
     }
 
-    fn embed(&mut self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, types::Error> {
+    pub(crate) fn embed_texts(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>, ServiceError> {
         if texts.len() > MAX_BATCH {
-            return Err(types::Error::QuotaExceeded(format!("at most {MAX_BATCH} texts per call")));
+            return Err(ServiceError::QuotaExceeded(format!("at most {MAX_BATCH} texts per call")));
         }
         let r = self.retrieval()?.clone();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

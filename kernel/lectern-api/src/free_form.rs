@@ -1,0 +1,66 @@
+//! The only places where a request or a success response of the API
+//! carries JSON whose shape the OpenAPI document does not spell out.
+//! Everything else is a typed DTO with a schema, so a client generated from
+//! `/api/v1/openapi.json` has no `any`/`unknown` in it.
+//!
+//! Each entry says why the JSON is free-form: it is defined by someone else
+//! (a W3C/1EdTech document, a publisher's index, a topic's payload). The
+//! tests in `typed_responses.rs` fail on a free-form body or field that is
+//! not listed here, and on an entry here that no longer matches anything;
+//! `tests/e2e/typed_client.rs` checks the success bodies and component
+//! fields of the TypeScript client `openapi-typescript` generates.
+
+/// A request or success (2XX) body that is free-form as a whole.
+#[derive(Clone, Copy, Debug)]
+pub struct Body {
+    /// Lower-case HTTP method, as in the OpenAPI document.
+    pub method: &'static str,
+    /// The templated path, as in the OpenAPI document.
+    pub path: &'static str,
+    pub why: &'static str,
+}
+
+/// A free-form field of a typed body (request or response).
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// The component schema (`components.schemas.<schema>`).
+    pub schema: &'static str,
+    /// The property of that schema.
+    pub field: &'static str,
+    pub why: &'static str,
+}
+
+/// Success bodies that are free-form as a whole: none. (The public
+/// credential documents at `/credentials/{id}` and the status lists are
+/// JSON-LD too, but they are served outside `/api/v1` and not in the document.)
+pub const BODIES: &[Body] = &[];
+
+/// Request bodies that are free-form as a whole.
+pub const REQUESTS: &[Body] = &[Body {
+    method: "post",
+    path: "/api/v1/credentials/verify",
+    why: "any Open Badges 3.0 / W3C Verifiable Credential: JSON-LD defined by 1EdTech and the W3C, \
+          checked by the verifier, whose `structure` check answers for anything that is not one",
+}];
+
+/// Free-form fields of typed bodies.
+pub const FIELDS: &[Field] = &[
+    Field {
+        schema: "MyCredential",
+        field: "credential",
+        why: "the signed Open Badges 3.0 AchievementCredential exactly as issued: JSON-LD defined by \
+              1EdTech and the W3C, signed over these bytes, so it is passed through and never re-shaped",
+    },
+    Field {
+        schema: "CatalogueEntry",
+        field: "capabilities",
+        why: "what the publisher's signed index listing states, passed through as listed (lectern-core \
+              hands it over as JSON); the package's own manifest is what install checks",
+    },
+    Field {
+        schema: "PublishEvent",
+        field: "payload",
+        why: "an event payload for any topic, a kernel event's or a plugin's own: its shape is the \
+              topic's, checked by the topic's consumers",
+    },
+];
