@@ -16,8 +16,6 @@ pub mod metrics;
 pub mod problem;
 mod routes;
 #[cfg(test)]
-mod typed_responses;
-#[cfg(test)]
 mod wire_casing;
 
 use std::net::IpAddr;
