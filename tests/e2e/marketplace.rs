@@ -126,6 +126,7 @@ async fn install_browse_and_idempotence_over_http() {
 
     let cat = root.get("/api/v1/marketplace/plugins").await;
     let body = cat.ok();
+    crate::schema::assert_matches_openapi(root, body, "Catalogue").await;
     assert_eq!(body["kernel"], lectern_core::marketplace::KERNEL_VERSION);
     let g = body["plugins"].as_array().unwrap().iter().find(|p| p["id"] == "org.lectern.grading").unwrap();
     assert_eq!(g["publisher"], "org.lectern");
