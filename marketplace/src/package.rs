@@ -14,6 +14,15 @@
 //! bytes (fixed order, zero timestamps and owners, mode 0644, no gzip name or
 //! time), so a package's hash can be reproduced from its sources.
 //!
+//! The plugin's own manifest — id, version, slot, data version, resources,
+//! what the sandbox enforces — is `lectern-manifest`'s model: the package
+//! manifest uses its [`Slot`] and [`Resources`], checks it with the same
+//! rules ([`lectern_manifest::Manifest::validate_fields`]), and derives it with
+//! [`PackageManifest::plugin_manifest`]. What only a package has (publisher,
+//! license, source, files, WIT names, kernel range) and the richer capability
+//! *request* ([`Capabilities`]: named vector collections, outbound hosts) are
+//! defined here.
+//!
 //! Reading is bounded and strict: only regular files; no absolute paths, no
 //! `.` or `..` segments, no backslashes, no links or devices; path length,
 //! file count and sizes are limited before anything is buffered; names are
@@ -30,6 +39,8 @@ use sha2::{Digest, Sha256};
 use crate::MarketError;
 use crate::keys::{KeyPair, PublicKey};
 
+pub use lectern_manifest::{Resources, Slot, is_reverse_dns};
+
 /// The manifest format this code writes and reads.
 pub const FORMAT: u32 = 1;
 pub const MANIFEST: &str = "manifest.json";
@@ -38,9 +49,6 @@ pub const COMPONENT: &str = "component.wasm";
 pub const ASSETS_DIR: &str = "assets/";
 /// The file extension of a package.
 pub const EXTENSION: &str = "lpkg";
-
-/// The slots a package can fill (the `lectern:plugin` worlds).
-pub const SLOTS: [&str; 4] = ["content", "proctoring", "grading", "tutoring"];
 
 /// Limits on what [`Package::read`] accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,18 +129,68 @@ pub struct Capabilities {
     pub outbound_hosts: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resources {
-    pub memory_mib: u32,
-    pub call_timeout_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub fuel: Option<u64>,
+impl Capabilities {
+    /// What the sandbox enforces for this request: the services it names
+    /// (`vector` if any collection is named), logging always.
+    pub fn sandbox(&self) -> lectern_manifest::Capabilities {
+        lectern_manifest::Capabilities {
+            log: true,
+            kv_quota_bytes: self.kv_quota_bytes,
+            publish: self.publish.clone(),
+            subscribe: self.subscribe.clone(),
+            clock: self.clock,
+            vector: !self.vector_collections.is_empty(),
+            embed: self.embed,
+        }
+    }
+
+    /// The request for what a plugin's manifest asks of the sandbox, with the
+    /// names only a package carries (`*`, any collection, when it asks for
+    /// `vector` without naming one).
+    pub fn request(
+        c: &lectern_manifest::Capabilities,
+        mut vector_collections: Vec<String>,
+        outbound_hosts: Vec<String>,
+    ) -> Capabilities {
+        if c.vector && vector_collections.is_empty() {
+            vector_collections.push("*".into());
+        }
+        Capabilities {
+            kv_quota_bytes: c.kv_quota_bytes,
+            publish: c.publish.clone(),
+            subscribe: c.subscribe.clone(),
+            clock: c.clock,
+            vector_collections,
+            embed: c.embed,
+            outbound_hosts,
+        }
+    }
 }
 
-impl Default for Resources {
-    fn default() -> Self {
-        Resources { memory_mib: 64, call_timeout_ms: 2_000, fuel: None }
+/// The package encoding of [`Resources`] (format 1): `memory_mib` and
+/// `call_timeout_ms` always written, `fuel` only when set. The host's
+/// records write `fuel` always, so the encoding lives with the package.
+mod resources_format {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Resources;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Encoded {
+        memory_mib: u32,
+        call_timeout_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        fuel: Option<u64>,
+    }
+
+    pub fn serialize<S: Serializer>(r: &Resources, s: S) -> Result<S::Ok, S::Error> {
+        Encoded { memory_mib: r.memory_mib, call_timeout_ms: r.call_timeout_ms, fuel: r.fuel }.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Resources, D::Error> {
+        let e = Encoded::deserialize(d)?;
+        Ok(Resources { memory_mib: e.memory_mib, call_timeout_ms: e.call_timeout_ms, fuel: e.fuel })
     }
 }
 
@@ -152,14 +210,14 @@ pub struct PackageManifest {
     /// An SPDX license expression.
     pub license: String,
     pub source: Source,
-    pub slot: String,
+    pub slot: Slot,
     pub component: FileRef,
     #[serde(default)]
     pub assets: Vec<FileRef>,
     pub wit: Wit,
     #[serde(default)]
     pub capabilities: Capabilities,
-    #[serde(default)]
+    #[serde(default, with = "resources_format")]
     pub resources: Resources,
     /// The kernel versions it supports (a semver requirement, e.g. `>=0.1, <0.2`).
     pub kernel: String,
@@ -169,17 +227,6 @@ pub struct PackageManifest {
 
 fn malformed(detail: impl Into<String>) -> MarketError {
     MarketError::Malformed { what: "manifest".into(), detail: detail.into() }
-}
-
-/// Whether `s` is a reverse-DNS name: at least two dot-separated parts of a–z, 0–9, `-`.
-pub fn is_reverse_dns(s: &str) -> bool {
-    (3..=128).contains(&s.len())
-        && s.split('.').count() >= 2
-        && s.split('.').all(|p| {
-            !p.is_empty()
-                && !p.starts_with('-')
-                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
 }
 
 /// A light syntax check of an SPDX license expression: identifiers (letters,
@@ -253,30 +300,16 @@ pub fn check_path(path: &str, limits: &Limits) -> Result<(), MarketError> {
     Ok(())
 }
 
-fn check_topics(topics: &[String]) -> Result<(), MarketError> {
-    for t in topics {
-        if t.is_empty()
-            || t.len() > 128
-            || !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-        {
-            return Err(malformed(format!("topic `{t}` must be 1–128 characters of letters, digits, . - _")));
-        }
-    }
-    Ok(())
-}
-
 impl PackageManifest {
     /// Checks every field; `Limits` bound the file list.
     pub fn validate(&self, limits: &Limits) -> Result<(), MarketError> {
         if self.format != FORMAT {
             return Err(malformed(format!("format {} is not supported (this reads format {FORMAT})", self.format)));
         }
-        if !is_reverse_dns(&self.id) {
-            return Err(malformed(format!("id `{}` must be reverse-DNS: dot-separated parts of a–z, 0–9, -", self.id)));
-        }
-        if semver::Version::parse(&self.version).is_err() {
-            return Err(malformed(format!("version `{}` is not a semantic version", self.version)));
-        }
+        // The plugin's own manifest, by the same field rules as everywhere:
+        // id, version, resources, topics. (Whether its slot offers the
+        // services it asks for is the installing host's check.)
+        self.plugin_manifest().validate_fields().map_err(|e| malformed(e.to_string()))?;
         if !is_reverse_dns(&self.publisher.id) || !self.id.starts_with(&format!("{}.", self.publisher.id)) {
             return Err(malformed(format!(
                 "publisher `{}` must be a reverse-DNS namespace the id `{}` lies in",
@@ -303,9 +336,6 @@ impl PackageManifest {
         if !(c == "unknown" || ((7..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit()))) {
             return Err(malformed("source.commit must be a hex commit id or `unknown`"));
         }
-        if !SLOTS.contains(&self.slot.as_str()) {
-            return Err(malformed(format!("slot `{}` is not one of {}", self.slot, SLOTS.join(", "))));
-        }
         if self.component.path != COMPONENT {
             return Err(malformed(format!("component.path must be `{COMPONENT}`")));
         }
@@ -330,8 +360,6 @@ impl PackageManifest {
                 return Err(malformed(format!("WIT name `{name}` must be 1–200 characters")));
             }
         }
-        check_topics(&self.capabilities.publish)?;
-        check_topics(&self.capabilities.subscribe)?;
         for c in &self.capabilities.vector_collections {
             if c.is_empty()
                 || c.len() > 64
@@ -350,12 +378,6 @@ impl PackageManifest {
                 return Err(malformed(format!("outbound host `{h}` must be a host name (with an optional port)")));
             }
         }
-        if self.resources.memory_mib == 0 || self.resources.memory_mib > 1024 {
-            return Err(malformed("resources.memory_mib must be 1–1024"));
-        }
-        if self.resources.call_timeout_ms == 0 || self.resources.call_timeout_ms > 60_000 {
-            return Err(malformed("resources.call_timeout_ms must be 1–60000"));
-        }
         if semver::VersionReq::parse(&self.kernel).is_err() {
             return Err(malformed(format!(
                 "kernel `{}` is not a semver requirement (e.g. `>=0.1, <0.2`)",
@@ -363,6 +385,18 @@ impl PackageManifest {
             )));
         }
         Ok(())
+    }
+
+    /// The plugin's manifest: what the host installs and enforces.
+    pub fn plugin_manifest(&self) -> lectern_manifest::Manifest {
+        lectern_manifest::Manifest {
+            id: self.id.clone(),
+            version: self.version.clone(),
+            slot: self.slot,
+            data_version: self.data_version,
+            capabilities: self.capabilities.sandbox(),
+            resources: self.resources.clone(),
+        }
     }
 
     /// `id@version`.

@@ -217,7 +217,7 @@ fn manifests_are_validated() {
         ("namespace", Box::new(|m| m.publisher.id = "org.other".into())),
         ("license", Box::new(|m| m.license = "Apache 2".into())),
         ("license operator", Box::new(|m| m.license = "MIT OR".into())),
-        ("slot", Box::new(|m| m.slot = "karaoke".into())),
+        ("id part starting with -", Box::new(|m| m.id = "edu.example.-grader".into())),
         ("kernel", Box::new(|m| m.kernel = "soon".into())),
         ("repository", Box::new(|m| m.source.repository = "file:///etc".into())),
         (
@@ -250,6 +250,55 @@ fn manifests_are_validated() {
     v["surprise"] = serde_json::json!(1);
     let bytes = lectern_marketplace::canonical::to_vec(&v).unwrap();
     assert!(PackageManifest::parse(&bytes, &limits).is_err());
+    // A request the slot cannot have still reads as a package; the host refuses it at install.
+    let mut clock = manifest();
+    clock.capabilities.clock = true;
+    assert!(clock.validate(&limits).is_ok());
+    assert!(clock.plugin_manifest().validate().is_err());
+    // A slot that does not exist is refused, and so are resources without their limits.
+    for (key, value) in [("slot", serde_json::json!("karaoke")), ("resources", serde_json::json!({"fuel": 5}))] {
+        let mut v = serde_json::to_value(manifest()).unwrap();
+        v[key] = value;
+        let bytes = lectern_marketplace::canonical::to_vec(&v).unwrap();
+        assert!(matches!(PackageManifest::parse(&bytes, &limits), Err(MarketError::Malformed { .. })), "{key}");
+    }
+}
+
+/// Manifests written by the previous release (before the plugin manifest
+/// became `lectern-manifest`'s model) parse, and re-encode to the very bytes
+/// that were signed: fuel is written only when set, capabilities keep the
+/// package's request form, the slot is its name.
+#[test]
+fn manifests_of_the_previous_release_keep_their_bytes() {
+    let limits = Limits::default();
+    let golden = [
+        r#"{"assets":[{"path":"assets/icon.png","sha256":"2222222222222222222222222222222222222222222222222222222222222222","size":3}],"capabilities":{"clock":true,"embed":true,"kv_quota_bytes":1048576,"outbound_hosts":["api.example.edu:443"],"publish":[],"subscribe":["course.completed"],"vector_collections":["passages-*"]},"component":{"path":"component.wasm","sha256":"1111111111111111111111111111111111111111111111111111111111111111","size":42},"data_version":3,"description":"Answers.","format":1,"id":"edu.example.tutor","kernel":">=0.1, <0.2","license":"MIT","name":"Example tutor","publisher":{"id":"edu.example","key_id":"abababababababababababababababababababababababababababababababab"},"resources":{"call_timeout_ms":60000,"fuel":5000000,"memory_mib":128},"slot":"tutoring","source":{"commit":"0123456789abcdef","repository":"https://example.edu/tutor"},"version":"2.0.0","wit":{"exports":["lectern:plugin/tutor@0.1.0"],"imports":["lectern:plugin/kv@0.1.0","lectern:plugin/vector@0.1.0"]}}"#,
+        r#"{"assets":[],"capabilities":{"clock":false,"embed":false,"outbound_hosts":[],"publish":[],"subscribe":[],"vector_collections":[]},"component":{"path":"component.wasm","sha256":"1111111111111111111111111111111111111111111111111111111111111111","size":42},"data_version":3,"description":"Answers.","format":1,"id":"edu.example.tutor","kernel":">=0.1, <0.2","license":"MIT","name":"Example tutor","publisher":{"id":"edu.example","key_id":"abababababababababababababababababababababababababababababababab"},"resources":{"call_timeout_ms":2000,"memory_mib":64},"slot":"grading","source":{"commit":"0123456789abcdef","repository":"https://example.edu/tutor"},"version":"2.0.0","wit":{"exports":["lectern:plugin/tutor@0.1.0"],"imports":["lectern:plugin/kv@0.1.0","lectern:plugin/vector@0.1.0"]}}"#,
+    ];
+    for bytes in golden {
+        let m = PackageManifest::parse(bytes.as_bytes(), &limits).unwrap();
+        assert_eq!(lectern_marketplace::canonical::to_vec(&m).unwrap(), bytes.as_bytes());
+    }
+    // The plugin manifest the host installs, derived with one call.
+    let m = PackageManifest::parse(golden[0].as_bytes(), &limits).unwrap();
+    let plugin = m.plugin_manifest();
+    assert_eq!(
+        (plugin.key().as_str(), plugin.slot, plugin.data_version),
+        ("edu.example.tutor@2.0.0", package::Slot::Tutoring, 3)
+    );
+    assert!(
+        plugin.capabilities.vector && plugin.capabilities.embed && plugin.capabilities.clock && plugin.capabilities.log
+    );
+    assert_eq!(plugin.capabilities.kv_quota_bytes, Some(1_048_576));
+    assert_eq!(plugin.capabilities.subscribe, ["course.completed"]);
+    assert_eq!(
+        plugin.resources,
+        package::Resources { memory_mib: 128, call_timeout_ms: 60_000, fuel: Some(5_000_000) }
+    );
+    // And back: the package's request for that manifest, with the names only a package carries.
+    let request = package::Capabilities::request(&plugin.capabilities, vec![], vec!["api.example.edu:443".into()]);
+    assert_eq!(request.vector_collections, ["*"]);
+    assert_eq!(request.sandbox(), plugin.capabilities);
 }
 
 #[test]

@@ -325,6 +325,7 @@ async fn hints_late_penalties_and_derived_checks() {
     let r = ada.post(&format!("{ab}/signals"), batch).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let record = ada.get(&format!("{ab}/proctoring")).await;
+    crate::schema::assert_matches_openapi(&ada, record.ok(), "ProctoringRecord").await;
     let details: Vec<String> = record.ok()["batches"][0]["signals"]
         .as_array()
         .unwrap()

@@ -147,6 +147,7 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
     // The queue: both essays, with the text and the rubric; not for students.
     ann_api.get(&format!("{base}/manual-queue")).await.assert_problem(403, "forbidden");
     let queue = teacher.get(&format!("{base}/manual-queue")).await;
+    crate::schema::assert_matches_openapi(&teacher, queue.ok(), "ManualQueue").await;
     let items = queue.ok()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2, "{items:?}");
     let ann_q = items.iter().find(|q| q["student"] == ann.as_str()).unwrap();
@@ -171,6 +172,7 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
         .assert_problem(422, "validation");
     let r = teacher.put(&grade_path(&ann_attempt), ann_grade.clone()).await;
     let graded = r.ok().clone();
+    crate::schema::assert_matches_openapi(&teacher, &graded, "ManualGradeResult").await;
     assert_eq!(graded["manual_grade"]["version"], 1);
     // 2 + 3 + 4 of 10 → 18 of 20, nothing waits any more.
     assert_eq!((graded["grade"]["points"].as_f64(), graded["grade"]["status"].as_str()), (Some(18.0), Some("graded")));
@@ -214,6 +216,7 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["queued"], 2);
+    crate::schema::assert_matches_openapi(&teacher, &r.body, "AssessmentRegradeQueued").await;
     let bob_entry = eventually("Bob's regrade", async || {
         let gb = teacher.get(&format!("{cb}/gradebook")).await;
         Some(entry_for(&gb.body, &bob)).filter(|e| e["points"] == 14.0)
@@ -261,6 +264,7 @@ async fn essays_by_hand_regrade_categories_totals_and_csv() {
     teacher.put(&format!("{cb}/grade-categories"), bad).await.assert_problem(422, "validation");
     let r = teacher.put(&format!("{cb}/grade-categories"), cats.clone()).await;
     assert_eq!(r.ok()["version"], 1);
+    crate::schema::assert_matches_openapi(&teacher, r.ok(), "GradeCategories").await;
     assert_eq!(r.header("etag"), Some("\"1\""));
     let stale = teacher
         .http

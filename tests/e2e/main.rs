@@ -23,6 +23,7 @@ mod throttle;
 mod tokens;
 mod tutor;
 mod tutor_quality;
+mod typed_client;
 mod upgrade;
 
 use lectern_e2e::{Api, Options, PASSWORD, TestServer, bootstrap_admin};

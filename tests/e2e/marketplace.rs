@@ -72,7 +72,7 @@ fn grading_manifest(component: &[u8]) -> PackageManifest {
         description: "Grades.".into(),
         license: "Apache-2.0".into(),
         source: package::Source { repository: "unknown".into(), commit: "unknown".into() },
-        slot: "grading".into(),
+        slot: package::Slot::Grading,
         component: package::FileRef { path: package::COMPONENT.into(), sha256: String::new(), size: 0 },
         assets: vec![],
         wit: package::component_interfaces(component).unwrap(),
@@ -126,6 +126,7 @@ async fn install_browse_and_idempotence_over_http() {
 
     let cat = root.get("/api/v1/marketplace/plugins").await;
     let body = cat.ok();
+    crate::schema::assert_matches_openapi(root, body, "Catalogue").await;
     assert_eq!(body["kernel"], lectern_core::marketplace::KERNEL_VERSION);
     let g = body["plugins"].as_array().unwrap().iter().find(|p| p["id"] == "org.lectern.grading").unwrap();
     assert_eq!(g["publisher"], "org.lectern");
@@ -445,7 +446,7 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     let proctoring = std::fs::read(guests::PROCTORING_PLUGIN).unwrap();
     let mut pm = grading_manifest(&proctoring);
     pm.id = "org.lectern.proctoring".into();
-    pm.slot = "proctoring".into();
+    pm.slot = package::Slot::Proctoring;
     pm.capabilities.kv_quota_bytes = Some(1 << 20);
     let mut pp = Package::new(pm, proctoring, BTreeMap::new()).unwrap();
     pp.sign(&m.lectern).unwrap();

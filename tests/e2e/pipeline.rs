@@ -230,6 +230,7 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let secret = r.body["secret"].as_str().unwrap().to_owned();
+    let created_hook = r.body.clone();
     assert!(
         admin.get("/api/v1/institutions/alpha/webhooks").await.ok()["items"][0].get("secret").is_none(),
         "the secret is shown once"
@@ -267,6 +268,7 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
         .post("/api/v1/admin/bus/topics/attempt.submitted/messages", json!({ "key": "att-1", "payload": attempt }))
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
+    crate::schema::assert_matches_openapi(root, &r.body, "Published").await;
 
     let grades_path = format!("{base}/students/{student}/grades");
     let grade = eventually("the grade", async || {
@@ -396,7 +398,7 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
         "{kinds:?}"
     );
     let id = inbox[0]["id"].as_str().unwrap();
-    student_api.post_empty(&format!("/api/v1/me/notifications/{id}/read")).await.ok();
+    let read = student_api.post_empty(&format!("/api/v1/me/notifications/{id}/read")).await.ok().clone();
     let unread = student_api.get("/api/v1/me/notifications?unread=true").await.ok()["items"].as_array().unwrap().len();
     assert_eq!(unread, inbox.len() - 1);
 
@@ -405,13 +407,14 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
         .post(&format!("/api/v1/credentials/{}/revoke", credential["id"].as_str().unwrap()), json!({ "reason": "x" }))
         .await
         .assert_problem(403, "forbidden");
-    admin
+    let revoked = admin
         .post(
             &format!("/api/v1/credentials/{}/revoke", credential["id"].as_str().unwrap()),
             json!({ "reason": "issued in error" }),
         )
         .await
-        .ok();
+        .ok()
+        .clone();
     let v = anon.post("/api/v1/credentials/verify", vc.clone()).await;
     assert_eq!(v.ok()["verified"], false, "{}", v.body);
     assert!(
@@ -434,6 +437,31 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
         .await
         .unwrap();
     assert!(page.contains("revoked"));
+
+    // Each body above is what the OpenAPI document says it is: a client typed from it can trust it.
+    let grades = student_api.get(&grades_path).await.ok().clone();
+    assert_eq!(grades["completion"]["percent"], 100.0, "{grades}");
+    let hook = created_hook["id"].as_str().unwrap();
+    let documented = [
+        (grades, "StudentGrades"),
+        (teacher_api.get(&format!("{base}/completion-rule")).await.ok().clone(), "CompletionRule"),
+        (student_api.get("/api/v1/me/credentials").await.ok().clone(), "CredentialList"),
+        (v.body.clone(), "Verification"),
+        (revoked, "RevokedCredential"),
+        (student_api.get("/api/v1/me/notifications").await.ok().clone(), "NotificationList"),
+        (read, "Notification"),
+        (student_api.get("/api/v1/me/notification-preferences").await.ok().clone(), "Preferences"),
+        (created_hook.clone(), "CreatedWebhook"),
+        (admin.get("/api/v1/institutions/alpha/webhooks").await.ok().clone(), "WebhookList"),
+        (
+            admin.get(&format!("/api/v1/institutions/alpha/webhooks/{hook}/deliveries")).await.ok().clone(),
+            "WebhookDeliveries",
+        ),
+        (root.get("/api/v1/admin/bus/topics").await.ok().clone(), "BusTopics"),
+    ];
+    for (body, schema) in &documented {
+        crate::schema::assert_matches_openapi(root, body, schema).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -505,8 +533,11 @@ async fn grading_failures_are_retried_dead_lettered_shown_to_instructors_and_rep
     .ok();
     let topic = plugin_failure["topic"].as_str().unwrap();
     let offset = plugin_failure["offset"].as_u64().unwrap();
+    let dead = root.get("/api/v1/admin/bus/dead-letters").await;
+    crate::schema::assert_matches_openapi(root, dead.ok(), "DeadLetterList").await;
     let r = root.post_empty(&format!("/api/v1/admin/bus/dead-letters/{topic}/{offset}/replay")).await;
     assert_eq!(r.status, 202, "{}", r.body);
+    crate::schema::assert_matches_openapi(root, &r.body, "Replayed").await;
     root.delete(&format!("/api/v1/admin/bus/dead-letters/{topic}/{}", junk["offset"])).await;
     // A submission answered by question id "panic" is graded normally by the honest grader.
     let grade = eventually("the replayed grade", async || {

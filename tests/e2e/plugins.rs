@@ -89,6 +89,9 @@ async fn install_activate_swap_roll_back_over_http() {
 
     let list = root.get("/api/v1/plugins").await;
     let items = list.ok().as_array().unwrap().clone();
+    for p in &items {
+        crate::schema::assert_matches_openapi(root, p, "Plugin").await;
+    }
     let v1 = items.iter().find(|p| p["key"] == "test.grading@1.0.0").unwrap();
     let v2 = items.iter().find(|p| p["key"] == "test.grading@2.0.0").unwrap();
     assert_eq!(v1["status"], "active");

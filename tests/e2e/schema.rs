@@ -1,7 +1,7 @@
 //! Validating response bodies against JSON Schemas with Ajv (`tests/js/validate.mjs`): the
 //! schemas the server documents in its OpenAPI document, and the Open Badges 3.0 credential
 //! schema in `tests/js/schemas/`. Needs Node.js; `tests/js/node_modules` is installed with
-//! `npm ci` from the committed lock file when it is missing or predates the validator.
+//! `npm ci` from the committed lock file when it is missing or lacks a package added since.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +15,9 @@ pub fn js_dir() -> PathBuf {
 }
 
 fn installed(js: &Path) -> bool {
-    js.join("node_modules/ajv-formats").is_dir() && js.join("node_modules/@digitalbazaar/vc").is_dir()
+    ["ajv-formats", "@digitalbazaar/vc", "openapi-typescript", "typescript"]
+        .iter()
+        .all(|p| js.join("node_modules").join(p).join("package.json").is_file())
 }
 
 /// Runs `npm ci` for tests/js unless every package its scripts import is there. The packages
@@ -38,7 +40,7 @@ pub fn ensure_node_modules() {
     if !installed(&js) {
         let target = js.join("node_modules");
         if target.exists() {
-            // An older install without the validator: set it aside (removed with the staging directory).
+            // An older install without a package added since: set it aside (removed with the staging directory).
             let _ = std::fs::rename(&target, staging.path().join("stale"));
         }
         // Loses harmlessly to another process that moved its own install into place first.

@@ -180,11 +180,13 @@ async fn students_get_cited_answers_only_from_what_they_may_open() {
         "prerequisites": [{"kind": "completed", "item": "arp"}]}))
     .await;
     let status = indexed(teacher, &base, 3).await;
+    crate::schema::assert_matches_openapi(teacher, &status, "TutorIndexStatus").await;
     assert_eq!(status["model"], "lectern-lexical-v1");
     assert!(status["passages"].as_u64().unwrap() >= 4, "{status}");
 
     // A cited, extractive answer from the page, with its section and anchor.
     let a = ask(&student, &base, "How does ARP find the MAC address for an IPv4 address?").await;
+    crate::schema::assert_matches_openapi(teacher, &a, "TutorTurn").await;
     assert!(a["refusal"].is_null(), "{a}");
     assert_eq!(a["citations"][0]["item"], "arp", "{a}");
     assert_eq!(a["citations"][0]["item_title"], "ARP");
@@ -259,6 +261,7 @@ async fn students_get_cited_answers_only_from_what_they_may_open() {
     let r = student.get(&format!("{base}/tutor/conversation")).await;
     let turns = r.ok()["turns"].as_array().unwrap().clone();
     assert_eq!(turns.len(), 11, "{}", r.body);
+    crate::schema::assert_matches_openapi(teacher, r.ok(), "TutorConversation").await;
     assert!(turns[0]["question"].as_str().unwrap().starts_with("How does ARP"));
 
     // Instructors see what was asked, pseudonymous by default, and what was cited.
@@ -266,6 +269,7 @@ async fn students_get_cited_answers_only_from_what_they_may_open() {
     r.assert_problem(403, "forbidden");
     let r = teacher.get(&format!("{base}/tutor/insights")).await;
     let ins = r.ok();
+    crate::schema::assert_matches_openapi(teacher, ins, "TutorInsights").await;
     assert_eq!(ins["questions_asked"], 13, "{ins}");
     assert_eq!(ins["students"], 2, "the teacher asked too: {ins}");
     assert_eq!(ins["cited_items"][0]["item"], "arp", "{ins}");
@@ -274,7 +278,7 @@ async fn students_get_cited_answers_only_from_what_they_may_open() {
     assert!(ins["recent"].as_array().unwrap().iter().any(|q| q["student"] == "Student 1"), "{ins}");
     assert!(!ins.to_string().contains("ana@alpha.test"));
     let r = teacher.put(&format!("{base}/tutor/policy"), json!({"enabled": true, "show_names": true})).await;
-    r.ok();
+    crate::schema::assert_matches_openapi(teacher, r.ok(), "TutorPolicy").await;
     let ins = teacher.get(&format!("{base}/tutor/insights")).await.body;
     assert!(ins.to_string().contains("ana@alpha.test"), "{ins}");
 

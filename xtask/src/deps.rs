@@ -41,13 +41,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("lectern-storage", &[]),
     ("lectern-auth", &[]),
     ("lectern-credentials", &[]),
-    ("lectern-marketplace", &[]),
+    ("lectern-manifest", &[]),
+    ("lectern-marketplace", &["lectern-manifest"]),
     ("lectern-guest-build", &[]),
     ("lectern-notify", &[]),
     ("lectern-bus", &["lectern-storage"]),
     ("lectern-vector", &["lectern-storage"]),
     ("lectern-embed", &["lectern-storage"]),
-    ("lectern-host", &["lectern-storage", "lectern-bus", "lectern-vector", "lectern-embed"]),
+    ("lectern-host", &["lectern-storage", "lectern-bus", "lectern-vector", "lectern-embed", "lectern-manifest"]),
     // The shared vocabulary: no context crate.
     ("lectern-domain", &["lectern-auth", "lectern-bus", "lectern-host", "lectern-storage"]),
     // The bounded contexts, each above the ones it reads.

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod problem;
 mod routes;
 #[cfg(test)]
+mod typed_responses;
+#[cfg(test)]
 mod wire_casing;
 
 use std::net::IpAddr;

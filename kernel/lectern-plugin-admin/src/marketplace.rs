@@ -32,9 +32,9 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use lectern_host::{Capabilities, Manifest, Resources, Scope, Slot};
+use lectern_host::{Capabilities, Manifest, Scope, Slot};
 pub use lectern_marketplace::MarketError;
-use lectern_marketplace::package::{self, Limits, Package, PackageManifest};
+use lectern_marketplace::package::{self, Limits, Package};
 use lectern_marketplace::tuf::{self, Fetch, TargetEntry, TrustedState};
 use serde::{Deserialize, Serialize};
 
@@ -284,34 +284,6 @@ impl Fetch for Source {
             }
         }
     }
-}
-
-/// The host manifest (what the sandbox enforces) of a package manifest.
-pub fn host_manifest(m: &PackageManifest) -> Result<Manifest, CoreError> {
-    let slot: Slot = m.slot.parse().map_err(|_| CoreError::invalid("slot", format!("unknown slot `{}`", m.slot)))?;
-    let c = &m.capabilities;
-    let manifest = Manifest {
-        id: m.id.clone(),
-        version: m.version.clone(),
-        slot,
-        data_version: m.data_version,
-        capabilities: Capabilities {
-            log: true,
-            kv_quota_bytes: c.kv_quota_bytes,
-            publish: c.publish.clone(),
-            subscribe: c.subscribe.clone(),
-            clock: c.clock,
-            vector: !c.vector_collections.is_empty(),
-            embed: c.embed,
-        },
-        resources: Resources {
-            memory_mib: m.resources.memory_mib,
-            call_timeout_ms: m.resources.call_timeout_ms,
-            fuel: m.resources.fuel,
-        },
-    };
-    manifest.validate().map_err(|e| CoreError::invalid("manifest", e.to_string()))?;
-    Ok(manifest)
 }
 
 /// Refuses a grant that leaves out anything the package requests.
@@ -742,7 +714,7 @@ impl PluginAdmin {
         let real = package::component_interfaces(&pkg.component).map_err(market)?;
         package::check_declared_imports(&real, &pkg.manifest.wit).map_err(market)?;
         // 7. The administrator's grant.
-        let manifest = host_manifest(&pkg.manifest)?;
+        let manifest = pkg.manifest.plugin_manifest();
         let grant = match &req.grant {
             None => {
                 return Err(market(MarketError::NotGranted(format!(

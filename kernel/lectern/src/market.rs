@@ -512,11 +512,6 @@ pub fn pack(
             .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     };
-    let c = &host.capabilities;
-    let mut vector_collections = list("vector-collections");
-    if c.vector && vector_collections.is_empty() {
-        vector_collections.push("*".into());
-    }
     let publisher = publisher
         .or_else(|| text(meta.and_then(|m| m.get("publisher"))))
         .unwrap_or_else(|| host.id.split('.').take(2).collect::<Vec<_>>().join("."));
@@ -532,24 +527,16 @@ pub fn pack(
             repository: repository.or_else(|| text(pkg.get("repository"))).unwrap_or_else(|| "unknown".into()),
             commit: commit.unwrap_or_else(|| git_commit(dir)),
         },
-        slot: host.slot.name().into(),
+        slot: host.slot,
         component: package::FileRef { path: package::COMPONENT.into(), sha256: String::new(), size: 0 },
         assets: vec![],
         wit,
-        capabilities: package::Capabilities {
-            kv_quota_bytes: c.kv_quota_bytes,
-            publish: c.publish.clone(),
-            subscribe: c.subscribe.clone(),
-            clock: c.clock,
-            vector_collections,
-            embed: c.embed,
-            outbound_hosts: list("outbound-hosts"),
-        },
-        resources: package::Resources {
-            memory_mib: host.resources.memory_mib,
-            call_timeout_ms: host.resources.call_timeout_ms,
-            fuel: host.resources.fuel,
-        },
+        capabilities: package::Capabilities::request(
+            &host.capabilities,
+            list("vector-collections"),
+            list("outbound-hosts"),
+        ),
+        resources: host.resources.clone(),
         kernel: text(meta.and_then(|m| m.get("kernel"))).unwrap_or_else(kernel_range),
         data_version: host.data_version,
     };

@@ -1,0 +1,386 @@
+//! The plugin manifest: what a plugin says about itself (its id, version,
+//! slot, data version, the kernel services it asks for and the limits it
+//! runs under) and, in the same [`Capabilities`] shape, what an
+//! administrator grants it. One model for every place a manifest appears:
+//!
+//! - `manifest.json` beside a plugin's source and the manifest part of
+//!   `POST /api/v1/plugins` (JSON, [`Manifest::parse_json`]);
+//! - the host's installed-version records (`lectern-host` stores
+//!   [`Manifest`] and the granted [`Capabilities`] with postcard: the field
+//!   order and types of these structs are a storage format);
+//! - a marketplace package's `manifest.json`, which embeds these types and
+//!   adds its packaging fields (`lectern-marketplace::package`, which owns
+//!   that encoding and derives the plugin manifest with
+//!   `PackageManifest::plugin_manifest`).
+//!
+//! It depends on no other lectern crate and does no I/O. Changing a field
+//! here changes stored records: add a field only with a record version bump
+//! in `lectern-host` and a package format bump in `lectern-marketplace`.
+
+use serde::{Deserialize, Serialize};
+
+/// The slots a plugin can fill. Each is a WIT world of `lectern:plugin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    Content,
+    Proctoring,
+    Grading,
+    Tutoring,
+}
+
+impl Slot {
+    pub const ALL: [Slot; 4] = [Slot::Content, Slot::Proctoring, Slot::Grading, Slot::Tutoring];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Content => "content",
+            Slot::Proctoring => "proctoring",
+            Slot::Grading => "grading",
+            Slot::Tutoring => "tutoring",
+        }
+    }
+
+    /// The `lectern:plugin` interface the slot exports besides `lifecycle`.
+    pub fn export(self) -> &'static str {
+        match self {
+            Slot::Content => "content",
+            Slot::Proctoring => "proctor",
+            Slot::Grading => "grader",
+            Slot::Tutoring => "tutor",
+        }
+    }
+
+    /// Kernel services the slot's world may import.
+    pub fn allowed_services(self) -> &'static [Service] {
+        match self {
+            Slot::Grading => &[Service::Log, Service::Kv],
+            Slot::Proctoring => &[Service::Log, Service::Kv, Service::Events, Service::Clock],
+            Slot::Content => &[Service::Log, Service::Kv, Service::Clock],
+            Slot::Tutoring => &[Service::Log, Service::Kv, Service::Clock, Service::Vector, Service::Embed],
+        }
+    }
+}
+
+impl std::fmt::Display for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Slot {
+    type Err = ManifestError;
+    fn from_str(s: &str) -> Result<Slot, ManifestError> {
+        Slot::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| ManifestError::UnknownSlot(s.to_owned()))
+    }
+}
+
+/// A `lectern:plugin` kernel service (an importable interface).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Log,
+    Kv,
+    Events,
+    Clock,
+    Vector,
+    Embed,
+}
+
+impl Service {
+    pub const ALL: [Service; 6] =
+        [Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Vector, Service::Embed];
+
+    pub fn interface(self) -> &'static str {
+        match self {
+            Service::Log => "log",
+            Service::Kv => "kv",
+            Service::Events => "events",
+            Service::Clock => "clock",
+            Service::Vector => "vector",
+            Service::Embed => "embed",
+        }
+    }
+}
+
+/// Capabilities: what a manifest requests, and (the same shape) what an admin grants.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Capabilities {
+    /// Structured logging. Always granted; listed for completeness.
+    pub log: bool,
+    /// Bytes of kv storage per institution; `None` means no kv.
+    pub kv_quota_bytes: Option<u64>,
+    /// Topics the plugin may publish to.
+    pub publish: Vec<String>,
+    /// Topics delivered to `lifecycle.on-event`.
+    pub subscribe: Vec<String>,
+    pub clock: bool,
+    pub vector: bool,
+    pub embed: bool,
+}
+
+impl Capabilities {
+    pub fn grants(&self, s: Service) -> bool {
+        match s {
+            Service::Log => true,
+            Service::Kv => self.kv_quota_bytes.is_some(),
+            Service::Events => !self.publish.is_empty(),
+            Service::Clock => self.clock,
+            Service::Vector => self.vector,
+            Service::Embed => self.embed,
+        }
+    }
+
+    /// The part of `requested` that `self` (the admin's grant) allows.
+    pub fn intersect(&self, requested: &Capabilities) -> Capabilities {
+        Capabilities {
+            log: true,
+            kv_quota_bytes: match (self.kv_quota_bytes, requested.kv_quota_bytes) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            },
+            publish: requested.publish.iter().filter(|t| self.publish.contains(t)).cloned().collect(),
+            subscribe: requested.subscribe.iter().filter(|t| self.subscribe.contains(t)).cloned().collect(),
+            clock: self.clock && requested.clock,
+            vector: self.vector && requested.vector,
+            embed: self.embed && requested.embed,
+        }
+    }
+}
+
+/// Limits on each call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Resources {
+    /// Linear memory cap per instance.
+    pub memory_mib: u32,
+    /// Wall-clock budget per call.
+    pub call_timeout_ms: u64,
+    /// Deterministic instruction budget per call (grading always has one).
+    pub fuel: Option<u64>,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources { memory_mib: 64, call_timeout_ms: 2_000, fuel: None }
+    }
+}
+
+/// A plugin's manifest (a marketplace package adds its packaging fields on top).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Reverse-DNS id, e.g. `org.lectern.grading`.
+    pub id: String,
+    /// Semantic version.
+    pub version: String,
+    pub slot: Slot,
+    pub data_version: u32,
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    #[serde(default)]
+    pub resources: Resources,
+}
+
+pub const MAX_MEMORY_MIB: u32 = 1024;
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+
+/// Whether `s` is a reverse-DNS name: 3–128 bytes, at least two
+/// dot-separated parts of a–z, 0–9 and `-`, none empty or starting with `-`.
+/// Plugin ids and publisher namespaces follow it.
+pub fn is_reverse_dns(s: &str) -> bool {
+    (3..=128).contains(&s.len())
+        && s.split('.').count() >= 2
+        && s.split('.').all(|p| {
+            !p.is_empty()
+                && !p.starts_with('-')
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// Whether `t` is an event topic a manifest may name: 1–128 letters, digits, `.`, `-`, `_`.
+pub fn is_topic(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// Why a manifest is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON of the manifest's shape (a syntax error, a missing or unknown field, a wrong type).
+    #[error("{0}")]
+    Json(#[source] serde_json::Error),
+    #[error("unknown slot `{0}`")]
+    UnknownSlot(String),
+    #[error("id `{0}` must be reverse-DNS: dot-separated parts of a–z, 0–9, -")]
+    Id(String),
+    #[error("version `{version}` is not a semantic version: {source}")]
+    Version {
+        version: String,
+        #[source]
+        source: semver::Error,
+    },
+    #[error("resources.memory_mib must be 1–{MAX_MEMORY_MIB}, not {0}")]
+    Memory(u32),
+    #[error("resources.call_timeout_ms must be 1–{MAX_TIMEOUT_MS}, not {0}")]
+    Timeout(u64),
+    #[error("topic `{0}` must be 1–128 characters of letters, digits, . - _")]
+    Topic(String),
+    #[error("the {} slot cannot use `{}`", .slot.name(), .service.interface())]
+    ServiceNotInSlot { slot: Slot, service: Service },
+}
+
+impl Manifest {
+    pub fn parse_json(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(ManifestError::Json)?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Every rule: the fields' own ([`Manifest::validate_fields`]) and the
+    /// slot's (only services the slot's world offers). What a host installs.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        self.validate_fields()?;
+        for s in Service::ALL {
+            if self.capabilities.grants(s) && s != Service::Log && !self.slot.allowed_services().contains(&s) {
+                return Err(ManifestError::ServiceNotInSlot { slot: self.slot, service: s });
+            }
+        }
+        Ok(())
+    }
+
+    /// The rules each field follows wherever a manifest appears: a
+    /// reverse-DNS id, a semantic version, resources within the host's
+    /// bounds, well-formed topics. (A marketplace package is read by these;
+    /// a package asking for a service its slot does not offer still reads,
+    /// and is refused when a host installs it.)
+    pub fn validate_fields(&self) -> Result<(), ManifestError> {
+        if !is_reverse_dns(&self.id) {
+            return Err(ManifestError::Id(self.id.clone()));
+        }
+        if let Err(source) = semver::Version::parse(&self.version) {
+            return Err(ManifestError::Version { version: self.version.clone(), source });
+        }
+        if self.resources.memory_mib == 0 || self.resources.memory_mib > MAX_MEMORY_MIB {
+            return Err(ManifestError::Memory(self.resources.memory_mib));
+        }
+        if self.resources.call_timeout_ms == 0 || self.resources.call_timeout_ms > MAX_TIMEOUT_MS {
+            return Err(ManifestError::Timeout(self.resources.call_timeout_ms));
+        }
+        if let Some(t) = self.capabilities.publish.iter().chain(&self.capabilities.subscribe).find(|t| !is_topic(t)) {
+            return Err(ManifestError::Topic(t.clone()));
+        }
+        Ok(())
+    }
+
+    /// `id@version`, the key of an installed version.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.id, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let m = Manifest::parse_json(br#"{"id":"org.example.grader","version":"1.2.3","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":1048576}}"#).unwrap();
+        assert_eq!(m.key(), "org.example.grader@1.2.3");
+        assert_eq!(m.resources, Resources::default());
+        type Expect = fn(&ManifestError) -> bool;
+        let cases: [(&str, Expect); 7] = [
+            (
+                r#"{"id":"nodots","version":"1.0.0","slot":"grading","data_version":1}"#,
+                |e| matches!(e, ManifestError::Id(id) if id == "nodots"),
+            ),
+            (
+                r#"{"id":"a.b","version":"one","slot":"grading","data_version":1}"#,
+                |e| matches!(e, ManifestError::Version { version, .. } if version == "one"),
+            ),
+            (r#"{"id":"a.b","version":"1.0.0","slot":"karaoke","data_version":1}"#, |e| {
+                matches!(e, ManifestError::Json(_))
+            }),
+            (
+                r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"clock":true}}"#,
+                |e| matches!(e, ManifestError::ServiceNotInSlot { slot: Slot::Grading, service: Service::Clock }),
+            ),
+            (r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"surprise":1}"#, |e| {
+                matches!(e, ManifestError::Json(_))
+            }),
+            (
+                r#"{"id":"a.b","version":"1.0.0","slot":"proctoring","data_version":1,"capabilities":{"publish":["bad topic"]}}"#,
+                |e| matches!(e, ManifestError::Topic(t) if t == "bad topic"),
+            ),
+            (r#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"resources":{"memory_mib":0}}"#, |e| {
+                matches!(e, ManifestError::Memory(0))
+            }),
+        ];
+        for (bad, expected) in cases {
+            let err = Manifest::parse_json(bad.as_bytes()).unwrap_err();
+            assert!(expected(&err), "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn grants_narrow_requests() {
+        let requested = Capabilities {
+            kv_quota_bytes: Some(10 << 20),
+            publish: vec!["a".into(), "b".into()],
+            clock: true,
+            ..Default::default()
+        };
+        let grant = Capabilities { kv_quota_bytes: Some(1 << 20), publish: vec!["b".into()], ..Default::default() };
+        let eff = grant.intersect(&requested);
+        assert_eq!(eff.kv_quota_bytes, Some(1 << 20));
+        assert_eq!(eff.publish, vec!["b".to_string()]);
+        assert!(!eff.clock);
+    }
+
+    /// The JSON a manifest is written as (the API and `lectern plugin` print
+    /// it this way; stored records use the same fields with postcard).
+    #[test]
+    fn json_shape_is_stable() {
+        let m = Manifest::parse_json(
+            br#"{"id":"org.example.tutor","version":"2.0.0","slot":"tutoring","data_version":3,
+                 "capabilities":{"kv_quota_bytes":1024,"subscribe":["course.completed"],"clock":true,"vector":true,"embed":true},
+                 "resources":{"memory_mib":128,"call_timeout_ms":60000,"fuel":5}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"id":"org.example.tutor","version":"2.0.0","slot":"tutoring","data_version":3,"capabilities":{"log":false,"kv_quota_bytes":1024,"publish":[],"subscribe":["course.completed"],"clock":true,"vector":true,"embed":true},"resources":{"memory_mib":128,"call_timeout_ms":60000,"fuel":5}}"#
+        );
+        assert_eq!(Manifest::parse_json(serde_json::to_string(&m).unwrap().as_bytes()).unwrap(), m);
+    }
+
+    /// The first-party plugins' `manifest.json` files are manifests.
+    #[test]
+    fn first_party_manifests_parse() {
+        let plugins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins");
+        let mut seen = 0;
+        for slot in Slot::ALL {
+            let path = plugins.join(slot.name()).join("manifest.json");
+            let m = Manifest::parse_json(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            assert_eq!(m.slot, slot);
+            seen += 1;
+        }
+        assert_eq!(seen, 4);
+    }
+
+    #[test]
+    fn reverse_dns_names() {
+        for (name, ok) in [
+            ("org.lectern.grading", true),
+            ("edu.example-u.x1", true),
+            ("nodots", false),
+            ("Org.example", false),
+            ("org..example", false),
+            ("org.-example", false),
+            ("a.", false),
+            ("ab", false),
+        ] {
+            assert_eq!(is_reverse_dns(name), ok, "{name}");
+        }
+    }
+}
