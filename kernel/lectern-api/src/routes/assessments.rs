@@ -164,7 +164,9 @@ pub(crate) async fn save_answer(
     ApiPath((id, attempt, question)): ApiPath<(String, String, String)>,
     ApiJson(b): ApiJson<d::SaveAnswer>,
 ) -> ApiResult<Json<d::SavedAnswer>> {
-    Ok(Json(s.kernel.assessments().save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into()))
+    Ok(Json(
+        s.kernel.assessments().save_answer(&p, &id, &attempt, &question, b.response.into(), b.version).await?.into(),
+    ))
 }
 
 /// Reveals the question's next hint (each costs the assessment's per-hint penalty).

@@ -172,7 +172,11 @@ pub(crate) async fn get_completion_rule(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<CompletionRule>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    let rule = s.kernel.assessments().completion_rule(&p, i, c)?.ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
+    let rule = s
+        .kernel
+        .assessments()
+        .completion_rule(&p, i, c)?
+        .ok_or(lectern_core::CoreError::NotFound("completion rule"))?;
     Ok(Json(rule.into()))
 }
 
@@ -227,7 +231,8 @@ pub(crate) async fn verify_credential(
 pub(crate) async fn my_credentials(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<CredentialList>> {
     let items = s
         .kernel
-        .assessments().my_credentials(&p)?
+        .assessments()
+        .my_credentials(&p)?
         .into_iter()
         .map(|c| {
             let url = s.kernel.assessments().credential_url(&c.id);

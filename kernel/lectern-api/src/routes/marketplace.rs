@@ -51,7 +51,8 @@ pub(crate) struct AlertList {
 pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<AlertList>> {
     let items = s
         .kernel
-        .plugins().marketplace_alerts(&p)?
+        .plugins()
+        .marketplace_alerts(&p)?
         .into_iter()
         .map(|a| Alert {
             id: a.id,
