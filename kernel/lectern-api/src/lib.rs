@@ -197,3 +197,17 @@ pub async fn serve(
     });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
+
+/// Serves a marketplace repository's files — the signed index metadata and
+/// the packages — as static files over HTTP (`lectern marketplace serve`),
+/// until `shutdown` resolves. Nothing is trusted for being served here: a
+/// kernel verifies every file against the root it pinned. Lives in this crate
+/// because it is the one that owns HTTP serving (axum, tower-http).
+pub async fn serve_marketplace_dir(
+    listener: tokio::net::TcpListener,
+    dir: std::path::PathBuf,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -66,7 +66,7 @@ struct Choice {
 /// One chat model on one server.
 #[derive(Debug)]
 pub struct ChatClient {
-    client: reqwest::blocking::Client,
+    client: lectern_http::BlockingClient,
     endpoint: String,
     model: String,
     api_key: Option<String>,
@@ -85,10 +85,10 @@ impl ChatClient {
             })?),
             None => None,
         };
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(cfg.timeout_secs.max(1)))
-            .build()
-            .map_err(|e| EmbedError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
+        let client = lectern_http::BlockingClient::new(lectern_http::ClientOptions::new(Duration::from_secs(
+            cfg.timeout_secs.max(1),
+        )))
+        .map_err(|e| EmbedError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
         Ok(ChatClient {
             client,
             endpoint: format!("{base}/v1/chat/completions"),
@@ -101,22 +101,21 @@ impl ChatClient {
     /// The assistant's reply to `messages`.
     pub fn complete(&self, messages: &[ChatMessage]) -> Result<String, EmbedError> {
         let body = Request { model: &self.model, messages, max_tokens: self.max_tokens, temperature: 0.1 };
-        let mut req = self.client.post(&self.endpoint).json(&body);
-        if let Some(k) = &self.api_key {
-            req = req.bearer_auth(k);
-        }
-        let resp = req.send().map_err(|e| EmbedError::Unavailable(format!("{}: {e}", self.endpoint)))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let text: String = resp.text().unwrap_or_default().chars().take(300).collect();
-            return Err(if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+        let resp = self
+            .client
+            .post_json(&self.endpoint, self.api_key.as_deref(), &body, crate::MAX_ANSWER_BYTES)
+            .map_err(|e| EmbedError::Unavailable(e.to_string()))?;
+        let status = resp.status;
+        if !resp.is_success() {
+            let text: String = String::from_utf8_lossy(&resp.body).chars().take(300).collect();
+            return Err(if status >= 500 || status == 429 || status == 408 {
                 EmbedError::Unavailable(format!("{} answered {status}: {text}", self.endpoint))
             } else {
                 EmbedError::Model(format!("{} answered {status}: {text}", self.endpoint))
             });
         }
-        let parsed: Response =
-            resp.json().map_err(|e| EmbedError::Model(format!("{} sent a malformed reply: {e}", self.endpoint)))?;
+        let parsed: Response = serde_json::from_slice(&resp.body)
+            .map_err(|e| EmbedError::Model(format!("{} sent a malformed reply: {e}", self.endpoint)))?;
         parsed
             .choices
             .into_iter()

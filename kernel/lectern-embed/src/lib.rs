@@ -52,6 +52,7 @@ pub use error::EmbedError;
 pub use lexical::Lexical;
 pub use minilm::{MAX_WORD_PIECES, MINILM_ID, MODEL_FILES, MiniLm};
 pub use openai::OpenAiCompatible;
+pub(crate) use util::MAX_ANSWER_BYTES;
 pub use util::{MAX_BATCH, MAX_TEXT_BYTES, empty_vector};
 
 use std::sync::Arc;

@@ -25,7 +25,7 @@ const SNIPPET_CHARS: usize = 300;
 /// A client of one model on one OpenAI-compatible server.
 #[derive(Debug)]
 pub struct OpenAiCompatible {
-    client: reqwest::blocking::Client,
+    client: lectern_http::BlockingClient,
     endpoint: String,
     model: String,
     api_key: Option<String>,
@@ -82,10 +82,9 @@ impl OpenAiCompatible {
         timeout: Duration,
         dimension: usize,
     ) -> Result<OpenAiCompatible, EmbedError> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .build()
+        let mut options = lectern_http::ClientOptions::new(timeout);
+        options.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
+        let client = lectern_http::BlockingClient::new(options)
             .map_err(|e| EmbedError::Unavailable(format!("cannot build an HTTP client: {e}")))?;
         Ok(OpenAiCompatible {
             client,
@@ -111,23 +110,25 @@ impl OpenAiCompatible {
     /// One request; vectors in input order, normalised, of `self.dimension` values (any when 0).
     fn request(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let url = &self.endpoint;
-        let mut req = self.client.post(url).json(&Request { model: &self.model, input: texts });
-        if let Some(key) = &self.api_key {
-            req = req.bearer_auth(key);
-        }
-        let resp = req.send().map_err(|e| {
-            if e.is_timeout() {
-                EmbedError::Unavailable(format!("{url} did not answer within {:?}", self.timeout))
-            } else {
-                EmbedError::Unavailable(format!("cannot reach {url}: {e}"))
-            }
-        })?;
-        let status = resp.status();
-        let body = resp.bytes().map_err(|e| EmbedError::Unavailable(format!("reading the answer of {url}: {e}")))?;
-        if !status.is_success() {
+        let resp = self
+            .client
+            .post_json(
+                url,
+                self.api_key.as_deref(),
+                &Request { model: &self.model, input: texts },
+                crate::MAX_ANSWER_BYTES,
+            )
+            .map_err(|e| match e {
+                lectern_http::HttpError::Timeout { .. } => {
+                    EmbedError::Unavailable(format!("{url} did not answer within {:?}", self.timeout))
+                }
+                e => EmbedError::Unavailable(e.to_string()),
+            })?;
+        let (status, body) = (resp.status, resp.body);
+        if !(200..300).contains(&status) {
             let snippet: String = String::from_utf8_lossy(&body).chars().take(SNIPPET_CHARS).collect();
             let msg = format!("{url} answered {status}: {snippet}");
-            let retryable = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
+            let retryable = status >= 500 || status == 408 || status == 429;
             return Err(if retryable { EmbedError::Unavailable(msg) } else { EmbedError::Model(msg) });
         }
         let parsed: Response = serde_json::from_slice(&body)

@@ -5,6 +5,11 @@ use crate::EmbedError;
 /// Most texts one [`crate::Embedder::embed`] call accepts.
 pub const MAX_BATCH: usize = 256;
 
+/// Largest answer read from an embedding or chat server: 256 vectors of 4096
+/// floats as JSON are about 20 MB, so this leaves room without letting a
+/// broken server fill memory.
+pub(crate) const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Longest text, in bytes of UTF-8, one call accepts. MiniLM reads only the
 /// first 256 word pieces (≈ 1 KiB of English) anyway; the limit keeps one
 /// request from making the lexical embedder or a server chew megabytes.

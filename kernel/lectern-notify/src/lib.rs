@@ -1,16 +1,17 @@
 //! Outbound notifications for the Lectern kernel.
 //!
-//! The only crate that talks SMTP and the only one that sends webhook HTTP
-//! requests to addresses chosen by tenants. It owns:
+//! The only crate that talks SMTP and the only one that sends webhooks to
+//! addresses chosen by tenants (over `lectern-http`'s guarded client). It owns:
 //!
 //! - [`email`]: building a message (plain text, optionally with an HTML
 //!   alternative, and a caller-chosen stable `Message-ID`) and handing it to
 //!   one SMTP relay with `lettre`, in plain text, STARTTLS or implicit TLS
 //!   (rustls with the webpki roots);
-//! - [`webhook`]: one signed `POST` per delivery, with no redirects followed
-//!   and an SSRF guard that refuses private, loopback, link-local and other
-//!   non-public destinations, checked on every resolved address and pinned
-//!   for the connection so DNS rebinding cannot slip past it;
+//! - [`webhook`]: one signed `POST` per delivery through a `public_only`
+//!   `lectern_http::Client`: no redirects followed, and an SSRF guard that
+//!   refuses private, loopback, link-local and other non-public
+//!   destinations, checked on every resolved address and pinned for the
+//!   connection so DNS rebinding cannot slip past it;
 //! - [`signature`]: the `Lectern-Signature` header (HMAC-SHA256 over
 //!   `"<timestamp>." ++ body`) and its constant-time verification, for
 //!   receivers and for our own tests.
@@ -23,7 +24,6 @@
 //! kernel's event bus owns retries with backoff and dead-lettering.
 
 pub mod email;
-mod guard;
 pub mod signature;
 pub mod webhook;
 

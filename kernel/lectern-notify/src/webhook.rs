@@ -8,10 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::redirect;
+use lectern_http::{Client, ClientOptions, HttpError};
 
-use crate::guard::{self, GuardedResolver};
 use crate::{NotifyError, signature_header};
 
 /// At most this much of a receiver's answer is kept for the delivery log.
@@ -85,8 +83,7 @@ impl WebhookOutcome {
 /// Delivers webhooks; cheap to clone (one connection pool).
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
-    http: reqwest::Client,
-    allow_private_addresses: bool,
+    http: Client,
 }
 
 impl WebhookClient {
@@ -94,100 +91,39 @@ impl WebhookClient {
         if opts.timeout.is_zero() {
             return Err(NotifyError::Config("webhook timeout is zero".into()));
         }
-        let user_agent = HeaderValue::from_str(&opts.user_agent)
-            .map_err(|_| NotifyError::Config(format!("user agent {:?} is not a header value", opts.user_agent)))?;
-        let mut builder = reqwest::Client::builder()
-            .timeout(opts.timeout)
-            .redirect(redirect::Policy::none())
-            .no_proxy()
-            .user_agent(user_agent);
-        if !opts.allow_private_addresses {
-            builder = builder.dns_resolver(std::sync::Arc::new(GuardedResolver));
-        }
-        let http = builder.build().map_err(|e| NotifyError::Config(format!("webhook HTTP client: {e}")))?;
-        Ok(WebhookClient { http, allow_private_addresses: opts.allow_private_addresses })
+        let mut http = ClientOptions::new(opts.timeout);
+        http.user_agent = opts.user_agent;
+        // Tenant-chosen URLs: public destinations only, no redirects, no proxies
+        // (so the request goes where the guard looked). A deployment may lift it.
+        http.public_only = !opts.allow_private_addresses;
+        let http = Client::new(http).map_err(|e| NotifyError::Config(format!("webhook HTTP client: {e}")))?;
+        Ok(WebhookClient { http })
     }
 
     /// Sends one signed `POST` and reports what happened; never retries.
     pub async fn deliver(&self, req: &WebhookRequest<'_>) -> WebhookOutcome {
         let started = Instant::now();
-        let (url, headers) = match self.prepare(req) {
-            Ok(prepared) => prepared,
-            Err(e) => return WebhookOutcome::failed(started, e.to_string(), true),
-        };
-        let sent = self.http.post(url).headers(headers).body(req.body.to_vec()).send().await;
-        let mut response = match sent {
-            Ok(response) => response,
-            Err(e) => {
-                return match refusal_in(&e) {
-                    Some(refused) => WebhookOutcome::failed(started, refused.to_string(), true),
-                    None => WebhookOutcome::failed(started, error_chain(&e), false),
-                };
+        let timestamp = req.timestamp.to_string();
+        let signature = signature_header(req.secret, req.timestamp, req.body);
+        let headers = [
+            ("content-type", "application/json"),
+            ("lectern-event", req.event),
+            ("lectern-delivery", req.delivery_id),
+            ("lectern-timestamp", timestamp.as_str()),
+            ("lectern-signature", signature.as_str()),
+        ];
+        match self.http.post(req.url, &headers, req.body.to_vec(), EXCERPT_BYTES).await {
+            Ok(response) => WebhookOutcome {
+                status: Some(response.status),
+                duration: started.elapsed(),
+                error: None,
+                refused: false,
+                response_excerpt: String::from_utf8_lossy(&response.body).into_owned(),
+            },
+            Err(e @ (HttpError::Refused(_) | HttpError::Config(_))) => {
+                WebhookOutcome::failed(started, e.to_string(), true)
             }
-        };
-        let status = response.status().as_u16();
-        // The status is the answer; a body that breaks off only shortens the excerpt.
-        let mut excerpt = Vec::new();
-        while excerpt.len() < EXCERPT_BYTES {
-            match response.chunk().await {
-                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        excerpt.truncate(EXCERPT_BYTES);
-        WebhookOutcome {
-            status: Some(status),
-            duration: started.elapsed(),
-            error: None,
-            refused: false,
-            response_excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
+            Err(e) => WebhookOutcome::failed(started, e.to_string(), false),
         }
     }
-
-    fn prepare(&self, req: &WebhookRequest<'_>) -> Result<(url::Url, HeaderMap), NotifyError> {
-        let url = url::Url::parse(req.url)
-            .map_err(|e| NotifyError::Refused(format!("webhook URL {:?} is not a URL: {e}", req.url)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(NotifyError::Refused(format!("scheme {:?} is not http or https", url.scheme())));
-        }
-        let host = url.host().ok_or_else(|| NotifyError::Refused(format!("webhook URL {:?} has no host", req.url)))?;
-        if !self.allow_private_addresses {
-            guard::check_literal(&host)?;
-        }
-        let value = |name: &str, v: &str| {
-            HeaderValue::from_str(v).map_err(|_| NotifyError::Refused(format!("{name} {v:?} is not a header value")))
-        };
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("lectern-event", value("event", req.event)?);
-        headers.insert("lectern-delivery", value("delivery id", req.delivery_id)?);
-        headers.insert("lectern-timestamp", HeaderValue::from(req.timestamp));
-        headers
-            .insert("lectern-signature", value("signature", &signature_header(req.secret, req.timestamp, req.body))?);
-        Ok((url, headers))
-    }
-}
-
-/// The guard's refusal, if that is what stopped the request (it travels inside reqwest's error).
-fn refusal_in(e: &reqwest::Error) -> Option<&NotifyError> {
-    let mut source = std::error::Error::source(e);
-    while let Some(err) = source {
-        if let Some(refused @ NotifyError::Refused(_)) = err.downcast_ref::<NotifyError>() {
-            return Some(refused);
-        }
-        source = err.source();
-    }
-    None
-}
-
-/// reqwest's message and its causes ("error sending request: ... connection refused").
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() { format!("timed out: {e}") } else { e.to_string() };
-    let mut source = std::error::Error::source(e);
-    while let Some(err) = source {
-        text.push_str(": ");
-        text.push_str(&err.to_string());
-        source = err.source();
-    }
-    text
 }

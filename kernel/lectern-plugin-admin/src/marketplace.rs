@@ -29,7 +29,6 @@
 //! are stopped everywhere (falling back to the previous version where that
 //! one is not revoked) and an alert is recorded for the administrators.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use lectern_host::{Capabilities, Manifest, Scope, Slot};
@@ -232,7 +231,7 @@ const PINNED_KEY: &[u8] = b"pinned-root-sha256";
 /// kernel's, and the CLI's `plugin inspect --marketplace`).
 pub enum Source {
     Dir(tuf::DirFetch),
-    Http { base: String, client: reqwest::blocking::Client },
+    Http { base: String, client: lectern_http::BlockingClient },
 }
 
 impl Source {
@@ -242,11 +241,9 @@ impl Source {
             return Ok(Source::Dir(tuf::DirFetch(PathBuf::from(path))));
         }
         if url.starts_with("http://") || url.starts_with("https://") {
-            let client = reqwest::blocking::Client::builder()
-                .timeout(std::time::Duration::from_secs(60))
-                .user_agent(concat!("Lectern/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| CoreError::internal("cannot build the marketplace client", e))?;
+            let client =
+                lectern_http::BlockingClient::new(lectern_http::ClientOptions::new(std::time::Duration::from_secs(60)))
+                    .map_err(|e| CoreError::internal("cannot build the marketplace client", e))?;
             return Ok(Source::Http { base: url.trim_end_matches('/').to_owned(), client });
         }
         if url.contains("://") {
@@ -265,21 +262,20 @@ impl Fetch for Source {
                     return Err(MarketError::Malformed { what: "path".into(), detail: path.into() });
                 }
                 let url = format!("{base}/{path}");
-                let resp = client.get(&url).send().map_err(|e| MarketError::Io(format!("{url}: {e}")))?;
-                if resp.status() == reqwest::StatusCode::NOT_FOUND {
+                let resp = match client.get(&url, max_len) {
+                    Ok(resp) => resp,
+                    Err(lectern_http::HttpError::TooLarge { .. }) => {
+                        return Err(MarketError::TooLarge(format!("{path} is over {max_len} bytes")));
+                    }
+                    Err(e) => return Err(MarketError::Io(e.to_string())),
+                };
+                if resp.status == 404 {
                     return Ok(None);
                 }
-                if !resp.status().is_success() {
-                    return Err(MarketError::Io(format!("{url}: HTTP {}", resp.status())));
+                if !resp.is_success() {
+                    return Err(MarketError::Io(format!("{url}: HTTP {}", resp.status)));
                 }
-                if resp.content_length().is_some_and(|n| n > max_len) {
-                    return Err(MarketError::TooLarge(format!("{path} is over {max_len} bytes")));
-                }
-                let mut body = Vec::new();
-                resp.take(max_len + 1).read_to_end(&mut body).map_err(|e| MarketError::Io(format!("{url}: {e}")))?;
-                if body.len() as u64 > max_len {
-                    return Err(MarketError::TooLarge(format!("{path} is over {max_len} bytes")));
-                }
+                let body = resp.body;
                 Ok(Some(body))
             }
         }

@@ -805,17 +805,15 @@ fn serve(dir: PathBuf, listen: std::net::SocketAddr) -> anyhow::Result<()> {
     Repository::open(&dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dir));
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         // The line tests and scripts wait for; keep its shape stable.
         println!("marketplace: serving {} on http://{addr}", dir.display());
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        lectern_api::serve_marketplace_dir(listener, dir, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok(())
     })
 }

@@ -1,8 +1,9 @@
-//! The SSRF guard: which destination addresses a tenant's webhook may reach.
+//! The SSRF guard: which destination addresses a tenant-chosen URL (a
+//! webhook) may reach.
 //!
-//! A webhook URL is chosen by a tenant, so without a guard it is a way to make
-//! the kernel send requests into its own network (metadata services, admin
-//! ports, other tenants' internal hosts). Two checks cover both ways a URL
+//! A URL chosen by a tenant, without a guard, is a way to make the kernel
+//! send requests into its own network (metadata services, admin ports, other
+//! tenants' internal hosts). Two checks cover both ways a URL
 //! names a host:
 //!
 //! - an IP literal is classified before the request ([`check_literal`]);
@@ -15,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::NotifyError;
+use crate::HttpError;
 
 /// Why `ip` is not a public unicast address, or `None` if it is one.
 pub(crate) fn forbidden(ip: IpAddr) -> Option<&'static str> {
@@ -72,14 +73,14 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
 }
 
 /// The refusal for an address, naming the host as the URL gave it.
-pub(crate) fn refusal(host: &str, ip: IpAddr, why: &str) -> NotifyError {
-    NotifyError::Refused(format!(
+pub(crate) fn refusal(host: &str, ip: IpAddr, why: &str) -> HttpError {
+    HttpError::Refused(format!(
         "{host} is {why} ({ip}); webhooks may only reach public addresses unless allow_private_addresses is set"
     ))
 }
 
 /// Refuses an IP-literal host that is not public (names go through [`GuardedResolver`]).
-pub(crate) fn check_literal(host: &url::Host<&str>) -> Result<(), NotifyError> {
+pub(crate) fn check_literal(host: &url::Host<&str>) -> Result<(), HttpError> {
     let ip = match *host {
         url::Host::Domain(_) => return Ok(()),
         url::Host::Ipv4(v4) => IpAddr::V4(v4),
@@ -183,11 +184,11 @@ mod tests {
     #[test]
     fn literal_hosts_are_checked_and_names_left_to_the_resolver() {
         let check = |u: &str| check_literal(&url::Url::parse(u).unwrap().host().unwrap());
-        assert!(matches!(check("http://127.0.0.1/"), Err(NotifyError::Refused(_))));
-        assert!(matches!(check("http://[::ffff:7f00:1]/"), Err(NotifyError::Refused(_))));
+        assert!(matches!(check("http://127.0.0.1/"), Err(HttpError::Refused(_))));
+        assert!(matches!(check("http://[::ffff:7f00:1]/"), Err(HttpError::Refused(_))));
         // WHATWG URL parsing normalises the odd IPv4 spellings before we see them.
-        assert!(matches!(check("http://0x7f.1/"), Err(NotifyError::Refused(_))));
-        assert!(matches!(check("http://2130706433/"), Err(NotifyError::Refused(_))));
+        assert!(matches!(check("http://0x7f.1/"), Err(HttpError::Refused(_))));
+        assert!(matches!(check("http://2130706433/"), Err(HttpError::Refused(_))));
         assert!(check("http://8.8.8.8/").is_ok());
         assert!(check("http://example.org/").is_ok());
     }
@@ -196,7 +197,7 @@ mod tests {
     async fn the_resolver_refuses_localhost() {
         let name: Name = "localhost".parse().unwrap();
         let err = GuardedResolver.resolve(name).await.err().unwrap();
-        let err = err.downcast_ref::<NotifyError>().unwrap();
+        let err = err.downcast_ref::<HttpError>().unwrap();
         assert!(err.to_string().contains("loopback"), "{err}");
     }
 }
