@@ -32,8 +32,7 @@ pub struct ClientOptions {
     /// Bounds connecting alone (defaults to `timeout`).
     pub connect_timeout: Option<Duration>,
     pub user_agent: String,
-    /// Only public unicast destinations (tenant-chosen URLs); also turns off
-    /// redirects and proxies, which would take the request elsewhere.
+    /// Only public unicast destinations (tenant-chosen URLs).
     pub public_only: bool,
 }
 
@@ -133,7 +132,8 @@ fn user_agent(opts: &ClientOptions) -> Result<HeaderValue, HttpError> {
         .map_err(|_| HttpError::Config(format!("user agent {:?} is not a header value", opts.user_agent)))
 }
 
-/// An async client; cheap to clone (one connection pool).
+/// An async client for one-shot requests (webhooks): redirects are not
+/// followed and proxies are not used. Cheap to clone (one connection pool).
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
@@ -145,15 +145,16 @@ impl Client {
         if opts.timeout.is_zero() {
             return Err(HttpError::Config("the timeout is zero".into()));
         }
+        // A 3xx is the answer and proxies from the environment are ignored,
+        // so a request goes where it was sent (and where the guard looked).
         let mut builder = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.connect_timeout.unwrap_or(opts.timeout))
-            .user_agent(user_agent(&opts)?);
+            .user_agent(user_agent(&opts)?)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
         if opts.public_only {
-            builder = builder
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .dns_resolver(std::sync::Arc::new(guard::GuardedResolver));
+            builder = builder.dns_resolver(std::sync::Arc::new(guard::GuardedResolver));
         }
         let http = builder.build().map_err(|e| HttpError::Config(format!("HTTP client: {e}")))?;
         Ok(Client { http, opts })

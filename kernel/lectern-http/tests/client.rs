@@ -1,5 +1,7 @@
 //! The clients against a real socket: size limits, timeouts, refusals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
