@@ -598,7 +598,8 @@ impl PluginAdmin {
         })
     }
 
-    /// Steps 1–7 of an install (blocking: network, disk, hashing).
+    /// Steps 1–8 of an install, numbered as in the module docs (blocking:
+    /// network, disk, hashing).
     fn fetch_and_verify(&self, req: &InstallRequest) -> Result<Verified, CoreError> {
         let s = self.market_settings()?;
         // 1. The index chain, fresh and valid.
@@ -645,6 +646,7 @@ impl PluginAdmin {
                     })?
             }
         };
+        // 2. What the index says of the version: revoked, yanked, a downgrade.
         let key = format!("{}@{version}", req.id);
         if let Some(reason) = &entry.revoked {
             return Err(market(MarketError::Revoked { what: key.clone(), reason: reason.clone() }));
@@ -669,12 +671,14 @@ impl PluginAdmin {
                 requested: version.to_string(),
             }));
         }
-        // 2. The package bytes against the index.
+        // 3. The package bytes against the hash and length the index lists.
         let source = Source::new(&s.url)?;
         let bytes = tuf::fetch_target(&source, &entry).map_err(market)?;
-        // 3–4. The archive (safety, file hashes) and the publisher's signature.
+        // 4. The archive's safety and every file's hash against the manifest.
         let limits = Limits { archive_bytes: s.max_package_mib.max(1) << 20, ..Limits::default() };
         let pkg = Package::read(&bytes, &limits).map_err(market)?;
+        // 5. The publisher: the one the index lists it under, signing with a
+        // key that namespace is delegated to.
         let Some(publisher) = entry.publisher.clone() else {
             return Err(market(MarketError::NotDelegated {
                 publisher: "(the marketplace itself)".into(),
@@ -704,12 +708,12 @@ impl PluginAdmin {
             }
             return Err(market(e));
         }
-        // 5. PluginAdmin range.
+        // 6. The kernel version range.
         pkg.manifest.check_kernel(&kernel).map_err(market)?;
-        // 6. Real imports against declared ones.
+        // 7. The component's real imports against the ones it declares.
         let real = package::component_interfaces(&pkg.component).map_err(market)?;
         package::check_declared_imports(&real, &pkg.manifest.wit).map_err(market)?;
-        // 7. The administrator's grant.
+        // 8. The administrator's grant against the capabilities requested.
         let manifest = pkg.manifest.plugin_manifest();
         let grant = match &req.grant {
             None => {
