@@ -9,7 +9,7 @@
 //! Invariants:
 //! - Owns the trees listed in `Trees` and the course side of the blob store;
 //!   no other crate opens them. Other contexts read outlines and pages
-//!   through [`Content`]'s functions (`load_outline`, `page_source`, ...).
+//!   through [`Content`]'s functions (`load_outline`, `page_record`, ...).
 //! - Prerequisites that depend on scores read the gradebook through
 //!   `lectern_assessment`, never a copy.
 //! - A changed outline or page stages `content.changed` so the tutor's index
