@@ -84,11 +84,14 @@ impl TestServer {
         for t in self.background.drain(..) {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
         }
-        // Connection tasks may still be dropping their handles on the kernel;
+        // Connection tasks, worker handlers and blocking tasks may still be
+        // dropping their handles (on the kernel or on one of its contexts);
         // the database is released only when the last one goes.
+        let database = self.kernel.database();
+        drop(self.kernel);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while self.kernel.handle_count() > 1 {
-            anyhow::ensure!(std::time::Instant::now() < deadline, "kernel handles still alive 10 s after shutdown");
+        while !database.is_released() {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "database handles still alive 10 s after shutdown");
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
         Ok(())

@@ -226,9 +226,17 @@ impl Kernel {
         Ok(Opened { kernel, bootstrap_token, migrations_ran })
     }
 
-    /// How many handles to this kernel exist (the database closes with the last).
+    /// How many handles to this kernel facade exist. Contexts handed to
+    /// workers hold the database too: to know when it is closed, watch
+    /// [`Kernel::database`].
     pub fn handle_count(&self) -> usize {
         Arc::strong_count(&self.inner)
+    }
+
+    /// A watch on the database that does not keep it open: released once
+    /// every handle (the facade's, the contexts', the host's, the bus's) is gone.
+    pub fn database(&self) -> lectern_storage::WeakStore {
+        self.inner.env.store.downgrade()
     }
 
     pub fn config(&self) -> &KernelConfig {

@@ -46,7 +46,24 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// A handle that does not keep the database open: it tells when the last
+/// [`Store`] is gone (and with it sled's lock on the directory).
+#[derive(Clone)]
+pub struct WeakStore(std::sync::Weak<Inner>);
+
+impl WeakStore {
+    /// Whether every [`Store`] handle on this database has been dropped.
+    pub fn is_released(&self) -> bool {
+        self.0.strong_count() == 0
+    }
+}
+
 impl Store {
+    /// A handle that watches this database without keeping it open.
+    pub fn downgrade(&self) -> WeakStore {
+        WeakStore(Arc::downgrade(&self.inner))
+    }
+
     /// Opens (creating if needed) the database in `path`.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store, StorageError> {
         let path = path.as_ref().to_path_buf();
