@@ -1,0 +1,188 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, call, setUnauthenticatedHandler } from './api/client';
+import { Loading, ErrorBox } from './components/ui';
+import { LOCALES, LOCALE_NAMES, type Locale, locale, pickLocale, setLocale, t } from './i18n';
+import { Account } from './pages/account';
+import { Consent } from './pages/consent';
+import { Login } from './pages/login';
+import { NotFound } from './pages/not_found';
+import { studentRoutes } from './pages/routes';
+import { match, navigate, useLocation } from './router';
+import { type Me, SessionContext } from './session';
+
+/** The user's language: their stored `locale`, else what this browser last chose, else the browser's. */
+function initialLocale(me?: Me): Locale {
+  const stored = me?.user?.locale;
+  if (stored) return pickLocale(stored);
+  return pickLocale(localStorage.getItem('lectern.locale') ?? navigator.language);
+}
+
+export function App() {
+  const loc = useLocation();
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [failure, setFailure] = useState<unknown>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [, setLang] = useState<Locale>(locale());
+
+  async function loadMe() {
+    try {
+      const m = await call(api.GET('/api/v1/me'));
+      setLocale(initialLocale(m));
+      setLang(locale());
+      setMe(m);
+      setFailure(undefined);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        setLocale(initialLocale());
+        setLang(locale());
+        setMe(null);
+      } else setFailure(e);
+    }
+  }
+
+  useEffect(() => {
+    setUnauthenticatedHandler(() => {
+      setNotice(t('signin_expired'));
+      setMe(null);
+    });
+    void loadMe();
+  }, []);
+
+  // Focus the new page's heading after navigation, for keyboard and screen-reader users.
+  useEffect(() => {
+    const h = document.getElementById('page-title');
+    if (h && document.activeElement === document.body) h.focus({ preventScroll: true });
+  }, [loc.path]);
+
+  function changeLanguage(l: Locale) {
+    localStorage.setItem('lectern.locale', l);
+    setLocale(l);
+    setLang(l);
+  }
+
+  if (failure !== undefined && me === undefined) {
+    return (
+      <main id="main" class="container">
+        <ErrorBox error={failure} onRetry={() => void loadMe()} />
+      </main>
+    );
+  }
+  if (me === undefined) {
+    return (
+      <main id="main" class="container">
+        <Loading />
+      </main>
+    );
+  }
+  if (me === null) {
+    return (
+      <>
+        <a class="skip" href="#main">
+          {t('skip_to_content')}
+        </a>
+        <header class="topbar">
+          <span class="brand">{t('app_name')}</span>
+          <LanguagePicker onChange={changeLanguage} />
+        </header>
+        <main id="main" class="container narrow" tabIndex={-1}>
+          <Login
+            notice={notice}
+            onSignedIn={async () => {
+              setNotice(undefined);
+              await loadMe();
+            }}
+          />
+        </main>
+      </>
+    );
+  }
+
+  const session = { me, institution: me.institution.id, reload: loadMe };
+  async function signOut() {
+    try {
+      await call(api.POST('/api/v1/auth/logout'));
+    } finally {
+      setNotice(t('signout_done'));
+      setMe(null);
+      navigate('/', { replace: true });
+    }
+  }
+
+  let page = <NotFound />;
+  if (loc.path === '/account') page = <Account onLanguage={changeLanguage} />;
+  else if (loc.path === '/oauth/consent') page = <Consent />;
+  else {
+    for (const [pattern, render] of studentRoutes) {
+      const params = match(pattern, loc.path);
+      if (params) {
+        page = render(params, loc.query);
+        break;
+      }
+    }
+  }
+  const current = (href: string) => (loc.path === href ? 'page' : undefined);
+
+  return (
+    <SessionContext.Provider value={session}>
+      <a class="skip" href="#main">
+        {t('skip_to_content')}
+      </a>
+      <header class="topbar">
+        <a class="brand" href="/">
+          {t('app_name')}
+        </a>
+        <nav aria-label={t('nav_main')}>
+          <ul>
+            <li>
+              <a href="/" aria-current={current('/')}>
+                {t('nav_dashboard')}
+              </a>
+            </li>
+            <li>
+              <a href="/grades" aria-current={current('/grades')}>
+                {t('nav_grades')}
+              </a>
+            </li>
+            <li>
+              <a href="/credentials" aria-current={current('/credentials')}>
+                {t('nav_credentials')}
+              </a>
+            </li>
+            <li>
+              <a href="/notifications" aria-current={current('/notifications')}>
+                {t('nav_notifications')}
+              </a>
+            </li>
+            <li>
+              <a href="/account" aria-current={current('/account')}>
+                {t('nav_account')}
+              </a>
+            </li>
+          </ul>
+        </nav>
+        <span class="who">{me.user?.name}</span>
+        <button type="button" class="link" onClick={() => void signOut()}>
+          {t('nav_sign_out')}
+        </button>
+      </header>
+      <main id="main" class="container" tabIndex={-1}>
+        {page}
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+export function LanguagePicker({ onChange }: { onChange: (l: Locale) => void }) {
+  return (
+    <label class="language">
+      <span>{t('language')}</span>{' '}
+      <select value={locale()} onChange={(e) => onChange(e.currentTarget.value as Locale)}>
+        {LOCALES.map((l) => (
+          <option value={l} lang={l}>
+            {LOCALE_NAMES[l]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
