@@ -1,5 +1,8 @@
 import { defineConfig } from 'vite';
 
+declare const process: { env: Record<string, string | undefined> };
+const lectern = process.env.LECTERN_URL ?? 'http://127.0.0.1:8080';
+
 // The app is served by `lectern serve` at `/` from web/dist (see ARCHITECTURE.md, "The web application").
 // No inline script or style ends up in index.html: the Content-Security-Policy forbids both.
 export default defineConfig({
@@ -13,11 +16,7 @@ export default defineConfig({
     target: 'es2022',
   },
   server: {
-    // `npm run dev` proxies the API to a local `lectern serve`.
-    proxy: {
-      '/api': 'http://127.0.0.1:8080',
-      '/oauth': 'http://127.0.0.1:8080',
-      '/blobs': 'http://127.0.0.1:8080',
-    },
+    // `npm run dev` proxies the API to a local `lectern serve` (LECTERN_URL, default :8080).
+    proxy: Object.fromEntries(['/api', '/oauth', '/blobs', '/credentials'].map((p) => [p, lectern])),
   },
 });

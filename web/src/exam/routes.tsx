@@ -1,0 +1,3 @@
+import type { Render } from '../pages/routes';
+
+export const examRoutes: [string, Render][] = [];

@@ -1,0 +1,3 @@
+import type { Render } from './routes';
+
+export const studentPages: [string, Render][] = [];
