@@ -242,6 +242,22 @@ async fn users_sessions_and_deactivation() {
     app.patch(&format!("/api/v1/institutions/{a}/users/{uid}"), json!({ "role": "admin" }))
         .await
         .assert_problem(403, "forbidden");
+    // …and their own language, a BCP 47 tag in canonical case, which /me returns.
+    let me_path = format!("/api/v1/institutions/{a}/users/{uid}");
+    let r = app.patch(&me_path, json!({ "locale": "pt-br" })).await;
+    assert_eq!(r.ok()["locale"], "pt-BR");
+    assert_eq!(app.get("/api/v1/me").await.ok()["user"]["locale"], "pt-BR");
+    app.patch(&me_path, json!({ "locale": "not a language" })).await.assert_problem(422, "validation");
+    assert_eq!(app.patch(&me_path, json!({ "locale": "" })).await.ok()["locale"], serde_json::Value::Null);
+
+    // A write authenticated by the cookie alone needs the CSRF header (reads do not).
+    let patch = reqwest::Method::PATCH;
+    cookie_only
+        .cookie_send(patch.clone(), &me_path, Some(json!({ "locale": "fr" })), false)
+        .await
+        .assert_problem(403, "csrf-refused");
+    let r = cookie_only.cookie_send(patch, &me_path, Some(json!({ "locale": "fr" })), true).await;
+    assert_eq!(r.ok()["locale"], "fr");
 
     // Revoke the browser session from the app: the cookie stops working.
     let browser_sid = list.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();

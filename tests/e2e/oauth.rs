@@ -15,14 +15,33 @@ fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
-async fn authorize(user: &Api, client_id: &str, verifier: &str, extra: &str) -> Reply {
-    let url = format!(
-        "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20courses%3Aread%20offline_access&state=xyz&code_challenge={}&code_challenge_method=S256&nonce=n-1{extra}",
+fn authorize_query(client_id: &str, verifier: &str, extra: &str) -> String {
+    format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20courses%3Aread%20offline_access&state=xyz&code_challenge={}&code_challenge_method=S256&nonce=n-1{extra}",
         url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
         challenge(verifier)
-    );
-    // Browser flow: the session cookie, not a bearer token.
-    Api { token: None, ..user.clone() }.get(&url).await
+    )
+}
+
+/// The browser flow: the authorization endpoint sends the browser to the
+/// consent page, whose "Allow" posts the request back with the session cookie
+/// (and the CSRF header the pages send). Returns the consent answer.
+async fn authorize(user: &Api, client_id: &str, verifier: &str, extra: &str) -> Reply {
+    let query = authorize_query(client_id, verifier, extra);
+    let browser = Api { token: None, ..user.clone() };
+    let r = browser.get(&format!("/oauth/authorize?{query}")).await;
+    if r.status != 303 || !r.header("location").is_some_and(|l| l.starts_with("/consent?")) {
+        return r;
+    }
+    let prompt = browser.get(&format!("/api/v1/oauth/consent?{query}")).await;
+    if !prompt.status.is_success() {
+        return prompt;
+    }
+    assert_eq!(prompt.body["client_id"], client_id, "{}", prompt.body);
+    let mut decision: serde_json::Map<String, serde_json::Value> =
+        url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), json!(v))).collect();
+    decision.insert("approve".into(), json!(true));
+    browser.cookie_send(reqwest::Method::POST, "/api/v1/oauth/consent", Some(json!(decision)), true).await
 }
 
 fn query_param(location: &str, name: &str) -> Option<String> {
@@ -32,8 +51,8 @@ fn query_param(location: &str, name: &str) -> Option<String> {
 
 async fn code_for(user: &Api, client_id: &str, verifier: &str) -> String {
     let r = authorize(user, client_id, verifier, "").await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    let loc = r.header("location").unwrap().to_owned();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let loc = r.body["redirect_to"].as_str().unwrap().to_owned();
     assert!(loc.starts_with(REDIRECT), "{loc}");
     assert_eq!(query_param(&loc, "state").as_deref(), Some("xyz"));
     assert!(query_param(&loc, "iss").is_some(), "RFC 9207 iss parameter");
@@ -61,8 +80,30 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     let pat = w.login(a, "pat@alpha.test").await;
     let verifier = "a-perfectly-random-code-verifier-0123456789-abcdefghijklmn";
 
-    // Not logged in: no code.
+    // The authorization endpoint only checks and sends the browser to the consent page.
+    let query = authorize_query(&client_id, verifier, "");
+    let r = pat.anonymous().get(&format!("/oauth/authorize?{query}")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(format!("/consent?{query}").as_str()));
+    // Not logged in: the consent page cannot ask, and nothing is granted.
     authorize(&pat.anonymous(), &client_id, verifier, "").await.assert_problem(401, "unauthenticated");
+    // Approving with the cookie alone, without the header a cross-site form cannot send: refused.
+    let mut decision: serde_json::Map<String, serde_json::Value> =
+        url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), json!(v))).collect();
+    decision.insert("approve".into(), json!(true));
+    let browser = Api { token: None, ..pat.clone() };
+    browser
+        .cookie_send(reqwest::Method::POST, "/api/v1/oauth/consent", Some(json!(decision.clone())), false)
+        .await
+        .assert_problem(403, "csrf-refused");
+    // Denying sends `access_denied` back to the client, with its state.
+    decision.insert("approve".into(), json!(false));
+    let r = browser.cookie_send(reqwest::Method::POST, "/api/v1/oauth/consent", Some(json!(decision)), true).await;
+    let back = r.ok()["redirect_to"].as_str().unwrap().to_owned();
+    assert!(back.starts_with(REDIRECT), "{back}");
+    assert_eq!(query_param(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query_param(&back, "state").as_deref(), Some("xyz"));
+    assert!(query_param(&back, "code").is_none());
     // Redirect URI must match exactly; such errors never redirect.
     let bad = format!(
         "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback%2F&code_challenge={}&code_challenge_method=S256",

@@ -70,6 +70,18 @@ async fn a_typed_client_generated_from_the_openapi_document_compiles() {
     let any: Vec<&str> = code.filter(|l| l.contains(": any") || l.contains("<any>") || l.contains("| any")).collect();
     assert!(any.is_empty(), "schema.d.ts has `any`: {any:#?}");
 
+    // The web application compiles against the same generated types, committed so that its
+    // build needs no server: they must be this document's.
+    let committed = js.join("../../web/src/api/schema.d.ts");
+    if std::env::var_os("LECTERN_BLESS").is_some() {
+        std::fs::write(&committed, &generated).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&committed).is_ok_and(|c| c == generated),
+        "web/src/api/schema.d.ts is not the API's current OpenAPI document: \
+         run `LECTERN_BLESS=1 cargo xtask test -- typed_client` and rebuild the web application"
+    );
+
     std::fs::write(dir.path().join("allowlist.ts"), allowlist()).unwrap();
     std::fs::copy(js.join("typed_client.ts"), dir.path().join("typed_client.ts")).unwrap();
     // Every compiler option is here; `types: []` keeps any @types directory out.

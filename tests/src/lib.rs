@@ -224,6 +224,19 @@ impl Api {
         self.send(Method::DELETE, path, None).await
     }
 
+    /// A request as the web application sends it: the session cookie (no
+    /// bearer token) and, when `csrf`, the `Lectern-CSRF` header.
+    pub async fn cookie_send(&self, method: Method, path: &str, body: Option<Value>, csrf: bool) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if csrf {
+            req = req.header("lectern-csrf", "1");
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::finish(req).await
+    }
+
     /// Form POST (OAuth endpoints).
     pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
         Self::finish(self.http.post(format!("{}{path}", self.base)).form(fields)).await

@@ -110,7 +110,7 @@ export function App() {
 
   let page = <NotFound />;
   if (loc.path === '/account') page = <Account onLanguage={changeLanguage} />;
-  else if (loc.path === '/oauth/consent') page = <Consent />;
+  else if (loc.path === '/consent') page = <Consent />;
   else {
     for (const [pattern, render] of studentRoutes) {
       const params = match(pattern, loc.path);

@@ -170,6 +170,8 @@ pub struct User {
     pub updated_at: String,
     /// Also sent as the `ETag`; send it back in `If-Match` to update safely.
     pub version: u64,
+    /// The user's language (BCP 47), which selects the pages' language; absent: the browser's.
+    pub locale: Option<String>,
 }
 
 impl From<model::User> for User {
@@ -186,6 +188,7 @@ impl From<model::User> for User {
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
             version: u.version,
+            locale: u.locale,
         }
     }
 }
@@ -215,6 +218,8 @@ pub struct UpdateUser {
     pub email: Option<String>,
     pub name: Option<String>,
     pub role: Option<InstitutionRoleDto>,
+    /// A BCP 47 language tag (`fr`, `pt-BR`); `""` clears it. Users may set their own.
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -477,6 +482,39 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+}
+
+/// What the OAuth consent page shows: a client asks for scopes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentPrompt {
+    pub client_id: String,
+    /// The name the institution registered the client under.
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    /// Where the browser goes after the answer.
+    pub redirect_uri: String,
+}
+
+/// The user's answer to an authorization request: its parameters, as the
+/// authorization endpoint received them, and `approve`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentDecision {
+    pub response_type: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
+    pub approve: bool,
+}
+
+/// Where to send the browser: the client's redirect URI with `code` (or `error`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentResult {
+    pub redirect_to: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

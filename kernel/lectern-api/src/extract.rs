@@ -5,12 +5,12 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use lectern_core::{AuthFailure, Principal};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
-use crate::problem::{self, ApiError};
+use crate::problem::{self, ApiError, ApiResult};
 
 fn body_rejection(status: StatusCode, text: String) -> ApiError {
     match status {
@@ -118,7 +118,41 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// The header a cookie-authenticated write must carry: a custom header
+/// cannot be sent by a cross-site form, and a cross-origin script can only
+/// send it after a CORS preflight that `http.cors_origins` allows.
+pub(crate) const CSRF_HEADER: &str = "lectern-csrf";
+
+/// Refuses a cookie-authenticated request that may come from another site.
+pub(crate) fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if csrf.trim().is_empty() {
+        return Err(ApiError::new(
+            &problem::CSRF,
+            "send the header `Lectern-CSRF: 1` with a request authenticated by the session cookie",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
+        // The issuer's origin, serialised as browsers send `Origin` (default ports dropped).
+        let own = url::Url::parse(&s.kernel.config().issuer).map(|u| u.origin().ascii_serialization());
+        let allowed = own.is_ok_and(|own| origin.eq_ignore_ascii_case(&own))
+            || s.config.cors_origins.iter().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin));
+        if !allowed {
+            return Err(ApiError::new(
+                &problem::CSRF,
+                format!("requests from {origin} may not use the session cookie; allow it in `http.cors_origins`"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The authenticated caller: a bearer access token, or the session cookie.
+///
+/// A request authenticated by the cookie that may change state (any method but
+/// `GET`, `HEAD` and `OPTIONS`) must also pass [`check_same_site`]: SameSite=Lax
+/// alone lets a same-site page (another app on a sibling subdomain) post with it.
 pub struct Auth(pub Principal);
 
 pub(crate) fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -149,7 +183,11 @@ impl FromRequestParts<AppState> for Auth {
                 .map_err(ApiError::unauthenticated);
         }
         if let Some(secret) = session_cookie(&parts.headers, state.cookie_name()) {
-            return state.kernel.identity().authenticate_session(secret).map(Auth).map_err(ApiError::unauthenticated);
+            let principal = state.kernel.identity().authenticate_session(secret).map_err(ApiError::unauthenticated)?;
+            if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+                check_same_site(state, &parts.headers)?;
+            }
+            return Ok(Auth(principal));
         }
         Err(ApiError::unauthenticated(AuthFailure::Missing))
     }

@@ -17,6 +17,7 @@ pub mod problem;
 mod routes;
 #[cfg(test)]
 mod typed_responses;
+pub mod web;
 #[cfg(test)]
 mod wire_casing;
 
@@ -54,6 +55,8 @@ pub struct ApiConfig {
     pub trust_forwarded_for: bool,
     /// Login attempts per client address per minute, across all accounts.
     pub login_attempts_per_minute: u32,
+    /// The built web application served at `/`; `None` serves only the API.
+    pub web_root: Option<web::WebRoot>,
 }
 
 impl Default for ApiConfig {
@@ -65,6 +68,7 @@ impl Default for ApiConfig {
             secure_cookies: false,
             trust_forwarded_for: false,
             login_attempts_per_minute: 30,
+            web_root: None,
         }
     }
 }
@@ -121,7 +125,7 @@ pub fn router(state: AppState) -> Router {
     let app = api
         .merge(routes::system::router(openapi))
         .merge(routes::credential_pages::router())
-        .fallback(routes::system::no_route)
+        .fallback(web::fallback)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
         // Every request has an overall deadline, except the streaming uploads
         // merged after it: those time out per idle chunk instead.

@@ -42,6 +42,50 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: u64,
+    /// The user's language for the pages and messages, a BCP 47 tag (`fr`,
+    /// `pt-BR`); `None` follows the browser. Added in record version 2.
+    pub locale: Option<String>,
+}
+
+/// A user as record version 1 stored it (before `locale`).
+#[derive(Deserialize)]
+struct UserV1 {
+    id: UserId,
+    institution: InstitutionId,
+    email: String,
+    name: String,
+    role: InstitutionRole,
+    platform_admin: bool,
+    password_hash: Option<String>,
+    active: bool,
+    created_at: i64,
+    updated_at: i64,
+    version: u64,
+}
+
+impl Record for User {
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        if version != 1 {
+            return Err(format!("no upgrade path from version {version}"));
+        }
+        let v1: UserV1 = lectern_storage::decode_body(body)?;
+        Ok(User {
+            id: v1.id,
+            institution: v1.institution,
+            email: v1.email,
+            name: v1.name,
+            role: v1.role,
+            platform_admin: v1.platform_admin,
+            password_hash: v1.password_hash,
+            active: v1.active,
+            created_at: v1.created_at,
+            updated_at: v1.updated_at,
+            version: v1.version,
+            locale: None,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,7 +218,6 @@ pub struct BootstrapToken {
 
 record!(
     Institution,
-    User,
     Course,
     Enrolment,
     Session,
@@ -224,6 +267,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             version: 1,
+            locale: Some("fr".into()),
         };
         let t = s.tree::<User>("u").unwrap();
         t.insert(b"k", &user).unwrap();

@@ -52,6 +52,25 @@ pub enum AuthorizeError {
     Redirect(String),
 }
 
+/// What the consent page asks the user about.
+#[derive(Clone, Debug)]
+pub struct AuthorizationPrompt {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+}
+
+/// An authorization request that passed every check.
+struct ValidAuthorization {
+    client: OAuthClient,
+    scopes: Vec<String>,
+    redirect: url::Url,
+    challenge: String,
+    /// The approving user, when a principal was given.
+    user: Option<UserId>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct TokenRequest {
     pub grant_type: String,
@@ -197,9 +216,14 @@ impl Identity {
         }
     }
 
-    /// Handles an authorization request from a logged-in user and returns the
-    /// URL to redirect the browser to (with `code`, `state` and `iss`).
-    pub fn authorize_code(&self, p: &Principal, req: &AuthorizeRequest) -> Result<String, AuthorizeError> {
+    /// Checks an authorization request before anyone is asked: the client,
+    /// its exact redirect URI, the response type, PKCE (S256) and the scopes.
+    /// With a principal, also that a user of the client's institution asks.
+    fn validate_authorization(
+        &self,
+        p: Option<&Principal>,
+        req: &AuthorizeRequest,
+    ) -> Result<ValidAuthorization, AuthorizeError> {
         let no_redirect = AuthorizeError::NoRedirect;
         let client = self
             .t()
@@ -214,21 +238,10 @@ impl Identity {
                 "does not exactly match a registered redirect URI",
             )));
         }
-        let Ok(mut redirect) = url::Url::parse(&req.redirect_uri) else {
+        let Ok(redirect) = url::Url::parse(&req.redirect_uri) else {
             return Err(no_redirect(CoreError::invalid("redirect_uri", "is not a URL")));
         };
-        let back = |error: &str, description: &str| {
-            let mut u = redirect.clone();
-            {
-                let mut q = u.query_pairs_mut();
-                q.append_pair("error", error).append_pair("error_description", description);
-                if let Some(s) = &req.state {
-                    q.append_pair("state", s);
-                }
-                q.append_pair("iss", &self.config().issuer);
-            }
-            AuthorizeError::Redirect(u.to_string())
-        };
+        let back = |error: &str, description: &str| self.redirect_error(&redirect, req, error, description);
         if req.response_type != "code" {
             return Err(back("unsupported_response_type", "only response_type=code is supported"));
         }
@@ -238,7 +251,7 @@ impl Identity {
         if req.code_challenge_method.as_deref() != Some("S256") {
             return Err(back("invalid_request", "PKCE with code_challenge_method=S256 is required"));
         }
-        let Some(challenge) = req.code_challenge.as_deref().filter(|c| pkce::is_valid_verifier(c)) else {
+        let Some(challenge) = req.code_challenge.clone().filter(|c| pkce::is_valid_verifier(c)) else {
             return Err(back("invalid_request", "code_challenge is missing or malformed"));
         };
         let scopes = match &req.scope {
@@ -248,12 +261,81 @@ impl Identity {
         if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
             return Err(back("invalid_scope", &format!("scope `{s}` is not allowed for this client")));
         }
-        let Some(user) = p.user_id() else {
+        let mut user = None;
+        if let Some(p) = p {
+            let Some(id) = p.user_id() else {
+                return Err(no_redirect(CoreError::Forbidden("only users can authorize clients".into())));
+            };
+            if p.institution != client.institution {
+                return Err(back("access_denied", "this client belongs to another institution"));
+            }
+            user = Some(id);
+        }
+        Ok(ValidAuthorization { client, scopes, redirect, challenge, user })
+    }
+
+    /// `redirect` with an RFC 6749 §4.1.2.1 error, `state` and RFC 9207 `iss`.
+    fn redirect_error(
+        &self,
+        redirect: &url::Url,
+        req: &AuthorizeRequest,
+        error: &str,
+        description: &str,
+    ) -> AuthorizeError {
+        let mut u = redirect.clone();
+        {
+            let mut q = u.query_pairs_mut();
+            q.append_pair("error", error).append_pair("error_description", description);
+            if let Some(s) = &req.state {
+                q.append_pair("state", s);
+            }
+            q.append_pair("iss", &self.config().issuer);
+        }
+        AuthorizeError::Redirect(u.to_string())
+    }
+
+    /// Checks an authorization request as it arrives at the authorization
+    /// endpoint, before the user is known: what must fail before a consent
+    /// page is shown.
+    pub fn check_authorization(&self, req: &AuthorizeRequest) -> Result<(), AuthorizeError> {
+        self.validate_authorization(None, req).map(|_| ())
+    }
+
+    /// What the consent page shows the signed-in user: which client asks for
+    /// which scopes, and where the browser goes back to.
+    pub fn authorization_prompt(
+        &self,
+        p: &Principal,
+        req: &AuthorizeRequest,
+    ) -> Result<AuthorizationPrompt, AuthorizeError> {
+        let v = self.validate_authorization(Some(p), req)?;
+        Ok(AuthorizationPrompt {
+            client_id: v.client.client_id,
+            client_name: v.client.name,
+            scopes: v.scopes,
+            redirect_uri: req.redirect_uri.clone(),
+        })
+    }
+
+    /// The user declined: the URL to send the browser back to, with `error=access_denied`.
+    pub fn deny_authorization(&self, p: &Principal, req: &AuthorizeRequest) -> Result<String, AuthorizeError> {
+        let v = self.validate_authorization(Some(p), req)?;
+        match self.redirect_error(&v.redirect, req, "access_denied", "the user declined") {
+            AuthorizeError::Redirect(url) => Ok(url),
+            other => Err(other),
+        }
+    }
+
+    /// The user approved an authorization request on the consent page:
+    /// issues a code and returns the URL to redirect the browser to (with
+    /// `code`, `state` and `iss`).
+    pub fn authorize_code(&self, p: &Principal, req: &AuthorizeRequest) -> Result<String, AuthorizeError> {
+        let no_redirect = AuthorizeError::NoRedirect;
+        let ValidAuthorization { client, scopes, mut redirect, challenge, user } =
+            self.validate_authorization(Some(p), req)?;
+        let Some(user) = user else {
             return Err(no_redirect(CoreError::Forbidden("only users can authorize clients".into())));
         };
-        if p.institution != client.institution {
-            return Err(back("access_denied", "this client belongs to another institution"));
-        }
         let code = secret::new_secret("lac_").map_err(|e| no_redirect(e.into()))?;
         let record = AuthCode {
             client_id: client.client_id.clone(),
@@ -261,7 +343,7 @@ impl Identity {
             user,
             redirect_uri: req.redirect_uri.clone(),
             scope: scopes.join(" "),
-            code_challenge: challenge.to_owned(),
+            code_challenge: challenge,
             nonce: req.nonce.clone(),
             expires_at: self.now() + self.config().auth_code_ttl_secs.min(600),
             redeemed_family: None,

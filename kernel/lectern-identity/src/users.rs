@@ -24,6 +24,49 @@ pub struct UserUpdate {
     pub email: Option<String>,
     pub name: Option<String>,
     pub role: Option<InstitutionRole>,
+    /// `Some("")` clears the language (the pages then follow the browser's).
+    pub locale: Option<String>,
+}
+
+/// Checks a BCP 47 language tag's shape (RFC 5646 §2.1, without the
+/// registry lookup): a 2–3 letter language, then 1–8 character alphanumeric
+/// subtags, at most 35 characters. Returns it in canonical case (`pt-BR`).
+pub fn validate_locale(tag: &str) -> Result<String, CoreError> {
+    let bad = || {
+        CoreError::invalid(
+            "locale",
+            format!(
+                "`{}` is not a BCP 47 language tag such as `fr` or `pt-BR`",
+                tag.chars().take(40).collect::<String>()
+            ),
+        )
+    };
+    let tag = tag.trim();
+    if tag.len() > 35 {
+        return Err(bad());
+    }
+    let mut parts = tag.split(['-', '_']);
+    let language = parts.next().unwrap_or("");
+    if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(bad());
+    }
+    let mut out = language.to_ascii_lowercase();
+    for sub in parts {
+        if !(1..=8).contains(&sub.len()) || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad());
+        }
+        out.push('-');
+        // Regions are upper case, scripts title case, everything else lower case.
+        match sub.len() {
+            2 if sub.bytes().all(|b| b.is_ascii_alphabetic()) => out.push_str(&sub.to_ascii_uppercase()),
+            4 if sub.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                out.push_str(&sub[..1].to_ascii_uppercase());
+                out.push_str(&sub[1..].to_ascii_lowercase());
+            }
+            _ => out.push_str(&sub.to_ascii_lowercase()),
+        }
+    }
+    Ok(out)
 }
 
 /// Normalises and checks an email address; returns (display form, key form).
@@ -94,6 +137,7 @@ impl Identity {
             created_at: now,
             updated_at: now,
             version: 1,
+            locale: None,
         };
         let t = self.t();
         self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
@@ -150,9 +194,10 @@ impl Identity {
         update: UserUpdate,
         if_version: Option<u64>,
     ) -> Result<User, CoreError> {
-        let own_name_only =
+        // A user may change their own name and language; anything else is user management.
+        let own_profile_only =
             p.user_id() == Some(id) && p.institution == inst && update.email.is_none() && update.role.is_none();
-        if !own_name_only {
+        if !own_profile_only {
             authorize(p, Capability::UserManage, Context::Institution(inst))?;
         }
         let current = self.load_user(inst, id)?;
@@ -164,6 +209,11 @@ impl Identity {
         }
         let name = update.name.as_deref().map(|n| validate_name("name", n, 200)).transpose()?;
         let email = update.email.as_deref().map(validate_email).transpose()?;
+        let locale = match update.locale.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(tag) => Some(Some(validate_locale(tag)?)),
+        };
         let now = self.now();
         let t = self.t();
         let user = self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
@@ -194,6 +244,9 @@ impl Identity {
             }
             if let Some(r) = update.role {
                 u.role = r;
+            }
+            if let Some(l) = &locale {
+                u.locale = l.clone();
             }
             u.updated_at = now;
             u.version += 1;

@@ -170,6 +170,9 @@ pub struct Http {
     pub cors_origins: Vec<String>,
     pub secure_cookies: bool,
     pub trust_forwarded_for: bool,
+    /// The built web application (a Vite build: `web/dist`), served at `/`.
+    /// Unset: `./web/dist` when it holds a build, else the server runs without pages.
+    pub web_root: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -238,6 +241,7 @@ impl Default for Http {
             cors_origins: vec![],
             secure_cookies: false,
             trust_forwarded_for: false,
+            web_root: None,
         }
     }
 }

@@ -153,6 +153,22 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     Ok(k)
 }
 
+/// The web application to serve: `http.web_root` (which must hold a build), or
+/// `./web/dist` when it holds one (the repository's build, for `cargo xtask run`).
+fn web_root(c: &Config) -> anyhow::Result<Option<lectern_api::web::WebRoot>> {
+    use lectern_api::web::WebRoot;
+    match &c.http.web_root {
+        Some(dir) => WebRoot::new(dir).map(Some).map_err(|e| anyhow::anyhow!("http.web_root: {e}")),
+        None => match WebRoot::new("web/dist") {
+            Ok(root) => Ok(Some(root)),
+            Err(why) => {
+                tracing::warn!(%why, "no web application: serving the API only");
+                Ok(None)
+            }
+        },
+    }
+}
+
 fn serve(c: Config) -> anyhow::Result<()> {
     init_tracing(&c, false);
     let runtime =
@@ -202,6 +218,7 @@ async fn serve_async(mut c: Config) -> anyhow::Result<()> {
         secure_cookies: c.http.secure_cookies,
         trust_forwarded_for: c.http.trust_forwarded_for,
         login_attempts_per_minute: c.auth.login_attempts_per_minute,
+        web_root: web_root(&c)?,
     };
     let state = AppState::new(opened.kernel.clone(), metrics, api);
     print_banner(&c.issuer(), &c, opened.bootstrap_token.as_deref());

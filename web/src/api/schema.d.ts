@@ -1581,6 +1581,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/oauth/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the consent page asks the signed-in user: the client, the scopes it
+         *     wants, where the browser goes back to.
+         */
+        get: operations["consent_prompt"];
+        put?: never;
+        /**
+         * The user's answer on the consent page: `approve` issues a code; either way
+         *     the response says where to send the browser (the client's redirect URI
+         *     with `code`, or with `error=access_denied`).
+         */
+        post: operations["consent_decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugins": {
         parameters: {
             query?: never;
@@ -1730,8 +1755,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Authorization endpoint (code flow with PKCE S256). The user must be logged
-         *     in (session cookie); the browser is redirected back to the client.
+         * Authorization endpoint (code flow with PKCE S256). Checks the request
+         *     (client, exact redirect URI, PKCE, scopes), then sends the browser to the
+         *     consent page of the web application (`/consent`, same query), which
+         *     signs the user in if needed and asks them; no code is issued without that
+         *     answer. Errors about the client or redirect URI are shown here and never
+         *     redirect; the others go back to the client as RFC 6749 errors. A server
+         *     without the web application (`http.web_root`) has no consent page, so no
+         *     user can approve a code there.
          */
         get: operations["authorize"];
         put?: never;
@@ -2302,6 +2333,34 @@ export interface components {
              * @description Unix seconds.
              */
             updated_at: number;
+        };
+        /**
+         * @description The user's answer to an authorization request: its parameters, as the
+         *     authorization endpoint received them, and `approve`.
+         */
+        ConsentDecision: {
+            approve: boolean;
+            client_id: string;
+            code_challenge?: string | null;
+            code_challenge_method?: string | null;
+            nonce?: string | null;
+            redirect_uri: string;
+            response_type: string;
+            scope?: string | null;
+            state?: string | null;
+        };
+        /** @description What the OAuth consent page shows: a client asks for scopes. */
+        ConsentPrompt: {
+            client_id: string;
+            /** @description The name the institution registered the client under. */
+            client_name: string;
+            /** @description Where the browser goes after the answer. */
+            redirect_uri: string;
+            scopes: string[];
+        };
+        /** @description Where to send the browser: the client's redirect URI with `code` (or `error`). */
+        ConsentResult: {
+            redirect_to: string;
         };
         Course: {
             code: string;
@@ -3658,6 +3717,8 @@ export interface components {
         };
         UpdateUser: {
             email?: string | null;
+            /** @description A BCP 47 language tag (`fr`, `pt-BR`); `""` clears it. Users may set their own. */
+            locale?: string | null;
             name?: string | null;
             role?: null | components["schemas"]["InstitutionRoleDto"];
         };
@@ -3668,6 +3729,8 @@ export interface components {
             has_password: boolean;
             id: string;
             institution_id: string;
+            /** @description The user's language (BCP 47), which selects the pages' language; absent: the browser's. */
+            locale?: string | null;
             name: string;
             platform_admin: boolean;
             role: components["schemas"]["InstitutionRoleDto"];
@@ -7189,6 +7252,73 @@ export interface operations {
             };
         };
     };
+    consent_prompt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                response_type: string;
+                client_id: string;
+                redirect_uri: string;
+                scope: string | null;
+                state: string | null;
+                code_challenge: string | null;
+                code_challenge_method: string | null;
+                nonce: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentPrompt"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consent_decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentResult"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_plugins: {
         parameters: {
             query?: never;
@@ -7492,7 +7622,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Redirect to the client with `code` or `error` */
+            /** @description To the consent page, or back to the client with `error` */
             303: {
                 headers: {
                     [name: string]: unknown;

@@ -14,7 +14,15 @@ export function Account({ onLanguage }: { onLanguage: (l: Locale) => void }) {
   async function saveLanguage(l: Locale) {
     setError(undefined);
     try {
-      await call(api.PATCH('/api/v1/me', { body: { locale: l } }));
+      const user = session.me.user;
+      if (user) {
+        await call(
+          api.PATCH('/api/v1/institutions/{institution}/users/{user_id}', {
+            params: { path: { institution: session.institution, user_id: user.id } },
+            body: { locale: l },
+          }),
+        );
+      }
       onLanguage(l);
       await session.reload();
       setStatus(t('account_language_saved'));

@@ -73,36 +73,6 @@ pub(crate) async fn login(
     Ok(([(header::SET_COOKIE, cookie), (header::CACHE_CONTROL, "no-store".into())], Json(body)).into_response())
 }
 
-/// The header a cookie-authenticated refresh must carry: a custom header
-/// cannot be sent by a cross-site form, and a cross-origin script can only
-/// send it after a CORS preflight that `http.cors_origins` allows.
-const CSRF_HEADER: &str = "lectern-csrf";
-
-/// Refuses a cookie-authenticated request that may come from another site.
-fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if csrf.trim().is_empty() {
-        return Err(ApiError::new(
-            &problem::CSRF,
-            "send the header `Lectern-CSRF: 1` with a request authenticated by the session cookie",
-        ));
-    }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
-        // The issuer's origin, serialised as browsers send `Origin` (default ports dropped).
-        let own = url::Url::parse(&s.kernel.config().issuer).map(|u| u.origin().ascii_serialization());
-        let allowed = own.is_ok_and(|own| origin.eq_ignore_ascii_case(&own))
-            || s.config.cors_origins.iter().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin));
-        if !allowed {
-            return Err(ApiError::new(
-                &problem::CSRF,
-                format!("requests from {origin} may not use the session cookie; allow it in `http.cors_origins`"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Renews the access token of a first-party login: authenticated by the
 /// session cookie alone (a bearer token cannot renew itself), it returns a
 /// fresh token while the session is alive, and counts as activity for the
@@ -115,7 +85,7 @@ fn check_same_site(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 pub(crate) async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let secret = session_cookie(&headers, s.cookie_name())
         .ok_or_else(|| ApiError::unauthenticated(lectern_core::AuthFailure::Missing))?;
-    check_same_site(&s, &headers)?;
+    crate::extract::check_same_site(&s, &headers)?;
     let out = s.kernel.identity().refresh_session_token(secret)?;
     let body = dto::RefreshResponse {
         access_token: out.access_token,

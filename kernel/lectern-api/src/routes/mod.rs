@@ -82,6 +82,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::change_my_password))
         .routes(routes!(auth::my_courses))
         .routes(routes!(oauth::authorize))
+        .routes(routes!(oauth::consent_prompt, oauth::consent_decide))
         .routes(routes!(oauth::token))
         .routes(routes!(oauth::revoke))
         .routes(routes!(oauth::userinfo))

@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::dto;
-use crate::extract::{ApiForm, ApiQuery, Auth};
-use crate::problem::{ApiError, ApiResult};
+use crate::extract::{ApiForm, ApiJson, ApiQuery, Auth};
+use crate::problem::{self, ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub(crate) struct AuthorizeQuery {
@@ -28,29 +28,105 @@ pub(crate) struct AuthorizeQuery {
     nonce: Option<String>,
 }
 
-/// Authorization endpoint (code flow with PKCE S256). The user must be logged
-/// in (session cookie); the browser is redirected back to the client.
+impl From<AuthorizeQuery> for AuthorizeRequest {
+    fn from(q: AuthorizeQuery) -> Self {
+        AuthorizeRequest {
+            response_type: q.response_type,
+            client_id: q.client_id,
+            redirect_uri: q.redirect_uri,
+            scope: q.scope,
+            state: q.state,
+            code_challenge: q.code_challenge,
+            code_challenge_method: q.code_challenge_method,
+            nonce: q.nonce,
+        }
+    }
+}
+
+/// Authorization endpoint (code flow with PKCE S256). Checks the request
+/// (client, exact redirect URI, PKCE, scopes), then sends the browser to the
+/// consent page of the web application (`/consent`, same query), which
+/// signs the user in if needed and asks them; no code is issued without that
+/// answer. Errors about the client or redirect URI are shown here and never
+/// redirect; the others go back to the client as RFC 6749 errors. A server
+/// without the web application (`http.web_root`) has no consent page, so no
+/// user can approve a code there.
 #[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", params(AuthorizeQuery),
-    responses((status = 303, description = "Redirect to the client with `code` or `error`"), (status = "4XX", body = dto::Problem)))]
+    responses((status = 303, description = "To the consent page, or back to the client with `error`"), (status = "4XX", body = dto::Problem)))]
 pub(crate) async fn authorize(
+    State(s): State<AppState>,
+    uri: axum::http::Uri,
+    ApiQuery(q): ApiQuery<AuthorizeQuery>,
+) -> ApiResult<Response> {
+    match s.kernel.identity().check_authorization(&q.into()) {
+        Ok(()) => {}
+        Err(AuthorizeError::Redirect(url)) => return Ok(Redirect::to(&url).into_response()),
+        Err(AuthorizeError::NoRedirect(e)) => return Err(e.into()),
+    }
+    Ok(Redirect::to(&format!("/consent?{}", uri.query().unwrap_or(""))).into_response())
+}
+
+/// An authorization error that goes back to the client: a problem whose
+/// `redirect_to` the consent page sends the browser to.
+fn consent_error(e: AuthorizeError) -> ApiError {
+    match e {
+        AuthorizeError::NoRedirect(e) => e.into(),
+        AuthorizeError::Redirect(url) => {
+            let error = url::Url::parse(&url)
+                .ok()
+                .and_then(|u| u.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned()))
+                .unwrap_or_default();
+            ApiError::new(
+                &problem::OAUTH,
+                "the authorization request cannot be granted; send the browser to `redirect_to`",
+            )
+            .with("error", error)
+            .with("redirect_to", url)
+        }
+    }
+}
+
+/// What the consent page asks the signed-in user: the client, the scopes it
+/// wants, where the browser goes back to.
+#[utoipa::path(get, path = "/api/v1/oauth/consent", tag = "oauth", params(AuthorizeQuery),
+    responses((status = 200, body = dto::ConsentPrompt), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn consent_prompt(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<AuthorizeQuery>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<dto::ConsentPrompt>> {
+    let prompt = s.kernel.identity().authorization_prompt(&p, &q.into()).map_err(consent_error)?;
+    Ok(Json(dto::ConsentPrompt {
+        client_id: prompt.client_id,
+        client_name: prompt.client_name,
+        scopes: prompt.scopes,
+        redirect_uri: prompt.redirect_uri,
+    }))
+}
+
+/// The user's answer on the consent page: `approve` issues a code; either way
+/// the response says where to send the browser (the client's redirect URI
+/// with `code`, or with `error=access_denied`).
+#[utoipa::path(post, path = "/api/v1/oauth/consent", tag = "oauth", request_body = dto::ConsentDecision,
+    responses((status = 200, body = dto::ConsentResult), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn consent_decide(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<dto::ConsentDecision>,
+) -> ApiResult<Json<dto::ConsentResult>> {
     let req = AuthorizeRequest {
-        response_type: q.response_type,
-        client_id: q.client_id,
-        redirect_uri: q.redirect_uri,
-        scope: q.scope,
-        state: q.state,
-        code_challenge: q.code_challenge,
-        code_challenge_method: q.code_challenge_method,
-        nonce: q.nonce,
+        response_type: b.response_type,
+        client_id: b.client_id,
+        redirect_uri: b.redirect_uri,
+        scope: b.scope,
+        state: b.state,
+        code_challenge: b.code_challenge,
+        code_challenge_method: b.code_challenge_method,
+        nonce: b.nonce,
     };
-    match s.kernel.identity().authorize_code(&p, &req) {
-        Ok(url) | Err(AuthorizeError::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
-        Err(AuthorizeError::NoRedirect(e)) => Err(e.into()),
-    }
+    let identity = s.kernel.identity();
+    let url = if b.approve { identity.authorize_code(&p, &req) } else { identity.deny_authorization(&p, &req) };
+    Ok(Json(dto::ConsentResult { redirect_to: url.map_err(consent_error)? }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

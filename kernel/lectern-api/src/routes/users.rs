@@ -86,7 +86,13 @@ pub(crate) async fn update(
     let u = s
         .kernel
         .identity()
-        .update_user(&p, id, uid, UserUpdate { email: b.email, name: b.name, role: b.role.map(Into::into) }, version)
+        .update_user(
+            &p,
+            id,
+            uid,
+            UserUpdate { email: b.email, name: b.name, role: b.role.map(Into::into), locale: b.locale },
+            version,
+        )
         .await?;
     Ok(with_etag(u))
 }
