@@ -25,6 +25,7 @@ mod tutor;
 mod tutor_quality;
 mod typed_client;
 mod upgrade;
+mod web_serving;
 
 use lectern_e2e::{Api, Options, PASSWORD, TestServer, bootstrap_admin};
 use serde_json::json;

@@ -527,6 +527,7 @@ pub struct UserInfo {
 
 /// Query parameters of every listing.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// 1–500, default 50.

@@ -4625,14 +4625,14 @@ export interface operations {
     };
     list_institutions: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description 1–500, default 50. */
-                limit: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4751,14 +4751,15 @@ export interface operations {
     };
     list_courses: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1–500, default 50. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 institution: string;
-                /** @description 1–500, default 50. */
-                limit: number | null;
-                /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
             };
             cookie?: never;
         };
@@ -4817,14 +4818,15 @@ export interface operations {
     };
     import: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A course code for the new course (default: the archive's). */
+                code?: string;
+                /** @description A title for the new course (default: the archive's). */
+                title?: string;
+            };
             header?: never;
             path: {
                 institution: string;
-                /** @description A course code for the new course (default: the archive's). */
-                code: string | null;
-                /** @description A title for the new course (default: the archive's). */
-                title: string | null;
             };
             cookie?: never;
         };
@@ -5629,15 +5631,16 @@ export interface operations {
     };
     list_enrolments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1–500, default 50. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 institution: string;
                 course_id: string;
-                /** @description 1–500, default 50. */
-                limit: number | null;
-                /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
             };
             cookie?: never;
         };
@@ -5950,13 +5953,14 @@ export interface operations {
     };
     upload: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The original file name, kept for display and downloads. */
+                filename?: string;
+            };
             header?: never;
             path: {
                 institution: string;
                 course_id: string;
-                /** @description The original file name, kept for display and downloads. */
-                filename: string | null;
             };
             cookie?: never;
         };
@@ -6239,13 +6243,14 @@ export interface operations {
     };
     insights: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Questions listed (most recent first), 1–500; default 100. */
+                limit?: number;
+            };
             header?: never;
             path: {
                 institution: string;
                 course_id: string;
-                /** @description Questions listed (most recent first), 1–500; default 100. */
-                limit: number | null;
             };
             cookie?: never;
         };
@@ -6496,14 +6501,15 @@ export interface operations {
     };
     list_users: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1–500, default 50. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 institution: string;
-                /** @description 1–500, default 50. */
-                limit: number | null;
-                /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
             };
             cookie?: never;
         };
@@ -6993,14 +6999,14 @@ export interface operations {
     };
     my_courses: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description 1–500, default 50. */
-                limit: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7110,14 +7116,14 @@ export interface operations {
     };
     my_notifications: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only unread notifications. */
-                unread: boolean;
+                unread?: boolean;
                 /** @description At most this many (1–500, default 100). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7254,18 +7260,18 @@ export interface operations {
     };
     consent_prompt: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query: {
                 response_type: string;
                 client_id: string;
                 redirect_uri: string;
-                scope: string | null;
-                state: string | null;
-                code_challenge: string | null;
-                code_challenge_method: string | null;
-                nonce: string | null;
+                scope?: string;
+                state?: string;
+                code_challenge?: string;
+                code_challenge_method?: string;
+                nonce?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7606,18 +7612,18 @@ export interface operations {
     };
     authorize: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query: {
                 response_type: string;
                 client_id: string;
                 redirect_uri: string;
-                scope: string | null;
-                state: string | null;
-                code_challenge: string | null;
-                code_challenge_method: string | null;
-                nonce: string | null;
+                scope?: string;
+                state?: string;
+                code_challenge?: string;
+                code_challenge_method?: string;
+                nonce?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -43,6 +43,7 @@ pub struct MediaList {
 
 /// Query of an upload.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The original file name, kept for display and downloads.

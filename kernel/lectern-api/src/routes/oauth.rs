@@ -17,6 +17,7 @@ use crate::extract::{ApiForm, ApiJson, ApiQuery, Auth};
 use crate::problem::{self, ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuthorizeQuery {
     response_type: String,
     client_id: String,

@@ -36,6 +36,7 @@ pub(crate) struct PolicyBody {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct InsightsQuery {
     /// Questions listed (most recent first), 1–500; default 100.
     pub limit: Option<usize>,
