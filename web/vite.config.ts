@@ -17,6 +17,7 @@ export default defineConfig({
   },
   server: {
     // `npm run dev` proxies the API to a local `lectern serve` (LECTERN_URL, default :8080).
-    proxy: Object.fromEntries(['/api', '/oauth', '/blobs', '/credentials'].map((p) => [p, lectern])),
+    // `^/credentials/` (a regular expression): the app's own page `/credentials` is not the API's.
+    proxy: Object.fromEntries(['/api', '/oauth', '/blobs', '^/credentials/'].map((p) => [p, lectern])),
   },
 });

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, call, setUnauthenticatedHandler } from './api/client';
 import { Loading, ErrorBox } from './components/ui';
 import { LOCALES, LOCALE_NAMES, type Locale, locale, pickLocale, setLocale, t } from './i18n';
@@ -23,12 +23,14 @@ export function App() {
   const [failure, setFailure] = useState<unknown>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [, setLang] = useState<Locale>(locale());
+  const signedIn = useRef(false);
 
   async function loadMe() {
     try {
       const m = await call(api.GET('/api/v1/me'));
       setLocale(initialLocale(m));
       setLang(locale());
+      signedIn.current = true;
       setMe(m);
       setFailure(undefined);
     } catch (e) {
@@ -41,8 +43,11 @@ export function App() {
   }
 
   useEffect(() => {
+    // A 401 after sign-in means the session ended (revoked, expired, signed out elsewhere);
+    // before sign-in it only means "not signed in yet", which needs no notice.
     setUnauthenticatedHandler(() => {
-      setNotice(t('signin_expired'));
+      if (signedIn.current) setNotice(t('signin_expired'));
+      signedIn.current = false;
       setMe(null);
     });
     void loadMe();
@@ -102,6 +107,7 @@ export function App() {
     try {
       await call(api.POST('/api/v1/auth/logout'));
     } finally {
+      signedIn.current = false;
       setNotice(t('signout_done'));
       setMe(null);
       navigate('/', { replace: true });

@@ -343,7 +343,9 @@ fn main() -> anyhow::Result<()> {
             c.args(["build", "--release", "--package", "lectern"]);
             run(c)?;
             let bin = target_dir().join("release").join("lectern");
-            let env = local_marketplace(&bin)?;
+            let mut env = local_marketplace(&bin)?;
+            let web = repo_root().join("web").join("dist");
+            env.push(("LECTERN_HTTP__WEB_ROOT".into(), web.display().to_string()));
             let mut c = Command::new(&bin);
             c.arg("serve").args(&args[1..]).envs(env);
             run(c)

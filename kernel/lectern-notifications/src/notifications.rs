@@ -150,6 +150,30 @@ impl Notifications {
         Ok(n)
     }
 
+    /// Marks every unread notification of the caller read, in one durable
+    /// transaction; returns how many changed.
+    pub async fn mark_all_read(&self, p: &Principal) -> Result<usize, CoreError> {
+        let me = Self::me(p)?;
+        let now = self.now();
+        let t = self.t();
+        let prefix = prefs_key(p.institution, me);
+        let changed = self.store().transaction(&[&t.notifications], |tx| {
+            let inbox = tx.on(&t.notifications)?;
+            let mut changed = 0;
+            for row in t.notifications.scan_prefix(&prefix) {
+                let (key, mut n) = row.map_err(|e| lectern_storage::TxFail::Abort(CoreError::from(e)))?;
+                if n.read_at.is_none() {
+                    n.read_at = Some(now);
+                    inbox.insert(&key, &n)?;
+                    changed += 1;
+                }
+            }
+            Ok(changed)
+        })?;
+        self.durable().await?;
+        Ok(changed)
+    }
+
     pub fn my_preferences(&self, p: &Principal) -> Result<Preferences, CoreError> {
         let me = Self::me(p)?;
         Ok(self.t().notification_prefs.get(prefs_key(p.institution, me))?.unwrap_or_default())
@@ -211,7 +235,7 @@ impl Notifications {
                         course_title(&field("course")),
                         field("reason")
                     ),
-                    link: None,
+                    link: Some(format!("/courses/{}/grades", field("course"))),
                 }
             }
             topics::GRADING_FAILED => {
@@ -241,7 +265,7 @@ impl Notifications {
                     recipients: vec![student],
                     title: format!("You completed {}", course_title(&field("course"))),
                     body: "Congratulations! Your credential is being issued.".into(),
-                    link: None,
+                    link: Some("/credentials".into()),
                 }
             }
             topics::CREDENTIAL_ISSUED => {
@@ -267,6 +291,14 @@ impl Notifications {
         let bus = &self.env().bus;
         let now = self.now();
         let email_on = self.inner.config.email.is_some();
+        // Links are paths of the web application; an email needs the whole address.
+        let absolute_link = msg.link.as_ref().map(|l| {
+            if l.starts_with('/') {
+                format!("{}{l}", self.identity().config().issuer.trim_end_matches('/'))
+            } else {
+                l.clone()
+            }
+        });
         // Ids are reserved before the transaction (they are not transactional).
         let mut plan = vec![];
         for user in &msg.recipients {
@@ -310,7 +342,7 @@ impl Notifications {
                             notification: id.clone(),
                             to: format!("{} <{}>", u.name.replace(['<', '>', '"'], ""), u.email),
                             subject: msg.title.clone(),
-                            text: format!("{}\n\n{}\n", msg.body, msg.link.clone().unwrap_or_default()),
+                            text: format!("{}\n\n{}\n", msg.body, absolute_link.clone().unwrap_or_default()),
                         };
                         events::stage(&bus.outbox, tx, *email_id, topics::EMAIL_REQUESTED, &u.id.to_string(), &job)?;
                     }

@@ -124,7 +124,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caller's own attempts at the assessment, oldest first: how many are
+         *     used, and the one in progress to resume.
+         */
+        get: operations["my_attempts"];
         put?: never;
         /**
          * Starts an attempt (201), or returns the attempt this request already
@@ -1513,6 +1517,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks every unread notification of the caller read. */
+        post: operations["mark_all_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/notifications/{notification_id}/read": {
         parameters: {
             query?: never;
@@ -2044,6 +2065,17 @@ export interface components {
         };
         /** @enum {string} */
         AttemptState: "in_progress" | "submitted";
+        /** @description One of the caller's attempts, without its questions and answers. */
+        AttemptSummary: {
+            deadline?: string | null;
+            id: string;
+            /** Format: int32 */
+            number: number;
+            started_at: string;
+            state: components["schemas"]["AttemptState"];
+            submitted_at?: string | null;
+            submitted_by?: null | components["schemas"]["SubmittedBy"];
+        };
         /**
          * Format: binary
          * @description Raw bytes
@@ -2412,7 +2444,7 @@ export interface components {
          */
         CreateItem: {
             assessment?: string | null;
-            completion?: null | components["schemas"]["Completion"];
+            completion?: null | components["schemas"]["ItemCompletion"];
             id?: string | null;
             kind: components["schemas"]["ItemKind"];
             markdown?: string | null;
@@ -2647,12 +2679,25 @@ export interface components {
         InstitutionRoleDto: "admin" | "staff" | "member";
         Item: {
             body: components["schemas"]["Body"];
-            completion: components["schemas"]["Completion"];
+            completion: components["schemas"]["ItemCompletion"];
             id: string;
             kind: components["schemas"]["ItemKind"];
             prerequisites: components["schemas"]["Prerequisite"][];
             release_at?: string | null;
             title: string;
+        };
+        /** @description When an item counts as completed. */
+        ItemCompletion: {
+            /** @enum {string} */
+            kind: "viewed";
+        } | {
+            /** @enum {string} */
+            kind: "manual";
+        } | {
+            /** @enum {string} */
+            kind: "min_score";
+            /** Format: double */
+            min: number;
         };
         /** @description An opened item. */
         ItemDetail: {
@@ -2740,6 +2785,10 @@ export interface components {
         ManualQueue: {
             items: components["schemas"]["QueueEntry"][];
         };
+        /** @description How many notifications a "mark all read" changed. */
+        MarkedRead: {
+            marked: number;
+        };
         Me: {
             /** @description Capabilities the caller holds institution-wide (course roles add more per course). */
             capabilities: string[];
@@ -2773,6 +2822,10 @@ export interface components {
             items: components["schemas"]["Item"][];
             release_at?: string | null;
             title: string;
+        };
+        /** @description The caller's attempts at an assessment, oldest first. */
+        MyAttempts: {
+            items: components["schemas"]["AttemptSummary"][];
         };
         /** @description A credential of the caller's. */
         MyCredential: {
@@ -2808,7 +2861,10 @@ export interface components {
             id: string;
             /** @description The event kind, e.g. `grade.recorded`. */
             kind: string;
-            /** @description A path in the app the notification is about. */
+            /**
+             * @description Where it leads: a path of the web application (`/courses/{id}/grades`),
+             *     or an absolute URL (a credential's public page).
+             */
             link?: string | null;
             /**
              * Format: int64
@@ -3454,12 +3510,18 @@ export interface components {
             items: components["schemas"]["Grade"][];
         };
         StudentItem: {
+            /** @description Assessment items: the assessment they open. */
+            assessment_id?: string | null;
             completed: boolean;
+            /** @description How it counts as completed; `manual`: the student marks it (`POST …/complete`). */
+            completion: components["schemas"]["ItemCompletion"];
             id: string;
             kind: components["schemas"]["ItemKind"];
             locked: boolean;
             /** @description Why it is locked. */
             reason?: string | null;
+            /** @description When it is (or was) released: the later of the item's and its module's date. */
+            release_at?: string | null;
             /** Format: double */
             score?: number | null;
             title: string;
@@ -3472,6 +3534,8 @@ export interface components {
         StudentOutline: {
             modules: components["schemas"]["StudentModule"][];
             progress: components["schemas"]["Progress"];
+            /** @description Items hidden until a release date ahead, soonest first: what is coming. */
+            upcoming: components["schemas"]["UpcomingItem"][];
         };
         StudentRow: {
             categories: components["schemas"]["CategoryTotal"][];
@@ -3682,6 +3746,14 @@ export interface components {
             /** @description Why the tutor declined, shown to the student. */
             refusal?: string | null;
         };
+        /** @description An item not visible yet because its release date is ahead. */
+        UpcomingItem: {
+            kind: components["schemas"]["ItemKind"];
+            /** @description The module's title. */
+            module: string;
+            release_at: string;
+            title: string;
+        };
         UpdateAssessment: {
             published?: boolean | null;
             questions?: components["schemas"]["Question"][] | null;
@@ -3698,7 +3770,7 @@ export interface components {
         };
         UpdateItem: {
             assessment?: string | null;
-            completion?: null | components["schemas"]["Completion"];
+            completion?: null | components["schemas"]["ItemCompletion"];
             markdown?: string | null;
             media?: string | null;
             /** @description Move to this module. */
@@ -4051,6 +4123,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Assessment"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_attempts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyAttempts"];
                 };
             };
             "4XX": {
@@ -7134,6 +7235,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_all_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
                 };
             };
             "4XX": {

@@ -1,3 +1,12 @@
+// The exam's pages: an assessment's start page and an attempt (the exam itself, then its result).
 import type { Render } from '../pages/routes';
+import { ExamPage } from './exam';
+import { StartPage } from './start';
 
-export const examRoutes: [string, Render][] = [];
+export const examRoutes: [string, Render][] = [
+  ['/courses/:course/assessments/:assessment', (p) => <StartPage course={p.course!} assessment={p.assessment!} />],
+  [
+    '/courses/:course/assessments/:assessment/attempts/:attempt',
+    (p) => <ExamPage course={p.course!} assessment={p.assessment!} attempt={p.attempt!} />,
+  ],
+];

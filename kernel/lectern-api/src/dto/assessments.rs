@@ -394,6 +394,53 @@ pub struct Attempt {
     pub hints: BTreeMap<String, Vec<String>>,
 }
 
+fn attempt_state(s: a::AttemptState) -> AttemptState {
+    match s {
+        a::AttemptState::InProgress => AttemptState::InProgress,
+        a::AttemptState::Submitted => AttemptState::Submitted,
+    }
+}
+
+fn submitted_by(b: a::SubmittedBy) -> SubmittedBy {
+    match b {
+        a::SubmittedBy::Student => SubmittedBy::Student,
+        a::SubmittedBy::Deadline => SubmittedBy::Deadline,
+        a::SubmittedBy::Proctoring => SubmittedBy::Proctoring,
+    }
+}
+
+/// One of the caller's attempts, without its questions and answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptSummary {
+    pub id: String,
+    pub number: u32,
+    pub state: AttemptState,
+    pub started_at: String,
+    pub deadline: Option<String>,
+    pub submitted_at: Option<String>,
+    pub submitted_by: Option<SubmittedBy>,
+}
+
+impl From<a::Attempt> for AttemptSummary {
+    fn from(at: a::Attempt) -> Self {
+        AttemptSummary {
+            id: at.id,
+            number: at.number,
+            state: attempt_state(at.state),
+            started_at: rfc3339(at.started_at),
+            deadline: at.deadline.map(rfc3339),
+            submitted_at: at.submitted_at.map(rfc3339),
+            submitted_by: at.submitted_by.map(submitted_by),
+        }
+    }
+}
+
+/// The caller's attempts at an assessment, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyAttempts {
+    pub items: Vec<AttemptSummary>,
+}
+
 impl From<a::AttemptView> for Attempt {
     fn from(v: a::AttemptView) -> Self {
         let at = v.attempt;
@@ -402,19 +449,12 @@ impl From<a::AttemptView> for Attempt {
             assessment_id: at.assessment,
             title: v.title,
             number: at.number,
-            state: match at.state {
-                a::AttemptState::InProgress => AttemptState::InProgress,
-                a::AttemptState::Submitted => AttemptState::Submitted,
-            },
+            state: attempt_state(at.state),
             started_at: rfc3339(at.started_at),
             deadline: at.deadline.map(rfc3339),
             time_left_secs: v.time_left_secs,
             submitted_at: at.submitted_at.map(rfc3339),
-            submitted_by: at.submitted_by.map(|b| match b {
-                a::SubmittedBy::Student => SubmittedBy::Student,
-                a::SubmittedBy::Deadline => SubmittedBy::Deadline,
-                a::SubmittedBy::Proctoring => SubmittedBy::Proctoring,
-            }),
+            submitted_by: at.submitted_by.map(submitted_by),
             questions: v.questions.into_iter().map(Into::into).collect(),
             answers: v.answers.into_iter().map(|(k, x)| (k, x.into())).collect(),
             hints: v.hints,

@@ -93,7 +93,7 @@ impl From<c::Prerequisite> for Prerequisite {
 /// When an item counts as completed.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Completion {
+pub enum ItemCompletion {
     Viewed,
     Manual,
     /// Assessments: a gradebook score of at least `min` (0–1).
@@ -102,22 +102,22 @@ pub enum Completion {
     },
 }
 
-impl From<Completion> for c::Completion {
-    fn from(x: Completion) -> Self {
+impl From<ItemCompletion> for c::Completion {
+    fn from(x: ItemCompletion) -> Self {
         match x {
-            Completion::Viewed => c::Completion::Viewed,
-            Completion::Manual => c::Completion::Manual,
-            Completion::MinScore { min } => c::Completion::MinScore { min },
+            ItemCompletion::Viewed => c::Completion::Viewed,
+            ItemCompletion::Manual => c::Completion::Manual,
+            ItemCompletion::MinScore { min } => c::Completion::MinScore { min },
         }
     }
 }
 
-impl From<c::Completion> for Completion {
+impl From<c::Completion> for ItemCompletion {
     fn from(x: c::Completion) -> Self {
         match x {
-            c::Completion::Viewed => Completion::Viewed,
-            c::Completion::Manual => Completion::Manual,
-            c::Completion::MinScore { min } => Completion::MinScore { min },
+            c::Completion::Viewed => ItemCompletion::Viewed,
+            c::Completion::Manual => ItemCompletion::Manual,
+            c::Completion::MinScore { min } => ItemCompletion::MinScore { min },
         }
     }
 }
@@ -165,7 +165,7 @@ pub struct Item {
     pub title: String,
     pub prerequisites: Vec<Prerequisite>,
     pub release_at: Option<String>,
-    pub completion: Completion,
+    pub completion: ItemCompletion,
     pub body: Body,
 }
 
@@ -253,7 +253,7 @@ pub struct CreateItem {
     pub prerequisites: Vec<Prerequisite>,
     pub release_at: Option<String>,
     /// Default: `min_score` 0 for assessments, `viewed` otherwise.
-    pub completion: Option<Completion>,
+    pub completion: Option<ItemCompletion>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -268,7 +268,7 @@ pub struct UpdateItem {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub release_at: Option<Option<String>>,
-    pub completion: Option<Completion>,
+    pub completion: Option<ItemCompletion>,
     /// Move to this module.
     pub module: Option<String>,
     /// Position within the (new) module, 0-based; the end when absent.
@@ -340,6 +340,22 @@ pub struct StudentItem {
     pub reason: Option<String>,
     pub completed: bool,
     pub score: Option<f64>,
+    /// When it is (or was) released: the later of the item's and its module's date.
+    pub release_at: Option<String>,
+    /// How it counts as completed; `manual`: the student marks it (`POST …/complete`).
+    pub completion: ItemCompletion,
+    /// Assessment items: the assessment they open.
+    pub assessment_id: Option<String>,
+}
+
+/// An item not visible yet because its release date is ahead.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct UpcomingItem {
+    /// The module's title.
+    pub module: String,
+    pub title: String,
+    pub kind: ItemKind,
+    pub release_at: String,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
@@ -365,6 +381,8 @@ pub struct Progress {
 pub struct StudentOutline {
     pub modules: Vec<StudentModule>,
     pub progress: Progress,
+    /// Items hidden until a release date ahead, soonest first: what is coming.
+    pub upcoming: Vec<UpcomingItem>,
 }
 
 impl From<c::StudentOutline> for StudentOutline {
@@ -387,6 +405,9 @@ impl From<c::StudentOutline> for StudentOutline {
                             reason: i.reason,
                             completed: i.completed,
                             score: i.score,
+                            release_at: i.release_at.map(crate::dto::rfc3339),
+                            completion: i.completion.into(),
+                            assessment_id: i.assessment,
                         })
                         .collect(),
                 })
@@ -397,6 +418,16 @@ impl From<c::StudentOutline> for StudentOutline {
                 percent: o.progress.percent,
                 resume: o.progress.resume,
             },
+            upcoming: o
+                .upcoming
+                .into_iter()
+                .map(|u| UpcomingItem {
+                    module: u.module,
+                    title: u.title,
+                    kind: u.kind.into(),
+                    release_at: crate::dto::rfc3339(u.release_at),
+                })
+                .collect(),
         }
     }
 }

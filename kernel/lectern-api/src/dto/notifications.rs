@@ -16,7 +16,8 @@ pub struct Notification {
     pub kind: String,
     pub title: String,
     pub body: String,
-    /// A path in the app the notification is about.
+    /// Where it leads: a path of the web application (`/courses/{id}/grades`),
+    /// or an absolute URL (a credential's public page).
     pub link: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
@@ -160,4 +161,10 @@ impl From<w::DeliveryLog> for WebhookDelivery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookDeliveries {
     pub items: Vec<WebhookDelivery>,
+}
+
+/// How many notifications a "mark all read" changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarkedRead {
+    pub marked: usize,
 }

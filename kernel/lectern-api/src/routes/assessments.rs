@@ -141,6 +141,20 @@ pub(crate) async fn start(
     }
 }
 
+/// The caller's own attempts at the assessment, oldest first: how many are
+/// used, and the one in progress to resume.
+#[utoipa::path(get, operation_id = "my_attempts", path = "/api/v1/assessments/{assessment_id}/attempts", tag = "assessments",
+    params(("assessment_id" = String, Path)),
+    responses((status = 200, body = d::MyAttempts), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn my_attempts(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<d::MyAttempts>> {
+    let items = s.kernel.assessments().my_attempts(&p, &id)?;
+    Ok(Json(d::MyAttempts { items: items.into_iter().map(Into::into).collect() }))
+}
+
 /// An attempt: state, time left, questions (no keys) and saved answers.
 #[utoipa::path(get, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}", tag = "assessments",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),

@@ -280,6 +280,16 @@ pub(crate) async fn mark_read(
     Ok(Json(s.kernel.notifications().mark_read(&p, &id).await?.into()))
 }
 
+/// Marks every unread notification of the caller read.
+#[utoipa::path(post, path = "/api/v1/me/notifications/read-all", tag = "notifications",
+    responses((status = 200, body = dto::notifications::MarkedRead), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn mark_all_read(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<dto::notifications::MarkedRead>> {
+    Ok(Json(dto::notifications::MarkedRead { marked: s.kernel.notifications().mark_all_read(&p).await? }))
+}
+
 /// The caller's notification preferences by event kind.
 #[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications",
     responses((status = 200, body = Preferences), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]

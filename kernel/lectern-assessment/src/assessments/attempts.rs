@@ -395,6 +395,25 @@ impl Assessments {
         Ok(StartOutcome::Existing(self.view(&a, attempt)?))
     }
 
+    /// The caller's own attempts at an assessment, oldest first: what the
+    /// start page shows (attempts used, the one in progress to resume).
+    pub fn my_attempts(&self, p: &Principal, assessment: &str) -> Result<Vec<Attempt>, CoreError> {
+        let a = self.load_assessment(assessment)?;
+        let (_, ctx) = self.identity().course_context(p, a.institution, a.course)?;
+        authorize(p, Capability::CourseView, ctx)?;
+        let Some(student) = p.user_id() else { return Ok(vec![]) };
+        let t = self.t();
+        let mut out = vec![];
+        for entry in t.attempts_by_student.scan_prefix(student_prefix(a.institution, &a.id, student)) {
+            let (_, id) = entry?;
+            if let Some(at) = t.attempts.get(attempt_key(a.institution, &id))? {
+                out.push(at);
+            }
+        }
+        out.sort_by_key(|x| x.number);
+        Ok(out)
+    }
+
     /// An attempt with its questions (no keys), saved answers and time left.
     pub fn get_attempt(&self, p: &Principal, assessment: &str, attempt: &str) -> Result<AttemptView, CoreError> {
         let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::GradeViewAll))?;

@@ -34,7 +34,7 @@ use lectern_host::PluginError;
 
 pub use archive::{ARCHIVE_FORMAT, ImportOptions};
 pub use authoring::{ItemInput, ItemPatch, ModuleInput, ModulePatch, OrderEntry};
-pub use view::{CourseProgress, ItemDetail, ItemState, StudentItem, StudentModule, StudentOutline};
+pub use view::{CourseProgress, ItemDetail, ItemState, StudentItem, StudentModule, StudentOutline, UpcomingItem};
 
 // Records are postcard-encoded: enums stay externally tagged (postcard cannot
 // read internally tagged ones); the JSON shapes live in lectern-api's DTOs.

@@ -51,6 +51,22 @@ pub struct StudentItem {
     pub completed: bool,
     /// The gradebook score as a fraction, for graded items.
     pub score: Option<f64>,
+    /// When it is (or was) released: the later of the item's and its module's date.
+    pub release_at: Option<i64>,
+    /// How it counts as completed (`Manual`: the student marks it).
+    pub completion: Completion,
+    /// Assessment items: the assessment they open.
+    pub assessment: Option<String>,
+}
+
+/// An item the student cannot see yet because its release date is ahead:
+/// its title and when it opens, so the outline can say what is coming.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UpcomingItem {
+    pub module: String,
+    pub title: String,
+    pub kind: ItemKind,
+    pub release_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -78,6 +94,8 @@ pub struct CourseProgress {
 pub struct StudentOutline {
     pub modules: Vec<StudentModule>,
     pub progress: CourseProgress,
+    /// Hidden items with a release date ahead, soonest first.
+    pub upcoming: Vec<UpcomingItem>,
 }
 
 /// An opened item.
@@ -186,15 +204,28 @@ impl Content {
         Ok(learner)
     }
 
-    fn student_outline(outline: &Outline, l: &Learner) -> StudentOutline {
+    fn student_outline(outline: &Outline, l: &Learner, now: i64) -> StudentOutline {
         let mut modules = vec![];
+        let mut upcoming = vec![];
         for m in &outline.modules {
             let items: Vec<StudentItem> = m
                 .items
                 .iter()
                 .filter_map(|i| {
                     let (visible, locked, reason) = l.visibility.get(&i.id).cloned().unwrap_or((false, true, None));
-                    visible.then(|| StudentItem {
+                    let release_at = m.release_at.max(i.release_at);
+                    if !visible {
+                        if let Some(at) = release_at.filter(|at| *at > now) {
+                            upcoming.push(UpcomingItem {
+                                module: m.title.clone(),
+                                title: i.title.clone(),
+                                kind: i.kind,
+                                release_at: at,
+                            });
+                        }
+                        return None;
+                    }
+                    Some(StudentItem {
                         id: i.id.clone(),
                         kind: i.kind,
                         title: i.title.clone(),
@@ -202,6 +233,12 @@ impl Content {
                         reason,
                         completed: l.completed(i),
                         score: l.score(i),
+                        release_at,
+                        completion: i.completion.clone(),
+                        assessment: match &i.body {
+                            Body::Assessment { assessment } => Some(assessment.clone()),
+                            _ => None,
+                        },
                     })
                 })
                 .collect();
@@ -213,7 +250,8 @@ impl Content {
         let completed = outline.items().filter(|i| l.completed(i)).count();
         let percent = if total == 0 { 0.0 } else { (completed as f64 * 1000.0 / total as f64).round() / 10.0 };
         let resume = outline.items().find(|i| l.open(&i.id) && !l.completed(i)).map(|i| i.id.clone());
-        StudentOutline { modules, progress: CourseProgress { completed, total, percent, resume } }
+        upcoming.sort_by_key(|u| u.release_at);
+        StudentOutline { modules, progress: CourseProgress { completed, total, percent, resume }, upcoming }
     }
 
     /// Items `p` may open now (released, unlocked): what the tutor may quote
@@ -248,7 +286,7 @@ impl Content {
         let outline = self.load_outline(inst, course)?;
         let user = p.user_id().unwrap_or_default();
         let l = self.learner(p, inst, course, user, &outline, self.is_staff(p, ctx)).await?;
-        Ok(Self::student_outline(&outline, &l))
+        Ok(Self::student_outline(&outline, &l, self.now()))
     }
 
     /// A student's view and progress, for the course's staff.
@@ -269,7 +307,7 @@ impl Content {
         let as_student =
             Principal { kind: crate::authz::PrincipalKind::User { user: student, session: None }, ..p.clone() };
         let l = self.learner(&as_student, inst, course, student, &outline, false).await?;
-        Ok(Self::student_outline(&outline, &l))
+        Ok(Self::student_outline(&outline, &l, self.now()))
     }
 
     /// Opens an item: refused while hidden (404) or locked (403 with the
@@ -386,7 +424,7 @@ impl Content {
         })?;
         self.durable().await?;
         let l = self.learner(p, inst, course, user, &outline, staff).await?;
-        Ok(Self::student_outline(&outline, &l))
+        Ok(Self::student_outline(&outline, &l, self.now()))
     }
 }
 
@@ -432,7 +470,7 @@ mod tests {
             .into(),
             resume: Some(Resume { item: "c".into(), at: 1 }),
         };
-        let v = Content::student_outline(&outline, &l);
+        let v = Content::student_outline(&outline, &l, 0);
         assert_eq!(v.modules[0].items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!((v.progress.completed, v.progress.total, v.progress.percent), (1, 3, 33.3));
         // `c` is hidden now, so the resume point falls back to `b`.
@@ -469,7 +507,7 @@ mod tests {
                 // The student opened p2 last.
                 resume: Some(Resume { item: "p2".into(), at: 1 }),
             };
-            let v = Content::student_outline(&outline, &l);
+            let v = Content::student_outline(&outline, &l, 0);
             assert_eq!(v.progress.resume.as_deref(), want, "viewed {viewed:?}, score {score:?}, quiz open {quiz_open}");
         };
         check(&["p1", "p2"], None, true, Some("quiz"));

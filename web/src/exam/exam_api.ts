@@ -1,0 +1,60 @@
+// The exam page's requests that the page needs more of than the typed body: the
+// attempt with its response (whose Date header tells the server's clock), and the
+// assessment's settings, which students read from the course's list.
+import { api, call, type Schemas } from '../api/client';
+import type { Attempt } from './responses';
+
+export type Summary = Schemas['AssessmentSummary'];
+
+export async function getAttempt(assessment: string, attempt: string): Promise<{ attempt: Attempt; response: Response }> {
+  const r = await api.GET('/api/v1/assessments/{assessment_id}/attempts/{attempt_id}', {
+    params: { path: { assessment_id: assessment, attempt_id: attempt } },
+  });
+  return { attempt: await call(Promise.resolve(r)), response: r.response };
+}
+
+export function submitAttempt(assessment: string, attempt: string): Promise<Attempt> {
+  return call(
+    api.POST('/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/submit', {
+      params: { path: { assessment_id: assessment, attempt_id: attempt } },
+    }),
+  );
+}
+
+/**
+ * What a student may see of an assessment before and during an attempt (settings:
+ * time limit, window, hint cost, proctoring). There is no per-assessment read for
+ * students, so it comes from the course's list; undefined when it is not listed.
+ */
+export async function getSummary(institution: string, course: string, assessment: string): Promise<Summary | undefined> {
+  const list = await call(
+    api.GET('/api/v1/institutions/{institution}/courses/{course_id}/assessments', {
+      params: { path: { institution, course_id: course } },
+    }),
+  );
+  return list.items.find((a) => a.id === assessment);
+}
+
+/** The student's grade for the assessment, if the gradebook has one yet. */
+export async function getGrade(
+  institution: string,
+  course: string,
+  student: string,
+  assessment: string,
+): Promise<Schemas['Grade'] | undefined> {
+  const grades = await call(
+    api.GET('/api/v1/institutions/{institution}/courses/{course_id}/students/{user_id}/grades', {
+      params: { path: { institution, course_id: course, user_id: student } },
+    }),
+  );
+  return grades.items.find((g) => g.item === assessment);
+}
+
+export const paths = {
+  start: (course: string, assessment: string) =>
+    `/courses/${encodeURIComponent(course)}/assessments/${encodeURIComponent(assessment)}`,
+  attempt: (course: string, assessment: string, attempt: string) =>
+    `/courses/${encodeURIComponent(course)}/assessments/${encodeURIComponent(assessment)}/attempts/${encodeURIComponent(attempt)}`,
+  course: (course: string) => `/courses/${encodeURIComponent(course)}`,
+  grades: '/grades',
+};
