@@ -300,6 +300,16 @@ async fn build_study_resume_export_import() {
     assert_eq!(item(v, "advanced")["locked"], true);
     assert_eq!(item(v, "intro")["locked"], false);
     assert_eq!(v["progress"], json!({"completed": 0, "total": 8, "percent": 0.0, "resume": "intro"}));
+    // Each item says how it completes and, for assessments, which assessment it opens;
+    // items hidden until a date ahead are listed with it, soonest first.
+    assert_eq!(item(v, "quiz-1")["assessment_id"].as_str().is_some(), true, "{v}");
+    assert_eq!(item(v, "intro")["assessment_id"], Value::Null);
+    assert!(item(v, "intro")["completion"]["kind"].is_string(), "{v}");
+    let upcoming: Vec<&str> = v["upcoming"].as_array().unwrap().iter().map(|u| u["title"].as_str().unwrap()).collect();
+    assert!(upcoming.contains(&"Later"), "{v}");
+    let dates: Vec<&str> =
+        v["upcoming"].as_array().unwrap().iter().map(|u| u["release_at"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
     student.get(&format!("{base}/content/items/lecture")).await.assert_problem(403, "forbidden");
     student.get(&format!("{base}/content/items/later")).await.assert_problem(404, "not-found");
     student.get(&format!("{base}/content/items/week-2-intro")).await.assert_problem(404, "not-found");

@@ -124,6 +124,12 @@ async fn take_a_quiz_and_get_graded() {
     // Another device without the id resumes the same open attempt too.
     let other = e.student.post(&format!("{base}/attempts"), json!({})).await;
     assert_eq!(other.body["id"], attempt.as_str());
+    // The student's own attempts: the one in progress, to resume.
+    let mine = e.student.get(&format!("{base}/attempts")).await;
+    let items = mine.ok()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{}", mine.body);
+    assert_eq!(items[0]["id"], attempt.as_str());
+    assert_eq!(items[0]["state"], "in_progress");
 
     // Saves: versioned, newest wins, bad input refused.
     let ab = format!("{base}/attempts/{attempt}");

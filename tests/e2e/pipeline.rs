@@ -401,6 +401,17 @@ async fn submission_to_grade_to_credential_email_and_webhook() {
     let read = student_api.post_empty(&format!("/api/v1/me/notifications/{id}/read")).await.ok().clone();
     let unread = student_api.get("/api/v1/me/notifications?unread=true").await.ok()["items"].as_array().unwrap().len();
     assert_eq!(unread, inbox.len() - 1);
+    // Links lead into the web application; "mark all read" clears the rest in one request.
+    let grade = inbox.iter().find(|n| n["kind"] == "grade.recorded").unwrap();
+    assert!(
+        grade["link"].as_str().unwrap().starts_with("/courses/")
+            && grade["link"].as_str().unwrap().ends_with("/grades")
+    );
+    let all = student_api.post_empty("/api/v1/me/notifications/read-all").await;
+    assert_eq!(all.ok()["marked"], unread);
+    assert_eq!(student_api.post_empty("/api/v1/me/notifications/read-all").await.ok()["marked"], 0);
+    let unread = student_api.get("/api/v1/me/notifications?unread=true").await.ok()["items"].as_array().unwrap().len();
+    assert_eq!(unread, 0);
 
     // Revocation: the server and the JavaScript verifier both see it.
     student_api

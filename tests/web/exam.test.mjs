@@ -219,8 +219,11 @@ test('a student takes the proctored quiz: every question type, a tab switch, off
   await other.close();
   const record = await until('the focus-loss signal in the proctoring record', async () => {
     const r = await apiGet(teacherToken, `${attemptApi}/proctoring`);
-    const kinds = r.batches.flatMap((b) => b.signals.map((s) => s.kind));
-    return kinds.includes('focus_lost') && kinds.includes('focus_regained') && kinds.includes('paste') ? r : undefined;
+    const all = r.batches.flatMap((b) => b.signals);
+    const lost = all.some((s) => s.kind === 'focus_lost');
+    // The return, with how long the page was away (not the one recorded when the page opened).
+    const back = all.some((s) => s.kind === 'focus_regained' && s.duration_ms >= 1000);
+    return lost && back && all.some((s) => s.kind === 'paste') ? r : undefined;
   });
   const signals = record.batches.flatMap((b) => b.signals);
   assert.ok(signals.some((s) => s.kind === 'paste' && s.detail === 'paste-into-answer:pigment'), JSON.stringify(signals));
@@ -300,7 +303,15 @@ test('a student takes the proctored quiz: every question type, a tab switch, off
   }
   assert.deepEqual(await currentOrder(page, byId('sequence')), byId('sequence').answer.sequence.map((id) => byId('sequence').labels[id]));
   assert.equal(await section(page, byId('pigment')).getByLabel(byId('pigment').prompt, { exact: true }).inputValue(), 'Chlorophyll');
-  await realFocus(context, page);
+
+  // Leaving and coming back: the start page offers the attempt in progress.
+  await w.allowing({ failure: 'net::ERR_ABORTED' }, async () => {
+    await page.goto(startPath(quiz));
+    await page.getByText(m('exam_facts_attempts_value', { used: 1, allowed: 2 })).waitFor();
+  });
+  await page.getByRole('link', { name: m('exam_resume', { n: 1 }) }).click();
+  await page.waitForURL(attemptPattern(quiz));
+  await waitState(page, essay, 'saved');
 
   // Submit, with the confirmation.
   await page.getByRole('button', { name: m('exam_submit'), exact: true }).first().click();
@@ -335,12 +346,17 @@ test('a student takes the proctored quiz: every question type, a tab switch, off
   assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('lectern.exam.'))), []);
   await checkA11y(page, 'the exam result');
   await screenshot(page, 'exam-result', { fullPage: true });
+  // The start page lists the attempt with its score, and links to this result.
+  await page.getByRole('link', { name: m('exam_back_to_assessment') }).click();
+  const listed = page.getByRole('link', { name: new RegExp(`^Attempt 1, submitted .*: ${fmt(mine.points)} / ${fmt(mine.max_points)} points$`) });
+  await listed.waitFor();
+  assert.ok((await listed.getAttribute('href')).endsWith(`/attempts/${attemptId}`));
   w.assertClean('the proctored quiz');
   await context.close();
 });
 
 test('a timed attempt left open is submitted by the deadline while the page is open', { timeout: 180_000 }, async () => {
-  const student = seed.students[0];
+  const student = seed.students[1];
   const studentToken = await token(student);
   const { context, page, w } = await openStart(student, timed);
   await page.getByRole('button', { name: m('exam_start'), exact: true }).click();

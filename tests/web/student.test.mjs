@@ -125,8 +125,12 @@ test('the course: outline with locks and reasons, assessments with their windows
   const unitTest = outline.getByRole('listitem').filter({ hasText: seed.items.unitTest.title });
   assert.equal(await unitTest.getByRole('link').count(), 0);
   assert.match(await unitTest.innerText(), new RegExp(`${m('st_locked')}: .*${seed.items.respiration.title}`));
-  // Released in two weeks: not listed at all.
-  assert.equal(await outline.getByText(seed.items.fermentation.title).count(), 0);
+  // Released in two weeks: listed under what is coming, with its date, and not a link.
+  const coming = outline.getByRole('region', { name: m('st_upcoming_items') });
+  const fermentation = coming.getByRole('listitem').filter({ hasText: seed.items.fermentation.title });
+  await fermentation.waitFor();
+  assert.equal(await fermentation.getByRole('link').count(), 0);
+  assert.match(await fermentation.innerText(), new RegExp(m('st_available_from').split('{')[0].trim()));
 
   const assessments = main().getByRole('region', { name: m('st_assessments_title') });
   await assessments.getByRole('link', { name: seed.assessments.quiz.title }).waitFor();

@@ -156,15 +156,24 @@ impl Notifications {
         let me = Self::me(p)?;
         let now = self.now();
         let t = self.t();
-        let prefix = prefs_key(p.institution, me);
+        // Read the candidates first: sled must not be iterated inside its own transaction.
+        let keys: Vec<Vec<u8>> = t
+            .notifications
+            .scan_prefix(prefs_key(p.institution, me))
+            .filter_map(Result::ok)
+            .filter(|(_, n)| n.read_at.is_none())
+            .map(|(k, _)| k)
+            .collect();
         let changed = self.store().transaction(&[&t.notifications], |tx| {
             let inbox = tx.on(&t.notifications)?;
             let mut changed = 0;
-            for row in t.notifications.scan_prefix(&prefix) {
-                let (key, mut n) = row.map_err(|e| lectern_storage::TxFail::Abort(CoreError::from(e)))?;
-                if n.read_at.is_none() {
+            for key in &keys {
+                // Re-read inside the transaction: another request may have marked it meanwhile.
+                if let Some(mut n) = inbox.get(key)?
+                    && n.read_at.is_none()
+                {
                     n.read_at = Some(now);
-                    inbox.insert(&key, &n)?;
+                    inbox.insert(key, &n)?;
                     changed += 1;
                 }
             }

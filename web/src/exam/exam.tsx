@@ -32,7 +32,7 @@ interface Loaded {
 export function ExamPage({ course, assessment, attempt }: { course: string; assessment: string; attempt: string }) {
   const session = useSession();
   const loaded = useLoad<Loaded>(async () => {
-    const [a, summary] = await Promise.all([
+    const [a, { summary }] = await Promise.all([
       getAttempt(assessment, attempt),
       getSummary(session.institution, course, assessment),
     ]);
@@ -111,7 +111,14 @@ function Exam({
 
   /** Takes the server's view of the countdown (and notices a submission made elsewhere). */
   function sync(a: Attempt) {
-    endsAt.current = typeof a.time_left_secs === 'number' ? performance.now() + a.time_left_secs * 1000 : null;
+    if (typeof a.time_left_secs === 'number') {
+      // Whole seconds from the server: within a second of what the page counts, keep counting
+      // (no jitter); further off (a slept laptop, a changed limit), take the server's.
+      const next = performance.now() + a.time_left_secs * 1000;
+      if (endsAt.current === null || Math.abs(next - endsAt.current) > 1000) endsAt.current = next;
+    } else {
+      endsAt.current = null;
+    }
     setAttempt((prev) => ({ ...prev, hints: a.hints, deadline: a.deadline, time_left_secs: a.time_left_secs }));
     if (a.state === 'submitted') finish(a);
   }
@@ -189,6 +196,11 @@ function Exam({
       announce(t('exam_offline_banner'));
     };
     const onFullscreen = () => setFullscreen(document.fullscreenElement !== null);
+    // Back from another tab or from sleep (when this page's clock may have stood still): ask the server.
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') void resync();
+    };
+    document.addEventListener('visibilitychange', onVisible);
     window.addEventListener('online', onOnline);
     window.addEventListener('offline', onOffline);
     document.addEventListener('fullscreenchange', onFullscreen);
@@ -199,6 +211,7 @@ function Exam({
       window.removeEventListener('online', onOnline);
       window.removeEventListener('offline', onOffline);
       document.removeEventListener('fullscreenchange', onFullscreen);
+      document.removeEventListener('visibilitychange', onVisible);
       window.clearInterval(resyncTimer);
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -25,14 +25,31 @@ export function submitAttempt(assessment: string, attempt: string): Promise<Atte
  * What a student may see of an assessment before and during an attempt (settings:
  * time limit, window, hint cost, proctoring). There is no per-assessment read for
  * students, so it comes from the course's list; undefined when it is not listed.
+ * `serverNow` is the server's clock when it answered (its Date header), for judging
+ * the assessment's window without trusting this browser's clock.
  */
-export async function getSummary(institution: string, course: string, assessment: string): Promise<Summary | undefined> {
-  const list = await call(
-    api.GET('/api/v1/institutions/{institution}/courses/{course_id}/assessments', {
-      params: { path: { institution, course_id: course } },
-    }),
+export async function getSummary(
+  institution: string,
+  course: string,
+  assessment: string,
+): Promise<{ summary: Summary | undefined; serverNow: number }> {
+  const r = await api.GET('/api/v1/institutions/{institution}/courses/{course_id}/assessments', {
+    params: { path: { institution, course_id: course } },
+  });
+  const list = await call(Promise.resolve(r));
+  const date = Date.parse(r.response.headers.get('date') ?? '');
+  return {
+    summary: list.items.find((a) => a.id === assessment),
+    serverNow: Number.isFinite(date) ? date : Date.now(),
+  };
+}
+
+/** The caller's attempts at the assessment, oldest first. */
+export async function getMyAttempts(assessment: string): Promise<Schemas['AttemptSummary'][]> {
+  const r = await call(
+    api.GET('/api/v1/assessments/{assessment_id}/attempts', { params: { path: { assessment_id: assessment } } }),
   );
-  return list.items.find((a) => a.id === assessment);
+  return r.items;
 }
 
 /** The student's grade for the assessment, if the gradebook has one yet. */

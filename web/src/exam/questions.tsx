@@ -210,11 +210,12 @@ function Numeric(p: InputProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [saved?.value, saved?.unit]);
 
+  // Sends what parses; says so when what was typed does not, once the field is left.
   const send = (text: string, u: string, typing: boolean) => {
     const value = parseLocaleNumber(text);
-    const ok = Number.isFinite(value);
-    setInvalid(!ok && text.trim() !== '');
-    if (ok) p.onAnswer({ number: { value, unit: u || null } }, typing);
+    if (!Number.isFinite(value)) return;
+    setInvalid(false);
+    p.onAnswer({ number: { value, unit: u || null } }, typing);
   };
   return (
     <Group p={p}>
@@ -233,6 +234,7 @@ function Numeric(p: InputProps) {
               setRaw(e.currentTarget.value);
               send(e.currentTarget.value, unit, true);
             }}
+            onBlur={(e) => setInvalid(e.currentTarget.value.trim() !== '' && !Number.isFinite(parseLocaleNumber(e.currentTarget.value)))}
           />
         </div>
         {p.q.units.length > 0 && (

@@ -91,6 +91,11 @@ export class SignalCollector {
     // now, once checked against the record (the last page may have sent it without hearing back).
     const leftOver = this.s.batches.length > 0;
     this.record('heartbeat');
+    // A reload or a closed tab leaves its last `visibility_hidden` open on the record, and the
+    // plugin counts an open absence until something ends it: the page in view ends it now
+    // (with nothing open, the plugin ignores these).
+    if (document.visibilityState === 'visible') this.record('visibility_visible', 'page opened');
+    if (document.hasFocus()) this.record('focus_regained', 'page opened');
     this.sending = (leftOver ? this.reconcile() : Promise.resolve(true))
       .then((go) => (go ? this.drain() : undefined))
       .finally(() => {

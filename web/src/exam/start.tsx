@@ -1,6 +1,7 @@
 // An assessment's start page: what the student is about to take (questions, time
-// limit, window and late rules, attempts, hint cost), what proctoring records and
-// why when it is on, then Start.
+// limit, window and late rules, attempts used, hint cost), what proctoring records and
+// why when it is on, then Start (or Resume, when an attempt is in progress), and the
+// student's past attempts with links to their results.
 //
 // Starting is idempotent: the request carries a `client_request_id` kept in
 // localStorage until the attempt exists, so a double click, a retry after a timeout
@@ -9,10 +10,10 @@
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, api, call } from '../api/client';
 import { Async, PageTitle, describeError, useLoad } from '../components/ui';
-import { formatDateTime, t } from '../i18n';
+import { formatDateTime, formatNumber, t } from '../i18n';
 import { navigate } from '../router';
 import { useSession } from '../session';
-import { getGrade, getSummary, paths } from './exam_api';
+import { getGrade, getMyAttempts, getSummary, paths } from './exam_api';
 import { formatPercent, formatPoints, formatSeconds } from './format';
 import { ProctoringNotice } from './notice';
 import * as store from './storage';
@@ -26,18 +27,19 @@ function requestId(): string {
 export function StartPage({ course, assessment }: { course: string; assessment: string }) {
   const session = useSession();
   const data = useLoad(async () => {
-    const [summary, courseInfo, grade] = await Promise.all([
+    const [{ summary, serverNow }, courseInfo, mine, grade] = await Promise.all([
       getSummary(session.institution, course, assessment),
       call(
         api.GET('/api/v1/institutions/{institution}/courses/{course_id}', {
           params: { path: { institution: session.institution, course_id: course } },
         }),
       ),
+      getMyAttempts(assessment),
       session.me.user
         ? getGrade(session.institution, course, session.me.user.id, assessment).catch(() => undefined)
         : Promise.resolve(undefined),
     ]);
-    return { summary, course: courseInfo, grade };
+    return { summary, serverNow, course: courseInfo, attempts: mine, grade };
   }, [course, assessment]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
@@ -77,7 +79,7 @@ export function StartPage({ course, assessment }: { course: string; assessment: 
 
   return (
     <Async state={data}>
-      {({ summary, course: c, grade }) => {
+      {({ summary, serverNow, course: c, attempts, grade }) => {
         if (!summary) {
           return (
             <>
@@ -90,12 +92,17 @@ export function StartPage({ course, assessment }: { course: string; assessment: 
           );
         }
         const s = summary.settings;
-        const used = grade?.attempts.length ?? 0;
+        const used = attempts.length;
         const allowed = s.attempts_allowed ?? 1;
-        const now = Date.now();
-        const notOpen = s.opens_at ? Date.parse(s.opens_at) > now : false;
+        const open = attempts.find((a) => a.state === 'in_progress');
+        const past = attempts.filter((a) => a.state === 'submitted');
+        const noneLeft = !open && used >= allowed;
+        // Points of a graded attempt, from the gradebook.
+        const scored = (id: string) => grade?.attempts.find((g) => g.attempt === id);
+        // The window as the server's clock saw it when the page loaded; the server decides anyway.
+        const notOpen = s.opens_at ? Date.parse(s.opens_at) > serverNow : false;
         const lastStart = s.late_until ?? s.closes_at;
-        const closed = lastStart ? Date.parse(lastStart) <= now : false;
+        const closed = lastStart ? Date.parse(lastStart) <= serverNow : false;
         return (
           <div class="exam-start">
             <p class="breadcrumb">
@@ -104,7 +111,7 @@ export function StartPage({ course, assessment }: { course: string; assessment: 
             <PageTitle text={summary.title} />
             <dl class="facts">
               <dt>{t('exam_facts_questions')}</dt>
-              <dd>{summary.questions}</dd>
+              <dd>{formatNumber(summary.questions)}</dd>
               {typeof s.points === 'number' && (
                 <>
                   <dt>{t('exam_facts_points')}</dt>
@@ -150,21 +157,27 @@ export function StartPage({ course, assessment }: { course: string; assessment: 
             {s.time_limit_secs && <p>{t('exam_time_limit_note')}</p>}
             <p>{t('exam_autosave_note')}</p>
             {s.proctoring && <ProctoringNotice policy={s.proctoring} />}
-            {grade && grade.attempts.length > 0 && (
+            {past.length > 0 && (
               <section aria-labelledby="past-h">
                 <h2 id="past-h">{t('exam_past_attempts')}</h2>
                 <ul>
-                  {grade.attempts.map((a) => (
-                    <li>
-                      <a href={paths.attempt(course, assessment, a.attempt)}>
-                        {t('exam_past_attempt', {
-                          at: formatDateTime(a.submitted_at),
-                          points: formatPoints(a.points),
-                          max: formatPoints(a.max_points),
-                        })}
-                      </a>
-                    </li>
-                  ))}
+                  {past.map((a) => {
+                    const g = scored(a.id);
+                    return (
+                      <li>
+                        <a href={paths.attempt(course, assessment, a.id)}>
+                          {g
+                            ? t('exam_past_attempt_scored', {
+                                n: a.number,
+                                at: formatDateTime(a.submitted_at),
+                                points: formatPoints(g.points),
+                                max: formatPoints(g.max_points),
+                              })
+                            : t('exam_past_attempt', { n: a.number, at: formatDateTime(a.submitted_at) })}
+                        </a>
+                      </li>
+                    );
+                  })}
                 </ul>
               </section>
             )}
@@ -180,21 +193,37 @@ export function StartPage({ course, assessment }: { course: string; assessment: 
               </div>
             )}
             {notOpen && <p class="notice">{t('exam_not_open_yet', { at: formatDateTime(s.opens_at) })}</p>}
-            {closed && <p class="notice">{t('exam_closed')}</p>}
+            {closed && !open && <p class="notice">{t('exam_closed')}</p>}
+            {noneLeft && <p class="notice">{t('exam_no_attempts_left', { allowed })}</p>}
+            {open && (
+              <p class="notice" id="open-attempt">
+                {open.deadline
+                  ? t('exam_open_attempt_until', { n: open.number, at: formatDateTime(open.deadline) })
+                  : t('exam_open_attempt', { n: open.number })}
+              </p>
+            )}
             <p class="row">
-              <button
-                type="button"
-                class="primary start-button"
-                disabled={busy || notOpen || closed}
-                aria-describedby="start-note"
-                onClick={() => void start()}
-              >
-                {busy ? t('exam_starting') : t('exam_start')}
-              </button>
+              {open ? (
+                <a class="button primary start-button" href={paths.attempt(course, assessment, open.id)}>
+                  {t('exam_resume', { n: open.number })}
+                </a>
+              ) : (
+                <button
+                  type="button"
+                  class="primary start-button"
+                  disabled={busy || notOpen || closed || noneLeft}
+                  aria-describedby="start-note"
+                  onClick={() => void start()}
+                >
+                  {busy ? t('exam_starting') : t('exam_start')}
+                </button>
+              )}
             </p>
-            <p id="start-note" class="hint">
-              {s.proctoring ? t('exam_start_note_proctored') : t('exam_start_note')}
-            </p>
+            {!open && (
+              <p id="start-note" class="hint">
+                {s.proctoring ? t('exam_start_note_proctored') : t('exam_start_note')}
+              </p>
+            )}
           </div>
         );
       }}

@@ -3,7 +3,7 @@
 // windows, and the tutor.
 import { api, call } from '../api/client';
 import { Async, PageTitle, useLoad } from '../components/ui';
-import { t, tp } from '../i18n';
+import { formatDateTime, t, tp } from '../i18n';
 import { useSession } from '../session';
 import { TutorPanel } from './tutor';
 import {
@@ -137,7 +137,9 @@ function Outline({ course, outline }: { course: string; outline: StudentOutline 
   return (
     <section aria-labelledby="outline-h" class="outline">
       <h2 id="outline-h">{t('st_outline_title')}</h2>
-      {outline.modules.length === 0 && <p class="muted">{t('st_outline_empty')}</p>}
+      {outline.modules.length === 0 && outline.upcoming.length === 0 && (
+        <p class="muted">{t('st_outline_empty')}</p>
+      )}
       {outline.modules.map((m) => (
         <section key={m.id} aria-labelledby={`module-${m.id}`}>
           <h3 id={`module-${m.id}`}>{m.title}</h3>
@@ -152,6 +154,21 @@ function Outline({ course, outline }: { course: string; outline: StudentOutline 
           )}
         </section>
       ))}
+      {outline.upcoming.length > 0 && (
+        <section aria-labelledby="upcoming-items-h">
+          <h3 id="upcoming-items-h">{t('st_upcoming_items')}</h3>
+          <ol>
+            {outline.upcoming.map((u) => (
+              <li class="item" key={`${u.module}/${u.title}`}>
+                <span class="badge kind">{kindLabel(u.kind)}</span>
+                <span class="locked-title">{u.title}</span>
+                <span class="muted">{u.module}</span>
+                <span class="lock">{t('st_available_from', { date: formatDateTime(u.release_at) })}</span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
     </section>
   );
 }
@@ -163,7 +180,12 @@ function OutlineItem({ course, item }: { course: string; item: StudentItem }) {
       {item.locked ? (
         <span class="locked-title">{item.title}</span>
       ) : (
-        <a href={itemHref(course, item.id)}>{item.title}</a>
+        <a href={item.assessment_id ? assessmentHref(course, item.assessment_id) : itemHref(course, item.id)}>
+          {item.title}
+        </a>
+      )}
+      {item.release_at && new Date(item.release_at).getTime() > Date.now() - 7 * 86400_000 && (
+        <span class="muted">{t('st_released_on', { when: formatDateTime(item.release_at) })}</span>
       )}
       {item.completed && <span class="badge ok">{t('st_completed')}</span>}
       {item.score !== null && item.score !== undefined && (

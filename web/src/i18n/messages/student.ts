@@ -1,6 +1,8 @@
 // The student's pages: dashboard, course, item reader, tutor, grades, credentials, notifications.
 // Keys start with `st_`; plurals are `key_one` / `key_other` (see `tp`).
 export const en = {
+  st_upcoming_items: 'Coming later',
+  st_available_from: 'available from {date}',
   st_breadcrumbs: 'Breadcrumbs',
   st_yes: 'Yes',
   st_no: 'No',
@@ -195,6 +197,8 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  st_upcoming_items: 'À venir',
+  st_available_from: 'disponible à partir du {date}',
   st_breadcrumbs: 'Fil d’Ariane',
   st_yes: 'Oui',
   st_no: 'Non',
