@@ -83,6 +83,11 @@ fn sign_in_sign_out_and_languages() {
 }
 
 #[test]
+fn the_account_page_and_oauth_consent() {
+    run_browser_test("account");
+}
+
+#[test]
 fn the_students_journey() {
     run_browser_test("student");
 }
