@@ -127,6 +127,11 @@ export function App() {
     }
   }
   const current = (href: string) => (loc.path === href ? 'page' : undefined);
+  // Links to what the caller's institution role lets them do (the API decides anyway; teaching
+  // assistants without an institution staff role reach their courses from the course page).
+  const caps = new Set(me.capabilities);
+  const teaches = caps.has('course:create') || caps.has('course:edit');
+  const administers = caps.has('user:manage') || caps.has('plugin:manage') || caps.has('platform:manage');
 
   return (
     <SessionContext.Provider value={session}>
@@ -164,6 +169,20 @@ export function App() {
                 {t('nav_account')}
               </a>
             </li>
+            {teaches && (
+              <li>
+                <a href="/teach" aria-current={loc.path.startsWith('/teach') ? 'page' : undefined}>
+                  {t('nav_teaching')}
+                </a>
+              </li>
+            )}
+            {administers && (
+              <li>
+                <a href="/admin" aria-current={loc.path.startsWith('/admin') ? 'page' : undefined}>
+                  {t('nav_admin')}
+                </a>
+              </li>
+            )}
           </ul>
         </nav>
         <span class="who">{me.user?.name}</span>

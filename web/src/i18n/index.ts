@@ -5,14 +5,17 @@
 import * as common from './messages/common';
 import * as student from './messages/student';
 import * as exam from './messages/exam';
+import * as staffCourse from './messages/staff_course';
+import * as staffGrading from './messages/staff_grading';
+import * as admin from './messages/admin';
 
 export const LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const LOCALE_NAMES: Record<Locale, string> = { en: 'English', fr: 'Français' };
 
 const catalogues = {
-  en: { ...common.en, ...student.en, ...exam.en },
-  fr: { ...common.fr, ...student.fr, ...exam.fr },
+  en: { ...common.en, ...student.en, ...exam.en, ...staffCourse.en, ...staffGrading.en, ...admin.en },
+  fr: { ...common.fr, ...student.fr, ...exam.fr, ...staffCourse.fr, ...staffGrading.fr, ...admin.fr },
 };
 export type MessageKey = keyof (typeof catalogues)['en'];
 
