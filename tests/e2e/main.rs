@@ -5,6 +5,7 @@
 
 mod answer_keys;
 mod bad_input;
+mod bulk;
 mod content;
 mod exam;
 mod flow;

@@ -4,6 +4,7 @@
 
 pub mod answer_keys;
 pub mod assessments;
+pub mod bulk;
 pub mod bus;
 pub mod completion;
 pub mod content;

@@ -35,8 +35,8 @@ pub use lectern_domain::{
 };
 pub use lectern_identity::{
     CourseUpdate, Identity, LoginOutcome, LoginRequest, NewCourse, NewInstitution, NewUser, PasswordHasher,
-    PolicyViolation, SessionInfo, SessionToken, Swept, ThrottlePolicy, UserUpdate, generate_password, model, oauth,
-    password_hasher,
+    PolicyViolation, SessionInfo, SessionToken, Swept, ThrottlePolicy, UserUpdate, bulk, generate_password, model,
+    oauth, password_hasher,
 };
 pub use lectern_notifications::{Notifications, notifications, webhooks};
 pub use lectern_plugin_admin::{PluginAdmin, marketplace, plugins};

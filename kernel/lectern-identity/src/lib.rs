@@ -17,6 +17,7 @@
 //!   need; a course's outline and pages belong to `lectern-content`.
 
 mod bootstrap;
+pub mod bulk;
 mod courses;
 mod enrolments;
 mod institutions;

@@ -86,7 +86,7 @@ pub fn validate_email(email: &str) -> Result<(String, String), CoreError> {
     Ok((e.to_owned(), e.to_lowercase()))
 }
 
-fn needs_admin_grant(role: InstitutionRole) -> bool {
+pub(crate) fn needs_admin_grant(role: InstitutionRole) -> bool {
     role == InstitutionRole::Admin
 }
 

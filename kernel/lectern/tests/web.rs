@@ -93,6 +93,11 @@ fn the_students_journey() {
 }
 
 #[test]
+fn the_instructors_grading_pages() {
+    run_browser_test("teach_grading");
+}
+
+#[test]
 fn the_exam_page() {
     run_browser_test("exam");
 }

@@ -843,6 +843,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/courses/{course_id}/enrolments/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrols people from a spreadsheet, by email: one result per row (a bad
+         *     row is reported and the others are enrolled); `dry_run` checks every row
+         *     without enrolling anyone. At most 1,000 rows a request.
+         */
+        post: operations["import_enrolments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/courses/{course_id}/enrolments/{user_id}": {
         parameters: {
             query?: never;
@@ -1236,6 +1257,27 @@ export interface paths {
         put?: never;
         /** Creates a user in the institution. */
         post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/institutions/{institution}/users/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports users from a spreadsheet: one result per row (a bad row is
+         *     reported and the others are created); `dry_run` checks every row without
+         *     creating anyone. At most 1,000 rows a request.
+         */
+        post: operations["import_users"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2530,10 +2572,29 @@ export interface components {
             user_id: string;
             user_name?: string | null;
         };
+        /** @description Per-row results and their counts. */
+        EnrolmentImportResult: {
+            applied: number;
+            dry_run: boolean;
+            failed: number;
+            rows: components["schemas"]["EnrolmentRowResult"][];
+        };
         EnrolmentPage: {
             items: components["schemas"]["Enrolment"][];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
             next_cursor?: string | null;
+        };
+        /** @description One person to enrol: by their email in the institution. */
+        EnrolmentRow: {
+            email: string;
+            role: components["schemas"]["CourseRoleDto"];
+        };
+        EnrolmentRowResult: {
+            enrolment?: null | components["schemas"]["Enrolment"];
+            problem?: null | components["schemas"]["RowProblem"];
+            /** @description 1-based, in the request's order. */
+            row: number;
+            status: components["schemas"]["RowStatus"];
         };
         /**
          * @description `low`, `medium` or `high`.
@@ -2634,6 +2695,20 @@ export interface components {
             /** Format: int32 */
             level: number;
             text: string;
+        };
+        /** @description People to enrol, one per row. */
+        ImportEnrolments: {
+            /** @description Check every row without enrolling anyone: the preview. */
+            dry_run?: boolean;
+            /** @description 1–1,000 rows. */
+            rows: components["schemas"]["EnrolmentRow"][];
+        };
+        /** @description Users to create, one per row, as `POST …/users` takes them. */
+        ImportUsers: {
+            /** @description Check every row without creating anyone: the preview. */
+            dry_run?: boolean;
+            /** @description 1–1,000 rows. */
+            rows: components["schemas"]["CreateUser"][];
         };
         Install: {
             /** @description Activate after installing (default true). */
@@ -3334,6 +3409,21 @@ export interface components {
         RotatedKey: {
             kid: string;
         };
+        /** @description Why a row was refused: the problem the single-row endpoint would have returned. */
+        RowProblem: {
+            detail: string;
+            /** @description The field at fault, when one is. */
+            field?: string | null;
+            /** Format: int32 */
+            status: number;
+            title: string;
+            type: string;
+        };
+        /**
+         * @description `created`/`enrolled` (applied), `valid` (a dry run passed) or `failed`.
+         * @enum {string}
+         */
+        RowStatus: "applied" | "valid" | "failed";
         RubricCriterion: {
             /** @description Shown to graders in the manual queue. */
             description?: string;
@@ -3813,6 +3903,13 @@ export interface components {
              */
             version: number;
         };
+        /** @description Per-row results and their counts. */
+        UserImportResult: {
+            applied: number;
+            dry_run: boolean;
+            failed: number;
+            rows: components["schemas"]["UserRow"][];
+        };
         UserInfo: {
             email: string;
             name: string;
@@ -3823,6 +3920,13 @@ export interface components {
             items: components["schemas"]["User"][];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
             next_cursor?: string | null;
+        };
+        UserRow: {
+            problem?: null | components["schemas"]["RowProblem"];
+            /** @description 1-based, in the request's order. */
+            row: number;
+            status: components["schemas"]["RowStatus"];
+            user?: null | components["schemas"]["User"];
         };
         /** @description Every check that ran; `verified` only when all passed. */
         Verification: {
@@ -5799,6 +5903,40 @@ export interface operations {
             };
         };
     };
+    import_enrolments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportEnrolments"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentImportResult"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     unenrol: {
         parameters: {
             query?: never;
@@ -6655,6 +6793,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportUsers"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserImportResult"];
                 };
             };
             "4XX": {

@@ -156,6 +156,36 @@ pub(crate) async fn enrol(
     Ok((StatusCode::CREATED, Json(dto::Enrolment::new(e, None))))
 }
 
+/// Enrols people from a spreadsheet, by email: one result per row (a bad
+/// row is reported and the others are enrolled); `dry_run` checks every row
+/// without enrolling anyone. At most 1,000 rows a request.
+#[utoipa::path(post, operation_id = "import_enrolments", path = "/api/v1/institutions/{institution}/courses/{course_id}/enrolments/import", tag = "courses",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = dto::bulk::ImportEnrolments,
+    responses((status = 200, body = dto::bulk::EnrolmentImportResult), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn import_enrolments(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<dto::bulk::ImportEnrolments>,
+) -> ApiResult<Json<dto::bulk::EnrolmentImportResult>> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let cid: CourseId = parse_id("course_id", &course)?;
+    let rows =
+        b.rows.into_iter().map(|r| lectern_core::bulk::EnrolmentRow { email: r.email, role: r.role.into() }).collect();
+    let outcomes = s.kernel.identity().enrol_many(&p, id, cid, rows, b.dry_run).await?;
+    let rows: Vec<dto::bulk::EnrolmentRowResult> = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let (status, enrolment, problem) = dto::bulk::split(o, |(e, u)| dto::Enrolment::new(e, Some(u)));
+            dto::bulk::EnrolmentRowResult { row: i + 1, status, enrolment, problem }
+        })
+        .collect();
+    let failed = rows.iter().filter(|r| r.status == dto::bulk::RowStatus::Failed).count();
+    let applied = rows.iter().filter(|r| r.status == dto::bulk::RowStatus::Applied).count();
+    Ok(Json(dto::bulk::EnrolmentImportResult { dry_run: b.dry_run, applied, failed, rows }))
+}
+
 /// The course's enrolments.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/enrolments", tag = "courses", params(("institution" = String, Path), ("course_id" = String, Path), PageQuery),
     responses((status = 200, body = dto::EnrolmentPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]

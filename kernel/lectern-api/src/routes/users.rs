@@ -43,6 +43,44 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(dto::User::from(u))).into_response())
 }
 
+/// Imports users from a spreadsheet: one result per row (a bad row is
+/// reported and the others are created); `dry_run` checks every row without
+/// creating anyone. At most 1,000 rows a request.
+#[utoipa::path(post, operation_id = "import_users", path = "/api/v1/institutions/{institution}/users/import", tag = "users",
+    params(("institution" = String, Path)), request_body = dto::bulk::ImportUsers,
+    responses((status = 200, body = dto::bulk::UserImportResult), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn import(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+    ApiJson(b): ApiJson<dto::bulk::ImportUsers>,
+) -> ApiResult<Json<dto::bulk::UserImportResult>> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let rows = b
+        .rows
+        .into_iter()
+        .map(|r| NewUser {
+            email: r.email,
+            name: r.name,
+            role: r.role.into(),
+            platform_admin: r.platform_admin,
+            password: r.password,
+        })
+        .collect();
+    let outcomes = s.kernel.identity().import_users(&p, id, rows, b.dry_run).await?;
+    let rows: Vec<dto::bulk::UserRow> = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let (status, user, problem) = dto::bulk::split(o, dto::User::from);
+            dto::bulk::UserRow { row: i + 1, status, user, problem }
+        })
+        .collect();
+    let failed = rows.iter().filter(|r| r.status == dto::bulk::RowStatus::Failed).count();
+    let applied = rows.iter().filter(|r| r.status == dto::bulk::RowStatus::Applied).count();
+    Ok(Json(dto::bulk::UserImportResult { dry_run: b.dry_run, applied, failed, rows }))
+}
+
 /// Lists the institution's users.
 #[utoipa::path(get, operation_id = "list_users", path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path), PageQuery),
     responses((status = 200, body = dto::UserPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
