@@ -5,9 +5,8 @@ import { LOCALES, LOCALE_NAMES, type Locale, locale, pickLocale, setLocale, t } 
 import { Account } from './pages/account';
 import { Consent } from './pages/consent';
 import { Login } from './pages/login';
-import { NotFound } from './pages/not_found';
-import { studentRoutes } from './pages/routes';
-import { match, navigate, useLocation } from './router';
+import { Page } from './pages/routes';
+import { navigate, useLocation } from './router';
 import { type Me, SessionContext } from './session';
 
 /** The user's language: their stored `locale`, else what this browser last chose, else the browser's. */
@@ -114,18 +113,9 @@ export function App() {
     }
   }
 
-  let page = <NotFound />;
+  let page = <Page path={loc.path} query={loc.query} />;
   if (loc.path === '/account') page = <Account onLanguage={changeLanguage} />;
   else if (loc.path === '/consent') page = <Consent />;
-  else {
-    for (const [pattern, render] of studentRoutes) {
-      const params = match(pattern, loc.path);
-      if (params) {
-        page = render(params, loc.query);
-        break;
-      }
-    }
-  }
   const current = (href: string) => (loc.path === href ? 'page' : undefined);
   // Links to what the caller's institution role lets them do (the API decides anyway; teaching
   // assistants without an institution staff role reach their courses from the course page).

@@ -2,22 +2,39 @@
 // (src/i18n/messages/*.ts); each exports `en` and `fr`, and `fr` is typed against `en`'s keys,
 // so a missing translation fails `tsc`. Strings take `{name}` parameters; plurals use
 // `key_one` / `key_other` chosen with Intl.PluralRules (see `tp`).
+//
+// The student's catalogues are in the main bundle. The staff and admin catalogues travel with
+// their pages' chunks (`addCatalogue`, called by the chunk loaders in pages/routes.tsx); only
+// their types are imported here, so every key is still checked at compile time.
 import * as common from './messages/common';
 import * as student from './messages/student';
 import * as exam from './messages/exam';
-import * as staffCourse from './messages/staff_course';
-import * as staffGrading from './messages/staff_grading';
-import * as admin from './messages/admin';
+import type * as staffCourse from './messages/staff_course';
+import type * as staffGrading from './messages/staff_grading';
+import type * as admin from './messages/admin';
 
 export const LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const LOCALE_NAMES: Record<Locale, string> = { en: 'English', fr: 'Français' };
 
-const catalogues = {
-  en: { ...common.en, ...student.en, ...exam.en, ...staffCourse.en, ...staffGrading.en, ...admin.en },
-  fr: { ...common.fr, ...student.fr, ...exam.fr, ...staffCourse.fr, ...staffGrading.fr, ...admin.fr },
+type Catalogue = typeof common.en &
+  typeof student.en &
+  typeof exam.en &
+  typeof staffCourse.en &
+  typeof staffGrading.en &
+  typeof admin.en;
+export type MessageKey = keyof Catalogue;
+
+const catalogues: Record<Locale, Partial<Record<MessageKey, string>>> = {
+  en: { ...common.en, ...student.en, ...exam.en },
+  fr: { ...common.fr, ...student.fr, ...exam.fr },
 };
-export type MessageKey = keyof (typeof catalogues)['en'];
+
+/** Adds an area's catalogue (a chunk loaded on demand brings its own). */
+export function addCatalogue(c: { en: Record<string, string>; fr: Record<string, string> }): void {
+  Object.assign(catalogues.en, c.en);
+  Object.assign(catalogues.fr, c.fr);
+}
 
 let current: Locale = 'en';
 
@@ -49,7 +66,7 @@ function fill(s: string, params?: Params): string {
 
 /** The message `key` in the current locale, with `{param}`s filled in. */
 export function t(key: MessageKey, params?: Params): string {
-  return fill(catalogues[current][key] ?? catalogues.en[key], params);
+  return fill(catalogues[current][key] ?? catalogues.en[key] ?? key, params);
 }
 
 /** A plural message: `t(`${key}_one` | `${key}_other`)` by the locale's plural rules for `n`. */
