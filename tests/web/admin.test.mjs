@@ -130,7 +130,7 @@ test('people: add a person, import a CSV file with a bad row, deactivate someone
   const form = page.getByRole('region', { name: m('ad_user_create_title') });
   await form.getByLabel(m('ad_user_name'), { exact: true }).fill(ada.name);
   await form.getByLabel(m('ad_user_email'), { exact: true }).fill(ada.email);
-  await form.getByLabel(m('ad_user_role'), { exact: true }).selectOption('staff');
+  await form.getByRole('combobox', { name: m('ad_user_role') }).selectOption('staff');
   await form.getByLabel(m('ad_user_password'), { exact: true }).fill(ada.password);
   await form.getByRole('button', { name: m('ad_user_create') }).click();
   await status(page, m('ad_user_created', { name: ada.name, email: ada.email }));

@@ -54,12 +54,15 @@ after(async () => {
   await browser?.close();
 });
 
-/** axe at desktop and phone width, then the screenshots. */
+/** axe at desktop and phone width (where the page must not scroll sideways), then the screenshots. */
 async function audit(name, { fullPage = false } = {}) {
   await checkA11y(page, `${name} (desktop)`);
   await page.setViewportSize(PHONE);
   try {
     await checkA11y(page, `${name} (phone)`);
+    // Reflow (WCAG 1.4.10): nothing makes the page scroll sideways at phone width.
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= PHONE.width, `${name}: the page is ${width} px wide at phone width`);
   } finally {
     await page.setViewportSize(DESKTOP);
   }
@@ -208,6 +211,7 @@ test('the editor: modules, a page with the plugin’s preview, a video upload wi
   const bar = main().getByRole('progressbar', { name: m('sc_upload_progress', { name: 'stomata-lecture.webm' }) });
   await bar.waitFor();
   await page.waitForFunction(() => window.__progress.some((v) => v > 0 && v < 100), null, { timeout: 30_000 });
+  await bar.scrollIntoViewIfNeeded();
   await screenshot(page, 'teach-upload-progress');
   await main().getByText(m('sc_upload_done', { name: 'stomata-lecture.webm' }), { exact: true }).first().waitFor({ timeout: 60_000 });
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -254,10 +258,12 @@ test('reordering by keyboard and by drag and drop; a concurrent change is shown,
   // Drag and drop by the handle: the link is dragged onto the video's row (dropped before it).
   // (A tall window, so that the handle and where it goes are on screen together.)
   await page.setViewportSize({ width: DESKTOP.width, height: 1600 });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await itemRow('Further reading: xylem').locator('.sc-handle').dragTo(itemRow('Lecture: guard cells'));
   await moduleBlock('Week 1: Leaves').locator('.sc-item-title', { hasText: 'Further reading: xylem' }).waitFor();
   assert.deepEqual(await itemIds(), [['Further reading: xylem', 'Lecture: guard cells'], ['Stomata']]);
   // And the page back into week 1, dropped on the module (at its end).
+  await page.evaluate(() => window.scrollTo(0, 0));
   await itemRow('Stomata').locator('.sc-handle').dragTo(moduleBlock('Week 1: Leaves').locator('.sc-module-head h3'));
   await moduleBlock('Week 1: Leaves').locator('.sc-item-title', { hasText: 'Stomata' }).waitFor();
   assert.deepEqual(await itemIds(), [['Further reading: xylem', 'Lecture: guard cells', 'Stomata'], []]);
@@ -526,9 +532,9 @@ test('the page preview is what the student sees', { timeout: 60_000 }, async () 
   const sp = await studentContext.newPage();
   const sw = watch(sp);
   sw.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await sp.goto('/');
-  await signIn(sp, seed.students[0]);
+  // The deep link first: after signing in, the app opens it.
   await sp.goto(`/courses/${made.course}/items/${made.pageItem}`);
+  await signIn(sp, seed.students[0]);
   const body = sp.getByRole('main').locator('.page-body');
   await body.getByRole('heading', { name: 'Opening and closing' }).waitFor();
   assert.equal(await body.innerHTML(), made.previewHtml, 'the same HTML, sanitised the same way');

@@ -51,84 +51,16 @@ fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| std::path::PathBuf::from("target"))
 }
 
-use lectern_guest_build::{FIRST_PARTY, component_file};
+use lectern_guest_build::FIRST_PARTY;
 
 /// Sets up a local marketplace (`./lectern-marketplace`, keys in
-/// `./lectern-marketplace-keys`) with the first-party plugins published under
-/// a local `org.lectern` publisher key, through the same CLI a third-party
-/// publisher uses; returns the environment that makes `lectern serve` pin its
-/// root of trust and install the plugins from it.
+/// `./lectern-marketplace-keys`) with the first-party plugins: see
+/// [`lectern_guest_build::local_marketplace`].
 fn local_marketplace(bin: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
-    use std::ffi::OsStr;
     let dir = std::path::absolute("lectern-marketplace")?;
     let keys = std::path::absolute("lectern-marketplace-keys")?;
-    let lectern = |args: &[&OsStr]| {
-        let mut c = Command::new(bin);
-        c.args(args);
-        run(c)
-    };
-    let s = OsStr::new;
-    let publisher = keys.join("org.lectern");
-    let (private, public) = (keys.join("org.lectern.pem"), keys.join("org.lectern.pub.json"));
-    if !dir.join("metadata").join("root.json").exists() {
-        lectern(&[s("marketplace"), s("init"), dir.as_os_str(), s("--keys"), keys.as_os_str()])?;
-    }
-    if !private.exists() {
-        lectern(&[s("publisher"), s("keygen"), s("--out"), publisher.as_os_str()])?;
-        let (d, k) = (dir.as_os_str(), keys.as_os_str());
-        lectern(&[
-            s("marketplace"),
-            s("add-publisher"),
-            d,
-            s("--keys"),
-            k,
-            s("--id"),
-            s("org.lectern"),
-            s("--key"),
-            public.as_os_str(),
-        ])?;
-    }
-    let staging = keys.join("staging");
-    std::fs::create_dir_all(&staging)?;
-    let mut ids = vec![];
-    for (pkg, folder) in FIRST_PARTY {
-        let path = format!("plugins/{folder}/manifest.json");
-        let manifest: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path)?).with_context(|| format!("{path} is not JSON"))?;
-        let field = |name: &str| {
-            manifest[name].as_str().map(str::to_owned).with_context(|| format!("{path} has no string `{name}`"))
-        };
-        let (id, version) = (field("id")?, field("version")?);
-        ids.push(serde_json::to_string(&id)?);
-        let file = format!("{id}-{version}.lpkg");
-        if dir.join("packages").join(&id).join(&version).join(&file).exists() {
-            continue;
-        }
-        let component = target_dir().join("guests/wasm32-wasip2/release").join(component_file(pkg));
-        let package = staging.join(&file);
-        let plugin_dir = std::path::absolute(format!("plugins/{folder}"))?;
-        let (p, c) = (package.as_os_str(), component.as_os_str());
-        lectern(&[s("plugin"), s("pack"), s("--dir"), plugin_dir.as_os_str(), s("--component"), c, s("--out"), p])?;
-        lectern(&[s("plugin"), s("sign"), p, s("--key"), private.as_os_str()])?;
-        lectern(&[
-            s("marketplace"),
-            s("add"),
-            dir.as_os_str(),
-            p,
-            s("--key"),
-            private.as_os_str(),
-            s("--keys"),
-            keys.as_os_str(),
-        ])?;
-    }
-    // A timestamp is valid for a day: re-sign it at every start.
-    lectern(&[s("marketplace"), s("refresh"), dir.as_os_str(), s("--keys"), keys.as_os_str()])?;
-    Ok(vec![
-        ("LECTERN_PLUGINS__FIRST_PARTY".into(), "false".into()),
-        ("LECTERN_MARKETPLACE__URL".into(), format!("file://{}", dir.display())),
-        ("LECTERN_MARKETPLACE__ROOT".into(), dir.join("metadata").join("1.root.json").display().to_string()),
-        ("LECTERN_MARKETPLACE__INSTALL".into(), format!("[{}]", ids.join(","))),
-    ])
+    let components = target_dir().join("guests/wasm32-wasip2/release");
+    lectern_guest_build::local_marketplace(bin, &repo_root(), &components, &dir, &keys).map_err(anyhow::Error::msg)
 }
 
 /// Plugins and test fixtures are WebAssembly components: make sure the target is there.

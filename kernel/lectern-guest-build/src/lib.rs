@@ -85,3 +85,101 @@ pub fn build(root: &Path, pkg: &str) -> PathBuf {
     }
     target_dir.join("wasm32-wasip2").join("release").join(component_file(pkg))
 }
+
+/// Sets up a local marketplace in `dir` (keys in `keys`) with the first-party
+/// plugins published under a local `org.lectern` publisher key, through the
+/// same `lectern` CLI (`bin`) a third-party publisher and an operator use:
+/// `marketplace init`, `publisher keygen`, `marketplace add-publisher`, then
+/// `plugin pack`, `plugin sign` and `marketplace add` for each component in
+/// `components` not yet published, and a fresh timestamp (`marketplace
+/// refresh`: a timestamp is valid for a day). Returns the environment that
+/// makes `lectern serve` pin the marketplace's root of trust and install the
+/// plugins from it. Used by `cargo xtask run` and the browser tests.
+pub fn local_marketplace(
+    bin: &Path,
+    repo: &Path,
+    components: &Path,
+    dir: &Path,
+    keys: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    use std::ffi::OsStr;
+    let lectern = |args: &[&OsStr]| {
+        let shown =
+            format!("{} {}", bin.display(), args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
+        let out = Command::new(bin).args(args).output().map_err(|e| format!("cannot run {shown}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{shown} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    let s = OsStr::new;
+    let publisher = keys.join("org.lectern");
+    let (private, public) = (keys.join("org.lectern.pem"), keys.join("org.lectern.pub.json"));
+    if !dir.join("metadata").join("root.json").exists() {
+        lectern(&[s("marketplace"), s("init"), dir.as_os_str(), s("--keys"), keys.as_os_str()])?;
+    }
+    if !private.exists() {
+        lectern(&[s("publisher"), s("keygen"), s("--out"), publisher.as_os_str()])?;
+        let (d, k) = (dir.as_os_str(), keys.as_os_str());
+        lectern(&[
+            s("marketplace"),
+            s("add-publisher"),
+            d,
+            s("--keys"),
+            k,
+            s("--id"),
+            s("org.lectern"),
+            s("--key"),
+            public.as_os_str(),
+        ])?;
+    }
+    let staging = keys.join("staging");
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+    let mut ids = vec![];
+    for (pkg, folder) in FIRST_PARTY {
+        let path = repo.join("plugins").join(folder).join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let manifest: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        let field = |name: &str| {
+            manifest[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{} has no string `{name}`", path.display()))
+        };
+        let (id, version) = (field("id")?, field("version")?);
+        ids.push(serde_json::to_string(&id).map_err(|e| e.to_string())?);
+        let file = format!("{id}-{version}.lpkg");
+        if dir.join("packages").join(&id).join(&version).join(&file).exists() {
+            continue;
+        }
+        let component = components.join(component_file(pkg));
+        let package = staging.join(&file);
+        let plugin_dir = repo.join("plugins").join(folder);
+        let (p, c) = (package.as_os_str(), component.as_os_str());
+        lectern(&[s("plugin"), s("pack"), s("--dir"), plugin_dir.as_os_str(), s("--component"), c, s("--out"), p])?;
+        lectern(&[s("plugin"), s("sign"), p, s("--key"), private.as_os_str()])?;
+        lectern(&[
+            s("marketplace"),
+            s("add"),
+            dir.as_os_str(),
+            p,
+            s("--key"),
+            private.as_os_str(),
+            s("--keys"),
+            keys.as_os_str(),
+        ])?;
+    }
+    lectern(&[s("marketplace"), s("refresh"), dir.as_os_str(), s("--keys"), keys.as_os_str()])?;
+    Ok(vec![
+        ("LECTERN_PLUGINS__FIRST_PARTY".into(), "false".into()),
+        ("LECTERN_MARKETPLACE__URL".into(), format!("file://{}", dir.display())),
+        ("LECTERN_MARKETPLACE__ROOT".into(), dir.join("metadata").join("1.root.json").display().to_string()),
+        ("LECTERN_MARKETPLACE__INSTALL".into(), format!("[{}]", ids.join(","))),
+    ])
+}

@@ -29,6 +29,18 @@ fn repo() -> PathBuf {
 
 /// Starts a server, seeds it, and runs `tests/web/<name>.test.mjs`; panics with the runner's output on failure.
 fn run_browser_test(name: &str) {
+    run(name, false);
+}
+
+/// As [`run_browser_test`], with the server installing its plugins from a local marketplace
+/// (the first-party plugins published with the `lectern` CLI, as `cargo xtask run` does), whose
+/// directory, keys and CLI the test gets in `LECTERN_MARKETPLACE_DIR`, `LECTERN_MARKETPLACE_KEYS`
+/// and `LECTERN_BIN`.
+fn run_with_marketplace(name: &str) {
+    run(name, true);
+}
+
+fn run(name: &str, marketplace: bool) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let repo = repo();
     let dist = repo.join("web/dist");
@@ -41,7 +53,20 @@ fn run_browser_test(name: &str) {
         "the browser tests need /usr/bin/chromium and tests/js/node_modules: run `cargo xtask setup`"
     );
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path(), &[("LECTERN_HTTP__WEB_ROOT", dist.to_str().unwrap())]);
+    let bin = Path::new(env!("CARGO_BIN_EXE_lectern"));
+    let (market, market_keys) = (dir.path().join("marketplace"), dir.path().join("marketplace-keys"));
+    let mut env: Vec<(String, String)> = vec![("LECTERN_HTTP__WEB_ROOT".into(), dist.display().to_string())];
+    if marketplace {
+        // The build script compiled the first-party guests into <target>/guests.
+        let target = bin.parent().and_then(Path::parent).expect("the binary is in <target>/<profile>");
+        let components = target.join("guests/wasm32-wasip2/release");
+        env.extend(
+            lectern_guest_build::local_marketplace(bin, &repo, &components, &market, &market_keys)
+                .unwrap_or_else(|e| panic!("cannot set up the local marketplace: {e}")),
+        );
+    }
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = start_server(dir.path(), &env_refs);
     let token = server.bootstrap.clone().expect("a fresh server prints a bootstrap token");
     let seed = Command::new("node")
         .arg(repo.join("tests/web/seed.mjs"))
@@ -62,6 +87,18 @@ fn run_browser_test(name: &str) {
         .arg(repo.join(format!("tests/web/{name}.test.mjs")))
         .env("LECTERN_URL", &server.base)
         .env("LECTERN_SEED", &seed_file)
+        .envs(
+            marketplace
+                .then(|| {
+                    [
+                        ("LECTERN_MARKETPLACE_DIR", market.display().to_string()),
+                        ("LECTERN_MARKETPLACE_KEYS", market_keys.display().to_string()),
+                        ("LECTERN_BIN", bin.display().to_string()),
+                    ]
+                })
+                .into_iter()
+                .flatten(),
+        )
         .current_dir(&repo)
         .output()
         .expect("node runs");
@@ -95,6 +132,21 @@ fn the_students_journey() {
 #[test]
 fn the_instructors_grading_pages() {
     run_browser_test("teach_grading");
+}
+
+#[test]
+fn the_administrators_consoles() {
+    run_browser_test("admin");
+}
+
+#[test]
+fn hot_swap_and_revocation_from_the_plugin_console() {
+    run_with_marketplace("admin_marketplace");
+}
+
+#[test]
+fn the_instructors_course_building_pages() {
+    run_browser_test("teach_course");
 }
 
 #[test]

@@ -244,20 +244,20 @@ function CreateClient({ institution, onCreated }: { institution: string; onCreat
             </label>
           ))}
         </fieldset>
-        <label class="field ad-wide">
-          <span>{t('ad_client_redirects')}</span>
-          <textarea rows={2} value={redirects} aria-describedby="ad-redirects-hint" onInput={(e) => setRedirects(e.currentTarget.value)} />
-          <span class="hint" id="ad-redirects-hint">
+        <div class="field ad-wide">
+          <label for="ad-redirects">{t('ad_client_redirects')}</label>
+          <textarea id="ad-redirects" rows={2} value={redirects} aria-describedby="ad-redirects-hint" onInput={(e) => setRedirects(e.currentTarget.value)} />
+          <p class="hint" id="ad-redirects-hint">
             {t('ad_client_redirects_hint')}
-          </span>
-        </label>
-        <label class="field">
-          <span>{t('ad_client_scopes')}</span>
-          <input type="text" value={scopes} aria-describedby="ad-scopes-hint" onInput={(e) => setScopes(e.currentTarget.value)} />
-          <span class="hint" id="ad-scopes-hint">
+          </p>
+        </div>
+        <div class="field">
+          <label for="ad-scopes">{t('ad_client_scopes')}</label>
+          <input id="ad-scopes" type="text" value={scopes} aria-describedby="ad-scopes-hint" onInput={(e) => setScopes(e.currentTarget.value)} />
+          <p class="hint" id="ad-scopes-hint">
             {t('ad_client_scopes_hint')}
-          </span>
-        </label>
+          </p>
+        </div>
         <div class="row">
           <button type="submit" class="primary" disabled={busy || grants.length === 0}>
             {busy ? t('ad_working') : t('ad_client_create')}

@@ -45,7 +45,10 @@ function Health() {
   const bus = useLoad(() => (caps.platform ? call(api.GET('/api/v1/admin/bus/topics')) : Promise.resolve(undefined)), []);
   const active = plugins.data?.filter((p) => p.status === 'active') ?? [];
   const open = plugins.data?.filter((p) => p.breaker.state !== 'closed') ?? [];
-  const backlog = bus.data?.topics.reduce((n, tp) => n + tp.subscriptions.reduce((m, s) => m + s.backlog, 0), 0);
+  // Work waiting for a worker; dead letters are counted on their own, below.
+  const backlog = bus.data?.topics
+    .filter((tp) => !tp.topic.endsWith('-DLQ'))
+    .reduce((n, tp) => n + tp.subscriptions.reduce((m, s) => m + s.backlog, 0), 0);
   return (
     <section aria-labelledby="ad-health-h" class="card ad-section">
       <h2 id="ad-health-h">{t('ad_health_title')}</h2>

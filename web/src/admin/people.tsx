@@ -101,19 +101,20 @@ function CreateUser({ institution, onCreated }: { institution: string; onCreated
             ))}
           </select>
         </label>
-        <label class="field">
-          <span>{t('ad_user_password')}</span>
+        <div class="field">
+          <label for="ad-user-password">{t('ad_user_password')}</label>
           <input
+            id="ad-user-password"
             type="password"
             autoComplete="new-password"
             value={password}
             aria-describedby="ad-user-password-hint"
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
-          <span id="ad-user-password-hint" class="hint">
+          <p id="ad-user-password-hint" class="hint">
             {t('ad_user_password_hint')}
-          </span>
-        </label>
+          </p>
+        </div>
         <div class="row">
           <button type="submit" class="primary" disabled={busy}>
             {busy ? t('ad_working') : t('ad_user_create')}
