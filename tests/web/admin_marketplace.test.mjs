@@ -279,12 +279,15 @@ test('a new grading version installed and activated from the console during an e
   await s.page.getByRole('button', { name: m('exam_submit'), exact: true }).first().click();
   await s.page.getByRole('dialog', { name: m('exam_submit_title') }).getByRole('button', { name: m('exam_submit_confirm'), exact: true }).click();
   await s.page.locator('#submitted-state').getByText(m('exam_submitted_title')).waitFor();
+  // The result page loads the course and the grade: let it finish before the context closes.
+  await s.page.waitForLoadState('networkidle');
   const grade = await until('the grade', async () => {
     const book = await apiCall(teacher, 'GET', `/api/v1/institutions/${seed.institution.slug}/courses/${course}/gradebook`);
     return book.items.find((g) => g.item === created.id && g.student === student.id && g.status === 'graded');
   }, 60);
   assert.equal(grade.graded_by, `plugin:${published}`, 'graded by the new version');
   assert.equal(grade.points, 3);
+  await s.page.waitForLoadState('networkidle');
   s.w.assertClean('the exam during the hot swap');
   await s.context.close();
 

@@ -288,6 +288,17 @@ test('reordering by keyboard and by drag and drop; a concurrent change is shown,
   assert.deepEqual(await itemIds(), [['Further reading: xylem', 'Stomata', 'Lecture: guard cells'], []]);
   assert.equal(refused.seen, 1);
 
+  // Modules move too, by keyboard: week 2 up, then back down, focus following it.
+  const moduleTitles = async () => (await outline()).modules.map((mod) => mod.title);
+  await main().getByRole('button', { name: m('sc_move_up_named', { title: 'Week 2: Water transport' }) }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('.sc-module h3')?.textContent === 'Week 2: Water transport');
+  assert.deepEqual(await moduleTitles(), ['Week 2: Water transport', 'Week 1: Leaves']);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), m('sc_move_down_named', { title: 'Week 2: Water transport' }));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('.sc-module h3')?.textContent === 'Week 1: Leaves');
+  assert.deepEqual(await moduleTitles(), ['Week 1: Leaves', 'Week 2: Water transport']);
+
   w.assertClean('reordering');
 });
 
@@ -461,6 +472,11 @@ test('the quiz builder: every question type, settings, preview with the exam pag
 test('the quiz in the outline, the completion rule, the course published', { timeout: 60_000 }, async () => {
   await page.goto(`/teach/courses/${made.course}/edit`);
   await h1(m('sc_editor_title', { course: made.title })).waitFor();
+  const quizzes = main().getByRole('region', { name: m('sc_quizzes_title') });
+  assert.equal(
+    await quizzes.getByRole('link', { name: 'Stomata check' }).getAttribute('href'),
+    `/teach/courses/${made.course}/assessments/${made.quiz}/edit`,
+  );
   await addItem('Week 2: Water transport', {
     kind: m('st_kind_assessment'),
     title: 'Stomata check',
@@ -477,7 +493,7 @@ test('the quiz in the outline, the completion rule, the course published', { tim
   assert.equal(saved.min_percent, 60);
 
   await main().getByRole('button', { name: m('sc_publish_course') }).click();
-  await main().locator('.badge.ok', { hasText: m('sc_state_published') }).waitFor();
+  await main().locator('#course-state', { hasText: m('sc_state_published') }).waitFor();
   w.assertClean('the outline and the completion rule');
 });
 

@@ -2,11 +2,11 @@
 // bulk import from a CSV file (a preview that checks every row, then the import, row by row,
 // with each row's result).
 //
-// The API has no bulk endpoint: the import sends one POST /users per valid row, in order, and
-// reports each row's answer. A row that fails does not undo the rows before it.
+// The import uses POST /users/import: a dry run for the preview, then one request whose rows are
+// created or refused independently (one result per row; a bad row does not stop the others).
 import { useMemo, useState } from 'preact/hooks';
 import { api, call, type Schemas } from '../api/client';
-import { Async, ErrorBox, announce, describeError, useLoad } from '../components/ui';
+import { Async, ErrorBox, announce, useLoad } from '../components/ui';
 import { type MessageKey, formatDateTime, t, tp } from '../i18n';
 import { ScrollTable } from '../pages/student_shared';
 import { useSession } from '../session';
@@ -155,54 +155,93 @@ function headerText(p: HeaderProblem): string {
   }
 }
 
-type RowResult = { line: number; ok: true; user: User } | { line: number; ok: false; error: string };
+type UserRow = Schemas['UserRow'];
 
+/** Rows as the server answered for them, by their line in the file. */
+type Answers = Map<number, UserRow>;
+
+/** The body of one row, as POST …/users/import takes it. */
+function rowBody(row: ImportRow): Schemas['CreateUser'] {
+  return { email: row.email, name: row.name, role: row.role, ...(row.password ? { password: row.password } : {}) };
+}
+
+/** Sends `rows` to the bulk endpoint (a dry run or the import); maps the answers to their lines. */
+async function importRows(institution: string, rows: ImportRow[], dryRun: boolean): Promise<Answers> {
+  const r = await call(
+    api.POST('/api/v1/institutions/{institution}/users/import', {
+      params: { path: { institution } },
+      body: { rows: rows.map(rowBody), dry_run: dryRun },
+    }),
+  );
+  return new Map(r.rows.map((a) => [rows[a.row - 1]!.line, a]));
+}
+
+/**
+ * The CSV import. Choosing a file checks it twice: here (the columns, and what can be said in
+ * the reader's language: missing fields, malformed emails, unknown roles, repeated emails,
+ * people already in the institution), then with the server's dry run (everything the single-row
+ * endpoint would refuse, such as a weak password). The import sends the rows that passed both
+ * in one request; each row is created or refused on its own (a bad row does not stop the others),
+ * and each row's answer is shown.
+ */
 function BulkImport({ institution, users, onDone }: { institution: string; users: User[] | undefined; onDone: () => void }) {
   const [file, setFile] = useState<{ name: string; text: string } | undefined>(undefined);
-  const [results, setResults] = useState<RowResult[] | undefined>(undefined);
-  const [progress, setProgress] = useState<{ done: number; total: number } | undefined>(undefined);
+  const [preview, setPreview] = useState<Answers | undefined>(undefined);
+  const [results, setResults] = useState<Answers | undefined>(undefined);
+  const [busy, setBusy] = useState<'checking' | 'importing' | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
   const existing = useMemo(() => new Set((users ?? []).map((u) => u.email.toLowerCase())), [users]);
   // The check runs against the users as they were when the file was chosen (results stay put
   // while the list reloads after the import).
   const checked = useMemo(() => (file ? checkImport(file.text, existing) : undefined), [file]);
-  const valid = checked?.rows.filter((r) => r.problems.length === 0) ?? [];
-  const invalid = (checked?.rows.length ?? 0) - valid.length;
-  const running = progress !== undefined && results === undefined;
+  const locallyValid = checked?.rows.filter((r) => r.problems.length === 0) ?? [];
+  const valid = preview ? locallyValid.filter((r) => preview.get(r.line)?.status === 'valid') : [];
+  const skipped = (checked?.rows.length ?? 0) - valid.length;
 
   async function choose(input: HTMLInputElement) {
     const f = input.files?.[0];
     setResults(undefined);
-    setProgress(undefined);
+    setPreview(undefined);
+    setError(undefined);
     if (!f) return setFile(undefined);
-    setFile({ name: f.name, text: await f.text() });
-  }
-
-  /** Creates the valid rows one after another (no bulk endpoint), keeping each row's answer. */
-  async function apply() {
-    const out: RowResult[] = [];
-    setProgress({ done: 0, total: valid.length });
-    for (const row of valid) {
-      try {
-        const user = await call(
-          api.POST('/api/v1/institutions/{institution}/users', {
-            params: { path: { institution } },
-            body: { email: row.email, name: row.name, role: row.role, ...(row.password ? { password: row.password } : {}) },
-          }),
-        );
-        out.push({ line: row.line, ok: true, user });
-      } catch (e) {
-        out.push({ line: row.line, ok: false, error: describeError(e) });
-      }
-      setProgress({ done: out.length, total: valid.length });
+    const text = await f.text();
+    setFile({ name: f.name, text });
+    const rows = checkImport(text, existing).rows.filter((r) => r.problems.length === 0);
+    if (rows.length === 0) return setPreview(new Map());
+    setBusy('checking');
+    try {
+      setPreview(await importRows(institution, rows, true));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(undefined);
     }
-    setResults(out);
-    const created = out.filter((r) => r.ok).length;
-    announce(t('ad_import_summary', { created, failed: out.length - created, skipped: invalid }));
-    onDone();
   }
 
-  const resultOf = (row: ImportRow) => results?.find((r) => r.line === row.line);
+  async function apply() {
+    setBusy('importing');
+    setError(undefined);
+    try {
+      const answers = await importRows(institution, valid, false);
+      setResults(answers);
+      const created = [...answers.values()].filter((a) => a.status === 'applied').length;
+      announce(t('ad_import_summary', { created, failed: answers.size - created, skipped }));
+      onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(undefined);
+    }
+  }
 
+  /** What is wrong with a row: the page's own checks first, then the server's answer. */
+  function problems(row: ImportRow): string[] {
+    if (row.problems.length) return row.problems.map(problemText);
+    const answer = preview?.get(row.line);
+    return answer?.status === 'failed' && answer.problem ? [answer.problem.detail] : [];
+  }
+
+  const created = results ? [...results.values()].filter((a) => a.status === 'applied').length : 0;
   return (
     <section aria-labelledby="ad-import-h" class="card ad-section">
       <h2 id="ad-import-h">{t('ad_import_title')}</h2>
@@ -217,7 +256,7 @@ function BulkImport({ institution, users, onDone }: { institution: string; users
           type="file"
           accept=".csv,text/csv"
           aria-describedby="ad-import-format"
-          disabled={running}
+          disabled={busy !== undefined}
           onChange={(e) => void choose(e.currentTarget)}
         />
       </label>
@@ -226,11 +265,13 @@ function BulkImport({ institution, users, onDone }: { institution: string; users
           {headerText(checked.header)}
         </p>
       )}
-      {checked && !checked.header && (
+      {error !== undefined && <ErrorBox error={error} />}
+      {busy === 'checking' && <p role="status">{t('ad_import_checking')}</p>}
+      {checked && !checked.header && preview && (
         <>
           <h3 id="ad-preview-h">{t('ad_import_preview', { file: file?.name ?? '' })}</h3>
           <p role="status">
-            {tp('ad_import_valid', valid.length)} {invalid > 0 && tp('ad_import_invalid', invalid)}
+            {tp('ad_import_valid', valid.length)} {skipped > 0 && tp('ad_import_invalid', skipped)}
           </p>
           <ScrollTable label={t('ad_import_preview', { file: file?.name ?? '' })}>
             <table class="ad-import">
@@ -246,33 +287,34 @@ function BulkImport({ institution, users, onDone }: { institution: string; users
               </thead>
               <tbody>
                 {checked.rows.map((row) => {
-                  const r = resultOf(row);
+                  const wrong = problems(row);
+                  const r = results?.get(row.line);
                   return (
-                    <tr key={row.line} class={row.problems.length ? 'ad-bad' : undefined} data-line={row.line}>
+                    <tr key={row.line} class={wrong.length ? 'ad-bad' : undefined} data-line={row.line}>
                       <th scope="row">{row.line}</th>
                       <td>{row.email}</td>
                       <td>{row.name}</td>
                       <td>{ROLES.includes(row.role) ? t(ROLE_KEYS[row.role]) : row.role}</td>
                       <td>
-                        {row.problems.length === 0 ? (
+                        {wrong.length === 0 ? (
                           <span class="badge ok">{t('ad_import_ok')}</span>
                         ) : (
                           <ul class="ad-problems">
-                            {row.problems.map((p, i) => (
-                              <li key={i}>{problemText(p)}</li>
+                            {wrong.map((p, i) => (
+                              <li key={i}>{p}</li>
                             ))}
                           </ul>
                         )}
                       </td>
                       {results && (
                         <td>
-                          {row.problems.length > 0 ? (
+                          {!r ? (
                             <span class="badge">{t('ad_import_skipped')}</span>
-                          ) : r?.ok ? (
+                          ) : r.status === 'applied' ? (
                             <span class="badge ok">{t('ad_import_created')}</span>
                           ) : (
                             <span class="ad-row-error">
-                              <span class="badge bad">{t('ad_import_failed')}</span> {r && !r.ok ? r.error : ''}
+                              <span class="badge bad">{t('ad_import_failed')}</span> {r.problem?.detail ?? ''}
                             </span>
                           )}
                         </td>
@@ -285,25 +327,15 @@ function BulkImport({ institution, users, onDone }: { institution: string; users
           </ScrollTable>
           {!results && (
             <div class="row">
-              <button type="button" class="primary" disabled={running || valid.length === 0} onClick={() => void apply()}>
-                {tp('ad_import_apply', valid.length)}
+              <button type="button" class="primary" disabled={busy !== undefined || valid.length === 0} onClick={() => void apply()}>
+                {busy === 'importing' ? t('ad_working') : tp('ad_import_apply', valid.length)}
               </button>
-              {invalid > 0 && <span class="hint">{tp('ad_import_will_skip', invalid)}</span>}
+              {skipped > 0 && <span class="hint">{tp('ad_import_will_skip', skipped)}</span>}
             </div>
           )}
-          {running && progress && (
-            <p role="status">
-              <progress max={progress.total} value={progress.done} aria-label={t('ad_import_progress_label')} />{' '}
-              {t('ad_import_progress', { done: progress.done, total: progress.total })}
-            </p>
-          )}
           {results && (
-            <p class={`notice ${results.every((r) => r.ok) ? 'ok' : 'warn'}`} role="status">
-              {t('ad_import_summary', {
-                created: results.filter((r) => r.ok).length,
-                failed: results.filter((r) => !r.ok).length,
-                skipped: invalid,
-              })}
+            <p class={`notice ${created === results.size ? 'ok' : 'warn'}`} role="status">
+              {t('ad_import_summary', { created, failed: results.size - created, skipped })}
             </p>
           )}
         </>

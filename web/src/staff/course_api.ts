@@ -5,6 +5,7 @@
 // when someone changed the resource since. The pages then reload, say so, and let the author apply
 // their change again on top of the new version: nothing is ever overwritten silently.
 import { ApiError, api, call, etagVersion, type Schemas } from '../api/client';
+import { describeError } from '../components/ui';
 
 export type Outline = Schemas['Outline'];
 export type Module = Schemas['Module'];
@@ -123,4 +124,10 @@ export function fromLocalInput(value: string): string | null {
 export function newId(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** An API failure in a sentence for a row or a field: the field the server named, and why. */
+export function failureText(e: unknown): string {
+  if (e instanceof ApiError && e.problem.field) return `${String(e.problem.field)}: ${e.message}`;
+  return describeError(e);
 }

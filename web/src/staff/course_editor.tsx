@@ -8,9 +8,9 @@
 // same intent again on top of the new version: a reorder is recomputed from the fresh outline, a
 // rename is sent again. Nothing is overwritten without the author asking.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, call } from '../api/client';
-import { Async, ErrorBox, PageTitle, announce, describeError, useLoad } from '../components/ui';
-import { formatDateTime, formatNumber, t } from '../i18n';
+import { api, call } from '../api/client';
+import { Async, ErrorBox, PageTitle, announce, useLoad } from '../components/ui';
+import { formatDateTime, formatNumber, t, tp } from '../i18n';
 import { kindLabel } from '../pages/student_shared';
 import { useSession } from '../session';
 import {
@@ -328,7 +328,9 @@ function Editor({
       </nav>
       <PageTitle text={t('sc_editor_title', { course: course.title })} />
       <p class="row">
-        <span class={`badge${course.state === 'published' ? ' ok' : ''}`}>{courseStateLabel(course.state)}</span>
+        <span id="course-state" class={`badge${course.state === 'published' ? ' ok' : ''}`}>
+          {courseStateLabel(course.state)}
+        </span>
         {course.state === 'draft' && (
           <button type="button" class="primary" disabled={busy} onClick={() => void publish()}>
             {t('sc_publish_course')}
@@ -373,6 +375,30 @@ function Editor({
           ))}
         </ol>
         <AddModule ctx={ctx} />
+      </section>
+
+      <section aria-labelledby="quizzes-h" class="sc-quizzes">
+        <h2 id="quizzes-h">{t('sc_quizzes_title')}</h2>
+        {assessments.length === 0 ? (
+          <p class="muted">{t('sc_quizzes_none')}</p>
+        ) : (
+          <ul class="plain stack">
+            {assessments.map((a) => (
+              <li key={a.id}>
+                <a href={teachPaths.quiz(courseId, a.id)}>{a.title}</a>{' '}
+                <span class={`badge${a.published ? ' ok' : ''}`}>
+                  {a.archived_at ? t('sc_state_archived') : a.published ? t('sc_state_published') : t('sc_state_draft')}
+                </span>{' '}
+                <span class="muted">{tp('sc_quiz_preview_count', a.questions)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p>
+          <a class="button" href={teachPaths.newQuiz(courseId)}>
+            {t('sc_link_new_quiz')}
+          </a>
+        </p>
       </section>
 
       <MediaLibrary courseId={courseId} media={media} onChange={setMedia} />
@@ -1159,10 +1185,4 @@ function AddModule({ ctx }: { ctx: EditorCtx }) {
       </button>
     </form>
   );
-}
-
-/** Describes an API failure for a row or a field (used by the other course pages too). */
-export function failureText(e: unknown): string {
-  if (e instanceof ApiError && e.problem.field) return `${String(e.problem.field)}: ${e.message}`;
-  return describeError(e);
 }

@@ -10,8 +10,7 @@ import { announce } from '../components/ui';
 import { formatDateTime, formatNumber, t } from '../i18n';
 import { ProgressBar } from '../pages/student_shared';
 import { useSession } from '../session';
-import type { Media } from './course_api';
-import { failureText } from './course_editor';
+import { type Media, failureText } from './course_api';
 
 /** The types the server accepts (kernel/lectern-content/src/media/policy.rs), for the file picker. */
 const ACCEPT = [

@@ -12,8 +12,7 @@ import { Async, ErrorBox, PageTitle, announce, describeError, useLoad } from '..
 import { type MessageKey, formatDateTime, formatNumber, t, tp } from '../i18n';
 import { ScrollTable } from '../pages/student_shared';
 import { useSession } from '../session';
-import { type Course, type CourseRole, type Enrolment, allPages, coursePath, getCourse, teachPaths } from './course_api';
-import { failureText } from './course_editor';
+import { type Course, type CourseRole, type Enrolment, allPages, coursePath, failureText, getCourse, teachPaths } from './course_api';
 import { type CsvRow, type Person, type PlannedRow, ROLES, parseCsv, planRows } from './enrol_csv';
 import { roleLabel } from './teach_home';
 

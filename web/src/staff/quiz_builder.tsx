@@ -17,6 +17,7 @@ import {
   type Assessment,
   type Course,
   coursePath,
+  failureText,
   fromLocalInput,
   getCourse,
   ifMatch,
@@ -24,7 +25,6 @@ import {
   teachPaths,
   toLocalInput,
 } from './course_api';
-import { failureText } from './course_editor';
 import { QuizPreview } from './quiz_preview';
 import {
   QUESTION_TYPES,

@@ -102,6 +102,8 @@ export const en = {
   sc_add_item: 'Add the item',
   sc_new_module: 'New module',
   sc_add_module: 'Add the module',
+  sc_quizzes_title: 'Quizzes',
+  sc_quizzes_none: 'No quizzes yet.',
 
   // Course files
   sc_media_title: 'Course files',
@@ -483,6 +485,8 @@ export const fr: Record<keyof typeof en, string> = {
   sc_add_item: 'Ajouter l’élément',
   sc_new_module: 'Nouveau module',
   sc_add_module: 'Ajouter le module',
+  sc_quizzes_title: 'Quiz',
+  sc_quizzes_none: 'Aucun quiz pour l’instant.',
 
   sc_media_title: 'Fichiers du cours',
   sc_media_choose: 'Déposer des fichiers',
