@@ -291,6 +291,26 @@ async fn build_study_resume_export_import() {
     let again = reqwest::get(format!("{}{html_url}", w.server.base)).await.unwrap().text().await.unwrap();
     assert_eq!(again, first);
 
+    // The editor's preview: the same plugin's rendering of unsaved Markdown, stored nowhere.
+    let before = teacher.get(&format!("{base}/content/outline")).await.ok()["version"].clone();
+    let preview = teacher
+        .post(
+            &format!("{base}/content/preview"),
+            json!({"markdown": "# Draft\n\n<script>x()</script>\n\nHello *there*"}),
+        )
+        .await;
+    let pv = preview.ok();
+    assert!(pv["html"].as_str().unwrap().contains("<em>there</em>"), "{pv}");
+    assert!(!pv["html"].as_str().unwrap().contains("<script"), "{pv}");
+    assert_eq!(pv["toc"][0]["text"], "Draft");
+    assert!(pv["rendered_by"].as_str().unwrap().starts_with("org.lectern.content@"));
+    assert_eq!(
+        teacher.get(&format!("{base}/content/outline")).await.ok()["version"],
+        before,
+        "a preview changes nothing"
+    );
+    student.post(&format!("{base}/content/preview"), json!({"markdown": "x"})).await.assert_problem(403, "forbidden");
+
     // The student: only what is released; locks with reasons.
     let view = student.get(&format!("{base}/content")).await;
     let v = view.ok();

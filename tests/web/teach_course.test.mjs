@@ -179,8 +179,9 @@ test('the editor: modules, a page with the plugin’s preview, a video upload wi
     '- Water vapour goes out',
   ].join('\n');
   await main().getByRole('textbox', { name: m('sc_page_markdown'), exact: true }).fill(markdown);
-  // Unsaved: the preview says it shows the saved version.
-  await main().getByText(m('sc_preview_stale')).waitFor();
+  // Unsaved: the content plugin renders it live (nothing stored), and the preview says so.
+  await main().getByText(m('sc_preview_live')).waitFor();
+  await preview.getByRole('heading', { name: 'Opening and closing' }).waitFor();
   await main().getByRole('button', { name: m('sc_page_save') }).click();
   await preview.getByRole('heading', { name: 'Opening and closing' }).waitFor();
   await main().getByText(m('sc_preview_current')).waitFor();

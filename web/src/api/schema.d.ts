@@ -791,6 +791,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/courses/{course_id}/content/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renders Markdown with the institution's content plugin exactly as saving a
+         *     page would, and stores nothing (no outline change, no version bump, no
+         *     blob): the editor's live preview, before the text reaches students.
+         */
+        post: operations["preview_page"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/courses/{course_id}/content/progress/{user_id}": {
         parameters: {
             query?: never;
@@ -3020,6 +3041,18 @@ export interface components {
             /** Format: int32 */
             words: number;
         };
+        /** @description The content plugin's rendering of previewed Markdown; nothing was stored. */
+        PagePreview: {
+            /** @description The sanitised HTML fragment a save would store. */
+            html: string;
+            /** Format: int32 */
+            reading_minutes: number;
+            /** @description The content plugin version that rendered it. */
+            rendered_by: string;
+            toc: components["schemas"]["Heading"][];
+            /** Format: int32 */
+            words: number;
+        };
         /** @description A left item matched with a right item (ids; display text in `labels`). */
         Pair: {
             left: string;
@@ -3115,6 +3148,11 @@ export interface components {
             prompt: string;
             targets: components["schemas"]["Choice"][];
             units: string[];
+        };
+        /** @description Markdown to render for the editor's preview. */
+        PreviewPage: {
+            /** @description At most 1 MiB. */
+            markdown: string;
         };
         /** @description An RFC 9457 problem document. */
         Problem: {
@@ -5753,6 +5791,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Outline"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewPage"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagePreview"];
                 };
             };
             "4XX": {

@@ -1,11 +1,10 @@
 // /teach/courses/:course/edit/pages/:item — a page's Markdown and its preview.
 //
-// The preview is the content plugin's rendering, never a rendering made here: the API renders a
-// page when it is saved (PATCH …/items/{item} with `markdown`) and returns it from
-// GET …/items/{item}/page. It has no route that renders Markdown without storing it, so the
-// preview shows the last saved text and says so while the editor holds unsaved changes (the route
-// that would make the preview live is in the report). It is shown exactly as the student's page
-// shows it: the same sanitiser (pages/course_html.ts) and the same reader styles.
+// The preview is the content plugin's rendering, never a rendering made here. While the editor
+// holds unsaved text, the page asks POST …/content/preview (the plugin renders it exactly as a
+// save would, and nothing is stored or shown to students) half a second after the last keystroke;
+// once saved, it shows the stored rendering. It is shown exactly as the student's page shows it:
+// the same sanitiser (pages/course_html.ts) and the same reader styles.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, call, type Schemas } from '../api/client';
 import { Async, ErrorBox, PageTitle, announce, useLoad } from '../components/ui';
@@ -58,6 +57,9 @@ function Editor({
   const [outline, setOutline] = useState(initialOutline);
   const [page, setPage] = useState(initialPage);
   const [text, setText] = useState(initialPage.markdown);
+  // The plugin's rendering of unsaved text, and the text it is of.
+  const [live, setLive] = useState<{ of: string; html: string; words: number; reading_minutes: number } | null>(null);
+  const [liveError, setLiveError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   /** Set after a 412: whether this page itself changed (or only something else in the outline). */
@@ -65,6 +67,25 @@ function Editor({
   const item = outline.modules.flatMap((m) => m.items).find((i) => i.id === itemId);
   const title = item?.title ?? itemId;
   const dirty = text !== page.markdown;
+  useEffect(() => {
+    if (!dirty) return;
+    const timer = window.setTimeout(() => {
+      call(
+        api.POST('/api/v1/institutions/{institution}/courses/{course_id}/content/preview', {
+          params: { path: coursePath(institution, courseId) },
+          body: { markdown: text },
+        }),
+      ).then(
+        (r) => {
+          setLive({ of: text, html: r.html, words: r.words, reading_minutes: r.reading_minutes });
+          setLiveError(undefined);
+        },
+        (e) => setLiveError(e),
+      );
+    }, 500);
+    return () => window.clearTimeout(timer);
+  }, [text, dirty]);
+  const shown = dirty && live?.of === text ? live : page;
 
   // Unsaved text is not lost to a closed tab without the browser asking.
   useEffect(() => {
@@ -191,12 +212,13 @@ function Editor({
         <section aria-labelledby="preview-h" class="sc-preview">
           <h2 id="preview-h">{t('sc_preview_title')}</h2>
           <p class={dirty ? 'notice warn' : 'hint'} role="status" id="preview-state">
-            {dirty ? t('sc_preview_stale') : t('sc_preview_current')}
+            {!dirty ? t('sc_preview_current') : live?.of === text ? t('sc_preview_live') : t('sc_preview_updating')}
           </p>
+          {liveError !== undefined && <ErrorBox error={liveError} />}
           <p class="hint">
-            {tp('st_reading_time', Math.max(1, page.reading_minutes))} · {t('sc_words', { n: formatNumber(page.words) })}
+            {tp('st_reading_time', Math.max(1, shown.reading_minutes))} · {t('sc_words', { n: formatNumber(shown.words) })}
           </p>
-          <Preview html={page.html} />
+          <Preview html={shown.html} />
         </section>
       </div>
     </>

@@ -295,6 +295,38 @@ pub struct Heading {
     pub anchor: String,
 }
 
+/// Markdown to render for the editor's preview.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewPage {
+    /// At most 1 MiB.
+    pub markdown: String,
+}
+
+/// The content plugin's rendering of previewed Markdown; nothing was stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PagePreview {
+    /// The sanitised HTML fragment a save would store.
+    pub html: String,
+    pub toc: Vec<Heading>,
+    pub words: u32,
+    pub reading_minutes: u32,
+    /// The content plugin version that rendered it.
+    pub rendered_by: String,
+}
+
+impl From<c::PagePreview> for PagePreview {
+    fn from(p: c::PagePreview) -> Self {
+        PagePreview {
+            html: p.html,
+            toc: p.toc.into_iter().map(Into::into).collect(),
+            words: p.words,
+            reading_minutes: p.reading_minutes,
+            rendered_by: p.rendered_by,
+        }
+    }
+}
+
 impl From<c::Heading> for Heading {
     fn from(h: c::Heading) -> Self {
         Heading { level: h.level, text: h.text, anchor: h.anchor }

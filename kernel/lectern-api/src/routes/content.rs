@@ -222,6 +222,22 @@ pub(crate) async fn page(
     Ok(Json(s.kernel.content().content_page(&p, i, cid, &item)?.into()))
 }
 
+/// Renders Markdown with the institution's content plugin exactly as saving a
+/// page would, and stores nothing (no outline change, no version bump, no
+/// blob): the editor's live preview, before the text reaches students.
+#[utoipa::path(post, operation_id = "preview_page", path = "/api/v1/institutions/{institution}/courses/{course_id}/content/preview", tag = "content",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = d::PreviewPage,
+    responses((status = 200, body = d::PagePreview), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn preview(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<d::PreviewPage>,
+) -> ApiResult<Json<d::PagePreview>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    Ok(Json(s.kernel.content().preview_page(&p, i, cid, b.markdown).await?.into()))
+}
+
 /// Marks a `manual` item complete for the caller.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/complete", tag = "content",
     params(("institution" = String, Path), ("course_id" = String, Path), ("item_id" = String, Path)),

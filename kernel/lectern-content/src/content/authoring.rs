@@ -6,7 +6,9 @@
 use lectern_host::Slot;
 use lectern_storage::abort;
 
-use super::{Body, Completion, Heading, Item, ItemKind, Module, Outline, Page, Prerequisite, course_key, item_key};
+use super::{
+    Body, Completion, Heading, Item, ItemKind, Module, Outline, Page, PagePreview, Prerequisite, course_key, item_key,
+};
 use crate::authz::{Capability, authorize};
 use crate::error::CoreError;
 use crate::events::{self, ContentChanged, topics};
@@ -218,6 +220,36 @@ impl Content {
     ) -> Result<Page, CoreError> {
         self.authorize_content_edit(p, inst, course)?;
         self.t().pages.get(item_key(inst, course, item))?.ok_or(CoreError::NotFound("page"))
+    }
+
+    /// Renders Markdown with the institution's content plugin exactly as a
+    /// save would, and stores nothing: the editor's live preview. The outline,
+    /// its version and the blobs are untouched, so nothing reaches students.
+    pub async fn preview_page(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        markdown: String,
+    ) -> Result<PagePreview, CoreError> {
+        self.authorize_content_edit(p, inst, course)?;
+        if markdown.len() > MAX_MARKDOWN_BYTES {
+            return Err(CoreError::invalid("markdown", "must be at most 1 MiB"));
+        }
+        let ctx = super::call_context(p, inst, course, vec!["instructor".into()]);
+        let kernel = self.clone();
+        Self::blocking(move || -> Result<PagePreview, CoreError> {
+            let host = kernel.host();
+            let r = host.render_markdown(&ctx, &markdown).map_err(|e| super::plugin_error(e, "markdown"))?;
+            Ok(PagePreview {
+                html: r.html,
+                toc: r.toc.into_iter().map(|h| Heading { level: h.level, text: h.text, anchor: h.anchor }).collect(),
+                words: r.words,
+                reading_minutes: r.reading_minutes,
+                rendered_by: host.active_for(Slot::Content, &ctx.institution).unwrap_or_default(),
+            })
+        })
+        .await?
     }
 
     /// Renders Markdown with the institution's content plugin and stores the

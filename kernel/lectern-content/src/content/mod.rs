@@ -142,6 +142,18 @@ pub struct Heading {
     pub anchor: String,
 }
 
+/// Markdown rendered by the content plugin without being stored (the editor's preview).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PagePreview {
+    /// Sanitised HTML fragment, as a save would store it.
+    pub html: String,
+    pub toc: Vec<Heading>,
+    pub words: u32,
+    pub reading_minutes: u32,
+    /// The plugin version that rendered it.
+    pub rendered_by: String,
+}
+
 /// A page's Markdown and what the content plugin made of it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Page {

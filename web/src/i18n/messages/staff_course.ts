@@ -157,7 +157,8 @@ export const en = {
   sc_page_conflict_take_theirs: 'Discard my text, keep theirs',
   sc_preview_title: 'Preview',
   sc_preview_current: 'As students see it, rendered by the content plugin.',
-  sc_preview_stale: 'You have unsaved changes: the preview shows the last saved version. Save to render your changes.',
+  sc_preview_live: 'Your unsaved text, rendered by the content plugin. Students see it once you save.',
+  sc_preview_updating: 'Rendering your changes…',
   sc_words: '{n} words',
 
   // The quiz builder
@@ -538,8 +539,8 @@ export const fr: Record<keyof typeof en, string> = {
   sc_page_conflict_take_theirs: 'Abandonner mon texte, garder le sien',
   sc_preview_title: 'Aperçu',
   sc_preview_current: 'Tel que les étudiants le voient, rendu par le module de contenu.',
-  sc_preview_stale:
-    'Vous avez des modifications non enregistrées : l’aperçu montre la dernière version enregistrée. Enregistrez pour voir le rendu.',
+  sc_preview_live: 'Votre texte non enregistré, rendu par le module de contenu. Les étudiants le verront une fois enregistré.',
+  sc_preview_updating: 'Rendu de vos modifications…',
   sc_words: '{n} mots',
 
   sc_quiz_new_title: 'Nouveau quiz',
