@@ -271,6 +271,17 @@ async fn users_sessions_and_deactivation() {
     assert_eq!(again.post_empty("/api/v1/auth/logout").await.status, 204);
     again.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
 
+    // An administrator's reset signs the user out everywhere without deactivating them.
+    let phone = w.login(a, "dee@alpha.test").await;
+    let laptop = w.login(a, "dee@alpha.test").await;
+    let reset = format!("/api/v1/institutions/{a}/users/{uid}/sessions/reset");
+    phone.post_empty(&reset).await.assert_problem(403, "forbidden");
+    let r = w.a.admin.post_empty(&reset).await;
+    assert!(r.ok()["ended"].as_u64().unwrap() >= 2, "{}", r.body);
+    phone.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    laptop.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    assert_eq!(w.a.admin.get(&format!("/api/v1/institutions/{a}/users/{uid}")).await.ok()["active"], true);
+
     // Deactivation kills every remaining session and token at once.
     let live = w.login(a, "dee@alpha.test").await;
     assert_eq!(live.get("/api/v1/me").await.status, 200);

@@ -169,9 +169,19 @@ test('people: add a person, import a CSV file with a bad row, deactivate someone
   assert.ok(!users.some((u) => u.email === 'short.password@northfield.test' || u.email === 'not-an-email'));
   await screenshot(page, 'admin-people', { fullPage: true });
 
+  // Sign Ada out everywhere: her token stops working, her account does not.
+  const row = page.locator(`tr[data-email="${ada.email}"]`);
+  const before = await token(ada);
+  await row.getByRole('button', { name: `${m('ad_user_sign_out')} ${ada.name}` }).click();
+  const so = dialog(page, m('ad_user_sign_out_title', { name: ada.name }));
+  await so.getByText(m('ad_user_sign_out_effect', { name: ada.name, email: ada.email })).waitFor();
+  await so.getByRole('button', { name: m('ad_user_sign_out'), exact: true }).click();
+  await page.getByText(new RegExp(`^${ada.name} .*`)).filter({ hasText: /1|2|3/ }).first().waitFor();
+  assert.equal((await apiCall(before, 'GET', '/api/v1/me')).status, 401, 'her token stopped working');
+  await row.getByText(m('ad_user_active'), { exact: true }).waitFor();
+
   // Deactivate Ada: the dialog says what happens; she is signed out everywhere at once.
   const adaSession = await token(ada);
-  const row = page.locator(`tr[data-email="${ada.email}"]`);
   await row.getByRole('button', { name: `${m('ad_user_deactivate')} ${ada.name}` }).click();
   const d = dialog(page, m('ad_user_deactivate_title', { name: ada.name }));
   await d.waitFor();

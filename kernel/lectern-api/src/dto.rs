@@ -485,6 +485,12 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// How many sessions an administrator's reset ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsReset {
+    pub ended: usize,
+}
+
 /// What the OAuth consent page shows: a client asks for scopes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentPrompt {

@@ -202,6 +202,8 @@ pub enum RevocationReason {
     ClientRevoked,
     UserDeactivated,
     PasswordReset,
+    /// An administrator signed the user out everywhere (added last: variants are stored by position).
+    SessionsReset,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

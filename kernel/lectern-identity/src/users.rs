@@ -257,6 +257,22 @@ impl Identity {
         Ok(user)
     }
 
+    /// Signs a user out everywhere: ends every session (and the access tokens
+    /// minted with them) and revokes every refresh token, without deactivating
+    /// the account or changing its password. Returns how many sessions ended.
+    pub async fn reset_sessions(&self, p: &Principal, inst: InstitutionId, id: UserId) -> Result<usize, CoreError> {
+        authorize(p, Capability::UserManage, Context::Institution(inst))?;
+        let target = self.load_user(inst, id)?;
+        if needs_admin_grant(target.role) || target.platform_admin {
+            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+        }
+        let sessions = self.t().sessions_by_user.scan_prefix(keys::inst_user(inst, id)).count();
+        self.end_all_sessions(inst, id, RevocationReason::SessionsReset)?;
+        self.durable().await?;
+        tracing::info!(institution = %inst, user = %id, sessions, "sessions reset by an administrator");
+        Ok(sessions)
+    }
+
     /// Deactivates (ending every session and refresh token at once) or reactivates a user.
     pub async fn set_user_active(
         &self,

@@ -346,7 +346,7 @@ function BulkImport({ institution, users, onDone }: { institution: string; users
 
 // ---- The list ----
 
-type UserAction = { kind: 'deactivate' | 'reactivate'; user: User } | { kind: 'password'; user: User };
+type UserAction = { kind: 'deactivate' | 'reactivate' | 'sign_out'; user: User } | { kind: 'password'; user: User };
 
 function UserList({ institution, users }: { institution: string; users: ReturnType<typeof useLoad<User[]>> }) {
   const { me } = useSession();
@@ -361,6 +361,9 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
     if (a.kind === 'deactivate') {
       await call(api.POST('/api/v1/institutions/{institution}/users/{user_id}/deactivate', path(a.user)));
       text = t('ad_user_deactivated', { name: a.user.name });
+    } else if (a.kind === 'sign_out') {
+      const r = await call(api.POST('/api/v1/institutions/{institution}/users/{user_id}/sessions/reset', path(a.user)));
+      text = tp('ad_user_signed_out', r.ended, { name: a.user.name });
     } else if (a.kind === 'reactivate') {
       await call(api.POST('/api/v1/institutions/{institution}/users/{user_id}/reactivate', path(a.user)));
       text = t('ad_user_reactivated', { name: a.user.name });
@@ -437,6 +440,12 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
                                 <span class="visually-hidden"> {u.name}</span>
                               </button>
                             ))}
+                          {u.id !== me.user?.id && u.active && (
+                            <button type="button" onClick={() => confirm.ask({ kind: 'sign_out', user: u })}>
+                              {t('ad_user_sign_out')}
+                              <span class="visually-hidden"> {u.name}</span>
+                            </button>
+                          )}
                           {u.id !== me.user?.id && (
                             <button type="button" onClick={() => confirm.ask({ kind: 'password', user: u })}>
                               {t('ad_user_set_password')}
@@ -460,10 +469,18 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
             ? t('ad_user_deactivate_title', { name: p.user.name })
             : p?.kind === 'reactivate'
               ? t('ad_user_reactivate_title', { name: p.user.name })
-              : t('ad_user_password_title', { name: p?.user.name ?? '' })
+              : p?.kind === 'sign_out'
+                ? t('ad_user_sign_out_title', { name: p.user.name })
+                : t('ad_user_password_title', { name: p?.user.name ?? '' })
         }
         confirmLabel={
-          p?.kind === 'deactivate' ? t('ad_user_deactivate') : p?.kind === 'reactivate' ? t('ad_user_reactivate') : t('ad_user_set_password')
+          p?.kind === 'deactivate'
+            ? t('ad_user_deactivate')
+            : p?.kind === 'reactivate'
+              ? t('ad_user_reactivate')
+              : p?.kind === 'sign_out'
+                ? t('ad_user_sign_out')
+                : t('ad_user_set_password')
         }
         danger={p?.kind === 'deactivate'}
         busy={confirm.busy}
@@ -477,6 +494,7 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
       >
         {p?.kind === 'deactivate' && <p>{t('ad_user_deactivate_effect', { name: p.user.name, email: p.user.email })}</p>}
         {p?.kind === 'reactivate' && <p>{t('ad_user_reactivate_effect', { name: p.user.name, email: p.user.email })}</p>}
+        {p?.kind === 'sign_out' && <p>{t('ad_user_sign_out_effect', { name: p.user.name, email: p.user.email })}</p>}
         {p?.kind === 'password' && (
           <>
             <p>{t('ad_user_password_effect', { name: p.user.name, email: p.user.email })}</p>

@@ -1374,6 +1374,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/users/{user_id}/sessions/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signs the user out everywhere: every session and the access tokens minted
+         *     with it end at once, every refresh token is revoked; the account stays
+         *     active and its password unchanged.
+         */
+        post: operations["reset_user_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/webhooks": {
         parameters: {
             query?: never;
@@ -3493,6 +3514,10 @@ export interface components {
             ip: string;
             last_seen_at: string;
             user_agent: string;
+        };
+        /** @description How many sessions an administrator's reset ended. */
+        SessionsReset: {
+            ended: number;
         };
         SetCategories: {
             categories: components["schemas"]["CategoryBody"][];
@@ -7054,6 +7079,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_user_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsReset"];
                 };
             };
             "4XX": {

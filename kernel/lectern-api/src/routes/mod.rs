@@ -93,6 +93,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(institutions::revoke_client))
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::import))
+        .routes(routes!(users::reset_sessions))
         .routes(routes!(users::get, users::update))
         .routes(routes!(users::deactivate))
         .routes(routes!(users::reactivate))

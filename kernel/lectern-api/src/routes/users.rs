@@ -81,6 +81,22 @@ pub(crate) async fn import(
     Ok(Json(dto::bulk::UserImportResult { dry_run: b.dry_run, applied, failed, rows }))
 }
 
+/// Signs the user out everywhere: every session and the access tokens minted
+/// with it end at once, every refresh token is revoked; the account stays
+/// active and its password unchanged.
+#[utoipa::path(post, operation_id = "reset_user_sessions", path = "/api/v1/institutions/{institution}/users/{user_id}/sessions/reset", tag = "users",
+    params(("institution" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = dto::SessionsReset), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn reset_sessions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+) -> ApiResult<Json<dto::SessionsReset>> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let uid: UserId = parse_id("user_id", &user)?;
+    Ok(Json(dto::SessionsReset { ended: s.kernel.identity().reset_sessions(&p, id, uid).await? }))
+}
+
 /// Lists the institution's users.
 #[utoipa::path(get, operation_id = "list_users", path = "/api/v1/institutions/{institution}/users", tag = "users", params(("institution" = String, Path), PageQuery),
     responses((status = 200, body = dto::UserPage), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]

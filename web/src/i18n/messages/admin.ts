@@ -1,6 +1,12 @@
 // The administrators' consoles: people and courses, OAuth clients and keys, the plugin console,
 // operations. Keys start with `ad_`.
 export const en = {
+  ad_user_sign_out: 'Sign out everywhere',
+  ad_user_sign_out_title: 'Sign {name} out everywhere?',
+  ad_user_sign_out_effect:
+    'Every session of {name} ({email}) ends now, on every device, with the tokens apps hold for them. The account stays active and the password unchanged: they can sign in again.',
+  ad_user_signed_out_one: '{name} was signed out of {n} session.',
+  ad_user_signed_out_other: '{name} was signed out of {n} sessions.',
   ad_nav_label: 'Administration',
   ad_index_title: 'Administration',
   ad_index_intro: 'The consoles your role lets you use. Every change made here goes through the same API as any other client.',
@@ -358,6 +364,12 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  ad_user_sign_out: 'Déconnecter partout',
+  ad_user_sign_out_title: 'Déconnecter {name} partout ?',
+  ad_user_sign_out_effect:
+    'Toutes les sessions de {name} ({email}) prennent fin maintenant, sur tous les appareils, avec les jetons que les applications détiennent. Le compte reste actif et le mot de passe inchangé : la personne peut se reconnecter.',
+  ad_user_signed_out_one: '{name} a été déconnecté·e de {n} session.',
+  ad_user_signed_out_other: '{name} a été déconnecté·e de {n} sessions.',
   ad_nav_label: 'Administration',
   ad_index_title: 'Administration',
   ad_index_intro: 'Les consoles que votre rôle vous permet d’utiliser. Chaque modification faite ici passe par la même API que tout autre client.',
