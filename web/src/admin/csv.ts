@@ -1,53 +1,14 @@
-// Reading a CSV file of people to import: RFC 4180 fields (quotes, doubled quotes, line breaks
-// inside quotes), a comma or semicolon delimiter (spreadsheets in French locales write
-// semicolons), an optional byte-order mark, and a header row naming the columns. Each row is
-// then checked on its own, so the preview can say exactly what is wrong with which row.
-
-/** Splits CSV text into rows of fields. */
-export function parseCsv(text: string): string[][] {
-  const src = text.replace(/^\uFEFF/, '');
-  const firstLine = src.split(/\r?\n/, 1)[0] ?? '';
-  const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (src[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') {
-      quoted = true;
-    } else if (c === delimiter) {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  // Blank lines (a trailing newline, spacing) are not rows.
-  return rows.filter((r) => r.some((f) => f.trim() !== ''));
-}
+// Reading a CSV file of people to import (parsed by ../csv.ts), with a header row naming the
+// columns. Each row is then checked on its own, so the preview can say exactly what is wrong
+// with which line of the file.
+import { parseCsv } from '../csv';
 
 export const ROLES = ['member', 'staff', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** One row to import, with what is wrong with it (empty: it can be imported). */
 export interface ImportRow {
-  /** The line's number in the file, counting the header as 1 (what a spreadsheet shows). */
+  /** The line of the file the row starts on, counting the header as 1 (what a spreadsheet shows). */
   line: number;
   email: string;
   name: string;
@@ -75,15 +36,14 @@ const KNOWN = ['email', 'name', 'role', 'password'];
 export function checkImport(text: string, existing: Set<string>): { rows: ImportRow[]; header?: HeaderProblem } {
   const table = parseCsv(text);
   if (table.length < 2) return { rows: [], header: { kind: 'no_rows' } };
-  const head = table[0]!.map((h) => h.trim().toLowerCase());
+  const head = table[0]!.fields.map((h) => h.trim().toLowerCase());
   const missing = ['email', 'name'].filter((c) => !head.includes(c));
   if (missing.length) return { rows: [], header: { kind: 'missing_columns', columns: missing } };
   const unknown = head.filter((h) => h !== '' && !KNOWN.includes(h));
   if (unknown.length) return { rows: [], header: { kind: 'unknown_columns', columns: unknown } };
   const col = (name: string) => head.indexOf(name);
   const seen = new Map<string, number>();
-  const rows = table.slice(1).map((fields, i): ImportRow => {
-    const line = i + 2;
+  const rows = table.slice(1).map(({ line, fields }): ImportRow => {
     const get = (name: string) => (col(name) >= 0 ? (fields[col(name)] ?? '').trim() : '');
     const email = get('email');
     const name = get('name');

@@ -1,6 +1,6 @@
-// Bulk enrolment from a CSV file: parsing (RFC 4180: quoted fields, doubled quotes, CRLF, a
-// byte-order mark; comma or semicolon separated, as spreadsheets in many locales save them) and
-// the per-row check against the institution's people and the course's enrolments.
+// Bulk enrolment from a CSV file (read by ../csv.ts): the role spellings and the per-row check
+// against the institution's people and the course's enrolments.
+import type { CsvRow } from '../csv';
 import type { CourseRole, Enrolment } from './course_api';
 
 export const ROLES: CourseRole[] = ['student', 'teaching_assistant', 'instructor', 'observer'];
@@ -29,57 +29,6 @@ const ROLE_ALIASES: Record<string, CourseRole> = {
 
 export function parseRole(s: string): CourseRole | undefined {
   return ROLE_ALIASES[s.trim().toLowerCase()];
-}
-
-/** One record of a CSV file and the line of the file it starts on (1-based). */
-export interface CsvRow {
-  line: number;
-  fields: string[];
-}
-
-/** Splits CSV text into records, skipping blank lines (line numbers stay those of the file). */
-export function parseCsv(text: string): CsvRow[] {
-  const src = text.replace(/^\uFEFF/, '');
-  const firstLine = src.split(/\r?\n/, 1)[0] ?? '';
-  const sep = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
-  const rows: CsvRow[] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let start = 1;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (src[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (c === '\n') line++;
-        field += c;
-      }
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === sep) {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push({ line: start, fields: row });
-      row = [];
-      field = '';
-      line++;
-      start = line;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push({ line: start, fields: row });
-  }
-  // Blank lines are not records.
-  return rows.filter((r) => r.fields.some((f) => f.trim() !== ''));
 }
 
 export type RowProblem =

@@ -13,7 +13,8 @@ import { type MessageKey, formatDateTime, formatNumber, t, tp } from '../i18n';
 import { ScrollTable } from '../pages/student_shared';
 import { useSession } from '../session';
 import { type Course, type CourseRole, type Enrolment, allPages, coursePath, failureText, getCourse, teachPaths } from './course_api';
-import { type CsvRow, type Person, type PlannedRow, ROLES, parseCsv, planRows } from './enrol_csv';
+import { type CsvRow, parseCsv } from '../csv';
+import { type Person, type PlannedRow, ROLES, planRows } from './enrol_csv';
 import { roleLabel } from './teach_home';
 
 async function loadEnrolments(institution: string, course: string): Promise<Enrolment[]> {
