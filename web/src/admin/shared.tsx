@@ -5,7 +5,8 @@
 // The pages hide what the API would refuse; the API decides anyway (every call is authorized
 // by the server with the caller's role and the token's scopes).
 import type { ComponentChildren } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useModal } from '../components/modal';
 import { api, call, type Schemas } from '../api/client';
 import { PageTitle, describeError } from '../components/ui';
 import { type MessageKey, formatNumber, t } from '../i18n';
@@ -166,42 +167,9 @@ export function ConfirmDialog(p: {
   onCancel: () => void;
   children: ComponentChildren;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
-  const opener = useRef<Element | null>(null);
   const id = useRef(`confirm-${Math.random().toString(36).slice(2, 9)}`).current;
-
-  useLayoutEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (p.open && !d.open) {
-      opener.current = document.activeElement;
-      d.showModal();
-      cancelRef.current?.focus();
-    } else if (!p.open && d.open) {
-      d.close();
-    }
-  }, [p.open]);
-
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    const onCancel = (e: Event) => {
-      e.preventDefault();
-      if (!p.busy) p.onCancel();
-    };
-    const onClose = () => {
-      const back = opener.current;
-      opener.current = null;
-      if (back instanceof HTMLElement && back.isConnected) back.focus();
-    };
-    d.addEventListener('cancel', onCancel);
-    d.addEventListener('close', onClose);
-    return () => {
-      d.removeEventListener('cancel', onCancel);
-      d.removeEventListener('close', onClose);
-    };
-  }, [p.busy, p.onCancel]);
+  const ref = useModal({ open: p.open, busy: p.busy, onCancel: p.onCancel, focus: () => cancelRef.current });
 
   return (
     <dialog ref={ref} class="ad-dialog" aria-labelledby={`${id}-h`} aria-describedby={`${id}-d`}>

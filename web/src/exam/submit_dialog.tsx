@@ -1,7 +1,8 @@
 // The submit confirmation: a modal <dialog> (the browser traps focus in it and closes
 // it with Escape) that lists the questions left unanswered or incomplete, says how
 // many answers are still being sent, and submits only once they are all saved.
-import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import { useRef } from 'preact/hooks';
+import { useModal } from '../components/modal';
 import { describeError } from '../components/ui';
 import { t, tp } from '../i18n';
 
@@ -25,43 +26,9 @@ export interface SubmitDialogProps {
 }
 
 export function SubmitDialog(p: SubmitDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
   const keepRef = useRef<HTMLButtonElement>(null);
-  const opener = useRef<Element | null>(null);
-
-  useLayoutEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (p.open && !d.open) {
-      opener.current = document.activeElement;
-      d.showModal();
-      // The safe choice has the focus; Submit is one Tab away.
-      keepRef.current?.focus();
-    } else if (!p.open && d.open) {
-      d.close();
-    }
-  }, [p.open]);
-
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    // Escape closes a modal dialog: keep the page's state in step, and give focus back.
-    const onCancel = (e: Event) => {
-      e.preventDefault();
-      if (!p.busy) p.onCancel();
-    };
-    const onClose = () => {
-      const back = opener.current;
-      opener.current = null;
-      if (back instanceof HTMLElement && back.isConnected) back.focus();
-    };
-    d.addEventListener('cancel', onCancel);
-    d.addEventListener('close', onClose);
-    return () => {
-      d.removeEventListener('cancel', onCancel);
-      d.removeEventListener('close', onClose);
-    };
-  }, [p.busy, p.onCancel]);
+  // The safe choice has the focus; Submit is one Tab away.
+  const ref = useModal({ open: p.open, busy: p.busy, onCancel: p.onCancel, focus: () => keepRef.current });
 
   const unanswered = p.missing.filter((m) => !m.partial);
   const partial = p.missing.filter((m) => m.partial);

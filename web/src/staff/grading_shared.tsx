@@ -5,7 +5,7 @@
 // The pages hide nothing the API would allow: they show "not permitted" when the caller is a
 // student of the course (the API refuses them anyway) or when the API answers 403.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import { useModal } from '../components/modal';
 import { ApiError, api, call, type Schemas } from '../api/client';
 import { ErrorBox, Loading, PageTitle, useLoad } from '../components/ui';
 import { type MessageKey, formatNumber, t } from '../i18n';
@@ -197,39 +197,11 @@ export function Modal({
   class?: string;
   children: ComponentChildren;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const opener = useRef<Element | null>(null);
-  useLayoutEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) {
-      opener.current = document.activeElement;
-      d.showModal();
-      const first = d.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button');
-      first?.focus();
-    } else if (!open && d.open) {
-      d.close();
-    }
-  }, [open]);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    const onCancel = (e: Event) => {
-      e.preventDefault();
-      onClose();
-    };
-    const onClosed = () => {
-      const back = opener.current;
-      opener.current = null;
-      if (back instanceof HTMLElement && back.isConnected) back.focus();
-    };
-    d.addEventListener('cancel', onCancel);
-    d.addEventListener('close', onClosed);
-    return () => {
-      d.removeEventListener('cancel', onCancel);
-      d.removeEventListener('close', onClosed);
-    };
-  }, [onClose]);
+  const ref = useModal({
+    open,
+    onCancel: onClose,
+    focus: (d) => d.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button'),
+  });
   return (
     <dialog ref={ref} class={`sg-dialog ${cls ?? ''}`} aria-labelledby={open ? labelledBy : undefined}>
       {open && children}
