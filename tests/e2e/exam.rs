@@ -383,3 +383,66 @@ async fn hints_late_penalties_and_derived_checks() {
     carl.post(&format!("{base}/attempts"), json!({})).await.assert_problem(409, "conflict");
     w.server.stop().await.unwrap();
 }
+
+/// "Preview as student": staff take the draft on the real exam flow; it is
+/// graded by the real plugin for them alone and never becomes anyone's grade
+/// or uses anyone's attempts.
+#[tokio::test]
+async fn staff_preview_a_draft_without_touching_the_gradebook() {
+    let w = World::new().await;
+    let e = setup(&w).await;
+    let base = format!("/api/v1/assessments/{}", e.id);
+
+    // Students cannot preview, even once it is published; the teacher can on the draft.
+    e.student.post_empty(&format!("{base}/preview")).await.assert_problem(403, "forbidden");
+    let r = e.teacher.post_empty(&format!("{base}/preview")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["preview"], true);
+    assert!(r.body["time_left_secs"].as_i64().unwrap() > 590, "the time limit applies: {}", r.body);
+    assert!(!r.body.to_string().contains("\"correct\""), "no keys in a preview either: {}", r.body);
+    let attempt = r.body["id"].as_str().unwrap().to_owned();
+    let ab = format!("{base}/attempts/{attempt}");
+    // Its result does not exist before it is graded; a student cannot see the preview at all.
+    e.teacher.get(&format!("{ab}/result")).await.assert_problem(404, "not-found");
+    e.student.get(&ab).await.assert_problem(404, "not-found");
+
+    let save = |q: &str, resp: Value| {
+        let teacher = e.teacher.clone();
+        let path = format!("{ab}/answers/{q}");
+        async move { teacher.put(&path, json!({"response": resp, "version": 1})).await }
+    };
+    save("capital", json!({"choices": ["paris"]})).await.ok();
+    save("g", json!({"number": {"value": 1.0, "unit": null}})).await.ok();
+    e.teacher.post_empty(&format!("{ab}/submit")).await.ok();
+    let result = wait_for("the preview's result", || {
+        let teacher = e.teacher.clone();
+        let path = format!("{ab}/result");
+        async move {
+            let r = teacher.get(&path).await;
+            (r.status == 200).then_some(r.body)
+        }
+    })
+    .await;
+    assert_eq!(result["points"], 2.0, "{result}");
+    assert_eq!(result["max_points"], 10.0, "{result}");
+    let g = result["questions"].as_array().unwrap().iter().find(|q| q["question_id"] == "g").unwrap();
+    assert_eq!(g["points"], 0.0, "{result}");
+
+    // A second preview is a fresh attempt, as often as wanted.
+    let again = e.teacher.post_empty(&format!("{base}/preview")).await;
+    assert_eq!(again.status, 201);
+    assert_ne!(again.body["id"], attempt.as_str());
+
+    // Nothing reached the gradebook; the student's attempts are untouched: both still allowed.
+    let teacher_id = e.teacher.get("/api/v1/me").await.body["user"]["id"].as_str().unwrap().to_owned();
+    let theirs = e.teacher.get(&format!("{}/students/{teacher_id}/grades", e.course_base)).await;
+    assert!(
+        theirs.status == 404 || theirs.body["items"].as_array().is_none_or(|i| i.is_empty()),
+        "a preview is nobody's grade: {}",
+        theirs.body
+    );
+    e.teacher.patch(&base, json!({"published": true})).await.ok();
+    let r = e.student.post(&format!("{base}/attempts"), json!({})).await;
+    assert_eq!(r.body["number"], 1, "{}", r.body);
+    w.server.stop().await.unwrap();
+}

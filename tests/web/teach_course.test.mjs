@@ -8,7 +8,7 @@
 //   drop, a concurrent change by someone else (412) shown and re-applied, an item's release
 //   date, prerequisite and completion rule, the course completion rule;
 // - the quiz builder: a quiz with one question of every type the grading plugin supports,
-//   checked through the API; the preview drawn with the exam page's question components;
+//   checked through the API; "preview as a student" on the real exam page, graded for the instructor;
 //   published and put in the outline;
 // - enrolment: a CSV file with one bad row, previewed row by row, applied, the bad row reported;
 //   one person added by email and given another role;
@@ -449,9 +449,11 @@ test('the quiz builder: every question type, settings, preview with the exam pag
   assert.equal(s.proctoring.action, 'flag_for_review');
   assert.equal(s.proctoring.weights.focus_lost, 0.3);
 
-  // The preview: every question drawn by the exam page's own components, answerable, nothing saved.
+  // "Preview as a student": a staff preview on the real exam page, graded by the real plugin for the
+  // instructor alone, never in the gradebook.
   await main().getByRole('button', { name: m('sc_quiz_preview') }).click();
-  await page.getByRole('heading', { level: 2, name: m('sc_quiz_preview_title', { title: 'Stomata check' }) }).waitFor();
+  await page.waitForURL(new RegExp(`/courses/${made.course}/assessments/${made.quiz}/attempts/[^/]+$`));
+  await page.locator('#preview-notice').getByText(m('exam_preview_notice')).waitFor();
   assert.equal(await main().locator('section.question').count(), 9);
   const first = main().locator('section.question').first();
   await first.getByRole('radio', { name: 'Carbon dioxide' }).check();
@@ -459,8 +461,24 @@ test('the quiz builder: every question type, settings, preview with the exam pag
   const order = await main().locator('section.question').nth(6).locator('.order-text').allInnerTexts();
   assert.notEqual(order.join('|'), ['Light reaches the leaf', 'Guard cells take up water', 'The pore opens'].join('|'));
   assert.equal(await main().locator('section.question').nth(7).getByRole('textbox').count(), 2, 'two blanks');
+  await page.locator('#save-summary', { hasText: m('exam_all_saved') }).waitFor();
   await audit('quiz-preview', { fullPage: true });
-  await main().getByRole('button', { name: m('sc_quiz_preview_close') }).click();
+  await page.getByRole('button', { name: m('exam_submit'), exact: true }).first().click();
+  const dialog = page.getByRole('dialog', { name: m('exam_submit_title') });
+  await dialog.getByRole('button', { name: m('exam_submit_confirm'), exact: true }).click();
+  await page.locator('#attempt-score').waitFor({ timeout: 30_000 });
+  const previewId = page.url().split('/').pop();
+  const result = (await api('GET', `/api/v1/assessments/${made.quiz}/attempts/${previewId}/result`)).data;
+  assert.ok(result.points > 0, `the right answer scored: ${JSON.stringify(result)}`);
+  assert.equal(
+    (await main().locator('li.result').first().innerText()).includes('Carbon dioxide'),
+    true,
+    'the answer given is shown with its result',
+  );
+  await audit('quiz-preview-result', { fullPage: true });
+  const grades = (await api('GET', `${courseApi()}/gradebook`)).data;
+  assert.equal(JSON.stringify(grades).includes(previewId), false, 'a preview is nobody\'s grade');
+  await main().getByRole('link', { name: m('exam_preview_back') }).click();
   await h1(m('sc_quiz_edit_title', { title: 'Stomata check' })).waitFor();
 
   // Publish.
@@ -624,12 +642,12 @@ test('keyboard only: a quiz built without the mouse', { timeout: 120_000 }, asyn
   assert.deepEqual(saved.questions[1].key.single_choice.options.map((o) => saved.questions[1].labels[o.id]), ['Yes', 'No']);
   assert.equal(saved.settings.proctoring.action, 'flag_for_review');
 
-  // The preview by keyboard too: Enter opens it, focus lands on its heading, Enter on "Back" returns.
+  // The preview by keyboard too: Enter opens the exam page, whose notice links back.
   await tabTo(main().getByRole('button', { name: m('sc_quiz_preview') }));
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.activeElement?.id === 'preview-quiz-h');
-  await tabTo(main().getByRole('button', { name: m('sc_quiz_preview_close') }));
+  await page.locator('#preview-notice').waitFor();
+  await tabTo(page.locator('#preview-notice').getByRole('link', { name: m('exam_preview_back') }));
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.activeElement?.id === 'quiz-preview-button');
+  await h1(m('sc_quiz_edit_title', { title: 'Keyboard quiz' })).waitFor();
   w.assertClean('the keyboard-only run');
 });

@@ -93,6 +93,8 @@ struct Trees {
     attempt_starts: lectern_storage::Tree<String>,
     answers: lectern_storage::Tree<assessments::Answer>,
     attempt_deadlines: lectern_storage::Tree<()>,
+    /// Staff previews' results, by attempt: never a grade.
+    preview_results: lectern_storage::Tree<gradebook::attempts::AttemptResult>,
     proctor_states: lectern_storage::Tree<assessments::proctoring::ProctorState>,
     proctor_batches: lectern_storage::Tree<assessments::proctoring::SignalBatch>,
     completion_rules: lectern_storage::Tree<completion::CompletionRule>,
@@ -119,6 +121,7 @@ impl Trees {
             attempt_starts: s.tree("attempt_starts")?,
             answers: s.tree("attempt_answers")?,
             attempt_deadlines: s.tree("attempt_deadlines")?,
+            preview_results: s.tree("preview_results")?,
             proctor_states: s.tree("proctor_states")?,
             proctor_batches: s.tree("proctor_batches")?,
             completion_rules: s.tree("completion_rules")?,

@@ -66,6 +66,9 @@ impl Handler for Grading {
             .map_err(|e| Failure::Retry(format!("grading task failed: {e}")))?
             .map_err(|e| Failure::Retry(format!("grading plugin: {e}")))?;
         let (results, who) = graded;
+        if ev.preview {
+            return self.0.assessments().record_preview_grade(&ev, &results).await.map_err(retry);
+        }
         self.0
             .assessments()
             .record_automatic_grade(&id, &ev, &results, &format!("plugin:{who}"))
@@ -76,7 +79,12 @@ impl Handler for Grading {
 
     async fn gave_up(&self, d: &Delivery, error: &str) {
         let Ok(ev) = serde_json::from_slice::<AttemptSubmitted>(&d.payload) else { return };
-        if let Err(e) = self.0.assessments().record_grading_failure(&ev, error).await {
+        let recorded = if ev.preview {
+            self.0.assessments().record_preview_failure(&ev, error).await
+        } else {
+            self.0.assessments().record_grading_failure(&ev, error).await
+        };
+        if let Err(e) = recorded {
             tracing::error!(error = %e, attempt = %ev.attempt, "could not record the grading failure");
         }
     }

@@ -57,6 +57,9 @@ pub struct AttemptSubmitted {
     /// Set on a regrade: who asked and why.
     #[serde(default)]
     pub regrade: Option<RegradeReason>,
+    /// A staff member's preview attempt: graded for them, never recorded in the gradebook.
+    #[serde(default)]
+    pub preview: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -255,6 +255,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One attempt's result once graded (404 `result` until then): points,
+         *     status and each question's points, feedback and explanation. Its student
+         *     reads it, and so do staff with `grade:view-all`; a preview's previewer
+         *     reads the preview's.
+         */
+        get: operations["attempt_result"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/signals": {
         parameters: {
             query?: never;
@@ -307,6 +329,29 @@ export interface paths {
         get: operations["manual_queue"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assessments/{assessment_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a preview of the assessment for the course's staff (`course:edit`):
+         *     an attempt on the real exam page, on a draft or outside the window, that
+         *     counts against no limit and never reaches the gradebook or the review
+         *     queue. It is graded by the grading plugin for the previewer; read the
+         *     result at `…/attempts/{attempt_id}/result`.
+         */
+        post: operations["start_preview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2122,6 +2167,8 @@ export interface components {
             id: string;
             /** Format: int32 */
             number: number;
+            /** @description A staff preview (`POST …/preview`): graded for the previewer only, never a grade. */
+            preview: boolean;
             questions: components["schemas"]["PresentedQuestion"][];
             started_at: string;
             state: components["schemas"]["AttemptState"];
@@ -2140,6 +2187,23 @@ export interface components {
             max_points: number;
             /** Format: double */
             points: number;
+            status: components["schemas"]["GradeStatus"];
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            submitted_at: number;
+        };
+        /** @description One attempt's result: its points and each question's. */
+        AttemptResult: {
+            attempt: string;
+            /** @description Why automatic grading failed, when it did. */
+            error?: string | null;
+            /** Format: double */
+            max_points: number;
+            /** Format: double */
+            points: number;
+            questions: components["schemas"]["QuestionResult"][];
             status: components["schemas"]["GradeStatus"];
             /**
              * Format: int64
@@ -4567,6 +4631,36 @@ export interface operations {
             };
         };
     };
+    attempt_result: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+                attempt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttemptResult"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     signals: {
         parameters: {
             query?: never;
@@ -4648,6 +4742,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ManualQueue"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attempt"];
                 };
             };
             "4XX": {

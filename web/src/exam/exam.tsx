@@ -327,8 +327,14 @@ function Exam({
     <div class="exam">
       <PageTitle text={attempt.title} />
       <p class="muted">
-        {t('exam_attempt_n', { n: attempt.number })} · {t('exam_started_at', { at: formatDateTime(attempt.started_at) })}
+        {attempt.preview ? t('exam_preview_badge') : t('exam_attempt_n', { n: attempt.number })} ·{' '}
+        {t('exam_started_at', { at: formatDateTime(attempt.started_at) })}
       </p>
+      {attempt.preview && (
+        <p class="notice" id="preview-notice">
+          {t('exam_preview_notice')} <a href={paths.quizBuilder(course, assessment)}>{t('exam_preview_back')}</a>
+        </p>
+      )}
 
       <div class="exam-bar" role="region" aria-label={t('exam_bar_label')}>
         <Countdown endsAt={endsAt} deadline={attempt.deadline ?? null} onSecond={onSecond} />

@@ -74,4 +74,16 @@ export const paths = {
     `/courses/${encodeURIComponent(course)}/assessments/${encodeURIComponent(assessment)}/attempts/${encodeURIComponent(attempt)}`,
   course: (course: string) => `/courses/${encodeURIComponent(course)}`,
   grades: '/grades',
+  /** Where a staff preview returns: the quiz builder (in the staff chunk, loaded on demand). */
+  quizBuilder: (course: string, assessment: string) =>
+    `/teach/courses/${encodeURIComponent(course)}/assessments/${encodeURIComponent(assessment)}/edit`,
 };
+
+/** One attempt's result (a 404 until it is graded): how a staff preview reads its grading. */
+export function getResult(assessment: string, attempt: string): Promise<Schemas['AttemptResult']> {
+  return call(
+    api.GET('/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/result', {
+      params: { path: { assessment_id: assessment, attempt_id: attempt } },
+    }),
+  );
+}

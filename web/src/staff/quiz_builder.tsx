@@ -1,8 +1,8 @@
 // /teach/courses/:course/assessments/new and …/:assessment/edit — the quiz builder: questions of
 // every type (quiz_questions.tsx) with their keys, partial credit, hints and points; the
 // settings (time limit, window, late rule, attempts, grading method, penalties, shuffling,
-// proctoring policy); save as a draft, publish, and preview the questions as a student sees them
-// (quiz_preview.tsx).
+// proctoring policy); save as a draft, publish, and "preview as a student": a staff preview
+// attempt (`POST …/preview`) opened on the real exam page, graded for the previewer only.
 //
 // Saving sends only what changed since the assessment was read, with its version as `If-Match`.
 // On 412 (someone else saved it meanwhile) the page reads their version, keeps the author's
@@ -11,6 +11,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, call, etagVersion, type Schemas } from '../api/client';
 import { Async, ErrorBox, PageTitle, announce, useLoad } from '../components/ui';
 import { type MessageKey, formatDateTime, t } from '../i18n';
+import { paths as examPaths } from '../exam/exam_api';
 import { navigate } from '../router';
 import { useSession } from '../session';
 import {
@@ -25,7 +26,6 @@ import {
   teachPaths,
   toLocalInput,
 } from './course_api';
-import { QuizPreview } from './quiz_preview';
 import {
   QUESTION_TYPES,
   type Question,
@@ -136,7 +136,6 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
   const [error, setError] = useState<unknown>(undefined);
   const [invalid, setInvalid] = useState<string[] | undefined>(undefined);
   const [conflict, setConflict] = useState<Assessment | undefined>(undefined);
-  const [previewing, setPreviewing] = useState(false);
   const focusAfter = useRef<string | undefined>(undefined);
 
   useEffect(() => {
@@ -166,12 +165,13 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
     return out;
   }
 
-  async function save(publish: boolean) {
+  /** Saves the draft (and publishes it); the saved quiz, or undefined when it was not saved. */
+  async function save(publish: boolean): Promise<Assessment | undefined> {
     const problems = check();
     setInvalid(problems.length ? problems : undefined);
     if (problems.length) {
       focusAfter.current = 'quiz-problems';
-      return;
+      return undefined;
     }
     setBusy(true);
     setError(undefined);
@@ -187,9 +187,9 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
         );
         if (publish) a = await patch(a.id, a.version, { published: true });
         announce(publish ? t('sc_quiz_published') : t('sc_quiz_saved'));
-        // The builder's own address from now on (a reload finds the saved quiz).
+        // The builder's own address from now on (a reload, or Back from a preview, finds the saved quiz).
         navigate(teachPaths.quiz(courseId, a.id), { replace: true });
-        return;
+        return a;
       }
       const body: Schemas['UpdateAssessment'] = {};
       if (draft.title !== base.title) body.title = draft.title.trim();
@@ -203,6 +203,7 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
       setPublished(a.published);
       setDraft({ title: a.title, questions: a.questions, settings: { ...DEFAULT_SETTINGS, ...a.settings } });
       announce(publish ? t('sc_quiz_published') : t('sc_quiz_saved'));
+      return a;
     } catch (e) {
       if (isConflict(e) && base) {
         try {
@@ -215,7 +216,28 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
           setError(e2);
         }
       } else setError(e);
+      return undefined;
     } finally {
+      setBusy(false);
+    }
+  }
+
+  /**
+   * "Preview as student": saves what changed, then opens a staff preview of the saved quiz on the
+   * real exam page (time limit, hints, proctoring, grading by the plugin), which never counts as
+   * anyone's attempt or grade.
+   */
+  async function previewAsStudent() {
+    const a = dirty || !base ? await save(false) : base;
+    if (!a) return;
+    setBusy(true);
+    try {
+      const attempt = await call(
+        api.POST('/api/v1/assessments/{assessment_id}/preview', { params: { path: { assessment_id: a.id } } }),
+      );
+      navigate(examPaths.attempt(courseId, a.id, attempt.id));
+    } catch (e) {
+      setError(e);
       setBusy(false);
     }
   }
@@ -248,21 +270,6 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
 
   const title = base ? t('sc_quiz_edit_title', { title: base.title }) : t('sc_quiz_new_title');
   const policy = s.proctoring;
-
-  if (previewing) {
-    return (
-      <QuizPreview
-        title={draft.title || t('sc_quiz_untitled')}
-        questions={draft.questions}
-        perHint={s.per_hint ?? 0}
-        timeLimitSecs={s.time_limit_secs}
-        onClose={() => {
-          setPreviewing(false);
-          focusAfter.current = 'quiz-preview-button';
-        }}
-      />
-    );
-  }
 
   return (
     <>
@@ -398,13 +405,10 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
           <button
             type="button"
             id="quiz-preview-button"
-            disabled={draft.questions.length === 0}
-            onClick={() => {
-              setPreviewing(true);
-              window.setTimeout(() => document.getElementById('preview-quiz-h')?.focus(), 0);
-            }}
+            disabled={busy || draft.questions.length === 0}
+            onClick={() => void previewAsStudent()}
           >
-            {t('sc_quiz_preview')}
+            {dirty ? t('sc_quiz_save_preview') : t('sc_quiz_preview')}
           </button>
           <span class="muted" role="status">
             {dirty ? t('sc_unsaved') : t('sc_all_saved')}

@@ -392,6 +392,8 @@ pub struct Attempt {
     pub answers: BTreeMap<String, SavedAnswer>,
     /// Hints taken so far, by question.
     pub hints: BTreeMap<String, Vec<String>>,
+    /// A staff preview (`POST …/preview`): graded for the previewer only, never a grade.
+    pub preview: bool,
 }
 
 fn attempt_state(s: a::AttemptState) -> AttemptState {
@@ -458,6 +460,7 @@ impl From<a::AttemptView> for Attempt {
             questions: v.questions.into_iter().map(Into::into).collect(),
             answers: v.answers.into_iter().map(|(k, x)| (k, x.into())).collect(),
             hints: v.hints,
+            preview: at.preview,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use lectern_core::assessments::GradingMethod as CoreMethod;
-use lectern_core::gradebook::attempts::{AttemptResult, GradeView};
+use lectern_core::gradebook::attempts::{AttemptResult as CoreAttemptResult, GradeView};
 use lectern_core::gradebook::totals as t;
 use lectern_core::gradebook::{self as g, GradeStatus as CoreStatus};
 use lectern_host::slots::grading::Status;
@@ -138,8 +138,8 @@ pub struct AttemptGrade {
     pub counts: bool,
 }
 
-impl From<(AttemptResult, bool)> for AttemptGrade {
-    fn from((r, counts): (AttemptResult, bool)) -> Self {
+impl From<(CoreAttemptResult, bool)> for AttemptGrade {
+    fn from((r, counts): (CoreAttemptResult, bool)) -> Self {
         AttemptGrade {
             attempt: r.attempt,
             submitted_at: r.submitted_at,
@@ -147,6 +147,34 @@ impl From<(AttemptResult, bool)> for AttemptGrade {
             max_points: r.max_points,
             status: r.status.into(),
             counts,
+        }
+    }
+}
+
+/// One attempt's result: its points and each question's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptResult {
+    pub attempt: String,
+    /// Unix seconds.
+    pub submitted_at: i64,
+    pub points: f64,
+    pub max_points: f64,
+    pub status: GradeStatus,
+    pub questions: Vec<QuestionResult>,
+    /// Why automatic grading failed, when it did.
+    pub error: Option<String>,
+}
+
+impl From<CoreAttemptResult> for AttemptResult {
+    fn from(r: CoreAttemptResult) -> Self {
+        AttemptResult {
+            attempt: r.attempt,
+            submitted_at: r.submitted_at,
+            points: r.points,
+            max_points: r.max_points,
+            status: r.status.into(),
+            questions: r.questions.into_iter().map(Into::into).collect(),
+            error: r.error,
         }
     }
 }

@@ -141,6 +141,39 @@ pub(crate) async fn start(
     }
 }
 
+/// Starts a preview of the assessment for the course's staff (`course:edit`):
+/// an attempt on the real exam page, on a draft or outside the window, that
+/// counts against no limit and never reaches the gradebook or the review
+/// queue. It is graded by the grading plugin for the previewer; read the
+/// result at `…/attempts/{attempt_id}/result`.
+#[utoipa::path(post, operation_id = "start_preview", path = "/api/v1/assessments/{assessment_id}/preview", tag = "assessments",
+    params(("assessment_id" = String, Path)),
+    responses((status = 201, body = d::Attempt), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn preview(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let v = s.kernel.assessments().start_preview(&p, &id).await?;
+    let location = format!("/api/v1/assessments/{id}/attempts/{}", v.attempt.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(d::Attempt::from(v))).into_response())
+}
+
+/// One attempt's result once graded (404 `result` until then): points,
+/// status and each question's points, feedback and explanation. Its student
+/// reads it, and so do staff with `grade:view-all`; a preview's previewer
+/// reads the preview's.
+#[utoipa::path(get, operation_id = "attempt_result", path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/result", tag = "assessments",
+    params(("assessment_id" = String, Path), ("attempt_id" = String, Path)),
+    responses((status = 200, body = dto::grades::AttemptResult), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn attempt_result(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, attempt)): ApiPath<(String, String)>,
+) -> ApiResult<Json<dto::grades::AttemptResult>> {
+    Ok(Json(s.kernel.assessments().attempt_result(&p, &id, &attempt)?.into()))
+}
+
 /// The caller's own attempts at the assessment, oldest first: how many are
 /// used, and the one in progress to resume.
 #[utoipa::path(get, operation_id = "my_attempts", path = "/api/v1/assessments/{assessment_id}/attempts", tag = "assessments",

@@ -123,6 +123,8 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessments::get, assessments::update, assessments::delete))
         .routes(routes!(assessments::start, assessments::my_attempts))
         .routes(routes!(assessments::get_attempt))
+        .routes(routes!(assessments::preview))
+        .routes(routes!(assessments::attempt_result))
         .routes(routes!(assessments::save_answer))
         .routes(routes!(assessments::submit))
         .routes(routes!(assessments::hint))

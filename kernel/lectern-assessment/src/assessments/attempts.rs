@@ -54,10 +54,56 @@ pub struct Attempt {
     pub seed: u64,
     pub question_order: Vec<String>,
     pub hints_used: BTreeMap<String, u32>,
+    /// A staff member's preview of the assessment (see [`Assessments::start_preview`]):
+    /// not one of anyone's attempts, graded but never in the gradebook, never in the review queue.
+    pub preview: bool,
+}
+
+/// Version 1 of [`Attempt`]: everything but `preview`.
+#[derive(Deserialize)]
+struct AttemptV1 {
+    id: String,
+    institution: InstitutionId,
+    course: CourseId,
+    assessment: String,
+    student: UserId,
+    number: u32,
+    state: AttemptState,
+    started_at: i64,
+    deadline: Option<i64>,
+    submitted_at: Option<i64>,
+    submitted_by: Option<SubmittedBy>,
+    seed: u64,
+    question_order: Vec<String>,
+    hints_used: BTreeMap<String, u32>,
 }
 
 impl Record for Attempt {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        if version != 1 {
+            return Err(format!("no upgrade path from version {version}"));
+        }
+        let v1: AttemptV1 = lectern_storage::decode_body(body)?;
+        Ok(Attempt {
+            id: v1.id,
+            institution: v1.institution,
+            course: v1.course,
+            assessment: v1.assessment,
+            student: v1.student,
+            number: v1.number,
+            state: v1.state,
+            started_at: v1.started_at,
+            deadline: v1.deadline,
+            submitted_at: v1.submitted_at,
+            submitted_by: v1.submitted_by,
+            seed: v1.seed,
+            question_order: v1.question_order,
+            hints_used: v1.hints_used,
+            preview: false,
+        })
+    }
 }
 
 /// A saved answer. `version` is the client's counter: a save only replaces a lower one.
@@ -101,7 +147,7 @@ fn student_prefix(i: InstitutionId, assessment: &str, s: UserId) -> Vec<u8> {
     [assessment_prefix(i, assessment).as_slice(), s.bytes()].concat()
 }
 
-fn attempt_key(i: InstitutionId, attempt: &str) -> Vec<u8> {
+pub(crate) fn attempt_key(i: InstitutionId, attempt: &str) -> Vec<u8> {
     [i.bytes().as_slice(), attempt.as_bytes()].concat()
 }
 
@@ -325,6 +371,7 @@ impl Assessments {
             seed,
             question_order: order,
             hints_used: BTreeMap::new(),
+            preview: false,
         };
         let akey = super::assessment_key(inst, a.course, &a.id);
         let (attempt, started) = self.store().transaction(
@@ -393,6 +440,65 @@ impl Assessments {
             return Ok(StartOutcome::Started(self.view(&a, attempt)?));
         }
         Ok(StartOutcome::Existing(self.view(&a, attempt)?))
+    }
+
+    /// Starts a preview of the assessment for a member of its course's staff
+    /// (`course:edit`): the questions exactly as a student gets them, on the
+    /// real exam page, with saves, hints, the time limit and proctoring. A
+    /// preview is not one of anyone's attempts: it works on a draft or outside
+    /// the window, counts against no limit, is graded by the grading plugin
+    /// for the previewer alone (see [`Assessments::attempt_result`]), never
+    /// reaches the gradebook, and never enters the review queue.
+    pub async fn start_preview(&self, p: &Principal, assessment: &str) -> Result<AttemptView, CoreError> {
+        let a = self.load_assessment(assessment)?;
+        let (_, ctx) = self.identity().course_context(p, a.institution, a.course)?;
+        authorize(p, Capability::CourseEdit, ctx)?;
+        let Some(user) = p.user_id() else {
+            return Err(CoreError::Forbidden("previews belong to people, not clients".into()));
+        };
+        if a.archived_at.is_some() {
+            return Err(CoreError::Conflict("the assessment is archived".into()));
+        }
+        if a.questions.is_empty() {
+            return Err(CoreError::Conflict("the assessment has no questions to preview".into()));
+        }
+        let inst = a.institution;
+        let now = self.now();
+        let id = uuid::Uuid::now_v7();
+        let seed = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or_default());
+        let mut order: Vec<String> = a.questions.iter().map(|q| q.id.clone()).collect();
+        if a.settings.shuffle_questions {
+            shuffle(&mut order, seed);
+        }
+        let x = Attempt {
+            id: id.to_string(),
+            institution: inst,
+            course: a.course,
+            assessment: a.id.clone(),
+            student: user,
+            number: 1,
+            state: AttemptState::InProgress,
+            started_at: now,
+            // The time limit as a student would have it; the window does not apply.
+            deadline: a.settings.time_limit_secs.map(|l| now + l as i64),
+            submitted_at: None,
+            submitted_by: None,
+            seed,
+            question_order: order,
+            hints_used: BTreeMap::new(),
+            preview: true,
+        };
+        let t = self.t();
+        self.store().transaction(&[&t.attempts, &t.attempt_deadlines], |tx| {
+            tx.on(&t.attempts)?.insert(attempt_key(inst, &x.id), &x)?;
+            if let Some(d) = x.deadline {
+                tx.on(&t.attempt_deadlines)?.insert(deadline_key(d, inst, &x.id), &())?;
+            }
+            Ok(())
+        })?;
+        self.durable().await?;
+        tracing::info!(institution = %inst, assessment = %a.id, attempt = %x.id, "preview started");
+        self.view(&a, x)
     }
 
     /// The caller's own attempts at an assessment, oldest first: what the
@@ -573,6 +679,7 @@ impl Assessments {
                     submissions,
                     item_points: a.settings.points,
                     regrade: None,
+                    preview: at.preview,
                 };
                 events::stage(&bus.outbox, tx, event_id, topics::ATTEMPT_SUBMITTED, &at.student.to_string(), &ev)?;
                 Ok((at, true))

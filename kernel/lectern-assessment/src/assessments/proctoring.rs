@@ -501,7 +501,12 @@ impl Assessments {
                 ReviewFilter::Reviewed => reviewed,
                 ReviewFilter::All => true,
             };
-            if wanted && st.scored.as_ref().is_some_and(|s| needs_review(s, flag_threshold)) {
+            // A staff preview is proctored like an attempt, to show what a student would meet,
+            // but is nobody's integrity record to review.
+            let preview = || -> Result<bool, CoreError> {
+                Ok(self.t().attempts.get(super::attempts::attempt_key(inst, &st.attempt))?.is_some_and(|x| x.preview))
+            };
+            if wanted && st.scored.as_ref().is_some_and(|s| needs_review(s, flag_threshold)) && !preview()? {
                 out.push(Flagged { state: st, flag_threshold });
             }
         }

@@ -47,6 +47,10 @@ pub struct AttemptResults {
     pub results: Vec<AttemptResult>,
 }
 
+impl Record for AttemptResult {
+    const VERSION: u8 = 1;
+}
+
 impl Record for AttemptResults {
     const VERSION: u8 = 1;
 }

@@ -11,6 +11,7 @@
 pub mod attempts;
 pub mod manual;
 mod reads;
+mod results;
 pub mod totals;
 
 use lectern_host::slots::grading::Graded;
@@ -35,6 +36,20 @@ pub struct QuestionResult {
     pub max_points: f64,
     pub feedback: Vec<String>,
     pub explanation: Vec<String>,
+}
+
+impl From<&Graded> for QuestionResult {
+    /// The grading plugin's answer for one question, as the gradebook keeps it.
+    fn from(g: &Graded) -> Self {
+        QuestionResult {
+            question_id: g.question_id.clone(),
+            status: format!("{:?}", g.status),
+            points: g.points,
+            max_points: g.max_points,
+            feedback: g.feedback.iter().map(|f| f.message.clone()).collect(),
+            explanation: g.explanation.clone(),
+        }
+    }
 }
 
 impl QuestionResult {
@@ -87,7 +102,41 @@ impl Record for GradeEntry {
 pub(crate) struct StoredSubmission(pub AttemptSubmitted);
 
 impl Record for StoredSubmission {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        if version != 1 {
+            return Err(format!("no upgrade path from version {version}"));
+        }
+        let v1: SubmittedV1 = lectern_storage::decode_body(body)?;
+        Ok(StoredSubmission(AttemptSubmitted {
+            institution: v1.institution,
+            course: v1.course,
+            item: v1.item,
+            attempt: v1.attempt,
+            student: v1.student,
+            submitted_at: v1.submitted_at,
+            submissions: v1.submissions,
+            item_points: v1.item_points,
+            regrade: v1.regrade,
+            preview: false,
+        }))
+    }
+}
+
+/// Version 1 of [`StoredSubmission`]: `attempt.submitted` before `preview`
+/// (postcard is positional, so every field is listed in order).
+#[derive(Deserialize)]
+struct SubmittedV1 {
+    institution: InstitutionId,
+    course: CourseId,
+    item: String,
+    attempt: String,
+    student: UserId,
+    submitted_at: i64,
+    submissions: Vec<lectern_host::slots::grading::Submission>,
+    item_points: Option<f64>,
+    regrade: Option<RegradeReason>,
 }
 
 pub(crate) fn grade_key(i: InstitutionId, c: CourseId, student: UserId, item: &str) -> Vec<u8> {
@@ -161,17 +210,7 @@ impl Assessments {
         results: &[Graded],
         graded_by: &str,
     ) -> Result<bool, CoreError> {
-        let questions: Vec<QuestionResult> = results
-            .iter()
-            .map(|g| QuestionResult {
-                question_id: g.question_id.clone(),
-                status: format!("{:?}", g.status),
-                points: g.points,
-                max_points: g.max_points,
-                feedback: g.feedback.iter().map(|f| f.message.clone()).collect(),
-                explanation: g.explanation.clone(),
-            })
-            .collect();
+        let questions: Vec<QuestionResult> = results.iter().map(QuestionResult::from).collect();
         let t = self.t();
         let recorded = self.apply_grade_change(
             Some(message_id),

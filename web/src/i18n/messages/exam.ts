@@ -173,6 +173,12 @@ export const en = {
   exam_status_failed: 'Grading failed',
   exam_status_invalid: 'The answer could not be graded',
   exam_back_to_assessment: 'Back to the assessment',
+  exam_preview_badge: 'Preview',
+  exam_preview_notice:
+    'Preview: this is the exam exactly as a student gets it (time limit, hints, proctoring). It is graded for you alone and never recorded in the gradebook.',
+  exam_preview_back: 'Back to the quiz builder',
+  exam_preview_result_note: 'This preview was graded by the grading plugin as a student’s attempt would be; it is not in the gradebook.',
+  exam_preview_not_yet: 'The preview is not graded yet.',
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
@@ -351,4 +357,10 @@ export const fr: Record<keyof typeof en, string> = {
   exam_status_failed: 'La correction a échoué',
   exam_status_invalid: 'La réponse n’a pas pu être corrigée',
   exam_back_to_assessment: 'Retour à l’évaluation',
+  exam_preview_badge: 'Aperçu',
+  exam_preview_notice:
+    'Aperçu : l’examen tel qu’un étudiant le reçoit (durée, indices, surveillance). Il n’est noté que pour vous et n’entre jamais dans le carnet de notes.',
+  exam_preview_back: 'Retour à l’éditeur de quiz',
+  exam_preview_result_note: 'Cet aperçu a été noté par le plugin de notation comme la tentative d’un étudiant ; il n’est pas dans le carnet de notes.',
+  exam_preview_not_yet: 'L’aperçu n’est pas encore noté.',
 };

@@ -224,6 +224,7 @@ export const en = {
   sc_quiz_saved: 'Quiz saved.',
   sc_quiz_published: 'Quiz published.',
   sc_quiz_preview: 'Preview as a student',
+  sc_quiz_save_preview: 'Save and preview as a student',
   sc_unsaved: 'Unsaved changes',
   sc_all_saved: 'All changes saved',
   sc_quiz_problems: 'Fix these before saving:',
@@ -232,15 +233,8 @@ export const en = {
   sc_quiz_conflict_body:
     'Someone else saved this quiz ({when}) since you opened it. Your edits are still in the form. Apply them on top of their version, or discard them to see theirs.',
   sc_quiz_conflict_take_theirs: 'Discard my edits, load theirs',
-  sc_quiz_preview_title: 'Preview: {title}',
-  sc_quiz_preview_note:
-    'The questions as the exam page shows them to a student, drawn by the exam page’s own components. Answers here are not saved or graded, and nothing is recorded.',
-  sc_quiz_preview_why:
-    'A real attempt cannot be started for staff: the server starts attempts only for enrolled students, on a published quiz inside its window, and counts them in the gradebook. Shuffling is not applied here.',
   sc_quiz_preview_count_one: '{n} question',
   sc_quiz_preview_count_other: '{n} questions',
-  sc_quiz_preview_hint_cost: 'each hint costs {cost} of the question',
-  sc_quiz_preview_close: 'Back to editing',
 
   // Questions
   sc_question_n: 'Question {n}',
@@ -605,6 +599,7 @@ export const fr: Record<keyof typeof en, string> = {
   sc_quiz_saved: 'Quiz enregistré.',
   sc_quiz_published: 'Quiz publié.',
   sc_quiz_preview: 'Aperçu étudiant',
+  sc_quiz_save_preview: 'Enregistrer et prévisualiser',
   sc_unsaved: 'Modifications non enregistrées',
   sc_all_saved: 'Tout est enregistré',
   sc_quiz_problems: 'Corrigez ceci avant d’enregistrer :',
@@ -613,15 +608,8 @@ export const fr: Record<keyof typeof en, string> = {
   sc_quiz_conflict_body:
     'Quelqu’un d’autre a enregistré ce quiz ({when}) depuis que vous l’avez ouvert. Vos modifications sont toujours dans le formulaire. Appliquez-les par-dessus sa version, ou abandonnez-les pour voir la sienne.',
   sc_quiz_conflict_take_theirs: 'Abandonner mes modifications, charger les siennes',
-  sc_quiz_preview_title: 'Aperçu : {title}',
-  sc_quiz_preview_note:
-    'Les questions telles que la page d’examen les montre à un étudiant, dessinées par les composants mêmes de la page d’examen. Les réponses ne sont ni enregistrées ni notées, et rien n’est surveillé.',
-  sc_quiz_preview_why:
-    'Une vraie tentative ne peut pas être lancée pour l’équipe enseignante : le serveur ne lance de tentative que pour les étudiants inscrits, sur un quiz publié et ouvert, et la compte dans le carnet de notes. Le mélange n’est pas appliqué ici.',
   sc_quiz_preview_count_one: '{n} question',
   sc_quiz_preview_count_other: '{n} questions',
-  sc_quiz_preview_hint_cost: 'chaque indice coûte {cost} de la question',
-  sc_quiz_preview_close: 'Revenir à l’édition',
 
   sc_question_n: 'Question {n}',
   sc_qt_single_choice: 'Choix unique',
