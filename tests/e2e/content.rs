@@ -623,3 +623,103 @@ async fn script_and_style_injection_in_markdown_is_neutralised() {
     assert!(!text.contains("<script"), "{text}");
     w.server.stop().await.unwrap();
 }
+
+/// Captions: WebVTT files uploaded as course media, attached to a video item
+/// as tracks, checked, read by learners with the item, gone with the item.
+#[tokio::test]
+async fn captions_for_a_video() {
+    let w = World::new().await;
+    install_content_plugin(&w).await;
+    let a = &w.a.slug;
+    create_user(&w.a.admin, a, "teacher@alpha.test", "staff").await;
+    let student_id = create_user(&w.a.admin, a, "student@alpha.test", "member").await;
+    let teacher = w.login(a, "teacher@alpha.test").await;
+    let student = w.login(a, "student@alpha.test").await;
+    let r =
+        teacher.post(&format!("/api/v1/institutions/{a}/courses"), json!({"code": "CAP", "title": "Captions"})).await;
+    let base = format!("/api/v1/institutions/{a}/courses/{}", r.ok()["id"].as_str().unwrap());
+    teacher.post(&format!("{base}/enrolments"), json!({"user_id": student_id, "role": "student"})).await.ok();
+    teacher.post_empty(&format!("{base}/publish")).await.ok();
+    let sha = |r: Reply| {
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["sha256"].as_str().unwrap().to_owned()
+    };
+    let video = sha(upload(&teacher, &format!("{base}/media?filename=v.mp4"), fake_mp4(4096), "video/mp4").await);
+    let vtt = b"WEBVTT\n\n00:00.000 --> 00:02.000\nStomata open in the light.\n".to_vec();
+    let en = sha(upload(&teacher, &format!("{base}/media?filename=en.vtt"), vtt, "text/vtt").await);
+    let fr_vtt = b"WEBVTT\n\n00:00.000 --> 00:02.000\nLes stomates s'ouvrent.\n".to_vec();
+    let fr = sha(upload(&teacher, &format!("{base}/media?filename=fr.vtt"), fr_vtt, "text/vtt").await);
+    let pdf = sha(upload(&teacher, &format!("{base}/media?filename=s.pdf"), fake_pdf(), "application/pdf").await);
+    // An SRT file declared as WebVTT is refused at upload.
+    let srt = b"1\n00:00:00,000 --> 00:00:02,000\nSRT\n".to_vec();
+    let r = upload(&teacher, &format!("{base}/media?filename=x.vtt"), srt, "text/vtt").await;
+    r.assert_problem(422, "content-mismatch");
+
+    teacher.post(&format!("{base}/content/modules"), json!({"id": "m", "title": "M"})).await.ok();
+    let item = |body: Value| {
+        let teacher = teacher.clone();
+        let path = format!("{base}/content/modules/m/items");
+        async move { teacher.post(&path, body).await.ok().clone() }
+    };
+    item(json!({"id": "lecture", "kind": "video", "title": "Lecture", "media": video})).await;
+    item(json!({"id": "slides", "kind": "file", "title": "Slides", "media": pdf})).await;
+    let captions = format!("{base}/content/items/lecture/captions");
+    let put = |path: String, tracks: Value| {
+        let teacher = teacher.clone();
+        async move { teacher.put(&path, json!({ "tracks": tracks })).await }
+    };
+
+    // Refusals, each naming the problem and changing nothing.
+    for (tracks, why) in [
+        (json!([{"media": pdf, "lang": "en", "label": "English"}]), "WebVTT"),
+        (json!([{"media": "0".repeat(64), "lang": "en", "label": "English"}]), "no such media"),
+        (json!([{"media": en, "lang": "english!", "label": "English"}]), "BCP 47"),
+        (json!([{"media": en, "lang": "en", "label": " "}]), "label"),
+        (
+            json!([{"media": en, "lang": "en", "label": "A", "default": true},
+                   {"media": fr, "lang": "fr", "label": "B", "default": true}]),
+            "one track",
+        ),
+        (
+            json!([{"media": en, "lang": "en", "label": "A"}, {"media": fr, "lang": "EN", "label": "A"}]),
+            "same language",
+        ),
+    ] {
+        let r = put(captions.clone(), tracks).await;
+        r.assert_problem(422, "validation");
+        assert!(r.body["detail"].as_str().unwrap().contains(why), "{why}: {}", r.body);
+    }
+    put(format!("{base}/content/items/slides/captions"), json!([{"media": en, "lang": "en", "label": "English"}]))
+        .await
+        .assert_problem(422, "validation");
+    put(format!("{base}/content/items/nope/captions"), json!([])).await.assert_problem(404, "not-found");
+    // Students cannot set them.
+    student.put(&captions, json!({"tracks": []})).await.assert_problem(403, "forbidden");
+
+    let r = put(
+        captions.clone(),
+        json!([{"media": en, "lang": "en", "label": "English", "default": true},
+               {"media": fr, "lang": "fr-ca", "label": "Français"}]),
+    )
+    .await;
+    let tracks = r.ok()["tracks"].as_array().unwrap().clone();
+    assert_eq!(tracks[1]["lang"], "fr-CA", "canonical case");
+    assert_eq!(tracks[0]["url"], format!("/blobs/{en}"));
+
+    // The learner gets them with the item, in order, and the file is served as WebVTT.
+    let opened = student.get(&format!("{base}/content/items/lecture")).await;
+    let got = opened.ok()["captions"].as_array().unwrap().clone();
+    assert_eq!(got.iter().map(|t| t["label"].as_str().unwrap()).collect::<Vec<_>>(), ["English", "Français"]);
+    assert_eq!(got[0]["default"], true);
+    let file = student.http.get(format!("{}/blobs/{en}", student.base)).send().await.unwrap();
+    assert_eq!(file.headers()["content-type"], "text/vtt; charset=utf-8");
+
+    // A track whose file is deleted from the media disappears; an empty list removes the rest.
+    teacher.delete(&format!("{base}/media/{fr}")).await;
+    let opened = student.get(&format!("{base}/content/items/lecture")).await;
+    assert_eq!(opened.ok()["captions"].as_array().unwrap().len(), 1, "{}", opened.body);
+    put(captions.clone(), json!([])).await.ok();
+    let opened = student.get(&format!("{base}/content/items/lecture")).await;
+    assert_eq!(opened.ok()["captions"], json!([]));
+    w.server.stop().await.unwrap();
+}

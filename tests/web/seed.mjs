@@ -219,6 +219,16 @@ export async function seed(baseUrl, { bootstrapToken, log = () => {} } = {}) {
     (await teacherApi.send('POST', `${course}/media?filename=${encodeURIComponent(filename)}`, { body: bytes, type })).data;
   const video = await upload(await readFile(VIDEO), 'video/webm', 'photosynthesis-lecture.webm');
   const pdf = await upload(summaryPdf(), 'application/pdf', 'photosynthesis-summary.pdf');
+  const captionsEn = await upload(
+    Buffer.from('WEBVTT\n\n00:00.000 --> 00:04.000\nLight reaches the leaf.\n\n00:04.000 --> 00:08.000\nThe plant makes sugar.\n'),
+    'text/vtt',
+    'lecture.en.vtt',
+  );
+  const captionsFr = await upload(
+    Buffer.from('WEBVTT\n\n00:00.000 --> 00:04.000\nLa lumière atteint la feuille.\n\n00:04.000 --> 00:08.000\nLa plante fabrique du sucre.\n'),
+    'text/vtt',
+    'lecture.fr.vtt',
+  );
 
   // ---- Assessments ----
   log('assessments');
@@ -271,6 +281,12 @@ export async function seed(baseUrl, { bootstrapToken, log = () => {} } = {}) {
   await add('week-1', 'overview', { id: 'photosynthesis', kind: 'page', title: 'Photosynthesis: an overview', markdown: OVERVIEW });
   await add('week-1', 'pigments', { id: 'light-and-pigments', kind: 'page', title: 'Light and pigments', markdown: PIGMENTS });
   await add('week-1', 'lecture', { id: 'lecture', kind: 'video', title: 'Lecture: photosynthesis in eight seconds', media: video.sha256 });
+  await teacherApi.put(`${course}/content/items/lecture/captions`, {
+    tracks: [
+      { media: captionsEn.sha256, lang: 'en', label: 'English', default: true },
+      { media: captionsFr.sha256, lang: 'fr', label: 'Français' },
+    ],
+  });
   await add('week-1', 'summary', { id: 'summary-sheet', kind: 'file', title: 'Summary sheet (PDF)', media: pdf.sha256 });
   await add('week-1', 'reading', {
     id: 'further-reading',

@@ -10,7 +10,8 @@
 // - the tutor: a question about the page's material, answered with a citation that leads to the
 //   cited section of the page; a question the material does not cover; and the refusal while an
 //   exam attempt is open;
-// - the video: it loads, plays and seeks, with the server answering byte ranges (206);
+// - the video: it loads, plays and seeks, with the server answering byte ranges (206), and
+//   shows its default captions track (WebVTT course media) among the two offered;
 // - the file and the link (completed by hand);
 // - grades and feedback, per course and in detail;
 // - credentials: the JSON download, the public page's link and a verification;
@@ -276,6 +277,27 @@ test('the video loads, plays and seeks with range requests', { timeout: 60_000 }
         }),
     );
     assert.ok(Math.abs(seeked - 6.2) < 0.3, `seeked to ${seeked}`);
+    // The captions: two tracks in the player's menu; the default one is showing, its cues loaded
+    // from the WebVTT course media, and the cue at 6.2 s is the second one.
+    const tracks = await video.evaluate(
+      (v) =>
+        new Promise((resolve, reject) => {
+          const el = v.querySelector('track[default]');
+          const read = () =>
+            resolve({
+              list: [...v.textTracks].map((t) => ({ label: t.label, lang: t.language, mode: t.mode })),
+              active: [...(el.track.activeCues ?? [])].map((c) => c.text),
+            });
+          if (el.readyState === 2) read();
+          el.addEventListener('load', read, { once: true });
+          el.addEventListener('error', () => reject(new Error('the captions track failed to load')), { once: true });
+        }),
+    );
+    assert.deepEqual(tracks.list, [
+      { label: 'English', lang: 'en', mode: 'showing' },
+      { label: 'Français', lang: 'fr', mode: 'disabled' },
+    ]);
+    assert.deepEqual(tracks.active, ['The plant makes sugar.']);
     assert.ok(
       ranges.some((r) => r.status === 206 && r.range),
       `the media was fetched by byte ranges answered with 206: ${JSON.stringify(ranges)}`,

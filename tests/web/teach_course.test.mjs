@@ -237,6 +237,30 @@ test('the editor: modules, a page with the plugin’s preview, a video upload wi
     fill: (form) => form.getByLabel(m('sc_item_url'), { exact: true }).fill('https://en.wikipedia.org/wiki/Xylem'),
   });
   assert.deepEqual(await itemIds(), [['Stomata', 'Lecture: guard cells'], ['Further reading: xylem']]);
+
+  // Captions for the video: a WebVTT file uploaded under Files, then a track in the item's settings.
+  const vtt = 'WEBVTT\n\n00:00.000 --> 00:03.000\nGuard cells swell and the pore opens.\n';
+  await field(m('sc_media_choose')).setInputFiles({ name: 'guard-cells.en.vtt', mimeType: 'text/vtt', buffer: Buffer.from(vtt) });
+  await main().getByText(m('sc_upload_done', { name: 'guard-cells.en.vtt' }), { exact: true }).first().waitFor();
+  await main().getByText(m('sc_item_settings', { title: 'Lecture: guard cells' })).click();
+  const captions = main().getByRole('form', { name: m('sc_captions_title') });
+  await captions.getByText(m('sc_captions_none')).waitFor();
+  await captions.getByRole('button', { name: m('sc_captions_add') }).click();
+  await captions.getByLabel(m('sc_captions_file')).selectOption({ label: 'guard-cells.en.vtt' });
+  await captions.getByLabel(m('sc_captions_lang')).fill('en-gb');
+  await captions.getByLabel(m('sc_captions_label')).fill('English (UK)');
+  await captions.getByRole('checkbox', { name: m('sc_captions_default') }).check();
+  await audit('editor-captions');
+  await captions.getByRole('button', { name: m('sc_captions_save', { title: 'Lecture: guard cells' }) }).click();
+  // The server's canonical form comes back into the form.
+  await page.waitForFunction(() => document.querySelector('.sc-captions input[id$="-0-lang"]')?.value === 'en-GB');
+  const lecture = (await outline()).modules.flatMap((x) => x.items).find((i) => i.title === 'Lecture: guard cells');
+  const opened = (await api('GET', `${courseApi()}/content/items/${lecture.id}`)).data;
+  assert.deepEqual(
+    opened.captions.map((c) => [c.lang, c.label, c.default]),
+    [['en-GB', 'English (UK)', true]],
+  );
+  await main().getByText(m('sc_item_settings', { title: 'Lecture: guard cells' })).click();
   await audit('editor', { fullPage: true });
   w.assertClean('the editor (items, upload)');
 });
@@ -295,7 +319,12 @@ test('reordering by keyboard and by drag and drop; a concurrent change is shown,
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('.sc-module h3')?.textContent === 'Week 2: Water transport');
   assert.deepEqual(await moduleTitles(), ['Week 2: Water transport', 'Week 1: Leaves']);
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), m('sc_move_down_named', { title: 'Week 2: Water transport' }));
+  // (The page moves focus in an effect after the re-render: wait for it rather than race it.)
+  const downLabel = m('sc_move_down_named', { title: 'Week 2: Water transport' });
+  await page
+    .waitForFunction((label) => document.activeElement?.getAttribute('aria-label') === label, downLabel, { timeout: 5000 })
+    .catch(() => {});
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), downLabel);
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('.sc-module h3')?.textContent === 'Week 1: Leaves');
   assert.deepEqual(await moduleTitles(), ['Week 1: Leaves', 'Week 2: Water transport']);
@@ -306,7 +335,7 @@ test('reordering by keyboard and by drag and drop; a concurrent change is shown,
 test('item settings: release date, prerequisite, completion; the course completion rule', { timeout: 60_000 }, async () => {
   const row = itemRow('Lecture: guard cells');
   await row.locator('details.sc-settings > summary').click();
-  const form = row.locator('details.sc-settings form');
+  const form = row.locator('details.sc-settings > form').first();
   await form.getByLabel(m('sc_release_at')).fill('2027-01-11T09:00');
   await form.getByRole('button', { name: m('sc_prereq_add') }).click();
   await form.getByLabel(m('sc_prereq_item', { n: 1 }), { exact: true }).selectOption({ label: 'Stomata' });

@@ -102,6 +102,7 @@ struct Trees {
     pages: lectern_storage::Tree<content::Page>,
     item_states: lectern_storage::Tree<content::ItemState>,
     resume: lectern_storage::Tree<content::view::Resume>,
+    captions: lectern_storage::Tree<content::captions::Captions>,
 }
 
 impl Trees {
@@ -112,6 +113,7 @@ impl Trees {
             pages: s.tree("content_pages")?,
             item_states: s.tree("content_item_states")?,
             resume: s.tree("content_resume")?,
+            captions: s.tree("content_captions")?,
         })
     }
 }

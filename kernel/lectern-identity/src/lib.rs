@@ -40,7 +40,7 @@ pub use lectern_auth::password::{PasswordHasher, PolicyViolation};
 pub use sessions::{LoginOutcome, LoginRequest, SessionInfo, SessionToken};
 pub use sweep::Swept;
 pub use throttle::ThrottlePolicy;
-pub use users::{NewUser, UserUpdate, validate_email};
+pub use users::{NewUser, UserUpdate, validate_email, validate_locale};
 
 /// Identity's settings, from the kernel's configuration.
 #[derive(Clone, Debug)]

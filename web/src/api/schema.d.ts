@@ -707,6 +707,28 @@ export interface paths {
         patch: operations["update_item"];
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/captions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replaces a video item's caption and subtitle tracks (course editors):
+         *     WebVTT files already uploaded to the course's media, each with a BCP 47
+         *     language and a label; an empty list removes them. Learners get them with
+         *     the item.
+         */
+        put: operations["set_captions"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/complete": {
         parameters: {
             query?: never;
@@ -2316,6 +2338,32 @@ export interface components {
              */
             vector: boolean;
         };
+        CaptionInput: {
+            /** @description At most one track is the default. */
+            default?: boolean;
+            /** @description 1–100 characters: what the player's menu shows. */
+            label: string;
+            /** @description BCP 47 (`en`, `pt-BR`). */
+            lang: string;
+            /** @description The sha256 of a WebVTT (`text/vtt`) file uploaded to the course's media. */
+            media: string;
+        };
+        /** @description One WebVTT text track of a video. */
+        CaptionTrack: {
+            /** @description Shown without the learner asking. */
+            default: boolean;
+            label: string;
+            /** @description BCP 47. */
+            lang: string;
+            /** @description The course media holding the WebVTT file. */
+            media: string;
+            /** @description Where the file is served (`text/vtt`). */
+            url: string;
+        };
+        /** @description A video's tracks as stored. */
+        Captions: {
+            tracks: components["schemas"]["CaptionTrack"][];
+        };
         /** @description The marketplace catalogue, with the index versions it was read from. */
         Catalogue: {
             /** @description This kernel's version. */
@@ -2882,6 +2930,8 @@ export interface components {
         };
         /** @description An opened item. */
         ItemDetail: {
+            /** @description Videos: their caption and subtitle tracks, for `<track>` elements. */
+            captions: components["schemas"]["CaptionTrack"][];
             completed: boolean;
             /** @description Pages: the sanitised HTML fragment. */
             html?: string | null;
@@ -3582,6 +3632,11 @@ export interface components {
         /** @description How many sessions an administrator's reset ended. */
         SessionsReset: {
             ended: number;
+        };
+        /** @description A video's tracks, replacing the ones it had (an empty list removes them). */
+        SetCaptions: {
+            /** @description At most 20. */
+            tracks: components["schemas"]["CaptionInput"][];
         };
         SetCategories: {
             categories: components["schemas"]["CategoryBody"][];
@@ -5673,6 +5728,41 @@ export interface operations {
                 };
             };
             "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCaptions"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Captions"];
+                };
+            };
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };

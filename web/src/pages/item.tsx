@@ -154,7 +154,7 @@ function Opened({
       </p>
       {body.type === 'page' && <Reader html={detail.html ?? ''} toc={detail.toc} />}
       {body.type === 'media' && item.kind === 'video' && (
-        <Video url={body.url} type={body.content_type} title={item.title} />
+        <Video url={body.url} type={body.content_type} title={item.title} captions={detail.captions} />
       )}
       {body.type === 'media' && item.kind !== 'video' && (
         <p>
@@ -256,13 +256,26 @@ function showTarget(root: HTMLElement, arrive: boolean): void {
   }
 }
 
-function Video({ url, type, title }: { url: string; type: string; title: string }) {
+function Video({
+  url,
+  type,
+  title,
+  captions,
+}: {
+  url: string;
+  type: string;
+  title: string;
+  captions: Schemas['CaptionTrack'][];
+}) {
   return (
     <figure class="video">
       {/* Seeking fetches byte ranges of the file (the server answers Range requests with 206).
-          Course media carry no caption tracks yet: the API has none to offer. */}
+          The caption tracks are WebVTT course media, chosen in the player's own menu. */}
       <video controls preload="metadata" aria-label={title}>
         <source src={url} type={type} />
+        {captions.map((c) => (
+          <track key={c.media} kind="captions" src={c.url} srclang={c.lang} label={c.label} default={c.default} />
+        ))}
       </video>
       <figcaption>
         <a href={url} download>

@@ -35,7 +35,8 @@ import {
   toLocalInput,
 } from './course_api';
 import { CompletionRuleEditor } from './course_completion';
-import { MediaLibrary } from './course_media';
+import { CaptionsEditor } from './course_captions';
+import { MediaLibrary, MediaSelect } from './course_media';
 import { courseStateLabel } from './teach_home';
 
 /** A change to the outline: what it is (for the conflict notice) and how to make it. */
@@ -812,14 +813,13 @@ function ItemSettings({ ctx, item }: { ctx: EditorCtx; item: Item }) {
         {item.body.type === 'media' && (
           <div class="field">
             <label for={`${base}-media`}>{t('sc_item_media')}</label>
-            <select id={`${base}-media`} value={media} onChange={(e) => setMedia(e.currentTarget.value)}>
-              {!mediaChoices.some((f) => f.sha256 === media) && <option value={media}>{item.body.filename ?? media}</option>}
-              {mediaChoices.map((f) => (
-                <option key={f.sha256} value={f.sha256}>
-                  {f.filename ?? f.sha256.slice(0, 12)}
-                </option>
-              ))}
-            </select>
+            <MediaSelect
+              id={`${base}-media`}
+              value={media}
+              choices={mediaChoices}
+              current={item.body.filename ?? media}
+              onChange={setMedia}
+            />
           </div>
         )}
         <div class="field">
@@ -882,6 +882,7 @@ function ItemSettings({ ctx, item }: { ctx: EditorCtx; item: Item }) {
           )}
         </p>
       </form>
+      {item.kind === 'video' && <CaptionsEditor courseId={ctx.courseId} itemId={item.id} title={item.title} media={ctx.media} />}
     </details>
   );
 }
@@ -1110,14 +1111,14 @@ function AddItem({ ctx, module: m }: { ctx: EditorCtx; module: Module }) {
         {(kind === 'video' || kind === 'file') && (
           <div class="field">
             <label for={`${base}-media`}>{t('sc_item_media')}</label>
-            <select id={`${base}-media`} required value={media} onChange={(e) => setMedia(e.currentTarget.value)} aria-describedby={`${base}-media-hint`}>
-              <option value="">{t('sc_choose')}</option>
-              {mediaChoices.map((f) => (
-                <option key={f.sha256} value={f.sha256}>
-                  {f.filename ?? f.sha256.slice(0, 12)}
-                </option>
-              ))}
-            </select>
+            <MediaSelect
+              id={`${base}-media`}
+              value={media}
+              choices={mediaChoices}
+              placeholder={t('sc_choose')}
+              describedBy={`${base}-media-hint`}
+              onChange={setMedia}
+            />
             <p class="hint" id={`${base}-media-hint`}>
               {t('sc_item_media_hint')}
             </p>

@@ -27,8 +27,52 @@ const ACCEPT = [
   'text/plain',
   'text/markdown',
   'text/csv',
+  'text/vtt',
   '.md',
+  '.vtt',
 ].join(',');
+
+/**
+ * A choice among the course's files (`choices`): each by its name, and `value` kept as an option
+ * of its own when it is not among them (a file chosen earlier, since deleted or of another type).
+ */
+export function MediaSelect({
+  id,
+  value,
+  choices,
+  current,
+  placeholder,
+  describedBy,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  choices: Media[];
+  /** How to name `value` when it is not among the choices. */
+  current?: string;
+  /** A first, empty option ("Choose…"); the select is then required. */
+  placeholder?: string;
+  describedBy?: string;
+  onChange: (sha256: string) => void;
+}) {
+  return (
+    <select
+      id={id}
+      required={placeholder !== undefined}
+      value={value}
+      aria-describedby={describedBy}
+      onChange={(e) => onChange(e.currentTarget.value)}
+    >
+      {placeholder !== undefined && <option value="">{placeholder}</option>}
+      {value && !choices.some((f) => f.sha256 === value) && <option value={value}>{current ?? value.slice(0, 12)}</option>}
+      {choices.map((f) => (
+        <option key={f.sha256} value={f.sha256}>
+          {f.filename ?? f.sha256.slice(0, 12)}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 /** Bytes in the locale's units ("1.2 MB"). */
 export function formatBytes(bytes: number): string {
@@ -37,10 +81,11 @@ export function formatBytes(bytes: number): string {
   return formatNumber(value, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 });
 }
 
-/** The type to declare: the browser's guess, or one the server knows for a Markdown file. */
+/** The type to declare: the browser's guess, or one the server knows for a Markdown or WebVTT file. */
 function declaredType(file: File): string {
   if (file.type) return file.type;
   if (/\.(md|markdown)$/i.test(file.name)) return 'text/markdown';
+  if (/\.vtt$/i.test(file.name)) return 'text/vtt';
   return 'application/octet-stream';
 }
 

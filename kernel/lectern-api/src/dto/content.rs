@@ -475,6 +475,68 @@ pub struct ItemDetail {
     /// Pages: the standalone document, content-addressed and cacheable.
     pub html_url: Option<String>,
     pub completed: bool,
+    /// Videos: their caption and subtitle tracks, for `<track>` elements.
+    pub captions: Vec<CaptionTrack>,
+}
+
+/// One WebVTT text track of a video.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct CaptionTrack {
+    /// The course media holding the WebVTT file.
+    pub media: String,
+    /// Where the file is served (`text/vtt`).
+    pub url: String,
+    /// BCP 47.
+    pub lang: String,
+    pub label: String,
+    /// Shown without the learner asking.
+    pub default: bool,
+}
+
+impl From<c::captions::CaptionTrack> for CaptionTrack {
+    fn from(t: c::captions::CaptionTrack) -> Self {
+        CaptionTrack {
+            url: format!("/blobs/{}", t.sha256),
+            media: t.sha256,
+            lang: t.lang,
+            label: t.label,
+            default: t.default,
+        }
+    }
+}
+
+/// A video's tracks, replacing the ones it had (an empty list removes them).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetCaptions {
+    /// At most 20.
+    pub tracks: Vec<CaptionInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaptionInput {
+    /// The sha256 of a WebVTT (`text/vtt`) file uploaded to the course's media.
+    pub media: String,
+    /// BCP 47 (`en`, `pt-BR`).
+    pub lang: String,
+    /// 1–100 characters: what the player's menu shows.
+    pub label: String,
+    /// At most one track is the default.
+    #[serde(default)]
+    pub default: bool,
+}
+
+impl From<CaptionInput> for c::captions::TrackInput {
+    fn from(t: CaptionInput) -> Self {
+        c::captions::TrackInput { media: t.media, lang: t.lang, label: t.label, default: t.default }
+    }
+}
+
+/// A video's tracks as stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Captions {
+    pub tracks: Vec<CaptionTrack>,
 }
 
 impl From<c::ItemDetail> for ItemDetail {
@@ -486,6 +548,7 @@ impl From<c::ItemDetail> for ItemDetail {
             toc: d.toc.into_iter().map(Into::into).collect(),
             html_url: d.html_sha256.map(|s| format!("/blobs/{s}")),
             completed: d.completed,
+            captions: d.captions.into_iter().map(Into::into).collect(),
         }
     }
 }

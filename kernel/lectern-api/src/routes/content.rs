@@ -209,6 +209,25 @@ pub(crate) async fn open_item(
     Ok(Json(s.kernel.content().open_item(&p, i, cid, &item).await?.into()))
 }
 
+/// Replaces a video item's caption and subtitle tracks (course editors):
+/// WebVTT files already uploaded to the course's media, each with a BCP 47
+/// language and a label; an empty list removes them. Learners get them with
+/// the item.
+#[utoipa::path(put, operation_id = "set_captions", path = "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/captions", tag = "content",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("item_id" = String, Path)), request_body = d::SetCaptions,
+    responses((status = 200, body = d::Captions), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn set_captions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<d::SetCaptions>,
+) -> ApiResult<Json<d::Captions>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    let tracks = b.tracks.into_iter().map(Into::into).collect();
+    let stored = s.kernel.content().set_captions(&p, i, cid, &item, tracks).await?;
+    Ok(Json(d::Captions { tracks: stored.into_iter().map(Into::into).collect() }))
+}
+
 /// A page's Markdown source and rendering, for authors.
 #[utoipa::path(get, path = "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/page", tag = "content",
     params(("institution" = String, Path), ("course_id" = String, Path), ("item_id" = String, Path)),

@@ -115,6 +115,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::open_item, content::update_item, content::delete_item))
         .routes(routes!(content::reorder))
         .routes(routes!(content::page))
+        .routes(routes!(content::set_captions))
         .routes(routes!(content::preview))
         .routes(routes!(content::complete))
         .routes(routes!(content::student_progress))

@@ -637,6 +637,7 @@ impl Content {
             })
             .await?;
         self.t().pages.remove(item_key(inst, course, item_id))?;
+        self.t().captions.remove(item_key(inst, course, item_id))?;
         self.durable().await?;
         Ok(outline)
     }

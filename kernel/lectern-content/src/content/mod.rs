@@ -21,6 +21,7 @@
 
 mod archive;
 mod authoring;
+pub mod captions;
 mod reads;
 pub(crate) mod view;
 

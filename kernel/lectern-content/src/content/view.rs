@@ -108,6 +108,8 @@ pub struct ItemDetail {
     pub toc: Vec<Heading>,
     pub html_sha256: Option<String>,
     pub completed: bool,
+    /// For videos: their caption tracks.
+    pub captions: Vec<super::captions::CaptionTrack>,
 }
 
 fn learner_key(i: InstitutionId, c: CourseId, u: UserId) -> Vec<u8> {
@@ -347,7 +349,9 @@ impl Content {
         }
         let page =
             if item.kind == ItemKind::Page { self.t().pages.get(item_key(inst, course, item_id))? } else { None };
+        let captions = if item.kind == ItemKind::Video { self.captions_of(inst, course, item_id)? } else { vec![] };
         Ok(ItemDetail {
+            captions,
             module,
             html: page.as_ref().map(|pg| pg.html.clone()),
             toc: page.as_ref().map(|pg| pg.toc.clone()).unwrap_or_default(),

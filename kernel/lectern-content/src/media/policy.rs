@@ -3,7 +3,8 @@
 //! Accepted (declared `Content-Type`, parameters ignored, a few common aliases
 //! folded in): `video/mp4`, `video/webm`, `audio/mpeg`, `audio/ogg`,
 //! `audio/wav`, `application/pdf`, `image/png`, `image/jpeg`, `image/gif`,
-//! `image/webp`, `text/plain`, `text/markdown`, `text/csv`.
+//! `image/webp`, `text/plain`, `text/markdown`, `text/csv`, `text/vtt`
+//! (captions: must open with the WebVTT signature).
 //!
 //! Refused: SVG (an SVG document can carry script), HTML (it would run as a
 //! page on this origin), and everything else — archives, executables, office
@@ -51,6 +52,8 @@ const ACCEPTED: &[Accepted] = &[
     Accepted { essence: "text/plain", sniffed: &[] },
     Accepted { essence: "text/markdown", sniffed: &[] },
     Accepted { essence: "text/csv", sniffed: &[] },
+    // Captions and subtitles for videos; the file must open with the `WEBVTT` signature.
+    Accepted { essence: "text/vtt", sniffed: &[] },
 ];
 
 const ALIASES: &[(&str, &str)] = &[
@@ -119,6 +122,16 @@ pub(crate) fn check_bytes(a: &Accepted, head: &[u8], size: u64) -> Result<(), Co
     if looks_like_markup(head) {
         return Err(lie("the text is HTML, SVG or XML markup".into()));
     }
+    // WebVTT §4.1: an optional BOM, `WEBVTT`, then a space, tab or line end.
+    if a.essence == "text/vtt" {
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        let signed = body.strip_prefix(b"WEBVTT").is_some_and(|rest| {
+            rest.is_empty() && (head.len() as u64) == size || matches!(rest.first(), Some(b' ' | b'\t' | b'\n' | b'\r'))
+        });
+        if !signed {
+            return Err(lie("the file does not open with the `WEBVTT` signature".into()));
+        }
+    }
     Ok(())
 }
 
@@ -151,6 +164,17 @@ mod tests {
             (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{declared}: `{e}` lacks `{want}`"),
             (got, want) => panic!("{declared}: got {got:?}, want {want:?}"),
         }
+    }
+
+    #[test]
+    fn captions_must_be_webvtt() {
+        let vtt = b"WEBVTT\n\n00:00.000 --> 00:02.000\nStomata open.\n";
+        check("text/vtt", vtt, Ok("text/vtt; charset=utf-8"));
+        check("text/vtt", b"\xEF\xBB\xBFWEBVTT - Leaves\n", Ok("text/vtt; charset=utf-8"));
+        check("text/vtt", b"WEBVTT", Ok("text/vtt; charset=utf-8"));
+        check("text/vtt", b"1\n00:00:00,000 --> 00:00:02,000\nSRT\n", Err("WEBVTT"));
+        check("text/vtt", b"WEBVTTX\n", Err("WEBVTT"));
+        check("text/vtt", b"<script>alert(1)</script>", Err("markup"));
     }
 
     #[test]
