@@ -23,8 +23,30 @@ fn main() {
         ));
     }
     out.push_str("];\n");
+    commit(&root);
     let dest = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("first_party.rs");
     if let Err(e) = std::fs::write(&dest, out) {
         panic!("cannot write {}: {e}", dest.display());
+    }
+}
+
+/// `LECTERN_COMMIT` for `/api/v1/admin/about`: the checkout's commit, when
+/// built from a git checkout with git at hand (a source tarball has none).
+fn commit(root: &std::path::Path) {
+    let git = root.join(".git");
+    for f in ["HEAD", "packed-refs"] {
+        println!("cargo:rerun-if-changed={}", git.join(f).display());
+    }
+    if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
+        && let Some(r) = head.trim().strip_prefix("ref: ")
+    {
+        println!("cargo:rerun-if-changed={}", git.join(r).display());
+    }
+    let out = std::process::Command::new("git").arg("-C").arg(root).args(["rev-parse", "--short=12", "HEAD"]).output();
+    if let Ok(o) = out
+        && o.status.success()
+    {
+        // The commit only: uncommitted changes are not tracked (the script reruns when HEAD moves).
+        println!("cargo:rustc-env=LECTERN_COMMIT={}", String::from_utf8_lossy(&o.stdout).trim());
     }
 }

@@ -74,3 +74,85 @@ async fn cors_is_off_by_default_and_exact_when_configured() {
     assert!(r.headers().get("access-control-allow-origin").is_none());
     s.stop().await.unwrap();
 }
+
+/// The operations console's reads and checks: what is running, the
+/// institution's signing keys, and one email through a real SMTP server.
+#[tokio::test]
+async fn about_signing_keys_and_the_email_check() {
+    let smtp = crate::pipeline::SmtpSink::start();
+    let port = smtp.port;
+    let w = World::with(Options {
+        kernel: Box::new(move |k| {
+            k.email = Some(lectern_core::workers::SmtpConfig {
+                host: "127.0.0.1".into(),
+                port,
+                tls: lectern_core::workers::TlsMode::None,
+                username: None,
+                password: None,
+                from: "Lectern <no-reply@lectern.test>".into(),
+                timeout: std::time::Duration::from_secs(10),
+            });
+        }),
+        ..Default::default()
+    })
+    .await;
+
+    // About: platform administrators only.
+    let about = w.root.get("/api/v1/admin/about").await;
+    let about = about.ok().clone();
+    assert_eq!(about["version"], env!("CARGO_PKG_VERSION"), "{about}");
+    assert_eq!(about["bus"], "embedded");
+    assert_eq!(about["email_configured"], true);
+    assert!(about["started_at"].as_str().unwrap().ends_with('Z'), "{about}");
+    w.a.admin.get("/api/v1/admin/about").await.assert_problem(403, "forbidden");
+
+    // Signing keys: rotate, then the list shows the new active key and the retiring one.
+    let keys = format!("/api/v1/institutions/{}/keys", w.a.slug);
+    let before = w.a.admin.get(&keys).await.ok()["items"].as_array().unwrap().clone();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0]["state"], "active");
+    assert!(!before[0].to_string().contains("secret"));
+    let new = w.a.admin.post_empty(&format!("/api/v1/institutions/{}/keys/rotate", w.a.slug)).await.ok()["kid"].clone();
+    let after = w.a.admin.get(&keys).await.ok()["items"].as_array().unwrap().clone();
+    assert_eq!(after.len(), 2);
+    assert_eq!((&after[0]["kid"], &after[0]["state"]), (&new, &serde_json::json!("active")));
+    assert_eq!((&after[1]["kid"], &after[1]["state"]), (&before[0]["kid"], &serde_json::json!("retiring")));
+    assert!(after[1]["retire_at"].is_string());
+    // Another institution's administrator cannot read them.
+    w.b.admin.get(&keys).await.assert_problem(403, "forbidden");
+
+    // The email check: one message through the real relay.
+    let check = w.root.post("/api/v1/admin/email/check", serde_json::json!({"to": "ops@alpha.test"})).await;
+    let check = check.ok().clone();
+    assert_eq!(check["sent"], true, "{check}");
+    assert_eq!(check["relay"], format!("127.0.0.1:{port}"));
+    let mail = crate::eventually("the check message", async || {
+        smtp.messages().into_iter().find(|m| m.contains("Lectern email check"))
+    })
+    .await;
+    assert!(mail.contains("ops@alpha.test"), "{mail}");
+    // A refused address is reported, not an error of the check.
+    let bad = w.root.post("/api/v1/admin/email/check", serde_json::json!({"to": "not an address"})).await;
+    let bad = bad.ok().clone();
+    assert_eq!(bad["sent"], false, "{bad}");
+    assert_eq!(bad["transient"], false, "{bad}");
+    assert!(bad["error"].is_string());
+    w.a.admin
+        .post("/api/v1/admin/email/check", serde_json::json!({"to": "x@y.test"}))
+        .await
+        .assert_problem(403, "forbidden");
+    w.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_email_check_without_email_configured() {
+    let w = World::new().await;
+    let check = w.root.post("/api/v1/admin/email/check", serde_json::json!({"to": "ops@alpha.test"})).await;
+    let check = check.ok().clone();
+    assert_eq!(
+        (check["configured"].clone(), check["sent"].clone()),
+        (serde_json::json!(false), serde_json::json!(false))
+    );
+    assert!(check["error"].as_str().unwrap().contains("email"), "{check}");
+    w.server.stop().await.unwrap();
+}

@@ -18,14 +18,14 @@ use serde_json::{Value, json};
 use crate::{World, create_user, eventually};
 
 /// aiosmtpd, started by the test (see kernel/lectern-notify/tests/smtp_sink.py).
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     dir: tempfile::TempDir,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl SmtpSink {
-    fn start() -> SmtpSink {
+    pub(crate) fn start() -> SmtpSink {
         let import = Command::new("python3").args(["-c", "import aiosmtpd"]).output();
         assert!(
             import.map(|o| o.status.success()).unwrap_or(false),
@@ -47,7 +47,7 @@ impl SmtpSink {
     }
 
     /// Messages received so far (raw RFC 5322 text).
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.path()))

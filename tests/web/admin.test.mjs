@@ -247,6 +247,13 @@ test('courses and OAuth: create and archive a course, register and revoke a clie
   const kid = text.slice(text.indexOf(prefix) + prefix.length, text.length - suffix.length);
   const jwks = await (await fetch(`${url}/.well-known/jwks.json`)).json();
   assert.ok(jwks.keys.some((k) => k.kid === kid), `the new key ${kid} is published`);
+  // The key list: the new key signs, the one it replaced verifies until its tokens expire.
+  const keyTable = page.getByRole('region', { name: m('ad_keys_title') }).locator('table');
+  await keyTable.locator('tr', { hasText: kid }).getByText(m('ad_keys_active')).waitFor();
+  const listed = (await apiGet(admin, `/api/v1/institutions/${inst}/keys`)).items;
+  assert.equal(listed[0].kid, kid);
+  assert.equal(listed[1].state, 'retiring');
+  assert.equal(await keyTable.locator('tbody tr').count(), listed.length);
   w.assertClean('the courses and OAuth consoles');
   await context.close();
 });
@@ -447,6 +454,15 @@ test('operations: topics, a dead letter replayed and one discarded, a webhook an
   const { context, page, w } = await open(seed.platformAdmin, '/admin/operations');
   const health = page.getByRole('region', { name: m('ad_health_title') });
   await health.getByText(m('ad_health_answering')).waitFor();
+  // The version the server reports, and whether email is configured (this server has none).
+  const about = await apiGet(await token(seed.platformAdmin), '/api/v1/admin/about');
+  await health.locator('#ad-version').getByText(new RegExp(`^${about.version.replace(/\./g, '\\.')} `)).waitFor();
+  await health.getByText(m('ad_health_email_off')).waitFor();
+  // The email check says why nothing can be sent.
+  const email = page.getByRole('region', { name: m('ad_email_title') });
+  await email.getByLabel(m('ad_email_to')).fill('ops@example.test');
+  await email.getByRole('button', { name: m('ad_email_send') }).click();
+  await email.locator('#ad-email-result').getByText(/^Email is not configured: /).waitFor();
   const topics = page.getByRole('region', { name: m('ad_bus_title') }).first();
   await page.locator('tr[data-topic="attempt.submitted"]').first().waitFor();
   await page.locator('tr[data-topic="attempt.submitted-grading-DLQ"]').first().waitFor();

@@ -2,6 +2,7 @@
 //! directly: they are converted here, so the wire format is stable even when
 //! storage records change.
 
+pub mod admin;
 pub mod answer_keys;
 pub mod assessments;
 pub mod bulk;

@@ -57,6 +57,8 @@ pub struct ApiConfig {
     pub login_attempts_per_minute: u32,
     /// The built web application served at `/`; `None` serves only the API.
     pub web_root: Option<web::WebRoot>,
+    /// The git commit the server was built from (the binary's build script knows it).
+    pub commit: Option<&'static str>,
 }
 
 impl Default for ApiConfig {
@@ -69,6 +71,7 @@ impl Default for ApiConfig {
             trust_forwarded_for: false,
             login_attempts_per_minute: 30,
             web_root: None,
+            commit: None,
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct AppState {
     login_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Small immutable blobs (rendered pages) kept in memory: see `routes::blobs`.
     pub(crate) blob_cache: Arc<routes::blobs::BlobCache>,
+    /// When this state was made (the server's start, for `/admin/about`).
+    pub(crate) started: (std::time::Instant, i64),
 }
 
 impl AppState {
@@ -94,6 +99,7 @@ impl AppState {
             config: Arc::new(config),
             login_limiter,
             blob_cache: Arc::new(routes::blobs::new_cache()),
+            started: (std::time::Instant::now(), time::OffsetDateTime::now_utc().unix_timestamp()),
         }
     }
 

@@ -35,10 +35,10 @@ pub use lectern_domain::{
 };
 pub use lectern_identity::{
     CourseUpdate, Identity, LoginOutcome, LoginRequest, NewCourse, NewInstitution, NewUser, PasswordHasher,
-    PolicyViolation, SessionInfo, SessionToken, Swept, ThrottlePolicy, UserUpdate, bulk, generate_password, model,
-    oauth, password_hasher,
+    PolicyViolation, SessionInfo, SessionToken, SigningKeyInfo, Swept, ThrottlePolicy, UserUpdate, bulk,
+    generate_password, model, oauth, password_hasher,
 };
-pub use lectern_notifications::{Notifications, notifications, webhooks};
+pub use lectern_notifications::{Notifications, email_check as notifications_check, notifications, webhooks};
 pub use lectern_plugin_admin::{PluginAdmin, marketplace, plugins};
 pub use lectern_storage::FlushObserver;
 pub use lectern_tutor::{Tutor, tutor};

@@ -26,6 +26,7 @@ pub mod oauth;
 mod reads;
 mod sessions;
 mod signing;
+pub use signing::SigningKeyInfo;
 mod sweep;
 mod throttle;
 mod users;

@@ -110,6 +110,30 @@ impl Identity {
     }
 }
 
+/// One of an institution's signing keys as its administrators see it (never the secret).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    pub created_at: i64,
+    /// When a rotation replaced it: it verifies (and stays in the JWKS) until then.
+    pub retire_at: Option<i64>,
+}
+
+impl Identity {
+    /// The institution's signing keys, newest first: the one signing now
+    /// (no `retire_at`), those still verifying tokens they signed, and the retired.
+    pub fn signing_keys(&self, p: &Principal, inst: InstitutionId) -> Result<Vec<SigningKeyInfo>, CoreError> {
+        authorize(p, Capability::InstitutionManage, Context::Institution(inst))?;
+        let mut out = vec![];
+        for row in self.t().signing_keys.scan_prefix(keys::inst(inst)) {
+            let (_, k) = row?;
+            out.push(SigningKeyInfo { kid: k.kid, created_at: k.created_at, retire_at: k.retire_at });
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
+        Ok(out)
+    }
+}
+
 fn map_auth(e: AuthError) -> AuthFailure {
     match e {
         AuthError::Expired => AuthFailure::Expired,

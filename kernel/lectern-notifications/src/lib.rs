@@ -14,6 +14,7 @@
 //!   email or webhook delivery is marked sent once (`emails_sent`,
 //!   `webhooks_sent`) so a redelivered job does not send twice.
 
+pub mod email_check;
 pub mod notifications;
 pub mod webhooks;
 

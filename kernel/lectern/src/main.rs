@@ -219,6 +219,7 @@ async fn serve_async(mut c: Config) -> anyhow::Result<()> {
         trust_forwarded_for: c.http.trust_forwarded_for,
         login_attempts_per_minute: c.auth.login_attempts_per_minute,
         web_root: web_root(&c)?,
+        commit: option_env!("LECTERN_COMMIT"),
     };
     let state = AppState::new(opened.kernel.clone(), metrics, api);
     print_banner(&c.issuer(), &c, opened.bootstrap_token.as_deref());

@@ -270,12 +270,16 @@ function CreateClient({ institution, onCreated }: { institution: string; onCreat
 }
 
 /**
- * The token signing key. The API rotates it (the old key stays published until the tokens it
- * signed have expired) but does not list an institution's keys, so this shows the key made by
- * the last rotation done here.
+ * The institution's token signing keys (newest first: the one signing, those still verifying the
+ * tokens they signed, the retired) and rotation (the old key stays published until the tokens it
+ * signed have expired).
  */
 function SigningKeys({ institution, name }: { institution: string; name: string }) {
   const [kid, setKid] = useState<string | undefined>(undefined);
+  const keys = useLoad(
+    () => call(api.GET('/api/v1/institutions/{institution}/keys', { params: { path: { institution } } })),
+    [institution],
+  );
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
@@ -287,6 +291,7 @@ function SigningKeys({ institution, name }: { institution: string; name: string 
       const r = await call(api.POST('/api/v1/institutions/{institution}/keys/rotate', { params: { path: { institution } } }));
       setKid(r.kid);
       setOpen(false);
+      keys.reload();
       announce(t('ad_keys_rotated', { kid: r.kid }));
     } catch (e) {
       setError(e);
@@ -299,7 +304,39 @@ function SigningKeys({ institution, name }: { institution: string; name: string 
     <section aria-labelledby="ad-keys-h" class="card ad-section">
       <h2 id="ad-keys-h">{t('ad_keys_title')}</h2>
       <p>{t('ad_keys_intro')}</p>
-      <p class="hint">{t('ad_keys_no_list')}</p>
+      {keys.error !== undefined && <ErrorBox error={keys.error} onRetry={keys.reload} />}
+      {keys.data && (
+        <ScrollTable label={t('ad_keys_title')}>
+          <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('ad_keys_kid')}</th>
+              <th scope="col">{t('ad_keys_created')}</th>
+              <th scope="col">{t('ad_keys_state')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.data.items.map((k) => (
+              <tr key={k.kid}>
+                <th scope="row">
+                  <code>{k.kid}</code>
+                </th>
+                <td>{formatDateTime(k.created_at)}</td>
+                <td>
+                  {k.state === 'active' ? (
+                    <span class="badge ok">{t('ad_keys_active')}</span>
+                  ) : k.state === 'retiring' ? (
+                    <span class="badge warn">{t('ad_keys_retiring', { at: formatDateTime(k.retire_at) })}</span>
+                  ) : (
+                    <span class="badge">{t('ad_keys_retired', { at: formatDateTime(k.retire_at) })}</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          </table>
+        </ScrollTable>
+      )}
       {kid && (
         <p class="notice ok" role="status">
           {t('ad_keys_rotated', { kid })}

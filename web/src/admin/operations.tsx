@@ -2,9 +2,9 @@
 // backlogs, the outbox; platform administrators), dead letters with replay and discard
 // (platform administrators), and the institution's webhooks with their delivery logs.
 //
-// The API has no endpoint for the server's version, its /readyz checks or its email settings
-// (those are `/readyz`, outside /api/v1, and `lectern config check` on the server); the health
-// panel says so rather than guessing.
+// The health panel has the server's version, commit and uptime and whether email is configured
+// (`/api/v1/admin/about`, platform administrators), and the email check sends one test message
+// through the relay (`POST /api/v1/admin/email/check`).
 import { useState } from 'preact/hooks';
 import { api, call, type Schemas } from '../api/client';
 import { Async, ErrorBox, Loading, announce, useLoad } from '../components/ui';
@@ -25,6 +25,7 @@ export function OperationsPage() {
   return (
     <AdminPage console="operations" title={t('ad_ops_title')}>
       <Health />
+      {caps.platform && <EmailCheck />}
       {caps.platform && <Bus />}
       {caps.platform && <DeadLetters />}
       {caps.has('institution:manage') && (
@@ -43,6 +44,7 @@ function Health() {
   const caps = useCaps();
   const plugins = useLoad(() => call(api.GET('/api/v1/plugins')), []);
   const bus = useLoad(() => (caps.platform ? call(api.GET('/api/v1/admin/bus/topics')) : Promise.resolve(undefined)), []);
+  const about = useLoad(() => (caps.platform ? call(api.GET('/api/v1/admin/about')) : Promise.resolve(undefined)), []);
   const active = plugins.data?.filter((p) => p.status === 'active') ?? [];
   const open = plugins.data?.filter((p) => p.breaker.state !== 'closed') ?? [];
   // Work waiting for a worker; dead letters are counted on their own, below.
@@ -79,11 +81,92 @@ function Health() {
               </dd>
             </>
           )}
-          <dt>{t('ad_health_version')}</dt>
-          <dd>{t('ad_health_version_missing')}</dd>
-          <dt>{t('ad_health_email')}</dt>
-          <dd>{t('ad_health_email_missing')}</dd>
+          {about.data && (
+            <>
+              <dt>{t('ad_health_version')}</dt>
+              <dd id="ad-version">
+                {t('ad_health_version_value', {
+                  version: about.data.version,
+                  profile: about.data.build_profile,
+                  commit: about.data.commit ? t('ad_health_commit', { commit: about.data.commit }) : '',
+                  since: formatDateTime(about.data.started_at),
+                })}
+              </dd>
+              <dt>{t('ad_health_email')}</dt>
+              <dd>
+                {about.data.email_configured ? (
+                  <span class="badge ok">{t('ad_health_email_on')}</span>
+                ) : (
+                  <span class="badge warn">{t('ad_health_email_off')}</span>
+                )}
+              </dd>
+            </>
+          )}
         </dl>
+      )}
+    </section>
+  );
+}
+
+// ---- Email ----
+
+function EmailCheck() {
+  const [to, setTo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [result, setResult] = useState<(Schemas['EmailCheck'] & { to: string }) | undefined>(undefined);
+
+  async function send(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      const r = await call(api.POST('/api/v1/admin/email/check', { body: { to } }));
+      setResult({ ...r, to });
+      announce(r.sent ? t('ad_email_sent', sentParams(r, to)) : t('ad_email_failed', { relay: r.relay ?? '', error: r.error ?? '' }));
+    } catch (e2) {
+      setError(e2);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const sentParams = (r: Schemas['EmailCheck'], addr: string) => ({
+    relay: r.relay ?? '',
+    tls: r.tls ?? '',
+    from: r.from ?? '',
+    ms: formatNumber(r.took_ms),
+    to: addr,
+  });
+
+  return (
+    <section aria-labelledby="ad-email-h" class="card ad-section">
+      <h2 id="ad-email-h">{t('ad_email_title')}</h2>
+      <p>{t('ad_email_intro')}</p>
+      <form class="row" onSubmit={send}>
+        <div class="field">
+          <label for="ad-email-to">{t('ad_email_to')}</label>
+          <input id="ad-email-to" type="email" required autocomplete="email" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+        </div>
+        <button type="submit" disabled={busy}>
+          {t('ad_email_send')}
+        </button>
+      </form>
+      {error !== undefined && <ErrorBox error={error} />}
+      {result && (
+        <div id="ad-email-result" class={`notice ${result.sent ? 'ok' : 'error'}`} role="status">
+          {!result.configured ? (
+            <p>{t('ad_email_unconfigured', { error: result.error ?? '' })}</p>
+          ) : result.sent ? (
+            <p>{t('ad_email_sent', sentParams(result, result.to))}</p>
+          ) : (
+            <>
+              <p>{t('ad_email_failed', { relay: result.relay ?? '', error: result.error ?? '' })}</p>
+              <p>{result.transient ? t('ad_email_transient') : t('ad_email_permanent')}</p>
+            </>
+          )}
+        </div>
       )}
     </section>
   );

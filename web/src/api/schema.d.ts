@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/admin/about": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The running server: version, commit, build profile, uptime, bus backend,
+         *     whether email is configured (platform administrators).
+         */
+        get: operations["about"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/bus/dead-letters": {
         parameters: {
             query?: never;
@@ -83,6 +103,27 @@ export interface paths {
         put?: never;
         /** Publishes an event (platform administrators: operations and replays). */
         post: operations["publish_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/email/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends one test message through the configured SMTP relay now and reports
+         *     what the relay answered (platform administrators). A relay that refuses
+         *     is a 200 with `sent: false` and the reason: the check worked.
+         */
+        post: operations["check_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1278,6 +1319,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's token signing keys, newest first: the active one,
+         *     those still verifying the tokens they signed until `retire_at`, and the
+         *     retired (institution administrators; never a secret).
+         */
+        get: operations["signing_keys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/keys/rotate": {
         parameters: {
             query?: never;
@@ -2000,6 +2062,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The running server. */
+        About: {
+            /** @description `release` or `debug`. */
+            build_profile: string;
+            /** @description `embedded` or `pulsar`. */
+            bus: string;
+            /** @description The git commit it was built from, when the build knew it. */
+            commit?: string | null;
+            /** @description Whether outgoing email is configured. */
+            email_configured: boolean;
+            started_at: string;
+            /** Format: int64 */
+            uptime_secs: number;
+            /** @description The release (`Cargo.toml`'s version). */
+            version: string;
+        };
         Activate: {
             /** @description An institution (id or slug) to choose for; absent means the platform default. */
             institution?: string | null;
@@ -2712,6 +2790,26 @@ export interface components {
             active?: string | null;
             /** @description What served the institution before: its own choice, or already the platform default. */
             previous?: string | null;
+        };
+        /** @description One test message through the configured relay, and what the relay said. */
+        EmailCheck: {
+            configured: boolean;
+            error?: string | null;
+            from?: string | null;
+            /** @description `host:port`. */
+            relay?: string | null;
+            /** @description The relay accepted the message. */
+            sent: boolean;
+            /** @description `none`, `starttls` or `tls`. */
+            tls?: string | null;
+            /** Format: int64 */
+            took_ms: number;
+            /** @description Whether trying again can help. */
+            transient?: boolean | null;
+        };
+        EmailCheckRequest: {
+            /** @description Where to send the test message. */
+            to: string;
         };
         Enrol: {
             role: components["schemas"]["CourseRoleDto"];
@@ -3760,6 +3858,19 @@ export interface components {
          * @enum {string}
          */
         SignalKind: "focus_lost" | "focus_regained" | "visibility_hidden" | "visibility_visible" | "copy" | "paste" | "context_menu" | "fullscreen_exit" | "ip_changed" | "device_changed" | "heartbeat" | "concurrent_session" | "devtools_opened";
+        /** @description One of the institution's token signing keys (never its secret). */
+        SigningKey: {
+            created_at: string;
+            kid: string;
+            /** @description Set once a rotation replaced it: it verifies tokens until then. */
+            retire_at?: string | null;
+            /** @description `active` (signs new tokens), `retiring` (verifies until `retire_at`) or `retired`. */
+            state: string;
+        };
+        SigningKeys: {
+            /** @description Newest first. */
+            items: components["schemas"]["SigningKey"][];
+        };
         StartAttempt: {
             /** @description Makes a retried start return the same attempt (the `Idempotency-Key` header works too). */
             client_request_id?: string | null;
@@ -4177,6 +4288,33 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    about: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["About"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     dead_letters: {
         parameters: {
             query?: never;
@@ -4310,6 +4448,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Published"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    check_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCheckRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailCheck"];
                 };
             };
             "4XX": {
@@ -6920,6 +7089,35 @@ export interface operations {
                 };
             };
             "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signing_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningKeys"];
+                };
+            };
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };

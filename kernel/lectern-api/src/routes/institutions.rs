@@ -76,6 +76,24 @@ pub(crate) async fn rotate_key(
     Ok(Json(dto::RotatedKey { kid: s.kernel.identity().rotate_signing_key(&p, id).await? }))
 }
 
+/// The institution's token signing keys, newest first: the active one,
+/// those still verifying the tokens they signed until `retire_at`, and the
+/// retired (institution administrators; never a secret).
+#[utoipa::path(get, operation_id = "signing_keys", path = "/api/v1/institutions/{institution}/keys", tag = "institutions", params(("institution" = String, Path)),
+    responses((status = 200, body = dto::admin::SigningKeys), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn signing_keys(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<dto::admin::SigningKeys>> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let items = s.kernel.identity().signing_keys(&p, id)?;
+    Ok(Json(dto::admin::SigningKeys {
+        items: items.into_iter().map(|k| dto::admin::SigningKey::from_info(k, now)).collect(),
+    }))
+}
+
 /// Registers an OAuth client. The secret of a confidential client is in this response only.
 #[utoipa::path(post, path = "/api/v1/institutions/{institution}/oauth-clients", tag = "oauth", params(("institution" = String, Path)), request_body = dto::CreateClient,
     responses((status = 201, body = dto::Client), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]

@@ -1,6 +1,7 @@
 //! Route table. Every `/api/v1` and OAuth route is registered through
 //! `utoipa_axum::routes!`, so the OpenAPI document and the router cannot drift.
 
+mod admin;
 mod assessments;
 mod auth;
 pub(crate) mod blobs;
@@ -89,6 +90,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(institutions::create, institutions::list))
         .routes(routes!(institutions::get, institutions::update))
         .routes(routes!(institutions::rotate_key))
+        .routes(routes!(institutions::signing_keys))
         .routes(routes!(institutions::create_client, institutions::list_clients))
         .routes(routes!(institutions::revoke_client))
         .routes(routes!(users::create, users::list))
@@ -174,6 +176,8 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::enable_webhook))
         .routes(routes!(events::webhook_deliveries))
         .routes(routes!(events::bus_topics))
+        .routes(routes!(admin::about))
+        .routes(routes!(admin::check_email))
         .routes(routes!(events::publish))
         .routes(routes!(events::dead_letters))
         .routes(routes!(events::replay))
