@@ -225,6 +225,21 @@ pub struct PackageManifest {
     pub data_version: u32,
 }
 
+impl PackageManifest {
+    /// What a publisher lists about this package in its signed TUF targets
+    /// (`custom.lectern.package`): what catalogues show before anything is
+    /// downloaded — names, slot, license, the kernel range, the capabilities
+    /// it requests, and its provenance (publisher key, source repository and
+    /// commit). The package's own signed manifest stays the authority at install.
+    pub fn listing(&self) -> serde_json::Value {
+        serde_json::json!({"lectern": {"package": {
+            "id": self.id, "version": self.version, "name": self.name, "description": self.description,
+            "slot": self.slot, "license": self.license, "kernel": self.kernel, "publisher": self.publisher.id,
+            "capabilities": self.capabilities, "publisher_key": self.publisher.key_id, "source": self.source,
+        }}})
+    }
+}
+
 fn malformed(detail: impl Into<String>) -> MarketError {
     MarketError::Malformed { what: "manifest".into(), detail: detail.into() }
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use lectern_core::marketplace::MarketplaceSettings;
 use lectern_e2e::{Api, Options, Reply, guests};
 use lectern_marketplace::keys::KeyPair;
-use lectern_marketplace::package::{self, Package, PackageManifest};
+use lectern_marketplace::package::{self, Limits, Package, PackageManifest};
 use lectern_marketplace::tuf::{RepoKeys, Repository};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -54,7 +54,13 @@ impl Market {
 
     /// Publishes `bytes` as `id@version` in org.lectern's role, listing `kernel` for browsing.
     fn publish(&self, id: &str, version: &str, bytes: &[u8], kernel: &str) {
-        let custom = json!({"lectern": {"package": {"id": id, "version": version, "kernel": kernel, "name": id, "slot": "grading"}}});
+        // The listing `lectern marketplace add` makes, with the kernel range this test wants.
+        let mut custom = match Package::read(bytes, &Limits::default()) {
+            Ok(p) => p.manifest.listing(),
+            // Tests publish broken packages too: their listing is made by hand.
+            Err(_) => json!({"lectern": {"package": {"id": id, "version": version, "name": id, "slot": "grading"}}}),
+        };
+        custom["lectern"]["package"]["kernel"] = json!(kernel);
         let target = format!("{id}/{version}/{id}-{version}.lpkg");
         let keys = std::slice::from_ref(&self.lectern);
         self.repo.add_target(&self.keys.online, "org.lectern", keys, &target, bytes, Some(custom), now()).unwrap();
@@ -132,6 +138,9 @@ async fn install_browse_and_idempotence_over_http() {
     assert_eq!(g["publisher"], "org.lectern");
     assert_eq!(g["latest_compatible"], "1.0.0");
     assert_eq!(g["versions"][0]["compatible"], true);
+    // Provenance from the signed listing: the publisher key that signed it and the source it names.
+    assert_eq!(g["versions"][0]["publisher_key"], m.lectern.public().key_id().as_str(), "{g}");
+    assert_eq!(g["versions"][0]["source_repository"], "unknown");
     // Institution administrators may browse but not install code that runs for everyone.
     w.a.admin.get("/api/v1/marketplace/plugins").await.ok();
     install(&w.a.admin, json!({"id": "org.lectern.grading", "grant": "requested"}))

@@ -244,6 +244,8 @@ test('a new grading version installed and activated from the console during an e
   const entry = a.page.locator(`article[data-plugin-id="${PLUGIN}"]`);
   const row = entry.locator(`tr[data-version="${to}"]`);
   await row.getByText(m('ad_compatible'), { exact: true }).waitFor();
+  // Its provenance, from the publisher's signed listing: the key that signed the package.
+  assert.match(await row.locator('.ad-provenance').innerText(), new RegExp(`${m('ad_signed_by')} [0-9a-f]{12}…`));
   await checkA11y(a.page, 'the plugin console with a marketplace');
   await screenshot(a.page, 'admin-marketplace', { fullPage: true });
   await row.getByRole('button', { name: `${m('ad_install')} ${published}` }).click();

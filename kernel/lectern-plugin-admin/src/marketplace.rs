@@ -158,6 +158,13 @@ pub struct CatalogueVersion {
     pub revoked: Option<String>,
     pub size: u64,
     pub sha256: String,
+    /// Provenance as the publisher's signed listing states it (absent from
+    /// listings published before it was recorded): the source repository and
+    /// commit the component was built from, and the publisher key that signed
+    /// the package. At install the package's own signed manifest is checked.
+    pub source_repository: Option<String>,
+    pub source_commit: Option<String>,
+    pub publisher_key: Option<String>,
 }
 
 /// One plugin in the catalogue, newest version first.
@@ -510,7 +517,18 @@ impl PluginAdmin {
                 .iter()
                 .map(|(v, e)| {
                     let range = kernel_range(e);
+                    let l = listing(e);
+                    let claim = |path: &[&str]| {
+                        let mut v = &l;
+                        for k in path {
+                            v = v.get(*k)?;
+                        }
+                        v.as_str().filter(|x| !x.is_empty()).map(str::to_owned)
+                    };
                     CatalogueVersion {
+                        source_repository: claim(&["source", "repository"]),
+                        source_commit: claim(&["source", "commit"]),
+                        publisher_key: claim(&["publisher_key"]),
                         version: v.to_string(),
                         compatible: semver::VersionReq::parse(&range).is_ok_and(|r| r.matches(&kernel)),
                         kernel: range,

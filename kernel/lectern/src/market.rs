@@ -704,10 +704,7 @@ pub fn marketplace(cmd: MarketplaceCommand) -> anyhow::Result<()> {
             pkg.verify_signature(&[key.public()])
                 .context("sign the package with this key first (`lectern plugin sign`)")?;
             let m = &pkg.manifest;
-            let custom = serde_json::json!({"lectern": {"package": {
-                "id": m.id, "version": m.version, "name": m.name, "description": m.description, "slot": m.slot,
-                "license": m.license, "kernel": m.kernel, "publisher": m.publisher.id, "capabilities": m.capabilities,
-            }}});
+            let custom = m.listing();
             let pb = spinner("publishing");
             Repository::open(&dir)?.add_target(
                 &online,

@@ -731,6 +731,10 @@ function Marketplace({
               <dd>
                 <code class="ad-id">{pending.version.sha256}</code>
               </dd>
+              <dt>{t('ad_provenance')}</dt>
+              <dd>
+                <Provenance v={pending.version} />
+              </dd>
             </dl>
             <p>{t('ad_install_checks')}</p>
             <h3>{t('ad_install_requests')}</h3>
@@ -807,6 +811,7 @@ function CatalogueCard({ entry, canInstall, onInstall }: { entry: Entry; canInst
               <th scope="col">{t('ad_marks')}</th>
               <th scope="col">{t('ad_size')}</th>
               <th scope="col">{t('ad_sha256')}</th>
+              <th scope="col">{t('ad_provenance')}</th>
               <th scope="col">{t('ad_actions')}</th>
             </tr>
           </thead>
@@ -841,6 +846,9 @@ function CatalogueCard({ entry, canInstall, onInstall }: { entry: Entry; canInst
                     </code>
                   </td>
                   <td>
+                    <Provenance v={v} />
+                  </td>
+                  <td>
                     {canInstall && installable && (
                       <button type="button" onClick={() => onInstall(v)}>
                         {t('ad_install')}
@@ -858,5 +866,47 @@ function CatalogueCard({ entry, canInstall, onInstall }: { entry: Entry; canInst
         </table>
       </ScrollTable>
     </article>
+  );
+}
+
+/**
+ * Where a version says it comes from, as the publisher's signed listing states it: the source
+ * repository and commit, and the publisher key that signed the package ("not listed" for
+ * listings made before provenance was recorded).
+ */
+function Provenance({ v }: { v: Schemas['CatalogueVersion'] }) {
+  const repo = v.source_repository;
+  const known = (x: string | null | undefined): x is string => !!x && x !== 'unknown';
+  return (
+    <span class="ad-provenance">
+      <span class="ad-sub">
+        {t('ad_source')}{' '}
+        {!known(repo) ? (
+          t('ad_not_listed')
+        ) : repo.startsWith('https://') ? (
+          <a href={repo} rel="noopener noreferrer">
+            {repo}
+          </a>
+        ) : (
+          <code>{repo}</code>
+        )}
+        {known(v.source_commit) && (
+          <>
+            {' @ '}
+            <code title={v.source_commit}>{v.source_commit.slice(0, 12)}</code>
+          </>
+        )}
+      </span>
+      <span class="ad-sub">
+        {t('ad_signed_by')}{' '}
+        {v.publisher_key ? (
+          <code class="ad-id" title={v.publisher_key}>
+            {v.publisher_key.slice(0, 12)}…
+          </code>
+        ) : (
+          t('ad_not_listed')
+        )}
+      </span>
+    </span>
   );
 }

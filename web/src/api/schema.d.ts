@@ -2487,6 +2487,8 @@ export interface components {
             compatible: boolean;
             /** @description The kernel versions it supports (a semver range). */
             kernel: string;
+            /** @description The TUF key id of the publisher key that signed the package, as listed. */
+            publisher_key?: string | null;
             /** @description Why it was revoked, when it was. */
             revoked?: string | null;
             sha256: string;
@@ -2495,6 +2497,10 @@ export interface components {
              * @description Package bytes.
              */
             size: number;
+            /** @description The commit the component was built from, as listed. */
+            source_commit?: string | null;
+            /** @description The source repository the publisher's signed listing names (`unknown` when the publisher says so). */
+            source_repository?: string | null;
             version: string;
             /** @description Why it was yanked, when it was. */
             yanked?: string | null;

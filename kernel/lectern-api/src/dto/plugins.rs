@@ -67,6 +67,12 @@ pub struct CatalogueVersion {
     /// Package bytes.
     pub size: u64,
     pub sha256: String,
+    /// The source repository the publisher's signed listing names (`unknown` when the publisher says so).
+    pub source_repository: Option<String>,
+    /// The commit the component was built from, as listed.
+    pub source_commit: Option<String>,
+    /// The TUF key id of the publisher key that signed the package, as listed.
+    pub publisher_key: Option<String>,
 }
 
 impl From<m::CatalogueVersion> for CatalogueVersion {
@@ -79,6 +85,9 @@ impl From<m::CatalogueVersion> for CatalogueVersion {
             revoked: v.revoked,
             size: v.size,
             sha256: v.sha256,
+            source_repository: v.source_repository,
+            source_commit: v.source_commit,
+            publisher_key: v.publisher_key,
         }
     }
 }
