@@ -382,6 +382,8 @@ test('notifications: mark one read, preferences saved and kept', { timeout: 60_0
   await nav().getByRole('link', { name: m('nav_notifications') }).click();
   await h1(m('nav_notifications')).waitFor();
   const inbox = main().getByRole('region', { name: m('st_inbox') });
+  // The inbox loads after the heading: wait for its first unread entry before counting.
+  await inbox.getByRole('button', { name: m('st_mark_read') }).first().waitFor({ timeout: 10_000 }).catch(() => {});
   const unreadBefore = await inbox.getByRole('button', { name: m('st_mark_read') }).count();
   assert.ok(unreadBefore > 0, 'the seed left unread notifications');
   await audit('notifications', { fullPage: true });

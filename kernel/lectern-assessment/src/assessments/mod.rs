@@ -329,6 +329,11 @@ impl QuestionSpec {
                 // The key order is the answer: never show it as is.
                 let seed = shuffle.unwrap_or(0x9e37_79b9_7f4a_7c15);
                 attempts::shuffle(&mut options, seed ^ 0x5eed);
+                // A shuffle can leave everything in place (1 in 6 for three items):
+                // then move the first item to the end, which differs for distinct items.
+                if options.len() > 1 && options.iter().map(|(id, _)| id).eq(items.iter()) {
+                    options.rotate_left(1);
+                }
             }
             AnswerKey::Matching(pairs) => {
                 options = pairs.iter().map(|p| label(&p.left)).collect();
@@ -640,6 +645,28 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
+
+    #[test]
+    fn an_ordering_question_is_never_shown_in_its_key_order() {
+        for n in 2..=6usize {
+            let items: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+            let q = QuestionSpec {
+                id: "order".into(),
+                prompt: String::new(),
+                key: AnswerKey::Ordering(items.clone()),
+                points: 1.0,
+                labels: BTreeMap::new(),
+                hints: vec![],
+            };
+            for seed in (0..2_000u64).map(Some).chain([None]) {
+                let shown: Vec<String> = q.present(seed).options.into_iter().map(|(id, _)| id).collect();
+                assert_ne!(shown, items, "{n} items, seed {seed:?}");
+                let mut sorted = shown.clone();
+                sorted.sort();
+                assert_eq!(sorted, items, "a permutation of the items");
+            }
+        }
+    }
 
     /// An assessment as a build before grading methods wrote it (record
     /// version 1): every field of that time, in its order.
