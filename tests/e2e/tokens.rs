@@ -239,3 +239,45 @@ async fn a_login_session_renews_its_access_token_until_the_session_ends() {
     admin.post_empty(&format!("/api/v1/institutions/{}/users/{ida_id}/deactivate", w.a.slug)).await.ok();
     refresh(&cookie_only, None, true).await.assert_problem(401, "unauthenticated");
 }
+
+/// The kernel keeps tokens whose signature it verified (a bounded cache keyed
+/// by the token's hash). A token answered from that cache is still refused the
+/// moment its session ends, its user is deactivated or loses a role, or it expires.
+#[tokio::test]
+async fn a_verified_token_is_still_refused_after_each_revocation() {
+    let clock = Clock::system();
+    let w = World::with(Options { clock: clock.clone(), ..Default::default() }).await;
+    let a = &w.a.slug;
+    let uid = crate::create_user(&w.a.admin, a, "cache@alpha.test", "staff").await;
+    let hits = |api: Api| async move {
+        // Twice: the second answer comes from the cache.
+        assert_eq!(api.get("/api/v1/me").await.status, 200);
+        assert_eq!(api.get("/api/v1/me").await.status, 200);
+        api
+    };
+
+    // The session ends (logout): its token goes with it.
+    let t = hits(w.login(a, "cache@alpha.test").await).await;
+    assert_eq!(t.post_empty("/api/v1/auth/logout").await.status, 204);
+    t.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+
+    // A role taken away applies to the cached token at once.
+    let t = hits(w.login(a, "cache@alpha.test").await).await;
+    assert_eq!(t.get(&format!("/api/v1/institutions/{a}/users")).await.status, 200);
+    w.a.admin.patch(&format!("/api/v1/institutions/{a}/users/{uid}"), json!({"role": "member"})).await.ok();
+    t.get(&format!("/api/v1/institutions/{a}/users")).await.assert_problem(403, "forbidden");
+
+    // Deactivation.
+    let t = hits(w.login(a, "cache@alpha.test").await).await;
+    w.a.admin.post_empty(&format!("/api/v1/institutions/{a}/users/{uid}/deactivate")).await.ok();
+    t.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    w.a.admin.post_empty(&format!("/api/v1/institutions/{a}/users/{uid}/reactivate")).await.ok();
+
+    // Expiry, with the token's session still alive: refused from the cache too.
+    let t = hits(w.login(a, "cache@alpha.test").await).await;
+    clock.advance(15 * 60 + 31);
+    let r = Api::new(&t.base).with_token(t.token.as_ref().unwrap()).get("/api/v1/me").await;
+    r.assert_problem(401, "unauthenticated");
+    assert!(r.body["detail"].as_str().unwrap().contains("expired"), "{}", r.body);
+    w.server.stop().await.unwrap();
+}

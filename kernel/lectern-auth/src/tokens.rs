@@ -149,13 +149,21 @@ pub fn verify_access_token(
         _ => AuthError::MalformedToken,
     })?;
     let c = data.claims;
+    check_window(&c, now)?;
+    Ok(c)
+}
+
+/// Whether verified claims are inside their validity window at `now`
+/// (`exp` and `nbf`, each with [`LEEWAY_SECS`]): checked on every use, also of
+/// claims whose signature was verified earlier.
+pub fn check_window(c: &AccessClaims, now: i64) -> Result<(), AuthError> {
     if now >= c.exp + LEEWAY_SECS {
         return Err(AuthError::Expired);
     }
     if now + LEEWAY_SECS < c.nbf {
         return Err(AuthError::NotYetValid);
     }
-    Ok(c)
+    Ok(())
 }
 
 /// A public key as a JSON Web Key (RFC 8037).

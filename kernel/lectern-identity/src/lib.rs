@@ -71,6 +71,8 @@ struct Inner {
     t: Trees,
     /// Public halves of signing keys by kid: derived once, not per request.
     public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
+    /// Access tokens already verified, by the SHA-256 of the token (see `signing::verify_access`).
+    verified: quick_cache::sync::Cache<[u8; 32], signing::Verified>,
 }
 
 impl Identity {
@@ -78,7 +80,15 @@ impl Identity {
     /// returns the one-time bootstrap token when there is no platform admin yet.
     pub fn open(env: Env, config: IdentitySettings) -> Result<(Identity, Option<String>), CoreError> {
         let t = Trees::open(&env.store)?;
-        let identity = Identity { inner: Arc::new(Inner { env, config, t, public_keys: Default::default() }) };
+        let identity = Identity {
+            inner: Arc::new(Inner {
+                env,
+                config,
+                t,
+                public_keys: Default::default(),
+                verified: signing::verified_cache(),
+            }),
+        };
         identity.ensure_platform_institution()?;
         let token = identity.bootstrap_if_needed()?;
         Ok((identity, token))

@@ -270,7 +270,7 @@ impl Identity {
                 platform_admin: user.platform_admin,
                 role: user.role,
                 scopes,
-                client_id: claims.client_id,
+                client_id: claims.client_id.clone(),
             });
         }
         // Client-credentials token: the client must still exist and be active.

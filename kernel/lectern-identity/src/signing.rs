@@ -2,6 +2,8 @@
 //! JWKS publication, rotation that keeps the old key published until every
 //! token it signed has expired.
 
+use std::sync::Arc;
+
 use lectern_auth::AuthError;
 use lectern_auth::tokens::{self, AccessClaims, IdClaims, Jwk, KeyPair};
 
@@ -36,12 +38,34 @@ impl Identity {
     /// Verifies an access token: known and unretired key, signature, type,
     /// issuer, audience, validity window, and that the key belongs to the
     /// institution the token claims.
-    pub(crate) fn verify_access(&self, token: &str) -> Result<AccessClaims, AuthFailure> {
+    ///
+    /// The signature check (and the JSON behind it) is done once per token:
+    /// the verified claims are kept in a bounded cache keyed by the SHA-256 of
+    /// the whole token, so only the identical string hits it. Everything that
+    /// can change is checked on every use, hit or miss: the key's retirement,
+    /// the validity window here, and the session, the user's deactivation and
+    /// the client's revocation in [`Identity::authenticate_bearer`].
+    pub(crate) fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, AuthFailure> {
+        let now = self.now();
+        let digest = lectern_auth::secret::hash_secret(token);
+        if let Some(hit) = self.inner.verified.get(&digest) {
+            let key = self
+                .t()
+                .signing_keys
+                .get(keys::inst_str(hit.institution, &hit.kid))
+                .ok()
+                .flatten()
+                .ok_or(AuthFailure::UnknownKey)?;
+            if key.retire_at.is_some_and(|t| t <= now) {
+                return Err(AuthFailure::UnknownKey);
+            }
+            tokens::check_window(&hit.claims, now).map_err(map_auth)?;
+            return Ok(hit.claims.clone());
+        }
         let kid = tokens::peek_kid(token).map_err(map_auth)?;
         let inst = self.t().kid_index.get(kid.as_bytes()).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
         let key =
             self.t().signing_keys.get(keys::inst_str(inst, &kid)).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
-        let now = self.now();
         if key.retire_at.is_some_and(|t| t <= now) {
             return Err(AuthFailure::UnknownKey);
         }
@@ -51,6 +75,8 @@ impl Identity {
         if claims.tenant != inst.to_string() {
             return Err(AuthFailure::BadSignature);
         }
+        let claims = Arc::new(claims);
+        self.inner.verified.insert(digest, Verified { claims: claims.clone(), kid, institution: inst });
         Ok(claims)
     }
 
@@ -132,6 +158,22 @@ impl Identity {
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
         Ok(out)
     }
+}
+
+/// An access token whose signature, issuer, audience and tenant were checked.
+#[derive(Clone)]
+pub(crate) struct Verified {
+    claims: Arc<AccessClaims>,
+    kid: String,
+    institution: InstitutionId,
+}
+
+/// Verified tokens kept: more than the students of the largest exam (10,000
+/// in `targets.md`) with their staff; about 0.5 KiB each.
+pub(crate) const VERIFIED_TOKENS: usize = 65_536;
+
+pub(crate) fn verified_cache() -> quick_cache::sync::Cache<[u8; 32], Verified> {
+    quick_cache::sync::Cache::new(VERIFIED_TOKENS)
 }
 
 fn map_auth(e: AuthError) -> AuthFailure {

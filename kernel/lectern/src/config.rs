@@ -173,6 +173,10 @@ pub struct Http {
     /// The built web application (a Vite build: `web/dist`), served at `/`.
     /// Unset: `./web/dist` when it holds a build, else the server runs without pages.
     pub web_root: Option<PathBuf>,
+    /// Connections the OS queues before the server accepts them. Unset: the
+    /// OS maximum (`net.core.somaxconn`, 4,096 when it cannot be read), so a
+    /// burst of new connections (an exam starting) is queued, not refused.
+    pub listen_backlog: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -242,6 +246,7 @@ impl Default for Http {
             secure_cookies: false,
             trust_forwarded_for: false,
             web_root: None,
+            listen_backlog: None,
         }
     }
 }

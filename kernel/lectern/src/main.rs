@@ -176,12 +176,28 @@ fn serve(c: Config) -> anyhow::Result<()> {
     runtime.block_on(serve_async(c))
 }
 
+/// The OS's cap on a listen queue (`net.core.somaxconn`).
+fn somaxconn() -> Option<u32> {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok()?.trim().parse().ok()
+}
+
+/// Binds `addr` with a listen queue of `backlog` (default: the OS maximum).
+/// tokio's `TcpListener::bind` queues 1,024, which a synchronised exam start
+/// on a busy server overflows: clients then time out on connect.
+fn listen(addr: std::net::SocketAddr, backlog: Option<u32>) -> anyhow::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let backlog = backlog.or_else(somaxconn).unwrap_or(4096).max(1);
+    tracing::debug!(backlog, "listen queue");
+    Ok(socket.listen(backlog)?)
+}
+
 async fn serve_async(mut c: Config) -> anyhow::Result<()> {
     // Bound first so that, without a `public_url`, the issuer, credential and
     // status-list URLs name the real port (`http.listen` may ask for port 0).
-    let listener = tokio::net::TcpListener::bind(c.http.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", c.http.listen))?;
+    let listener =
+        listen(c.http.listen, c.http.listen_backlog).with_context(|| format!("cannot listen on {}", c.http.listen))?;
     let addr = listener.local_addr()?;
     if c.public_url.is_none() {
         c.public_url = Some(format!("http://{addr}"));
