@@ -156,3 +156,39 @@ async fn the_email_check_without_email_configured() {
     assert!(check["error"].as_str().unwrap().contains("email"), "{check}");
     w.server.stop().await.unwrap();
 }
+
+/// A relay that accepts and never answers: the check reports it (transient)
+/// within its own 10 s limit, not as the request timing out.
+#[tokio::test]
+async fn the_email_check_reports_a_silent_relay() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = vec![];
+        for c in silent.incoming().flatten() {
+            held.push(c); // accepted, never answered
+        }
+    });
+    let w = World::with(Options {
+        kernel: Box::new(move |k| {
+            k.email = Some(lectern_core::workers::SmtpConfig {
+                host: "127.0.0.1".into(),
+                port,
+                tls: lectern_core::workers::TlsMode::None,
+                username: None,
+                password: None,
+                from: "Lectern <no-reply@lectern.test>".into(),
+                timeout: std::time::Duration::from_secs(60),
+            });
+        }),
+        ..Default::default()
+    })
+    .await;
+    let check = w.root.post("/api/v1/admin/email/check", serde_json::json!({"to": "ops@alpha.test"})).await;
+    let check = check.ok().clone();
+    assert_eq!(check["sent"], false, "{check}");
+    assert_eq!(check["transient"], true, "{check}");
+    let took = check["took_ms"].as_u64().unwrap();
+    assert!((9_000..25_000).contains(&took), "waited {took} ms: {check}");
+    w.server.stop().await.unwrap();
+}

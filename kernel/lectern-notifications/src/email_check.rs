@@ -8,6 +8,9 @@ use lectern_notify::{Email, Mailer, TlsMode};
 use crate::authz::{Capability, Context, authorize};
 use crate::{CoreError, Notifications, Principal};
 
+/// The longest the whole check may take.
+const CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the check found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmailCheck {
@@ -66,9 +69,21 @@ impl Notifications {
             html: None,
             message_id: format!("check-{}@{host}", uuid::Uuid::now_v7()),
         };
-        let sent = match Mailer::new(cfg) {
-            Ok(m) => m.send(&email).await,
-            Err(e) => Err(e),
+        // The whole check ends within CHECK_LIMIT, well inside the request's deadline: a relay that
+        // accepts and never answers is reported as such, not as the request timing out (the SMTP
+        // client's own timeout does not cover every wait of the dialogue).
+        let mut quick = cfg.clone();
+        quick.timeout = cfg.timeout.min(CHECK_LIMIT);
+        let sent: Result<(), (String, bool)> = match Mailer::new(&quick) {
+            Err(e) => Err((e.to_string(), e.is_permanent())),
+            Ok(m) => match tokio::time::timeout(CHECK_LIMIT, m.send(&email)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err((e.to_string(), e.is_permanent())),
+                Err(_) => Err((
+                    format!("the relay did not finish the SMTP dialogue within {} s", CHECK_LIMIT.as_secs()),
+                    false,
+                )),
+            },
         };
         tracing::info!(relay = %format!("{}:{}", cfg.host, cfg.port), ok = sent.is_ok(), "email check");
         Ok(EmailCheck {
@@ -77,8 +92,8 @@ impl Notifications {
             tls: Some(tls),
             from: Some(cfg.from.clone()),
             sent: sent.is_ok(),
-            transient: sent.as_ref().err().map(|e| !e.is_permanent()),
-            error: sent.err().map(|e| e.to_string()),
+            transient: sent.as_ref().err().map(|(_, permanent)| !permanent),
+            error: sent.err().map(|(e, _)| e),
             took_ms: started.elapsed().as_millis() as u64,
         })
     }
