@@ -75,13 +75,9 @@ async fn cors_is_off_by_default_and_exact_when_configured() {
     s.stop().await.unwrap();
 }
 
-/// The operations console's reads and checks: what is running, the
-/// institution's signing keys, and one email through a real SMTP server.
-#[tokio::test]
-async fn about_signing_keys_and_the_email_check() {
-    let smtp = crate::pipeline::SmtpSink::start();
-    let port = smtp.port;
-    let w = World::with(Options {
+/// A server whose email goes to a plain-SMTP relay on this machine's `port`.
+fn smtp_at(port: u16, timeout_secs: u64) -> Options {
+    Options {
         kernel: Box::new(move |k| {
             k.email = Some(lectern_core::workers::SmtpConfig {
                 host: "127.0.0.1".into(),
@@ -90,12 +86,20 @@ async fn about_signing_keys_and_the_email_check() {
                 username: None,
                 password: None,
                 from: "Lectern <no-reply@lectern.test>".into(),
-                timeout: std::time::Duration::from_secs(10),
+                timeout: std::time::Duration::from_secs(timeout_secs),
             });
         }),
         ..Default::default()
-    })
-    .await;
+    }
+}
+
+/// The operations console's reads and checks: what is running, the
+/// institution's signing keys, and one email through a real SMTP server.
+#[tokio::test]
+async fn about_signing_keys_and_the_email_check() {
+    let smtp = crate::pipeline::SmtpSink::start();
+    let port = smtp.port;
+    let w = World::with(smtp_at(port, 10)).await;
 
     // About: platform administrators only.
     let about = w.root.get("/api/v1/admin/about").await;
@@ -169,21 +173,7 @@ async fn the_email_check_reports_a_silent_relay() {
             held.push(c); // accepted, never answered
         }
     });
-    let w = World::with(Options {
-        kernel: Box::new(move |k| {
-            k.email = Some(lectern_core::workers::SmtpConfig {
-                host: "127.0.0.1".into(),
-                port,
-                tls: lectern_core::workers::TlsMode::None,
-                username: None,
-                password: None,
-                from: "Lectern <no-reply@lectern.test>".into(),
-                timeout: std::time::Duration::from_secs(60),
-            });
-        }),
-        ..Default::default()
-    })
-    .await;
+    let w = World::with(smtp_at(port, 60)).await;
     let check = w.root.post("/api/v1/admin/email/check", serde_json::json!({"to": "ops@alpha.test"})).await;
     let check = check.ok().clone();
     assert_eq!(check["sent"], false, "{check}");
