@@ -155,7 +155,11 @@ impl Identity {
             let (_, k) = row?;
             out.push(SigningKeyInfo { kid: k.kid, created_at: k.created_at, retire_at: k.retire_at });
         }
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
+        // The active key first, then the others newest first (a rotation within the same second
+        // as the key's creation gives equal `created_at`: the later retirement is the newer key).
+        out.sort_by_key(|k| {
+            (k.retire_at.is_some(), std::cmp::Reverse(k.created_at), std::cmp::Reverse(k.retire_at), k.kid.clone())
+        });
         Ok(out)
     }
 }
