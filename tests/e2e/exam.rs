@@ -414,15 +414,9 @@ async fn staff_preview_a_draft_without_touching_the_gradebook() {
     save("capital", json!({"choices": ["paris"]})).await.ok();
     save("g", json!({"number": {"value": 1.0, "unit": null}})).await.ok();
     e.teacher.post_empty(&format!("{ab}/submit")).await.ok();
-    let result = wait_for("the preview's result", || {
-        let teacher = e.teacher.clone();
-        let path = format!("{ab}/result");
-        async move {
-            let r = teacher.get(&path).await;
-            (r.status == 200).then_some(r.body)
-        }
-    })
-    .await;
+    // One request that waits for the grading (no polling); out-of-range waits are refused.
+    e.teacher.get(&format!("{ab}/result?wait_secs=21")).await.assert_problem(422, "validation");
+    let result = e.teacher.get(&format!("{ab}/result?wait_secs=20")).await.ok().clone();
     assert_eq!(result["points"], 2.0, "{result}");
     assert_eq!(result["max_points"], 10.0, "{result}");
     let g = result["questions"].as_array().unwrap().iter().find(|q| q["question_id"] == "g").unwrap();

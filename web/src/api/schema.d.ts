@@ -4863,7 +4863,14 @@ export interface operations {
     };
     attempt_result: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Wait up to this many seconds (0–20, default 0) for a submitted
+                 *     attempt's grading before answering 404: a page waiting for its result
+                 *     asks once instead of polling.
+                 */
+                wait_secs?: number;
+            };
             header?: never;
             path: {
                 assessment_id: string;

@@ -79,11 +79,17 @@ export const paths = {
     `/teach/courses/${encodeURIComponent(course)}/assessments/${encodeURIComponent(assessment)}/edit`,
 };
 
-/** One attempt's result (a 404 until it is graded): how a staff preview reads its grading. */
+/** How long the server may hold a result request while the attempt is graded. */
+const RESULT_WAIT_SECS = 15;
+
+/**
+ * One attempt's result: how a staff preview reads its grading. The server holds the request until
+ * the grading plugin is done (up to RESULT_WAIT_SECS), and answers 404 only when it is not.
+ */
 export function getResult(assessment: string, attempt: string): Promise<Schemas['AttemptResult']> {
   return call(
     api.GET('/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/result', {
-      params: { path: { assessment_id: assessment, attempt_id: attempt } },
+      params: { path: { assessment_id: assessment, attempt_id: attempt }, query: { wait_secs: RESULT_WAIT_SECS } },
     }),
   );
 }

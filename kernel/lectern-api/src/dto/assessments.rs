@@ -714,6 +714,17 @@ pub struct FlaggedQuery {
     pub reviewed: ReviewedFilter,
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ResultQuery {
+    /// Wait up to this many seconds (0–20, default 0) for a submitted
+    /// attempt's grading before answering 404: a page waiting for its result
+    /// asks once instead of polling.
+    #[serde(default)]
+    pub wait_secs: u64,
+}
+
 /// An attempt in the review queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlaggedAttempt {
