@@ -426,6 +426,48 @@ interface EditorCtx {
   drop: (target: { module: string; before?: string }) => void;
 }
 
+/** ↑ and ↓ for a module or an item, named after it; their ids let focus follow a move. */
+function MoveButtons({
+  kind,
+  id,
+  title,
+  first,
+  last,
+  onMove,
+}: {
+  kind: 'module' | 'item';
+  id: string;
+  title: string;
+  first: boolean;
+  last: boolean;
+  onMove: (delta: -1 | 1) => void;
+}) {
+  return (
+    <span class="sc-buttons">
+      <button
+        type="button"
+        id={`${kind}-up-${id}`}
+        disabled={first}
+        aria-label={t('sc_move_up_named', { title })}
+        aria-describedby="reorder-hint"
+        onClick={() => onMove(-1)}
+      >
+        ↑
+      </button>
+      <button
+        type="button"
+        id={`${kind}-down-${id}`}
+        disabled={last}
+        aria-label={t('sc_move_down_named', { title })}
+        aria-describedby="reorder-hint"
+        onClick={() => onMove(1)}
+      >
+        ↓
+      </button>
+    </span>
+  );
+}
+
 function usePath() {
   const { institution } = useSession();
   return (course: string) => coursePath(institution, course);
@@ -473,28 +515,7 @@ function ModuleBlock({ ctx, module: m, index }: { ctx: EditorCtx; module: Module
         </span>
         <h3 id={headingId}>{m.title}</h3>
         {m.release_at && <span class="badge">{t('sc_released_from', { when: formatDateTime(m.release_at) })}</span>}
-        <span class="sc-buttons">
-          <button
-            type="button"
-            id={`module-up-${m.id}`}
-            disabled={first}
-            aria-label={t('sc_move_up_named', { title: m.title })}
-            aria-describedby="reorder-hint"
-            onClick={() => ctx.moveModule(m.id, -1)}
-          >
-            ↑
-          </button>
-          <button
-            type="button"
-            id={`module-down-${m.id}`}
-            disabled={last}
-            aria-label={t('sc_move_down_named', { title: m.title })}
-            aria-describedby="reorder-hint"
-            onClick={() => ctx.moveModule(m.id, 1)}
-          >
-            ↓
-          </button>
-        </span>
+        <MoveButtons kind="module" id={m.id} title={m.title} first={first} last={last} onMove={(d) => ctx.moveModule(m.id, d)} />
       </div>
       <ModuleSettings ctx={ctx} module={m} path={path} />
       {m.items.length === 0 ? (
@@ -697,28 +718,7 @@ function ItemRow({
         <span class="sc-item-title" id={titleId}>
           {item.title}
         </span>
-        <span class="sc-buttons">
-          <button
-            type="button"
-            id={`item-up-${item.id}`}
-            disabled={first}
-            aria-label={t('sc_move_up_named', { title: item.title })}
-            aria-describedby="reorder-hint"
-            onClick={() => ctx.moveItem(item.id, -1)}
-          >
-            ↑
-          </button>
-          <button
-            type="button"
-            id={`item-down-${item.id}`}
-            disabled={last}
-            aria-label={t('sc_move_down_named', { title: item.title })}
-            aria-describedby="reorder-hint"
-            onClick={() => ctx.moveItem(item.id, 1)}
-          >
-            ↓
-          </button>
-        </span>
+        <MoveButtons kind="item" id={item.id} title={item.title} first={first} last={last} onMove={(d) => ctx.moveItem(item.id, d)} />
       </div>
       <p class="sc-item-facts muted">
         {item.release_at && <span>{t('sc_released_from', { when: formatDateTime(item.release_at) })}</span>}

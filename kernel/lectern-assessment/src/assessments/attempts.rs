@@ -59,6 +59,36 @@ pub struct Attempt {
     pub preview: bool,
 }
 
+impl Attempt {
+    /// A new attempt in progress, unnumbered: its seed (from its id) fixes the
+    /// question order when the assessment shuffles questions.
+    fn fresh(a: &Assessment, student: UserId, now: i64, deadline: Option<i64>, preview: bool) -> Attempt {
+        let id = uuid::Uuid::now_v7();
+        let seed = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or_default());
+        let mut order: Vec<String> = a.questions.iter().map(|q| q.id.clone()).collect();
+        if a.settings.shuffle_questions {
+            shuffle(&mut order, seed);
+        }
+        Attempt {
+            id: id.to_string(),
+            institution: a.institution,
+            course: a.course,
+            assessment: a.id.clone(),
+            student,
+            number: 0,
+            state: AttemptState::InProgress,
+            started_at: now,
+            deadline,
+            submitted_at: None,
+            submitted_by: None,
+            seed,
+            question_order: order,
+            hints_used: BTreeMap::new(),
+            preview,
+        }
+    }
+}
+
 /// Version 1 of [`Attempt`]: everything but `preview`.
 #[derive(Deserialize)]
 struct AttemptV1 {
@@ -342,12 +372,6 @@ impl Assessments {
             return Err(CoreError::Conflict("the assessment has closed".into()));
         }
         let inst = a.institution;
-        let new_id = uuid::Uuid::now_v7();
-        let seed = u64::from_le_bytes(new_id.as_bytes()[8..16].try_into().unwrap_or_default());
-        let mut order: Vec<String> = a.questions.iter().map(|q| q.id.clone()).collect();
-        if a.settings.shuffle_questions {
-            shuffle(&mut order, seed);
-        }
         let deadline = match (a.settings.time_limit_secs, last_start) {
             (Some(l), Some(c)) => Some((now + l as i64).min(c)),
             (Some(l), None) => Some(now + l as i64),
@@ -356,23 +380,7 @@ impl Assessments {
         let t = self.t();
         let prefix = student_prefix(inst, &a.id, student);
         let start_key = client_request_id.as_ref().map(|c| [prefix.as_slice(), &[0], c.as_bytes()].concat());
-        let fresh = Attempt {
-            id: new_id.to_string(),
-            institution: inst,
-            course: a.course,
-            assessment: a.id.clone(),
-            student,
-            number: 0,
-            state: AttemptState::InProgress,
-            started_at: now,
-            deadline,
-            submitted_at: None,
-            submitted_by: None,
-            seed,
-            question_order: order,
-            hints_used: BTreeMap::new(),
-            preview: false,
-        };
+        let fresh = Attempt::fresh(&a, student, now, deadline, false);
         let akey = super::assessment_key(inst, a.course, &a.id);
         let (attempt, started) = self.store().transaction(
             &[&t.attempts, &t.attempts_by_student, &t.attempt_starts, &t.attempt_deadlines, &t.assessments],
@@ -464,30 +472,10 @@ impl Assessments {
         }
         let inst = a.institution;
         let now = self.now();
-        let id = uuid::Uuid::now_v7();
-        let seed = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or_default());
-        let mut order: Vec<String> = a.questions.iter().map(|q| q.id.clone()).collect();
-        if a.settings.shuffle_questions {
-            shuffle(&mut order, seed);
-        }
-        let x = Attempt {
-            id: id.to_string(),
-            institution: inst,
-            course: a.course,
-            assessment: a.id.clone(),
-            student: user,
-            number: 1,
-            state: AttemptState::InProgress,
-            started_at: now,
-            // The time limit as a student would have it; the window does not apply.
-            deadline: a.settings.time_limit_secs.map(|l| now + l as i64),
-            submitted_at: None,
-            submitted_by: None,
-            seed,
-            question_order: order,
-            hints_used: BTreeMap::new(),
-            preview: true,
-        };
+        // The time limit as a student would have it; the window does not apply.
+        let deadline = a.settings.time_limit_secs.map(|l| now + l as i64);
+        let mut x = Attempt::fresh(&a, user, now, deadline, true);
+        x.number = 1;
         let t = self.t();
         self.store().transaction(&[&t.attempts, &t.attempt_deadlines], |tx| {
             tx.on(&t.attempts)?.insert(attempt_key(inst, &x.id), &x)?;
