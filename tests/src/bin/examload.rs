@@ -51,6 +51,9 @@ struct Args {
     start_window_secs: f64,
     signal_every_secs: f64,
     exam_secs: f64,
+    /// Closed-loop mode: seconds per phase (saves, then signal batches), `None` for the paced spike.
+    saturate_secs: Option<f64>,
+    connections: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -61,6 +64,8 @@ fn parse_args() -> anyhow::Result<Args> {
         start_window_secs: 10.0,
         signal_every_secs: 5.0,
         exam_secs: 60.0,
+        saturate_secs: None,
+        connections: 32,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -73,9 +78,11 @@ fn parse_args() -> anyhow::Result<Args> {
             "--start-window-secs" => a.start_window_secs = num("--start-window-secs")?.parse()?,
             "--signal-every-secs" => a.signal_every_secs = num("--signal-every-secs")?.parse()?,
             "--exam-secs" => a.exam_secs = num("--exam-secs")?.parse()?,
+            "--saturate-secs" => a.saturate_secs = Some(num("--saturate-secs")?.parse()?),
+            "--connections" => a.connections = num("--connections")?.parse()?,
             other => bail!(
                 "unknown argument {other}; use --lectern PATH --students N [--answers 20] [--start-window-secs 10] \
-                 [--signal-every-secs 5] [--exam-secs 60]"
+                 [--signal-every-secs 5] [--exam-secs 60] | --saturate-secs S [--connections 32]"
             ),
         }
     }
@@ -84,6 +91,8 @@ fn parse_args() -> anyhow::Result<Args> {
         || a.signal_every_secs <= 0.0
         || a.exam_secs <= 0.0
         || a.start_window_secs < 0.0
+        || a.connections == 0
+        || a.saturate_secs.is_some_and(|s| s <= 0.0)
     {
         bail!("--students, --answers, --signal-every-secs and --exam-secs must be positive");
     }
@@ -653,6 +662,224 @@ fn cpu_secs(pid: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+// ---------------------------------------------------------------- closed loop
+
+/// A counter or a histogram's `_count`/`_sum` from `/metrics` (labels ignored, values added).
+async fn metric(c: &reqwest::Client, base: &str, name: &str) -> f64 {
+    let text = match c.get(format!("{base}/metrics")).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => return f64::NAN,
+    };
+    text.lines()
+        .filter(|l| l.strip_prefix(name).is_some_and(|r| r.starts_with(' ') || r.starts_with('{')))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
+        .sum()
+}
+
+/// The server's CPU once it has gone quiet (work it queued during a phase, such as scoring or
+/// grading, counts against the phase): polls until 500 ms pass without a tick, at most 15 s.
+async fn settled_cpu(pid: &str) -> f64 {
+    let give_up = Instant::now() + Duration::from_secs(15);
+    let mut last = cpu_secs(pid);
+    while Instant::now() < give_up {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = cpu_secs(pid);
+        if now - last < 0.011 {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
+/// `--saturate-secs S`: every student starts an attempt, then `--connections` workers, each
+/// owning a slice of the students, send requests back to back for S seconds: saves first
+/// (each to the next question, with the next version), then signal batches (the next `seq`).
+/// Throughput, latency and the server's CPU per request are the figures issue 18 sets
+/// targets for (≤ 0.2 ms per save, ≤ 0.5 ms per signal batch). Every acknowledged save is
+/// re-read at the end.
+async fn saturate(
+    c: &reqwest::Client,
+    base: &str,
+    pid: &str,
+    seeded: &Seeded,
+    qs: &[Question],
+    a: &Args,
+    secs: f64,
+) -> anyhow::Result<()> {
+    let attempts_url = format!("{base}/api/v1/assessments/{}/attempts", seeded.assessment);
+    let sem = Arc::new(Semaphore::new(SEED_CONCURRENCY));
+    let mut tasks = vec![];
+    for (i, s) in seeded.students.iter().enumerate() {
+        let (c, sem, url, token) = (c.clone(), sem.clone(), attempts_url.clone(), s.token.clone());
+        tasks.push(tokio::spawn(async move {
+            let _p = sem.acquire().await?;
+            let body = json!({"client_request_id": format!("examload-{i}")});
+            let v = expect(&c, Method::POST, &url, Some(&token), Some(&body), 201).await?;
+            anyhow::Ok(format!("{url}/{}", v["id"].as_str().context("attempt id")?))
+        }));
+    }
+    let mut attempts = vec![];
+    for t in tasks {
+        attempts.push(t.await??);
+    }
+    let students: Arc<Vec<(String, String)>> =
+        Arc::new(seeded.students.iter().map(|s| s.token.clone()).zip(attempts).collect());
+    let qids: Arc<Vec<String>> = Arc::new(qs.iter().map(|q| q.id.clone()).collect());
+    let answers: Arc<Vec<Value>> = Arc::new(qs.iter().map(|q| q.right.clone()).collect());
+    println!(
+        "closed loop: {} students with an open attempt, {} connections (one worker each, owning every {}th student), \
+         {secs} s per phase, phases one after the other",
+        students.len(),
+        a.connections,
+        a.connections
+    );
+    println!();
+    println!(
+        "| phase | requests | per second | errors | client p50 ms | client p99 ms | server p50 / p99 (bucket bound) | \
+         server CPU per request (in the phase / incl. the work it left queued) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    // (student, question) → newest acknowledged version
+    let mut acked: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut flush_notes = vec![];
+    for phase in [SAVE, SIGNALS] {
+        let before = histograms(c, base).await;
+        let flushes0 = metric(c, base, "lectern_storage_flush_batch_size_count").await;
+        let cpu0 = settled_cpu(pid).await;
+        let t0 = Instant::now();
+        let deadline = t0 + Duration::from_secs_f64(secs);
+        let mut workers = vec![];
+        let step = a.connections.min(students.len());
+        for w in 0..step {
+            let (c, students, qids, answers) = (c.clone(), students.clone(), qids.clone(), answers.clone());
+            let start_versions = acked.clone();
+            workers.push(tokio::spawn(async move {
+                let mine: Vec<usize> = (w..students.len()).step_by(step).collect();
+                let mut lat = vec![];
+                let mut errors = (0u64, None::<String>);
+                let mut acks = vec![];
+                let mut seqs = vec![0u64; mine.len()];
+                let mut next_q = vec![0usize; mine.len()];
+                let mut versions: HashMap<(usize, usize), u64> = start_versions;
+                let mut k = 0usize;
+                while Instant::now() < deadline {
+                    let slot = k % mine.len();
+                    let i = mine[slot];
+                    k += 1;
+                    let (token, attempt) = &students[i];
+                    let t = Instant::now();
+                    let r = if phase == SAVE {
+                        let q = next_q[slot] % qids.len();
+                        next_q[slot] += 1;
+                        let v = versions.get(&(i, q)).copied().unwrap_or(0) + 1;
+                        let url = format!("{attempt}/answers/{}", qids[q]);
+                        let body = json!({"response": answers[q], "version": v});
+                        let r = call(&c, Method::PUT, &url, Some(token), Some(&body)).await;
+                        if matches!(r, Ok((s, _)) if (200..300).contains(&s)) {
+                            versions.insert((i, q), v);
+                            acks.push(((i, q), v));
+                        }
+                        r
+                    } else {
+                        seqs[slot] += 1;
+                        let now_ms = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_millis() as u64)
+                            .unwrap_or(0);
+                        let batch = json!({"seq": seqs[slot], "signals": [
+                            {"kind": "heartbeat", "at_ms": now_ms - 2500, "duration_ms": null, "detail": null},
+                            {"kind": "heartbeat", "at_ms": now_ms, "duration_ms": null, "detail": null},
+                            {"kind": "focus_lost", "at_ms": now_ms - 1600, "duration_ms": 400, "detail": null},
+                            {"kind": "focus_regained", "at_ms": now_ms - 1200, "duration_ms": null, "detail": null}
+                        ]});
+                        call(&c, Method::POST, &format!("{attempt}/signals"), Some(token), Some(&batch)).await
+                    };
+                    match r {
+                        Ok((s, _)) if (200..300).contains(&s) => lat.push(t.elapsed().as_micros() as u64),
+                        Ok((s, v)) => {
+                            errors.0 += 1;
+                            errors.1.get_or_insert(format!("{s}: {v}"));
+                        }
+                        Err(e) => {
+                            errors.0 += 1;
+                            errors.1.get_or_insert(format!("{e:#}"));
+                        }
+                    }
+                }
+                (lat, errors, acks)
+            }));
+        }
+        let (mut lat, mut errors, mut sample) = (vec![], 0u64, None);
+        for wk in workers {
+            let (l, (e, s), acks) = wk.await?;
+            lat.extend(l);
+            errors += e;
+            sample = sample.or(s);
+            for (k, v) in acks {
+                let e = acked.entry(k).or_default();
+                *e = (*e).max(v);
+            }
+        }
+        let elapsed = t0.elapsed().as_secs_f64();
+        let cpu_in = cpu_secs(pid) - cpu0;
+        let after = histograms(c, base).await;
+        let flushes = metric(c, base, "lectern_storage_flush_batch_size_count").await - flushes0;
+        let cpu_all = settled_cpu(pid).await - cpu0;
+        lat.sort_unstable();
+        let n = lat.len() as u64 + errors;
+        let srv = server_quantiles(&before, &after)[phase]
+            .map_or("—".to_owned(), |(p50, p99, _)| format!("≤ {p50:.2} / ≤ {p99:.2}"));
+        println!(
+            "| {} | {} | {} | {errors} | {:.2} | {:.2} | {srv} | {:.3} ms / {:.3} ms |",
+            ENDPOINTS[phase],
+            thousands(n as f64),
+            thousands(n as f64 / elapsed),
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            cpu_in * 1000.0 / n.max(1) as f64,
+            cpu_all * 1000.0 / n.max(1) as f64,
+        );
+        flush_notes.push(format!(
+            "{}: {} storage flushes, {:.2} per request",
+            ENDPOINTS[phase],
+            thousands(flushes),
+            flushes / n.max(1) as f64
+        ));
+        if let Some(s) = sample {
+            println!("error sample, {}: {}", ENDPOINTS[phase], s.chars().take(300).collect::<String>());
+        }
+    }
+
+    // Lost answers: the newest acknowledged version of every answer is what the attempt holds.
+    let (mut lost, mut notes) = (0usize, vec![]);
+    for (i, (token, attempt)) in students.iter().enumerate() {
+        let v = expect(c, Method::GET, attempt, Some(token), None, 200).await?;
+        for (q, id) in qids.iter().enumerate() {
+            let Some(want) = acked.get(&(i, q)) else { continue };
+            let stored = &v["answers"][id];
+            if stored["version"].as_u64() != Some(*want) || stored["response"] != answers[q] {
+                lost += 1;
+                if notes.len() < 3 {
+                    notes.push(format!("{attempt} {id}: acknowledged v{want}, stored {stored}"));
+                }
+            }
+        }
+    }
+    println!();
+    println!("group commit: {}", flush_notes.join("; "));
+    println!(
+        "lost answers: {lost} of {} acknowledged (newest version per question re-read); server CPU: /proc/{{pid}}/stat \
+         user + system ÷ requests; load average at end: {}",
+        thousands(acked.len() as f64),
+        loadavg()
+    );
+    for n in notes {
+        println!("lost: {n}");
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- main
 
 #[tokio::main(flavor = "multi_thread")]
@@ -681,11 +908,13 @@ async fn main() -> anyhow::Result<()> {
         qs.len(),
         (a.exam_secs + a.start_window_secs) as u64 + 600
     );
-    println!(
-        "each student: start within a {} s window (uniform), {} saves over {} s (±30 % jitter, the last fifth revise \
+    if a.saturate_secs.is_none() {
+        println!(
+            "each student: start within a {} s window (uniform), {} saves over {} s (±30 % jitter, the last fifth revise \
          earlier answers with version 2), a signal batch every {} s (2 heartbeats, focus lost/regained), then submit",
-        a.start_window_secs, a.answers, a.exam_secs, a.signal_every_secs
-    );
+            a.start_window_secs, a.answers, a.exam_secs, a.signal_every_secs
+        );
+    }
     println!("client: this process, one reqwest client, one tokio task per student, same machine over loopback");
 
     let t = Instant::now();
@@ -695,6 +924,9 @@ async fn main() -> anyhow::Result<()> {
         seeded.students.len(),
         t.elapsed().as_secs_f64()
     );
+    if let Some(secs) = a.saturate_secs {
+        return saturate(&c, &base, &server_pid, &seeded, &qs, &a, secs).await;
+    }
 
     // ----- the spike
     let before = histograms(&c, &base).await;
