@@ -330,7 +330,15 @@ async fn hints_late_penalties_and_derived_checks() {
         {"kind": "paste", "at_ms": ms + 500, "duration_ms": null, "detail": "answer:capital"}]});
     let r = ada.post(&format!("{ab}/signals"), batch).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let record = ada.get(&format!("{ab}/proctoring")).await;
+    // Scoring follows the answer.
+    let record = wait_for("the batch to be scored", || {
+        let (ada, ab) = (ada.clone(), ab.clone());
+        async move {
+            let r = ada.get(&format!("{ab}/proctoring")).await;
+            (r.body["state"]["scored_seq"] == 1).then_some(r)
+        }
+    })
+    .await;
     crate::schema::assert_matches_openapi(&ada, record.ok(), "ProctoringRecord").await;
     let details: Vec<String> = record.ok()["batches"][0]["signals"]
         .as_array()

@@ -70,6 +70,22 @@ async fn send(api: &Api, attempt: &str, ua: &str, seq: u64, signals: Vec<Value>)
     Api::finish(req).await
 }
 
+/// Sends a batch, which must be accepted, and waits until the plugin has
+/// scored it (scoring follows the answer): the record's state then.
+async fn send_scored(api: &Api, attempt: &str, ua: &str, seq: u64, signals: Vec<Value>) -> Value {
+    let r = send(api, attempt, ua, seq, signals).await;
+    assert_eq!(r.ok()["last_seq"], seq, "{:#}", r.body);
+    let record = format!("{attempt}/proctoring");
+    for _ in 0..400 {
+        let r = api.get(&record).await;
+        if r.ok()["state"]["scored_seq"].as_u64().unwrap_or(0) >= seq {
+            return r.body["state"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("batch {seq} of {attempt} was not scored within 20 s");
+}
+
 fn flag<'a>(state: &'a Value, id: &str) -> &'a Value {
     state["scored"]["flags"]
         .as_array()
@@ -105,9 +121,8 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
     let t0 = now_ms();
     let mut batch = heartbeats(t0, 0, 2 * MIN);
     batch.push(sig("focus_lost", t0 + 70 * SEC, Some(3 * SEC), None));
-    send(&ann, &ann_attempt, "Browser A", 1, batch).await.ok();
-    let r = send(&ann, &ann_attempt, "Browser A", 2, heartbeats(t0, 2 * MIN + 15 * SEC, 5 * MIN)).await;
-    let st = r.ok();
+    send_scored(&ann, &ann_attempt, "Browser A", 1, batch).await;
+    let st = &send_scored(&ann, &ann_attempt, "Browser A", 2, heartbeats(t0, 2 * MIN + 15 * SEC, 5 * MIN)).await;
     assert_eq!(flag_ids(st), Vec::<&str>::new(), "{st:#}");
     assert_risk(st, 0.0);
     assert!(st["scored"]["explanation"].to_string().contains("Left the exam page once"), "noted, not flagged: {st:#}");
@@ -118,7 +133,7 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
     let t0 = now_ms();
     let mut batch = heartbeats(t0, 0, MIN);
     batch.extend([sig("paste", t0 + 10 * SEC, None, None), sig("paste", t0 + 20 * SEC, None, None)]);
-    let st = send(&cat, &cat_attempt, "Browser C", 1, batch).await.ok().clone();
+    let st = send_scored(&cat, &cat_attempt, "Browser C", 1, batch).await;
     assert_eq!(flag_ids(&st), ["paste"], "{st:#}");
     assert_risk(&st, 0.3 * 0.25);
 
@@ -128,17 +143,17 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
     let t0 = now_ms();
     let mut b1 = heartbeats(t0, 0, MIN);
     b1.push(sig("focus_lost", t0 + 30 * SEC, Some(2 * MIN), None));
-    let st = send(&bob, &bob_attempt, "Browser A", 1, b1).await.ok().clone();
+    let st = send_scored(&bob, &bob_attempt, "Browser A", 1, b1).await;
     assert_eq!(flag_ids(&st), Vec::<&str>::new(), "one absence of 2 min flags nobody: {st:#}");
     let mut b2 = heartbeats(t0, 5 * MIN, 10 * MIN);
     b2.push(sig("focus_lost", t0 + 5 * MIN + 10 * SEC, Some(3 * MIN), None));
     for (i, q) in ["q1", "q2", "q1"].iter().enumerate() {
         b2.push(sig("paste", t0 + 9 * MIN + i as u64 * 5 * SEC, None, Some(&format!("paste-into-answer:{q}"))));
     }
-    send(&bob, &bob_attempt, "Browser A", 2, b2).await.ok();
+    send_scored(&bob, &bob_attempt, "Browser A", 2, b2).await;
     let mut b3 = heartbeats(t0, 10 * MIN + 15 * SEC, 12 * MIN);
     b3.push(sig("visibility_hidden", t0 + 10 * MIN + 30 * SEC, Some(90 * SEC), None));
-    let st = send(&bob, &bob_attempt, "Browser A", 3, b3).await.ok().clone();
+    let st = send_scored(&bob, &bob_attempt, "Browser A", 3, b3).await;
     let away = flag(&st, "away");
     assert_eq!(away["severity"], "medium", "{away:#}");
     assert!(away["reason"].as_str().unwrap().contains("3 times, 6 min 30 s"), "{away:#}");
@@ -159,8 +174,8 @@ async fn signals_are_scored_flagged_reviewed_and_shown_to_their_student_only() {
     assert!(explanation[0].as_str().unwrap().starts_with("Risk score 0.38 of 1"), "{st:#}");
 
     // The same student from another browser: the kernel adds `device_changed`.
-    let r = send(&bob, &bob_attempt, "Browser B", 4, heartbeats(t0, 12 * MIN + 15 * SEC, 12 * MIN + 30 * SEC)).await;
-    let st = r.ok().clone();
+    let st =
+        send_scored(&bob, &bob_attempt, "Browser B", 4, heartbeats(t0, 12 * MIN + 15 * SEC, 12 * MIN + 30 * SEC)).await;
     assert_eq!(st["plugin_error"], Value::Null, "{st:#}");
     let dev = flag(&st, "device-changed");
     assert_eq!(dev["severity"], "high");
@@ -243,17 +258,24 @@ async fn a_lock_attempt_policy_submits_a_high_risk_attempt() {
     let t0 = now_ms();
 
     // Under the threshold nothing happens: the attempt stays open.
-    let st = send(&eve, &attempt, "Browser E", 1, heartbeats(t0, 0, MIN)).await.ok().clone();
+    let st = send_scored(&eve, &attempt, "Browser E", 1, heartbeats(t0, 0, MIN)).await;
     assert_eq!(st["scored"]["lock"], false);
     assert_eq!(eve.get(&attempt).await.ok()["state"], "in_progress");
 
-    // A change of browser (0.50) reaches the threshold 0.50: the policy submits the attempt.
-    let st = send(&eve, &attempt, "Browser F", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
-    let st = st.ok().clone();
+    // A change of browser (0.50) reaches the threshold 0.50: the policy submits the attempt
+    // once the batch is scored, which follows the batch's answer.
+    let st = send_scored(&eve, &attempt, "Browser F", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
     assert_eq!(st["scored"]["lock"], true, "{st:#}");
     assert_risk(&st, 0.5);
     assert_eq!(flag(&st, "risk-threshold")["severity"], "medium");
-    let view = eve.get(&attempt).await;
+    let mut view = eve.get(&attempt).await;
+    for _ in 0..400 {
+        if view.ok()["state"] == "submitted" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        view = eve.get(&attempt).await;
+    }
     assert_eq!(view.ok()["state"], "submitted", "{:#}", view.body);
     assert_eq!(view.body["submitted_by"], "proctoring");
     assert_eq!(view.body["answers"]["q1"]["version"], 1, "what was saved is submitted");
@@ -306,9 +328,9 @@ async fn a_grades_scope_reads_neither_integrity_records_nor_tutor_questions() {
     let t0 = now_ms();
     let mut batch = heartbeats(t0, 0, MIN);
     batch.extend([sig("paste", t0 + 10 * SEC, None, None), sig("paste", t0 + 20 * SEC, None, None)]);
-    send(&ann, &attempt, "Browser A", 1, batch).await.ok();
+    send_scored(&ann, &attempt, "Browser A", 1, batch).await;
     // Another browser (0.50) takes her to the threshold: the queue lists only attempts that reach it.
-    send(&ann, &attempt, "Browser B", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await.ok();
+    send_scored(&ann, &attempt, "Browser B", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
     let record = format!("{attempt}/proctoring");
     let flagged = format!("{}/proctoring/flagged", class.base);
     let insights = format!("{}/tutor/insights", class.base);
@@ -376,7 +398,7 @@ async fn the_review_queue_holds_attempts_at_the_threshold_until_reviewed() {
     let t0 = now_ms();
     let mut batch = heartbeats(t0, 0, MIN);
     batch.push(sig("devtools_opened", t0 + 20 * SEC, None, None));
-    let st = send(&ann, &ann_attempt, "Browser A", 1, batch).await.ok().clone();
+    let st = send_scored(&ann, &ann_attempt, "Browser A", 1, batch).await;
     assert_eq!(flag_ids(&st), ["devtools-opened"], "{st:#}");
     assert_eq!(flag(&st, "devtools-opened")["severity"], "low");
     assert_risk(&st, 0.4 / 3.0);
@@ -384,9 +406,9 @@ async fn the_review_queue_holds_attempts_at_the_threshold_until_reviewed() {
     // Bob changes browser (0.50): over the threshold.
     let bob_attempt = start(&bob, &id).await;
     let t0 = now_ms();
-    send(&bob, &bob_attempt, "Browser A", 1, heartbeats(t0, 0, MIN)).await.ok();
-    let st = send(&bob, &bob_attempt, "Browser B", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
-    assert_risk(st.ok(), 0.5);
+    send_scored(&bob, &bob_attempt, "Browser A", 1, heartbeats(t0, 0, MIN)).await;
+    let st = send_scored(&bob, &bob_attempt, "Browser B", 2, heartbeats(t0, MIN + 15 * SEC, MIN + 30 * SEC)).await;
+    assert_risk(&st, 0.5);
 
     let waiting: Vec<String> = queue("").await;
     assert_eq!(waiting, [tail(&bob_attempt)], "Ann's attempt is under the threshold");
@@ -414,4 +436,52 @@ async fn the_review_queue_holds_attempts_at_the_threshold_until_reviewed() {
     let record = class.teacher.get(&format!("{ann_attempt}/proctoring")).await;
     assert_eq!(flag_ids(&record.ok()["state"]), ["devtools-opened"]);
     w.server.stop().await.unwrap();
+}
+
+/// Scoring follows the answer, so a stop between the two must not lose a
+/// batch: batches acknowledged while the scorer is held, then a stop (the
+/// scorer's queue lives in memory and is gone), are scored by the next
+/// server on the same data directory, in order, as if nothing had happened.
+#[tokio::test]
+async fn batches_acknowledged_before_a_stop_are_scored_after_the_restart() {
+    let mut w = World::new().await;
+    install_proctoring_plugin(&w).await;
+    let class = Class::new(&w, "RST").await;
+    let id = class.assessment(exam("flag_for_review")).await;
+    let (cat, _) = class.student(&w, "cat@alpha.test").await;
+    let attempt = start(&cat, &id).await;
+    w.server.pause_background().await;
+    let t0 = now_ms();
+    let mut b1 = heartbeats(t0, 0, MIN);
+    b1.extend([sig("paste", t0 + 10 * SEC, None, None), sig("paste", t0 + 20 * SEC, None, None)]);
+    for (seq, ua, batch) in [
+        (1, "Browser C", b1),
+        (2, "Browser C", heartbeats(t0, MIN + 15 * SEC, 2 * MIN)),
+        (3, "Browser D", heartbeats(t0, 2 * MIN + 15 * SEC, 2 * MIN + 30 * SEC)),
+    ] {
+        let r = send(&cat, &attempt, ua, seq, batch).await;
+        assert_eq!(r.ok()["last_seq"], seq, "acknowledged: {:#}", r.body);
+        assert_eq!(r.body["scored_seq"], 0, "nothing scores while the background is held: {:#}", r.body);
+    }
+    let World { server, _dir, .. } = w;
+    server.stop().await.unwrap();
+
+    let server = lectern_e2e::TestServer::start(&_dir.path().join("data"), Default::default()).await.unwrap();
+    // Tokens name the server's address as their issuer: log in again on the new port.
+    let (cat, r) = server.client().login("alpha", "cat@alpha.test", lectern_e2e::PASSWORD).await;
+    r.ok();
+    let record = format!("{attempt}/proctoring");
+    let mut st = Value::Null;
+    for _ in 0..400 {
+        st = cat.get(&record).await.ok()["state"].clone();
+        if st["scored_seq"] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(st["scored_seq"], 3, "every acknowledged batch scored after the restart: {st:#}");
+    assert_eq!(st["plugin_error"], Value::Null, "{st:#}");
+    assert_eq!(flag_ids(&st), ["device-changed", "paste", "risk-threshold"], "{st:#}");
+    assert_risk(&st, 1.0 - (1.0 - 0.3 * 0.25) * (1.0 - 0.5));
+    server.stop().await.unwrap();
 }

@@ -42,6 +42,8 @@ struct Inner {
     t: Trees,
     /// In-memory exam observations (answer bursts) awaiting the next signal batch.
     exam_watch: assessments::proctoring::Watch,
+    /// Attempts with proctoring batches to score (see `assessments::scoring`).
+    scoring: assessments::scoring::ScoringQueue,
 }
 
 impl Assessments {
@@ -52,7 +54,17 @@ impl Assessments {
         host: lectern_host::Host,
     ) -> Result<Assessments, CoreError> {
         let t = Trees::open(&env.store)?;
-        Ok(Assessments { inner: Arc::new(Inner { env, issuer, identity, host, t, exam_watch: Default::default() }) })
+        Ok(Assessments {
+            inner: Arc::new(Inner {
+                env,
+                issuer,
+                identity,
+                host,
+                t,
+                exam_watch: Default::default(),
+                scoring: Default::default(),
+            }),
+        })
     }
 
     /// Creates the assessment context's trees (the first schema migration).

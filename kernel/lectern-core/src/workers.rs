@@ -224,6 +224,9 @@ impl Kernel {
         tasks.push(tokio::spawn(retention(self.clone(), settings.retention_interval, shutdown.clone())));
         tasks.push(tokio::spawn(tutor_catch_up(self.clone())));
         tasks.push(tokio::spawn(vector_checkpoints(self.clone(), shutdown.clone())));
+        let assessments = self.assessments().clone();
+        let stop = shutdown.clone();
+        tasks.push(tokio::spawn(async move { assessments.run_proctoring_scorer(stop).await }));
         tasks.push(tokio::spawn(deadline_timer(self.clone(), shutdown)));
         *self.inner.env.bus.worker_counters.lock().unwrap_or_else(|e| e.into_inner()) = counters;
         Ok(Background { tasks })

@@ -823,6 +823,30 @@ async fn saturate(
         }
         let elapsed = t0.elapsed().as_secs_f64();
         let cpu_in = cpu_secs(pid) - cpu0;
+        if phase == SIGNALS {
+            // Scoring follows the answer: how long after the last answer until the sampled
+            // attempts' records say every batch is scored (`scored_seq == last_seq`).
+            let ended = Instant::now();
+            let mut behind = usize::MAX;
+            while behind > 0 && ended.elapsed() < Duration::from_secs(60) {
+                behind = 0;
+                for (token, attempt) in students.iter().step_by((students.len() / 20).max(1)) {
+                    let (_, v) = call(c, Method::GET, &format!("{attempt}/proctoring"), Some(token), None).await?;
+                    let st = &v["state"];
+                    if st["scored_seq"] != st["last_seq"] {
+                        behind += 1;
+                    }
+                }
+                if behind > 0 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            flush_notes.push(format!(
+                "signal scoring {} {:.2} s after the last answer (20 attempts sampled, polled every 100 ms)",
+                if behind == 0 { "caught up" } else { "had NOT caught up" },
+                ended.elapsed().as_secs_f64()
+            ));
+        }
         let after = histograms(c, base).await;
         let flushes = metric(c, base, "lectern_storage_flush_batch_size_count").await - flushes0;
         let cpu_all = settled_cpu(pid).await - cpu0;

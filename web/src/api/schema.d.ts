@@ -329,8 +329,10 @@ export interface paths {
         put?: never;
         /**
          * Records a batch of integrity signals for the caller's attempt; the server
-         *     adds the client's address, user agent and session. A batch is stored
-         *     before it is scored: a proctoring-plugin failure never loses it.
+         *     adds the client's address, user agent and session. The batch is durable
+         *     when this answers; the proctoring plugin scores it right after, off the
+         *     request (`scored_seq` in the record tells how far scoring got), so a
+         *     plugin failure or a restart never loses it.
          */
         post: operations["signals"];
         delete?: never;
@@ -3499,6 +3501,13 @@ export interface components {
              * @description Unix seconds.
              */
             scored_at?: number | null;
+            /**
+             * Format: int64
+             * @description The last batch the plugin has scored. Batches are scored just after
+             *     they are acknowledged, so the answer to a batch usually shows the
+             *     scoring before it: `scored_seq < last_seq` while scoring is pending.
+             */
+            scored_seq: number;
             student: string;
         };
         Progress: {

@@ -617,6 +617,10 @@ pub struct ProctoringState {
     pub plugin_error: Option<String>,
     /// Every review, oldest first.
     pub reviews: Vec<Review>,
+    /// The last batch the plugin has scored. Batches are scored just after
+    /// they are acknowledged, so the answer to a batch usually shows the
+    /// scoring before it: `scored_seq < last_seq` while scoring is pending.
+    pub scored_seq: u64,
 }
 
 impl From<proctoring::ProctorState> for ProctoringState {
@@ -634,6 +638,7 @@ impl From<proctoring::ProctorState> for ProctoringState {
             scored: s.scored.map(Into::into),
             scored_at: s.scored_at,
             plugin_error: s.plugin_error,
+            scored_seq: s.scored_seq,
             reviews: s
                 .reviews
                 .into_iter()

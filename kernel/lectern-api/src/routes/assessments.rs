@@ -254,8 +254,10 @@ pub(crate) async fn submit(
 }
 
 /// Records a batch of integrity signals for the caller's attempt; the server
-/// adds the client's address, user agent and session. A batch is stored
-/// before it is scored: a proctoring-plugin failure never loses it.
+/// adds the client's address, user agent and session. The batch is durable
+/// when this answers; the proctoring plugin scores it right after, off the
+/// request (`scored_seq` in the record tells how far scoring got), so a
+/// plugin failure or a restart never loses it.
 #[utoipa::path(post, path = "/api/v1/assessments/{assessment_id}/attempts/{attempt_id}/signals", tag = "assessments",
     params(("assessment_id" = String, Path), ("attempt_id" = String, Path)), request_body = d::SignalBatch,
     responses((status = 200, body = d::ProctoringState), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]

@@ -15,6 +15,7 @@ pub mod attempts;
 pub mod proctoring;
 mod reads;
 pub mod regrade;
+pub(crate) mod scoring;
 
 use std::collections::BTreeMap;
 

@@ -2,15 +2,16 @@
 //! batches; the kernel stores each batch durably first (a plugin fault never
 //! loses what was recorded), adds what only it can see (address, user agent,
 //! login session: changes become `ip_changed`, `device_changed`,
-//! `concurrent_session` signals), then asks the institution's proctoring
-//! plugin to score the attempt. Staff review flagged attempts; students see
+//! `concurrent_session` signals), and answers; the institution's proctoring
+//! plugin scores the attempt right after, off the request path (see
+//! [`super::scoring`]). Staff review flagged attempts; students see
 //! everything recorded about them.
 
-use lectern_host::slots::proctoring::{Action, Assessment as Scored, Policy, Signal, SignalKind};
+use lectern_host::slots::proctoring::{Assessment as Scored, Signal, SignalKind};
 use lectern_storage::{Record, abort};
 use serde::{Deserialize, Serialize};
 
-use super::attempts::{AttemptState, SubmittedBy};
+use super::attempts::AttemptState;
 use crate::authz::{Capability, authorize};
 use crate::error::CoreError;
 use crate::ids::{CourseId, InstitutionId, UserId};
@@ -75,10 +76,70 @@ pub struct ProctorState {
     pub plugin_error: Option<String>,
     /// Every review, oldest first (the audit trail).
     pub reviews: Vec<Review>,
+    /// The last batch the plugin has scored: below `last_seq` while scoring
+    /// is pending (batches are scored after they are acknowledged).
+    pub scored_seq: u64,
 }
 
+/// Version 2 added `scored_seq`.
 impl Record for ProctorState {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        match version {
+            1 => lectern_storage::decode_body::<v1::ProctorState>(body).map(Into::into),
+            v => Err(format!("no upgrade path from proctoring record version {v}")),
+        }
+    }
+}
+
+/// Proctoring records as stored before asynchronous scoring (record
+/// version 1). postcard is positional: these list exactly the old fields, in
+/// order, and must never change.
+mod v1 {
+    use serde::Deserialize;
+
+    use super::{ClientInfo, Review, Scored};
+    use crate::ids::{CourseId, InstitutionId, UserId};
+
+    #[derive(Deserialize)]
+    pub(super) struct ProctorState {
+        institution: InstitutionId,
+        course: CourseId,
+        assessment: String,
+        attempt: String,
+        student: UserId,
+        last_seq: u64,
+        batches: u64,
+        first_client: Option<ClientInfo>,
+        opened: bool,
+        scored: Option<Scored>,
+        scored_at: Option<i64>,
+        plugin_error: Option<String>,
+        reviews: Vec<Review>,
+    }
+
+    impl From<ProctorState> for super::ProctorState {
+        /// Version 1 scored every batch before answering: nothing is pending.
+        fn from(s: ProctorState) -> Self {
+            super::ProctorState {
+                institution: s.institution,
+                course: s.course,
+                assessment: s.assessment,
+                attempt: s.attempt,
+                student: s.student,
+                last_seq: s.last_seq,
+                batches: s.batches,
+                first_client: s.first_client,
+                opened: s.opened,
+                scored: s.scored,
+                scored_at: s.scored_at,
+                plugin_error: s.plugin_error,
+                reviews: s.reviews,
+                scored_seq: s.last_seq,
+            }
+        }
+    }
 }
 
 /// Which attempts of the review queue to list.
@@ -128,12 +189,17 @@ pub struct ProctorRecord {
 const MAX_SIGNALS: usize = 500;
 const MAX_DETAIL: usize = 256;
 
-fn state_key(i: InstitutionId, c: CourseId, attempt: &str) -> Vec<u8> {
+pub(super) fn state_key(i: InstitutionId, c: CourseId, attempt: &str) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), attempt.as_bytes()].concat()
 }
 
+/// Where an attempt's batches are, in `seq` order.
+pub(super) fn batch_prefix(i: InstitutionId, attempt: &str) -> Vec<u8> {
+    [i.bytes().as_slice(), attempt.as_bytes(), &[0]].concat()
+}
+
 fn batch_key(i: InstitutionId, attempt: &str, seq: u64) -> Vec<u8> {
-    [i.bytes().as_slice(), attempt.as_bytes(), &[0], &seq.to_be_bytes()].concat()
+    [batch_prefix(i, attempt).as_slice(), &seq.to_be_bytes()].concat()
 }
 
 /// Signals only the kernel may send (the client cannot claim them).
@@ -236,7 +302,7 @@ fn network(ip: &str) -> String {
 }
 
 /// A proctoring-plugin call on behalf of the attempt's student.
-fn student_context(a: &super::Assessment, at: &super::Attempt) -> lectern_host::slots::CallContext {
+pub(super) fn student_context(a: &super::Assessment, at: &super::Attempt) -> lectern_host::slots::CallContext {
     lectern_host::slots::CallContext {
         institution: a.institution.to_string(),
         user: Some(at.student.to_string()),
@@ -326,6 +392,7 @@ impl Assessments {
                 scored_at: None,
                 plugin_error: None,
                 reviews: vec![],
+                scored_seq: 0,
             });
             if seq <= st.last_seq {
                 return abort(CoreError::Conflict(format!(
@@ -349,56 +416,21 @@ impl Assessments {
             st.last_seq = seq;
             st.batches += 1;
             states.insert(&skey, &st)?;
-            Ok((st, batch))
+            Ok(st)
         });
-        let (state, batch) = match stored {
+        let state = match stored {
             Ok(x) => x,
             Err(e) => {
                 self.inner.exam_watch.restore(&at.id, bursts);
                 return Err(e.into());
             }
         };
-        // Durable before the plugin sees it: what was recorded stays recorded.
+        // Durable before it is acknowledged (or scored): what was recorded stays recorded.
         self.durable().await?;
-        let Some(policy) = a.settings.proctoring.clone() else { return Ok(state) };
-        match self.score(&a, &at, &state, policy, batch.signals).await {
-            Ok(scored) => {
-                let lock = scored.lock;
-                let state = self.store_scoring(inst, course, &at.id, Ok(scored)).await?;
-                if lock && a.settings.proctoring.as_ref().is_some_and(|p| p.action == Action::LockAttempt) {
-                    tracing::warn!(attempt = %at.id, "proctoring policy submits the attempt");
-                    self.submit_as(&a, &at.id, SubmittedBy::Proctoring).await?;
-                }
-                Ok(state)
-            }
-            Err(e) => {
-                tracing::warn!(attempt = %at.id, error = %e, "proctoring plugin could not score a batch");
-                self.store_scoring(inst, course, &at.id, Err(e.to_string())).await
-            }
+        if a.settings.proctoring.is_some() {
+            self.inner.scoring.push(skey);
         }
-    }
-
-    async fn score(
-        &self,
-        a: &super::Assessment,
-        at: &super::Attempt,
-        state: &ProctorState,
-        policy: Policy,
-        signals: Vec<Signal>,
-    ) -> Result<Scored, CoreError> {
-        let ctx = student_context(a, at);
-        let host = self.host().clone();
-        let attempt = at.id.clone();
-        let open = !state.opened;
-        let started_ms = (at.started_at.max(0) as u64).saturating_mul(1000);
-        let r = Self::blocking(move || {
-            if open {
-                host.proctor_open(&ctx, &attempt, &policy, started_ms)?;
-            }
-            host.proctor_ingest(&ctx, &attempt, &signals)
-        })
-        .await?;
-        r.map_err(|e| CoreError::PluginFailed(format!("proctoring: {e}")))
+        Ok(state)
     }
 
     /// After a submit: the plugin's final scoring (an absence still open at
@@ -406,8 +438,13 @@ impl Assessments {
     /// and a failure is kept on the record.
     pub(crate) async fn close_proctoring(&self, a: &super::Assessment, at: &super::Attempt) {
         let key = state_key(a.institution, a.course, &at.id);
-        let opened = matches!(self.t().proctor_states.get(&key), Ok(Some(st)) if st.opened);
-        if !opened {
+        // Batches acknowledged before the submit are scored before the session closes.
+        // (Boxed: scoring can submit, and a submit closes the session.)
+        if let Err(e) = Box::pin(self.score_pending(&key)).await {
+            tracing::warn!(attempt = %at.id, error = %e, "cannot score the last proctoring batches");
+        }
+        let Ok(Some(st)) = self.t().proctor_states.get(&key) else { return };
+        if !st.opened {
             return;
         }
         let ctx = student_context(a, at);
@@ -419,39 +456,13 @@ impl Assessments {
             Ok(Err(e)) => Err(format!("proctoring: {e}")),
             Err(e) => Err(e.to_string()),
         };
-        if let Err(e) = self.store_scoring(a.institution, a.course, &at.id, outcome).await {
+        let stored = match self.store_scoring(&st, st.scored_seq, Some(outcome)).await {
+            Ok(_) => self.durable().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stored {
             tracing::warn!(attempt = %at.id, error = %e, "cannot store the final proctoring scoring");
         }
-    }
-
-    async fn store_scoring(
-        &self,
-        inst: InstitutionId,
-        course: CourseId,
-        attempt: &str,
-        outcome: Result<Scored, String>,
-    ) -> Result<ProctorState, CoreError> {
-        let now = self.now();
-        let st = self
-            .t()
-            .proctor_states
-            .update(state_key(inst, course, attempt), |old| {
-                old.map(|mut st| {
-                    match &outcome {
-                        Ok(s) => {
-                            st.opened = true;
-                            st.scored = Some(s.clone());
-                            st.scored_at = Some(now);
-                            st.plugin_error = None;
-                        }
-                        Err(e) => st.plugin_error = Some(e.clone()),
-                    }
-                    st
-                })
-            })?
-            .ok_or(CoreError::NotFound("proctoring record"))?;
-        self.durable().await?;
-        Ok(st)
     }
 
     /// Everything recorded about an attempt: for its student and the course's staff.
