@@ -566,6 +566,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_version_1_record_upgrades_with_nothing_pending() {
+        let st = ProctorState {
+            institution: InstitutionId::new(),
+            course: CourseId::new(),
+            assessment: "a".into(),
+            attempt: "t".into(),
+            student: UserId::new(),
+            last_seq: 7,
+            batches: 7,
+            first_client: Some(ClientInfo { ip: Some("10.0.0.1".into()), user_agent: None, session: None }),
+            opened: true,
+            scored: None,
+            scored_at: Some(5),
+            plugin_error: Some("e".into()),
+            reviews: vec![Review { decision: Decision::Dismissed, comment: "ok".into(), by: UserId::new(), at: 6 }],
+            scored_seq: 0,
+        };
+        // postcard is positional: version 1 is version 2 without the last field (one byte for 0).
+        let mut body = postcard::to_allocvec(&st).unwrap();
+        assert_eq!(body.pop(), Some(0));
+        let up = ProctorState::upgrade(1, &body).unwrap();
+        assert_eq!(up, ProctorState { scored_seq: 7, ..st }, "version 1 scored every batch before answering");
+        assert!(ProctorState::upgrade(9, &body).is_err());
+    }
+
+    #[test]
     fn changes_of_client_become_signals() {
         let first =
             ClientInfo { ip: Some("10.0.0.1".into()), user_agent: Some("A".into()), session: Some("s1".into()) };
