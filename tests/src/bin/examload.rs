@@ -890,7 +890,14 @@ async fn saturate(
             }
         }
     }
+    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
+        .unwrap_or_else(|| "?".into());
     println!();
+    println!("server peak resident memory (VmHWM): {hwm}");
     println!("group commit: {}", flush_notes.join("; "));
     println!(
         "lost answers: {lost} of {} acknowledged (newest version per question re-read); server CPU: /proc/{{pid}}/stat \
