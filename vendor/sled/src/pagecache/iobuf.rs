@@ -1009,8 +1009,19 @@ pub(in crate::pagecache) fn make_stable_inner(
 /// to flush some pending writes. Returns the number
 /// of bytes written during this call.
 pub(in crate::pagecache) fn flush(iobufs: &Arc<IoBufs>) -> Result<usize> {
-    let _cc = concurrency_control::read();
-    let max_reserved_lsn = iobufs.max_reserved_lsn.load(Acquire);
+    // Lectern: the concurrency-control read lock is held while taking the
+    // LSN to flush up to, not while waiting for the disk. Transactions
+    // reserve all their log space under the write lock, so the LSN read
+    // here still falls between transactions; holding the read lock through
+    // the write and `sync_file_range` made every transaction commit (which
+    // takes the write lock) wait for the flush in progress, and every reader
+    // wait behind that transaction: the whole database paused once per
+    // flush. Torn transactions at the log's tail are discarded at recovery
+    // by their batch manifest, as for any crash during a write.
+    let max_reserved_lsn = {
+        let _cc = concurrency_control::read();
+        iobufs.max_reserved_lsn.load(Acquire)
+    };
     make_stable(iobufs, max_reserved_lsn)
 }
 
