@@ -18,8 +18,10 @@
 //!   its session and before `scored_seq` reached the disk repeats those
 //!   batches, which the first-party plugin recognises (it remembers recent
 //!   signals' fingerprints and counts repeats as duplicates, not evidence).
-//! - A batch the plugin refuses is recorded as `plugin_error` and counts as
-//!   scored, as before: a refused batch cannot hold back every later one.
+//! - A batch the plugin refuses (or a plugin fault) is recorded as
+//!   `plugin_error` and counts as scored, as before: a refused batch cannot
+//!   hold back every later one. A failure of the kernel's own (storage, the
+//!   blocking pool) leaves the batches pending and is retried a second later.
 //! - `lock_attempt` takes effect when the batch that crosses the threshold is
 //!   scored: on an idle server within milliseconds of the answer; BENCHMARKS.md
 //!   ("Exam day, cost per request") reports the lag under load.
@@ -118,7 +120,17 @@ impl Assessments {
             for key in keys {
                 match self.score_pending(&key).await {
                     Ok(n) => scored += n,
-                    Err(e) => tracing::warn!(error = %e, "proctoring: scoring failed"),
+                    // Its assessment or attempt is gone: nothing left to score against.
+                    Err(e @ CoreError::NotFound(_)) => tracing::warn!(error = %e, "proctoring: scoring skipped"),
+                    // Storage or the blocking pool failed: the batches stay pending; try again shortly.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "proctoring: scoring failed; retrying in 1 s");
+                        let this = self.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            this.inner.scoring.push(key);
+                        });
+                    }
                 }
             }
             // One flush for the round; a crash before it repeats the round (see the invariants).
