@@ -1209,8 +1209,8 @@ async fn main() -> anyhow::Result<()> {
     let clean = all_errors == 0 && lost == 0 && drain.is_some_and(|d| d < TARGET_GRADED_SECS);
     println!(
         "per core: {} students on {cores} cores = {} students/core ({}), vs Moodle's ~{MOODLE_USERS_PER_VCPU:.0} users/vCPU \
-         (2,000 users on 12 + 4 vCPU) = {:.1}×; this exam is compressed into {} s, so each student sends {:.0}× the saves \
-         per second of a 60-minute exam",
+         (2,000 users on 12 + 4 vCPU) = {:.1}×; {} saves in {} s per student is {:.1}× the save rate of 20 saves in a \
+         60-minute exam",
         n,
         thousands(n as f64 / cores as f64),
         if clean {
@@ -1219,8 +1219,9 @@ async fn main() -> anyhow::Result<()> {
             "NOT clean: see errors, lost answers or grading above"
         },
         n as f64 / cores as f64 / MOODLE_USERS_PER_VCPU,
+        a.answers,
         a.exam_secs,
-        3600.0 / a.exam_secs
+        (a.answers as f64 / a.exam_secs) / (20.0 / 3600.0)
     );
     println!("load average at end: {}", loadavg());
     Ok(())
