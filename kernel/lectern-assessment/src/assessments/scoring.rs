@@ -82,11 +82,6 @@ impl ScoringQueue {
         w.0.drain(..).collect()
     }
 
-    /// How many attempts wait to be scored.
-    pub(crate) fn len(&self) -> usize {
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).0.len()
-    }
-
     fn stripe(&self, key: &[u8]) -> &tokio::sync::Mutex<()> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
@@ -140,11 +135,6 @@ impl Assessments {
                 tracing::error!(error = %e, "proctoring: cannot make scorings durable");
             }
         }
-    }
-
-    /// How many attempts have batches waiting to be scored.
-    pub fn proctoring_backlog(&self) -> usize {
-        self.inner.scoring.len()
     }
 
     fn unscored_records(&self) -> Result<Vec<Vec<u8>>, CoreError> {
