@@ -472,6 +472,19 @@ fn save_plan(i: usize, answers: usize, qs: &[Question], rng: &mut Rng) -> Vec<(u
     plan
 }
 
+/// One signal batch as the exam page sends it, stamped now: two heartbeats half
+/// a beat apart and a 400 ms focus loss.
+fn signal_batch(seq: u64, beat_ms: u64) -> Value {
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    json!({"seq": seq, "signals": [
+        {"kind": "heartbeat", "at_ms": now_ms - beat_ms / 2, "duration_ms": null, "detail": null},
+        {"kind": "heartbeat", "at_ms": now_ms, "duration_ms": null, "detail": null},
+        {"kind": "focus_lost", "at_ms": now_ms - beat_ms / 3, "duration_ms": 400, "detail": null},
+        {"kind": "focus_regained", "at_ms": now_ms - beat_ms / 3 + 400, "duration_ms": null, "detail": null}
+    ]})
+}
+
 #[allow(clippy::too_many_arguments)] // one student's whole exam; the arguments are its inputs
 async fn student(
     c: reqwest::Client,
@@ -546,17 +559,7 @@ async fn student(
                 .await,
             ),
             Action::Signals(seq) => {
-                let now_ms = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or(0);
-                let beat = (a.signal_every_secs * 1000.0) as u64;
-                let batch = json!({"seq": seq, "signals": [
-                    {"kind": "heartbeat", "at_ms": now_ms - beat / 2, "duration_ms": null, "detail": null},
-                    {"kind": "heartbeat", "at_ms": now_ms, "duration_ms": null, "detail": null},
-                    {"kind": "focus_lost", "at_ms": now_ms - beat / 3, "duration_ms": 400, "detail": null},
-                    {"kind": "focus_regained", "at_ms": now_ms - beat / 3 + 400, "duration_ms": null, "detail": null}
-                ]});
+                let batch = signal_batch(*seq, (a.signal_every_secs * 1000.0) as u64);
                 (SIGNALS, call(&c, Method::POST, &format!("{ab}/signals"), Some(&token), Some(&batch)).await)
             }
             Action::Submit => (SUBMIT, call(&c, Method::POST, &format!("{ab}/submit"), Some(&token), None).await),
@@ -751,6 +754,7 @@ async fn saturate(
         let deadline = t0 + Duration::from_secs_f64(secs);
         let mut workers = vec![];
         let step = a.connections.min(students.len());
+        let beat_ms = (a.signal_every_secs * 1000.0) as u64;
         for w in 0..step {
             let (c, students, qids, answers) = (c.clone(), students.clone(), qids.clone(), answers.clone());
             let start_versions = acked.clone();
@@ -783,16 +787,7 @@ async fn saturate(
                         r
                     } else {
                         seqs[slot] += 1;
-                        let now_ms = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| d.as_millis() as u64)
-                            .unwrap_or(0);
-                        let batch = json!({"seq": seqs[slot], "signals": [
-                            {"kind": "heartbeat", "at_ms": now_ms - 2500, "duration_ms": null, "detail": null},
-                            {"kind": "heartbeat", "at_ms": now_ms, "duration_ms": null, "detail": null},
-                            {"kind": "focus_lost", "at_ms": now_ms - 1600, "duration_ms": 400, "detail": null},
-                            {"kind": "focus_regained", "at_ms": now_ms - 1200, "duration_ms": null, "detail": null}
-                        ]});
+                        let batch = signal_batch(seqs[slot], beat_ms);
                         call(&c, Method::POST, &format!("{attempt}/signals"), Some(token), Some(&batch)).await
                     };
                     match r {
