@@ -456,7 +456,7 @@ impl Assessments {
             Ok(Err(e)) => Err(format!("proctoring: {e}")),
             Err(e) => Err(e.to_string()),
         };
-        let stored = match self.store_scoring(&st, st.scored_seq, Some(outcome)).await {
+        let stored = match self.store_scoring(&st, st.scored_seq, Some(outcome)) {
             Ok(_) => self.durable().await,
             Err(e) => Err(e),
         };

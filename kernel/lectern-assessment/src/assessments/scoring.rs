@@ -163,7 +163,7 @@ impl Assessments {
         let at = t.attempts.get(attempt_key(inst, &st.attempt))?.ok_or(CoreError::NotFound("attempt"))?;
         let Some(policy) = a.settings.proctoring.clone() else {
             // No longer proctored: nothing to score against; the batches stay stored.
-            self.store_scoring(&st, st.last_seq, None).await?;
+            self.store_scoring(&st, st.last_seq, None)?;
             return Ok(0);
         };
         // The pending batches, joined into calls of at most the plugin's limit.
@@ -190,7 +190,7 @@ impl Assessments {
             }
         }
         if calls.is_empty() {
-            self.store_scoring(&st, st.last_seq, None).await?;
+            self.store_scoring(&st, st.last_seq, None)?;
             return Ok(0);
         }
         let ctx = student_context(&a, &at);
@@ -220,7 +220,7 @@ impl Assessments {
             tracing::warn!(attempt = %st.attempt, error = %e, "proctoring plugin could not score a batch");
         }
         let lock = matches!(&outcome, Ok(s) if s.lock);
-        self.store_scoring(&st, through, Some(outcome)).await?;
+        self.store_scoring(&st, through, Some(outcome))?;
         drop(guard);
         let locking = a.settings.proctoring.as_ref().is_some_and(|p| p.action == Action::LockAttempt);
         if lock && locking && at.state == AttemptState::InProgress {
@@ -232,7 +232,7 @@ impl Assessments {
 
     /// Records a scoring (or the plugin's error) and that the plugin has seen
     /// every batch through `through`. Not durable by itself.
-    pub(crate) async fn store_scoring(
+    pub(crate) fn store_scoring(
         &self,
         st: &ProctorState,
         through: u64,
