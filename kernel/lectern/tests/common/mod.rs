@@ -47,7 +47,8 @@ pub fn start_server(dir: &Path, env: &[(&str, &str)]) -> Server {
         .current_dir(dir)
         .env("LECTERN_DATA_DIR", dir.join("data"))
         .env("LECTERN_HTTP__LISTEN", "127.0.0.1:0")
-        .env("LECTERN_LOG__FILTER", "warn")
+        // `LECTERN_TEST_LOG=info` (any tracing filter) keeps more of the server's log for a failure.
+        .env("LECTERN_LOG__FILTER", std::env::var("LECTERN_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .env_remove("LECTERN_CONFIG")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
