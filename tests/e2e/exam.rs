@@ -218,6 +218,75 @@ async fn concurrent_saves_keep_the_newest() {
     w.server.stop().await.unwrap();
 }
 
+/// Saves and a submit sent at once: every save the server acknowledged is in
+/// what was graded, and every other one was refused and left nothing behind.
+/// (Saves are ordered against the submit by the attempt's lock, not by a
+/// storage transaction.)
+#[tokio::test]
+async fn saves_racing_the_submit_are_graded_or_refused_never_lost() {
+    const QUESTIONS: usize = 40;
+    let w = World::new().await;
+    let e = setup(&w).await;
+    let questions: Vec<Value> = (0..QUESTIONS)
+        .map(|i| json!({"id": format!("q{i}"), "prompt": format!("Question {i}"), "points": 1.0, "key": choice(&[("yes", true), ("no", false)])}))
+        .collect();
+    let r = e
+        .teacher
+        .post(
+            &format!("{}/assessments", e.course_base),
+            json!({"title": "Race", "questions": questions, "settings": {"attempts_allowed": 1, "time_limit_secs": 600}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let base = format!("/api/v1/assessments/{id}");
+    e.teacher.patch(&base, json!({"published": true})).await.ok();
+    let attempt = e.student.post(&format!("{base}/attempts"), json!({})).await.ok()["id"].as_str().unwrap().to_owned();
+    let ab = format!("{base}/attempts/{attempt}");
+
+    let mut saves = vec![];
+    let mut submit = None;
+    for i in 0..QUESTIONS {
+        let (student, path) = (e.student.clone(), format!("{ab}/answers/q{i}"));
+        saves.push(tokio::spawn(async move {
+            let r = student.put(&path, json!({"response": {"choices": ["yes"]}, "version": 1})).await;
+            (r.status.as_u16(), r.body)
+        }));
+        if i == QUESTIONS / 2 {
+            let (student, path) = (e.student.clone(), format!("{ab}/submit"));
+            submit = Some(tokio::spawn(async move { student.post_empty(&path).await.status.as_u16() }));
+        }
+    }
+    let mut acknowledged = 0;
+    for s in saves {
+        let (status, body) = s.await.unwrap();
+        match status {
+            200 => acknowledged += 1,
+            409 => assert!(body["detail"].as_str().unwrap_or("").contains("submitted"), "{body}"),
+            other => panic!("a save answered {other}: {body}"),
+        }
+    }
+    assert_eq!(submit.unwrap().await.unwrap(), 200);
+
+    // What is stored is exactly what was acknowledged...
+    let view = e.student.get(&ab).await;
+    assert_eq!(view.ok()["state"], "submitted");
+    assert_eq!(view.body["answers"].as_object().unwrap().len(), acknowledged, "{}", view.body);
+    // ...and what was graded, one point per acknowledged answer.
+    let grades = format!("{}/students/{}/grades", e.course_base, e.student_id);
+    let entry = wait_for("the grade", || {
+        let (teacher, grades, id) = (e.teacher.clone(), grades.clone(), id.clone());
+        async move {
+            let r = teacher.get(&grades).await;
+            r.body["items"].as_array()?.iter().find(|g| g["item"] == id.as_str() && g["status"] == "graded").cloned()
+        }
+    })
+    .await;
+    assert_eq!(entry["points"], acknowledged as f64, "{acknowledged} saves acknowledged: {entry}");
+    assert_eq!(entry["max_points"], QUESTIONS as f64, "{entry}");
+    w.server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_deadline_submits_abandoned_attempts_even_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();

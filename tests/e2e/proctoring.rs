@@ -485,3 +485,84 @@ async fn batches_acknowledged_before_a_stop_are_scored_after_the_restart() {
     assert_risk(&st, 1.0 - (1.0 - 0.3 * 0.25) * (1.0 - 0.5));
     server.stop().await.unwrap();
 }
+
+/// Batches sent at once, then back to back while the scorer runs, then racing
+/// the submit: each acknowledged batch is counted once and scored, the refused
+/// ones (out of order, or after the submit) change nothing, and the scorer's
+/// writes to the record never undo a batch's (nor the other way round).
+#[tokio::test]
+async fn concurrent_batches_and_the_submit_lose_nothing() {
+    let w = World::new().await;
+    install_proctoring_plugin(&w).await;
+    let class = Class::new(&w, "CON").await;
+    let id = class.assessment(exam("flag_for_review")).await;
+    let (dee, _) = class.student(&w, "dee@alpha.test").await;
+    let attempt = start(&dee, &id).await;
+    let t0 = now_ms();
+    let beat = |seq: u64| vec![sig("heartbeat", t0 + seq * 100, None, None)];
+    let spawn_batch = |seq: u64| {
+        let (api, attempt, signals) = (dee.clone(), attempt.clone(), beat(seq));
+        tokio::spawn(async move {
+            let r = send(&api, &attempt, "Browser E", seq, signals).await;
+            (seq, r.status.as_u16(), r.body)
+        })
+    };
+    let collect = |answers: Vec<(u64, u16, Value)>| {
+        let mut acked = vec![];
+        for (seq, status, body) in answers {
+            match status {
+                200 => acked.push(seq),
+                409 => {}
+                other => panic!("batch {seq} answered {other}: {body}"),
+            }
+        }
+        acked
+    };
+
+    // At once: whichever arrive in order are stored.
+    let mut tasks = vec![];
+    for seq in 1..=30 {
+        tasks.push(spawn_batch(seq));
+    }
+    let mut answers = vec![];
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let first = collect(answers);
+    assert!(!first.is_empty(), "at least one batch of 30 is in order");
+    let record = format!("{attempt}/proctoring");
+    let st = dee.get(&record).await.ok()["state"].clone();
+    assert_eq!(st["last_seq"], *first.iter().max().unwrap(), "{st:#}");
+    assert_eq!(st["batches"], first.len(), "{st:#}");
+
+    // Back to back, without waiting for the scorer, which writes the same record meanwhile.
+    for seq in 31..=60 {
+        let r = send(&dee, &attempt, "Browser E", seq, beat(seq)).await;
+        assert_eq!(r.ok()["last_seq"], seq, "{:#}", r.body);
+    }
+    let st = send_scored(&dee, &attempt, "Browser E", 61, beat(61)).await;
+    assert_eq!(st["batches"], first.len() + 31, "{st:#}");
+    assert_eq!(st["plugin_error"], Value::Null, "{st:#}");
+
+    // Racing the submit: every batch acknowledged is scored before the plugin's session closes.
+    let mut tasks = vec![];
+    for seq in 62..=80 {
+        tasks.push(spawn_batch(seq));
+        if seq == 70 {
+            let r = dee.post_empty(&format!("{attempt}/submit")).await;
+            assert_eq!(r.ok()["state"], "submitted");
+        }
+    }
+    let mut answers = vec![];
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let last = collect(answers);
+    let st = dee.get(&record).await.ok()["state"].clone();
+    assert_eq!(st["batches"], first.len() + 31 + last.len(), "{st:#}");
+    assert_eq!(st["last_seq"], last.iter().max().copied().unwrap_or(61), "{st:#}");
+    assert_eq!(st["scored_seq"], st["last_seq"], "the submit scored every acknowledged batch: {st:#}");
+    // After the submit, nothing more is taken.
+    send(&dee, &attempt, "Browser E", 100, beat(100)).await.assert_problem(409, "conflict");
+    w.server.stop().await.unwrap();
+}

@@ -44,6 +44,8 @@ struct Inner {
     exam_watch: assessments::proctoring::Watch,
     /// Attempts with proctoring batches to score (see `assessments::scoring`).
     scoring: assessments::scoring::ScoringQueue,
+    /// Orders an attempt's answer saves, signal batches and submit (see `AttemptLocks`).
+    attempt_locks: assessments::attempts::AttemptLocks,
 }
 
 impl Assessments {
@@ -63,6 +65,7 @@ impl Assessments {
                 t,
                 exam_watch: Default::default(),
                 scoring: Default::default(),
+                attempt_locks: Default::default(),
             }),
         })
     }

@@ -166,6 +166,13 @@ impl BusHandles {
 }
 
 /// Stages `event` on `topic` in the outbox inside `tx`.
+/// The message [`stage`] would stage, built outside a transaction (so the
+/// serialising is not done while the transaction holds its locks).
+pub fn outgoing<T: Serialize>(topic: &str, key: &str, event: &T) -> Outgoing {
+    // Serialising these plain structs cannot fail (no maps with non-string keys).
+    Outgoing::new(topic, key, serde_json::to_vec(event).unwrap_or_default())
+}
+
 pub fn stage<T: Serialize>(
     outbox: &Outbox,
     tx: &Tx<'_>,

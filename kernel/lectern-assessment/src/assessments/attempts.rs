@@ -535,33 +535,35 @@ impl Assessments {
         let t = self.t();
         let akey = attempt_key(inst, &at.id);
         let key = answer_key(inst, &at.id, question);
-        let saved = self.store().transaction(&[&t.attempts, &t.answers], |tx| {
-            // Read the attempt inside the transaction: a save racing the submit loses cleanly.
-            let Some(cur) = tx.on(&t.attempts)?.get(&akey)? else { return abort(CoreError::NotFound("attempt")) };
+        // No storage transaction: sled runs every transaction under one database-wide
+        // exclusive lock, which serialised the whole exam at 10,000 students. The
+        // attempt's lock orders this save against the submit instead (see `AttemptLocks`).
+        let saved = {
+            let _attempt = self.inner.attempt_locks.lock(&at.id);
+            let Some(cur) = t.attempts.get(&akey)? else { return Err(CoreError::NotFound("attempt")) };
             if cur.state != AttemptState::InProgress {
-                return abort(CoreError::Conflict("the attempt is submitted; answers can no longer change".into()));
+                return Err(CoreError::Conflict("the attempt is submitted; answers can no longer change".into()));
             }
             if cur.deadline.is_some_and(|d| now >= d) {
-                return abort(CoreError::Conflict("the time is up; answers can no longer change".into()));
+                return Err(CoreError::Conflict("the time is up; answers can no longer change".into()));
             }
-            let answers = tx.on(&t.answers)?;
-            let old = answers.get(&key)?;
+            let old = t.answers.get(&key)?;
             let first = old.is_none();
-            if let Some(old) = old {
-                if old.version == version && old.response == response {
-                    return Ok((old, false));
-                }
-                if old.version >= version {
-                    return abort(CoreError::Conflict(format!(
+            match old {
+                Some(old) if old.version == version && old.response == response => (old, false),
+                Some(old) if old.version >= version => {
+                    return Err(CoreError::Conflict(format!(
                         "a newer answer (version {}) is already saved",
                         old.version
                     )));
                 }
+                _ => {
+                    let ans = Answer { response, version, saved_at: now };
+                    t.answers.insert(&key, &ans)?;
+                    (ans, first)
+                }
             }
-            let ans = Answer { response: response.clone(), version, saved_at: now };
-            answers.insert(&key, &ans)?;
-            Ok((ans, first))
-        })?;
+        };
         self.durable().await?;
         let (saved, first) = saved;
         if first && a.settings.proctoring.is_some() {
@@ -616,7 +618,7 @@ impl Assessments {
     }
 
     /// Marks the attempt submitted and stages `attempt.submitted` with every
-    /// question, key and saved answer, in one transaction.
+    /// question, key and saved answer; the two are one atomic write.
     pub(crate) async fn submit_as(&self, a: &Assessment, attempt: &str, by: SubmittedBy) -> Result<Attempt, CoreError> {
         let inst = a.institution;
         let t = self.t();
@@ -625,53 +627,70 @@ impl Assessments {
         let now = self.now();
         let akey = attempt_key(inst, attempt);
         let prefix = [akey.as_slice(), &[0]].concat();
-        let (at, changed) =
-            self.store().transaction(&[&t.attempts, &t.answers, &t.attempt_deadlines, bus.outbox.tree()], |tx| {
-                let attempts = tx.on(&t.attempts)?;
-                let Some(mut at) = attempts.get(&akey)? else { return abort(CoreError::NotFound("attempt")) };
-                if at.state == AttemptState::Submitted {
-                    return Ok((at, false));
-                }
-                let answers = tx.on(&t.answers)?;
-                let mut submissions = Vec::with_capacity(a.questions.len());
-                for q in &a.questions {
-                    let response = answers.get([prefix.as_slice(), q.id.as_bytes()].concat())?.map(|x| x.response);
-                    submissions.push(Submission {
-                        question: Question { id: q.id.clone(), key: q.key.clone(), points: q.points },
-                        response,
-                        penalties: Penalties {
-                            previous_tries: at.number.saturating_sub(1),
-                            per_try: a.settings.per_try,
-                            hints_used: at.hints_used.get(&q.id).copied().unwrap_or(0),
-                            per_hint: a.settings.per_hint,
-                            late_seconds: late_seconds(a, now),
-                            per_late_day: a.settings.per_late_day,
-                            max_total: a.settings.max_penalty,
-                        },
-                    });
-                }
-                at.state = AttemptState::Submitted;
-                at.submitted_at = Some(now);
-                at.submitted_by = Some(by);
-                attempts.insert(&akey, &at)?;
-                if let Some(d) = at.deadline {
-                    tx.on(&t.attempt_deadlines)?.remove(deadline_key(d, inst, &at.id))?;
-                }
-                let ev = AttemptSubmitted {
-                    institution: inst,
-                    course: a.course,
-                    item: a.id.clone(),
-                    attempt: at.id.clone(),
-                    student: at.student,
-                    submitted_at: now,
-                    submissions,
-                    item_points: a.settings.points,
-                    regrade: None,
-                    preview: at.preview,
-                };
-                events::stage(&bus.outbox, tx, event_id, topics::ATTEMPT_SUBMITTED, &at.student.to_string(), &ev)?;
-                Ok((at, true))
-            })?;
+        // Held from the first read to the commit: a save either lands before it (and
+        // is in the submission) or sees the attempt submitted. Answers change only
+        // under this lock, so they are read, and the event is built, before the
+        // transaction: sled's transactions stop the whole database while they run.
+        let attempt_lock = self.inner.attempt_locks.lock(attempt);
+        let (at, changed) = loop {
+            let Some(before) = t.attempts.get(&akey)? else { return Err(CoreError::NotFound("attempt")) };
+            if before.state == AttemptState::Submitted {
+                break (before, false);
+            }
+            let mut submissions = Vec::with_capacity(a.questions.len());
+            for q in &a.questions {
+                let response = t.answers.get([prefix.as_slice(), q.id.as_bytes()].concat())?.map(|x| x.response);
+                submissions.push(Submission {
+                    question: Question { id: q.id.clone(), key: q.key.clone(), points: q.points },
+                    response,
+                    penalties: Penalties {
+                        previous_tries: before.number.saturating_sub(1),
+                        per_try: a.settings.per_try,
+                        hints_used: before.hints_used.get(&q.id).copied().unwrap_or(0),
+                        per_hint: a.settings.per_hint,
+                        late_seconds: late_seconds(a, now),
+                        per_late_day: a.settings.per_late_day,
+                        max_total: a.settings.max_penalty,
+                    },
+                });
+            }
+            let mut at = before.clone();
+            at.state = AttemptState::Submitted;
+            at.submitted_at = Some(now);
+            at.submitted_by = Some(by);
+            let ev = AttemptSubmitted {
+                institution: inst,
+                course: a.course,
+                item: a.id.clone(),
+                attempt: at.id.clone(),
+                student: at.student,
+                submitted_at: now,
+                submissions,
+                item_points: a.settings.points,
+                regrade: None,
+                preview: at.preview,
+            };
+            let message = events::outgoing(topics::ATTEMPT_SUBMITTED, &at.student.to_string(), &ev);
+            let committed =
+                self.store().transaction(&[&t.attempts, &t.attempt_deadlines, bus.outbox.tree()], |tx| {
+                    let attempts = tx.on(&t.attempts)?;
+                    // Anything else that changed the attempt since the read (a hint taken) means
+                    // the event would be stale: read again.
+                    if attempts.get(&akey)?.as_ref() != Some(&before) {
+                        return Ok(false);
+                    }
+                    attempts.insert(&akey, &at)?;
+                    if let Some(d) = at.deadline {
+                        tx.on(&t.attempt_deadlines)?.remove(deadline_key(d, inst, &at.id))?;
+                    }
+                    bus.outbox.stage(tx, event_id, message.clone())?;
+                    Ok(true)
+                })?;
+            if committed {
+                break (at, true);
+            }
+        };
+        drop(attempt_lock);
         if changed {
             self.inner.exam_watch.forget(&at.id);
             self.commit_events().await?;
@@ -728,6 +747,27 @@ fn late_seconds(a: &Assessment, at: i64) -> u64 {
 /// A stable per-question mix for the option shuffle (FNV-1a).
 fn fxhash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Orders the writes of one attempt that sled's transactions used to: an answer
+/// save against the submit (which reads every answer and ends the attempt). An
+/// attempt maps to one of a fixed set of locks by hash; two attempts sharing one
+/// only wait for each other. Held for a few tree operations, never across an
+/// `.await`. In-process: a clustered store would need the same order from its own
+/// transactions (a conditional write on the attempt's state).
+pub(crate) struct AttemptLocks(Box<[std::sync::Mutex<()>]>);
+
+impl Default for AttemptLocks {
+    fn default() -> Self {
+        AttemptLocks((0..256).map(|_| std::sync::Mutex::new(())).collect())
+    }
+}
+
+impl AttemptLocks {
+    pub(crate) fn lock(&self, attempt: &str) -> std::sync::MutexGuard<'_, ()> {
+        let i = (fxhash(attempt) as usize) % self.0.len();
+        self.0[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! everything recorded about them.
 
 use lectern_host::slots::proctoring::{Assessment as Scored, Signal, SignalKind};
-use lectern_storage::{Record, abort};
+use lectern_storage::Record;
 use serde::{Deserialize, Serialize};
 
 use super::attempts::AttemptState;
@@ -376,9 +376,41 @@ impl Assessments {
         // Taken before the transaction; if it aborts (a replayed batch), put them back.
         let bursts = self.inner.exam_watch.take(&at.id);
         let t = self.t();
-        let stored = self.store().transaction(&[&t.proctor_states, &t.proctor_batches], |tx| {
-            let states = tx.on(&t.proctor_states)?;
-            let mut st = states.get(&skey)?.unwrap_or_else(|| ProctorState {
+        // No storage transaction (sled's are database-wide): the attempt's lock orders
+        // batches among themselves and against the submit; the scorer's writes to the
+        // same record are compare-and-swap updates, so none of theirs is lost.
+        let stored = (|| {
+            let _attempt = self.inner.attempt_locks.lock(&at.id);
+            // Under the lock, a batch racing the submit either lands before it (and is
+            // scored before the plugin's session closes) or is refused.
+            let attempt_now = t.attempts.get(super::attempts::attempt_key(inst, &at.id))?;
+            if attempt_now.is_none_or(|x| x.state != AttemptState::InProgress) {
+                return Err(CoreError::Conflict("the attempt is submitted".into()));
+            }
+            let current = t.proctor_states.get(&skey)?;
+            let last_seq = current.as_ref().map_or(0, |st| st.last_seq);
+            if seq <= last_seq {
+                return Err(CoreError::Conflict(format!(
+                    "batch {seq} is a replay or out of order: the last one received was {last_seq}"
+                )));
+            }
+            let first_client = current.as_ref().and_then(|st| st.first_client.clone());
+            let mut all = signals;
+            all.extend(bursts.iter().map(|d| Signal {
+                kind: SignalKind::Paste,
+                at_ms: now_ms,
+                duration_ms: None,
+                detail: Some(d.clone()),
+            }));
+            if let Some(first) = &first_client {
+                all.extend(derived(first, &client, now_ms));
+            }
+            // The batch first: until the record's `last_seq` reaches it, nothing reads
+            // it (the scorer stops at `last_seq`), and a retry of the same `seq` after
+            // a crash in between overwrites it.
+            let batch = SignalBatch { seq, received_at: now, client: client.clone(), signals: all };
+            t.proctor_batches.insert(batch_key(inst, &at.id, seq), &batch)?;
+            let fresh = || ProctorState {
                 institution: inst,
                 course,
                 assessment: a.id.clone(),
@@ -393,36 +425,21 @@ impl Assessments {
                 plugin_error: None,
                 reviews: vec![],
                 scored_seq: 0,
-            });
-            if seq <= st.last_seq {
-                return abort(CoreError::Conflict(format!(
-                    "batch {seq} is a replay or out of order: the last one received was {}",
-                    st.last_seq
-                )));
-            }
-            let mut all = signals.clone();
-            all.extend(bursts.iter().map(|d| Signal {
-                kind: SignalKind::Paste,
-                at_ms: now_ms,
-                duration_ms: None,
-                detail: Some(d.clone()),
-            }));
-            match &st.first_client {
-                Some(first) => all.extend(derived(first, &client, now_ms)),
-                None => st.first_client = Some(client.clone()),
-            }
-            let batch = SignalBatch { seq, received_at: now, client: client.clone(), signals: all };
-            tx.on(&t.proctor_batches)?.insert(batch_key(inst, &at.id, seq), &batch)?;
-            st.last_seq = seq;
-            st.batches += 1;
-            states.insert(&skey, &st)?;
-            Ok(st)
-        });
+            };
+            let st = t.proctor_states.update(&skey, |old| {
+                let mut st = old.unwrap_or_else(fresh);
+                st.first_client.get_or_insert_with(|| client.clone());
+                st.last_seq = seq;
+                st.batches += 1;
+                Some(st)
+            })?;
+            st.ok_or(CoreError::NotFound("proctoring record"))
+        })();
         let state = match stored {
             Ok(x) => x,
             Err(e) => {
                 self.inner.exam_watch.restore(&at.id, bursts);
-                return Err(e.into());
+                return Err(e);
             }
         };
         // Durable before it is acknowledged (or scored): what was recorded stays recorded.

@@ -13,7 +13,8 @@
 //!   and scoring loses no batch).
 //! - Batches reach the plugin in `seq` order, one caller per attempt at a
 //!   time (the worker, or a submit scoring what is left before the session is
-//!   closed), so scoring is what the synchronous path computed.
+//!   closed: a lock per attempt), so scoring is what the synchronous path
+//!   computed. The worker scores up to 16 attempts at once.
 //! - Delivery to the plugin is at least once: a crash after the plugin stored
 //!   its session and before `scored_seq` reached the disk repeats those
 //!   batches, which the first-party plugin recognises (it remembers recent
@@ -26,8 +27,8 @@
 //!   scored: on an idle server within milliseconds of the answer; BENCHMARKS.md
 //!   ("Exam day, cost per request") reports the lag under load.
 
-use std::collections::{HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use lectern_host::slots::proctoring::{Action, Assessment as Scored, Signal};
 
@@ -41,8 +42,8 @@ use crate::error::CoreError;
 const SIGNALS_PER_CALL: usize = 1000;
 /// Batches read per round trip to the store while catching up.
 const BATCHES_PER_READ: usize = 64;
-/// Attempt locks: an attempt maps to one by hash; collisions only serialise.
-const STRIPES: usize = 64;
+/// Attempts the background scorer scores at once (each is one blocking task).
+const CONCURRENT_ATTEMPTS: usize = 16;
 
 /// State keys in arrival order, and the same keys as a set (each is queued once).
 type Waiting = (VecDeque<Vec<u8>>, HashSet<Vec<u8>>);
@@ -51,16 +52,34 @@ type Waiting = (VecDeque<Vec<u8>>, HashSet<Vec<u8>>);
 pub(crate) struct ScoringQueue {
     waiting: std::sync::Mutex<Waiting>,
     wake: tokio::sync::Notify,
-    stripes: Box<[tokio::sync::Mutex<()>]>,
+    /// One lock per attempt being scored (by state key), held across the plugin
+    /// call; an entry lives only while someone holds or waits for it. Per
+    /// attempt, not striped: at 10,000 students, 64 stripes queued each submit
+    /// behind ~150 others' scoring (seconds).
+    scoring: std::sync::Mutex<HashMap<Vec<u8>, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The scoring lock of one attempt; removes its entry when the last holder goes.
+pub(crate) struct ScoringGuard<'a> {
+    queue: &'a ScoringQueue,
+    key: Vec<u8>,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for ScoringGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.held.take());
+        let mut map = self.queue.scoring.lock().unwrap_or_else(|e| e.into_inner());
+        // Nobody else holds or waits for it (they would hold a clone, taken under this map's lock).
+        if map.get(&self.key).is_some_and(|m| Arc::strong_count(m) == 1) {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl Default for ScoringQueue {
     fn default() -> Self {
-        ScoringQueue {
-            waiting: Default::default(),
-            wake: tokio::sync::Notify::new(),
-            stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
-        }
+        ScoringQueue { waiting: Default::default(), wake: tokio::sync::Notify::new(), scoring: Default::default() }
     }
 }
 
@@ -82,10 +101,14 @@ impl ScoringQueue {
         w.0.drain(..).collect()
     }
 
-    fn stripe(&self, key: &[u8]) -> &tokio::sync::Mutex<()> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut h);
-        &self.stripes[(h.finish() as usize) % self.stripes.len()]
+    async fn lock(&self, key: &[u8]) -> ScoringGuard<'_> {
+        let m = {
+            let mut map = self.scoring.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(key.to_vec()).or_default().clone()
+        };
+        let mut guard = ScoringGuard { queue: self, key: key.to_vec(), held: None };
+        guard.held = Some(m.lock_owned().await);
+        guard
     }
 }
 
@@ -112,8 +135,27 @@ impl Assessments {
                 }
             }
             let mut scored = 0;
-            for key in keys {
-                match self.score_pending(&key).await {
+            let mut keys = keys.into_iter();
+            let mut running = tokio::task::JoinSet::new();
+            loop {
+                while running.len() < CONCURRENT_ATTEMPTS
+                    && let Some(key) = keys.next()
+                {
+                    let this = self.clone();
+                    running.spawn(async move {
+                        let r = this.score_pending(&key).await;
+                        (key, r)
+                    });
+                }
+                let Some(done) = running.join_next().await else { break };
+                let (key, result) = match done {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::error!(error = %e, "proctoring: a scoring task failed");
+                        continue;
+                    }
+                };
+                match result {
                     Ok(n) => scored += n,
                     // Its assessment or attempt is gone: nothing left to score against.
                     Err(e @ CoreError::NotFound(_)) => tracing::warn!(error = %e, "proctoring: scoring skipped"),
@@ -152,7 +194,7 @@ impl Assessments {
     /// not seen, in `seq` order; returns how many. Applies a `lock_attempt`
     /// policy's verdict. The caller makes the result durable.
     pub(crate) async fn score_pending(&self, key: &[u8]) -> Result<usize, CoreError> {
-        let guard = self.inner.scoring.stripe(key).lock().await;
+        let guard = self.inner.scoring.lock(key).await;
         let t = self.t();
         let Some(st) = t.proctor_states.get(key)? else { return Ok(0) };
         if st.scored_seq >= st.last_seq {
