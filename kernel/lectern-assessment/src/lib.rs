@@ -46,6 +46,8 @@ struct Inner {
     scoring: assessments::scoring::ScoringQueue,
     /// Orders an attempt's answer saves, signal batches and submit (see `AttemptLocks`).
     attempt_locks: assessments::attempts::AttemptLocks,
+    /// Decoded assessments by storage key, checked against the stored bytes on every read.
+    assessment_cache: lectern_storage::DecodeCache<assessments::Assessment>,
 }
 
 impl Assessments {
@@ -66,6 +68,7 @@ impl Assessments {
                 exam_watch: Default::default(),
                 scoring: Default::default(),
                 attempt_locks: Default::default(),
+                assessment_cache: lectern_storage::DecodeCache::new(256),
             }),
         })
     }

@@ -131,6 +131,30 @@ fn is_lock_error(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock")
 }
 
+/// A decoded record with the stored bytes it was decoded from.
+type Decoded<T> = (sled::IVec, Arc<T>);
+
+/// Decoded records of one tree, each with the stored bytes it was decoded
+/// from; see [`Tree::get_cached`]. For records read far more often than
+/// written whose decoding shows in profiles (an assessment on every answer
+/// save). At most `capacity` keys.
+pub struct DecodeCache<T> {
+    map: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Decoded<T>>>,
+    capacity: usize,
+}
+
+impl<T> DecodeCache<T> {
+    pub fn new(capacity: usize) -> Self {
+        DecodeCache { map: Default::default(), capacity: capacity.max(1) }
+    }
+}
+
+impl<T> std::fmt::Debug for DecodeCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DecodeCache(capacity {})", self.capacity)
+    }
+}
+
 /// A named tree of `T` records keyed by bytes.
 pub struct Tree<T> {
     pub(crate) tree: sled::Tree,
@@ -160,6 +184,32 @@ impl<T: Record> Tree<T> {
             Some(bytes) => Ok(Some(decode(self.name, &bytes)?)),
             None => Ok(None),
         }
+    }
+
+    /// [`Tree::get`] through `cache`: when the stored bytes are the ones the
+    /// cache decoded last time for this key, the same decoded record again
+    /// (no decoding, no allocation but the key's lookup). Always what is
+    /// stored now: the bytes are compared on every call, so no write path
+    /// has to invalidate anything.
+    pub fn get_cached(&self, key: impl AsRef<[u8]>, cache: &DecodeCache<T>) -> Result<Option<Arc<T>>, StorageError> {
+        let key = key.as_ref();
+        let Some(bytes) = self.tree.get(key)? else { return Ok(None) };
+        {
+            let map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((cached, value)) = map.get(key)
+                && *cached == bytes
+            {
+                return Ok(Some(value.clone()));
+            }
+        }
+        let value = Arc::new(decode::<T>(self.name, &bytes)?);
+        let mut map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= cache.capacity && !map.contains_key(key) {
+            // Simple bound: the working set (the assessments being taken now) is small.
+            map.clear();
+        }
+        map.insert(key.to_vec(), (bytes, value.clone()));
+        Ok(Some(value))
     }
 
     pub fn contains(&self, key: impl AsRef<[u8]>) -> Result<bool, StorageError> {
@@ -273,6 +323,39 @@ mod tests {
         assert_eq!(up.as_deref(), Some("ada!"));
         assert_eq!(t.remove(b"a").unwrap().as_deref(), Some("ada!"));
         assert!(t.is_empty());
+    }
+
+    /// The cache answers what is stored now, whichever way it was written.
+    #[test]
+    fn cached_reads_follow_every_write() {
+        let (_d, s) = store();
+        let t = s.tree::<String>("names").unwrap();
+        let cache = DecodeCache::new(2);
+        assert_eq!(t.get_cached(b"a", &cache).unwrap(), None);
+        t.insert(b"a", &"ada".to_string()).unwrap();
+        let first = t.get_cached(b"a", &cache).unwrap().unwrap();
+        assert_eq!(*first, "ada");
+        let again = t.get_cached(b"a", &cache).unwrap().unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "unchanged bytes: the same decoded record");
+        // A plain insert, an update and a transaction: each is seen at once.
+        t.insert(b"a", &"bea".to_string()).unwrap();
+        assert_eq!(*t.get_cached(b"a", &cache).unwrap().unwrap(), "bea");
+        t.update(b"a", |old| old.map(|s| s + "!")).unwrap();
+        assert_eq!(*t.get_cached(b"a", &cache).unwrap().unwrap(), "bea!");
+        s.transaction::<_, ()>(&[&t], |tx| {
+            tx.on(&t)?.insert(b"a", &"cy".to_string())?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(*t.get_cached(b"a", &cache).unwrap().unwrap(), "cy");
+        t.remove(b"a").unwrap();
+        assert_eq!(t.get_cached(b"a", &cache).unwrap(), None);
+        // Over capacity it starts again, and still answers right.
+        for k in ["x", "y", "z"] {
+            t.insert(k, &k.to_string()).unwrap();
+            assert_eq!(*t.get_cached(k, &cache).unwrap().unwrap(), k);
+        }
+        assert_eq!(*t.get_cached("x", &cache).unwrap().unwrap(), "x");
     }
 
     #[test]

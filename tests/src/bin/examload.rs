@@ -44,59 +44,56 @@ const TARGET_STARTS_PER_SEC: f64 = 5_000.0;
 /// Moodle 4.5 quiz load test: 2,000 users on 12 + 4 vCPU.
 const MOODLE_USERS_PER_VCPU: f64 = 125.0;
 
+/// Exam-day load against a fresh `lectern serve`: a paced spike (the default),
+/// or a closed loop with `--saturate-secs`. Prints figures; asserts nothing.
+#[derive(clap::Parser)]
+#[command(name = "examload")]
 struct Args {
+    /// The `lectern` binary to start.
+    #[arg(long, default_value = "target/release/lectern")]
     lectern: String,
+    /// Enrolled students, each with an attempt.
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     students: usize,
+    /// Answer saves per student over the exam (paced spike).
+    #[arg(long, default_value_t = 20, value_parser = at_least_one)]
     answers: usize,
+    /// Students start uniformly within this window, in seconds.
+    #[arg(long, default_value_t = 10.0, value_parser = non_negative)]
     start_window_secs: f64,
+    /// A proctoring signal batch per student this often, in seconds.
+    #[arg(long, default_value_t = 5.0, value_parser = positive)]
     signal_every_secs: f64,
+    /// The exam's length per student, in seconds (saves spread over it, then the submit).
+    #[arg(long, default_value_t = 60.0, value_parser = positive)]
     exam_secs: f64,
-    /// Closed-loop mode: seconds per phase (saves, then signal batches), `None` for the paced spike.
+    /// Closed-loop mode: seconds per phase (saves, then signal batches) instead of the paced spike.
+    #[arg(long, value_parser = positive)]
     saturate_secs: Option<f64>,
+    /// Closed-loop mode: connections (one worker each).
+    #[arg(long, default_value_t = 32, value_parser = at_least_one)]
     connections: usize,
 }
 
-fn parse_args() -> anyhow::Result<Args> {
-    let mut a = Args {
-        lectern: "target/release/lectern".into(),
-        students: 1000,
-        answers: 20,
-        start_window_secs: 10.0,
-        signal_every_secs: 5.0,
-        exam_secs: 60.0,
-        saturate_secs: None,
-        connections: 32,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut num =
-            |what: &str| -> anyhow::Result<String> { it.next().with_context(|| format!("{what} needs a value")) };
-        match arg.as_str() {
-            "--lectern" => a.lectern = num("--lectern")?,
-            "--students" => a.students = num("--students")?.parse()?,
-            "--answers" => a.answers = num("--answers")?.parse()?,
-            "--start-window-secs" => a.start_window_secs = num("--start-window-secs")?.parse()?,
-            "--signal-every-secs" => a.signal_every_secs = num("--signal-every-secs")?.parse()?,
-            "--exam-secs" => a.exam_secs = num("--exam-secs")?.parse()?,
-            "--saturate-secs" => a.saturate_secs = Some(num("--saturate-secs")?.parse()?),
-            "--connections" => a.connections = num("--connections")?.parse()?,
-            other => bail!(
-                "unknown argument {other}; use --lectern PATH --students N [--answers 20] [--start-window-secs 10] \
-                 [--signal-every-secs 5] [--exam-secs 60] | --saturate-secs S [--connections 32]"
-            ),
-        }
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err(format!("`{s}` is not a whole number ≥ 1")),
     }
-    if a.students == 0
-        || a.answers == 0
-        || a.signal_every_secs <= 0.0
-        || a.exam_secs <= 0.0
-        || a.start_window_secs < 0.0
-        || a.connections == 0
-        || a.saturate_secs.is_some_and(|s| s <= 0.0)
-    {
-        bail!("--students, --answers, --signal-every-secs and --exam-secs must be positive");
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
     }
-    Ok(a)
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds ≥ 0")),
+    }
 }
 
 // ---------------------------------------------------------------- server
@@ -665,6 +662,14 @@ fn cpu_secs(pid: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Bytes a process has caused to be written to storage: `write_bytes` in `/proc/{pid}/io`.
+fn disk_write_bytes(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("write_bytes:")).and_then(|v| v.trim().parse::<f64>().ok()))
+        .unwrap_or(f64::NAN)
+}
+
 // ---------------------------------------------------------------- closed loop
 
 /// A counter or a histogram's `_count`/`_sum` from `/metrics` (labels ignored, values added).
@@ -750,6 +755,7 @@ async fn saturate(
         let before = histograms(c, base).await;
         let flushes0 = metric(c, base, "lectern_storage_flush_batch_size_count").await;
         let cpu0 = settled_cpu(pid).await;
+        let written0 = disk_write_bytes(pid);
         let t0 = Instant::now();
         let deadline = t0 + Duration::from_secs_f64(secs);
         let mut workers = vec![];
@@ -845,6 +851,7 @@ async fn saturate(
         let after = histograms(c, base).await;
         let flushes = metric(c, base, "lectern_storage_flush_batch_size_count").await - flushes0;
         let cpu_all = settled_cpu(pid).await - cpu0;
+        let written = disk_write_bytes(pid) - written0;
         lat.sort_unstable();
         let n = lat.len() as u64 + errors;
         let srv = server_quantiles(&before, &after)[phase]
@@ -860,10 +867,11 @@ async fn saturate(
             cpu_all * 1000.0 / n.max(1) as f64,
         );
         flush_notes.push(format!(
-            "{}: {} storage flushes, {:.2} per request",
+            "{}: {} storage flushes, {:.2} per request, {:.1} KiB written to storage per request",
             ENDPOINTS[phase],
             thousands(flushes),
-            flushes / n.max(1) as f64
+            flushes / n.max(1) as f64,
+            written / 1024.0 / n.max(1) as f64
         ));
         if let Some(s) = sample {
             println!("error sample, {}: {}", ENDPOINTS[phase], s.chars().take(300).collect::<String>());
@@ -910,7 +918,7 @@ async fn saturate(
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
-    let a = Arc::new(parse_args()?);
+    let a = Arc::new(<Args as clap::Parser>::parse());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let dir = tempfile::tempdir()?;
     let (server, base, bootstrap) = start_server(&a.lectern, &dir.path().join("data"))?;
@@ -958,6 +966,7 @@ async fn main() -> anyhow::Result<()> {
     let before = histograms(&c, &base).await;
     let load_before = loadavg();
     let cpu_before = (cpu_secs(&server_pid), cpu_secs("self"));
+    let written_before = disk_write_bytes(&server_pid);
     let qids = Arc::new(qs.iter().map(|q| q.id.clone()).collect::<Vec<_>>());
     let (base_a, assessment_a): (Arc<str>, Arc<str>) = (base.as_str().into(), seeded.assessment.as_str().into());
     let t0 = tokio::time::Instant::now() + Duration::from_millis(500);
@@ -988,6 +997,7 @@ async fn main() -> anyhow::Result<()> {
     let after = histograms(&c, &base).await;
     let load_after_spike = loadavg();
     let cpu_spike = (cpu_secs(&server_pid) - cpu_before.0, cpu_secs("self") - cpu_before.1);
+    let written = disk_write_bytes(&server_pid) - written_before;
     let last_submit = outcomes.iter().filter_map(|o| o.submit_acked).max();
     let submitted = outcomes.iter().filter(|o| o.submit_acked.is_some()).count();
 
@@ -1124,6 +1134,12 @@ async fn main() -> anyhow::Result<()> {
         cpu_spike.0 * 1000.0 / total_reqs.max(1) as f64,
         cpu_spike.1,
         cpu_spike.1 / spike_secs / cores as f64 * 100.0
+    );
+    println!(
+        "written to storage during the spike: {:.0} MiB ({:.1} KiB per request, {:.1} MiB/s; /proc/{{pid}}/io write_bytes)",
+        written / 1048576.0,
+        written / 1024.0 / total_reqs.max(1) as f64,
+        written / 1048576.0 / spike_secs
     );
     println!();
     println!(

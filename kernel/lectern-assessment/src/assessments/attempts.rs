@@ -320,8 +320,8 @@ impl Assessments {
         assessment: &str,
         attempt: &str,
         staff: Option<Capability>,
-    ) -> Result<(Assessment, Attempt), CoreError> {
-        let a = self.load_assessment(assessment)?;
+    ) -> Result<(std::sync::Arc<Assessment>, Attempt), CoreError> {
+        let a = self.load_assessment_shared(assessment)?;
         let (_, ctx) = self.identity().course_context(p, a.institution, a.course)?;
         let at = self
             .t()

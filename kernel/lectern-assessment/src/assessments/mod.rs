@@ -453,6 +453,16 @@ impl Assessments {
         self.t().assessment_index.get(id.as_bytes())?.ok_or(CoreError::NotFound("assessment"))
     }
 
+    /// The assessment, decoded once per stored version and shared (every answer
+    /// save, signal batch and submit reads it; see `DecodeCache`).
+    pub(crate) fn load_assessment_shared(&self, id: &str) -> Result<std::sync::Arc<Assessment>, CoreError> {
+        let at = self.locate_assessment(id)?;
+        self.t()
+            .assessments
+            .get_cached(assessment_key(at.institution, at.course, id), &self.inner.assessment_cache)?
+            .ok_or(CoreError::NotFound("assessment"))
+    }
+
     pub(crate) fn load_assessment(&self, id: &str) -> Result<Assessment, CoreError> {
         let at = self.locate_assessment(id)?;
         self.t()

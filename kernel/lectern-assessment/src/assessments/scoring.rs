@@ -14,7 +14,8 @@
 //! - Batches reach the plugin in `seq` order, one caller per attempt at a
 //!   time (the worker, or a submit scoring what is left before the session is
 //!   closed: a lock per attempt), so scoring is what the synchronous path
-//!   computed. The worker scores up to 16 attempts at once.
+//!   computed. The worker scores one attempt at a time (see
+//!   `CONCURRENT_ATTEMPTS`); a submit scores its own attempt meanwhile.
 //! - Delivery to the plugin is at least once: a crash after the plugin stored
 //!   its session and before `scored_seq` reached the disk repeats those
 //!   batches, which the first-party plugin recognises (it remembers recent
@@ -43,7 +44,12 @@ const SIGNALS_PER_CALL: usize = 1000;
 /// Batches read per round trip to the store while catching up.
 const BATCHES_PER_READ: usize = 64;
 /// Attempts the background scorer scores at once (each is one blocking task).
-const CONCURRENT_ATTEMPTS: usize = 16;
+/// One: with 16, the examload closed loop (300 students, batches back to back)
+/// went from ~6,800 to ~1,900 batches/s and from 0.21 to 0.85-0.90 ms of CPU per
+/// batch, because each call then joins fewer batches, and every call rewrites
+/// the plugin's whole session (42 KiB written to storage per batch against
+/// 10.6). A submit does not wait for this worker: the locks are per attempt.
+const CONCURRENT_ATTEMPTS: usize = 1;
 
 /// State keys in arrival order, and the same keys as a set (each is queued once).
 type Waiting = (VecDeque<Vec<u8>>, HashSet<Vec<u8>>);
@@ -201,7 +207,7 @@ impl Assessments {
             return Ok(0);
         }
         let inst = st.institution;
-        let a = self.load_assessment(&st.assessment)?;
+        let a = self.load_assessment_shared(&st.assessment)?;
         let at = t.attempts.get(attempt_key(inst, &st.attempt))?.ok_or(CoreError::NotFound("attempt"))?;
         let Some(policy) = a.settings.proctoring.clone() else {
             // No longer proctored: nothing to score against; the batches stay stored.
