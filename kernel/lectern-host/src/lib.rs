@@ -298,6 +298,36 @@ impl PluginError {
 mod tests {
     use sha2::{Digest, Sha256};
 
+    /// Every contract folder, released or in development, is a valid WIT package
+    /// (with its `deps/`) named after its folder, with the worlds it promises.
+    #[test]
+    fn every_wit_version_folder_parses() {
+        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit");
+        let slots = ["grading-plugin", "proctoring-plugin", "content-plugin", "tutoring-plugin"];
+        let mut seen = vec![];
+        for entry in std::fs::read_dir(&wit).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(version) = name.strip_prefix("lectern-plugin@") else { continue };
+            let mut resolve = wit_parser::Resolve::default();
+            let (pkg, _) = resolve.push_dir(&path).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let package = &resolve.packages[pkg];
+            assert_eq!(package.name.to_string(), format!("lectern:plugin@{version}"), "{name}");
+            let worlds: Vec<&str> = package.worlds.keys().map(String::as_str).collect();
+            for w in slots {
+                assert!(worlds.contains(&w), "{name} has no `{w}` world: {worlds:?}");
+            }
+            if version != "0.1.0" {
+                for w in ["activity-plugin", "question-type-plugin", "observer-plugin"] {
+                    assert!(worlds.contains(&w), "{name} has no `{w}` world: {worlds:?}");
+                }
+            }
+            seen.push(name);
+        }
+        seen.sort();
+        assert_eq!(seen, ["lectern-plugin@0.1.0", "lectern-plugin@0.2.0"]);
+    }
+
     /// Released WIT folders are never edited (see wit/RELEASED).
     #[test]
     fn released_wit_is_frozen() {
