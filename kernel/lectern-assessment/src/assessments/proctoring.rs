@@ -335,8 +335,9 @@ fn derived(first: &ClientInfo, now: &ClientInfo, now_ms: u64) -> Vec<Signal> {
 }
 
 impl Assessments {
-    /// Records a batch of signals for the caller's attempt and scores it.
-    /// `seq` must grow: a replayed or out-of-order batch is refused and
+    /// Records a batch of signals for the caller's attempt, durably, and
+    /// queues it for scoring (see `scoring`). `seq` must grow: a replayed or
+    /// out-of-order batch, or one for a submitted attempt, is refused and
     /// changes nothing. Returns the record as it stands.
     pub async fn record_signals(
         &self,
@@ -373,7 +374,7 @@ impl Assessments {
         let now_ms = signals.iter().map(|s| s.at_ms).max().unwrap_or_else(|| (now.max(0) as u64).saturating_mul(1000));
         let (inst, course) = (a.institution, a.course);
         let skey = state_key(inst, course, &at.id);
-        // Taken before the transaction; if it aborts (a replayed batch), put them back.
+        // Taken before the write; if the batch is refused (a replay, a submitted attempt), put them back.
         let bursts = self.inner.exam_watch.take(&at.id);
         let t = self.t();
         // No storage transaction (sled's are database-wide): the attempt's lock orders
