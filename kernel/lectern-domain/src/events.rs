@@ -165,7 +165,6 @@ impl BusHandles {
     }
 }
 
-/// Stages `event` on `topic` in the outbox inside `tx`.
 /// The message [`stage`] would stage, built outside a transaction (so the
 /// serialising is not done while the transaction holds its locks).
 pub fn outgoing<T: Serialize>(topic: &str, key: &str, event: &T) -> Outgoing {
@@ -173,6 +172,7 @@ pub fn outgoing<T: Serialize>(topic: &str, key: &str, event: &T) -> Outgoing {
     Outgoing::new(topic, key, serde_json::to_vec(event).unwrap_or_default())
 }
 
+/// Stages `event` on `topic` in the outbox inside `tx`.
 pub fn stage<T: Serialize>(
     outbox: &Outbox,
     tx: &Tx<'_>,
@@ -181,9 +181,7 @@ pub fn stage<T: Serialize>(
     key: &str,
     event: &T,
 ) -> Result<String, TxInternal> {
-    // Serialising these plain structs cannot fail (no maps with non-string keys).
-    let payload = serde_json::to_vec(event).unwrap_or_default();
-    outbox.stage(tx, id, Outgoing::new(topic, key, payload))
+    outbox.stage(tx, id, outgoing(topic, key, event))
 }
 
 pub fn bus_error(e: lectern_bus::BusError) -> CoreError {

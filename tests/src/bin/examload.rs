@@ -83,17 +83,16 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 }
 
 fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number of seconds")),
-    }
+    seconds(s).filter(|v| *v > 0.0).ok_or_else(|| format!("`{s}` is not a positive number of seconds"))
 }
 
 fn non_negative(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not a number of seconds ≥ 0")),
-    }
+    seconds(s).ok_or_else(|| format!("`{s}` is not a number of seconds ≥ 0"))
+}
+
+/// A finite number of seconds ≥ 0.
+fn seconds(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
 }
 
 // ---------------------------------------------------------------- server

@@ -14,8 +14,12 @@
 //! - Batches reach the plugin in `seq` order, one caller per attempt at a
 //!   time (the worker, or a submit scoring what is left before the session is
 //!   closed: a lock per attempt), so scoring is what the synchronous path
-//!   computed. The worker scores one attempt at a time (see
-//!   `CONCURRENT_ATTEMPTS`); a submit scores its own attempt meanwhile.
+//!   computed. The worker scores one attempt at a time; a submit scores its
+//!   own attempt meanwhile. (Scoring 16 attempts at once was measured: in the
+//!   examload closed loop batches fell from ~6,800 to ~1,900/s and cost
+//!   0.85-0.90 ms of CPU instead of 0.21, because each call then joins fewer
+//!   batches and every call rewrites the plugin's whole session: 42 KiB
+//!   written to storage per batch against 10.6.)
 //! - Delivery to the plugin is at least once: a crash after the plugin stored
 //!   its session and before `scored_seq` reached the disk repeats those
 //!   batches, which the first-party plugin recognises (it remembers recent
@@ -43,14 +47,6 @@ use crate::error::CoreError;
 const SIGNALS_PER_CALL: usize = 1000;
 /// Batches read per round trip to the store while catching up.
 const BATCHES_PER_READ: usize = 64;
-/// Attempts the background scorer scores at once (each is one blocking task).
-/// One: with 16, the examload closed loop (300 students, batches back to back)
-/// went from ~6,800 to ~1,900 batches/s and from 0.21 to 0.85-0.90 ms of CPU per
-/// batch, because each call then joins fewer batches, and every call rewrites
-/// the plugin's whole session (42 KiB written to storage per batch against
-/// 10.6). A submit does not wait for this worker: the locks are per attempt.
-const CONCURRENT_ATTEMPTS: usize = 1;
-
 /// State keys in arrival order, and the same keys as a set (each is queued once).
 type Waiting = (VecDeque<Vec<u8>>, HashSet<Vec<u8>>);
 
@@ -141,27 +137,8 @@ impl Assessments {
                 }
             }
             let mut scored = 0;
-            let mut keys = keys.into_iter();
-            let mut running = tokio::task::JoinSet::new();
-            loop {
-                while running.len() < CONCURRENT_ATTEMPTS
-                    && let Some(key) = keys.next()
-                {
-                    let this = self.clone();
-                    running.spawn(async move {
-                        let r = this.score_pending(&key).await;
-                        (key, r)
-                    });
-                }
-                let Some(done) = running.join_next().await else { break };
-                let (key, result) = match done {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::error!(error = %e, "proctoring: a scoring task failed");
-                        continue;
-                    }
-                };
-                match result {
+            for key in keys {
+                match self.score_pending(&key).await {
                     Ok(n) => scored += n,
                     // Its assessment or attempt is gone: nothing left to score against.
                     Err(e @ CoreError::NotFound(_)) => tracing::warn!(error = %e, "proctoring: scoring skipped"),
