@@ -28,5 +28,5 @@ pub use codec::{Record, decode_body};
 pub use error::StorageError;
 pub use flush::FlushObserver;
 pub use migrate::Migration;
-pub use store::{DecodeCache, Store, StoreOptions, Tree, WeakStore};
+pub use store::{DecodeCache, Stamped, Store, StoreOptions, Tree, WeakStore};
 pub use tx::{Tx, TxError, TxFail, TxInternal, TxTree, abort};

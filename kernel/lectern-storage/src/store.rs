@@ -155,6 +155,22 @@ impl<T> std::fmt::Debug for DecodeCache<T> {
     }
 }
 
+/// A record as read by [`Tree::get_stamped`]: its value and the bytes it
+/// was stored as (which a compare-and-swap compares, so a record stored by
+/// an older layout still matches after its upgrade on read).
+#[derive(Clone, Debug)]
+pub struct Stamped<T> {
+    pub value: T,
+    bytes: sled::IVec,
+}
+
+impl<T> Stamped<T> {
+    /// How many bytes the record takes as stored.
+    pub fn stored_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
 /// A named tree of `T` records keyed by bytes.
 pub struct Tree<T> {
     pub(crate) tree: sled::Tree,
@@ -210,6 +226,29 @@ impl<T: Record> Tree<T> {
         }
         map.insert(key.to_vec(), (bytes, value.clone()));
         Ok(Some(value))
+    }
+
+    /// The record at `key` with the exact bytes it is stored as, for a later
+    /// [`Tree::compare_and_swap`].
+    pub fn get_stamped(&self, key: impl AsRef<[u8]>) -> Result<Option<Stamped<T>>, StorageError> {
+        match self.tree.get(key)? {
+            Some(bytes) => Ok(Some(Stamped { value: decode(self.name, &bytes)?, bytes })),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `new` (`None` removes the key) if the stored bytes are still
+    /// those of `expected` (`None`: if the key is absent). One atomic step on
+    /// one key: no transaction, so no database-wide lock (sled 0.34 runs
+    /// every transaction under one). `Ok(false)`: someone wrote in between.
+    pub fn compare_and_swap(
+        &self,
+        key: impl AsRef<[u8]>,
+        expected: Option<&Stamped<T>>,
+        new: Option<&T>,
+    ) -> Result<bool, StorageError> {
+        let old = expected.map(|s| s.bytes.clone());
+        Ok(self.tree.compare_and_swap(key, old, new.map(encode))?.is_ok())
     }
 
     pub fn contains(&self, key: impl AsRef<[u8]>) -> Result<bool, StorageError> {

@@ -2,8 +2,6 @@
 //! `plugin id ‖ 0 ‖ scope ‖ 0`, and a guest key cannot contain NUL, so no
 //! guest key can reach outside its plugin's and institution's namespace.
 
-use lectern_storage::{TxFail, abort};
-
 use super::ServiceError;
 use crate::state::PluginState;
 
@@ -36,8 +34,18 @@ impl PluginState {
         ServiceError::Unavailable("storage is unavailable".into())
     }
 
-    /// Writes or deletes `key` in one transaction with the quota accounting;
-    /// `expected` makes it a compare-and-swap. Durable before returning.
+    /// Writes or deletes `key`; `expected` makes it a compare-and-swap.
+    /// Durable before returning.
+    ///
+    /// No storage transaction (sled 0.34 runs each one under a database-wide
+    /// lock, which stalled every other request while the proctoring plugin
+    /// saved a session). Instead the key is swapped atomically against the
+    /// value read, and the quota is kept with atomic updates of the usage
+    /// counter in an order that never lets it fall below what is stored:
+    /// growth is reserved before the swap (and given back if the swap loses a
+    /// race), shrinkage released after it. A crash between the two steps
+    /// leaves the counter too high by that one write, never too low, so the
+    /// quota is never exceeded.
     fn write(&mut self, key: &str, expected: Option<Option<&[u8]>>, new: Option<&[u8]>) -> Result<bool, ServiceError> {
         Self::check_key(key)?;
         if let Some(v) = new
@@ -45,47 +53,71 @@ impl PluginState {
         {
             return Err(ServiceError::QuotaExceeded(format!("values are at most {MAX_VALUE_BYTES} bytes")));
         }
-        let quota = self.who.grants.kv_quota_bytes.unwrap_or(0);
         let full = [self.prefix(), key.as_bytes().to_vec()].concat();
-        let usage_key = self.usage_key();
+        let new_value = new.map(<[u8]>::to_vec);
+        let new_size = new.map(|v| (full.len() + v.len()) as u64).unwrap_or(0);
         let s = &self.services;
-        let wrote = s
-            .store
-            .transaction(&[&s.kv, &s.usage], |tx| {
-                let kvt = tx.on(&s.kv)?;
-                let old = kvt.get(&full)?;
-                if let Some(exp) = expected
-                    && old.as_deref() != exp
-                {
-                    return Ok(false);
+        let wrote = loop {
+            let old = s.kv.get_stamped(&full).map_err(Self::storage_error)?;
+            if let Some(exp) = expected
+                && old.as_ref().map(|o| o.value.as_slice()) != exp
+            {
+                return Ok(false);
+            }
+            if old.is_none() && new.is_none() {
+                break false;
+            }
+            let old_size = old.as_ref().map(|o| (full.len() + o.value.len()) as u64).unwrap_or(0);
+            let grow = new_size.saturating_sub(old_size);
+            if grow > 0 {
+                self.reserve(grow)?;
+            }
+            if s.kv.compare_and_swap(&full, old.as_ref(), new_value.as_ref()).map_err(Self::storage_error)? {
+                let shrink = old_size.saturating_sub(new_size);
+                if shrink > 0 {
+                    self.release(shrink)?;
                 }
-                let old_size = old.as_ref().map(|v| (full.len() + v.len()) as u64).unwrap_or(0);
-                let new_size = new.map(|v| (full.len() + v.len()) as u64).unwrap_or(0);
-                let ut = tx.on(&s.usage)?;
-                let used = ut.get(&usage_key)?.unwrap_or(0);
-                let next = used.saturating_sub(old_size).saturating_add(new_size);
-                if new_size > old_size && next > quota {
-                    return abort(ServiceError::QuotaExceeded(format!(
-                        "kv quota of {quota} bytes for this institution would be exceeded"
-                    )));
-                }
-                match new {
-                    Some(v) => kvt.insert(&full, &v.to_vec())?,
-                    None => {
-                        kvt.remove(&full)?;
-                    }
-                }
-                ut.insert(&usage_key, &next)?;
-                Ok::<bool, TxFail<ServiceError>>(old.is_some() || new.is_some())
-            })
-            .map_err(|e| match e {
-                lectern_storage::TxError::Aborted(e) => e,
-                lectern_storage::TxError::Storage(e) => Self::storage_error(e),
-            })?;
+                break true;
+            }
+            // Another write to this key came first: give the reservation back
+            // and start again from what is stored now.
+            if grow > 0 {
+                self.release(grow)?;
+            }
+        };
         if wrote {
-            s.store.durable_blocking().map_err(Self::storage_error)?;
+            self.services.store.durable_blocking().map_err(Self::storage_error)?;
         }
         Ok(wrote)
+    }
+
+    /// Adds `bytes` to this namespace's usage unless that passes the quota.
+    fn reserve(&self, bytes: u64) -> Result<(), ServiceError> {
+        let quota = self.who.grants.kv_quota_bytes.unwrap_or(0);
+        let mut over = false;
+        self.services
+            .usage
+            .update(self.usage_key(), |used| {
+                let used = used.unwrap_or(0);
+                let next = used.saturating_add(bytes);
+                over = next > quota;
+                Some(if over { used } else { next })
+            })
+            .map_err(Self::storage_error)?;
+        if over {
+            return Err(ServiceError::QuotaExceeded(format!(
+                "kv quota of {quota} bytes for this institution would be exceeded"
+            )));
+        }
+        Ok(())
+    }
+
+    fn release(&self, bytes: u64) -> Result<(), ServiceError> {
+        self.services
+            .usage
+            .update(self.usage_key(), |used| Some(used.unwrap_or(0).saturating_sub(bytes)))
+            .map_err(Self::storage_error)
+            .map(|_| ())
     }
 
     pub(crate) fn kv_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, ServiceError> {
@@ -130,5 +162,117 @@ impl PluginState {
         new: Option<&[u8]>,
     ) -> Result<bool, ServiceError> {
         self.write(key, Some(expected), new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use lectern_storage::{Store, StoreOptions};
+    use wasmtime::StoreLimits;
+    use wasmtime::component::ResourceTable;
+    use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+    use super::*;
+    use crate::manifest::Capabilities;
+    use crate::state::{Identity, Services};
+
+    fn state(services: &Services, quota: u64) -> PluginState {
+        let grants = Capabilities { kv_quota_bytes: Some(quota), ..Default::default() };
+        PluginState {
+            wasi: wasmtime_wasi::WasiCtxBuilder::new().build(),
+            table: ResourceTable::new(),
+            limits: StoreLimits::default(),
+            who: Arc::new(Identity { id: "test.kv".into(), version: "1.0.0".into(), grants }),
+            scope: "inst".into(),
+            request_id: "r".into(),
+            services: services.clone(),
+            vector_scope: vec![],
+            stdout: MemoryOutputPipe::new(1),
+            stderr: MemoryOutputPipe::new(1),
+        }
+    }
+
+    fn used(s: &PluginState) -> u64 {
+        s.services.usage.get(s.usage_key()).unwrap().unwrap_or(0)
+    }
+
+    /// `test.kv\0inst\0` is 13 bytes; a key's size is that, the key and the value.
+    const NS: u64 = 13;
+
+    #[test]
+    fn usage_follows_every_write_and_the_quota_refuses_without_storing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("db"), StoreOptions::default()).unwrap();
+        let services = Services::open(&store).unwrap();
+        let mut s = state(&services, 200);
+        s.kv_set("a", &[1; 100]).unwrap();
+        assert_eq!(used(&s), NS + 1 + 100);
+        s.kv_set("a", &[2; 10]).unwrap();
+        assert_eq!(used(&s), NS + 1 + 10);
+        let e = s.kv_set("b", &[3; 200]).unwrap_err();
+        assert!(matches!(e, ServiceError::QuotaExceeded(_)), "{e:?}");
+        assert_eq!(s.kv_get("b").unwrap(), None, "a refused write stores nothing");
+        assert_eq!(used(&s), NS + 1 + 10, "and reserves nothing");
+        assert!(!s.kv_compare_and_swap("a", Some(&[9]), Some(&[4; 5])).unwrap(), "a stale expectation loses");
+        assert_eq!(s.kv_get("a").unwrap(), Some(vec![2; 10]));
+        assert!(s.kv_compare_and_swap("a", Some(&[2; 10]), Some(&[4; 5])).unwrap());
+        assert!(s.kv_compare_and_swap("c", None, Some(&[5])).unwrap());
+        assert!(!s.kv_compare_and_swap("c", None, Some(&[6])).unwrap(), "an absent expectation loses once it exists");
+        assert_eq!(used(&s), (NS + 1 + 5) + (NS + 1 + 1));
+        assert!(s.kv_delete("a").unwrap());
+        assert!(!s.kv_delete("a").unwrap(), "deleting what is gone says so");
+        assert!(s.kv_delete("c").unwrap());
+        assert_eq!(used(&s), 0);
+    }
+
+    fn count(value: &[u8]) -> u64 {
+        std::str::from_utf8(value).unwrap().split('/').next().unwrap().parse().unwrap()
+    }
+
+    /// Two threads race compare-and-swap increments on one key and plain
+    /// writes on their own keys: every increment that reported success is
+    /// counted once, and the usage counter ends exactly at what is stored.
+    #[test]
+    fn racing_writers_lose_no_update_and_keep_usage_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("db"), StoreOptions::default()).unwrap();
+        let services = Services::open(&store).unwrap();
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let services = services.clone();
+                std::thread::spawn(move || {
+                    let mut s = state(&services, 1 << 20);
+                    let mut won = 0u64;
+                    for i in 0..500u64 {
+                        loop {
+                            let old = s.kv_get("counter").unwrap();
+                            let n = old.as_deref().map(count).unwrap_or(0);
+                            // The value grows and shrinks with every increment,
+                            // so a lost race often held a reservation.
+                            let next = format!("{}/{}", n + 1, "x".repeat((n as usize * 7) % 40));
+                            if s.kv_compare_and_swap("counter", old.as_deref(), Some(next.as_bytes())).unwrap() {
+                                won += 1;
+                                break;
+                            }
+                        }
+                        s.kv_set(&format!("t{t}"), &vec![0; (i % 50) as usize]).unwrap();
+                    }
+                    won
+                })
+            })
+            .collect();
+        let won: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        let mut s = state(&services, 1 << 20);
+        let n = count(&s.kv_get("counter").unwrap().unwrap());
+        assert_eq!((won, n), (1000, 1000));
+        let stored: u64 = s
+            .kv_list_keys("", None, 100)
+            .unwrap()
+            .iter()
+            .map(|k| NS + k.len() as u64 + s.kv_get(k).unwrap().unwrap().len() as u64)
+            .sum();
+        assert_eq!(used(&s), stored);
     }
 }
