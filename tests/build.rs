@@ -13,9 +13,12 @@ const GUESTS: &[(&str, &str)] = &[
     ("TUTORING", "tutoring-basic"),
     ("HOSTILE", "hostile"),
     ("UNDECLARED", "undeclared"),
-    // A grader built against lectern:plugin@0.1.1 and one against 0.2.0 (tests/fixtures/wit-future).
+    // A grader built against lectern:plugin@0.1.1 and one against 0.3.0 (tests/fixtures/wit-future).
     ("GRADING_CONTRACT_0_1_1", "grading-contract-0-1-1"),
-    ("GRADING_CONTRACT_0_2_0", "grading-contract-0-2-0"),
+    ("GRADING_CONTRACT_0_3_0", "grading-contract-0-3-0"),
+    // Guests of the 0.2.0 contract (wit/lectern-plugin@0.2.0).
+    ("GRADING_0_2", "grading-0-2"),
+    ("PROCTORING_0_2", "proctoring-0-2"),
     ("TEMPLATE", "lectern-plugin-template"),
     // First-party plugins: tests run the real ones, not only fixtures.
     ("CONTENT_PLUGIN", "lectern-content"),

@@ -7,6 +7,7 @@ mod hostile;
 mod lifecycle;
 mod slots;
 mod swap;
+mod v0_2;
 mod versions;
 
 use std::time::Duration;

@@ -104,13 +104,22 @@ fn proctoring_publishes_granted_events_only() {
     let c = ctx("inst-a");
     e.host.proctor_open(&c, "att-1", &policy, 1_000).unwrap();
     let sig = |kind, at_ms| p::Signal { kind, at_ms, duration_ms: None, detail: None };
+    // A 0.1 plugin sees the signals of every batch of a call joined.
+    let batch = |seq, signals: Vec<p::Signal>| p::Batch { seq, received_at_ms: 0, client: Default::default(), signals };
     let a = e
         .host
-        .proctor_ingest(&c, "att-1", &[sig(p::SignalKind::FocusLost, 2_000), sig(p::SignalKind::Heartbeat, 3_000)])
+        .proctor_ingest(
+            &c,
+            "att-1",
+            &[
+                batch(1, vec![sig(p::SignalKind::FocusLost, 2_000)]),
+                batch(2, vec![sig(p::SignalKind::Heartbeat, 3_000)]),
+            ],
+        )
         .unwrap();
     assert!((a.risk_score - 0.4).abs() < 1e-6);
     assert!(a.flags.is_empty() && !a.lock);
-    let a = e.host.proctor_ingest(&c, "att-1", &[sig(p::SignalKind::Paste, 4_000)]).unwrap();
+    let a = e.host.proctor_ingest(&c, "att-1", &[batch(3, vec![sig(p::SignalKind::Paste, 4_000)])]).unwrap();
     assert_eq!(a.flags.len(), 1, "{a:?}");
     assert!(a.lock);
     assert!(a.flags[0].evidence.iter().any(|x| x.contains("paste")), "flags explain themselves: {a:?}");
@@ -119,7 +128,7 @@ fn proctoring_publishes_granted_events_only() {
     assert_eq!(out[0].topic, "proctoring.flagged");
     assert_eq!(out[0].properties[lectern_host::INSTITUTION_PROPERTY], "inst-a");
     assert_eq!(out[0].properties[lectern_host::PLUGIN_PROPERTY], "test.proctoring");
-    let closed = e.host.proctor_close(&c, "att-1").unwrap();
+    let closed = e.host.proctor_close(&c, "att-1", 5_000).unwrap();
     assert!((closed.risk_score - 1.1).abs() < 1e-6);
     // Unknown attempt: the plugin's own error, not a fault.
     let err = e.host.proctor_ingest(&c, "nope", &[]).unwrap_err();
@@ -207,11 +216,16 @@ fn tutoring_cites_and_refuses_during_exams() {
         language: "en".into(),
     };
     assert_eq!(e.host.tutor_index(&c, &doc).unwrap(), 3);
-    let q = |text: &str, exam| t::Question {
+    let q = |text: &str, exam: bool| t::Question {
         text: text.into(),
         course: "c-1".into(),
         history: vec![],
-        in_proctored_attempt: exam,
+        open_assessment: exam.then(|| t::OpenAssessment {
+            id: "exam-1".into(),
+            title: "Midterm".into(),
+            proctored: false,
+            covers: vec![],
+        }),
     };
     let a = e.host.tutor_ask(&c, &q("What does chlorophyll absorb?", false)).unwrap();
     assert!(a.refusal.is_none());

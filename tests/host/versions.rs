@@ -1,8 +1,9 @@
 //! Contract versions. A component built against a compatible later release
 //! of `lectern:plugin` (0.1.1) is served by the host's 0.1 bindings, imports
-//! and exports alike; one built against an incompatible release (0.2.0) is
-//! refused at install with an error naming both versions. Both are real
-//! components compiled by wit-bindgen from `tests/fixtures/wit-future`.
+//! and exports alike; one built against a release this host does not speak
+//! (0.3.0) is refused at install with an error naming the versions. Both are
+//! real components compiled by wit-bindgen from `tests/fixtures/wit-future`.
+//! Guests of 0.2.0, which the host does speak, are in `v0_2.rs`.
 
 use std::path::Path;
 
@@ -45,14 +46,14 @@ fn a_guest_built_against_0_1_1_loads_and_works() {
 fn a_guest_built_against_an_incompatible_release_is_refused_at_install() {
     let e = env();
     let m = contract_manifest();
-    let err = e.host.install(m.clone(), &wasm(guests::GRADING_CONTRACT_0_2_0), &m.capabilities).unwrap_err();
+    let err = e.host.install(m.clone(), &wasm(guests::GRADING_CONTRACT_0_3_0), &m.capabilities).unwrap_err();
     let HostError::UnsupportedContract { found, supported } = &err else {
         panic!("expected UnsupportedContract, got {err:?}");
     };
-    assert_eq!(found.to_string(), "0.2.0");
-    assert_eq!(supported.iter().map(ToString::to_string).collect::<Vec<_>>(), ["0.1.0"]);
+    assert_eq!(found.to_string(), "0.3.0");
+    assert_eq!(supported.iter().map(ToString::to_string).collect::<Vec<_>>(), ["0.2.0", "0.1.0"]);
     let text = err.to_string();
-    assert!(text.contains("lectern:plugin@0.2.0") && text.contains("lectern:plugin 0.1.x"), "{text}");
+    assert!(text.contains("lectern:plugin@0.3.0") && text.contains("0.2.x") && text.contains("0.1.x"), "{text}");
     assert!(e.host.list().unwrap().is_empty(), "nothing is half-installed");
 }
 
@@ -68,7 +69,7 @@ fn future_wit_fixtures_differ_from_the_release_only_in_version() {
         names.sort();
         names
     };
-    for version in ["0.1.1", "0.2.0"] {
+    for version in ["0.1.1", "0.3.0"] {
         let dir = root.join(format!("tests/fixtures/wit-future/lectern-plugin@{version}"));
         assert_eq!(files(&dir), files(&released), "{version}");
         for name in files(&released) {

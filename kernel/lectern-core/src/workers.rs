@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lectern_bus::worker::{self, Failure, Handler, WorkerCounters, WorkerSpec};
 use lectern_bus::{Bus, Delivery, Outgoing, StartPosition, SubscribeSpec, SubscriptionType};
-use lectern_host::slots::CallContext;
+use lectern_host::slots::{CallContext, EventContext};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -54,6 +54,7 @@ impl Handler for Grading {
             institution: ev.institution.to_string(),
             user: Some(ev.student.to_string()),
             course: Some(ev.course.to_string()),
+            item: None,
             roles: vec![],
             locale: "en".into(),
             request_id: id.clone(),
@@ -140,12 +141,41 @@ impl Handler for PluginEvents {
         });
         let Some(institution) = institution else { return Ok(()) };
         let host = self.kernel.inner.host.clone();
-        let (plugin, topic, payload, id) = (self.plugin.clone(), d.topic.clone(), d.payload.clone(), d.message_id());
-        tokio::task::spawn_blocking(move || host.deliver_event(&plugin, &institution, &topic, &payload, &id))
+        let (plugin, event, payload) = (self.plugin.clone(), event_context(d, institution), d.payload.clone());
+        tokio::task::spawn_blocking(move || host.deliver_event(&plugin, &event, &payload))
             .await
             .map_err(|e| Failure::Retry(format!("delivery task failed: {e}")))?
             .map_err(|e| Failure::Retry(format!("plugin on-event: {e}")))?;
         Ok(())
+    }
+}
+
+/// What a delivery is about, for 0.2's `on-event`. The course comes from the
+/// payload; the actor is who caused the event where the kernel's payload
+/// says so (the student who submitted, whoever asked for a regrade, the
+/// person who graded), `None` for the system and for plugins' events.
+fn event_context(d: &Delivery, institution: String) -> EventContext {
+    let v: serde_json::Value = serde_json::from_slice(&d.payload).unwrap_or_default();
+    let text = |key: &str| v.get(key).and_then(|x| x.as_str()).map(str::to_owned);
+    let person = |s: Option<String>| s.filter(|s| s.parse::<crate::UserId>().is_ok());
+    let plugin_event = d.properties.contains_key(lectern_host::PLUGIN_PROPERTY);
+    let actor = match d.topic.as_str() {
+        _ if plugin_event => None,
+        topics::ATTEMPT_SUBMITTED => {
+            person(v.get("regrade").and_then(|r| r.get("by")).and_then(|b| b.as_str()).map(str::to_owned))
+                .or_else(|| person(text("student")))
+        }
+        topics::GRADE_RECORDED => person(text("graded_by")),
+        _ => None,
+    };
+    EventContext {
+        institution,
+        actor,
+        course: if plugin_event { None } else { text("course") },
+        topic: d.topic.clone(),
+        message_id: d.message_id(),
+        occurred_at_ms: d.publish_time_ms,
+        locale: "en".into(),
     }
 }
 

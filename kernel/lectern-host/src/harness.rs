@@ -66,6 +66,7 @@ impl Harness {
             institution: institution.into(),
             user: Some("test-user".into()),
             course: Some("test-course".into()),
+            item: None,
             roles: vec!["student".into()],
             locale: "en".into(),
             request_id: "test".into(),

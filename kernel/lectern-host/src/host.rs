@@ -776,25 +776,29 @@ impl Host {
         .map(|(r, _)| r)
     }
 
+    /// Scores one or more batches of an attempt, in `seq` order.
     pub fn proctor_ingest(
         &self,
         ctx: &CallContext,
         attempt: &str,
-        signals: &[slots::proctoring::Signal],
+        batches: &[slots::proctoring::Batch],
     ) -> Result<slots::proctoring::Assessment, PluginError> {
         let (a, _) = self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
-            ex.proctor_ingest(store, inst, ctx, attempt, signals)
+            ex.proctor_ingest(store, inst, ctx, attempt, batches)
         })?;
         Ok(a)
     }
 
+    /// The attempt ended at `ended_at_ms` (server time): the final scoring.
     pub fn proctor_close(
         &self,
         ctx: &CallContext,
         attempt: &str,
+        ended_at_ms: u64,
     ) -> Result<slots::proctoring::Assessment, PluginError> {
-        let (a, _) =
-            self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| ex.proctor_close(store, inst, ctx, attempt))?;
+        let (a, _) = self.slot_call(Slot::Proctoring, ctx, |ex, store, inst| {
+            ex.proctor_close(store, inst, ctx, attempt, ended_at_ms)
+        })?;
         Ok(a)
     }
 
@@ -885,11 +889,10 @@ impl Host {
     pub fn deliver_event(
         &self,
         plugin_id: &str,
-        institution: &str,
-        topic: &str,
+        event: &slots::EventContext,
         payload: &[u8],
-        request_id: &str,
     ) -> Result<Option<String>, PluginError> {
+        let (institution, topic) = (event.institution.as_str(), event.topic.as_str());
         let loaded = {
             let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
             let serving = |slot: Slot| {
@@ -904,8 +907,8 @@ impl Host {
                 .cloned()
         };
         let Some(loaded) = loaded else { return Ok(None) };
-        self.run(&loaded, institution, request_id, &[], |store, instance| {
-            loaded.exports.on_event(store, instance, topic, payload)
+        self.run(&loaded, institution, &event.message_id, &[], |store, instance| {
+            loaded.exports.on_event(store, instance, event, payload)
         })?;
         Ok(Some(loaded.key.clone()))
     }

@@ -43,7 +43,7 @@ pub use breaker::{BreakerConfig, BreakerState};
 pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope};
 pub use manifest::{Capabilities, Manifest, ManifestError, Resources, Service, Slot};
 pub use services::retrieval::Retrieval;
-pub use slots::{CallContext, GuestError, VectorScope};
+pub use slots::{CallContext, EventContext, GuestError, VectorScope};
 pub use state::{INSTITUTION_PROPERTY, PLUGIN_PROPERTY};
 pub use stats::StatsSnapshot;
 

@@ -1,6 +1,8 @@
 //! Version-free types of the slot interfaces. The kernel speaks these; the
 //! host converts them to and from whichever WIT version a plugin was built
-//! against (today only `lectern:plugin@0.1.0`, see `convert.rs`).
+//! against (`crate::wit::v0_1`, `crate::wit::v0_2`). A field only one
+//! version has lives here too; the other version's conversion fills a
+//! default or drops it, as its module says.
 
 /// Who a plugin call is for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -8,12 +10,29 @@ pub struct CallContext {
     pub institution: String,
     pub user: Option<String>,
     pub course: Option<String>,
+    /// The course item the call is about (an assessment, an activity), if any (0.2 on).
+    pub item: Option<String>,
     pub roles: Vec<String>,
     pub locale: String,
     pub request_id: String,
     /// Limits on what the plugin's vector queries may return during this
     /// call, imposed by the kernel (e.g. only items a student may see).
     pub vector_scope: Vec<VectorScope>,
+}
+
+/// What a delivered event is about (0.2's `event-context`; 0.1 plugins get
+/// the topic only).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventContext {
+    pub institution: String,
+    /// Who caused it; `None` for the system.
+    pub actor: Option<String>,
+    pub course: Option<String>,
+    pub topic: String,
+    /// The bus message id; the same id may be delivered again.
+    pub message_id: String,
+    pub occurred_at_ms: u64,
+    pub locale: String,
 }
 
 /// Only points whose metadata `key` has one of `any_of`; combined with the
@@ -238,6 +257,37 @@ pub mod proctoring {
         pub detail: Option<String>,
     }
 
+    /// Where a batch came from, reduced to what a plugin may see: the
+    /// client's network (IPv4 /24, IPv6 /64), never its address; a hash of
+    /// the user agent, to compare, never to show.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct Client {
+        pub network: Option<String>,
+        pub user_agent_hash: Option<String>,
+        pub session: Option<String>,
+    }
+
+    impl Client {
+        /// From what the kernel saw of the request: the network it computed
+        /// from the address, the user agent (kept only as its hash), the session.
+        pub fn observed(network: Option<String>, user_agent: Option<&str>, session: Option<&str>) -> Client {
+            Client {
+                network,
+                user_agent_hash: user_agent.map(|ua| crate::engine::sha256_hex(ua.as_bytes())),
+                session: session.map(str::to_owned),
+            }
+        }
+    }
+
+    /// One batch as the client sent it, in `seq` order.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Batch {
+        pub seq: u64,
+        pub received_at_ms: u64,
+        pub client: Client,
+        pub signals: Vec<Signal>,
+    }
+
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum Action {
@@ -379,7 +429,18 @@ pub mod tutoring {
         pub text: String,
         pub course: String,
         pub history: Vec<Turn>,
-        pub in_proctored_attempt: bool,
+        /// The assessment whose attempt the student has open (0.1 plugins see
+        /// only whether it is proctored).
+        pub open_assessment: Option<OpenAssessment>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct OpenAssessment {
+        pub id: String,
+        pub title: String,
+        pub proctored: bool,
+        /// Item ids of the material it covers, when the instructor said so.
+        pub covers: Vec<String>,
     }
 
     #[derive(Clone, Debug, PartialEq)]
@@ -389,6 +450,9 @@ pub mod tutoring {
         pub title: String,
         pub excerpt: String,
         pub score: f32,
+        /// The section's heading and anchor (0.2 plugins; `None` from 0.1).
+        pub heading: Option<String>,
+        pub anchor: Option<String>,
     }
 
     #[derive(Clone, Debug, PartialEq)]

@@ -254,13 +254,14 @@ fn check_response(key: &AnswerKey, r: &Response) -> Result<(), CoreError> {
 
 impl Assessments {
     /// Assessments of `course` on which `student` has an attempt in progress
-    /// (the tutor stays silent on those while the attempt is open).
+    /// (the tutor stays silent on those while the attempt is open), as the
+    /// tutoring plugin is told of them.
     pub fn open_assessments(
         &self,
         inst: InstitutionId,
         course: CourseId,
         student: UserId,
-    ) -> Result<Vec<String>, CoreError> {
+    ) -> Result<Vec<lectern_host::slots::tutoring::OpenAssessment>, CoreError> {
         let t = self.t();
         let course_prefix = [inst.bytes().as_slice(), course.bytes()].concat();
         let mut open = vec![];
@@ -269,7 +270,12 @@ impl Assessments {
             for entry in t.attempts_by_student.scan_prefix(student_prefix(inst, &a.id, student)) {
                 let (_, id) = entry?;
                 if t.attempts.get(attempt_key(inst, &id))?.is_some_and(|x| x.state == AttemptState::InProgress) {
-                    open.push(a.id.clone());
+                    open.push(lectern_host::slots::tutoring::OpenAssessment {
+                        id: a.id.to_string(),
+                        title: a.title.clone(),
+                        proctored: a.settings.proctoring.is_some(),
+                        covers: vec![],
+                    });
                     break;
                 }
             }

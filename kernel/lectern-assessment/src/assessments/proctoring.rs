@@ -287,7 +287,7 @@ impl Watch {
 /// The network an address is in: /24 for IPv4, /64 for IPv6. A change of
 /// address within one (DHCP, IPv6 privacy addresses rotating) is no change
 /// of place, and the proctoring README asks for network changes only.
-fn network(ip: &str) -> String {
+pub(crate) fn network(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(v4)) => {
             let [a, b, c, _] = v4.octets();
@@ -307,6 +307,7 @@ pub(super) fn student_context(a: &super::Assessment, at: &super::Attempt) -> lec
         institution: a.institution.to_string(),
         user: Some(at.student.to_string()),
         course: Some(a.course.to_string()),
+        item: Some(a.id.to_string()),
         roles: vec!["student".into()],
         locale: "en".into(),
         request_id: uuid::Uuid::now_v7().to_string(),
@@ -468,7 +469,8 @@ impl Assessments {
         let ctx = student_context(a, at);
         let host = self.host().clone();
         let attempt = at.id.clone();
-        let closed = Self::blocking(move || host.proctor_close(&ctx, &attempt)).await;
+        let ended_ms = (at.submitted_at.unwrap_or_else(|| self.now()).max(0) as u64).saturating_mul(1000);
+        let closed = Self::blocking(move || host.proctor_close(&ctx, &attempt, ended_ms)).await;
         let outcome = match closed {
             Ok(Ok(s)) => Ok(s),
             Ok(Err(e)) => Err(format!("proctoring: {e}")),

@@ -35,10 +35,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use lectern_host::slots::proctoring::{Action, Assessment as Scored, Signal};
+use lectern_host::slots::proctoring::{Action, Assessment as Scored, Batch, Client};
 
 use super::attempts::{AttemptState, SubmittedBy, attempt_key};
-use super::proctoring::{ProctorState, SignalBatch, batch_prefix, student_context};
+use super::proctoring::{ProctorState, SignalBatch, batch_prefix, network, student_context};
 use crate::Assessments;
 use crate::error::CoreError;
 
@@ -193,24 +193,28 @@ impl Assessments {
         };
         // The pending batches, joined into calls of at most the plugin's limit.
         let prefix = batch_prefix(inst, &st.attempt);
-        let mut calls: Vec<(u64, Vec<Signal>)> = vec![];
+        // (through seq, batches, their signal count)
+        let mut calls: Vec<(u64, Vec<Batch>, usize)> = vec![];
         let mut after = [prefix.as_slice(), &st.scored_seq.to_be_bytes()].concat();
         let mut count = 0;
         'read: loop {
             let page = t.proctor_batches.page(&prefix, Some(&after), BATCHES_PER_READ)?;
             let Some((last, _)) = page.last() else { break };
             after = last.clone();
-            for (_, SignalBatch { seq, signals, .. }) in page {
-                if seq > st.last_seq {
+            for (_, b) in page {
+                if b.seq > st.last_seq {
                     break 'read;
                 }
                 count += 1;
+                let (seq, n) = (b.seq, b.signals.len());
+                let batch = plugin_batch(b);
                 match calls.last_mut() {
-                    Some((through, joined)) if joined.len() + signals.len() <= SIGNALS_PER_CALL => {
+                    Some((through, joined, signals)) if *signals + n <= SIGNALS_PER_CALL => {
                         *through = seq;
-                        joined.extend(signals);
+                        *signals += n;
+                        joined.push(batch);
                     }
-                    _ => calls.push((seq, signals)),
+                    _ => calls.push((seq, vec![batch], n)),
                 }
             }
         }
@@ -230,8 +234,8 @@ impl Assessments {
                 return (through, Err(format!("proctoring: {e}")));
             }
             let mut last = (0, Err(String::new()));
-            for (through, signals) in calls {
-                match host.proctor_ingest(&ctx, &attempt, &signals) {
+            for (through, batches, _) in calls {
+                match host.proctor_ingest(&ctx, &attempt, &batches) {
                     Ok(s) => last = (through, Ok(s)),
                     // Later batches are still scored: the plugin refused this one whole.
                     Err(e) => last = (through, Err(format!("proctoring: {e}"))),
@@ -284,5 +288,19 @@ impl Assessments {
                 })
             })?
             .ok_or(CoreError::NotFound("proctoring record"))
+    }
+}
+
+/// A stored batch as the proctoring plugin sees it (no address, no user agent).
+fn plugin_batch(b: SignalBatch) -> Batch {
+    Batch {
+        seq: b.seq,
+        received_at_ms: (b.received_at.max(0) as u64).saturating_mul(1000),
+        client: Client::observed(
+            b.client.ip.as_deref().map(network),
+            b.client.user_agent.as_deref(),
+            b.client.session.as_deref(),
+        ),
+        signals: b.signals,
     }
 }

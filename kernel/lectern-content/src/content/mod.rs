@@ -274,6 +274,7 @@ pub(crate) fn call_context(
         institution: inst.to_string(),
         user: p.user_id().map(|u| u.to_string()),
         course: Some(course.to_string()),
+        item: None,
         roles,
         locale: "en".into(),
         request_id: uuid::Uuid::now_v7().to_string(),

@@ -149,6 +149,35 @@ impl PluginState {
         r.vectors.ensure_collection(&key, &want).map(|_| ()).map_err(vector_error)
     }
 
+    /// The calling plugin's collections in the calling institution, by name.
+    pub(crate) fn vector_list_collections(&mut self) -> Result<Vec<svc::CollectionSpec>, ServiceError> {
+        let r = self.retrieval()?.clone();
+        let mut out: Vec<svc::CollectionSpec> = r
+            .vectors
+            .list_collections(&self.who.id, &self.scope)
+            .map_err(vector_error)?
+            .into_iter()
+            .map(|c| svc::CollectionSpec {
+                name: c.name,
+                dimension: c.spec.dimension,
+                distance: match c.spec.distance {
+                    Distance::Cosine => svc::Distance::Cosine,
+                    Distance::Dot => svc::Distance::Dot,
+                    Distance::Euclidean => svc::Distance::Euclidean,
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Drops one of the calling plugin's collections; whether it existed.
+    pub(crate) fn vector_drop_collection(&mut self, name: &str) -> Result<bool, ServiceError> {
+        let r = self.retrieval()?.clone();
+        let key = self.collection(name)?;
+        r.vectors.drop_collection(&key).map_err(vector_error)
+    }
+
     pub(crate) fn vector_upsert(&mut self, collection: &str, points: Vec<svc::Point>) -> Result<(), ServiceError> {
         if points.len() > MAX_BATCH {
             return Err(ServiceError::QuotaExceeded(format!("at most {MAX_BATCH} points per upsert")));

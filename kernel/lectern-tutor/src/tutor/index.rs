@@ -82,6 +82,7 @@ impl Tutor {
             institution: inst.to_string(),
             user: None,
             course: Some(course.to_string()),
+            item: None,
             roles: vec!["system".into()],
             locale: "en".into(),
             request_id: uuid::Uuid::now_v7().to_string(),

@@ -243,6 +243,7 @@ impl Tutor {
             institution: inst.to_string(),
             user: Some(user.to_string()),
             course: Some(course.to_string()),
+            item: None,
             roles: vec![if openable.is_some() { "student" } else { "instructor" }.into()],
             locale: "en".into(),
             request_id: uuid::Uuid::now_v7().to_string(),
@@ -255,7 +256,7 @@ impl Tutor {
                 .iter()
                 .map(|t| wit::Turn { question: t.question.clone(), answer: t.answer.clone() })
                 .collect(),
-            in_proctored_attempt: !open_assessments.is_empty(),
+            open_assessment: open_assessments.first().cloned(),
         };
         let host = self.host().clone();
         let answer = Self::blocking(move || host.tutor_ask(&call, &q)).await?.map_err(plugin_error)?;

@@ -1,0 +1,188 @@
+//! Conversions between the version-free slot types (`crate::slots`) and the
+//! `lectern:plugin@0.2.0` bindings. What 0.2 has and the kernel does not use
+//! yet is filled the only truthful way, and said here:
+//!
+//! - proctoring: the kernel's policy has one threshold, so `review-threshold`
+//!   equals `flag-threshold`; it has no `auto-submit` action and weights by
+//!   signal kind only. A flag's `student-reason` and `contribution` are not
+//!   kept (the kernel stores 0.1's flag shape); its structured evidence is
+//!   kept as one line per observation. `act` is the kernel's `lock`.
+//! - tutoring: `open-assessment` is whatever the kernel knows of the open
+//!   attempt (`covers` is empty until instructors can say what an assessment covers).
+
+use super::exports::lectern::plugin::{content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt};
+use super::lectern::plugin::types as wty;
+use crate::slots::{self, content as c, grading as g, proctoring as p, tutoring as t};
+
+impl From<&slots::CallContext> for wty::Context {
+    fn from(x: &slots::CallContext) -> Self {
+        wty::Context {
+            institution: x.institution.clone(),
+            user: x.user.clone(),
+            course: x.course.clone(),
+            item: x.item.clone(),
+            roles: x.roles.clone(),
+            locale: x.locale.clone(),
+            request_id: x.request_id.clone(),
+        }
+    }
+}
+
+impl From<&slots::EventContext> for wty::EventContext {
+    fn from(x: &slots::EventContext) -> Self {
+        wty::EventContext {
+            institution: x.institution.clone(),
+            actor: x.actor.clone(),
+            course: x.course.clone(),
+            topic: x.topic.clone(),
+            message_id: x.message_id.clone(),
+            occurred_at_ms: x.occurred_at_ms,
+            locale: x.locale.clone(),
+        }
+    }
+}
+
+super::super::shared::same_slot_types!();
+
+// ---- proctoring (changed in 0.2) ----
+
+impl From<&p::Policy> for wp::Policy {
+    fn from(x: &p::Policy) -> Self {
+        wp::Policy {
+            weights: x
+                .weights
+                .iter()
+                .map(|(k, w)| wp::Weight { target: wp::WeightTarget::Kind(kind_to(*k)), weight: *w })
+                .collect(),
+            review_threshold: x.flag_threshold,
+            flag_threshold: x.flag_threshold,
+            heartbeat_interval_ms: x.heartbeat_interval_ms,
+            allow_copy_paste: x.allow_copy_paste,
+            action: match x.action {
+                p::Action::RecordOnly => wp::Action::RecordOnly,
+                p::Action::FlagForReview => wp::Action::FlagForReview,
+                p::Action::LockAttempt => wp::Action::LockAttempt,
+            },
+        }
+    }
+}
+
+impl From<&p::Batch> for wp::Batch {
+    fn from(b: &p::Batch) -> Self {
+        wp::Batch {
+            seq: b.seq,
+            received_at_ms: b.received_at_ms,
+            client: wp::Client {
+                network: b.client.network.clone(),
+                user_agent_hash: b.client.user_agent_hash.clone(),
+                session: b.client.session.clone(),
+            },
+            signals: b.signals.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The WIT name of a 0.2 signal kind, for evidence kept as text.
+fn kind_name(k: wp::SignalKind) -> &'static str {
+    use wp::SignalKind as S;
+    match k {
+        S::FocusLost => "focus-lost",
+        S::FocusRegained => "focus-regained",
+        S::VisibilityHidden => "visibility-hidden",
+        S::VisibilityVisible => "visibility-visible",
+        S::Copy => "copy",
+        S::Paste => "paste",
+        S::ContextMenu => "context-menu",
+        S::FullscreenExit => "fullscreen-exit",
+        S::IpChanged => "ip-changed",
+        S::DeviceChanged => "device-changed",
+        S::Heartbeat => "heartbeat",
+        S::ConcurrentSession => "concurrent-session",
+        S::DevtoolsOpened => "devtools-opened",
+        S::AnswerBurst => "answer-burst",
+        S::PasteIntoAnswer => "paste-into-answer",
+    }
+}
+
+/// `paste at 61000 ms for 500 ms (batch 3): detail`.
+fn evidence_line(e: &wp::Evidence) -> String {
+    let mut line = format!("{} at {} ms", kind_name(e.kind), e.at_ms);
+    if let Some(d) = e.duration_ms {
+        line.push_str(&format!(" for {d} ms"));
+    }
+    line.push_str(&format!(" (batch {})", e.seq));
+    if let Some(detail) = &e.detail {
+        line.push_str(": ");
+        line.push_str(detail);
+    }
+    line
+}
+
+impl From<wp::Assessment> for p::Assessment {
+    fn from(a: wp::Assessment) -> Self {
+        p::Assessment {
+            risk_score: a.risk_score,
+            flags: a
+                .flags
+                .into_iter()
+                .map(|f| p::Flag {
+                    id: f.id,
+                    severity: match f.severity {
+                        wp::Severity::Low => p::Severity::Low,
+                        wp::Severity::Medium => p::Severity::Medium,
+                        wp::Severity::High => p::Severity::High,
+                    },
+                    reason: f.reason,
+                    evidence: f.evidence.iter().map(evidence_line).collect(),
+                    at_ms: f.at_ms,
+                })
+                .collect(),
+            explanation: a.explanation,
+            lock: a.act,
+        }
+    }
+}
+
+// ---- tutoring (changed in 0.2) ----
+
+impl From<&t::Question> for wt::Question {
+    fn from(q: &t::Question) -> Self {
+        wt::Question {
+            text: q.text.clone(),
+            course: q.course.clone(),
+            history: q
+                .history
+                .iter()
+                .map(|h| wt::Turn { question: h.question.clone(), answer: h.answer.clone() })
+                .collect(),
+            open_assessment: q.open_assessment.as_ref().map(|a| wt::OpenAssessment {
+                id: a.id.clone(),
+                title: a.title.clone(),
+                proctored: a.proctored,
+                covers: a.covers.clone(),
+            }),
+        }
+    }
+}
+
+impl From<wt::Answer> for t::Answer {
+    fn from(a: wt::Answer) -> Self {
+        t::Answer {
+            text: a.text,
+            citations: a
+                .citations
+                .into_iter()
+                .map(|c| t::Citation {
+                    document_id: c.document_id,
+                    item: c.item,
+                    title: c.title,
+                    excerpt: c.excerpt,
+                    score: c.score,
+                    heading: c.heading,
+                    anchor: c.anchor,
+                })
+                .collect(),
+            refusal: a.refusal,
+        }
+    }
+}
