@@ -19,6 +19,8 @@ const GUESTS: &[(&str, &str)] = &[
     // Guests of the 0.2.0 contract (wit/lectern-plugin@0.2.0).
     ("GRADING_0_2", "grading-0-2"),
     ("PROCTORING_0_2", "proctoring-0-2"),
+    // Example third-party plugins (plugins/examples).
+    ("EXAMPLE_GRADE_WEBHOOK", "lectern-example-grade-webhook"),
     ("TEMPLATE", "lectern-plugin-template"),
     // First-party plugins: tests run the real ones, not only fixtures.
     ("CONTENT_PLUGIN", "lectern-content"),
@@ -31,7 +33,14 @@ fn main() {
     let root = lectern_guest_build::repo_root(1);
     lectern_guest_build::rerun_if_guests_change(
         &root,
-        &["tests/fixtures", "plugins/content", "plugins/grading", "plugins/proctoring", "plugins/tutoring"],
+        &[
+            "tests/fixtures",
+            "plugins/content",
+            "plugins/grading",
+            "plugins/proctoring",
+            "plugins/tutoring",
+            "plugins/examples",
+        ],
     );
     let mut consts = String::new();
     for (name, pkg) in GUESTS {

@@ -125,7 +125,8 @@ pub struct Capabilities {
     /// plugin and institution whatever their names.
     pub vector_collections: Vec<String>,
     pub embed: bool,
-    /// Hosts it wants to reach over the network.
+    /// Hosts it wants to reach over HTTP (observer plugins; see
+    /// `lectern_manifest::Capabilities::outbound_hosts`).
     pub outbound_hosts: Vec<String>,
 }
 
@@ -141,17 +142,14 @@ impl Capabilities {
             clock: self.clock,
             vector: !self.vector_collections.is_empty(),
             embed: self.embed,
+            outbound_hosts: self.outbound_hosts.clone(),
         }
     }
 
     /// The request for what a plugin's manifest asks of the sandbox, with the
     /// names only a package carries (`*`, any collection, when it asks for
     /// `vector` without naming one).
-    pub fn request(
-        c: &lectern_manifest::Capabilities,
-        mut vector_collections: Vec<String>,
-        outbound_hosts: Vec<String>,
-    ) -> Capabilities {
+    pub fn request(c: &lectern_manifest::Capabilities, mut vector_collections: Vec<String>) -> Capabilities {
         if c.vector && vector_collections.is_empty() {
             vector_collections.push("*".into());
         }
@@ -162,7 +160,7 @@ impl Capabilities {
             clock: c.clock,
             vector_collections,
             embed: c.embed,
-            outbound_hosts,
+            outbound_hosts: c.outbound_hosts.clone(),
         }
     }
 }
@@ -386,10 +384,7 @@ impl PackageManifest {
             }
         }
         for h in &self.capabilities.outbound_hosts {
-            if h.is_empty()
-                || h.len() > 253
-                || !h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
-            {
+            if !lectern_manifest::is_outbound_host(h) {
                 return Err(malformed(format!("outbound host `{h}` must be a host name (with an optional port)")));
             }
         }

@@ -296,7 +296,7 @@ fn manifests_of_the_previous_release_keep_their_bytes() {
         package::Resources { memory_mib: 128, call_timeout_ms: 60_000, fuel: Some(5_000_000) }
     );
     // And back: the package's request for that manifest, with the names only a package carries.
-    let request = package::Capabilities::request(&plugin.capabilities, vec![], vec!["api.example.edu:443".into()]);
+    let request = package::Capabilities::request(&plugin.capabilities, vec![]);
     assert_eq!(request.vector_collections, ["*"]);
     assert_eq!(request.sandbox(), plugin.capabilities);
 }

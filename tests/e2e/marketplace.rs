@@ -227,7 +227,7 @@ async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
         }),
         ">=9.0",
     );
-    // 1.0.7: wants network access, which no kernel grants.
+    // 1.0.7: a grading plugin that wants network access, which only observer plugins may have.
     m.publish(
         "org.lectern.grading",
         "1.0.7",
@@ -255,7 +255,7 @@ async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
         ("1.0.4", 422, "package-refused", "not-delegated"),
         ("1.0.5", 422, "package-refused", "undeclared-import"),
         ("1.0.6", 422, "package-refused", "incompatible-kernel"),
-        ("1.0.7", 422, "package-refused", "not-granted"),
+        ("1.0.7", 422, "package-refused", "malformed"),
     ] {
         let r = install(root, grant(version)).await;
         refused(&r, status, slug, reason);
@@ -264,7 +264,7 @@ async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
     // "Latest compatible" skips the version for another kernel and picks the newest that fits;
     // it is one of the bad ones, and is refused for its own reason.
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
-    refused(&r, 422, "package-refused", "not-granted");
+    refused(&r, 422, "package-refused", "malformed");
     assert!(w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.0.1").unwrap().is_none());
 }
 

@@ -5,6 +5,7 @@
 
 mod hostile;
 mod lifecycle;
+mod observer;
 mod slots;
 mod swap;
 mod v0_2;

@@ -188,16 +188,19 @@ fn plugin_problem(e: lectern_core::plugins::HostError) -> ApiError {
     };
     match &e {
         H::Manifest(m) => invalid("manifest", m.to_string()),
+        H::InvalidSettings(m) => invalid("settings", m.clone()),
         H::InvalidComponent { .. }
         | H::ImportRefused { .. }
         | H::MissingExport { .. }
         | H::UnversionedContract { .. }
         | H::UnsupportedContract { .. }
         | H::MixedContract { .. }
+        | H::WorldNeedsContract { .. }
         | H::Link { .. } => invalid("component", e.to_string()),
         H::AlreadyInstalled { .. }
         | H::WrongSlot { .. }
         | H::StillActive { .. }
+        | H::SlotCannotBeEmptied { .. }
         | H::RetrievalAttached
         | H::ActivationFailed { .. }
         | H::IdentityMismatch { .. } => ApiError::new(&CONFLICT, e.to_string()),

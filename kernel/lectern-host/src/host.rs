@@ -49,6 +49,53 @@ impl std::fmt::Display for Scope {
     }
 }
 
+/// Where a version is active. A slot has one seat (one version serves it
+/// per scope); an extension world (an observer) has one seat per plugin, so
+/// any number of plugins of that world are active at once, one version each.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Seat {
+    pub slot: Slot,
+    /// The plugin id, for an extension world; `None` for a slot.
+    pub plugin: Option<String>,
+}
+
+impl From<Slot> for Seat {
+    fn from(slot: Slot) -> Seat {
+        Seat { slot, plugin: None }
+    }
+}
+
+impl Seat {
+    /// The seat a plugin of `slot` with id `plugin` takes.
+    pub fn of(slot: Slot, plugin: &str) -> Seat {
+        Seat { slot, plugin: slot.is_extension().then(|| plugin.to_owned()) }
+    }
+
+    /// `grading`, or `observer:org.example.sis` (stored in slot record keys).
+    fn key(&self) -> String {
+        match &self.plugin {
+            Some(p) => format!("{}:{p}", self.slot.name()),
+            None => self.slot.name().to_owned(),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Seat> {
+        match s.split_once(':') {
+            Some((slot, plugin)) => Some(Seat { slot: slot.parse().ok()?, plugin: Some(plugin.to_owned()) }),
+            None => Some(Seat { slot: s.parse().ok()?, plugin: None }),
+        }
+    }
+}
+
+impl std::fmt::Display for Seat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.plugin {
+            Some(p) => write!(f, "the {} plugin {p}", self.slot.name()),
+            None => write!(f, "the {} slot", self.slot.name()),
+        }
+    }
+}
+
 /// An installed version, as persisted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installed {
@@ -63,7 +110,91 @@ pub struct Installed {
 }
 
 impl Record for Installed {
-    const VERSION: u8 = 1;
+    /// 2: capabilities gained `outbound_hosts`.
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        match version {
+            1 => lectern_storage::decode_body::<v1::Installed>(body).map(Into::into),
+            v => Err(format!("no upgrade path from installed-plugin record version {v}")),
+        }
+    }
+}
+
+/// Installed versions as stored before capabilities had `outbound_hosts`
+/// (record version 1). postcard is positional: these list exactly the old
+/// fields, in order, and must never change.
+mod v1 {
+    use serde::Deserialize;
+
+    use crate::manifest::{Resources, Slot};
+
+    #[derive(Deserialize)]
+    pub struct Capabilities {
+        log: bool,
+        kv_quota_bytes: Option<u64>,
+        publish: Vec<String>,
+        subscribe: Vec<String>,
+        clock: bool,
+        vector: bool,
+        embed: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Manifest {
+        id: String,
+        version: String,
+        slot: Slot,
+        data_version: u32,
+        capabilities: Capabilities,
+        resources: Resources,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Installed {
+        manifest: Manifest,
+        grants: Capabilities,
+        sha256: String,
+        size: u64,
+        installed_at_ms: u64,
+        imports: Vec<String>,
+    }
+
+    impl From<Capabilities> for crate::manifest::Capabilities {
+        fn from(c: Capabilities) -> Self {
+            crate::manifest::Capabilities {
+                log: c.log,
+                kv_quota_bytes: c.kv_quota_bytes,
+                publish: c.publish,
+                subscribe: c.subscribe,
+                clock: c.clock,
+                vector: c.vector,
+                embed: c.embed,
+                outbound_hosts: vec![],
+            }
+        }
+    }
+
+    impl From<Installed> for super::Installed {
+        fn from(i: Installed) -> Self {
+            let m = i.manifest;
+            super::Installed {
+                manifest: crate::manifest::Manifest {
+                    id: m.id,
+                    version: m.version,
+                    slot: m.slot,
+                    data_version: m.data_version,
+                    capabilities: m.capabilities.into(),
+                    resources: m.resources,
+                },
+                grants: i.grants.into(),
+                sha256: i.sha256,
+                size: i.size,
+                installed_at_ms: i.installed_at_ms,
+                imports: i.imports,
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +264,7 @@ struct Inner {
     data_versions: Tree<u32>,
     blobs: PathBuf,
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
-    active: RwLock<HashMap<(Slot, Scope), Arc<Loaded>>>,
+    active: RwLock<HashMap<(Seat, Scope), Arc<Loaded>>>,
     admin: Mutex<()>,
 }
 
@@ -153,15 +284,15 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-fn slot_key(slot: Slot, scope: &Scope) -> String {
-    format!("{}/{}", slot.name(), scope.key())
+fn slot_key(seat: &Seat, scope: &Scope) -> String {
+    format!("{}/{}", seat.key(), scope.key())
 }
 
-fn parse_slot_key(k: &[u8]) -> Option<(Slot, Scope)> {
+fn parse_slot_key(k: &[u8]) -> Option<(Seat, Scope)> {
     let s = std::str::from_utf8(k).ok()?;
-    let (slot, scope) = s.split_once('/')?;
+    let (seat, scope) = s.split_once('/')?;
     let scope = if scope == "*" { Scope::Platform } else { Scope::Institution(scope.to_owned()) };
-    Some((slot.parse().ok()?, scope))
+    Some((Seat::parse(seat)?, scope))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -210,13 +341,13 @@ impl Host {
     fn restore(&self) -> Result<(), HostError> {
         let rows: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
         for (k, rec) in rows {
-            let Some((slot, scope)) = parse_slot_key(&k) else { continue };
+            let Some((seat, scope)) = parse_slot_key(&k) else { continue };
             match self.load(&rec.active).and_then(|l| self.start_version(&l).map(|_| l)) {
                 Ok(l) => {
-                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((slot, scope), l);
+                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((seat, scope), l);
                 }
                 Err(e) => {
-                    tracing::error!(slot = slot.name(), plugin = %rec.active, error = %e, "cannot re-activate plugin at start")
+                    tracing::error!(seat = %seat.key(), plugin = %rec.active, error = %e, "cannot re-activate plugin at start")
                 }
             }
         }
@@ -265,7 +396,13 @@ impl Host {
     /// `lectern:plugin` names carry (refused if this host speaks none on its track).
     fn contract(&self, component: &Component, slot: Slot) -> Result<Api, HostError> {
         match Api::of_component(&self.inner.engine, component)? {
-            Some((api, _)) => Ok(api),
+            Some((api, found)) => {
+                let needs = Api::introducing(slot);
+                if api.version() < needs {
+                    return Err(HostError::WorldNeedsContract { slot, needs, found });
+                }
+                Ok(api)
+            }
             None => Err(HostError::MissingExport { interface: "lifecycle", slot }),
         }
     }
@@ -294,6 +431,21 @@ impl Host {
                         return refuse(ImportRefusal::WasiVersion);
                     }
                 }
+                // Outbound HTTP: observer plugins (lectern:plugin 0.2 on) with granted hosts.
+                "wasi:http" => {
+                    if !compatible(0, 2) {
+                        return refuse(ImportRefusal::WasiVersion);
+                    }
+                    if !manifest.slot.allows_outbound() || api.version() < Api::introducing(Slot::Observer) {
+                        return refuse(ImportRefusal::NotInSlot { slot: manifest.slot });
+                    }
+                    if manifest.capabilities.outbound_hosts.is_empty() {
+                        return refuse(ImportRefusal::Undeclared);
+                    }
+                    if grants.outbound_hosts.is_empty() {
+                        return refuse(ImportRefusal::NotGranted);
+                    }
+                }
                 wit::PACKAGE => {
                     // The version was checked by `contract` (every name is on the track `api` serves).
                     if iface == "types" {
@@ -305,7 +457,7 @@ impl Host {
                     if !manifest.slot.allowed_services().contains(&service) {
                         return refuse(ImportRefusal::NotInSlot { slot: manifest.slot });
                     }
-                    if service != Service::Log && !manifest.capabilities.grants(service) {
+                    if !matches!(service, Service::Log | Service::Settings) && !manifest.capabilities.grants(service) {
                         return refuse(ImportRefusal::Undeclared);
                     }
                     if !grants.grants(service) {
@@ -423,6 +575,11 @@ impl Host {
             vector_scope: vector_scope.to_vec(),
             stdout,
             stderr,
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            outbound: crate::services::http::Outbound {
+                who: loaded.who.clone(),
+                budget: Duration::from_millis(m.resources.call_timeout_ms),
+            },
         };
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -527,9 +684,11 @@ impl Host {
         self.lifecycle_call(loaded, |g, s, i| g.init(s, i)).map_err(failed(ActivationStep::Init))
     }
 
-    /// Makes `key` the active plugin of `slot` in `scope`. Calls already
-    /// running finish on the previous version; calls that start after this
-    /// returns use the new one. Nothing changes if info, migrate or init fail.
+    /// Makes `key` the active plugin of `slot` in `scope` (for an extension
+    /// world: the active version of that plugin, beside the others). Calls
+    /// already running finish on the previous version; calls that start
+    /// after this returns use the new one. Nothing changes if info, migrate
+    /// or init fail.
     pub fn activate(&self, slot: Slot, scope: Scope, key: &str) -> Result<Activation, HostError> {
         let _admin = lock(&self.inner.admin);
         self.activate_locked(slot, scope, key)
@@ -541,6 +700,7 @@ impl Host {
         if loaded.manifest.slot != slot {
             return Err(HostError::WrongSlot { key: key.to_owned(), fills: loaded.manifest.slot, wanted: slot });
         }
+        let seat = Seat::of(slot, &loaded.manifest.id);
         let mut warnings = vec![];
         let id = loaded.manifest.id.clone();
         let current = self.inner.data_versions.get(id.as_bytes())?.unwrap_or(0);
@@ -562,13 +722,13 @@ impl Host {
         if wanted > current {
             self.inner.data_versions.insert(id.as_bytes(), &wanted)?;
         }
-        let sk = slot_key(slot, &scope);
+        let sk = slot_key(&seat, &scope);
         let old = self.inner.slots.get(sk.as_bytes())?;
         // What served this scope until now: its own choice, else (for an institution) the platform default.
         let served_before = match (&old, &scope) {
             (Some(o), _) => Some(o.active.clone()),
             (None, Scope::Institution(_)) => {
-                self.inner.slots.get(slot_key(slot, &Scope::Platform).as_bytes())?.map(|p| p.active)
+                self.inner.slots.get(slot_key(&seat, &Scope::Platform).as_bytes())?.map(|p| p.active)
             }
             (None, Scope::Platform) => None,
         };
@@ -576,8 +736,12 @@ impl Host {
         let record = SlotRecord { active: key.to_owned(), previous: previous.or_else(|| old.and_then(|o| o.previous)) };
         self.inner.slots.insert(sk.as_bytes(), &record)?;
         self.inner.services.store.durable_blocking()?;
-        self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((slot, scope.clone()), loaded.clone());
-        tracing::info!(slot = slot.name(), scope = %scope.key(), active = %key, previous = ?served_before, "plugin activated");
+        self.inner
+            .active
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((seat.clone(), scope.clone()), loaded.clone());
+        tracing::info!(seat = %seat.key(), scope = %scope.key(), active = %key, previous = ?served_before, "plugin activated");
         Ok(Activation {
             active: key.to_owned(),
             previous: served_before,
@@ -588,32 +752,54 @@ impl Host {
         })
     }
 
-    /// Reactivates the previous version of a slot.
-    pub fn rollback(&self, slot: Slot, scope: Scope) -> Result<Activation, HostError> {
+    /// Reactivates the previous version of a slot (or of an extension plugin).
+    pub fn rollback(&self, seat: impl Into<Seat>, scope: Scope) -> Result<Activation, HostError> {
+        let seat = seat.into();
         let _admin = lock(&self.inner.admin);
-        let Some(rec) = self.inner.slots.get(slot_key(slot, &scope).as_bytes())? else {
+        let slot = seat.slot;
+        let Some(rec) = self.inner.slots.get(slot_key(&seat, &scope).as_bytes())? else {
             return Err(HostError::NoActivePlugin { slot, scope });
         };
         let Some(prev) = rec.previous else { return Err(HostError::NoPreviousVersion { slot, scope }) };
         self.activate_locked(slot, scope, &prev)
     }
 
+    /// Stops an extension plugin (an observer) in `scope`: no version of it
+    /// serves there any more, and none is kept to roll back to. Calls in
+    /// flight finish. Returns the version that was active, if any. A slot
+    /// is not stopped this way: activate another version, or go back to the
+    /// platform default.
+    pub fn deactivate(&self, seat: &Seat, scope: Scope) -> Result<Option<String>, HostError> {
+        if seat.plugin.is_none() {
+            return Err(HostError::SlotCannotBeEmptied { slot: seat.slot });
+        }
+        let _admin = lock(&self.inner.admin);
+        let sk = slot_key(seat, &scope);
+        let Some(rec) = self.inner.slots.get(sk.as_bytes())? else { return Ok(None) };
+        self.inner.slots.remove(sk.as_bytes())?;
+        self.inner.services.store.durable_blocking()?;
+        self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+        tracing::info!(seat = %seat.key(), scope = %scope.key(), stopped = %rec.active, "plugin deactivated");
+        Ok(Some(rec.active))
+    }
+
     /// Drops an institution's own choice for `slot`, so the platform default
     /// serves it again. Calls in flight finish on the version they started on.
     /// Idempotent: an institution without its own choice keeps the default.
-    pub fn use_platform_default(&self, slot: Slot, institution: &str) -> Result<DefaultRestored, HostError> {
+    pub fn use_platform_default(&self, seat: impl Into<Seat>, institution: &str) -> Result<DefaultRestored, HostError> {
+        let seat = seat.into();
         let _admin = lock(&self.inner.admin);
         let scope = Scope::Institution(institution.to_owned());
-        let sk = slot_key(slot, &scope);
-        let platform = self.inner.slots.get(slot_key(slot, &Scope::Platform).as_bytes())?.map(|p| p.active);
+        let sk = slot_key(&seat, &scope);
+        let platform = self.inner.slots.get(slot_key(&seat, &Scope::Platform).as_bytes())?.map(|p| p.active);
         let own = self.inner.slots.get(sk.as_bytes())?;
         if own.is_some() {
             self.inner.slots.remove(sk.as_bytes())?;
             self.inner.services.store.durable_blocking()?;
-            self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(slot, scope.clone()));
+            self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
         }
         let previous = own.map(|o| o.active).or_else(|| platform.clone());
-        tracing::info!(slot = slot.name(), scope = %scope.key(), active = ?platform, previous = ?previous, "institution back on the platform default");
+        tracing::info!(seat = %seat.key(), scope = %scope.key(), active = ?platform, previous = ?previous, "institution back on the platform default");
         Ok(DefaultRestored { active: platform, previous })
     }
 
@@ -630,9 +816,9 @@ impl Host {
         for (k, mut rec) in slots {
             if rec.active == key {
                 self.inner.slots.remove(&k)?;
-                if let Some((slot, scope)) = parse_slot_key(&k) {
-                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(slot, scope.clone()));
-                    stopped.push((slot, scope, rec.previous.clone().filter(|p| p != key)));
+                if let Some((seat, scope)) = parse_slot_key(&k) {
+                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+                    stopped.push((seat.slot, scope, rec.previous.clone().filter(|p| p != key)));
                 }
             } else if rec.previous.as_deref() == Some(key) {
                 rec.previous = None;
@@ -650,9 +836,9 @@ impl Host {
         let rec =
             self.inner.installed.get(key.as_bytes())?.ok_or_else(|| HostError::NotInstalled { key: key.to_owned() })?;
         let slots: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
-        if let Some((slot, scope)) = slots.iter().filter(|(_, r)| r.active == key).find_map(|(k, _)| parse_slot_key(k))
+        if let Some((seat, scope)) = slots.iter().filter(|(_, r)| r.active == key).find_map(|(k, _)| parse_slot_key(k))
         {
-            return Err(HostError::StillActive { key: key.to_owned(), slot, scope });
+            return Err(HostError::StillActive { key: key.to_owned(), slot: seat.slot, scope });
         }
         for (k, mut r) in slots {
             if r.previous.as_deref() == Some(key) {
@@ -710,8 +896,8 @@ impl Host {
     fn resolve(&self, slot: Slot, institution: &str) -> Option<Arc<Loaded>> {
         let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
         active
-            .get(&(slot, Scope::Institution(institution.to_owned())))
-            .or_else(|| active.get(&(slot, Scope::Platform)))
+            .get(&(Seat::from(slot), Scope::Institution(institution.to_owned())))
+            .or_else(|| active.get(&(Seat::from(slot), Scope::Platform)))
             .cloned()
     }
 
@@ -863,6 +1049,45 @@ impl Host {
         Ok(self.inner.services.kv.get(full)?)
     }
 
+    /// Stores `plugin_id`'s settings for `scope` (a JSON object, at most
+    /// 64 KiB; `None` removes them, so the institution falls back to the
+    /// platform's). Durable on return; the next call sees them.
+    pub fn set_settings(
+        &self,
+        plugin_id: &str,
+        scope: &Scope,
+        settings: Option<&serde_json::Value>,
+    ) -> Result<(), HostError> {
+        use crate::services::settings::{MAX_SETTINGS_BYTES, key};
+        let k = key(plugin_id, &scope.key());
+        match settings {
+            Some(v) => {
+                if !v.is_object() {
+                    return Err(HostError::InvalidSettings("settings must be a JSON object".into()));
+                }
+                let text = v.to_string();
+                if text.len() > MAX_SETTINGS_BYTES {
+                    return Err(HostError::InvalidSettings(format!(
+                        "settings are {} bytes; at most {MAX_SETTINGS_BYTES}",
+                        text.len()
+                    )));
+                }
+                self.inner.services.settings.insert(k, &text)?;
+            }
+            None => {
+                self.inner.services.settings.remove(k)?;
+            }
+        }
+        self.inner.services.store.durable_blocking()?;
+        Ok(())
+    }
+
+    /// `plugin_id`'s own settings for `scope` (not the platform's fallback).
+    pub fn settings(&self, plugin_id: &str, scope: &Scope) -> Result<Option<serde_json::Value>, HostError> {
+        let k = crate::services::settings::key(plugin_id, &scope.key());
+        Ok(self.inner.services.settings.get(k)?.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
     /// Events plugins have published, waiting for the kernel to relay them to the bus.
     pub fn event_outbox(&self) -> &lectern_bus::outbox::Outbox {
         &self.inner.services.outbox
@@ -895,14 +1120,16 @@ impl Host {
         let (institution, topic) = (event.institution.as_str(), event.topic.as_str());
         let loaded = {
             let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
-            let serving = |slot: Slot| {
+            let serving = |seat: Seat| {
                 active
-                    .get(&(slot, Scope::Institution(institution.to_owned())))
-                    .or_else(|| active.get(&(slot, Scope::Platform)))
+                    .get(&(seat.clone(), Scope::Institution(institution.to_owned())))
+                    .or_else(|| active.get(&(seat, Scope::Platform)))
             };
             Slot::ALL
-                .iter()
-                .filter_map(|s| serving(*s))
+                .into_iter()
+                .map(Seat::from)
+                .chain(Slot::EXTENSIONS.into_iter().map(|s| Seat::of(s, plugin_id)))
+                .filter_map(serving)
                 .find(|l| l.manifest.id == plugin_id && l.who.grants.subscribe.iter().any(|t| t == topic))
                 .cloned()
         };

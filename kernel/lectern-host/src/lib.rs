@@ -40,7 +40,7 @@ mod wit;
 use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
-pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope};
+pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope, Seat};
 pub use manifest::{Capabilities, Manifest, ManifestError, Resources, Service, Slot};
 pub use services::retrieval::Retrieval;
 pub use slots::{CallContext, EventContext, GuestError, VectorScope};
@@ -166,6 +166,14 @@ pub enum HostError {
     WrongSlot { key: String, fills: Slot, wanted: Slot },
     #[error("{key} is active in the {} slot for {scope}; activate another version first", .slot.name())]
     StillActive { key: String, slot: Slot, scope: Scope },
+    #[error("{0}")]
+    InvalidSettings(String),
+    /// Only extension plugins are stopped; a slot always has its version or the platform's.
+    #[error("the {} slot is not stopped: activate another version, or go back to the platform default", .slot.name())]
+    SlotCannotBeEmptied { slot: Slot },
+    /// The world exists from a later contract version than the component's.
+    #[error("{} plugins need lectern:plugin@{needs} or later; this component targets {found}", .slot.name())]
+    WorldNeedsContract { slot: Slot, needs: semver::Version, found: semver::Version },
     #[error("the vector index and embedder are already attached")]
     RetrievalAttached,
 

@@ -23,6 +23,8 @@ pub(crate) struct Services {
     pub store: Store,
     pub kv: Tree<Vec<u8>>,
     pub usage: Tree<u64>,
+    /// Each plugin's settings per scope (`plugin id ‖ 0 ‖ institution or *`), JSON objects.
+    pub settings: Tree<String>,
     /// Events plugins published, relayed to the bus by the kernel.
     pub outbox: Outbox,
     /// The vector index and embedder, once the kernel attaches them.
@@ -35,6 +37,7 @@ impl Services {
             store: store.clone(),
             kv: store.tree("plugin_kv")?,
             usage: store.tree("plugin_kv_usage")?,
+            settings: store.tree("plugin_settings")?,
             outbox: Outbox::open(store, "plugin_events")?,
             retrieval: Arc::default(),
         })
@@ -61,6 +64,9 @@ pub(crate) struct PluginState {
     pub vector_scope: Vec<crate::slots::VectorScope>,
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
+    /// `wasi:http` (linked for observer plugins with granted hosts only).
+    pub http: wasmtime_wasi_http::WasiHttpCtx,
+    pub outbound: crate::services::http::Outbound,
 }
 
 impl WasiView for PluginState {

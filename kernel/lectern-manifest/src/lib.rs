@@ -19,7 +19,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The slots a plugin can fill. Each is a WIT world of `lectern:plugin`.
+/// The world a plugin is built for. The first four are *slots*: one plugin
+/// version serves each per institution, replacing the kernel's default
+/// behaviour. The others are *extensions* (`lectern:plugin@0.2` on): any
+/// number of plugins of that world are active at once, one version of each.
+/// Stored by variant index (postcard): append, never reorder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Slot {
@@ -27,10 +31,15 @@ pub enum Slot {
     Proctoring,
     Grading,
     Tutoring,
+    /// Observes kernel events and talks to other systems (0.2's `observer-plugin`).
+    Observer,
 }
 
 impl Slot {
+    /// The slots proper: one active version each per institution.
     pub const ALL: [Slot; 4] = [Slot::Content, Slot::Proctoring, Slot::Grading, Slot::Tutoring];
+    /// The extension worlds: any number of plugins active at once.
+    pub const EXTENSIONS: [Slot; 1] = [Slot::Observer];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -38,27 +47,41 @@ impl Slot {
             Slot::Proctoring => "proctoring",
             Slot::Grading => "grading",
             Slot::Tutoring => "tutoring",
+            Slot::Observer => "observer",
         }
     }
 
-    /// The `lectern:plugin` interface the slot exports besides `lifecycle`.
+    /// Whether any number of plugins of this world may be active at once.
+    pub fn is_extension(self) -> bool {
+        Slot::EXTENSIONS.contains(&self)
+    }
+
+    /// The `lectern:plugin` interface the world exports besides `lifecycle`
+    /// (`lifecycle` itself for an observer, which exports nothing else).
     pub fn export(self) -> &'static str {
         match self {
             Slot::Content => "content",
             Slot::Proctoring => "proctor",
             Slot::Grading => "grader",
             Slot::Tutoring => "tutor",
+            Slot::Observer => "lifecycle",
         }
     }
 
-    /// Kernel services the slot's world may import.
+    /// Kernel services the world may import.
     pub fn allowed_services(self) -> &'static [Service] {
         match self {
             Slot::Grading => &[Service::Log, Service::Kv],
             Slot::Proctoring => &[Service::Log, Service::Kv, Service::Events, Service::Clock],
             Slot::Content => &[Service::Log, Service::Kv, Service::Clock],
             Slot::Tutoring => &[Service::Log, Service::Kv, Service::Clock, Service::Vector, Service::Embed],
+            Slot::Observer => &[Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Settings],
         }
+    }
+
+    /// Whether the world may make outbound HTTP requests (to granted hosts).
+    pub fn allows_outbound(self) -> bool {
+        self == Slot::Observer
     }
 }
 
@@ -71,7 +94,11 @@ impl std::fmt::Display for Slot {
 impl std::str::FromStr for Slot {
     type Err = ManifestError;
     fn from_str(s: &str) -> Result<Slot, ManifestError> {
-        Slot::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| ManifestError::UnknownSlot(s.to_owned()))
+        Slot::ALL
+            .into_iter()
+            .chain(Slot::EXTENSIONS)
+            .find(|x| x.name() == s)
+            .ok_or_else(|| ManifestError::UnknownSlot(s.to_owned()))
     }
 }
 
@@ -85,11 +112,24 @@ pub enum Service {
     Clock,
     Vector,
     Embed,
+    /// The plugin's own settings (`lectern:plugin@0.2` on); nothing to grant.
+    Settings,
 }
 
 impl Service {
+    /// The services of `lectern:plugin@0.1`.
     pub const ALL: [Service; 6] =
         [Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Vector, Service::Embed];
+    /// The services of `lectern:plugin@0.2`.
+    pub const ALL_0_2: [Service; 7] = [
+        Service::Log,
+        Service::Kv,
+        Service::Events,
+        Service::Clock,
+        Service::Vector,
+        Service::Embed,
+        Service::Settings,
+    ];
 
     pub fn interface(self) -> &'static str {
         match self {
@@ -99,6 +139,7 @@ impl Service {
             Service::Clock => "clock",
             Service::Vector => "vector",
             Service::Embed => "embed",
+            Service::Settings => "settings",
         }
     }
 }
@@ -118,18 +159,60 @@ pub struct Capabilities {
     pub clock: bool,
     pub vector: bool,
     pub embed: bool,
+    /// Hosts the plugin may reach over HTTP (`wasi:http`; observer plugins
+    /// only): `host` allows the scheme's default port (80 for `http`, 443 for
+    /// `https`), `host:port` exactly that port. Every other host is refused
+    /// by the kernel before any connection is made. In a manifest, `*` asks
+    /// for whatever hosts the administrator grants (a webhook plugin cannot
+    /// know each institution's endpoint); a grant always names hosts.
+    pub outbound_hosts: Vec<String>,
+}
+
+/// Whether `h` is an outbound host entry: a host name or IP address of
+/// letters, digits, `.` and `-`, optionally `:port` (1–65535); or `*` (see
+/// [`Capabilities::outbound_hosts`]).
+pub fn is_outbound_host(h: &str) -> bool {
+    h == ANY_HOST || is_named_host(h)
+}
+
+/// What a manifest writes to ask for the hosts the administrator chooses.
+pub const ANY_HOST: &str = "*";
+
+fn is_named_host(h: &str) -> bool {
+    let (host, port) = match h.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (h, None),
+    };
+    !host.is_empty()
+        && host.len() <= 253
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && !host.starts_with(['.', '-'])
+        && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
 }
 
 impl Capabilities {
     pub fn grants(&self, s: Service) -> bool {
         match s {
-            Service::Log => true,
+            Service::Log | Service::Settings => true,
             Service::Kv => self.kv_quota_bytes.is_some(),
             Service::Events => !self.publish.is_empty(),
             Service::Clock => self.clock,
             Service::Vector => self.vector,
             Service::Embed => self.embed,
         }
+    }
+
+    /// Whether a request to `host` on `port` over `https` (else `http`) is
+    /// granted. Host names compare without case; nothing else matches.
+    pub fn allows_host(&self, host: &str, port: u16, https: bool) -> bool {
+        let default = if https { 443 } else { 80 };
+        self.outbound_hosts.iter().any(|entry| {
+            let (h, p) = match entry.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse::<u16>().ok()),
+                None => (entry.as_str(), Some(default)),
+            };
+            entry != ANY_HOST && h.eq_ignore_ascii_case(host) && p == Some(port)
+        })
     }
 
     /// The part of `requested` that `self` (the admin's grant) allows.
@@ -145,6 +228,16 @@ impl Capabilities {
             clock: self.clock && requested.clock,
             vector: self.vector && requested.vector,
             embed: self.embed && requested.embed,
+            outbound_hosts: if requested.outbound_hosts.iter().any(|h| h == ANY_HOST) {
+                self.outbound_hosts.iter().filter(|g| is_named_host(g)).cloned().collect()
+            } else {
+                requested
+                    .outbound_hosts
+                    .iter()
+                    .filter(|h| self.outbound_hosts.iter().any(|g| g.eq_ignore_ascii_case(h)))
+                    .cloned()
+                    .collect()
+            },
         }
     }
 }
@@ -228,6 +321,10 @@ pub enum ManifestError {
     Topic(String),
     #[error("the {} slot cannot use `{}`", .slot.name(), .service.interface())]
     ServiceNotInSlot { slot: Slot, service: Service },
+    #[error("outbound host `{0}` must be a host name or address with an optional :port (no scheme, no path)")]
+    OutboundHost(String),
+    #[error("only observer plugins may reach other hosts; a {} plugin cannot ask for `{}`", .slot.name(), .host)]
+    OutboundNotInSlot { slot: Slot, host: String },
 }
 
 impl Manifest {
@@ -245,6 +342,11 @@ impl Manifest {
             if self.capabilities.grants(s) && s != Service::Log && !self.slot.allowed_services().contains(&s) {
                 return Err(ManifestError::ServiceNotInSlot { slot: self.slot, service: s });
             }
+        }
+        if let Some(h) = self.capabilities.outbound_hosts.first()
+            && !self.slot.allows_outbound()
+        {
+            return Err(ManifestError::OutboundNotInSlot { slot: self.slot, host: h.clone() });
         }
         Ok(())
     }
@@ -269,6 +371,9 @@ impl Manifest {
         }
         if let Some(t) = self.capabilities.publish.iter().chain(&self.capabilities.subscribe).find(|t| !is_topic(t)) {
             return Err(ManifestError::Topic(t.clone()));
+        }
+        if let Some(h) = self.capabilities.outbound_hosts.iter().find(|h| !is_outbound_host(h)) {
+            return Err(ManifestError::OutboundHost(h.clone()));
         }
         Ok(())
     }
@@ -337,6 +442,54 @@ mod tests {
         assert!(!eff.clock);
     }
 
+    #[test]
+    fn outbound_hosts_are_for_observers_and_match_exactly() {
+        let observer = |hosts: &str| {
+            Manifest::parse_json(
+                format!(r#"{{"id":"a.b","version":"1.0.0","slot":"observer","data_version":1,"capabilities":{{"outbound_hosts":{hosts}}}}}"#)
+                    .as_bytes(),
+            )
+        };
+        let m = observer(r#"["sis.example.edu","127.0.0.1:8080"]"#).unwrap();
+        assert_eq!(m.slot, Slot::Observer);
+        for bad in [
+            r#"["https://x.org"]"#,
+            r#"["x.org/path"]"#,
+            r#"["x.org:0"]"#,
+            r#"["x.org:99999"]"#,
+            r#"[""]"#,
+            r#"[".x.org"]"#,
+        ] {
+            assert!(matches!(observer(bad), Err(ManifestError::OutboundHost(_))), "{bad}");
+        }
+        let grading = Manifest::parse_json(
+            br#"{"id":"a.b","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"outbound_hosts":["x.org"]}}"#,
+        );
+        assert!(matches!(grading, Err(ManifestError::OutboundNotInSlot { slot: Slot::Grading, .. })), "{grading:?}");
+
+        let c = &m.capabilities;
+        assert!(c.allows_host("sis.example.edu", 443, true) && c.allows_host("SIS.example.edu", 80, false));
+        assert!(!c.allows_host("sis.example.edu", 8443, true), "a bare host allows the scheme's default port only");
+        assert!(c.allows_host("127.0.0.1", 8080, false) && !c.allows_host("127.0.0.1", 8081, false));
+        assert!(!c.allows_host("evil.example.edu", 443, true) && !c.allows_host("example.edu", 443, true));
+        assert!(!c.allows_host("sis.example.edu.evil.org", 443, true), "no suffix or prefix matches");
+
+        let grant = Capabilities { outbound_hosts: vec!["SIS.example.edu".into()], ..Default::default() };
+        assert_eq!(
+            grant.intersect(c).outbound_hosts,
+            ["sis.example.edu"],
+            "the admin grants some of the hosts asked for"
+        );
+
+        // `*` asks for the hosts the administrator names; it never matches by itself.
+        let any = observer(r#"["*"]"#).unwrap().capabilities;
+        assert!(!any.allows_host("*", 443, true) && !any.allows_host("x.org", 443, true));
+        let grant = Capabilities { outbound_hosts: vec!["sis.example.edu".into(), "*".into()], ..Default::default() };
+        let eff = grant.intersect(&any);
+        assert_eq!(eff.outbound_hosts, ["sis.example.edu"], "a grant's own `*` grants nothing");
+        assert!(eff.allows_host("sis.example.edu", 443, true));
+    }
+
     /// The JSON a manifest is written as (the API and `lectern plugin` print
     /// it this way; stored records use the same fields with postcard).
     #[test]
@@ -349,7 +502,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             serde_json::to_string(&m).unwrap(),
-            r#"{"id":"org.example.tutor","version":"2.0.0","slot":"tutoring","data_version":3,"capabilities":{"log":false,"kv_quota_bytes":1024,"publish":[],"subscribe":["course.completed"],"clock":true,"vector":true,"embed":true},"resources":{"memory_mib":128,"call_timeout_ms":60000,"fuel":5}}"#
+            r#"{"id":"org.example.tutor","version":"2.0.0","slot":"tutoring","data_version":3,"capabilities":{"log":false,"kv_quota_bytes":1024,"publish":[],"subscribe":["course.completed"],"clock":true,"vector":true,"embed":true,"outbound_hosts":[]},"resources":{"memory_mib":128,"call_timeout_ms":60000,"fuel":5}}"#
         );
         assert_eq!(Manifest::parse_json(serde_json::to_string(&m).unwrap().as_bytes()).unwrap(), m);
     }

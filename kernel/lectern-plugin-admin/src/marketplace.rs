@@ -316,10 +316,19 @@ pub fn check_grant(requested: &package::Capabilities, grant: &Capabilities) -> R
     if requested.embed && !grant.embed {
         return missing("embeddings".into());
     }
-    if let Some(h) = requested.outbound_hosts.first() {
-        return missing(format!(
-            "outbound network access to `{h}`: this kernel gives plugins no network access (lectern:plugin 0.1 has no such interface)"
-        ));
+    for h in &requested.outbound_hosts {
+        let granted = if h == lectern_host::manifest::ANY_HOST {
+            grant.outbound_hosts.iter().any(|g| g != lectern_host::manifest::ANY_HOST)
+        } else {
+            grant.outbound_hosts.iter().any(|g| g.eq_ignore_ascii_case(h))
+        };
+        if !granted {
+            return missing(if h == lectern_host::manifest::ANY_HOST {
+                "outbound HTTP: the plugin asks for the hosts you choose; name them in the grant".into()
+            } else {
+                format!("outbound HTTP to `{h}`")
+            });
+        }
     }
     Ok(())
 }
@@ -733,6 +742,10 @@ impl PluginAdmin {
         package::check_declared_imports(&real, &pkg.manifest.wit).map_err(market)?;
         // 8. The administrator's grant against the capabilities requested.
         let manifest = pkg.manifest.plugin_manifest();
+        // The world's own rules (e.g. only observers reach other hosts), before any grant is weighed.
+        manifest.validate().map_err(|e| {
+            market(MarketError::Malformed { what: "package manifest".into(), detail: e.to_string() })
+        })?;
         let grant = match &req.grant {
             None => {
                 return Err(market(MarketError::NotGranted(format!(

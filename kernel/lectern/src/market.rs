@@ -531,11 +531,7 @@ pub fn pack(
         component: package::FileRef { path: package::COMPONENT.into(), sha256: String::new(), size: 0 },
         assets: vec![],
         wit,
-        capabilities: package::Capabilities::request(
-            &host.capabilities,
-            list("vector-collections"),
-            list("outbound-hosts"),
-        ),
+        capabilities: package::Capabilities::request(&host.capabilities, list("vector-collections")),
         resources: host.resources.clone(),
         kernel: text(meta.and_then(|m| m.get("kernel"))).unwrap_or_else(kernel_range),
         data_version: host.data_version,

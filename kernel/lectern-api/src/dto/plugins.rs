@@ -22,6 +22,9 @@ pub struct Capabilities {
     pub vector: bool,
     /// The kernel's embedding model.
     pub embed: bool,
+    /// Hosts an observer plugin may reach over HTTP: `host` (the scheme's
+    /// default port) or `host:port`. Every other host is refused.
+    pub outbound_hosts: Vec<String>,
 }
 
 impl From<&lectern_host::Capabilities> for Capabilities {
@@ -34,6 +37,7 @@ impl From<&lectern_host::Capabilities> for Capabilities {
             clock: c.clock,
             vector: c.vector,
             embed: c.embed,
+            outbound_hosts: c.outbound_hosts.clone(),
         }
     }
 }
@@ -48,6 +52,7 @@ impl From<Capabilities> for lectern_host::Capabilities {
             clock: c.clock,
             vector: c.vector,
             embed: c.embed,
+            outbound_hosts: c.outbound_hosts,
         }
     }
 }

@@ -180,17 +180,20 @@ mod tests {
 
     fn state(services: &Services, quota: u64) -> PluginState {
         let grants = Capabilities { kv_quota_bytes: Some(quota), ..Default::default() };
+        let who = Arc::new(Identity { id: "test.kv".into(), version: "1.0.0".into(), grants });
         PluginState {
             wasi: wasmtime_wasi::WasiCtxBuilder::new().build(),
             table: ResourceTable::new(),
             limits: StoreLimits::default(),
-            who: Arc::new(Identity { id: "test.kv".into(), version: "1.0.0".into(), grants }),
+            who: who.clone(),
             scope: "inst".into(),
             request_id: "r".into(),
             services: services.clone(),
             vector_scope: vec![],
             stdout: MemoryOutputPipe::new(1),
             stderr: MemoryOutputPipe::new(1),
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            outbound: crate::services::http::Outbound { who, budget: std::time::Duration::from_secs(1) },
         }
     }
 

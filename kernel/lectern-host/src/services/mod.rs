@@ -13,8 +13,10 @@
 //! `wit::Api::linker`); the functions here re-check scope on every call.
 
 mod events;
+pub(crate) mod http;
 mod kv;
 pub(crate) mod retrieval;
+pub(crate) mod settings;
 
 /// Why a service refused a call; each WIT version maps it to its `error` variant.
 #[derive(Clone, Debug, PartialEq, Eq)]

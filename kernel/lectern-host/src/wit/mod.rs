@@ -86,6 +86,11 @@ impl Api {
         }
     }
 
+    /// The first contract version that has `slot`'s world.
+    pub(crate) fn introducing(slot: Slot) -> Version {
+        if slot.is_extension() { Version::new(0, 2, 0) } else { Version::new(0, 1, 0) }
+    }
+
     /// The versions this host has bindings for, newest first.
     pub(crate) fn supported() -> Vec<Version> {
         Api::ALL.iter().map(|a| a.version()).collect()
@@ -99,7 +104,8 @@ impl Api {
     /// The kernel services (importable interfaces) this version defines.
     pub(crate) fn services(self) -> &'static [Service] {
         match self {
-            Api::V0_1 | Api::V0_2 => &Service::ALL,
+            Api::V0_1 => &Service::ALL,
+            Api::V0_2 => &Service::ALL_0_2,
         }
     }
 
@@ -142,7 +148,14 @@ impl Api {
         wasmtime_wasi::p2::add_to_linker_sync(&mut l)?;
         match self {
             Api::V0_1 => v0_1::add_to_linker(&mut l, grants)?,
-            Api::V0_2 => v0_2::add_to_linker(&mut l, grants)?,
+            Api::V0_2 => {
+                v0_2::add_to_linker(&mut l, grants)?;
+                v0_2::add_settings_to_linker(&mut l)?;
+                // Only with hosts granted (observers only; see `services::http`).
+                if !grants.outbound_hosts.is_empty() {
+                    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut l)?;
+                }
+            }
         }
         Ok(l)
     }

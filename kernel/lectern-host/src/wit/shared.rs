@@ -414,6 +414,8 @@ macro_rules! slot_exports {
             Proctor(wp::GuestIndices),
             Content(wc::GuestIndices),
             Tutor(wt::GuestIndices),
+            /// An extension world that exports `lifecycle` only (an observer).
+            LifecycleOnly,
         }
 
         /// A component's `lifecycle` and slot exports, looked up once per loaded
@@ -433,6 +435,7 @@ macro_rules! slot_exports {
                         Slot::Proctoring => SlotExports::Proctor(wp::GuestIndices::new(pre)?),
                         Slot::Content => SlotExports::Content(wc::GuestIndices::new(pre)?),
                         Slot::Tutoring => SlotExports::Tutor(wt::GuestIndices::new(pre)?),
+                        Slot::Observer => SlotExports::LifecycleOnly,
                     },
                 })
             }

@@ -32,6 +32,7 @@ wasmtime::component::bindgen!({
         import lectern:plugin/clock@0.2.0;
         import lectern:plugin/vector@0.2.0;
         import lectern:plugin/embed@0.2.0;
+        import lectern:plugin/settings@0.2.0;
         export lectern:plugin/lifecycle@0.2.0;
         export lectern:plugin/grader@0.2.0;
         export lectern:plugin/proctor@0.2.0;
@@ -42,6 +43,11 @@ wasmtime::component::bindgen!({
 
 use exports::lectern::plugin::{content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt};
 use lectern::plugin as svc;
+
+/// `settings` (0.2 on) is linked for every 0.2 plugin: it reads only the plugin's own.
+pub(crate) fn add_settings_to_linker(l: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+    svc::settings::add_to_linker::<PluginState, HasSelf<PluginState>>(l, |s| s)
+}
 
 super::shared::slot_exports! {
     fn on_event(

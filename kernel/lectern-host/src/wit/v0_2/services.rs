@@ -2,11 +2,17 @@
 //! version-free implementation in `crate::services`, convert back. No rule
 //! lives here.
 
-use super::lectern::plugin::{clock, embed, events, kv, log, types, vector};
+use super::lectern::plugin::{clock, embed, events, kv, log, settings, types, vector};
 use crate::services::{self as s, ServiceError};
 use crate::state::PluginState;
 
 super::super::shared::same_services!();
+
+impl settings::Host for PluginState {
+    fn get(&mut self) -> String {
+        self.settings_get()
+    }
+}
 
 super::super::shared::vector_service! {
     fn list_collections(&mut self) -> Result<Vec<vector::CollectionSpec>, types::Error> {
