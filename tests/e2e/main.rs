@@ -14,6 +14,7 @@ mod grading_methods;
 mod marketplace;
 mod media;
 mod oauth;
+mod observers;
 mod ops;
 mod pipeline;
 mod plugins;

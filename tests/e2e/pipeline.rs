@@ -66,13 +66,13 @@ impl Drop for SmtpSink {
 }
 
 #[derive(Clone, Debug)]
-struct Hook {
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Hook {
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A local HTTP receiver that records every webhook delivery.
-async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Hook>>>) {
+pub(crate) async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Hook>>>) {
     let seen: Arc<Mutex<Vec<Hook>>> = Arc::default();
     let s = seen.clone();
     let app = axum::Router::new().route(
@@ -91,7 +91,7 @@ async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Hook>>>) {
     (url, seen)
 }
 
-async fn upload_plugin(root: &Api, id: &str, wasm: &str) {
+pub(crate) async fn upload_plugin(root: &Api, id: &str, wasm: &str) {
     let manifest = json!({ "id": id, "version": "1.0.0", "slot": "grading", "data_version": 1,
         "capabilities": { "kv_quota_bytes": 1_048_576, "subscribe": ["grade.recorded"] }, "resources": { "memory_mib": 64, "call_timeout_ms": 500 } });
     let form = reqwest::multipart::Form::new()
@@ -110,7 +110,7 @@ async fn upload_plugin(root: &Api, id: &str, wasm: &str) {
 }
 
 /// Three quick attempts, so failures reach the dead letters within the test.
-fn fast_retries(k: &mut lectern_core::KernelConfig) {
+pub(crate) fn fast_retries(k: &mut lectern_core::KernelConfig) {
     let fast = lectern_core::workers::RetryPolicy {
         max_attempts: 3,
         base_delay: Duration::from_millis(20),
@@ -120,7 +120,7 @@ fn fast_retries(k: &mut lectern_core::KernelConfig) {
     k.bus.default = fast;
 }
 
-fn submission(question: &str, key: Value, response: Value, points: f64) -> Value {
+pub(crate) fn submission(question: &str, key: Value, response: Value, points: f64) -> Value {
     json!({
         "question": { "id": question, "key": key, "points": points },
         "response": response,

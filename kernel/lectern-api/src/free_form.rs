@@ -58,6 +58,18 @@ pub const FIELDS: &[Field] = &[
               hands it over as JSON); the package's own manifest is what install checks",
     },
     Field {
+        schema: "PluginSettings",
+        field: "settings",
+        why: "a plugin's own settings (an endpoint, a key, which courses to sync): their shape is the \
+              plugin's, which alone reads them through lectern:plugin/settings; the kernel only checks \
+              that they are a JSON object of at most 64 KiB",
+    },
+    Field {
+        schema: "PutSettings",
+        field: "settings",
+        why: "a plugin's own settings, as for PluginSettings.settings: the plugin defines their shape",
+    },
+    Field {
         schema: "PublishEvent",
         field: "payload",
         why: "an event payload for any topic, a kernel event's or a plugin's own: its shape is the \

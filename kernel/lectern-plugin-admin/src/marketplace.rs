@@ -743,9 +743,9 @@ impl PluginAdmin {
         // 8. The administrator's grant against the capabilities requested.
         let manifest = pkg.manifest.plugin_manifest();
         // The world's own rules (e.g. only observers reach other hosts), before any grant is weighed.
-        manifest.validate().map_err(|e| {
-            market(MarketError::Malformed { what: "package manifest".into(), detail: e.to_string() })
-        })?;
+        manifest
+            .validate()
+            .map_err(|e| market(MarketError::Malformed { what: "package manifest".into(), detail: e.to_string() }))?;
         let grant = match &req.grant {
             None => {
                 return Err(market(MarketError::NotGranted(format!(

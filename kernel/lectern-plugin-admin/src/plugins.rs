@@ -3,7 +3,7 @@
 //! platform administrator; an institution administrator (`plugin:manage`)
 //! may choose among installed versions for their own institution.
 
-use lectern_host::{Activation, Capabilities, DefaultRestored, PluginStatus, Scope, Slot};
+use lectern_host::{Activation, Capabilities, DefaultRestored, PluginStatus, Scope, Seat, Slot};
 
 use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
@@ -97,10 +97,68 @@ impl PluginAdmin {
         self.blocking_host(move |h| h.activate(slot, scope, &key)).await
     }
 
-    pub async fn rollback_plugin(&self, p: &Principal, slot: Slot, target: Target) -> Result<Activation, CoreError> {
+    /// Reactivates the previous version of a slot, or of one plugin of an
+    /// extension world (`plugin` names it; required there, ignored for a slot).
+    pub async fn rollback_plugin(
+        &self,
+        p: &Principal,
+        slot: Slot,
+        target: Target,
+        plugin: Option<String>,
+    ) -> Result<Activation, CoreError> {
         let scope = self.authorize_target(p, target)?;
+        let seat = seat(slot, plugin)?;
         // A revoked version is nobody's rollback target (see `Host::deactivate_everywhere`).
-        self.blocking_host(move |h| h.rollback(slot, scope)).await
+        self.blocking_host(move |h| h.rollback(seat, scope)).await
+    }
+
+    /// Stops one plugin of an extension world (an observer) in a scope.
+    /// Returns the version that was active there, if any.
+    pub async fn deactivate_plugin(
+        &self,
+        p: &Principal,
+        slot: Slot,
+        target: Target,
+        plugin: String,
+    ) -> Result<Option<String>, CoreError> {
+        let scope = self.authorize_target(p, target)?;
+        let seat = seat(slot, Some(plugin))?;
+        self.blocking_host(move |h| h.deactivate(&seat, scope)).await
+    }
+
+    /// A plugin's own settings in a scope (not the platform's fallback).
+    pub fn plugin_settings(
+        &self,
+        p: &Principal,
+        plugin: &str,
+        target: Target,
+    ) -> Result<Option<serde_json::Value>, CoreError> {
+        let scope = self.authorize_target(p, target)?;
+        self.check_installed(plugin)?;
+        self.inner.host.settings(plugin, &scope).map_err(host_error)
+    }
+
+    fn check_installed(&self, plugin: &str) -> Result<(), CoreError> {
+        if !lectern_host::manifest::is_reverse_dns(plugin) {
+            return Err(CoreError::invalid("plugin", "must be a plugin id (reverse-DNS, e.g. org.example.sis)"));
+        }
+        if !self.inner.host.list().map_err(host_error)?.iter().any(|s| s.installed.manifest.id == plugin) {
+            return Err(CoreError::NotFound("no version of this plugin is installed"));
+        }
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) a plugin's settings in a scope.
+    pub async fn set_plugin_settings(
+        &self,
+        p: &Principal,
+        plugin: String,
+        target: Target,
+        settings: Option<serde_json::Value>,
+    ) -> Result<(), CoreError> {
+        let scope = self.authorize_target(p, target)?;
+        self.check_installed(&plugin)?;
+        self.blocking_host(move |h| h.set_settings(&plugin, &scope, settings.as_ref())).await
     }
 
     /// Returns an institution's slot to the platform default (drops its own choice).
@@ -117,6 +175,18 @@ impl PluginAdmin {
     pub async fn uninstall_plugin(&self, p: &Principal, key: String) -> Result<(), CoreError> {
         authorize(p, Capability::PlatformManage, Context::Platform)?;
         self.blocking_host(move |h| h.uninstall(&key)).await
+    }
+}
+
+/// The seat a slot, or one plugin of an extension world, takes.
+fn seat(slot: Slot, plugin: Option<String>) -> Result<Seat, CoreError> {
+    match (slot.is_extension(), plugin) {
+        (true, Some(id)) => Ok(Seat::of(slot, &id)),
+        (true, None) => Err(CoreError::invalid(
+            "plugin",
+            format!("is required: {} plugins are active side by side, so say which one", slot.name()),
+        )),
+        (false, _) => Ok(Seat::from(slot)),
     }
 }
 

@@ -563,14 +563,25 @@ function ChangeSummary({
 /**
  * The grant sent with an install: exactly the capabilities the administrator reviewed, in the
  * kernel's grant shape (so a package whose manifest asks for more than the index listed is
- * refused by the kernel). `"requested"` when the index does not list them, or lists something a
- * grant cannot express (network access, an unknown capability): the kernel then checks the
- * manifest's request itself and refuses what no kernel grants.
+ * refused by the kernel). Outbound hosts the listing names are granted as reviewed; `"*"` (the
+ * hosts the administrator chooses) cannot be granted from here, so the install then sends
+ * `"requested"` and the kernel refuses it, saying to name the hosts in the grant (over the API).
+ * `"requested"` also when the index does not list capabilities, or lists one a grant cannot
+ * express: the kernel then checks the manifest's request itself.
  */
 function grantFor(entry: Entry): 'requested' | Capabilities {
   const listed = entry.capabilities as Record<string, unknown> | null | undefined;
   if (!listed) return 'requested';
-  const grant: Capabilities = { clock: false, embed: false, kv_quota_bytes: null, log: false, publish: [], subscribe: [], vector: false };
+  const grant: Capabilities = {
+    clock: false,
+    embed: false,
+    kv_quota_bytes: null,
+    log: false,
+    publish: [],
+    subscribe: [],
+    vector: false,
+    outbound_hosts: [],
+  };
   const empty = (v: unknown) => v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0);
   for (const [k, v] of Object.entries(listed)) {
     if (empty(v)) continue;
@@ -591,6 +602,10 @@ function grantFor(entry: Entry): 'requested' | Capabilities {
       case 'vector_collections':
         // The package names its collections; the kernel's grant is the vector index as a whole.
         grant.vector = true;
+        break;
+      case 'outbound_hosts':
+        if ((v as string[]).includes('*')) return 'requested';
+        grant.outbound_hosts = v as string[];
         break;
       default:
         return 'requested';

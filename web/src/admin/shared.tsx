@@ -295,9 +295,12 @@ export function describeCapabilities(c: Record<string, unknown> | null | undefin
       case 'vector_collections':
         out.push(t('ad_cap_vector_collections', { collections: (v as string[]).join(', ') }));
         break;
-      case 'outbound_hosts':
-        out.push(t('ad_cap_outbound', { hosts: (v as string[]).join(', ') }));
+      case 'outbound_hosts': {
+        const hosts = (v as string[]).filter((h) => h !== '*');
+        if (hosts.length > 0) out.push(t('ad_cap_outbound', { hosts: hosts.join(', ') }));
+        if ((v as string[]).includes('*')) out.push(t('ad_cap_outbound_any'));
         break;
+      }
       default:
         out.push(t('ad_cap_other', { name: k, value: typeof v === 'string' ? v : JSON.stringify(v) }));
     }

@@ -1907,6 +1907,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugins/slots/{slot}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stops one plugin of an extension world (an `observer`) platform-wide or
+         *     for an institution: it receives no more events there. Idempotent. Slots
+         *     are not stopped this way (activate another version instead).
+         */
+        post: operations["deactivate_plugin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugins/slots/{slot}/institutions/{institution}": {
         parameters: {
             query?: never;
@@ -1957,6 +1978,31 @@ export interface paths {
         post?: never;
         /** Removes an installed version that is not active anywhere. */
         delete: operations["uninstall"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/{plugin}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A plugin's settings for the platform or one institution, as an
+         *     administrator configured them (they may hold the plugin's secrets).
+         */
+        get: operations["get_plugin_settings"];
+        /**
+         * Sets a plugin's settings (a JSON object the plugin reads through
+         *     `lectern:plugin/settings`), platform-wide or for one institution; null
+         *     removes them. Durable when answered; the plugin's next call reads them.
+         */
+        put: operations["put_plugin_settings"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2403,6 +2449,12 @@ export interface components {
              */
             log: boolean;
             /**
+             * @description Hosts an observer plugin may reach over HTTP: `host` (the scheme's
+             *     default port) or `host:port`. Every other host is refused.
+             * @default []
+             */
+            outbound_hosts: string[];
+            /**
              * @description Topics the plugin may publish to.
              * @default []
              */
@@ -2765,6 +2817,16 @@ export interface components {
         };
         CredentialList: {
             items: components["schemas"]["MyCredential"][];
+        };
+        Deactivate: {
+            /** @description An institution (id or slug); absent means platform-wide. */
+            institution?: string | null;
+            /** @description The plugin's id (not `id@version`): every version of it stops here. */
+            plugin: string;
+        };
+        Deactivated: {
+            /** @description `id@version` that was active there; null when none was. */
+            stopped?: string | null;
         };
         /** @description A message that exhausted its retries. */
         DeadLetter: {
@@ -3322,6 +3384,16 @@ export interface components {
             status: string;
             version: string;
         };
+        PluginSettings: {
+            plugin: string;
+            /** @description `platform` or the institution's id. */
+            scope: string;
+            /**
+             * @description The scope's own settings; null when it has none (an institution then
+             *     gets the platform's).
+             */
+            settings?: Record<string, never> | null;
+        };
         PluginStats: {
             /** Format: int64 */
             calls: number;
@@ -3536,6 +3608,18 @@ export interface components {
         Published: {
             message_id: string;
         };
+        PutSettings: {
+            /**
+             * @description An institution (id or slug); absent means platform-wide (every
+             *     institution without settings of its own).
+             */
+            institution?: string | null;
+            /**
+             * @description A JSON object the plugin reads through `settings.get` (at most 64 KiB);
+             *     null removes the scope's settings.
+             */
+            settings?: Record<string, never> | null;
+        };
         Question: {
             hints?: string[];
             id: string;
@@ -3691,6 +3775,11 @@ export interface components {
         };
         Rollback: {
             institution?: string | null;
+            /**
+             * @description For an extension world (`observer`): which plugin's previous version
+             *     (its id). Ignored for a slot, which has one version at a time.
+             */
+            plugin?: string | null;
         };
         RotatedKey: {
             kid: string;
@@ -8324,6 +8413,39 @@ export interface operations {
             };
         };
     };
+    deactivate_plugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Deactivate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deactivated"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     use_platform_default: {
         parameters: {
             query?: never;
@@ -8405,6 +8527,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_plugin_settings: {
+        parameters: {
+            query?: {
+                /** @description id or slug; absent: platform-wide */
+                institution?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the plugin's id */
+                plugin: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginSettings"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_plugin_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plugin's id */
+                plugin: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginSettings"];
+                };
             };
             "4XX": {
                 headers: {

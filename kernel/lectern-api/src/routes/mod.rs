@@ -147,6 +147,8 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(marketplace::refresh))
         .routes(routes!(plugins::activate))
         .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::deactivate))
+        .routes(routes!(plugins::get_settings, plugins::put_settings))
         .routes(routes!(plugins::use_platform_default))
         .routes(routes!(plugins::uninstall))
         .routes(routes!(events::gradebook))

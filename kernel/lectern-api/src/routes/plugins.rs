@@ -180,6 +180,54 @@ pub(crate) struct Activate {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Rollback {
     institution: Option<String>,
+    /// For an extension world (`observer`): which plugin's previous version
+    /// (its id). Ignored for a slot, which has one version at a time.
+    plugin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Deactivate {
+    /// The plugin's id (not `id@version`): every version of it stops here.
+    plugin: String,
+    /// An institution (id or slug); absent means platform-wide.
+    institution: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Deactivated {
+    /// `id@version` that was active there; null when none was.
+    stopped: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettingsQuery {
+    /// An institution (id or slug); absent means the platform-wide settings.
+    institution: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PutSettings {
+    /// An institution (id or slug); absent means platform-wide (every
+    /// institution without settings of its own).
+    institution: Option<String>,
+    /// A JSON object the plugin reads through `settings.get` (at most 64 KiB);
+    /// null removes the scope's settings.
+    #[schema(value_type = Option<Object>)]
+    settings: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PluginSettings {
+    plugin: String,
+    /// `platform` or the institution's id.
+    scope: String,
+    /// The scope's own settings; null when it has none (an institution then
+    /// gets the platform's).
+    #[schema(value_type = Option<Object>)]
+    settings: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -209,7 +257,8 @@ impl From<lectern_host::Activation> for ActivationDto {
 }
 
 fn parse_slot(slot: &str) -> ApiResult<Slot> {
-    slot.parse().map_err(|_| ApiError::bad_parameter("slot", "must be content, proctoring, grading or tutoring"))
+    slot.parse()
+        .map_err(|_| ApiError::bad_parameter("slot", "must be content, proctoring, grading, tutoring or observer"))
 }
 
 fn target(s: &AppState, institution: Option<String>) -> ApiResult<Target> {
@@ -245,7 +294,63 @@ pub(crate) async fn rollback(
 ) -> ApiResult<Json<ActivationDto>> {
     let slot = parse_slot(&slot)?;
     let t = target(&s, b.institution)?;
-    Ok(Json(s.kernel.plugins().rollback_plugin(&p, slot, t).await?.into()))
+    Ok(Json(s.kernel.plugins().rollback_plugin(&p, slot, t, b.plugin).await?.into()))
+}
+
+/// Stops one plugin of an extension world (an `observer`) platform-wide or
+/// for an institution: it receives no more events there. Idempotent. Slots
+/// are not stopped this way (activate another version instead).
+#[utoipa::path(post, operation_id = "deactivate_plugin", path = "/api/v1/plugins/slots/{slot}/deactivate", tag = "plugins", params(("slot" = String, Path)), request_body = Deactivate,
+    responses((status = 200, body = Deactivated), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn deactivate(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(slot): ApiPath<String>,
+    ApiJson(b): ApiJson<Deactivate>,
+) -> ApiResult<Json<Deactivated>> {
+    let slot = parse_slot(&slot)?;
+    let t = target(&s, b.institution)?;
+    Ok(Json(Deactivated { stopped: s.kernel.plugins().deactivate_plugin(&p, slot, t, b.plugin).await? }))
+}
+
+fn scope_of(t: &Target) -> String {
+    match t {
+        Target::Platform => "platform".into(),
+        Target::Institution(i) => i.to_string(),
+    }
+}
+
+/// A plugin's settings for the platform or one institution, as an
+/// administrator configured them (they may hold the plugin's secrets).
+#[utoipa::path(get, operation_id = "get_plugin_settings", path = "/api/v1/plugins/{plugin}/settings", tag = "plugins",
+    params(("plugin" = String, Path, description = "the plugin's id"), ("institution" = Option<String>, Query, description = "id or slug; absent: platform-wide")),
+    responses((status = 200, body = PluginSettings), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn get_settings(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(plugin): ApiPath<String>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<SettingsQuery>,
+) -> ApiResult<Json<PluginSettings>> {
+    let t = target(&s, q.institution)?;
+    let settings = s.kernel.plugins().plugin_settings(&p, &plugin, t)?;
+    Ok(Json(PluginSettings { plugin, scope: scope_of(&t), settings }))
+}
+
+/// Sets a plugin's settings (a JSON object the plugin reads through
+/// `lectern:plugin/settings`), platform-wide or for one institution; null
+/// removes them. Durable when answered; the plugin's next call reads them.
+#[utoipa::path(put, operation_id = "put_plugin_settings", path = "/api/v1/plugins/{plugin}/settings", tag = "plugins",
+    params(("plugin" = String, Path, description = "the plugin's id")), request_body = PutSettings,
+    responses((status = 200, body = PluginSettings), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn put_settings(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(plugin): ApiPath<String>,
+    ApiJson(b): ApiJson<PutSettings>,
+) -> ApiResult<Json<PluginSettings>> {
+    let t = target(&s, b.institution)?;
+    s.kernel.plugins().set_plugin_settings(&p, plugin.clone(), t, b.settings.clone()).await?;
+    Ok(Json(PluginSettings { plugin, scope: scope_of(&t), settings: b.settings }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
