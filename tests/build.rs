@@ -12,6 +12,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("CONTENT", "content-basic"),
     ("TUTORING", "tutoring-basic"),
     ("HOSTILE", "hostile"),
+    ("HOSTILE_OBSERVER", "hostile-observer"),
     ("UNDECLARED", "undeclared"),
     // A grader built against lectern:plugin@0.1.1 and one against 0.3.0 (tests/fixtures/wit-future).
     ("GRADING_CONTRACT_0_1_1", "grading-contract-0-1-1"),

@@ -191,3 +191,43 @@ fn outbound_http_needs_a_granted_host() {
     assert!(matches!(&err, HostError::ImportRefused { reason: ImportRefusal::Undeclared, .. }), "{err}");
     assert!(e.host.list().unwrap().is_empty());
 }
+
+#[test]
+fn a_hostile_observer_is_contained_to_its_calls() {
+    let e = env();
+    let topics = ["hostile.metadata", "hostile.kernel", "hostile.port", "hostile.loop", "hostile.memory"];
+    let mut m = manifest("test.hostile-observer", "1.0.0", Slot::Observer, 1);
+    m.capabilities.subscribe = topics.iter().map(|t| t.to_string()).collect();
+    m.capabilities.outbound_hosts = vec!["127.0.0.1:1".into()];
+    m.resources.call_timeout_ms = 300;
+    m.resources.memory_mib = 16;
+    let grant = m.capabilities.clone();
+    let key = e.host.install(m, &wasm(guests::HOSTILE_OBSERVER), &grant).unwrap().manifest.key();
+    e.host.activate(Slot::Observer, Scope::Platform, &key).unwrap();
+    // A kernel API that must never be reached: count any connection.
+    let (kernel_port, _, kernel_connections) = receiver(200);
+    let on = |topic: &str, payload: &[u8]| {
+        let ev = EventContext { topic: topic.into(), ..event("inst", topic) };
+        e.host.deliver_event("test.hostile-observer", &ev, payload)
+    };
+    on("hostile.metadata", b"").unwrap();
+    on("hostile.kernel", kernel_port.to_string().as_bytes()).unwrap();
+    on("hostile.port", b"").unwrap();
+    for t in ["hostile.metadata", "hostile.kernel", "hostile.port"] {
+        let seen = String::from_utf8(
+            e.host.plugin_kv("test.hostile-observer", "inst", &format!("seen/{t}")).unwrap().unwrap(),
+        )
+        .unwrap();
+        assert!(seen.contains("HttpRequestDenied"), "{t}: {seen}");
+    }
+    assert_eq!(kernel_connections.load(Ordering::SeqCst), 0, "the kernel's API was never contacted");
+
+    let started = std::time::Instant::now();
+    let err = on("hostile.loop", b"").unwrap_err();
+    assert!(matches!(err, PluginError::Timeout { limit_ms: 300 }), "{err:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "stopped by the call's deadline");
+    let err = on("hostile.memory", b"").unwrap_err();
+    assert!(matches!(err, PluginError::MemoryLimit { limit_mib: 16 }), "{err:?}");
+    // And the next call works: nothing carried over.
+    on("hostile.port", b"").unwrap();
+}
