@@ -16,7 +16,8 @@ use lectern_marketplace::tuf::{OnlineKeys, RepoKeys, Repository, TrustedState};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
-    /// Start a plugin project for a slot (grading, content, proctoring, tutoring).
+    /// Start a plugin project for a slot (grading, content, proctoring, tutoring) or an
+    /// observer (an integration reacting to kernel events, lectern:plugin@0.2).
     New {
         slot: String,
         /// Reverse-DNS id, e.g. `edu.example.quiz-grader`; its first two parts are the publisher namespace.
@@ -286,7 +287,7 @@ fn template(slot: &str) -> anyhow::Result<(&'static str, &'static str, &'static 
             r#"{ "kv_quota_bytes": 4194304 }"#,
             "serde = { version = \"1\", features = [\"derive\"] }\n",
         ),
-        other => bail!("unknown slot `{other}`: use grading, content, proctoring or tutoring"),
+        other => bail!("unknown slot `{other}`: use grading, content, proctoring, tutoring or observer"),
     })
 }
 
@@ -333,6 +334,9 @@ fn new_project(
         bail!(
             "id `{id}` must be reverse-DNS with at least three parts (publisher namespace + name), e.g. edu.example.quiz-grader"
         );
+    }
+    if slot == "observer" {
+        return new_observer(id, dir, name);
     }
     let (source, caps, extra_deps) = template(slot)?;
     let last = id.rsplit('.').next().unwrap_or(id);
@@ -394,6 +398,89 @@ codegen-units = 4
     println!("created {} ({slot} plugin {id})", dir.display());
     println!(
         "next: cd {} && lectern plugin build && lectern plugin pack && lectern plugin sign <package> --key <your key.pem>",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// The Lectern source tree's `wit/lectern-plugin@0.2.0` (observers are
+/// written against it with wit-bindgen; the SDK speaks 0.1).
+fn default_wit_0_2() -> Option<PathBuf> {
+    let compiled_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit/lectern-plugin@0.2.0");
+    compiled_in.join("worlds.wit").exists().then(|| compiled_in.canonicalize().unwrap_or(compiled_in))
+}
+
+/// `plugin new observer`: the example grade webhook (`plugins/examples/grade-webhook`),
+/// renamed, built with wit-bindgen against this source tree's 0.2 contract.
+fn new_observer(id: &str, dir: Option<PathBuf>, name: Option<String>) -> anyhow::Result<()> {
+    const SOURCE: &str = include_str!("../../../plugins/examples/grade-webhook/src/lib.rs");
+    const EXAMPLE_ID: &str = "org.example.grade-webhook";
+    const EXAMPLE_NAME: &str = "Grade webhook (example observer)";
+    let Some(wit) = default_wit_0_2() else {
+        bail!(
+            "the observer template needs wit/lectern-plugin@0.2.0 from the Lectern source tree this binary was built from"
+        );
+    };
+    let last = id.rsplit('.').next().unwrap_or(id);
+    let dir = dir.unwrap_or_else(|| PathBuf::from(last));
+    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not empty", dir.display());
+    }
+    let name = name.unwrap_or_else(|| format!("{last} (observer)"));
+    let publisher = id.split('.').take(2).collect::<Vec<_>>().join(".");
+    let crate_name = id.replace('.', "-");
+    // Kernel versions, not contract versions: this kernel series serves lectern:plugin@0.2 observers.
+    let kernel = kernel_range();
+    std::fs::create_dir_all(dir.join("src"))?;
+    let source = SOURCE
+        .replace("path: \"../../../wit/lectern-plugin@0.2.0\"", &format!("path: {:?}", wit.display().to_string()))
+        .replace(EXAMPLE_ID, id)
+        .replace(EXAMPLE_NAME, &name)
+        .replace("version: \"1.0.0\".into()", "version: \"0.1.0\".into()");
+    let cargo = format!(
+        r#"[package]
+name = "{crate_name}"
+version = "0.1.0"
+edition = "2024"
+license = "Apache-2.0"
+description = "{name}: a Lectern observer plugin."
+publish = false
+
+# What `lectern plugin pack` puts in the package manifest besides manifest.json.
+[package.metadata.lectern]
+name = "{name}"
+publisher = "{publisher}"
+kernel = "{kernel}"
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+wit-bindgen = "0.61.1"
+serde_json = "1"
+
+# A project of its own, not part of an enclosing workspace.
+[workspace]
+
+[profile.release]
+opt-level = 3
+debug = false
+strip = true
+panic = "abort"
+codegen-units = 4
+"#
+    );
+    let manifest = format!(
+        "{{\n  \"id\": \"{id}\",\n  \"version\": \"0.1.0\",\n  \"slot\": \"observer\",\n  \"data_version\": 1,\n  \"capabilities\": {{ \"kv_quota_bytes\": 65536, \"subscribe\": [\"grade.recorded\"], \"outbound_hosts\": [\"*\"] }},\n  \"resources\": {{ \"memory_mib\": 32, \"call_timeout_ms\": 5000 }}\n}}\n"
+    );
+    std::fs::write(dir.join("Cargo.toml"), cargo)?;
+    std::fs::write(dir.join("Cargo.lock"), TEMPLATE_LOCK)?;
+    std::fs::write(dir.join("manifest.json"), manifest)?;
+    std::fs::write(dir.join("src/lib.rs"), source)?;
+    std::fs::write(dir.join(".gitignore"), "/target\n*.lpkg\n")?;
+    println!("created {} (observer plugin {id}, lectern:plugin@0.2.0)", dir.display());
+    println!(
+        "next: cd {} && lectern plugin build && lectern plugin pack; install it with a grant naming the hosts it may reach",
         dir.display()
     );
     Ok(())

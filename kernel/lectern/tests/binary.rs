@@ -685,3 +685,27 @@ fn marketplace_cli_refusals() {
     assert!(!run(&["plugin", "new", "karaoke", "--id", "edu.example.k"]).status.success());
     assert!(!run(&["plugin", "new", "grading", "--id", "grader"]).status.success());
 }
+
+/// `plugin new observer` starts a working observer project (the example grade webhook,
+/// renamed, on this tree's lectern:plugin@0.2.0): it builds, packs, and its package asks
+/// for outbound HTTP to the hosts the administrator names.
+#[test]
+fn plugin_new_observer_builds_and_packs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let out = cli(t, &["plugin", "new", "observer", "--id", "edu.example.sis-sync", "--dir", "sis"]);
+    assert!(out.contains("observer plugin edu.example.sis-sync"), "{out}");
+    let project = t.join("sis");
+    let source = std::fs::read_to_string(project.join("src/lib.rs")).expect("lib.rs");
+    assert!(source.contains("\"edu.example.sis-sync\"") && !source.contains("org.example"), "renamed");
+    let built = cli(&project, &["plugin", "build"]);
+    assert!(built.contains(".wasm"), "{built}");
+    let packed = cli(&project, &["plugin", "pack"]);
+    assert!(packed.contains("edu.example.sis-sync@0.1.0"), "{packed}");
+    let inspected = cli(&project, &["plugin", "inspect", "edu.example.sis-sync-0.1.0.lpkg"]);
+    for want in
+        ["observer", "wasi:http/outgoing-handler@0.2", "lectern:plugin/settings@0.2.0", "imports match the manifest"]
+    {
+        assert!(inspected.contains(want), "{want}: {inspected}");
+    }
+}
