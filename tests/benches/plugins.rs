@@ -1,6 +1,8 @@
 //! Plugin host benchmark: compile, activation, fresh-instance and warm calls,
-//! instance throughput, memory per live instance, and the same grading routine
-//! natively versus through the host. Prints figures; asserts nothing.
+//! instance throughput, memory per live instance, the same grading routine
+//! natively versus through the host, and observer delivery (an event through
+//! `on-event` to the example grade webhook, which POSTs it over `wasi:http`
+//! to a receiver on a local socket). Prints figures; asserts nothing.
 //!
 //! `cargo bench -p lectern-e2e --bench plugins` (or `cargo xtask bench`); `cargo test` runs it briefly.
 
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use lectern_e2e::guests;
 use lectern_host::slots::grading as g;
-use lectern_host::{CallContext, Capabilities, Host, HostConfig, Manifest, Resources, Scope, Slot};
+use lectern_host::{CallContext, Capabilities, EventContext, Host, HostConfig, Manifest, Resources, Scope, Slot};
 use lectern_storage::{Store, StoreOptions};
 
 fn ctx() -> CallContext {
@@ -268,4 +270,103 @@ fn main() {
     println!("  native (same routine, same conversions):   {:>9.1} µs", n50);
     println!("  through the host, fresh instance:          {:>9.1} µs   → throughput {:.2}× native", f50, n50 / f50);
     println!("  through the host, warm instance:           {:>9.1} µs   → throughput {:.2}× native", w50, n50 / w50);
+
+    observer_delivery(&store, dir.path(), if quick { 50 } else { 2000 }, secs);
+}
+
+/// An HTTP/1.1 receiver on 127.0.0.1 answering 204 to every request, one
+/// thread per connection (the webhook opens a connection per request).
+fn receiver() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end().to_ascii_lowercase();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+            });
+        }
+    });
+    port
+}
+
+fn observer_delivery(store: &Store, dir: &std::path::Path, n: usize, secs: f64) {
+    let port = receiver();
+    let host = Host::open(store, dir.join("observer"), HostConfig::default()).unwrap();
+    let id = "org.example.grade-webhook";
+    let mut m = manifest();
+    m.id = id.into();
+    m.slot = Slot::Observer;
+    m.capabilities =
+        Capabilities { kv_quota_bytes: Some(1 << 20), subscribe: vec!["grade.recorded".into()], ..Default::default() };
+    m.capabilities.outbound_hosts = vec!["*".into()];
+    m.resources = Resources { memory_mib: 32, call_timeout_ms: 5_000, fuel: None };
+    let grant = Capabilities { outbound_hosts: vec![format!("127.0.0.1:{port}")], ..m.capabilities.clone() };
+    let wasm = std::fs::read(guests::EXAMPLE_GRADE_WEBHOOK).unwrap();
+    host.install(m, &wasm, &grant).unwrap();
+    host.activate(Slot::Observer, Scope::Platform, &format!("{id}@1.0.0")).unwrap();
+    let settings = serde_json::json!({ "endpoint": format!("http://127.0.0.1:{port}/grades"), "token": "bench" });
+    host.set_settings(id, &Scope::Platform, Some(&settings)).unwrap();
+    let payload = br#"{"institution":"bench","course":"c","item":"q","student":"s","points":3.0,"max_points":4.0}"#;
+    let event = |i: usize| EventContext {
+        institution: "bench".into(),
+        actor: None,
+        course: Some("c".into()),
+        topic: "grade.recorded".into(),
+        message_id: format!("m-{i}"),
+        occurred_at_ms: 0,
+        locale: "en".into(),
+    };
+    let mut each: Vec<Duration> = (0..n)
+        .map(|i| {
+            let t = Instant::now();
+            host.deliver_event(id, &event(i), payload).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "observer delivery (on-event + HTTP POST to a local receiver): p50 {:>7.1} µs   p99 {:>7.1} µs   ({n} events, one at a time)",
+        pct(&mut each, 0.5),
+        pct(&mut each, 0.99)
+    );
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let started = Instant::now();
+    let total: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let host = host.clone();
+                s.spawn(move || {
+                    let mut k = 0;
+                    while started.elapsed().as_secs_f64() < secs {
+                        host.deliver_event(id, &event(1_000_000 * (t + 1) + k), payload).unwrap();
+                        k += 1;
+                    }
+                    k
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    println!(
+        "observer deliveries per second on {threads} threads:            {:>9.0}/s",
+        total as f64 / started.elapsed().as_secs_f64()
+    );
 }

@@ -191,6 +191,53 @@ async fn take_a_quiz_and_get_graded() {
     w.server.stop().await.unwrap();
 }
 
+/// Starts sent at once from many tabs (each with its own request id, some
+/// retried) open exactly one attempt per allowance: starts are ordered per
+/// student and assessment, not by a storage transaction.
+#[tokio::test]
+async fn starts_racing_each_other_open_one_attempt() {
+    let w = World::new().await;
+    let e = setup(&w).await;
+    let base = format!("/api/v1/assessments/{}", e.id);
+    e.teacher.patch(&base, json!({"published": true})).await.ok();
+    let race = |round: usize| {
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (student, path) = (e.student.clone(), format!("{base}/attempts"));
+                // Tabs 0–7 each send their start twice (a retry with the same id).
+                let body = json!({"client_request_id": format!("r{round}-tab-{}", i % 8)});
+                tokio::spawn(async move { student.post(&path, body).await })
+            })
+            .collect();
+        async move {
+            let mut ids = std::collections::BTreeSet::new();
+            let mut created = 0;
+            for t in tasks {
+                let r = t.await.unwrap();
+                assert!(r.status == 200 || r.status == 201, "{} {}", r.status, r.body);
+                created += usize::from(r.status == 201);
+                ids.insert((r.body["id"].as_str().unwrap().to_owned(), r.body["number"].as_u64().unwrap()));
+            }
+            (ids, created)
+        }
+    };
+    let (ids, created) = race(1).await;
+    assert_eq!((ids.len(), created), (1, 1), "one attempt, created once: {ids:?}");
+    let (first, number) = ids.into_iter().next().unwrap();
+    assert_eq!(number, 1);
+    e.student.post_empty(&format!("{base}/attempts/{first}/submit")).await.ok();
+    // The second (and last) allowance, raced the same way.
+    let (ids, created) = race(2).await;
+    assert_eq!((ids.len(), created), (1, 1), "{ids:?}");
+    assert_eq!(ids.iter().next().unwrap().1, 2);
+    let second = ids.into_iter().next().unwrap().0;
+    e.student.post_empty(&format!("{base}/attempts/{second}/submit")).await.ok();
+    // Every allowance used: a start is refused, and exactly two attempts exist.
+    e.student.post(&format!("{base}/attempts"), json!({})).await.assert_problem(409, "conflict");
+    let mine = e.student.get(&format!("{base}/attempts")).await;
+    assert_eq!(mine.ok()["items"].as_array().unwrap().len(), 2, "{}", mine.body);
+}
+
 #[tokio::test]
 async fn concurrent_saves_keep_the_newest() {
     let w = World::new().await;

@@ -383,77 +383,111 @@ impl Assessments {
             (Some(l), None) => Some(now + l as i64),
             (None, c) => c,
         };
-        let t = self.t();
         let prefix = student_prefix(inst, &a.id, student);
         let start_key = client_request_id.as_ref().map(|c| [prefix.as_slice(), &[0], c.as_bytes()].concat());
         let fresh = Attempt::fresh(&a, student, now, deadline, false);
         let akey = super::assessment_key(inst, a.course, &a.id);
-        let (attempt, started) = self.store().transaction(
-            &[&t.attempts, &t.attempts_by_student, &t.attempt_starts, &t.attempt_deadlines, &t.assessments],
-            |tx| {
-                // Read again in here: a delete archives the assessment first
-                // and then looks for attempts, so it either sees this one or
-                // this start sees the archive.
-                match tx.on(&t.assessments)?.get(&akey)? {
-                    None => return abort(CoreError::NotFound("assessment")),
-                    Some(cur) if cur.archived_at.is_some() => {
-                        return abort(CoreError::Conflict("the assessment is archived: no attempt can start".into()));
-                    }
-                    Some(_) => {}
-                }
-                let attempts = tx.on(&t.attempts)?;
-                let starts = tx.on(&t.attempt_starts)?;
-                if let Some(k) = &start_key
-                    && let Some(id) = starts.get(k)?
-                    && let Some(existing) = attempts.get(attempt_key(inst, &id))?
-                {
-                    return Ok((existing, false));
-                }
-                // A student's attempts: at most `attempts_allowed` keys, numbered.
-                let by_student = tx.on(&t.attempts_by_student)?;
-                let mut number = 0u32;
-                let mut open: Option<Attempt> = None;
-                for n in 1..=a.settings.attempts_allowed.saturating_add(1) {
-                    let k = [prefix.as_slice(), &n.to_be_bytes()].concat();
-                    let Some(id) = by_student.get(&k)? else { break };
-                    number = n;
-                    if let Some(x) = attempts.get(attempt_key(inst, &id))?
-                        && x.state == AttemptState::InProgress
-                    {
-                        open = Some(x);
-                    }
-                }
-                if let Some(x) = open {
-                    if let Some(k) = &start_key {
-                        starts.insert(k, &x.id)?;
-                    }
-                    return Ok((x, false));
-                }
-                if number >= a.settings.attempts_allowed {
-                    return abort(CoreError::Conflict(format!(
-                        "all {} attempts allowed have been used",
-                        a.settings.attempts_allowed
-                    )));
-                }
-                let mut x = fresh.clone();
-                x.number = number + 1;
-                attempts.insert(attempt_key(inst, &x.id), &x)?;
-                by_student.insert([prefix.as_slice(), &x.number.to_be_bytes()].concat(), &x.id)?;
-                if let Some(k) = &start_key {
-                    starts.insert(k, &x.id)?;
-                }
-                if let Some(d) = x.deadline {
-                    tx.on(&t.attempt_deadlines)?.insert(deadline_key(d, inst, &x.id), &())?;
-                }
-                Ok((x, true))
-            },
-        )?;
+        let (attempt, started) = self.open_attempt(&a, &prefix, start_key.as_deref(), &akey, fresh)?;
         if started {
             self.durable().await?;
             tracing::info!(institution = %inst, assessment = %a.id, attempt = %attempt.id, "attempt started");
             return Ok(StartOutcome::Started(self.view(&a, attempt)?));
         }
         Ok(StartOutcome::Existing(self.view(&a, attempt)?))
+    }
+
+    /// The writes of a start, without a storage transaction (sled 0.34 runs
+    /// each one under a database-wide lock, which made starts run one at a
+    /// time during an exam's opening minute). Two starts of one student on one
+    /// assessment are ordered by that pair's lock; the writes are ordered so
+    /// that a crash between any two leaves nothing a reader acts on:
+    ///
+    /// 1. the deadline entry (the timer skips and removes an entry whose
+    ///    attempt does not exist; the deadline is in the future anyway);
+    /// 2. the student's numbered slot (a slot whose attempt does not exist is
+    ///    free: the next start takes it again);
+    /// 3. the attempt itself, the only record anyone reads as an attempt;
+    /// 4. the client request id (a retry without it finds the open attempt).
+    ///
+    /// An assessment archived meanwhile: the archive writes first and then
+    /// looks for attempts, and this reads the assessment again after writing
+    /// the attempt, so either the archive sees the attempt or this sees the
+    /// archive and takes its writes back.
+    fn open_attempt(
+        &self,
+        a: &Assessment,
+        prefix: &[u8],
+        start_key: Option<&[u8]>,
+        akey: &[u8],
+        fresh: Attempt,
+    ) -> Result<(Attempt, bool), CoreError> {
+        let t = self.t();
+        let inst = a.institution;
+        let archived = |cur: Option<Assessment>| match cur {
+            None => Err(CoreError::NotFound("assessment")),
+            Some(cur) if cur.archived_at.is_some() => {
+                Err(CoreError::Conflict("the assessment is archived: no attempt can start".into()))
+            }
+            Some(_) => Ok(()),
+        };
+        archived(t.assessments.get(akey)?)?;
+        let _pair = self.inner.attempt_locks.lock_bytes(prefix);
+        if let Some(k) = start_key
+            && let Some(id) = t.attempt_starts.get(k)?
+            && let Some(existing) = t.attempts.get(attempt_key(inst, &id))?
+        {
+            return Ok((existing, false));
+        }
+        // The student's attempts: numbered slots 1, 2, … each naming an attempt.
+        let mut number = 0u32;
+        let mut open: Option<Attempt> = None;
+        for n in 1..=a.settings.attempts_allowed.saturating_add(1) {
+            let k = [prefix, &n.to_be_bytes()].concat();
+            let Some(id) = t.attempts_by_student.get(&k)? else { break };
+            // A slot without its attempt is a start that crashed before step 3: free.
+            let Some(x) = t.attempts.get(attempt_key(inst, &id))? else { break };
+            number = n;
+            if x.state == AttemptState::InProgress {
+                open = Some(x);
+            }
+        }
+        if let Some(x) = open {
+            if let Some(k) = start_key {
+                t.attempt_starts.insert(k, &x.id)?;
+            }
+            return Ok((x, false));
+        }
+        if number >= a.settings.attempts_allowed {
+            return Err(CoreError::Conflict(format!(
+                "all {} attempts allowed have been used",
+                a.settings.attempts_allowed
+            )));
+        }
+        let mut x = fresh;
+        x.number = number + 1;
+        let slot = [prefix, &x.number.to_be_bytes()].concat();
+        let deadline = x.deadline.map(|d| deadline_key(d, inst, &x.id));
+        if let Some(d) = &deadline {
+            t.attempt_deadlines.insert(d, &())?;
+        }
+        t.attempts_by_student.insert(&slot, &x.id)?;
+        t.attempts.insert(attempt_key(inst, &x.id), &x)?;
+        if let Some(k) = start_key {
+            t.attempt_starts.insert(k, &x.id)?;
+        }
+        if let Err(e) = archived(t.assessments.get(akey)?) {
+            // Archived (or deleted) while this started: take the start back, newest write first.
+            if let Some(k) = start_key {
+                t.attempt_starts.remove(k)?;
+            }
+            t.attempts.remove(attempt_key(inst, &x.id))?;
+            t.attempts_by_student.remove(&slot)?;
+            if let Some(d) = &deadline {
+                t.attempt_deadlines.remove(d)?;
+            }
+            return Err(e);
+        }
+        Ok((x, true))
     }
 
     /// Starts a preview of the assessment for a member of its course's staff
@@ -752,7 +786,11 @@ fn late_seconds(a: &Assessment, at: i64) -> u64 {
 
 /// A stable per-question mix for the option shuffle (FNV-1a).
 fn fxhash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    fxhash_bytes(s.as_bytes())
+}
+
+fn fxhash_bytes(s: &[u8]) -> u64 {
+    s.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Orders the writes of one attempt that sled's transactions used to: an answer
@@ -771,7 +809,12 @@ impl Default for AttemptLocks {
 
 impl AttemptLocks {
     pub(crate) fn lock(&self, attempt: &str) -> std::sync::MutexGuard<'_, ()> {
-        let i = (fxhash(attempt) as usize) % self.0.len();
+        self.lock_bytes(attempt.as_bytes())
+    }
+
+    /// The lock of any other key (a student's starts on one assessment).
+    pub(crate) fn lock_bytes(&self, key: &[u8]) -> std::sync::MutexGuard<'_, ()> {
+        let i = (fxhash_bytes(key) as usize) % self.0.len();
         self.0[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 }
