@@ -7,6 +7,7 @@
 //! { "endpoint": "https://sis.example.edu/lectern/grades", "token": "…" }
 //! ```
 //!
+//! An institution with no endpoint (and no platform-wide one) is skipped.
 //! The host the endpoint names must also be among the manifest's
 //! `outbound_hosts` and granted by the administrator at install; the kernel
 //! refuses a request to any other host before it connects. Delivery is at
@@ -54,9 +55,16 @@ impl lifecycle::Guest for Plugin {
         }
         let settings: serde_json::Value = serde_json::from_str(&settings::get())
             .map_err(|e| Error::Internal(format!("the kernel sent settings that are not JSON: {e}")))?;
-        let endpoint = settings.get("endpoint").and_then(|v| v.as_str()).ok_or_else(|| {
-            Error::InvalidInput("set `endpoint` (an http:// or https:// URL) in this plugin's settings".into())
-        })?;
+        // An institution without an endpoint (nor a platform-wide one) does not
+        // take part: its grades are skipped, not failed (a failure would be
+        // retried and dead-lettered for every grade it records).
+        let Some(endpoint) = settings.get("endpoint").and_then(|v| v.as_str()) else {
+            log::log(log::Level::Debug, "no endpoint configured for this institution; grade not sent", &[]);
+            return kv::set(
+                "last-outcome",
+                format!("{} skipped: no `endpoint` in the settings", ctx.message_id).as_bytes(),
+            );
+        };
         let token = settings.get("token").and_then(|v| v.as_str());
         let grade: serde_json::Value = serde_json::from_slice(&payload)
             .map_err(|e| Error::InvalidInput(format!("grade.recorded payload is not JSON: {e}")))?;
