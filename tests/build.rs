@@ -13,6 +13,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("TUTORING", "tutoring-basic"),
     ("HOSTILE", "hostile"),
     ("HOSTILE_OBSERVER", "hostile-observer"),
+    ("HOSTILE_QUESTION_TYPE", "hostile-question-type"),
     ("UNDECLARED", "undeclared"),
     // A grader built against lectern:plugin@0.1.1 and one against 0.3.0 (tests/fixtures/wit-future).
     ("GRADING_CONTRACT_0_1_1", "grading-contract-0-1-1"),
@@ -22,6 +23,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("PROCTORING_0_2", "proctoring-0-2"),
     // Example third-party plugins (plugins/examples).
     ("EXAMPLE_GRADE_WEBHOOK", "lectern-example-grade-webhook"),
+    ("EXAMPLE_FORMULA_QUESTION", "lectern-example-formula-question"),
     ("TEMPLATE", "lectern-plugin-template"),
     // First-party plugins: tests run the real ones, not only fixtures.
     ("CONTENT_PLUGIN", "lectern-content"),

@@ -17,6 +17,7 @@ mod oauth;
 mod observers;
 mod ops;
 mod pipeline;
+mod plugin_questions;
 mod plugins;
 mod proctoring;
 mod question_types;

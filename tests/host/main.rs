@@ -6,6 +6,7 @@
 mod hostile;
 mod lifecycle;
 mod observer;
+mod question_type;
 mod slots;
 mod swap;
 mod v0_2;

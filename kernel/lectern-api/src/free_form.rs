@@ -70,6 +70,30 @@ pub const FIELDS: &[Field] = &[
         why: "a plugin's own settings, as for PluginSettings.settings: the plugin defines their shape",
     },
     Field {
+        schema: "PluginQuestionKey",
+        field: "settings",
+        why: "an author's settings for a plugin's question type: their shape is the type's, given by \
+              its settings schema (listed at GET /api/v1/institutions/{institution}/question-types), \
+              which the kernel checks them against when the assessment is saved",
+    },
+    Field {
+        schema: "AnswerResponse",
+        field: "fields{}",
+        why: "a response to a plugin's question type: its shape is the type's, given by its response \
+              schema, which the kernel checks before saving (a view's form fields give strings, or \
+              lists of strings for repeated names)",
+    },
+    Field {
+        schema: "QuestionType",
+        field: "settings_schema",
+        why: "a JSON Schema document, as the question-type plugin declared it (any valid JSON Schema)",
+    },
+    Field {
+        schema: "QuestionType",
+        field: "response_schema",
+        why: "a JSON Schema document, as the question-type plugin declared it (any valid JSON Schema)",
+    },
+    Field {
         schema: "PublishEvent",
         field: "payload",
         why: "an event payload for any topic, a kernel event's or a plugin's own: its shape is the \

@@ -110,6 +110,8 @@ struct Trees {
     attempts_by_student: lectern_storage::Tree<String>,
     attempt_starts: lectern_storage::Tree<String>,
     answers: lectern_storage::Tree<assessments::Answer>,
+    /// Attempts' instances of plugin questions (`plugin_questions`).
+    question_instances: lectern_storage::Tree<assessments::plugin_questions::StoredInstance>,
     attempt_deadlines: lectern_storage::Tree<()>,
     /// Staff previews' results, by attempt: never a grade.
     preview_results: lectern_storage::Tree<gradebook::attempts::AttemptResult>,
@@ -138,6 +140,7 @@ impl Trees {
             attempts_by_student: s.tree("attempts_by_student")?,
             attempt_starts: s.tree("attempt_starts")?,
             answers: s.tree("attempt_answers")?,
+            question_instances: s.tree("attempt_question_instances")?,
             attempt_deadlines: s.tree("attempt_deadlines")?,
             preview_results: s.tree("preview_results")?,
             proctor_states: s.tree("proctor_states")?,

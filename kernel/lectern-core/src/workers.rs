@@ -60,13 +60,13 @@ impl Handler for Grading {
             request_id: id.clone(),
             vector_scope: vec![],
         };
-        let host = self.0.inner.host.clone();
-        let subs = ev.submissions.clone();
-        let graded = tokio::task::spawn_blocking(move || host.grade(&ctx, &subs))
+        // Built-in questions through the grading slot, plugin question types through their plugins.
+        let (results, who) = self
+            .0
+            .assessments()
+            .grade_submissions(&ctx, ev.institution, &ev.attempt, &ev.submissions)
             .await
-            .map_err(|e| Failure::Retry(format!("grading task failed: {e}")))?
-            .map_err(|e| Failure::Retry(format!("grading plugin: {e}")))?;
-        let (results, who) = graded;
+            .map_err(Failure::Retry)?;
         if ev.preview {
             return self.0.assessments().record_preview_grade(&ev, &results).await.map_err(retry);
         }

@@ -227,6 +227,16 @@ pub struct DefaultRestored {
     pub previous: Option<String>,
 }
 
+/// A question type an active plugin offers an institution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferedQuestionType {
+    /// The plugin's id.
+    pub plugin: String,
+    /// `id@version` of the version that offers it.
+    pub version: String,
+    pub info: slots::question::TypeInfo,
+}
+
 /// An installed version as the admin sees it.
 #[derive(Clone, Debug)]
 pub struct PluginStatus {
@@ -251,6 +261,8 @@ pub(crate) struct Loaded {
     breaker: Breaker,
     stats: Stats,
     from_cache: bool,
+    /// A question-type plugin's types, read and compiled when the version first starts.
+    question_types: std::sync::OnceLock<Vec<crate::questions::TypeSpec>>,
 }
 
 struct Inner {
@@ -511,6 +523,7 @@ impl Host {
             breaker: Breaker::new(self.inner.config.breaker),
             stats: Stats::default(),
             from_cache,
+            question_types: std::sync::OnceLock::new(),
         }))
     }
 
@@ -547,7 +560,7 @@ impl Host {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_ip_name_lookup(false);
         let m = &loaded.manifest;
-        if m.slot == Slot::Grading {
+        if m.slot.grades() {
             // A grade must not depend on when, or how often, it is computed:
             // WASI clocks stand still and randomness is seeded.
             use rand::SeedableRng;
@@ -601,7 +614,7 @@ impl Host {
     fn fuel_budget(&self, m: &Manifest) -> u64 {
         match (m.slot, m.resources.fuel) {
             (_, Some(f)) => f,
-            (Slot::Grading, None) => self.inner.config.grading_fuel,
+            (slot, None) if slot.grades() => self.inner.config.grading_fuel,
             _ => u64::MAX / 4,
         }
     }
@@ -680,6 +693,14 @@ impl Host {
                 key: loaded.key.clone(),
                 claimed: format!("{}@{}", info.id, info.version),
             });
+        }
+        if loaded.manifest.slot == Slot::QuestionType && loaded.question_types.get().is_none() {
+            let types =
+                self.lifecycle_call(loaded, |g, s, i| g.question_types(s, i)).map_err(failed(ActivationStep::Types))?;
+            let specs = crate::questions::compile(types)
+                .map_err(|m| failed(ActivationStep::Types)(PluginError::Contract(m)))?;
+            // Another start of the same version may have set it meanwhile: the same types.
+            let _ = loaded.question_types.set(specs);
         }
         self.lifecycle_call(loaded, |g, s, i| g.init(s, i)).map_err(failed(ActivationStep::Init))
     }
@@ -901,6 +922,16 @@ impl Host {
             .cloned()
     }
 
+    /// The version of extension plugin `plugin` (of `world`) serving `institution`.
+    fn resolve_extension(&self, world: Slot, plugin: &str, institution: &str) -> Option<Arc<Loaded>> {
+        let seat = Seat::of(world, plugin);
+        let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
+        active
+            .get(&(seat.clone(), Scope::Institution(institution.to_owned())))
+            .or_else(|| active.get(&(seat, Scope::Platform)))
+            .cloned()
+    }
+
     fn slot_call<R>(
         &self,
         slot: Slot,
@@ -931,13 +962,7 @@ impl Host {
     ) -> Result<(Vec<slots::grading::Graded>, String), PluginError> {
         let (out, who) =
             self.slot_call(Slot::Grading, ctx, |ex, store, inst| ex.grade(store, inst, ctx, submissions))?;
-        let size: usize = out
-            .iter()
-            .map(|g| {
-                g.explanation.iter().map(String::len).sum::<usize>()
-                    + g.feedback.iter().map(|f| f.message.len()).sum::<usize>()
-            })
-            .sum();
+        let size: usize = out.iter().map(|g| text_bytes(&g.explanation, &g.feedback)).sum();
         self.too_large(size)?;
         if out.len() != submissions.len() {
             return Err(PluginError::Contract(format!(
@@ -1042,6 +1067,148 @@ impl Host {
         Ok(a)
     }
 
+    /// The question types offered to `institution`: those of every
+    /// question-type plugin with a version active for it (its own choice of
+    /// version, else the platform's), by plugin id and type id.
+    pub fn question_types(&self, institution: &str) -> Vec<OfferedQuestionType> {
+        let plugins: Vec<String> = {
+            let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
+            let mut ids: Vec<String> = active
+                .keys()
+                .filter(|(seat, _)| seat.slot == Slot::QuestionType)
+                .filter_map(|(seat, _)| seat.plugin.clone())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let mut out = vec![];
+        for plugin in plugins {
+            let Some(loaded) = self.resolve_extension(Slot::QuestionType, &plugin, institution) else { continue };
+            for t in loaded.question_types.get().into_iter().flatten() {
+                out.push(OfferedQuestionType {
+                    plugin: plugin.clone(),
+                    version: loaded.key.clone(),
+                    info: t.info.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn question_type_spec<R>(
+        &self,
+        institution: &str,
+        plugin: &str,
+        type_id: &str,
+        f: impl FnOnce(&crate::questions::TypeSpec) -> R,
+    ) -> Result<R, crate::QuestionCheck> {
+        let not_offered =
+            || crate::QuestionCheck::NotOffered { plugin: plugin.to_owned(), type_id: type_id.to_owned() };
+        let loaded = self.resolve_extension(Slot::QuestionType, plugin, institution).ok_or_else(not_offered)?;
+        let spec =
+            loaded.question_types.get().into_iter().flatten().find(|t| t.info.id == type_id).ok_or_else(not_offered)?;
+        Ok(f(spec))
+    }
+
+    /// Checks an author's settings for a question of `plugin`'s `type_id`
+    /// against the type's settings schema, as offered to `institution`.
+    pub fn check_question_settings(
+        &self,
+        institution: &str,
+        plugin: &str,
+        type_id: &str,
+        settings: &serde_json::Value,
+    ) -> Result<(), crate::QuestionCheck> {
+        self.question_type_spec(institution, plugin, type_id, |t| t.check_settings(settings))?
+    }
+
+    /// Checks a student's response against the type's response schema.
+    pub fn check_question_response(
+        &self,
+        institution: &str,
+        plugin: &str,
+        type_id: &str,
+        response: &serde_json::Value,
+    ) -> Result<(), crate::QuestionCheck> {
+        self.question_type_spec(institution, plugin, type_id, |t| t.check_response(response))?
+    }
+
+    fn question_call<R>(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        f: impl FnOnce(&dyn PluginExports, &mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
+    ) -> Result<(R, String), PluginError> {
+        let loaded = self
+            .resolve_extension(Slot::QuestionType, plugin, &ctx.institution)
+            .ok_or_else(|| PluginError::NotActive { world: Slot::QuestionType, plugin: plugin.to_owned() })?;
+        let r =
+            self.run(&loaded, &ctx.institution, &ctx.request_id, &[], |store, inst| f(&*loaded.exports, store, inst))?;
+        Ok((r, loaded.key.clone()))
+    }
+
+    /// One attempt's version of a question (`seed` from the attempt and the
+    /// question). Also returns which version made it.
+    pub fn question_instantiate(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        question: &slots::question::Question,
+        seed: u64,
+    ) -> Result<(slots::question::Instance, String), PluginError> {
+        let (inst, who) =
+            self.question_call(plugin, ctx, |ex, store, i| ex.question_instantiate(store, i, ctx, question, seed))?;
+        self.too_large(inst.data.len() + inst.view.html.len())?;
+        Ok((inst, who))
+    }
+
+    /// The plugin's own check of a response (after its schema passed).
+    pub fn question_validate(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        question: &slots::question::Question,
+        instance: &str,
+        response: &str,
+    ) -> Result<(), PluginError> {
+        self.question_call(plugin, ctx, |ex, store, i| {
+            ex.question_validate(store, i, ctx, question, instance, response)
+        })
+        .map(|(r, _)| r)
+    }
+
+    /// Grades questions of `plugin`'s types, one result per item in order.
+    /// Also returns which version graded them.
+    pub fn question_grade(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        items: &[slots::question::ToGrade],
+    ) -> Result<(Vec<slots::question::Graded>, String), PluginError> {
+        let (out, who) = self.question_call(plugin, ctx, |ex, store, i| ex.question_grade(store, i, ctx, items))?;
+        let size: usize = out.iter().map(|g| text_bytes(&g.explanation, &g.feedback)).sum();
+        self.too_large(size)?;
+        if out.len() != items.len() {
+            return Err(PluginError::Contract(format!("returned {} results for {} questions", out.len(), items.len())));
+        }
+        for (g, item) in out.iter().zip(items) {
+            if g.question_id != item.question.id {
+                return Err(PluginError::Contract(format!(
+                    "returned a result for `{}` where `{}` was asked",
+                    g.question_id, item.question.id
+                )));
+            }
+            if !(g.fraction.is_finite() && (0.0..=1.0).contains(&g.fraction)) {
+                return Err(PluginError::Contract(format!(
+                    "gave `{}` the fraction {}, outside [0, 1]",
+                    g.question_id, g.fraction
+                )));
+            }
+        }
+        Ok((out, who))
+    }
+
     /// Reads a plugin's kv entry for a scope (`*` for lifecycle data): an
     /// administrator's inspection tool, and how tests observe plugin data.
     pub fn plugin_kv(&self, plugin_id: &str, scope: &str, key: &str) -> Result<Option<Vec<u8>>, HostError> {
@@ -1139,6 +1306,11 @@ impl Host {
         })?;
         Ok(Some(loaded.key.clone()))
     }
+}
+
+/// The text a grading result carries (explanation and feedback), for the result-size limit.
+fn text_bytes(explanation: &[String], feedback: &[slots::grading::Feedback]) -> usize {
+    explanation.iter().map(String::len).sum::<usize>() + feedback.iter().map(|f| f.message.len()).sum::<usize>()
 }
 
 /// The clocks grading plugins see: always the Unix epoch.

@@ -31,17 +31,22 @@ mod engine;
 pub mod harness;
 mod host;
 pub mod manifest;
+pub mod questions;
 mod services;
 pub mod slots;
 mod state;
 mod stats;
+pub mod view;
 mod wit;
 
 use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
-pub use host::{Activation, DefaultRestored, Host, Installed, LiveInstances, PluginStatus, Scope, Seat};
+pub use host::{
+    Activation, DefaultRestored, Host, Installed, LiveInstances, OfferedQuestionType, PluginStatus, Scope, Seat,
+};
 pub use manifest::{Capabilities, Manifest, ManifestError, Resources, Service, Slot};
+pub use questions::QuestionCheck;
 pub use services::retrieval::Retrieval;
 pub use slots::{CallContext, EventContext, GuestError, VectorScope};
 pub use state::{INSTITUTION_PROPERTY, PLUGIN_PROPERTY};
@@ -236,8 +241,12 @@ pub enum ImportRefusal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActivationStep {
     Info,
-    Migrate { from_data_version: u32 },
+    Migrate {
+        from_data_version: u32,
+    },
     Init,
+    /// A question-type plugin's `types` (called, then checked and compiled).
+    Types,
 }
 
 impl std::fmt::Display for ActivationStep {
@@ -246,6 +255,7 @@ impl std::fmt::Display for ActivationStep {
             ActivationStep::Info => f.write_str("info"),
             ActivationStep::Migrate { from_data_version } => write!(f, "migrate from data version {from_data_version}"),
             ActivationStep::Init => f.write_str("init"),
+            ActivationStep::Types => f.write_str("types"),
         }
     }
 }
@@ -269,6 +279,9 @@ fn supported_tracks(versions: &[semver::Version]) -> String {
 pub enum PluginError {
     #[error("no plugin is active in the {} slot", .0.name())]
     NoActivePlugin(Slot),
+    /// An extension plugin (a question type's) has no active version for the institution.
+    #[error("no version of the {} plugin {plugin} is active for this institution", .world.name())]
+    NotActive { world: Slot, plugin: String },
     #[error("{plugin} is switched off by its circuit breaker after repeated faults (last: {reason})")]
     CircuitOpen { plugin: String, reason: String },
     #[error("the plugin returned an error: {0}")]

@@ -157,6 +157,22 @@ pub mod grading {
         Ordering(Vec<String>),
         FillBlanks(Vec<TextKey>),
         Essay(Vec<RubricCriterion>),
+        /// A question of a type a question-type plugin provides (0.2 on). The
+        /// kernel grades it through that plugin, never through the grading
+        /// slot. Appended: keys are stored by variant index.
+        Plugin(PluginKey),
+    }
+
+    /// Which plugin's question type, and the author's settings for it.
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub struct PluginKey {
+        /// The plugin's id (reverse DNS), e.g. `org.example.formula`.
+        pub plugin: String,
+        /// The type's id within the plugin, e.g. `formula`.
+        pub type_id: String,
+        /// JSON text (an object), valid against the type's settings schema when saved.
+        pub settings: String,
     }
 
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -164,12 +180,18 @@ pub mod grading {
     pub enum Response {
         Choices(Vec<String>),
         Boolean(bool),
-        Number { value: f64, unit: Option<String> },
+        Number {
+            value: f64,
+            unit: Option<String>,
+        },
         Text(String),
         Pairs(Vec<Pair>),
         Sequence(Vec<String>),
         Blanks(Vec<String>),
         Essay(String),
+        /// The answer to a plugin's question type: the view's form fields as a
+        /// JSON object (text). Appended: responses are stored by variant index.
+        Fields(String),
     }
 
     #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -331,6 +353,68 @@ pub mod proctoring {
         pub flags: Vec<Flag>,
         pub explanation: Vec<String>,
         pub lock: bool,
+    }
+}
+
+/// An HTML fragment a plugin returns for a page, with the names of static
+/// assets from its own package that it refers to. Sanitised by the kernel
+/// before any browser sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct View {
+    pub html: String,
+    pub assets: Vec<String>,
+}
+
+/// Question types plugins add to assessments (0.2's `question-type` interface).
+pub mod question {
+    use super::View;
+    use super::grading::{Feedback, Status};
+
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    pub struct TypeInfo {
+        pub id: String,
+        pub name: String,
+        pub description: String,
+        /// JSON Schema (text) of the author's settings.
+        pub settings_schema: String,
+        /// JSON Schema (text) of a response.
+        pub response_schema: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Question {
+        pub id: String,
+        pub type_id: String,
+        /// JSON text.
+        pub settings: String,
+        pub points: f64,
+    }
+
+    /// One attempt's version of a question: `data` for grading (never shown
+    /// to the student), `view` for the student.
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    pub struct Instance {
+        pub data: String,
+        pub view: View,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ToGrade {
+        pub question: Question,
+        /// The instance's `data`.
+        pub instance: String,
+        /// JSON text; `None` when unanswered.
+        pub response: Option<String>,
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Graded {
+        pub question_id: String,
+        pub status: Status,
+        /// In [0, 1], before penalties (the kernel applies them).
+        pub fraction: f64,
+        pub feedback: Vec<Feedback>,
+        pub explanation: Vec<String>,
     }
 }
 

@@ -33,13 +33,15 @@ pub enum Slot {
     Tutoring,
     /// Observes kernel events and talks to other systems (0.2's `observer-plugin`).
     Observer,
+    /// Adds question types to assessments (0.2's `question-type-plugin`).
+    QuestionType,
 }
 
 impl Slot {
     /// The slots proper: one active version each per institution.
     pub const ALL: [Slot; 4] = [Slot::Content, Slot::Proctoring, Slot::Grading, Slot::Tutoring];
     /// The extension worlds: any number of plugins active at once.
-    pub const EXTENSIONS: [Slot; 1] = [Slot::Observer];
+    pub const EXTENSIONS: [Slot; 2] = [Slot::Observer, Slot::QuestionType];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -48,6 +50,7 @@ impl Slot {
             Slot::Grading => "grading",
             Slot::Tutoring => "tutoring",
             Slot::Observer => "observer",
+            Slot::QuestionType => "question_type",
         }
     }
 
@@ -65,6 +68,7 @@ impl Slot {
             Slot::Grading => "grader",
             Slot::Tutoring => "tutor",
             Slot::Observer => "lifecycle",
+            Slot::QuestionType => "question-type",
         }
     }
 
@@ -76,7 +80,16 @@ impl Slot {
             Slot::Content => &[Service::Log, Service::Kv, Service::Clock],
             Slot::Tutoring => &[Service::Log, Service::Kv, Service::Clock, Service::Vector, Service::Embed],
             Slot::Observer => &[Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Settings],
+            // Like grading: nothing that would make a grade depend on when or where it is computed.
+            Slot::QuestionType => &[Service::Log],
         }
+    }
+
+    /// Whether the world grades: its calls see clocks frozen at the epoch
+    /// and seeded randomness, and run on the grading fuel budget by default,
+    /// so the same input always gives the same grade.
+    pub fn grades(self) -> bool {
+        matches!(self, Slot::Grading | Slot::QuestionType)
     }
 
     /// Whether the world may make outbound HTTP requests (to granted hosts).
@@ -94,6 +107,8 @@ impl std::fmt::Display for Slot {
 impl std::str::FromStr for Slot {
     type Err = ManifestError;
     fn from_str(s: &str) -> Result<Slot, ManifestError> {
+        // `question-type` (the WIT world's spelling) is accepted for `question_type`.
+        let s = s.replace('-', "_");
         Slot::ALL
             .into_iter()
             .chain(Slot::EXTENSIONS)

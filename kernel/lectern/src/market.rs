@@ -16,8 +16,9 @@ use lectern_marketplace::tuf::{OnlineKeys, RepoKeys, Repository, TrustedState};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
-    /// Start a plugin project for a slot (grading, content, proctoring, tutoring) or an
-    /// observer (an integration reacting to kernel events, lectern:plugin@0.2).
+    /// Start a plugin project for a slot (grading, content, proctoring, tutoring), an
+    /// observer (an integration reacting to kernel events) or a question type (a new
+    /// kind of question for assessments); the last two are lectern:plugin@0.2.
     New {
         slot: String,
         /// Reverse-DNS id, e.g. `edu.example.quiz-grader`; its first two parts are the publisher namespace.
@@ -287,7 +288,7 @@ fn template(slot: &str) -> anyhow::Result<(&'static str, &'static str, &'static 
             r#"{ "kv_quota_bytes": 4194304 }"#,
             "serde = { version = \"1\", features = [\"derive\"] }\n",
         ),
-        other => bail!("unknown slot `{other}`: use grading, content, proctoring, tutoring or observer"),
+        other => bail!("unknown slot `{other}`: use grading, content, proctoring, tutoring, observer or question-type"),
     })
 }
 
@@ -335,8 +336,10 @@ fn new_project(
             "id `{id}` must be reverse-DNS with at least three parts (publisher namespace + name), e.g. edu.example.quiz-grader"
         );
     }
-    if slot == "observer" {
-        return new_observer(id, dir, name);
+    match slot.replace('-', "_").as_str() {
+        "observer" => return new_from_example(&OBSERVER, id, dir, name),
+        "question_type" => return new_from_example(&QUESTION_TYPE, id, dir, name),
+        _ => {}
     }
     let (source, caps, extra_deps) = template(slot)?;
     let last = id.rsplit('.').next().unwrap_or(id);
@@ -410,15 +413,48 @@ fn default_wit_0_2() -> Option<PathBuf> {
     compiled_in.join("worlds.wit").exists().then(|| compiled_in.canonicalize().unwrap_or(compiled_in))
 }
 
-/// `plugin new observer`: the example grade webhook (`plugins/examples/grade-webhook`),
-/// renamed, built with wit-bindgen against this source tree's 0.2 contract.
-fn new_observer(id: &str, dir: Option<PathBuf>, name: Option<String>) -> anyhow::Result<()> {
-    const SOURCE: &str = include_str!("../../../plugins/examples/grade-webhook/src/lib.rs");
-    const EXAMPLE_ID: &str = "org.example.grade-webhook";
-    const EXAMPLE_NAME: &str = "Grade webhook (example observer)";
+/// A world of `lectern:plugin@0.2.0` whose `plugin new` template is one of
+/// the examples in `plugins/examples`, renamed, built with wit-bindgen
+/// against this source tree's 0.2 contract (the SDK speaks 0.1).
+struct Example {
+    slot: &'static str,
+    /// (file under `src/`, contents); `lib.rs` first.
+    files: &'static [(&'static str, &'static str)],
+    id: &'static str,
+    name: &'static str,
+    capabilities: &'static str,
+    resources: &'static str,
+    next: &'static str,
+}
+
+const OBSERVER: Example = Example {
+    slot: "observer",
+    files: &[("lib.rs", include_str!("../../../plugins/examples/grade-webhook/src/lib.rs"))],
+    id: "org.example.grade-webhook",
+    name: "Grade webhook (example observer)",
+    capabilities: r#"{ "kv_quota_bytes": 65536, "subscribe": ["grade.recorded"], "outbound_hosts": ["*"] }"#,
+    resources: r#"{ "memory_mib": 32, "call_timeout_ms": 5000 }"#,
+    next: "install it with a grant naming the hosts it may reach",
+};
+
+const QUESTION_TYPE: Example = Example {
+    slot: "question_type",
+    files: &[
+        ("lib.rs", include_str!("../../../plugins/examples/formula-question/src/lib.rs")),
+        ("expr.rs", include_str!("../../../plugins/examples/formula-question/src/expr.rs")),
+    ],
+    id: "org.example.formula",
+    name: "Formula question (example question type)",
+    capabilities: "{}",
+    resources: r#"{ "memory_mib": 32, "call_timeout_ms": 2000 }"#,
+    next: "install and activate it (slot question_type); authors then find its types at GET /api/v1/institutions/{institution}/question-types",
+};
+
+fn new_from_example(ex: &Example, id: &str, dir: Option<PathBuf>, name: Option<String>) -> anyhow::Result<()> {
     let Some(wit) = default_wit_0_2() else {
         bail!(
-            "the observer template needs wit/lectern-plugin@0.2.0 from the Lectern source tree this binary was built from"
+            "the {} template needs wit/lectern-plugin@0.2.0 from the Lectern source tree this binary was built from",
+            ex.slot
         );
     };
     let last = id.rsplit('.').next().unwrap_or(id);
@@ -426,24 +462,28 @@ fn new_observer(id: &str, dir: Option<PathBuf>, name: Option<String>) -> anyhow:
     if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         bail!("{} exists and is not empty", dir.display());
     }
-    let name = name.unwrap_or_else(|| format!("{last} (observer)"));
+    let world = ex.slot.replace('_', " ");
+    let name = name.unwrap_or_else(|| format!("{last} ({world})"));
     let publisher = id.split('.').take(2).collect::<Vec<_>>().join(".");
     let crate_name = id.replace('.', "-");
-    // Kernel versions, not contract versions: this kernel series serves lectern:plugin@0.2 observers.
+    // Kernel versions, not contract versions: this kernel series serves lectern:plugin@0.2's worlds.
     let kernel = kernel_range();
     std::fs::create_dir_all(dir.join("src"))?;
-    let source = SOURCE
-        .replace("path: \"../../../wit/lectern-plugin@0.2.0\"", &format!("path: {:?}", wit.display().to_string()))
-        .replace(EXAMPLE_ID, id)
-        .replace(EXAMPLE_NAME, &name)
-        .replace("version: \"1.0.0\".into()", "version: \"0.1.0\".into()");
+    for (file, text) in ex.files {
+        let source = text
+            .replace("path: \"../../../wit/lectern-plugin@0.2.0\"", &format!("path: {:?}", wit.display().to_string()))
+            .replace(ex.id, id)
+            .replace(ex.name, &name)
+            .replace("version: \"1.0.0\".into()", "version: \"0.1.0\".into()");
+        std::fs::write(dir.join("src").join(file), source)?;
+    }
     let cargo = format!(
         r#"[package]
 name = "{crate_name}"
 version = "0.1.0"
 edition = "2024"
 license = "Apache-2.0"
-description = "{name}: a Lectern observer plugin."
+description = "{name}: a Lectern {world} plugin."
 publish = false
 
 # What `lectern plugin pack` puts in the package manifest besides manifest.json.
@@ -471,18 +511,15 @@ codegen-units = 4
 "#
     );
     let manifest = format!(
-        "{{\n  \"id\": \"{id}\",\n  \"version\": \"0.1.0\",\n  \"slot\": \"observer\",\n  \"data_version\": 1,\n  \"capabilities\": {{ \"kv_quota_bytes\": 65536, \"subscribe\": [\"grade.recorded\"], \"outbound_hosts\": [\"*\"] }},\n  \"resources\": {{ \"memory_mib\": 32, \"call_timeout_ms\": 5000 }}\n}}\n"
+        "{{\n  \"id\": \"{id}\",\n  \"version\": \"0.1.0\",\n  \"slot\": \"{}\",\n  \"data_version\": 1,\n  \"capabilities\": {},\n  \"resources\": {}\n}}\n",
+        ex.slot, ex.capabilities, ex.resources
     );
     std::fs::write(dir.join("Cargo.toml"), cargo)?;
     std::fs::write(dir.join("Cargo.lock"), TEMPLATE_LOCK)?;
     std::fs::write(dir.join("manifest.json"), manifest)?;
-    std::fs::write(dir.join("src/lib.rs"), source)?;
     std::fs::write(dir.join(".gitignore"), "/target\n*.lpkg\n")?;
-    println!("created {} (observer plugin {id}, lectern:plugin@0.2.0)", dir.display());
-    println!(
-        "next: cd {} && lectern plugin build && lectern plugin pack; install it with a grant naming the hosts it may reach",
-        dir.display()
-    );
+    println!("created {} ({world} plugin {id}, lectern:plugin@0.2.0)", dir.display());
+    println!("next: cd {} && lectern plugin build && lectern plugin pack; {}", dir.display(), ex.next);
     Ok(())
 }
 

@@ -709,3 +709,25 @@ fn plugin_new_observer_builds_and_packs() {
         assert!(inspected.contains(want), "{want}: {inspected}");
     }
 }
+
+#[test]
+fn plugin_new_question_type_builds_and_packs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let out = cli(t, &["plugin", "new", "question-type", "--id", "edu.example.chem-formula", "--dir", "chem"]);
+    assert!(out.contains("question type plugin edu.example.chem-formula"), "{out}");
+    let project = t.join("chem");
+    let source = std::fs::read_to_string(project.join("src/lib.rs")).expect("lib.rs");
+    assert!(source.contains("\"edu.example.chem-formula\"") && !source.contains("org.example"), "renamed");
+    assert!(project.join("src/expr.rs").exists(), "every file of the example");
+    let manifest = std::fs::read_to_string(project.join("manifest.json")).expect("manifest.json");
+    assert!(manifest.contains("\"slot\": \"question_type\""), "{manifest}");
+    let built = cli(&project, &["plugin", "build"]);
+    assert!(built.contains(".wasm"), "{built}");
+    let packed = cli(&project, &["plugin", "pack"]);
+    assert!(packed.contains("edu.example.chem-formula@0.1.0"), "{packed}");
+    let inspected = cli(&project, &["plugin", "inspect", "edu.example.chem-formula-0.1.0.lpkg"]);
+    for want in ["question_type", "lectern:plugin/question-type@0.2.0", "imports match the manifest"] {
+        assert!(inspected.contains(want), "{want}: {inspected}");
+    }
+}

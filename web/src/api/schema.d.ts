@@ -1397,6 +1397,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/question-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The question types plugins offer this institution's authors, with their
+         *     settings and response schemas (a `plugin` answer key names one).
+         */
+        get: operations["list_question_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/users": {
         parameters: {
             query?: never;
@@ -2171,7 +2191,7 @@ export interface components {
          *     `single_choice` and `multiple_choice` ← `choices`, `true_false` ←
          *     `boolean`, `numeric` ← `number`, `short_answer` ← `text`, `matching` ←
          *     `pairs`, `ordering` ← `sequence`, `fill_blanks` ← `blanks`, `essay` ←
-         *     `essay`.
+         *     `essay`, `plugin` (a question type a plugin provides) ← `fields`.
          */
         AnswerKey: {
             /**
@@ -2219,6 +2239,14 @@ export interface components {
              *     Answered with `essay`.
              */
             essay: components["schemas"]["RubricCriterion"][];
+        } | {
+            /**
+             * @description A question type an active question-type plugin provides (listed at
+             *     `GET /api/v1/institutions/{institution}/question-types`), with the
+             *     author's settings, which must match the type's settings schema.
+             *     Answered with `fields`.
+             */
+            plugin: components["schemas"]["PluginQuestionKey"];
         };
         /**
          * @description A student's answer to one question: exactly one property, named for the
@@ -2248,6 +2276,15 @@ export interface components {
         } | {
             /** @description For `essay`. */
             essay: string;
+        } | {
+            /**
+             * @description For `plugin`: the question view's form fields by name, a JSON object
+             *     the type's response schema accepts (values are strings, or lists of
+             *     strings for repeated names, unless the type's schema says otherwise).
+             */
+            fields: {
+                [key: string]: unknown;
+            };
         };
         AskBody: {
             /** @description The question, 1–2,000 characters. */
@@ -3384,6 +3421,15 @@ export interface components {
             status: string;
             version: string;
         };
+        /** @description A question of a plugin's type. */
+        PluginQuestionKey: {
+            /** @description The plugin's id. */
+            plugin: string;
+            /** @description The author's settings: a JSON object valid against the type's settings schema. */
+            settings: Record<string, never>;
+            /** @description The type's id within the plugin. */
+            type: string;
+        };
         PluginSettings: {
             plugin: string;
             /** @description `platform` or the institution's id. */
@@ -3407,6 +3453,10 @@ export interface components {
             /** Format: int32 */
             p99_us: number;
         };
+        PluginType: {
+            plugin: string;
+            type: string;
+        };
         /**
          * @description The parts of a plugin upload, for the document: `install` reads them one
          *     by one from the stream, so this type is never built.
@@ -3417,6 +3467,15 @@ export interface components {
             grant?: null | components["schemas"]["Capabilities"];
             /** @description The plugin's manifest, as JSON text. */
             manifest: string;
+        };
+        /**
+         * @description A plugin's view, already sanitised by the kernel (no script, no URL, no
+         *     style attribute; forms post nowhere).
+         */
+        PluginView: {
+            /** @description Names of files from the plugin's package the view refers to. */
+            assets: string[];
+            html: string;
         };
         PolicyBody: {
             /** @description Students may ask the tutor in this course. */
@@ -3456,11 +3515,13 @@ export interface components {
             id: string;
             kind: string;
             options: components["schemas"]["Choice"][];
+            plugin?: null | components["schemas"]["PluginType"];
             /** Format: double */
             points: number;
             prompt: string;
             targets: components["schemas"]["Choice"][];
             units: string[];
+            view?: null | components["schemas"]["PluginView"];
         };
         /** @description Markdown to render for the editor's preview. */
         PreviewPage: {
@@ -3649,6 +3710,24 @@ export interface components {
          * @enum {string}
          */
         QuestionStatus: "graded" | "needs_manual_grading" | "invalid_response";
+        /** @description A question type a plugin offers (`GET …/question-types`). */
+        QuestionType: {
+            description: string;
+            name: string;
+            /** @description The plugin's id: a `plugin` answer key's `plugin`. */
+            plugin: string;
+            /** @description JSON Schema of a response (`fields`). */
+            response_schema: Record<string, never>;
+            /** @description JSON Schema of the settings an author writes. */
+            settings_schema: Record<string, never>;
+            /** @description A `plugin` answer key's `type`. */
+            type: string;
+            /** @description `id@version` of the plugin version that offers it. */
+            version: string;
+        };
+        QuestionTypeList: {
+            items: components["schemas"]["QuestionType"][];
+        };
         /** @description A question waiting for a person. */
         QueueEntry: {
             attempt: string;
@@ -7346,6 +7425,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_question_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionTypeList"];
+                };
             };
             "4XX": {
                 headers: {

@@ -19,6 +19,7 @@ export const KINDS = [
   'ordering',
   'fill_blanks',
   'essay',
+  'plugin',
 ] as const;
 
 /** How complete an answer is: the submit dialog lists the questions that are not `complete`. */
@@ -31,6 +32,10 @@ export function completeness(q: Question, r: Answer | undefined): Completeness {
   if ('number' in r) return Number.isFinite(r.number.value) ? 'complete' : 'none';
   if ('text' in r) return r.text.trim() ? 'complete' : 'none';
   if ('essay' in r) return r.essay.trim() ? 'complete' : 'none';
+  if ('fields' in r) {
+    const filled = Object.values(r.fields).some((v) => (Array.isArray(v) ? v.length > 0 : String(v ?? '').trim() !== ''));
+    return filled ? 'complete' : 'none';
+  }
   if ('sequence' in r) return 'complete';
   if ('pairs' in r) {
     if (r.pairs.length === 0) return 'none';

@@ -55,7 +55,8 @@ const TYPE_KEYS: Record<QuestionType, MessageKey> = {
 };
 
 export function typeLabel(type: QuestionType): string {
-  return t(TYPE_KEYS[type]);
+  // A plugin's question type (`{"plugin": …}`) has no label here: its name is the type's own.
+  return TYPE_KEYS[type] ? t(TYPE_KEYS[type]) : type;
 }
 
 export function questionType(q: Question): QuestionType {
@@ -114,6 +115,8 @@ export function newQuestion(type: QuestionType): Question {
 /** What makes a question unsendable, in the author's terms (the server checks again). */
 export function questionProblems(q: Question): string[] {
   const out: string[] = [];
+  // A plugin's question type: its view carries the prompt, and the server checks its settings against the type's schema.
+  if ('plugin' in (q.key as object)) return out;
   const labels = q.labels ?? {};
   if (!q.prompt?.trim()) out.push(t('sc_q_problem_prompt'));
   if (!(q.points >= 0)) out.push(t('sc_q_problem_points'));

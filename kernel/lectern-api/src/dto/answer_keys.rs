@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 /// `single_choice` and `multiple_choice` ← `choices`, `true_false` ←
 /// `boolean`, `numeric` ← `number`, `short_answer` ← `text`, `matching` ←
 /// `pairs`, `ordering` ← `sequence`, `fill_blanks` ← `blanks`, `essay` ←
-/// `essay`.
+/// `essay`, `plugin` (a question type a plugin provides) ← `fields`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerKey {
@@ -104,6 +104,35 @@ pub enum AnswerKey {
         ]}))
     )]
     Essay(Vec<RubricCriterion>),
+    /// A question type an active question-type plugin provides (listed at
+    /// `GET /api/v1/institutions/{institution}/question-types`), with the
+    /// author's settings, which must match the type's settings schema.
+    /// Answered with `fields`.
+    #[schema(
+        title = "plugin",
+        examples(json!({"plugin": {
+            "plugin": "org.lectern.examples.formula",
+            "type": "formula",
+            "settings": {"prompt": "A car travels {d} km in {t} h. Its mean speed in km/h?", "formula": "d / t",
+                "variables": {"d": {"min": 50, "max": 200, "step": 10}, "t": {"min": 1, "max": 4, "step": 0.5}},
+                "tolerance": 0.01}
+        }}))
+    )]
+    Plugin(PluginQuestionKey),
+}
+
+/// A question of a plugin's type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginQuestionKey {
+    /// The plugin's id.
+    pub plugin: String,
+    /// The type's id within the plugin.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// The author's settings: a JSON object valid against the type's settings schema.
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
 }
 
 /// How a choice question turns the chosen options into credit:
@@ -258,6 +287,11 @@ pub enum AnswerResponse {
     /// For `essay`.
     #[schema(title = "essay", examples(json!({"essay": "The Estates-General met because the crown was bankrupt…"})))]
     Essay(String),
+    /// For `plugin`: the question view's form fields by name, a JSON object
+    /// the type's response schema accepts (values are strings, or lists of
+    /// strings for repeated names, unless the type's schema says otherwise).
+    #[schema(title = "fields", value_type = std::collections::HashMap<String, serde_json::Value>, examples(json!({"fields": {"value": "12.5"}})))]
+    Fields(serde_json::Map<String, serde_json::Value>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -293,6 +327,11 @@ impl From<AnswerKey> for g::AnswerKey {
             AnswerKey::Ordering(i) => g::AnswerKey::Ordering(i),
             AnswerKey::FillBlanks(t) => g::AnswerKey::FillBlanks(list(t)),
             AnswerKey::Essay(r) => g::AnswerKey::Essay(list(r)),
+            AnswerKey::Plugin(p) => g::AnswerKey::Plugin(g::PluginKey {
+                plugin: p.plugin,
+                type_id: p.type_id,
+                settings: p.settings.to_string(),
+            }),
         }
     }
 }
@@ -309,6 +348,11 @@ impl From<g::AnswerKey> for AnswerKey {
             g::AnswerKey::Ordering(i) => AnswerKey::Ordering(i),
             g::AnswerKey::FillBlanks(t) => AnswerKey::FillBlanks(list(t)),
             g::AnswerKey::Essay(r) => AnswerKey::Essay(list(r)),
+            g::AnswerKey::Plugin(p) => AnswerKey::Plugin(PluginQuestionKey {
+                plugin: p.plugin,
+                type_id: p.type_id,
+                settings: serde_json::from_str(&p.settings).unwrap_or_default(),
+            }),
         }
     }
 }
@@ -460,6 +504,7 @@ impl From<AnswerResponse> for g::Response {
             AnswerResponse::Sequence(s) => g::Response::Sequence(s),
             AnswerResponse::Blanks(b) => g::Response::Blanks(b),
             AnswerResponse::Essay(e) => g::Response::Essay(e),
+            AnswerResponse::Fields(f) => g::Response::Fields(serde_json::Value::Object(f).to_string()),
         }
     }
 }
@@ -475,6 +520,9 @@ impl From<g::Response> for AnswerResponse {
             g::Response::Sequence(s) => AnswerResponse::Sequence(s),
             g::Response::Blanks(b) => AnswerResponse::Blanks(b),
             g::Response::Essay(e) => AnswerResponse::Essay(e),
+            g::Response::Fields(f) => AnswerResponse::Fields(
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&f).unwrap_or_default(),
+            ),
         }
     }
 }
@@ -593,14 +641,14 @@ mod tests {
     #[test]
     fn every_example_is_valid() {
         let keys = examples::<AnswerKey>();
-        assert_eq!(keys.len(), 9);
+        assert_eq!(keys.len(), 10);
         for (title, ex) in keys {
             let k: AnswerKey = serde_json::from_value(ex.clone()).unwrap_or_else(|e| panic!("{title}: {ex}: {e}"));
             let name = serde_json::to_value(&k).unwrap().as_object().unwrap().keys().next().unwrap().clone();
             assert_eq!(name, title);
         }
         let responses = examples::<AnswerResponse>();
-        assert_eq!(responses.len(), 8);
+        assert_eq!(responses.len(), 9);
         for (title, ex) in responses {
             let r: AnswerResponse = serde_json::from_value(ex.clone()).unwrap_or_else(|e| panic!("{title}: {ex}: {e}"));
             let name = serde_json::to_value(&r).unwrap().as_object().unwrap().keys().next().unwrap().clone();

@@ -319,6 +319,71 @@ pub struct PresentedQuestion {
     pub blanks: usize,
     pub hints_available: usize,
     pub units: Vec<String>,
+    /// For a `plugin` question: which plugin and type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<PluginType>,
+    /// For a `plugin` question: its view for this attempt (sanitised HTML
+    /// whose form fields, as a JSON object, are the `fields` response).
+    /// Absent while the plugin has not prepared the question: reading the
+    /// attempt again retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<PluginView>,
+}
+
+/// A question type a plugin offers (`GET …/question-types`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionType {
+    /// The plugin's id: a `plugin` answer key's `plugin`.
+    pub plugin: String,
+    /// `id@version` of the plugin version that offers it.
+    pub version: String,
+    /// A `plugin` answer key's `type`.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    pub name: String,
+    pub description: String,
+    /// JSON Schema of the settings an author writes.
+    #[schema(value_type = Object)]
+    pub settings_schema: serde_json::Value,
+    /// JSON Schema of a response (`fields`).
+    #[schema(value_type = Object)]
+    pub response_schema: serde_json::Value,
+}
+
+impl From<lectern_host::OfferedQuestionType> for QuestionType {
+    fn from(t: lectern_host::OfferedQuestionType) -> Self {
+        QuestionType {
+            plugin: t.plugin,
+            version: t.version,
+            type_id: t.info.id,
+            name: t.info.name,
+            description: t.info.description,
+            // Compiled at activation, so these parse.
+            settings_schema: serde_json::from_str(&t.info.settings_schema).unwrap_or_default(),
+            response_schema: serde_json::from_str(&t.info.response_schema).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionTypeList {
+    pub items: Vec<QuestionType>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginType {
+    pub plugin: String,
+    #[serde(rename = "type")]
+    pub type_id: String,
+}
+
+/// A plugin's view, already sanitised by the kernel (no script, no URL, no
+/// style attribute; forms post nowhere).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginView {
+    pub html: String,
+    /// Names of files from the plugin's package the view refers to.
+    pub assets: Vec<String>,
 }
 
 impl From<a::Presented> for PresentedQuestion {
@@ -334,6 +399,8 @@ impl From<a::Presented> for PresentedQuestion {
             blanks: p.blanks,
             hints_available: p.hints_available,
             units: p.units,
+            plugin: p.plugin.map(|(plugin, type_id)| PluginType { plugin, type_id }),
+            view: p.view.map(|v| PluginView { html: v.html, assets: v.assets }),
         }
     }
 }

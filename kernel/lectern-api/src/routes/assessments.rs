@@ -37,6 +37,21 @@ pub(crate) async fn create(
     Ok(with_etag(StatusCode::CREATED, a))
 }
 
+/// The question types plugins offer this institution's authors, with their
+/// settings and response schemas (a `plugin` answer key names one).
+#[utoipa::path(get, operation_id = "list_question_types", path = "/api/v1/institutions/{institution}/question-types", tag = "assessments",
+    params(("institution" = String, Path)),
+    responses((status = 200, body = d::QuestionTypeList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn question_types(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<d::QuestionTypeList>> {
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    let items = s.kernel.assessments().question_types(&p, i)?.into_iter().map(Into::into).collect();
+    Ok(Json(d::QuestionTypeList { items }))
+}
+
 /// The course's assessments (students see published ones, without questions).
 #[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/institutions/{institution}/courses/{course_id}/assessments", tag = "assessments",
     params(("institution" = String, Path), ("course_id" = String, Path)),
@@ -210,7 +225,7 @@ pub(crate) async fn get_attempt(
     Auth(p): Auth,
     ApiPath((id, attempt)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<d::Attempt>> {
-    Ok(Json(s.kernel.assessments().get_attempt(&p, &id, &attempt)?.into()))
+    Ok(Json(s.kernel.assessments().get_attempt(&p, &id, &attempt).await?.into()))
 }
 
 /// Saves one answer; a 200 means it is on disk. A save whose `version` is not

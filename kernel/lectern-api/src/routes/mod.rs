@@ -123,6 +123,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::student_progress))
         .routes(routes!(content::rerender))
         .routes(routes!(assessments::create, assessments::list))
+        .routes(routes!(assessments::question_types))
         .routes(routes!(assessments::get, assessments::update, assessments::delete))
         .routes(routes!(assessments::start, assessments::my_attempts))
         .routes(routes!(assessments::get_attempt))

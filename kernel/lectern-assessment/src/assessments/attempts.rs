@@ -223,6 +223,7 @@ fn check_response(key: &AnswerKey, r: &Response) -> Result<(), CoreError> {
             | (AnswerKey::Ordering(_), Response::Sequence(_))
             | (AnswerKey::FillBlanks(_), Response::Blanks(_))
             | (AnswerKey::Essay(_), Response::Essay(_))
+            | (AnswerKey::Plugin(_), Response::Fields(_))
     );
     if !ok {
         return Err(CoreError::invalid("response", format!("this question takes a {} answer", super::kind_name(key))));
@@ -233,6 +234,12 @@ fn check_response(key: &AnswerKey, r: &Response) -> Result<(), CoreError> {
         }
         Response::Pairs(v) => (v.iter().map(|p| p.left.len() + p.right.len()).sum(), v.len()),
         Response::Text(t) | Response::Essay(t) => (t.len(), 1),
+        Response::Fields(t) => {
+            if t.len() > lectern_host::questions::MAX_JSON_BYTES {
+                return Err(CoreError::invalid("response", "the fields are larger than 64 KiB"));
+            }
+            (0, 1)
+        }
         Response::Number { value, unit } => {
             if !value.is_finite() {
                 return Err(CoreError::invalid("response", "the number must be finite"));
@@ -292,11 +299,22 @@ impl Assessments {
         }
         let by_id: BTreeMap<&str, &super::QuestionSpec> = a.questions.iter().map(|q| (q.id.as_str(), q)).collect();
         let shuffle = a.settings.shuffle_options.then_some(attempt.seed);
+        let instances = if a.questions.iter().any(|q| matches!(q.key, AnswerKey::Plugin(_))) {
+            self.instances(attempt.institution, &attempt.id)?
+        } else {
+            BTreeMap::new()
+        };
         let questions = attempt
             .question_order
             .iter()
             .filter_map(|id| by_id.get(id.as_str()))
-            .map(|q| q.present(shuffle.map(|s| s ^ fxhash(&q.id))))
+            .map(|q| {
+                let mut p = q.present(shuffle.map(|s| s ^ fxhash(&q.id)));
+                if p.plugin.is_some() {
+                    p.view = instances.get(&q.id).map(|i| lectern_host::view::sanitize(&i.view));
+                }
+                p
+            })
             .collect();
         let now = self.now();
         let hints = a
@@ -388,6 +406,7 @@ impl Assessments {
         let fresh = Attempt::fresh(&a, student, now, deadline, false);
         let akey = super::assessment_key(inst, a.course, &a.id);
         let (attempt, started) = self.open_attempt(&a, &prefix, start_key.as_deref(), &akey, fresh)?;
+        self.ensure_instances(&a, &attempt).await?;
         if started {
             self.durable().await?;
             tracing::info!(institution = %inst, assessment = %a.id, attempt = %attempt.id, "attempt started");
@@ -525,6 +544,7 @@ impl Assessments {
             Ok(())
         })?;
         self.durable().await?;
+        self.ensure_instances(&a, &x).await?;
         tracing::info!(institution = %inst, assessment = %a.id, attempt = %x.id, "preview started");
         self.view(&a, x)
     }
@@ -549,8 +569,12 @@ impl Assessments {
     }
 
     /// An attempt with its questions (no keys), saved answers and time left.
-    pub fn get_attempt(&self, p: &Principal, assessment: &str, attempt: &str) -> Result<AttemptView, CoreError> {
+    /// Plugin questions still without an instance get one now (see `plugin_questions`).
+    pub async fn get_attempt(&self, p: &Principal, assessment: &str, attempt: &str) -> Result<AttemptView, CoreError> {
         let (a, at) = self.attempt_for(p, assessment, attempt, Some(Capability::GradeViewAll))?;
+        if at.state == AttemptState::InProgress {
+            self.ensure_instances(&a, &at).await?;
+        }
         self.view(&a, at)
     }
 
@@ -570,6 +594,11 @@ impl Assessments {
         let (a, at) = self.attempt_for(p, assessment, attempt, None)?;
         let q = a.questions.iter().find(|q| q.id == question).ok_or(CoreError::NotFound("question"))?;
         check_response(&q.key, &response)?;
+        if let (AnswerKey::Plugin(k), Response::Fields(text)) = (&q.key, &response)
+            && at.state == AttemptState::InProgress
+        {
+            self.check_plugin_response(&a, &at, q, k, text).await?;
+        }
         let now = self.now();
         let inst = a.institution;
         let t = self.t();

@@ -12,6 +12,7 @@
 //!   through regrade, which is explicit and notified).
 
 pub mod attempts;
+pub mod plugin_questions;
 pub mod proctoring;
 mod reads;
 pub mod regrade;
@@ -277,7 +278,7 @@ pub struct AssessmentUpdate {
 pub struct Presented {
     pub id: String,
     /// `single_choice`, `multiple_choice`, `true_false`, `numeric`, `short_answer`,
-    /// `matching`, `ordering`, `fill_blanks` or `essay`.
+    /// `matching`, `ordering`, `fill_blanks`, `essay`, or `plugin` (a plugin's question type).
     pub kind: &'static str,
     pub prompt: String,
     pub points: f64,
@@ -289,6 +290,11 @@ pub struct Presented {
     pub hints_available: usize,
     /// Accepted units of a numeric question.
     pub units: Vec<String>,
+    /// A plugin's question type: (plugin id, type id).
+    pub plugin: Option<(String, String)>,
+    /// A plugin question's view for this attempt, sanitised; `None` while
+    /// its plugin has not made the attempt's instance (see `plugin_questions`).
+    pub view: Option<lectern_host::slots::View>,
 }
 
 /// `institution ‖ course ‖ id`: a course's assessments are one prefix.
@@ -310,6 +316,7 @@ fn kind_name(key: &AnswerKey) -> &'static str {
         AnswerKey::Ordering(_) => "ordering",
         AnswerKey::FillBlanks(_) => "fill_blanks",
         AnswerKey::Essay(_) => "essay",
+        AnswerKey::Plugin(_) => "plugin",
     }
 }
 
@@ -321,6 +328,7 @@ impl QuestionSpec {
         let mut targets = vec![];
         let mut units = vec![];
         let mut blanks = 0;
+        let mut plugin = None;
         match &self.key {
             AnswerKey::SingleChoice(k) | AnswerKey::MultipleChoice(k) => {
                 options = k.options.iter().map(|o| label(&o.id)).collect();
@@ -345,6 +353,8 @@ impl QuestionSpec {
             AnswerKey::Numeric(k) => units = k.units.iter().map(|u| u.name.clone()).collect(),
             AnswerKey::FillBlanks(keys) => blanks = keys.len(),
             AnswerKey::TrueFalse(_) | AnswerKey::ShortAnswer(_) | AnswerKey::Essay(_) => {}
+            // Shown through its attempt's instance (`AttemptView` fills `view`).
+            AnswerKey::Plugin(k) => plugin = Some((k.plugin.clone(), k.type_id.clone())),
         }
         if let (Some(seed), false) = (shuffle, matches!(self.key, AnswerKey::Ordering(_))) {
             attempts::shuffle(&mut options, seed);
@@ -359,6 +369,8 @@ impl QuestionSpec {
             blanks,
             hints_available: self.hints.len(),
             units,
+            plugin,
+            view: None,
         }
     }
 }
@@ -400,6 +412,8 @@ fn check_questions(questions: &[QuestionSpec]) -> Result<(), CoreError> {
             AnswerKey::FillBlanks(k) => k.is_empty(),
             AnswerKey::Numeric(k) => !k.value.is_finite(),
             AnswerKey::TrueFalse(_) | AnswerKey::Essay(_) => false,
+            // The type and its settings are checked against the plugin (`check_plugin_questions`).
+            AnswerKey::Plugin(k) => k.plugin.is_empty() || k.type_id.is_empty() || k.settings.len() > 64 * 1024,
         };
         if empty {
             return Err(CoreError::invalid("questions.key", format!("`{}`: the key is empty or unusable", q.id)));
@@ -485,6 +499,7 @@ impl Assessments {
         authorize(p, Capability::CourseEdit, ctx)?;
         let title = validate_name("title", title, 200)?;
         check_questions(&questions)?;
+        self.check_plugin_questions(inst, &questions)?;
         check_settings(&settings)?;
         let now = self.now();
         let a = Assessment {
@@ -526,6 +541,7 @@ impl Assessments {
         let title = title.map(|t| validate_name("title", &t, 200)).transpose()?;
         if let Some(q) = &questions {
             check_questions(q)?;
+            self.check_plugin_questions(at.institution, q)?;
         }
         if let Some(s) = &settings {
             check_settings(s)?;

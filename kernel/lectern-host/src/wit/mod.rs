@@ -295,6 +295,51 @@ pub(crate) trait PluginExports: Send + Sync {
         ctx: &CallContext,
         question: &slots::tutoring::Question,
     ) -> Call<slots::tutoring::Answer>;
+
+    // The question-type world (0.2 on); versions without it keep these defaults.
+
+    fn question_types(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+    ) -> Call<Vec<slots::question::TypeInfo>> {
+        Err(not_a("question-type"))
+    }
+    fn question_instantiate(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+        _ctx: &CallContext,
+        _question: &slots::question::Question,
+        _seed: u64,
+    ) -> Call<slots::question::Instance> {
+        Err(not_a("question-type"))
+    }
+    fn question_validate(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+        _ctx: &CallContext,
+        _question: &slots::question::Question,
+        _instance: &str,
+        _response: &str,
+    ) -> Call<()> {
+        Err(not_a("question-type"))
+    }
+    fn question_grade(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+        _ctx: &CallContext,
+        _items: &[slots::question::ToGrade],
+    ) -> Call<Vec<slots::question::Graded>> {
+        Err(not_a("question-type"))
+    }
+}
+
+/// The fault of calling a world's function on a plugin of another world.
+pub(crate) fn not_a(world: &str) -> wasmtime::Error {
+    wasmtime::format_err!("not a {world} plugin")
 }
 
 #[cfg(test)]

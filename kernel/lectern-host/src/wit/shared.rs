@@ -100,6 +100,9 @@ macro_rules! same_slot_types {
                             })
                             .collect(),
                     ),
+                    // Never sent: the kernel grades a plugin's question type through
+                    // that plugin. Were one sent, an essay without a rubric asks a person.
+                    g::AnswerKey::Plugin(_) => wg::AnswerKey::Essay(vec![]),
                 };
                 let response = s.response.as_ref().map(|r| match r {
                     g::Response::Choices(v) => wg::Response::Choices(v.clone()),
@@ -112,6 +115,7 @@ macro_rules! same_slot_types {
                     g::Response::Sequence(v) => wg::Response::Sequence(v.clone()),
                     g::Response::Blanks(v) => wg::Response::Blanks(v.clone()),
                     g::Response::Essay(x) => wg::Response::Essay(x.clone()),
+                    g::Response::Fields(x) => wg::Response::Essay(x.clone()),
                 });
                 let pe = &s.penalties;
                 wg::Submission {
@@ -385,7 +389,11 @@ macro_rules! same_services {
 /// `proctor_close`) as the macro's input. Needs the version's `svc`, `wl`,
 /// `wg`, `wp`, `wc`, `wt` and the host's types in scope (see `v0_1/mod.rs`).
 macro_rules! slot_exports {
-    ($($changed:tt)*) => {
+    // `extensions { Variant(module) = Slot::X, … }`: the extension worlds this
+    // version adds that export an interface besides `lifecycle` (their
+    // `GuestIndices` live in `SlotExports::Variant`); then the version's own
+    // `PluginExports` methods.
+    (extensions { $($var:ident($module:ident) = $slot:path),* $(,)? } $($changed:tt)*) => {
         /// Adds `types` and `log` (always) and each granted service. A service that
         /// is not granted is not linked: a component importing it cannot instantiate.
         pub(crate) fn add_to_linker(l: &mut Linker<PluginState>, grants: &Capabilities) -> wasmtime::Result<()> {
@@ -416,6 +424,7 @@ macro_rules! slot_exports {
             Tutor(wt::GuestIndices),
             /// An extension world that exports `lifecycle` only (an observer).
             LifecycleOnly,
+            $($var($module::GuestIndices),)*
         }
 
         /// A component's `lifecycle` and slot exports, looked up once per loaded
@@ -436,6 +445,10 @@ macro_rules! slot_exports {
                         Slot::Content => SlotExports::Content(wc::GuestIndices::new(pre)?),
                         Slot::Tutoring => SlotExports::Tutor(wt::GuestIndices::new(pre)?),
                         Slot::Observer => SlotExports::LifecycleOnly,
+                        $($slot => SlotExports::$var($module::GuestIndices::new(pre)?),)*
+                        #[allow(unreachable_patterns)]
+                        // The install check (`Api::introducing`) keeps these from older versions.
+                        other => return Err(wasmtime::format_err!("this contract version has no {other} world")),
                     },
                 })
             }

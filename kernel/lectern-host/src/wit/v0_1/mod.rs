@@ -38,6 +38,8 @@ use exports::lectern::plugin::{content as wc, grader as wg, lifecycle as wl, pro
 use lectern::plugin as svc;
 
 super::shared::slot_exports! {
+    extensions {}
+
     fn on_event(
         &self,
         store: &mut wasmtime::Store<PluginState>,

@@ -10,7 +10,9 @@
 //! - tutoring: `open-assessment` is whatever the kernel knows of the open
 //!   attempt (`covers` is empty until instructors can say what an assessment covers).
 
-use super::exports::lectern::plugin::{content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt};
+use super::exports::lectern::plugin::{
+    content as wc, grader as wg, lifecycle as wl, proctor as wp, question_type as wq, tutor as wt,
+};
 use super::lectern::plugin::types as wty;
 use crate::slots::{self, content as c, grading as g, proctoring as p, tutoring as t};
 
@@ -183,6 +185,60 @@ impl From<wt::Answer> for t::Answer {
                 })
                 .collect(),
             refusal: a.refusal,
+        }
+    }
+}
+
+// ---- question types (new in 0.2) ----
+
+impl From<wq::TypeInfo> for slots::question::TypeInfo {
+    fn from(x: wq::TypeInfo) -> Self {
+        slots::question::TypeInfo {
+            id: x.id,
+            name: x.name,
+            description: x.description,
+            settings_schema: x.settings_schema,
+            response_schema: x.response_schema,
+        }
+    }
+}
+
+impl From<&slots::question::Question> for wq::Question {
+    fn from(x: &slots::question::Question) -> Self {
+        wq::Question { id: x.id.clone(), type_id: x.type_id.clone(), settings: x.settings.clone(), points: x.points }
+    }
+}
+
+impl From<wty::View> for slots::View {
+    fn from(x: wty::View) -> Self {
+        slots::View { html: x.html, assets: x.assets }
+    }
+}
+
+impl From<wq::Instance> for slots::question::Instance {
+    fn from(x: wq::Instance) -> Self {
+        slots::question::Instance { data: x.data, view: x.view.into() }
+    }
+}
+
+impl From<&slots::question::ToGrade> for wq::ToGrade {
+    fn from(x: &slots::question::ToGrade) -> Self {
+        wq::ToGrade { question: (&x.question).into(), instance: x.instance.clone(), response: x.response.clone() }
+    }
+}
+
+impl From<wq::Graded> for slots::question::Graded {
+    fn from(x: wq::Graded) -> Self {
+        slots::question::Graded {
+            question_id: x.question_id,
+            status: match x.status {
+                wq::Status::Graded => g::Status::Graded,
+                wq::Status::NeedsManualGrading => g::Status::NeedsManualGrading,
+                wq::Status::InvalidResponse => g::Status::InvalidResponse,
+            },
+            fraction: x.fraction,
+            feedback: x.feedback.into_iter().map(|f| g::Feedback { target: f.target, message: f.message }).collect(),
+            explanation: x.explanation,
         }
     }
 }

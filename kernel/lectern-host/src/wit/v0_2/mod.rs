@@ -2,10 +2,11 @@
 //! them. Serves components built against any 0.2.x (see `super`'s docs).
 //!
 //! This host serves 0.2's four slot worlds (grading, proctoring, content,
-//! tutoring). The worlds 0.2 adds (activity, question type, observer) and
-//! the `gradebook` service they import are not generated here yet: a
-//! component of one of those worlds names no slot export, so its install is
-//! refused like any component that lacks its slot's export.
+//! tutoring) and two of the worlds 0.2 adds: observer (lifecycle only, with
+//! `settings` and `wasi:http`) and question type. The activity world and
+//! the `gradebook` service it imports are not generated here yet: an
+//! activity component's install is refused (its manifest cannot name a
+//! slot this host knows).
 //!
 //! - `services.rs`: the generated `Host` traits, each converting and
 //!   delegating to the version-free `crate::services`.
@@ -38,10 +39,13 @@ wasmtime::component::bindgen!({
         export lectern:plugin/proctor@0.2.0;
         export lectern:plugin/content@0.2.0;
         export lectern:plugin/tutor@0.2.0;
+        export lectern:plugin/question-type@0.2.0;
     ",
 });
 
-use exports::lectern::plugin::{content as wc, grader as wg, lifecycle as wl, proctor as wp, tutor as wt};
+use exports::lectern::plugin::{
+    content as wc, grader as wg, lifecycle as wl, proctor as wp, question_type as wq, tutor as wt,
+};
 use lectern::plugin as svc;
 
 /// `settings` (0.2 on) is linked for every 0.2 plugin: it reads only the plugin's own.
@@ -50,6 +54,8 @@ pub(crate) fn add_settings_to_linker(l: &mut Linker<PluginState>) -> wasmtime::R
 }
 
 super::shared::slot_exports! {
+    extensions { QuestionType(wq) = Slot::QuestionType }
+
     fn on_event(
         &self,
         store: &mut wasmtime::Store<PluginState>,
@@ -86,5 +92,64 @@ super::shared::slot_exports! {
         let wctx = svc::types::Context::from(ctx);
         let g = self.proctor()?.load(&mut *store, inst)?;
         guest(g.call_close_session(&mut *store, &wctx, attempt, ended_at_ms), Into::into)
+    }
+
+    fn question_types(
+        &self,
+        store: &mut wasmtime::Store<PluginState>,
+        inst: &Instance,
+    ) -> Call<Vec<slots::question::TypeInfo>> {
+        let g = self.question_type()?.load(&mut *store, inst)?;
+        g.call_types(&mut *store).map(|v| Ok(v.into_iter().map(Into::into).collect()))
+    }
+
+    fn question_instantiate(
+        &self,
+        store: &mut wasmtime::Store<PluginState>,
+        inst: &Instance,
+        ctx: &CallContext,
+        question: &slots::question::Question,
+        seed: u64,
+    ) -> Call<slots::question::Instance> {
+        let (wctx, wques) = (svc::types::Context::from(ctx), wq::Question::from(question));
+        let g = self.question_type()?.load(&mut *store, inst)?;
+        guest(g.call_instantiate(&mut *store, &wctx, &wques, seed), Into::into)
+    }
+
+    fn question_validate(
+        &self,
+        store: &mut wasmtime::Store<PluginState>,
+        inst: &Instance,
+        ctx: &CallContext,
+        question: &slots::question::Question,
+        instance: &str,
+        response: &str,
+    ) -> Call<()> {
+        let (wctx, wques) = (svc::types::Context::from(ctx), wq::Question::from(question));
+        let g = self.question_type()?.load(&mut *store, inst)?;
+        let (instance, response) = (instance.to_owned(), response.to_owned());
+        guest(g.call_validate(&mut *store, &wctx, &wques, &instance, &response), |r| r)
+    }
+
+    fn question_grade(
+        &self,
+        store: &mut wasmtime::Store<PluginState>,
+        inst: &Instance,
+        ctx: &CallContext,
+        items: &[slots::question::ToGrade],
+    ) -> Call<Vec<slots::question::Graded>> {
+        let wctx = svc::types::Context::from(ctx);
+        let witems: Vec<wq::ToGrade> = items.iter().map(Into::into).collect();
+        let g = self.question_type()?.load(&mut *store, inst)?;
+        guest(g.call_grade(&mut *store, &wctx, &witems), |v| v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Exports {
+    fn question_type(&self) -> wasmtime::Result<&wq::GuestIndices> {
+        match &self.slot {
+            SlotExports::QuestionType(i) => Ok(i),
+            _ => Err(super::not_a("question-type")),
+        }
     }
 }

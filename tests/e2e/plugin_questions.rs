@@ -1,0 +1,171 @@
+//! Question-type plugins (`lectern:plugin@0.2.0`) over HTTP against the real
+//! kernel: the example `plugins/examples/formula-question` is uploaded and
+//! activated by the platform administrator, offered to authors at
+//! `…/question-types`, used in an assessment next to a built-in question
+//! (its settings checked against the type's schema), shown to the student
+//! as the attempt's own sanitised view with values drawn for that attempt,
+//! answered with `fields` (checked by the schema, then by the plugin),
+//! submitted, and graded through the bus: the built-in question by the
+//! grading plugin, the formula by its plugin, with the kernel's penalties.
+
+use lectern_e2e::{Api, guests};
+use serde_json::{Value, json};
+
+use crate::exam::install_grading_plugin;
+use crate::{World, create_user, eventually};
+
+const KEY: &str = "org.example.formula@1.0.0";
+
+async fn upload_formula(root: &Api) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/formula-question");
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("manifest", reqwest::multipart::Part::text(manifest).mime_str("application/json").unwrap())
+        .part(
+            "component",
+            reqwest::multipart::Part::bytes(std::fs::read(guests::EXAMPLE_FORMULA_QUESTION).unwrap())
+                .mime_str("application/wasm")
+                .unwrap(),
+        )
+        .part("grant", reqwest::multipart::Part::text("{}").mime_str("application/json").unwrap());
+    let req = root
+        .http
+        .post(format!("{}/api/v1/plugins", root.base))
+        .multipart(form)
+        .bearer_auth(root.token.as_ref().unwrap());
+    let r = Api::finish(req).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["slot"], "question_type");
+    let r = root.post("/api/v1/plugins/slots/question-type/activate", json!({ "plugin": KEY })).await;
+    assert_eq!(r.ok()["active"], KEY);
+}
+
+fn formula(settings: Value) -> Value {
+    json!({"id": "speed", "prompt": "", "points": 4.0,
+           "key": {"plugin": {"plugin": "org.example.formula", "type": "formula", "settings": settings}}})
+}
+
+fn speed() -> Value {
+    json!({
+        "prompt": "A car travels {d} km in {t} h. What is its mean speed?",
+        "formula": "d / t",
+        "variables": {"d": {"min": 50, "max": 200, "step": 10}, "t": {"min": 1, "max": 4, "step": 0.5}},
+        "unit": "km/h"
+    })
+}
+
+/// The number after `before` in `html`.
+fn number_after(html: &str, before: &str) -> f64 {
+    let rest = &html[html.find(before).unwrap_or_else(|| panic!("`{before}` in {html}")) + before.len()..];
+    rest.split(|c: char| !(c.is_ascii_digit() || c == '.')).next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_plugin_question_type_is_authored_taken_and_graded() {
+    let w = World::new().await;
+    install_grading_plugin(&w.server).await;
+    let a = &w.a.slug;
+
+    // Before any plugin offers it, the type does not exist for authors.
+    create_user(&w.a.admin, a, "prof@alpha.test", "staff").await;
+    let student_id = create_user(&w.a.admin, a, "kim@alpha.test", "member").await;
+    let teacher = w.login(a, "prof@alpha.test").await;
+    let student = w.login(a, "kim@alpha.test").await;
+    assert_eq!(teacher.get(&format!("/api/v1/institutions/{a}/question-types")).await.ok()["items"], json!([]));
+    upload_formula(&w.root).await;
+    let types = teacher.get(&format!("/api/v1/institutions/{a}/question-types")).await.ok().clone();
+    let t = &types["items"][0];
+    assert_eq!(
+        (t["plugin"].as_str(), t["type"].as_str(), t["version"].as_str()),
+        (Some("org.example.formula"), Some("formula"), Some(KEY))
+    );
+    assert_eq!(t["settings_schema"]["required"], json!(["prompt", "formula", "variables"]));
+
+    let course = teacher
+        .post(
+            &format!("/api/v1/institutions/{a}/courses"),
+            json!({"code": "PHY", "title": "Physics", "description": ""}),
+        )
+        .await
+        .ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let course_base = format!("/api/v1/institutions/{a}/courses/{course}");
+    teacher.post(&format!("{course_base}/enrolments"), json!({"user_id": student_id, "role": "student"})).await.ok();
+    teacher.post_empty(&format!("{course_base}/publish")).await.ok();
+
+    // Authoring: settings that break the type's schema, and a type nobody offers, are refused.
+    let quiz = |questions: Vec<Value>| json!({"title": "Kinematics", "questions": questions, "settings": {"attempts_allowed": 1}});
+    let r = teacher
+        .post(&format!("{course_base}/assessments"), quiz(vec![formula(json!({"prompt": "x", "formula": 3}))]))
+        .await;
+    r.assert_problem(422, "validation");
+    assert!(r.body["detail"].as_str().unwrap().contains("/formula"), "{}", r.body);
+    let mut unknown = formula(speed());
+    unknown["key"]["plugin"]["type"] = json!("chemistry");
+    let r = teacher.post(&format!("{course_base}/assessments"), quiz(vec![unknown])).await;
+    r.assert_problem(422, "validation");
+    assert!(r.body["detail"].as_str().unwrap().contains("chemistry"), "{}", r.body);
+    let tf = json!({"id": "tf", "prompt": "Speed is a vector.", "points": 1.0, "key": {"true_false": false}});
+    let r = teacher.post(&format!("{course_base}/assessments"), quiz(vec![formula(speed()), tf])).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    // Staff read the key back as written.
+    assert_eq!(r.body["questions"][0]["key"]["plugin"]["settings"], speed());
+    teacher.patch(&format!("/api/v1/assessments/{id}"), json!({"published": true})).await.ok();
+
+    // The student's attempt: the plugin's view for this attempt, sanitised; no instance data.
+    let base = format!("/api/v1/assessments/{id}");
+    let r = student.post(&format!("{base}/attempts"), json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let attempt = r.body["id"].as_str().unwrap().to_owned();
+    let q = r.body["questions"].as_array().unwrap().iter().find(|q| q["id"] == "speed").unwrap().clone();
+    assert_eq!(q["kind"], "plugin");
+    assert_eq!(q["plugin"], json!({"plugin": "org.example.formula", "type": "formula"}));
+    let html = q["view"]["html"].as_str().unwrap().to_owned();
+    assert!(html.contains(r#"<input name="value""#), "{html}");
+    assert!(!r.body.to_string().contains("\"answer\""), "the instance's data never reaches the student: {}", r.body);
+    let (d, t) = (number_after(&html, "travels "), number_after(&html, "km in "));
+    let expected = d / t;
+    // A reload shows the same values: the instance is stored with the attempt.
+    let ab = format!("{base}/attempts/{attempt}");
+    let again = student.get(&ab).await.ok().clone();
+    let q2 = again["questions"].as_array().unwrap().iter().find(|q| q["id"] == "speed").unwrap().clone();
+    assert_eq!(q2["view"]["html"], html.as_str());
+
+    // Saves: a response the plugin refuses keeps nothing; the wrong shape is refused by the kernel.
+    let save = |question: &str, response: Value, version: u64| {
+        let (student, path) = (student.clone(), format!("{ab}/answers/{question}"));
+        async move { student.put(&path, json!({"response": response, "version": version})).await }
+    };
+    let r = save("speed", json!({"fields": {"value": "fast"}}), 1).await;
+    r.assert_problem(422, "validation");
+    assert!(r.body["detail"].as_str().unwrap().contains("Enter a number"), "{}", r.body);
+    save("speed", json!({"fields": {"value": "1", "extra": "x"}}), 1).await.assert_problem(422, "validation");
+    save("speed", json!({"text": "60"}), 1).await.assert_problem(422, "validation");
+    assert!(student.get(&ab).await.ok()["answers"].get("speed").is_none(), "nothing was saved");
+    let answer = format!("{}", (expected * 1000.0).round() / 1000.0);
+    let saved = save("speed", json!({"fields": {"value": answer}}), 2).await;
+    assert_eq!(saved.ok()["response"], json!({"fields": {"value": answer}}));
+    save("tf", json!({"boolean": false}), 1).await.ok();
+    student.post_empty(&format!("{ab}/submit")).await.ok();
+
+    // Graded through the bus: the formula by its plugin, the true/false by the grading plugin.
+    let result = eventually("the attempt's result", async || {
+        let r = student.get(&format!("{ab}/result")).await;
+        (r.status == 200).then(|| r.body.clone())
+    })
+    .await;
+    assert_eq!(result["points"], 5.0, "{result}");
+    assert_eq!(result["max_points"], 5.0, "{result}");
+    let speed_result = result["questions"].as_array().unwrap().iter().find(|q| q["question_id"] == "speed").unwrap();
+    assert_eq!(speed_result["points"], 4.0, "{result}");
+    let explained = speed_result["explanation"].to_string();
+    assert!(explained.contains("full credit") && explained.contains("d / t"), "{explained}");
+    let grades = teacher.get(&format!("{course_base}/students/{student_id}/grades")).await.ok().clone();
+    let entry = grades["items"].as_array().unwrap().iter().find(|g| g["item"] == id.as_str()).unwrap();
+    assert_eq!(entry["points"], 5.0, "{entry}");
+    assert!(entry["graded_by"].as_str().unwrap().contains(KEY), "the plugin is named among the graders: {entry}");
+    w.server.stop().await.unwrap();
+}
