@@ -14,6 +14,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("HOSTILE", "hostile"),
     ("HOSTILE_OBSERVER", "hostile-observer"),
     ("HOSTILE_QUESTION_TYPE", "hostile-question-type"),
+    ("HOSTILE_ACTIVITY", "hostile-activity"),
     ("UNDECLARED", "undeclared"),
     // A grader built against lectern:plugin@0.1.1 and one against 0.3.0 (tests/fixtures/wit-future).
     ("GRADING_CONTRACT_0_1_1", "grading-contract-0-1-1"),
@@ -24,6 +25,7 @@ const GUESTS: &[(&str, &str)] = &[
     // Example third-party plugins (plugins/examples).
     ("EXAMPLE_GRADE_WEBHOOK", "lectern-example-grade-webhook"),
     ("EXAMPLE_FORMULA_QUESTION", "lectern-example-formula-question"),
+    ("EXAMPLE_FLASHCARDS", "lectern-example-flashcards"),
     ("TEMPLATE", "lectern-plugin-template"),
     // First-party plugins: tests run the real ones, not only fixtures.
     ("CONTENT_PLUGIN", "lectern-content"),

@@ -1,8 +1,9 @@
 //! Plugin host benchmark: compile, activation, fresh-instance and warm calls,
 //! instance throughput, memory per live instance, the same grading routine
-//! natively versus through the host, and observer delivery (an event through
+//! natively versus through the host, observer delivery (an event through
 //! `on-event` to the example grade webhook, which POSTs it over `wasi:http`
-//! to a receiver on a local socket). Prints figures; asserts nothing.
+//! to a receiver on a local socket), and the example flashcards activity's
+//! render and act. Prints figures; asserts nothing.
 //!
 //! `cargo bench -p lectern-e2e --bench plugins` (or `cargo xtask bench`); `cargo test` runs it briefly.
 
@@ -272,6 +273,63 @@ fn main() {
     println!("  through the host, warm instance:           {:>9.1} µs   → throughput {:.2}× native", w50, n50 / w50);
 
     observer_delivery(&store, dir.path(), if quick { 50 } else { 2000 }, secs);
+    activity_calls(&store, dir.path(), if quick { 50 } else { 5000 });
+}
+
+/// The example flashcards activity through the host: `render` of a learner's
+/// view and `act` (turn the card, answer it; state in, state out, a
+/// gradebook effect when mastery changes), each call on a fresh instance.
+fn activity_calls(store: &Store, dir: &std::path::Path, n: usize) {
+    use lectern_host::slots::activity::{Action, Item, LearnerState};
+    let host = Host::open(store, dir.join("activity"), HostConfig::default()).unwrap();
+    let manifest =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/examples/flashcards/manifest.json")).unwrap();
+    let m = Manifest::parse_json(&manifest).unwrap();
+    let grant = m.capabilities.clone();
+    host.install(m, &std::fs::read(guests::EXAMPLE_FLASHCARDS).unwrap(), &grant).unwrap();
+    host.activate(Slot::Activity, Scope::Platform, "org.example.flashcards@1.0.0").unwrap();
+    let cards: Vec<serde_json::Value> = (0..40)
+        .map(|i| serde_json::json!({"front": format!("Term {i}"), "back": format!("The definition of term {i}, a sentence long.")}))
+        .collect();
+    let item = Item {
+        id: "deck".into(),
+        kind: "flashcards".into(),
+        title: "Deck".into(),
+        settings: serde_json::json!({ "cards": cards }).to_string(),
+        settings_revision: 1,
+    };
+    let learner = CallContext { user: Some("learner".into()), ..ctx() };
+    let plugin = "org.example.flashcards";
+    let mut state: Option<LearnerState> = None;
+    let (mut render, mut act) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let t = Instant::now();
+        host.activity_render(plugin, &learner, &item, state.as_ref()).unwrap();
+        render.push(t.elapsed());
+        let name = if i % 2 == 0 {
+            "reveal"
+        } else if i % 6 == 5 {
+            "again"
+        } else {
+            "knew"
+        };
+        let action = Action { name: name.into(), payload: "{}".into() };
+        let t = Instant::now();
+        let acted = host.activity_act(plugin, &learner, &item, state.as_ref(), &action, Some("learner")).unwrap();
+        act.push(t.elapsed());
+        let version = state.as_ref().map_or(1, |s| s.version + 1);
+        state = acted.outcome.state.map(|data| LearnerState { data, version });
+    }
+    println!(
+        "activity render (flashcards, 40 cards, fresh instance):     p50 {:>7.1} µs   p99 {:>7.1} µs   ({n} calls)",
+        pct(&mut render, 0.5),
+        pct(&mut render, 0.99)
+    );
+    println!(
+        "activity act (turn/answer a card, state in and out):         p50 {:>7.1} µs   p99 {:>7.1} µs   ({n} calls)",
+        pct(&mut act, 0.5),
+        pct(&mut act, 0.99)
+    );
 }
 
 /// An HTTP/1.1 receiver on 127.0.0.1 answering 204 to every request, one

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
 
+mod activity;
 mod hostile;
 mod lifecycle;
 mod observer;

@@ -313,7 +313,11 @@ fn main() -> anyhow::Result<()> {
             // The first-party plugins' own unit tests run natively in the guest
             // workspace, one package at a time (the SDK's slot features must not unify).
             // The example plugins' too, where they have logic worth testing natively.
-            for pkg in FIRST_PARTY.iter().map(|&(pkg, _)| pkg).chain(["lectern-example-formula-question"]) {
+            for pkg in FIRST_PARTY
+                .iter()
+                .map(|&(pkg, _)| pkg)
+                .chain(["lectern-example-formula-question", "lectern-example-flashcards"])
+            {
                 let mut c = cargo();
                 c.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", pkg]).args(cargo_args);
                 run(with_filters(c, filters))?;

@@ -227,6 +227,15 @@ pub struct DefaultRestored {
     pub previous: Option<String>,
 }
 
+/// An activity kind an active plugin offers an institution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferedActivityKind {
+    pub plugin: String,
+    /// `id@version` of the version that offers it.
+    pub version: String,
+    pub info: slots::activity::Kind,
+}
+
 /// A question type an active plugin offers an institution.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OfferedQuestionType {
@@ -263,6 +272,8 @@ pub(crate) struct Loaded {
     from_cache: bool,
     /// A question-type plugin's types, read and compiled when the version first starts.
     question_types: std::sync::OnceLock<Vec<crate::questions::TypeSpec>>,
+    /// An activity plugin's kinds, likewise.
+    activity_kinds: std::sync::OnceLock<Vec<crate::activities::KindSpec>>,
 }
 
 struct Inner {
@@ -469,7 +480,9 @@ impl Host {
                     if !manifest.slot.allowed_services().contains(&service) {
                         return refuse(ImportRefusal::NotInSlot { slot: manifest.slot });
                     }
-                    if !matches!(service, Service::Log | Service::Settings) && !manifest.capabilities.grants(service) {
+                    if !matches!(service, Service::Log | Service::Settings | Service::Gradebook)
+                        && !manifest.capabilities.grants(service)
+                    {
                         return refuse(ImportRefusal::Undeclared);
                     }
                     if !grants.grants(service) {
@@ -524,6 +537,7 @@ impl Host {
             stats: Stats::default(),
             from_cache,
             question_types: std::sync::OnceLock::new(),
+            activity_kinds: std::sync::OnceLock::new(),
         }))
     }
 
@@ -593,6 +607,7 @@ impl Host {
                 who: loaded.who.clone(),
                 budget: Duration::from_millis(m.resources.call_timeout_ms),
             },
+            activity: None,
         };
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -701,6 +716,13 @@ impl Host {
                 .map_err(|m| failed(ActivationStep::Types)(PluginError::Contract(m)))?;
             // Another start of the same version may have set it meanwhile: the same types.
             let _ = loaded.question_types.set(specs);
+        }
+        if loaded.manifest.slot == Slot::Activity && loaded.activity_kinds.get().is_none() {
+            let kinds =
+                self.lifecycle_call(loaded, |g, s, i| g.activity_kinds(s, i)).map_err(failed(ActivationStep::Kinds))?;
+            let specs = crate::activities::compile(kinds)
+                .map_err(|m| failed(ActivationStep::Kinds)(PluginError::Contract(m)))?;
+            let _ = loaded.activity_kinds.set(specs);
         }
         self.lifecycle_call(loaded, |g, s, i| g.init(s, i)).map_err(failed(ActivationStep::Init))
     }
@@ -922,6 +944,16 @@ impl Host {
             .cloned()
     }
 
+    /// The ids of the plugins of extension `world` active somewhere, sorted.
+    fn extension_plugins(&self, world: Slot) -> Vec<String> {
+        let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
+        let mut ids: Vec<String> =
+            active.keys().filter(|(seat, _)| seat.slot == world).filter_map(|(seat, _)| seat.plugin.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// The version of extension plugin `plugin` (of `world`) serving `institution`.
     fn resolve_extension(&self, world: Slot, plugin: &str, institution: &str) -> Option<Arc<Loaded>> {
         let seat = Seat::of(world, plugin);
@@ -1071,19 +1103,8 @@ impl Host {
     /// question-type plugin with a version active for it (its own choice of
     /// version, else the platform's), by plugin id and type id.
     pub fn question_types(&self, institution: &str) -> Vec<OfferedQuestionType> {
-        let plugins: Vec<String> = {
-            let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
-            let mut ids: Vec<String> = active
-                .keys()
-                .filter(|(seat, _)| seat.slot == Slot::QuestionType)
-                .filter_map(|(seat, _)| seat.plugin.clone())
-                .collect();
-            ids.sort();
-            ids.dedup();
-            ids
-        };
         let mut out = vec![];
-        for plugin in plugins {
+        for plugin in self.extension_plugins(Slot::QuestionType) {
             let Some(loaded) = self.resolve_extension(Slot::QuestionType, &plugin, institution) else { continue };
             for t in loaded.question_types.get().into_iter().flatten() {
                 out.push(OfferedQuestionType {
@@ -1134,15 +1155,18 @@ impl Host {
         self.question_type_spec(institution, plugin, type_id, |t| t.check_response(response))?
     }
 
-    fn question_call<R>(
+    /// Runs one call on the version of extension plugin `plugin` (of `world`)
+    /// serving the call's institution; also returns that version.
+    fn extension_call<R>(
         &self,
+        world: Slot,
         plugin: &str,
         ctx: &CallContext,
         f: impl FnOnce(&dyn PluginExports, &mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
     ) -> Result<(R, String), PluginError> {
         let loaded = self
-            .resolve_extension(Slot::QuestionType, plugin, &ctx.institution)
-            .ok_or_else(|| PluginError::NotActive { world: Slot::QuestionType, plugin: plugin.to_owned() })?;
+            .resolve_extension(world, plugin, &ctx.institution)
+            .ok_or_else(|| PluginError::NotActive { world, plugin: plugin.to_owned() })?;
         let r =
             self.run(&loaded, &ctx.institution, &ctx.request_id, &[], |store, inst| f(&*loaded.exports, store, inst))?;
         Ok((r, loaded.key.clone()))
@@ -1157,8 +1181,9 @@ impl Host {
         question: &slots::question::Question,
         seed: u64,
     ) -> Result<(slots::question::Instance, String), PluginError> {
-        let (inst, who) =
-            self.question_call(plugin, ctx, |ex, store, i| ex.question_instantiate(store, i, ctx, question, seed))?;
+        let (inst, who) = self.extension_call(Slot::QuestionType, plugin, ctx, |ex, store, i| {
+            ex.question_instantiate(store, i, ctx, question, seed)
+        })?;
         self.too_large(inst.data.len() + inst.view.html.len())?;
         Ok((inst, who))
     }
@@ -1172,7 +1197,7 @@ impl Host {
         instance: &str,
         response: &str,
     ) -> Result<(), PluginError> {
-        self.question_call(plugin, ctx, |ex, store, i| {
+        self.extension_call(Slot::QuestionType, plugin, ctx, |ex, store, i| {
             ex.question_validate(store, i, ctx, question, instance, response)
         })
         .map(|(r, _)| r)
@@ -1186,7 +1211,8 @@ impl Host {
         ctx: &CallContext,
         items: &[slots::question::ToGrade],
     ) -> Result<(Vec<slots::question::Graded>, String), PluginError> {
-        let (out, who) = self.question_call(plugin, ctx, |ex, store, i| ex.question_grade(store, i, ctx, items))?;
+        let (out, who) = self
+            .extension_call(Slot::QuestionType, plugin, ctx, |ex, store, i| ex.question_grade(store, i, ctx, items))?;
         let size: usize = out.iter().map(|g| text_bytes(&g.explanation, &g.feedback)).sum();
         self.too_large(size)?;
         if out.len() != items.len() {
@@ -1207,6 +1233,105 @@ impl Host {
             }
         }
         Ok((out, who))
+    }
+
+    /// The activity kinds offered to `institution`: those of every activity
+    /// plugin with a version active for it.
+    pub fn activity_kinds(&self, institution: &str) -> Vec<OfferedActivityKind> {
+        let mut out = vec![];
+        for plugin in self.extension_plugins(Slot::Activity) {
+            let Some(loaded) = self.resolve_extension(Slot::Activity, &plugin, institution) else { continue };
+            for k in loaded.activity_kinds.get().into_iter().flatten() {
+                out.push(OfferedActivityKind {
+                    plugin: plugin.clone(),
+                    version: loaded.key.clone(),
+                    info: k.info.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Checks an instructor's settings for an item of `plugin`'s `kind` against the kind's schema.
+    pub fn check_activity_settings(
+        &self,
+        institution: &str,
+        plugin: &str,
+        kind: &str,
+        settings: &serde_json::Value,
+    ) -> Result<(), crate::QuestionCheck> {
+        let not_offered = || crate::QuestionCheck::NotOffered { plugin: plugin.to_owned(), type_id: kind.to_owned() };
+        let loaded = self.resolve_extension(Slot::Activity, plugin, institution).ok_or_else(not_offered)?;
+        let spec =
+            loaded.activity_kinds.get().into_iter().flatten().find(|k| k.info.id == kind).ok_or_else(not_offered)?;
+        spec.check_settings(settings)
+    }
+
+    /// What the learner (`ctx.user`) sees of an activity item, as the plugin
+    /// returned it (the caller sanitises it: `crate::view::sanitize`).
+    pub fn activity_render(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        item: &slots::activity::Item,
+        state: Option<&slots::activity::LearnerState>,
+    ) -> Result<slots::View, PluginError> {
+        let (v, _) = self.extension_call(Slot::Activity, plugin, ctx, |ex, store, i| {
+            ex.activity_render(store, i, ctx, item, state)
+        })?;
+        self.too_large(v.html.len())?;
+        Ok(v)
+    }
+
+    /// An instructor's settings form for a kind; `None`: build it from the schema.
+    pub fn activity_render_settings(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        kind: &str,
+        settings: Option<&str>,
+    ) -> Result<Option<slots::View>, PluginError> {
+        let (v, _) = self.extension_call(Slot::Activity, plugin, ctx, |ex, store, i| {
+            ex.activity_render_settings(store, i, ctx, kind, settings)
+        })?;
+        self.too_large(v.as_ref().map_or(0, |v| v.html.len()))?;
+        Ok(v)
+    }
+
+    /// A learner's (`learner`: only they may be scored) or staff's (`None`)
+    /// action on an item: the plugin's outcome and the gradebook effects it
+    /// asked for, which the caller applies if it keeps the new state.
+    pub fn activity_act(
+        &self,
+        plugin: &str,
+        ctx: &CallContext,
+        item: &slots::activity::Item,
+        state: Option<&slots::activity::LearnerState>,
+        action: &slots::activity::Action,
+        learner: Option<&str>,
+    ) -> Result<slots::activity::Acted, PluginError> {
+        if action.payload.len() > crate::activities::MAX_PAYLOAD_BYTES {
+            return Err(PluginError::Contract(format!(
+                "the action's payload is {} bytes; at most {}",
+                action.payload.len(),
+                crate::activities::MAX_PAYLOAD_BYTES
+            )));
+        }
+        let (acted, _) = self.extension_call(Slot::Activity, plugin, ctx, |ex, store, i| {
+            ex.activity_act(store, i, ctx, item, state, action, learner)
+        })?;
+        let o = &acted.outcome;
+        if let Some(s) = &o.state
+            && s.len() > crate::activities::MAX_STATE_BYTES
+        {
+            return Err(PluginError::Contract(format!(
+                "returned a learner state of {} bytes; at most {}",
+                s.len(),
+                crate::activities::MAX_STATE_BYTES
+            )));
+        }
+        self.too_large(o.view.as_ref().map_or(0, |v| v.html.len()) + o.message.as_ref().map_or(0, String::len))?;
+        Ok(acted)
     }
 
     /// Reads a plugin's kv entry for a scope (`*` for lifecycle data): an

@@ -26,6 +26,7 @@
 //! - Only artifacts this kernel compiled are deserialized, after checking
 //!   their recorded digest.
 
+pub mod activities;
 mod breaker;
 mod engine;
 pub mod harness;
@@ -43,7 +44,8 @@ use std::time::Duration;
 
 pub use breaker::{BreakerConfig, BreakerState};
 pub use host::{
-    Activation, DefaultRestored, Host, Installed, LiveInstances, OfferedQuestionType, PluginStatus, Scope, Seat,
+    Activation, DefaultRestored, Host, Installed, LiveInstances, OfferedActivityKind, OfferedQuestionType,
+    PluginStatus, Scope, Seat,
 };
 pub use manifest::{Capabilities, Manifest, ManifestError, Resources, Service, Slot};
 pub use questions::QuestionCheck;
@@ -247,6 +249,8 @@ pub enum ActivationStep {
     Init,
     /// A question-type plugin's `types` (called, then checked and compiled).
     Types,
+    /// An activity plugin's `kinds` (called, then checked and compiled).
+    Kinds,
 }
 
 impl std::fmt::Display for ActivationStep {
@@ -256,6 +260,7 @@ impl std::fmt::Display for ActivationStep {
             ActivationStep::Migrate { from_data_version } => write!(f, "migrate from data version {from_data_version}"),
             ActivationStep::Init => f.write_str("init"),
             ActivationStep::Types => f.write_str("types"),
+            ActivationStep::Kinds => f.write_str("kinds"),
         }
     }
 }

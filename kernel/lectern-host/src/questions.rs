@@ -63,14 +63,15 @@ pub(crate) fn compile(types: Vec<TypeInfo>) -> Result<Vec<TypeSpec>, String> {
                 info.id
             ));
         }
-        let settings = schema(&info.id, "settings", &info.settings_schema)?;
-        let response = schema(&info.id, "response", &info.response_schema)?;
+        let what = format!("question type `{}`", info.id);
+        let settings = schema(&what, "settings", &info.settings_schema)?;
+        let response = schema(&what, "response", &info.response_schema)?;
         out.push(TypeSpec { info, settings, response });
     }
     Ok(out)
 }
 
-fn schema(id: &str, which: &str, text: &str) -> Result<jsonschema::Validator, String> {
+pub(crate) fn schema(id: &str, which: &str, text: &str) -> Result<jsonschema::Validator, String> {
     if text.len() > MAX_SCHEMA_BYTES {
         return Err(format!(
             "question type `{id}`: the {which} schema is {} bytes; at most {MAX_SCHEMA_BYTES}",
@@ -104,7 +105,7 @@ impl TypeSpec {
     }
 }
 
-fn check(validator: &jsonschema::Validator, v: &serde_json::Value, what: &str) -> Result<(), QuestionCheck> {
+pub(crate) fn check(validator: &jsonschema::Validator, v: &serde_json::Value, what: &str) -> Result<(), QuestionCheck> {
     if !v.is_object() {
         return Err(QuestionCheck::Invalid(format!("the {what} must be a JSON object")));
     }

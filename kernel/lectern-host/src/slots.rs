@@ -546,3 +546,66 @@ pub mod tutoring {
         pub refusal: Option<String>,
     }
 }
+
+/// Kinds of learning activity plugins add to course outlines (0.2's `activity` interface).
+pub mod activity {
+    use super::View;
+
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    pub struct Kind {
+        pub id: String,
+        pub name: String,
+        pub description: String,
+        /// JSON Schema (text) of an item's settings.
+        pub settings_schema: String,
+        /// Whether items of this kind report scores to the gradebook.
+        pub graded: bool,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Item {
+        pub id: String,
+        pub kind: String,
+        pub title: String,
+        /// JSON text, valid against the kind's settings schema.
+        pub settings: String,
+        pub settings_revision: u32,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct LearnerState {
+        pub data: Vec<u8>,
+        pub version: u64,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Action {
+        pub name: String,
+        /// JSON text (an object).
+        pub payload: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Outcome {
+        /// The new state; `None` leaves it as it was.
+        pub state: Option<Vec<u8>>,
+        pub view: Option<View>,
+        pub message: Option<String>,
+    }
+
+    /// What an `act` asked of the gradebook through the `gradebook` import,
+    /// in order; the kernel applies it after the call (and only if it keeps
+    /// the call's new state).
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Effect {
+        Score { learner: String, points: f64, max_points: f64, feedback: Option<String> },
+        Complete { learner: String },
+    }
+
+    /// An `act`'s result and its gradebook effects.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Acted {
+        pub outcome: Outcome,
+        pub effects: Vec<Effect>,
+    }
+}

@@ -67,6 +67,8 @@ pub(crate) struct PluginState {
     /// `wasi:http` (linked for observer plugins with granted hosts only).
     pub http: wasmtime_wasi_http::WasiHttpCtx,
     pub outbound: crate::services::http::Outbound,
+    /// Set during an activity's `act`: what `gradebook` may record, and what it recorded.
+    pub activity: Option<crate::services::gradebook::ActivityCall>,
 }
 
 impl WasiView for PluginState {

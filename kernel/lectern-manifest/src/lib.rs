@@ -35,13 +35,15 @@ pub enum Slot {
     Observer,
     /// Adds question types to assessments (0.2's `question-type-plugin`).
     QuestionType,
+    /// Adds kinds of learning activity to course outlines (0.2's `activity-plugin`).
+    Activity,
 }
 
 impl Slot {
     /// The slots proper: one active version each per institution.
     pub const ALL: [Slot; 4] = [Slot::Content, Slot::Proctoring, Slot::Grading, Slot::Tutoring];
     /// The extension worlds: any number of plugins active at once.
-    pub const EXTENSIONS: [Slot; 2] = [Slot::Observer, Slot::QuestionType];
+    pub const EXTENSIONS: [Slot; 3] = [Slot::Observer, Slot::QuestionType, Slot::Activity];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -51,6 +53,7 @@ impl Slot {
             Slot::Tutoring => "tutoring",
             Slot::Observer => "observer",
             Slot::QuestionType => "question_type",
+            Slot::Activity => "activity",
         }
     }
 
@@ -69,6 +72,7 @@ impl Slot {
             Slot::Tutoring => "tutor",
             Slot::Observer => "lifecycle",
             Slot::QuestionType => "question-type",
+            Slot::Activity => "activity",
         }
     }
 
@@ -82,6 +86,9 @@ impl Slot {
             Slot::Observer => &[Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Settings],
             // Like grading: nothing that would make a grade depend on when or where it is computed.
             Slot::QuestionType => &[Service::Log],
+            Slot::Activity => {
+                &[Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Settings, Service::Gradebook]
+            }
         }
     }
 
@@ -129,6 +136,10 @@ pub enum Service {
     Embed,
     /// The plugin's own settings (`lectern:plugin@0.2` on); nothing to grant.
     Settings,
+    /// Scores and completions for the activity item being acted on
+    /// (`lectern:plugin@0.2` on, activity plugins only); nothing to grant:
+    /// the kernel decides per call what it may record.
+    Gradebook,
 }
 
 impl Service {
@@ -136,7 +147,7 @@ impl Service {
     pub const ALL: [Service; 6] =
         [Service::Log, Service::Kv, Service::Events, Service::Clock, Service::Vector, Service::Embed];
     /// The services of `lectern:plugin@0.2`.
-    pub const ALL_0_2: [Service; 7] = [
+    pub const ALL_0_2: [Service; 8] = [
         Service::Log,
         Service::Kv,
         Service::Events,
@@ -144,6 +155,7 @@ impl Service {
         Service::Vector,
         Service::Embed,
         Service::Settings,
+        Service::Gradebook,
     ];
 
     pub fn interface(self) -> &'static str {
@@ -155,6 +167,7 @@ impl Service {
             Service::Vector => "vector",
             Service::Embed => "embed",
             Service::Settings => "settings",
+            Service::Gradebook => "gradebook",
         }
     }
 }
@@ -208,7 +221,7 @@ fn is_named_host(h: &str) -> bool {
 impl Capabilities {
     pub fn grants(&self, s: Service) -> bool {
         match s {
-            Service::Log | Service::Settings => true,
+            Service::Log | Service::Settings | Service::Gradebook => true,
             Service::Kv => self.kv_quota_bytes.is_some(),
             Service::Events => !self.publish.is_empty(),
             Service::Clock => self.clock,

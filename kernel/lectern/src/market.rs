@@ -17,8 +17,9 @@ use lectern_marketplace::tuf::{OnlineKeys, RepoKeys, Repository, TrustedState};
 #[derive(Subcommand)]
 pub enum PluginCommand {
     /// Start a plugin project for a slot (grading, content, proctoring, tutoring), an
-    /// observer (an integration reacting to kernel events) or a question type (a new
-    /// kind of question for assessments); the last two are lectern:plugin@0.2.
+    /// observer (an integration reacting to kernel events), a question type (a new kind
+    /// of question for assessments) or an activity (a new kind of course item); the last
+    /// three are lectern:plugin@0.2.
     New {
         slot: String,
         /// Reverse-DNS id, e.g. `edu.example.quiz-grader`; its first two parts are the publisher namespace.
@@ -288,7 +289,9 @@ fn template(slot: &str) -> anyhow::Result<(&'static str, &'static str, &'static 
             r#"{ "kv_quota_bytes": 4194304 }"#,
             "serde = { version = \"1\", features = [\"derive\"] }\n",
         ),
-        other => bail!("unknown slot `{other}`: use grading, content, proctoring, tutoring, observer or question-type"),
+        other => bail!(
+            "unknown slot `{other}`: use grading, content, proctoring, tutoring, observer, question-type or activity"
+        ),
     })
 }
 
@@ -339,6 +342,7 @@ fn new_project(
     match slot.replace('-', "_").as_str() {
         "observer" => return new_from_example(&OBSERVER, id, dir, name),
         "question_type" => return new_from_example(&QUESTION_TYPE, id, dir, name),
+        "activity" => return new_from_example(&ACTIVITY, id, dir, name),
         _ => {}
     }
     let (source, caps, extra_deps) = template(slot)?;
@@ -450,6 +454,16 @@ const QUESTION_TYPE: Example = Example {
     next: "install and activate it (slot question_type); authors then find its types at GET /api/v1/institutions/{institution}/question-types",
 };
 
+const ACTIVITY: Example = Example {
+    slot: "activity",
+    files: &[("lib.rs", include_str!("../../../plugins/examples/flashcards/src/lib.rs"))],
+    id: "org.example.flashcards",
+    name: "Flashcards (example activity)",
+    capabilities: "{}",
+    resources: r#"{ "memory_mib": 32, "call_timeout_ms": 2000 }"#,
+    next: "install and activate it (slot activity); its kinds are then offered to the institution's instructors",
+};
+
 fn new_from_example(ex: &Example, id: &str, dir: Option<PathBuf>, name: Option<String>) -> anyhow::Result<()> {
     let Some(wit) = default_wit_0_2() else {
         bail!(
@@ -497,6 +511,7 @@ crate-type = ["cdylib"]
 
 [dependencies]
 wit-bindgen = "0.61.1"
+serde = {{ version = "1", features = ["derive"] }}
 serde_json = "1"
 
 # A project of its own, not part of an enclosing workspace.

@@ -731,3 +731,24 @@ fn plugin_new_question_type_builds_and_packs() {
         assert!(inspected.contains(want), "{want}: {inspected}");
     }
 }
+
+#[test]
+fn plugin_new_activity_builds_and_packs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let out = cli(t, &["plugin", "new", "activity", "--id", "edu.example.vocab-cards", "--dir", "vocab"]);
+    assert!(out.contains("activity plugin edu.example.vocab-cards"), "{out}");
+    let project = t.join("vocab");
+    let source = std::fs::read_to_string(project.join("src/lib.rs")).expect("lib.rs");
+    assert!(source.contains("\"edu.example.vocab-cards\"") && !source.contains("org.example"), "renamed");
+    let built = cli(&project, &["plugin", "build"]);
+    assert!(built.contains(".wasm"), "{built}");
+    let packed = cli(&project, &["plugin", "pack"]);
+    assert!(packed.contains("edu.example.vocab-cards@0.1.0"), "{packed}");
+    let inspected = cli(&project, &["plugin", "inspect", "edu.example.vocab-cards-0.1.0.lpkg"]);
+    for want in
+        ["activity", "lectern:plugin/gradebook@0.2.0", "lectern:plugin/activity@0.2.0", "imports match the manifest"]
+    {
+        assert!(inspected.contains(want), "{want}: {inspected}");
+    }
+}

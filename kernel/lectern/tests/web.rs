@@ -29,7 +29,7 @@ fn repo() -> PathBuf {
 
 /// Starts a server, seeds it, and runs `tests/web/<name>.test.mjs`; panics with the runner's output on failure.
 fn run_browser_test(name: &str) {
-    run(name, false);
+    run(name, false, &[]);
 }
 
 /// As [`run_browser_test`], with the server installing its plugins from a local marketplace
@@ -37,10 +37,11 @@ fn run_browser_test(name: &str) {
 /// directory, keys and CLI the test gets in `LECTERN_MARKETPLACE_DIR`, `LECTERN_MARKETPLACE_KEYS`
 /// and `LECTERN_BIN`.
 fn run_with_marketplace(name: &str) {
-    run(name, true);
+    run(name, true, &[]);
 }
 
-fn run(name: &str, marketplace: bool) {
+/// `extra`: more environment for the test script (not the server).
+fn run(name: &str, marketplace: bool, extra: &[(&str, String)]) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let repo = repo();
     let dist = repo.join("web/dist");
@@ -87,6 +88,7 @@ fn run(name: &str, marketplace: bool) {
         .arg(repo.join(format!("tests/web/{name}.test.mjs")))
         .env("LECTERN_URL", &server.base)
         .env("LECTERN_SEED", &seed_file)
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
         .envs(
             marketplace
                 .then(|| {
@@ -152,4 +154,13 @@ fn the_instructors_course_building_pages() {
 #[test]
 fn the_exam_page() {
     run_browser_test("exam");
+}
+
+/// A question type from a third-party plugin on the exam page: the example
+/// `plugins/examples/formula-question`, built here, installed by the script
+/// through the API.
+#[test]
+fn a_plugin_question_type_on_the_exam_page() {
+    let wasm = lectern_guest_build::build(&repo(), "lectern-example-formula-question");
+    run("plugin_question", false, &[("LECTERN_FORMULA_WASM", wasm.display().to_string())]);
 }

@@ -166,7 +166,7 @@ impl PluginState {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use lectern_storage::{Store, StoreOptions};
@@ -178,7 +178,7 @@ mod tests {
     use crate::manifest::Capabilities;
     use crate::state::{Identity, Services};
 
-    fn state(services: &Services, quota: u64) -> PluginState {
+    pub(crate) fn state(services: &Services, quota: u64) -> PluginState {
         let grants = Capabilities { kv_quota_bytes: Some(quota), ..Default::default() };
         let who = Arc::new(Identity { id: "test.kv".into(), version: "1.0.0".into(), grants });
         PluginState {
@@ -194,6 +194,7 @@ mod tests {
             stderr: MemoryOutputPipe::new(1),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             outbound: crate::services::http::Outbound { who, budget: std::time::Duration::from_secs(1) },
+            activity: None,
         }
     }
 

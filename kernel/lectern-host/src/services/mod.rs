@@ -13,6 +13,7 @@
 //! `wit::Api::linker`); the functions here re-check scope on every call.
 
 mod events;
+pub(crate) mod gradebook;
 pub(crate) mod http;
 mod kv;
 pub(crate) mod retrieval;

@@ -150,7 +150,7 @@ impl Api {
             Api::V0_1 => v0_1::add_to_linker(&mut l, grants)?,
             Api::V0_2 => {
                 v0_2::add_to_linker(&mut l, grants)?;
-                v0_2::add_settings_to_linker(&mut l)?;
+                v0_2::add_0_2_services_to_linker(&mut l)?;
                 // Only with hosts granted (observers only; see `services::http`).
                 if !grants.outbound_hosts.is_empty() {
                     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut l)?;
@@ -334,6 +334,49 @@ pub(crate) trait PluginExports: Send + Sync {
         _items: &[slots::question::ToGrade],
     ) -> Call<Vec<slots::question::Graded>> {
         Err(not_a("question-type"))
+    }
+    // The activity world (0.2 on).
+
+    fn activity_kinds(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+    ) -> Call<Vec<slots::activity::Kind>> {
+        Err(not_a("activity"))
+    }
+    fn activity_render(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+        _ctx: &CallContext,
+        _item: &slots::activity::Item,
+        _state: Option<&slots::activity::LearnerState>,
+    ) -> Call<slots::View> {
+        Err(not_a("activity"))
+    }
+    fn activity_render_settings(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+        _ctx: &CallContext,
+        _kind: &str,
+        _settings: Option<&str>,
+    ) -> Call<Option<slots::View>> {
+        Err(not_a("activity"))
+    }
+    /// `learner`: the acting learner (their action may record only for them); `None` for staff.
+    #[allow(clippy::too_many_arguments)]
+    fn activity_act(
+        &self,
+        _store: &mut wasmtime::Store<PluginState>,
+        _inst: &Instance,
+        _ctx: &CallContext,
+        _item: &slots::activity::Item,
+        _state: Option<&slots::activity::LearnerState>,
+        _action: &slots::activity::Action,
+        _learner: Option<&str>,
+    ) -> Call<slots::activity::Acted> {
+        Err(not_a("activity"))
     }
 }
 

@@ -11,7 +11,7 @@
 //!   attempt (`covers` is empty until instructors can say what an assessment covers).
 
 use super::exports::lectern::plugin::{
-    content as wc, grader as wg, lifecycle as wl, proctor as wp, question_type as wq, tutor as wt,
+    activity as wa, content as wc, grader as wg, lifecycle as wl, proctor as wp, question_type as wq, tutor as wt,
 };
 use super::lectern::plugin::types as wty;
 use crate::slots::{self, content as c, grading as g, proctoring as p, tutoring as t};
@@ -240,5 +240,49 @@ impl From<wq::Graded> for slots::question::Graded {
             feedback: x.feedback.into_iter().map(|f| g::Feedback { target: f.target, message: f.message }).collect(),
             explanation: x.explanation,
         }
+    }
+}
+
+// ---- activities (new in 0.2) ----
+
+impl From<wa::ActivityKind> for slots::activity::Kind {
+    fn from(x: wa::ActivityKind) -> Self {
+        slots::activity::Kind {
+            id: x.id,
+            name: x.name,
+            description: x.description,
+            settings_schema: x.settings_schema,
+            graded: x.graded,
+        }
+    }
+}
+
+impl From<&slots::activity::Item> for wa::Item {
+    fn from(x: &slots::activity::Item) -> Self {
+        wa::Item {
+            id: x.id.clone(),
+            kind: x.kind.clone(),
+            title: x.title.clone(),
+            settings: x.settings.clone(),
+            settings_revision: x.settings_revision,
+        }
+    }
+}
+
+impl From<&slots::activity::LearnerState> for wa::LearnerState {
+    fn from(x: &slots::activity::LearnerState) -> Self {
+        wa::LearnerState { data: x.data.clone(), version: x.version }
+    }
+}
+
+impl From<&slots::activity::Action> for wa::Action {
+    fn from(x: &slots::activity::Action) -> Self {
+        wa::Action { name: x.name.clone(), payload: x.payload.clone() }
+    }
+}
+
+impl From<wa::Outcome> for slots::activity::Outcome {
+    fn from(x: wa::Outcome) -> Self {
+        slots::activity::Outcome { state: x.state, view: x.view.map(Into::into), message: x.message }
     }
 }

@@ -2,7 +2,7 @@
 //! version-free implementation in `crate::services`, convert back. No rule
 //! lives here.
 
-use super::lectern::plugin::{clock, embed, events, kv, log, settings, types, vector};
+use super::lectern::plugin::{clock, embed, events, gradebook, kv, log, settings, types, vector};
 use crate::services::{self as s, ServiceError};
 use crate::state::PluginState;
 
@@ -11,6 +11,16 @@ super::super::shared::same_services!();
 impl settings::Host for PluginState {
     fn get(&mut self) -> String {
         self.settings_get()
+    }
+}
+
+impl gradebook::Host for PluginState {
+    fn record_score(&mut self, score: gradebook::Score) -> Result<(), types::Error> {
+        Ok(self.gradebook_record_score(score.learner, score.points, score.max_points, score.feedback)?)
+    }
+
+    fn mark_complete(&mut self, learner: String) -> Result<(), types::Error> {
+        Ok(self.gradebook_mark_complete(learner)?)
     }
 }
 

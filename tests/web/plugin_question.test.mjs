@@ -1,0 +1,161 @@
+// A plugin's question type on the exam page, in a real browser against a real server (see
+// harness.mjs): the platform administrator installs the example question-type plugin
+// (plugins/examples/formula-question, built by the Rust test that runs this file and passed in
+// LECTERN_FORMULA_WASM), the teacher puts a formula question next to a built-in one in an
+// assessment through the API, and a student takes it on the exam page: the plugin's view is shown
+// with this attempt's values, inside the question's card, with no script, style, id or URL left in
+// it; the answer typed into the view's own field is saved as `fields`; a refused answer shows the
+// plugin's message; the graded result is the plugin's.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+
+const { url, seed } = config();
+const m = (key, params) => msg('en', key, params);
+const WASM = process.env.LECTERN_FORMULA_WASM;
+const MANIFEST = new URL('../../plugins/examples/formula-question/manifest.json', import.meta.url);
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function token(person) {
+  const r = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ institution: person.institution, email: person.email, password: person.password }),
+  });
+  assert.equal(r.status, 200, `login as ${person.email}`);
+  return (await r.json()).access_token;
+}
+
+async function call(bearer, method, path, body) {
+  const r = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function until(what, probe, secs = 30) {
+  const deadline = Date.now() + secs * 1000;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Installs and activates the example question type as the platform administrator. */
+async function installFormula() {
+  assert.ok(WASM, 'LECTERN_FORMULA_WASM names the built example component');
+  const root = await token(seed.platformAdmin);
+  const form = new FormData();
+  form.append('manifest', new Blob([readFileSync(MANIFEST)], { type: 'application/json' }), 'manifest.json');
+  form.append('component', new Blob([readFileSync(WASM)], { type: 'application/wasm' }), 'component.wasm');
+  form.append('grant', new Blob(['{}'], { type: 'application/json' }), 'grant.json');
+  const r = await fetch(`${url}/api/v1/plugins`, { method: 'POST', headers: { authorization: `Bearer ${root}` }, body: form });
+  assert.equal(r.status, 201, `install: ${await r.text()}`);
+  await call(root, 'POST', '/api/v1/plugins/slots/question_type/activate', { plugin: 'org.example.formula@1.0.0' });
+}
+
+const SPEED = {
+  prompt: 'A cyclist rides {d} km in {t} h. What is the mean speed?',
+  formula: 'd / t',
+  variables: { d: { min: 20, max: 90, step: 5 }, t: { min: 1, max: 3, step: 0.5 } },
+  unit: 'km/h',
+};
+
+test('a plugin question type on the exam page: its view, its field, its message, its grade', { timeout: 180_000 }, async () => {
+  await installFormula();
+  const teacher = await token(seed.teacher);
+  const types = await call(teacher, 'GET', `/api/v1/institutions/${seed.institution.slug}/question-types`);
+  assert.deepEqual(types.items.map((t) => `${t.plugin}/${t.type}`), ['org.example.formula/formula']);
+  const assessment = await call(teacher, 'POST', `${seed.course.api}/assessments`, {
+    title: 'Kinematics check',
+    questions: [
+      { id: 'speed', prompt: '', points: 4, key: { plugin: { plugin: 'org.example.formula', type: 'formula', settings: SPEED } } },
+      { id: 'vector', prompt: 'Speed is a vector.', points: 1, key: { true_false: false } },
+    ],
+    settings: { attempts_allowed: 1 },
+  });
+  await call(teacher, 'PATCH', `/api/v1/assessments/${assessment.id}`, { published: true });
+
+  const student = seed.students[1];
+  const studentToken = await token(student);
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const w = watch(page);
+  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
+  // The refused save below answers 422 on purpose, once.
+  w.expect({ status: 422, url: /\/answers\/speed$/, method: 'PUT' });
+  await page.goto('/');
+  await signIn(page, student);
+  await page.waitForLoadState('networkidle');
+  await page.goto(`/courses/${seed.course.id}/assessments/${assessment.id}`);
+  await page.getByRole('heading', { level: 1, name: assessment.title }).waitFor();
+  await page.getByRole('button', { name: m('exam_start'), exact: true }).click();
+  await page.waitForURL(new RegExp(`/assessments/${assessment.id}/attempts/([^/?#]+)$`));
+  const attemptId = new URL(page.url()).pathname.split('/').pop();
+  const attemptApi = `/api/v1/assessments/${assessment.id}/attempts/${attemptId}`;
+
+  // The plugin's view, with this attempt's values, inside the question's card.
+  const card = page.locator('section[data-question="speed"]');
+  const box = card.locator('.plugin-box');
+  await box.waitFor();
+  assert.equal(await box.getAttribute('data-plugin'), 'org.example.formula/formula');
+  const prompt = await box.locator('.prompt').innerText();
+  const [, d, t] = /rides (\d+(?:\.\d+)?) km in (\d+(?:\.\d+)?) h/.exec(prompt) ?? [];
+  assert.ok(d && t, `the drawn values are in the prompt: ${prompt}`);
+  const expected = Number(d) / Number(t);
+  // Nothing but text and form fields: no script, style, id, URL or form target got through.
+  const leftovers = await box.evaluate((el) => ({
+    scripts: el.querySelectorAll('script, style, iframe, img, a').length,
+    attrs: Array.from(el.querySelectorAll('*')).flatMap((n) =>
+      Array.from(n.attributes).map((a) => a.name).filter((a) => a === 'id' || a === 'style' || a.startsWith('on') || a === 'href' || a === 'src' || a === 'action'),
+    ),
+  }));
+  assert.deepEqual(leftovers, { scripts: 0, attrs: [] });
+  await checkA11y(page, 'the exam page with a plugin question');
+  await screenshot(page, 'exam-plugin-question', { fullPage: true });
+
+  // A refused answer shows the plugin's message and saves nothing; a number is saved as `fields`.
+  const field = box.getByLabel(/Your answer/);
+  await field.fill('fast');
+  await card.locator('.save-state[data-state="failed"]').waitFor();
+  await card.getByText(/Enter a number/).waitFor();
+  let saved = await call(studentToken, 'GET', attemptApi);
+  assert.equal(saved.answers.speed, undefined, 'nothing saved for a refused answer');
+  const answer = String(Math.round(expected * 100) / 100);
+  await field.fill(answer);
+  await card.locator('.save-state[data-state="saved"]').waitFor();
+  saved = await call(studentToken, 'GET', attemptApi);
+  assert.deepEqual(saved.answers.speed.response, { fields: { value: answer } });
+
+  // After a reload the view shows the same values and the saved answer in its field.
+  await page.reload();
+  await box.waitFor();
+  assert.equal(await box.locator('.prompt').innerText(), prompt);
+  assert.equal(await box.getByLabel(/Your answer/).inputValue(), answer);
+
+  // Graded by the plugin through the bus.
+  await call(studentToken, 'POST', `${attemptApi}/submit`);
+  const result = await until('the result', async () => {
+    const r = await fetch(`${url}${attemptApi}/result`, { headers: { authorization: `Bearer ${studentToken}` } });
+    return r.status === 200 ? r.json() : null;
+  });
+  const speed = result.questions.find((q) => q.question_id === 'speed');
+  assert.equal(speed.points, 4, JSON.stringify(result));
+  assert.ok(speed.explanation.some((l) => l.includes('full credit')), JSON.stringify(speed));
+  w.assertClean();
+  await context.close();
+});
