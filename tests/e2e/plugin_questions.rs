@@ -169,3 +169,113 @@ async fn a_plugin_question_type_is_authored_taken_and_graded() {
     assert!(entry["graded_by"].as_str().unwrap().contains(KEY), "the plugin is named among the graders: {entry}");
     w.server.stop().await.unwrap();
 }
+
+/// A question-type plugin that is down never costs a student an answer: the
+/// attempt starts without the question's view, a save is kept on the kernel's
+/// own checks, the view appears at the next read once the plugin is back, and
+/// an attempt submitted while it was down all along leaves that question to a
+/// person instead of failing the attempt's grading.
+#[tokio::test]
+async fn a_question_type_that_is_down_loses_no_answer() {
+    let w = World::new().await;
+    install_grading_plugin(&w.server).await;
+    let a = &w.a.slug;
+    create_user(&w.a.admin, a, "prof@alpha.test", "staff").await;
+    let ids = [
+        create_user(&w.a.admin, a, "kim@alpha.test", "member").await,
+        create_user(&w.a.admin, a, "lee@alpha.test", "member").await,
+    ];
+    let teacher = w.login(a, "prof@alpha.test").await;
+    upload_formula(&w.root).await;
+    let course = teacher
+        .post(
+            &format!("/api/v1/institutions/{a}/courses"),
+            json!({"code": "PHY", "title": "Physics", "description": ""}),
+        )
+        .await
+        .ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let course_base = format!("/api/v1/institutions/{a}/courses/{course}");
+    for id in &ids {
+        teacher.post(&format!("{course_base}/enrolments"), json!({"user_id": id, "role": "student"})).await.ok();
+    }
+    teacher.post_empty(&format!("{course_base}/publish")).await.ok();
+    let tf = json!({"id": "tf", "prompt": "Speed is a vector.", "points": 1.0, "key": {"true_false": false}});
+    let body = json!({"title": "Check", "questions": [formula(speed()), tf], "settings": {"attempts_allowed": 1}});
+    let id = teacher.post(&format!("{course_base}/assessments"), body).await.ok()["id"].as_str().unwrap().to_owned();
+    teacher.patch(&format!("/api/v1/assessments/{id}"), json!({"published": true})).await.ok();
+    let base = format!("/api/v1/assessments/{id}");
+    let switch = |on: bool| {
+        let root = w.root.clone();
+        async move {
+            if on {
+                root.post("/api/v1/plugins/slots/question_type/activate", json!({ "plugin": KEY })).await.ok();
+            } else {
+                root.post("/api/v1/plugins/slots/question_type/deactivate", json!({ "plugin": "org.example.formula" }))
+                    .await
+                    .ok();
+            }
+        }
+    };
+    switch(false).await;
+
+    // Both start while the plugin is down: no view yet, and the attempt is fine.
+    let (kim, lee) = (w.login(a, "kim@alpha.test").await, w.login(a, "lee@alpha.test").await);
+    let mut attempts = vec![];
+    for s in [&kim, &lee] {
+        let r = s.post(&format!("{base}/attempts"), json!({})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let q = r.body["questions"].as_array().unwrap().iter().find(|q| q["id"] == "speed").unwrap().clone();
+        assert_eq!(q["kind"], "plugin");
+        assert!(q.get("view").is_none(), "no view while the plugin is down: {q}");
+        let ab = format!("{base}/attempts/{}", r.body["id"].as_str().unwrap());
+        // Saved on the kernel's own checks: an answer is never lost to a plugin outage.
+        let saved =
+            s.put(&format!("{ab}/answers/speed"), json!({"response": {"fields": {"value": "42"}}, "version": 1})).await;
+        assert_eq!(saved.ok()["response"], json!({"fields": {"value": "42"}}));
+        s.put(&format!("{ab}/answers/tf"), json!({"response": {"boolean": false}, "version": 1})).await.ok();
+        attempts.push(ab);
+    }
+
+    // Lee submits while it is still down: the question goes to a person, the rest is graded.
+    lee.post_empty(&format!("{}/submit", attempts[1])).await.ok();
+    let result = eventually("lee's result", async || {
+        let r = lee.get(&format!("{}/result", attempts[1])).await;
+        (r.status == 200).then(|| r.body.clone())
+    })
+    .await;
+    let speed = result["questions"].as_array().unwrap().iter().find(|q| q["question_id"] == "speed").unwrap().clone();
+    assert_eq!(speed["points"], 0.0, "{result}");
+    assert!(speed["status"].as_str().unwrap().contains("manual"), "{result}");
+    assert!(speed["explanation"].to_string().contains("never prepared"), "{result}");
+    assert_eq!(result["points"], 1.0, "the true/false question is graded: {result}");
+
+    // Back up: Kim's next read gets the view (the instance is made then), and grading goes through the plugin.
+    switch(true).await;
+    let view = kim.get(&attempts[0]).await.ok().clone();
+    let q = view["questions"].as_array().unwrap().iter().find(|q| q["id"] == "speed").unwrap().clone();
+    let html = q["view"]["html"].as_str().unwrap().to_owned();
+    assert_eq!(
+        view["answers"]["speed"]["response"],
+        json!({"fields": {"value": "42"}}),
+        "the answer saved while down is kept"
+    );
+    let expected = number_after(&html, "travels ") / number_after(&html, "km in ");
+    let answer = format!("{}", (expected * 1000.0).round() / 1000.0);
+    kim.put(
+        &format!("{}/answers/speed", attempts[0]),
+        json!({"response": {"fields": {"value": answer}}, "version": 2}),
+    )
+    .await
+    .ok();
+    kim.post_empty(&format!("{}/submit", attempts[0])).await.ok();
+    let result = eventually("kim's result", async || {
+        let r = kim.get(&format!("{}/result", attempts[0])).await;
+        (r.status == 200).then(|| r.body.clone())
+    })
+    .await;
+    assert_eq!(result["points"], 5.0, "{result}");
+    w.server.stop().await.unwrap();
+}

@@ -24,7 +24,9 @@
 //!   kv, fuel-bounded: deterministic), then applies the attempt's penalties
 //!   to the plugin's fraction exactly as the first-party grader does for
 //!   built-in types (added, capped at `max_total` and 1; a started day late
-//!   is a day).
+//!   is a day). A question whose instance was never made (its plugin was
+//!   down for the whole attempt, so the student never saw it) goes to a
+//!   person: `needs-manual-grading`, 0 points until graded.
 
 use std::collections::BTreeMap;
 
@@ -327,15 +329,30 @@ impl Assessments {
             .map(|(i, s)| (i, s.clone()))
             .collect();
         let mut by_plugin: BTreeMap<String, Vec<(usize, q::ToGrade)>> = BTreeMap::new();
+        // Questions whose plugin never made this attempt's instance: the student never saw
+        // them, so there is nothing to grade automatically; a person decides.
+        let mut unseen: Vec<(usize, Graded)> = vec![];
         if builtin.len() < submissions.len() {
             let instances = self.instances(inst, attempt).map_err(|e| e.to_string())?;
             for (i, s) in submissions.iter().enumerate() {
                 let AnswerKey::Plugin(k) = &s.question.key else { continue };
                 let Some(instance) = instances.get(&s.question.id) else {
-                    return Err(format!(
-                        "question `{}` has no instance from {} (it was never shown): a person must grade it",
-                        s.question.id, k.plugin
+                    unseen.push((
+                        i,
+                        Graded {
+                            question_id: s.question.id.clone(),
+                            status: Status::NeedsManualGrading,
+                            points: 0.0,
+                            max_points: s.question.points,
+                            raw_fraction: 0.0,
+                            feedback: vec![],
+                            explanation: vec![format!(
+                                "{} never prepared this question for the attempt (it was not shown): a person must grade it",
+                                k.plugin
+                            )],
+                        },
                     ));
+                    continue;
                 };
                 let response = s.response.as_ref().map(|r| match r {
                     lectern_host::slots::grading::Response::Fields(t) => t.clone(),
@@ -359,6 +376,9 @@ impl Assessments {
         let subs = submissions.to_vec();
         Self::blocking(move || {
             let mut out: Vec<Option<Graded>> = vec![None; subs.len()];
+            for (i, g) in unseen {
+                out[i] = Some(g);
+            }
             let mut who = vec![];
             if !builtin.is_empty() {
                 let batch: Vec<Submission> = builtin.iter().map(|(_, s)| s.clone()).collect();
