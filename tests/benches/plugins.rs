@@ -2,8 +2,9 @@
 //! instance throughput, memory per live instance, the same grading routine
 //! natively versus through the host, observer delivery (an event through
 //! `on-event` to the example grade webhook, which POSTs it over `wasi:http`
-//! to a receiver on a local socket), and the example flashcards activity's
-//! render and act. Prints figures; asserts nothing.
+//! to a receiver on a local socket), the example flashcards activity's
+//! render and act, and the example formula question type's instantiate,
+//! validate and grade. Prints figures; asserts nothing.
 //!
 //! `cargo bench -p lectern-e2e --bench plugins` (or `cargo xtask bench`); `cargo test` runs it briefly.
 
@@ -274,6 +275,59 @@ fn main() {
 
     observer_delivery(&store, dir.path(), if quick { 50 } else { 2000 }, secs);
     activity_calls(&store, dir.path(), if quick { 50 } else { 5000 });
+    question_type_calls(&store, dir.path(), if quick { 50 } else { 5000 });
+}
+
+/// The example formula question type through the host: `instantiate` (at an
+/// attempt's start), `validate` (at every save of its answer) and `grade` of
+/// one question (the grading worker, per attempt), each on a fresh instance.
+fn question_type_calls(store: &Store, dir: &std::path::Path, n: usize) {
+    use lectern_host::slots::question::{Question, ToGrade};
+    let host = Host::open(store, dir.join("question-type"), HostConfig::default()).unwrap();
+    let manifest =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/examples/formula-question/manifest.json"))
+            .unwrap();
+    let m = Manifest::parse_json(&manifest).unwrap();
+    let grant = m.capabilities.clone();
+    host.install(m, &std::fs::read(guests::EXAMPLE_FORMULA_QUESTION).unwrap(), &grant).unwrap();
+    host.activate(Slot::QuestionType, Scope::Platform, "org.example.formula@1.0.0").unwrap();
+    let plugin = "org.example.formula";
+    let q = Question {
+        id: "speed".into(),
+        type_id: "formula".into(),
+        settings: serde_json::json!({
+            "prompt": "A car travels {d} km in {t} h. What is its mean speed?",
+            "formula": "d / t",
+            "variables": {"d": {"min": 50, "max": 200, "step": 10}, "t": {"min": 1, "max": 4, "step": 0.5}},
+            "tolerance": 0.01
+        })
+        .to_string(),
+        points: 4.0,
+    };
+    let c = ctx();
+    let (mut make, mut check, mut grade) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let t = Instant::now();
+        let (instance, _) = host.question_instantiate(plugin, &c, &q, i as u64).unwrap();
+        make.push(t.elapsed());
+        let response = serde_json::json!({"value": "61.5"}).to_string();
+        let t = Instant::now();
+        host.question_validate(plugin, &c, &q, &instance.data, &response).unwrap();
+        check.push(t.elapsed());
+        let item = ToGrade { question: q.clone(), instance: instance.data, response: Some(response) };
+        let t = Instant::now();
+        host.question_grade(plugin, &c, &[item]).unwrap();
+        grade.push(t.elapsed());
+    }
+    for (what, v) in
+        [("instantiate (start)", &mut make), ("validate (save)", &mut check), ("grade (1 question)", &mut grade)]
+    {
+        println!(
+            "question type (formula) {what:<20} fresh instance:       p50 {:>7.1} µs   p99 {:>7.1} µs   ({n} calls)",
+            pct(v, 0.5),
+            pct(v, 0.99)
+        );
+    }
 }
 
 /// The example flashcards activity through the host: `render` of a learner's
