@@ -167,6 +167,32 @@ async fn a_plugin_question_type_is_authored_taken_and_graded() {
     let entry = grades["items"].as_array().unwrap().iter().find(|g| g["item"] == id.as_str()).unwrap();
     assert_eq!(entry["points"], 5.0, "{entry}");
     assert!(entry["graded_by"].as_str().unwrap().contains(KEY), "the plugin is named among the graders: {entry}");
+
+    // A regrade may change the settings (checked against the schema), never the plugin or type;
+    // it grades again with the attempt's own drawn values.
+    let regrade = format!("/api/v1/assessments/{id}/regrade");
+    let key = |settings: Value, ty: &str| json!({"plugin": {"plugin": "org.example.formula", "type": ty, "settings": settings}});
+    let r = teacher.post(&regrade, json!({"keys": {"speed": key(speed(), "other")}, "reason": "x"})).await;
+    r.assert_problem(422, "validation");
+    let r =
+        teacher.post(&regrade, json!({"keys": {"speed": key(json!({"formula": 1}), "formula")}, "reason": "x"})).await;
+    r.assert_problem(422, "validation");
+    let mut doubled = speed();
+    doubled["formula"] = json!("2 * d / t");
+    let r = teacher
+        .post(&regrade, json!({"keys": {"speed": key(doubled, "formula")}, "reason": "the distance is there and back"}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["queued"], 1, "{}", r.body);
+    let regraded = eventually("the regraded grade", async || {
+        let g = teacher.get(&format!("{course_base}/students/{student_id}/grades")).await;
+        let e = g.body["items"].as_array()?.iter().find(|g| g["item"] == id.as_str())?.clone();
+        (e["points"] == 1.0).then_some(e)
+    })
+    .await;
+    let q = regraded["questions"].as_array().unwrap().iter().find(|q| q["question_id"] == "speed").unwrap().clone();
+    let lines = q["explanation"].to_string();
+    assert!(lines.contains("2 * d / t") && lines.contains(&format!("d = {d}")), "same values, new formula: {lines}");
     w.server.stop().await.unwrap();
 }
 

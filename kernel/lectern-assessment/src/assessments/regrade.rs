@@ -5,6 +5,7 @@
 //! whose grade changes are notified through `grade.recorded`, and grades a
 //! person gave (essays) are kept (see `gradebook::manual`).
 
+use lectern_host::slots::grading::AnswerKey;
 use lectern_storage::abort;
 
 use super::{Assessment, assessment_key, check_questions, kind_name};
@@ -57,9 +58,19 @@ impl Assessments {
                     format!("`{qid}` is a {} question; its key must stay one", kind_name(&q.key)),
                 ));
             }
+            // A plugin's question keeps its plugin and type: only its settings change.
+            if let (AnswerKey::Plugin(old), AnswerKey::Plugin(new)) = (&q.key, key)
+                && (old.plugin != new.plugin || old.type_id != new.type_id)
+            {
+                return Err(CoreError::invalid(
+                    "keys",
+                    format!("`{qid}` is a `{}` question of {}; its key must stay one", old.type_id, old.plugin),
+                ));
+            }
             q.key = key.clone();
         }
         check_questions(&questions)?;
+        self.check_plugin_questions(inst, &questions)?;
         let by = actor(p);
         let t = self.t();
         let bus = &self.env().bus;

@@ -15,9 +15,11 @@
 //! attempt and the question), so a reload shows the same numbers and a
 //! regrade computes the same answer. An answer within `tolerance` (relative,
 //! default 1 %) of the formula's value earns full credit; within
-//! `partial_tolerance` (if set) half; otherwise none. Grading is pure: no
-//! clock, no storage, nothing but the question, the attempt's instance and
-//! the response.
+//! `partial_tolerance` (if set) half; otherwise none. Grading evaluates the
+//! formula as it is now with the attempt's drawn values, so a regrade that
+//! corrects the formula grades with it. Grading is pure: no clock, no
+//! storage, nothing but the question, the attempt's instance and the
+//! response.
 
 wit_bindgen::generate!({
     path: "../../../wit/lectern-plugin@0.2.0",
@@ -273,7 +275,15 @@ fn grade_one(item: ToGrade) -> Graded {
         Err(_) => return result(Status::NeedsManualGrading, 0.0, vec![], vec!["the settings cannot be used".into()]),
     };
     let instance: Value = serde_json::from_str(&item.instance).unwrap_or_default();
-    let Some(expected) = instance.get("answer").and_then(Value::as_f64) else {
+    // The attempt's drawn values with the formula as it is now, so a regrade that corrects the
+    // formula grades with it; the answer stored at the start if the values no longer fit it.
+    let drawn: BTreeMap<String, f64> = instance
+        .get("values")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x))).collect())
+        .unwrap_or_default();
+    let recomputed = s.formula.eval(&drawn).ok().filter(|x| x.is_finite());
+    let Some(expected) = recomputed.or_else(|| instance.get("answer").and_then(Value::as_f64)) else {
         return result(Status::NeedsManualGrading, 0.0, vec![], vec!["the attempt's instance has no answer".into()]);
     };
     let values = instance
