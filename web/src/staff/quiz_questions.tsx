@@ -343,7 +343,15 @@ export function QuestionEditor({
         </span>
       </div>
       <div class="stack">
-        <TextField id={`${base}-prompt`} label={t('sc_q_prompt')} value={q.prompt ?? ''} onChange={(v) => onChange({ ...q, prompt: v })} multiline required />
+        {/* A plugin's question type shows its own prompt in its view: this one is optional there. */}
+        <TextField
+          id={`${base}-prompt`}
+          label={t('sc_q_prompt')}
+          value={q.prompt ?? ''}
+          onChange={(v) => onChange({ ...q, prompt: v })}
+          multiline
+          required={type !== ('plugin' as QuestionType)}
+        />
         {type === 'fill_blanks' && <p class="hint">{t('sc_q_blanks_hint')}</p>}
         <NumberField id={`${base}-points`} label={t('sc_q_points')} min={0} value={q.points} onChange={(v) => onChange({ ...q, points: v ?? 0 })} />
         <KeyEditor q={q} base={base} onChange={onChange} />
