@@ -1,7 +1,7 @@
 //! The WebAssembly plugin host: the only crate that imports wasmtime.
 //!
-//! Plugins are components built against a released `lectern:plugin` (see
-//! `wit/`; this host speaks 0.1.x).
+//! Plugins are components built against a `lectern:plugin` contract (see
+//! `wit/`; this host speaks 0.1.x and the 0.2.x in development).
 //! [`Host`] installs them (checking the component's real imports against its
 //! manifest and the admin's grants), compiles them once into an on-disk cache,
 //! activates them per slot and scope with an atomic hot swap, and runs every

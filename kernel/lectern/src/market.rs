@@ -346,62 +346,18 @@ fn new_project(
         _ => {}
     }
     let (source, caps, extra_deps) = template(slot)?;
-    let last = id.rsplit('.').next().unwrap_or(id);
-    let dir = dir.unwrap_or_else(|| PathBuf::from(last));
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!("{} exists and is not empty", dir.display());
-    }
     let sdk = match sdk.or_else(default_sdk) {
         Some(s) => s.canonicalize().with_context(|| format!("the SDK at {} is not there", s.display()))?,
         None => bail!("pass --sdk <path to sdk/lectern-sdk of a Lectern source tree>"),
     };
+    let dir = empty_project_dir(id, dir)?;
+    let last = id.rsplit('.').next().unwrap_or(id);
     let name = name.unwrap_or_else(|| format!("{last} ({slot})"));
-    let publisher: Vec<&str> = id.split('.').take(2).collect();
-    let publisher = publisher.join(".");
-    let crate_name = id.replace('.', "-");
-    std::fs::create_dir_all(dir.join("src"))?;
-    let kernel = kernel_range();
-    let cargo = format!(
-        r#"[package]
-name = "{crate_name}"
-version = "0.1.0"
-edition = "2024"
-license = "Apache-2.0"
-description = "{name}: a Lectern {slot} plugin."
-publish = false
-
-# What `lectern plugin pack` puts in the package manifest besides manifest.json.
-[package.metadata.lectern]
-name = "{name}"
-publisher = "{publisher}"
-kernel = "{kernel}"
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-lectern-sdk = {{ path = {sdk:?}, features = ["{slot}"] }}
-{extra_deps}
-# A project of its own, not part of an enclosing workspace.
-[workspace]
-
-[profile.release]
-opt-level = 3
-debug = false
-strip = true
-panic = "abort"
-codegen-units = 4
-"#,
-        sdk = sdk.display().to_string(),
-    );
-    let manifest = format!(
-        "{{\n  \"id\": \"{id}\",\n  \"version\": \"0.1.0\",\n  \"slot\": \"{slot}\",\n  \"data_version\": 1,\n  \"capabilities\": {caps},\n  \"resources\": {{ \"memory_mib\": 64, \"call_timeout_ms\": 2000 }}\n}}\n"
-    );
-    std::fs::write(dir.join("Cargo.toml"), cargo)?;
-    std::fs::write(dir.join("Cargo.lock"), TEMPLATE_LOCK)?;
-    std::fs::write(dir.join("manifest.json"), manifest)?;
+    let deps =
+        format!("lectern-sdk = {{ path = {:?}, features = [\"{slot}\"] }}\n{extra_deps}", sdk.display().to_string());
+    let resources = r#"{ "memory_mib": 64, "call_timeout_ms": 2000 }"#;
+    write_project(&dir, id, &name, slot, &deps, caps, resources)?;
     std::fs::write(dir.join("src/lib.rs"), personalise(source, id, &name, slot))?;
-    std::fs::write(dir.join(".gitignore"), "/target\n*.lpkg\n")?;
     println!("created {} ({slot} plugin {id})", dir.display());
     println!(
         "next: cd {} && lectern plugin build && lectern plugin pack && lectern plugin sign <package> --key <your key.pem>",
@@ -471,18 +427,12 @@ fn new_from_example(ex: &Example, id: &str, dir: Option<PathBuf>, name: Option<S
             ex.slot
         );
     };
+    let dir = empty_project_dir(id, dir)?;
     let last = id.rsplit('.').next().unwrap_or(id);
-    let dir = dir.unwrap_or_else(|| PathBuf::from(last));
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!("{} exists and is not empty", dir.display());
-    }
     let world = ex.slot.replace('_', " ");
     let name = name.unwrap_or_else(|| format!("{last} ({world})"));
-    let publisher = id.split('.').take(2).collect::<Vec<_>>().join(".");
-    let crate_name = id.replace('.', "-");
-    // Kernel versions, not contract versions: this kernel series serves lectern:plugin@0.2's worlds.
-    let kernel = kernel_range();
-    std::fs::create_dir_all(dir.join("src"))?;
+    let deps = "wit-bindgen = \"0.61.1\"\nserde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n";
+    write_project(&dir, id, &name, ex.slot, deps, ex.capabilities, ex.resources)?;
     for (file, text) in ex.files {
         let source = text
             .replace("path: \"../../../wit/lectern-plugin@0.2.0\"", &format!("path: {:?}", wit.display().to_string()))
@@ -491,6 +441,37 @@ fn new_from_example(ex: &Example, id: &str, dir: Option<PathBuf>, name: Option<S
             .replace("version: \"1.0.0\".into()", "version: \"0.1.0\".into()");
         std::fs::write(dir.join("src").join(file), source)?;
     }
+    println!("created {} ({world} plugin {id}, lectern:plugin@0.2.0)", dir.display());
+    println!("next: cd {} && lectern plugin build && lectern plugin pack; {}", dir.display(), ex.next);
+    Ok(())
+}
+
+/// The directory of a new project (default: the id's last part), which must not exist or be empty.
+fn empty_project_dir(id: &str, dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(id.rsplit('.').next().unwrap_or(id)));
+    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not empty", dir.display());
+    }
+    std::fs::create_dir_all(dir.join("src"))?;
+    Ok(dir)
+}
+
+/// A new project's Cargo.toml (its own workspace, the release profile plugins use, the
+/// package metadata `lectern plugin pack` reads), Cargo.lock, manifest.json and .gitignore.
+fn write_project(
+    dir: &Path,
+    id: &str,
+    name: &str,
+    slot: &str,
+    dependencies: &str,
+    capabilities: &str,
+    resources: &str,
+) -> anyhow::Result<()> {
+    let world = slot.replace('_', " ");
+    let publisher = id.split('.').take(2).collect::<Vec<_>>().join(".");
+    let crate_name = id.replace('.', "-");
+    // Kernel versions, not contract versions: this kernel series serves lectern:plugin@0.1 and 0.2.
+    let kernel = kernel_range();
     let cargo = format!(
         r#"[package]
 name = "{crate_name}"
@@ -510,10 +491,7 @@ kernel = "{kernel}"
 crate-type = ["cdylib"]
 
 [dependencies]
-wit-bindgen = "0.61.1"
-serde = {{ version = "1", features = ["derive"] }}
-serde_json = "1"
-
+{dependencies}
 # A project of its own, not part of an enclosing workspace.
 [workspace]
 
@@ -526,15 +504,12 @@ codegen-units = 4
 "#
     );
     let manifest = format!(
-        "{{\n  \"id\": \"{id}\",\n  \"version\": \"0.1.0\",\n  \"slot\": \"{}\",\n  \"data_version\": 1,\n  \"capabilities\": {},\n  \"resources\": {}\n}}\n",
-        ex.slot, ex.capabilities, ex.resources
+        "{{\n  \"id\": \"{id}\",\n  \"version\": \"0.1.0\",\n  \"slot\": \"{slot}\",\n  \"data_version\": 1,\n  \"capabilities\": {capabilities},\n  \"resources\": {resources}\n}}\n"
     );
     std::fs::write(dir.join("Cargo.toml"), cargo)?;
     std::fs::write(dir.join("Cargo.lock"), TEMPLATE_LOCK)?;
     std::fs::write(dir.join("manifest.json"), manifest)?;
     std::fs::write(dir.join(".gitignore"), "/target\n*.lpkg\n")?;
-    println!("created {} ({world} plugin {id}, lectern:plugin@0.2.0)", dir.display());
-    println!("next: cd {} && lectern plugin build && lectern plugin pack; {}", dir.display(), ex.next);
     Ok(())
 }
 

@@ -84,13 +84,6 @@ pub(crate) fn plugin_question(spec: &QuestionSpec, key: &PluginKey) -> q::Questi
     }
 }
 
-fn check_error(field: &'static str, e: QuestionCheck) -> CoreError {
-    match e {
-        QuestionCheck::NotOffered { .. } => CoreError::invalid(field, e.to_string()),
-        QuestionCheck::Invalid(m) => CoreError::invalid(field, m),
-    }
-}
-
 /// A started day late is a day.
 const DAY_SECONDS: u64 = 24 * 60 * 60;
 
@@ -191,14 +184,10 @@ impl Assessments {
             let settings: serde_json::Value = serde_json::from_str(&k.settings).map_err(|e| {
                 CoreError::invalid("questions.key", format!("`{}`: settings are not JSON: {e}", spec.id))
             })?;
-            self.host().check_question_settings(&inst.to_string(), &k.plugin, &k.type_id, &settings).map_err(|e| {
-                match check_error("questions.key", e) {
-                    CoreError::Invalid { field, reason } => {
-                        CoreError::invalid(field, format!("`{}`: {reason}", spec.id))
-                    }
-                    other => other,
-                }
-            })?;
+            // `QuestionCheck` displays as the reason (the schema's violations, or which type is not offered).
+            self.host()
+                .check_question_settings(&inst.to_string(), &k.plugin, &k.type_id, &settings)
+                .map_err(|e| CoreError::invalid("questions.key", format!("`{}`: {e}", spec.id)))?;
         }
         Ok(())
     }

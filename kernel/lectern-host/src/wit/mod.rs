@@ -48,8 +48,9 @@
 //! 3. Add `Api::V0_N` to [`Api::ALL`] (newest first) and an arm to each
 //!    `match` in `impl Api`. `host.rs` does not change.
 //! 4. Freeze the folder (its line in `wit/RELEASED`) once every world it
-//!    defines is served: `0.2.0` is not frozen yet, because its activity,
-//!    question-type and observer worlds are not.
+//!    defines is served end to end: the host serves every world of `0.2.0`,
+//!    but it is not frozen yet, because course outlines do not hold
+//!    activity items yet (the kernel half of the activity world).
 
 mod shared;
 pub(crate) mod v0_1;
