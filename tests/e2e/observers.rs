@@ -35,21 +35,7 @@ async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
 async fn upload_observer(root: &Api, grant: Value) -> lectern_e2e::Reply {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/grade-webhook");
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part("manifest", reqwest::multipart::Part::text(manifest).mime_str("application/json").unwrap())
-        .part(
-            "component",
-            reqwest::multipart::Part::bytes(std::fs::read(guests::EXAMPLE_GRADE_WEBHOOK).unwrap())
-                .mime_str("application/wasm")
-                .unwrap(),
-        )
-        .part("grant", reqwest::multipart::Part::text(grant.to_string()).mime_str("application/json").unwrap());
-    let req = root
-        .http
-        .post(format!("{}/api/v1/plugins", root.base))
-        .multipart(form)
-        .bearer_auth(root.token.as_ref().unwrap());
-    Api::finish(req).await
+    crate::plugins::upload(root, manifest, guests::EXAMPLE_GRADE_WEBHOOK, Some(&grant.to_string())).await
 }
 
 #[tokio::test]

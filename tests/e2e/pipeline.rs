@@ -94,18 +94,7 @@ pub(crate) async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Hook>>>) {
 pub(crate) async fn upload_plugin(root: &Api, id: &str, wasm: &str) {
     let manifest = json!({ "id": id, "version": "1.0.0", "slot": "grading", "data_version": 1,
         "capabilities": { "kv_quota_bytes": 1_048_576, "subscribe": ["grade.recorded"] }, "resources": { "memory_mib": 64, "call_timeout_ms": 500 } });
-    let form = reqwest::multipart::Form::new()
-        .part("manifest", reqwest::multipart::Part::text(manifest.to_string()).mime_str("application/json").unwrap())
-        .part(
-            "component",
-            reqwest::multipart::Part::bytes(std::fs::read(wasm).unwrap()).mime_str("application/wasm").unwrap(),
-        );
-    let req = root
-        .http
-        .post(format!("{}/api/v1/plugins", root.base))
-        .multipart(form)
-        .bearer_auth(root.token.as_ref().unwrap());
-    let r = Api::finish(req).await;
+    let r = crate::plugins::upload(root, manifest.to_string(), wasm, None).await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
 

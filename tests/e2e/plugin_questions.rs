@@ -12,6 +12,7 @@ use lectern_e2e::{Api, guests};
 use serde_json::{Value, json};
 
 use crate::exam::install_grading_plugin;
+use crate::plugins::upload;
 use crate::{World, create_user, eventually};
 
 const KEY: &str = "org.example.formula@1.0.0";
@@ -19,21 +20,7 @@ const KEY: &str = "org.example.formula@1.0.0";
 async fn upload_formula(root: &Api) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/formula-question");
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part("manifest", reqwest::multipart::Part::text(manifest).mime_str("application/json").unwrap())
-        .part(
-            "component",
-            reqwest::multipart::Part::bytes(std::fs::read(guests::EXAMPLE_FORMULA_QUESTION).unwrap())
-                .mime_str("application/wasm")
-                .unwrap(),
-        )
-        .part("grant", reqwest::multipart::Part::text("{}").mime_str("application/json").unwrap());
-    let req = root
-        .http
-        .post(format!("{}/api/v1/plugins", root.base))
-        .multipart(form)
-        .bearer_auth(root.token.as_ref().unwrap());
-    let r = Api::finish(req).await;
+    let r = upload(root, manifest, guests::EXAMPLE_FORMULA_QUESTION, Some("{}")).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["slot"], "question_type");
     let r = root.post("/api/v1/plugins/slots/question-type/activate", json!({ "plugin": KEY })).await;

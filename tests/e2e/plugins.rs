@@ -14,7 +14,8 @@ fn manifest(version: &str, data_version: u32) -> String {
     .to_string()
 }
 
-async fn upload(api: &Api, manifest: String, wasm_path: &str, grant: Option<&str>) -> Reply {
+/// Uploads a plugin (manifest, component, optional grant) as `api`.
+pub(crate) async fn upload(api: &Api, manifest: String, wasm_path: &str, grant: Option<&str>) -> Reply {
     let wasm = std::fs::read(wasm_path).unwrap();
     let mut form = reqwest::multipart::Form::new()
         .part("manifest", reqwest::multipart::Part::text(manifest).mime_str("application/json").unwrap())

@@ -94,6 +94,45 @@ pub const FIELDS: &[Field] = &[
         why: "a JSON Schema document, as the question-type plugin declared it (any valid JSON Schema)",
     },
     Field {
+        schema: "ActivityInput",
+        field: "settings",
+        why: "an instructor's settings for a plugin's activity kind: their shape is the kind's, given by \
+              its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
+              which the kernel checks them against before storing them",
+    },
+    Field {
+        schema: "UpdateItem",
+        field: "activity_settings",
+        why: "an instructor's settings for a plugin's activity kind: their shape is the kind's, given by \
+              its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
+              which the kernel checks them against before storing them",
+    },
+    Field {
+        schema: "ActivitySettingsViewRequest",
+        field: "settings",
+        why: "an instructor's settings for a plugin's activity kind: their shape is the kind's, given by \
+              its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
+              which the kernel checks them against before storing them",
+    },
+    Field {
+        schema: "Body",
+        field: "settings",
+        why: "an activity item's settings as the instructor wrote them (staff; null for learners): \
+              their shape is the activity kind's, given by its settings schema",
+    },
+    Field {
+        schema: "ActivityKind",
+        field: "settings_schema",
+        why: "a JSON Schema document, as the activity plugin declared it (any valid JSON Schema)",
+    },
+    Field {
+        schema: "ActivityAction",
+        field: "payload",
+        why: "the fields of the form around the activity view's element that was used (strings, or \
+              lists of strings for repeated names): their names are the plugin's view's, which only \
+              the plugin interprets",
+    },
+    Field {
         schema: "PublishEvent",
         field: "payload",
         why: "an event payload for any topic, a kernel event's or a plugin's own: its shape is the \

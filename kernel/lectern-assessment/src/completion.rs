@@ -24,6 +24,8 @@ pub struct OutlineItemRef {
     pub kind: String,
     /// The assessment an assessment item embeds.
     pub assessment: Option<String>,
+    /// Graded under its own id (an activity whose kind reports scores).
+    pub graded: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,8 +55,9 @@ impl Assessments {
     ///
     /// The rule is met by grades, so it names gradebook items of the course:
     /// its assessments (by assessment id — the `assessment` an assessment
-    /// item of the outline names, not that item's own id) and items already
-    /// graded in it (grades entered by hand). Any other id is refused: no
+    /// item of the outline names, not that item's own id), its graded
+    /// activity items (by item id) and items already graded in it (grades
+    /// entered by hand). Any other id is refused: no
     /// grade is ever recorded under it, so the rule could never be met and
     /// would hold back every credential of the course.
     pub async fn set_completion_rule(
@@ -105,6 +108,9 @@ impl Assessments {
         for item in outline {
             if let Some(assessment) = &item.assessment {
                 unknown.remove(assessment.as_str());
+            }
+            if item.graded {
+                unknown.remove(item.id.as_str());
             }
         }
         if !unknown.is_empty() {

@@ -1,6 +1,7 @@
 //! The learning-content context: a course's outline (modules and items with
 //! prerequisites), pages (Markdown sources rendered by the content plugin),
-//! media (content-addressed uploads), each learner's progress, and course
+//! media (content-addressed uploads), activity items that plugins provide
+//! (with each learner's state), each learner's progress, and course
 //! archives (export and import).
 //!
 //! Key types: [`Content`] (the context, cheap to clone), [`content::Outline`],
@@ -48,6 +49,10 @@ struct Inner {
     /// Content-addressed media and rendered pages (`<data_dir>/blobs`).
     blobs: lectern_storage::BlobStore,
     t: Trees,
+    /// Striped locks that queue one learner's actions on one activity item
+    /// behind each other in this process (a double click, two tabs), so the
+    /// state's compare-and-swap fails only across processes.
+    activity_locks: Box<[tokio::sync::Mutex<()>]>,
 }
 
 impl Content {
@@ -60,7 +65,8 @@ impl Content {
         blobs: lectern_storage::BlobStore,
     ) -> Result<Content, CoreError> {
         let t = Trees::open(&env.store)?;
-        Ok(Content { inner: Arc::new(Inner { env, config, identity, assessments, host, blobs, t }) })
+        let activity_locks = (0..256).map(|_| tokio::sync::Mutex::new(())).collect();
+        Ok(Content { inner: Arc::new(Inner { env, config, identity, assessments, host, blobs, t, activity_locks }) })
     }
 
     /// Creates the content context's trees (the first schema migration).
@@ -91,6 +97,14 @@ impl Content {
     fn t(&self) -> &Trees {
         &self.inner.t
     }
+
+    /// The lock that queues actions on the state under `key`.
+    fn activity_lock(&self, key: &[u8]) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let locks = &self.inner.activity_locks;
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        &locks[(h % locks.len() as u64) as usize]
+    }
 }
 
 lectern_domain::context_helpers!(Content);
@@ -103,6 +117,7 @@ struct Trees {
     item_states: lectern_storage::Tree<content::ItemState>,
     resume: lectern_storage::Tree<content::view::Resume>,
     captions: lectern_storage::Tree<content::captions::Captions>,
+    activity_states: lectern_storage::Tree<content::activity::ActivityState>,
 }
 
 impl Trees {
@@ -114,6 +129,7 @@ impl Trees {
             item_states: s.tree("content_item_states")?,
             resume: s.tree("content_resume")?,
             captions: s.tree("content_captions")?,
+            activity_states: s.tree("content_activity_states")?,
         })
     }
 }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::CoreError;
 use crate::Kernel;
-use crate::events::{self, AttemptSubmitted, CourseCompleted, GradeRecorded, topics};
+use crate::events::{self, ActivityScored, AttemptSubmitted, CourseCompleted, GradeRecorded, topics};
 
 pub use lectern_bus::RetryPolicy;
 pub use lectern_domain::workers::{BusSettings, WorkerDef};
@@ -103,6 +103,21 @@ impl Handler for CompletionCheck {
             .await
             .map_err(retry)?;
         Ok(())
+    }
+}
+
+/// Activity scores into the gradebook (`activity.scored`).
+struct ActivityScores(Kernel);
+
+#[async_trait::async_trait]
+impl Handler for ActivityScores {
+    async fn handle(&self, d: &Delivery) -> Result<(), Failure> {
+        let ev: ActivityScored = parse(d)?;
+        match self.0.assessments().record_activity_score(&d.message_id(), &ev).await {
+            Ok(_) => Ok(()),
+            Err(e @ CoreError::Invalid { .. }) => Err(Failure::Permanent(e.to_string())),
+            Err(e) => Err(retry(e)),
+        }
     }
 }
 
@@ -216,6 +231,14 @@ impl Kernel {
                 settings.default,
                 1,
                 Arc::new(CompletionCheck(self.clone())),
+            ),
+            WorkerDef::new(
+                topics::ACTIVITY_SCORED,
+                "activity-scores",
+                SubscriptionType::KeyShared,
+                settings.default,
+                1,
+                Arc::new(ActivityScores(self.clone())),
             ),
             WorkerDef::new(
                 topics::COURSE_COMPLETED,

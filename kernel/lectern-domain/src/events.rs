@@ -30,6 +30,9 @@ pub mod topics {
     pub const CREDENTIAL_ISSUED: &str = "credential.issued";
     /// A course's content changed (outline or page sources); the tutor's index follows it.
     pub const CONTENT_CHANGED: &str = "content.changed";
+    /// An activity's plugin scored a learner on an activity item; the
+    /// gradebook records it (`grade.recorded` follows).
+    pub const ACTIVITY_SCORED: &str = "activity.scored";
     /// Internal: one email to send.
     pub const EMAIL_REQUESTED: &str = "notification.email";
     /// Internal: one webhook delivery to make.
@@ -93,6 +96,27 @@ pub struct GradeRecorded {
     pub graded_by: String,
     pub revision: u32,
     pub reason: String,
+}
+
+/// `activity.scored`: what an activity plugin's `gradebook.record-score`
+/// asked during an action the kernel kept (staged with the learner's new
+/// state, in the same transaction).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityScored {
+    pub institution: InstitutionId,
+    pub course: CourseId,
+    /// The activity item (its id is the gradebook item).
+    pub item: String,
+    pub student: UserId,
+    pub points: f64,
+    pub max_points: f64,
+    pub feedback: Option<String>,
+    /// `plugin:<id>@<version>`.
+    pub by: String,
+    /// Who acted: the learner themself, or the staff member acting for them.
+    pub actor: UserId,
+    /// The learner state version the action produced.
+    pub state_version: u64,
 }
 
 /// `grading.failed`.

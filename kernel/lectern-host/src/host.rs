@@ -954,6 +954,12 @@ impl Host {
         ids
     }
 
+    /// `id@version` of the version of extension plugin `plugin` (of `world`)
+    /// serving `institution` now, if one does.
+    pub fn active_extension(&self, world: Slot, plugin: &str, institution: &str) -> Option<String> {
+        self.resolve_extension(world, plugin, institution).map(|l| l.key.clone())
+    }
+
     /// The version of extension plugin `plugin` (of `world`) serving `institution`.
     fn resolve_extension(&self, world: Slot, plugin: &str, institution: &str) -> Option<Arc<Loaded>> {
         let seat = Seat::of(world, plugin);

@@ -435,13 +435,16 @@ pub mod content {
         pub text: String,
     }
 
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
     pub enum ItemKind {
         Page,
         Video,
         File,
         Link,
         Assessment,
+        /// A plugin's activity: `plugin-id/kind-id`. 0.1 content plugins,
+        /// whose `item-kind` has no such case, see it as a `link`.
+        Activity(String),
     }
 
     #[derive(Clone, Debug, PartialEq)]

@@ -578,6 +578,26 @@ export interface paths {
         patch: operations["update_institution"];
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/activity-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The activity kinds plugins offer this institution's instructors, with
+         *     their settings schemas (an `activity` item names one).
+         */
+        get: operations["list_activity_kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/courses": {
         parameters: {
             query?: never;
@@ -711,6 +731,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/courses/{course_id}/content/activity-settings-view": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An activity kind's settings form as its plugin draws it (course editors);
+         *     `view: null` when the plugin leaves it to a form built from the schema.
+         */
+        post: operations["activity_settings_view"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/courses/{course_id}/content/export": {
         parameters: {
             query?: never;
@@ -748,6 +788,49 @@ export interface paths {
         head?: never;
         /** Changes an item; `module`/`position` move it. */
         patch: operations["update_item"];
+        trace?: never;
+    };
+    "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An activity item's view for the caller, from their state (404 while the
+         *     item is hidden, 403 while locked, 503 while its plugin is not active).
+         */
+        get: operations["render_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/activity/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A learner's action on an activity item. The plugin computes the new
+         *     state; the kernel keeps it, with the completion and score the plugin
+         *     reported, unless another action changed the state meanwhile (then the
+         *     plugin is asked again with the newer state). A refusal by the plugin
+         *     (422, its words in `detail`) changes nothing.
+         */
+        post: operations["act_on_activity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/captions": {
@@ -2167,6 +2250,85 @@ export interface components {
             took_ms: number;
             warnings: string[];
         };
+        /** @description A learner's action on an activity item. */
+        ActivityAction: {
+            /** @description The `data-action` of the element used: 1–64 characters of a–z, 0–9, `-`. */
+            action: string;
+            /**
+             * @description The enclosing form's fields (strings, or lists of strings for
+             *     repeated names); at most 64 KiB.
+             */
+            payload?: Record<string, never>;
+        };
+        /** @description An activity item's plugin, kind and settings. */
+        ActivityInput: {
+            kind: string;
+            /** @description The plugin's id (`GET /api/v1/institutions/{institution}/activity-kinds`). */
+            plugin: string;
+            /** @description Valid against the kind's `settings_schema`. */
+            settings: Record<string, never>;
+        };
+        /** @description A kind of activity a plugin offers the institution. */
+        ActivityKind: {
+            description: string;
+            /** @description Whether its items report scores to the gradebook. */
+            graded: boolean;
+            /** @description An `activity` item's `kind`. */
+            kind: string;
+            name: string;
+            /** @description The plugin's id: an `activity` item's `plugin`. */
+            plugin: string;
+            /** @description JSON Schema of the settings an instructor writes. */
+            settings_schema: Record<string, never>;
+            /** @description `id@version` of the plugin version that offers it. */
+            version: string;
+        };
+        ActivityKindList: {
+            items: components["schemas"]["ActivityKind"][];
+        };
+        /** @description What an action did: the next view, and a message for the learner. */
+        ActivityOutcome: {
+            /** @description A short message for the learner, to announce. */
+            message?: string | null;
+            score?: null | components["schemas"]["ActivityScore"];
+            view: components["schemas"]["ActivityView"];
+        };
+        /** @description The score an action recorded for the caller. */
+        ActivityScore: {
+            /** Format: double */
+            max_points: number;
+            /** Format: double */
+            points: number;
+        };
+        /** @description `view: null`: the plugin draws no form; build one from the kind's settings schema. */
+        ActivitySettingsView: {
+            view?: null | components["schemas"]["PluginView"];
+        };
+        /** @description A kind's settings form as its plugin draws it. */
+        ActivitySettingsViewRequest: {
+            kind: string;
+            plugin: string;
+            /** @description The item's current settings; absent for a new item. */
+            settings?: Record<string, never> | null;
+        };
+        /**
+         * @description An activity's view for the caller: an HTML fragment the kernel
+         *     sanitised (no script, style, URL or submitting control). An element with
+         *     `data-action="name"` sends that action, with its enclosing form's fields
+         *     as the payload, to `POST …/activity/actions`.
+         */
+        ActivityView: {
+            /** @description Names of static assets of the plugin's package the view uses. */
+            assets: string[];
+            /** @description Whether the item counts as completed for the caller. */
+            completed: boolean;
+            html: string;
+            /**
+             * Format: int64
+             * @description The caller's state version the view shows (0: none yet).
+             */
+            state_version: number;
+        };
         /** @description A security event: an installed plugin the marketplace revoked, and what the kernel did. */
         Alert: {
             /** @description What the kernel did: per slot, the version it fell back to or that nothing serves it now. */
@@ -2438,6 +2600,17 @@ export interface components {
             assessment: string;
             /** @enum {string} */
             type: "assessment";
+        } | {
+            kind: string;
+            plugin: string;
+            settings: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Grows with each change of the settings.
+             */
+            settings_revision: number;
+            /** @enum {string} */
+            type: "activity";
         };
         Bootstrap: {
             email: string;
@@ -2811,9 +2984,11 @@ export interface components {
         };
         /**
          * @description A new item: `page` takes `markdown`, `video`/`file` take `media` (the
-         *     SHA-256 of an upload to this course), `link` takes `url`, `assessment` takes `assessment`.
+         *     SHA-256 of an upload to this course), `link` takes `url`, `assessment`
+         *     takes `assessment`, `activity` takes `activity`.
          */
         CreateItem: {
+            activity?: null | components["schemas"]["ActivityInput"];
             assessment?: string | null;
             completion?: null | components["schemas"]["ItemCompletion"];
             id?: string | null;
@@ -3132,6 +3307,9 @@ export interface components {
             kind: "min_score";
             /** Format: double */
             min: number;
+        } | {
+            /** @enum {string} */
+            kind: "reported";
         };
         /** @description An opened item. */
         ItemDetail: {
@@ -3147,7 +3325,7 @@ export interface components {
             toc: components["schemas"]["Heading"][];
         };
         /** @enum {string} */
-        ItemKind: "page" | "video" | "file" | "link" | "assessment";
+        ItemKind: "page" | "video" | "file" | "link" | "assessment" | "activity";
         Login: {
             email: string;
             /** @description Institution slug or id. */
@@ -4335,6 +4513,8 @@ export interface components {
             name: string;
         };
         UpdateItem: {
+            /** @description Activity items: new settings for the same plugin and kind. */
+            activity_settings?: Record<string, never> | null;
             assessment?: string | null;
             completion?: null | components["schemas"]["ItemCompletion"];
             markdown?: string | null;
@@ -5554,6 +5734,35 @@ export interface operations {
             };
         };
     };
+    list_activity_kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityKindList"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_courses: {
         parameters: {
             query?: {
@@ -5955,6 +6164,48 @@ export interface operations {
             };
         };
     };
+    activity_settings_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivitySettingsViewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivitySettingsView"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     export: {
         parameters: {
             query?: never;
@@ -6076,6 +6327,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Item"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    render_activity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityView"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    act_on_activity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivityAction"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityOutcome"];
                 };
             };
             "4XX": {

@@ -36,6 +36,8 @@ pub enum ItemKind {
     File,
     Link,
     Assessment,
+    /// A kind of activity a plugin provides (`activity` says which).
+    Activity,
 }
 
 impl From<ItemKind> for c::ItemKind {
@@ -46,6 +48,7 @@ impl From<ItemKind> for c::ItemKind {
             ItemKind::File => c::ItemKind::File,
             ItemKind::Link => c::ItemKind::Link,
             ItemKind::Assessment => c::ItemKind::Assessment,
+            ItemKind::Activity => c::ItemKind::Activity,
         }
     }
 }
@@ -58,6 +61,7 @@ impl From<c::ItemKind> for ItemKind {
             c::ItemKind::File => ItemKind::File,
             c::ItemKind::Link => ItemKind::Link,
             c::ItemKind::Assessment => ItemKind::Assessment,
+            c::ItemKind::Activity => ItemKind::Activity,
         }
     }
 }
@@ -96,10 +100,12 @@ impl From<c::Prerequisite> for Prerequisite {
 pub enum ItemCompletion {
     Viewed,
     Manual,
-    /// Assessments: a gradebook score of at least `min` (0–1).
+    /// Assessments and graded activities: a gradebook score of at least `min` (0–1).
     MinScore {
         min: f64,
     },
+    /// Activities: when the activity's plugin reports the learner complete.
+    Reported,
 }
 
 impl From<ItemCompletion> for c::Completion {
@@ -108,6 +114,7 @@ impl From<ItemCompletion> for c::Completion {
             ItemCompletion::Viewed => c::Completion::Viewed,
             ItemCompletion::Manual => c::Completion::Manual,
             ItemCompletion::MinScore { min } => c::Completion::MinScore { min },
+            ItemCompletion::Reported => c::Completion::Reported,
         }
     }
 }
@@ -118,6 +125,7 @@ impl From<c::Completion> for ItemCompletion {
             c::Completion::Viewed => ItemCompletion::Viewed,
             c::Completion::Manual => ItemCompletion::Manual,
             c::Completion::MinScore { min } => ItemCompletion::MinScore { min },
+            c::Completion::Reported => ItemCompletion::Reported,
         }
     }
 }
@@ -143,6 +151,16 @@ pub enum Body {
     Assessment {
         assessment: String,
     },
+    /// A plugin's activity. Learners get `settings: null` (settings may hold
+    /// what they are to find); staff get the instructor's settings.
+    Activity {
+        plugin: String,
+        kind: String,
+        #[schema(value_type = Object)]
+        settings: serde_json::Value,
+        /// Grows with each change of the settings.
+        settings_revision: u32,
+    },
 }
 
 impl From<c::Body> for Body {
@@ -154,6 +172,12 @@ impl From<c::Body> for Body {
             }
             c::Body::Link { url } => Body::Link { url },
             c::Body::Assessment { assessment } => Body::Assessment { assessment },
+            c::Body::Activity { plugin, kind, settings, settings_revision } => Body::Activity {
+                plugin,
+                kind,
+                settings: serde_json::from_str(&settings).unwrap_or(serde_json::Value::Null),
+                settings_revision,
+            },
         }
     }
 }
@@ -237,8 +261,27 @@ pub struct UpdateModule {
     pub release_at: Option<Option<String>>,
 }
 
+/// An activity item's plugin, kind and settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    /// The plugin's id (`GET /api/v1/institutions/{institution}/activity-kinds`).
+    pub plugin: String,
+    pub kind: String,
+    /// Valid against the kind's `settings_schema`.
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+}
+
+impl From<ActivityInput> for c::ActivityInput {
+    fn from(a: ActivityInput) -> Self {
+        c::ActivityInput { plugin: a.plugin, kind: a.kind, settings: a.settings }
+    }
+}
+
 /// A new item: `page` takes `markdown`, `video`/`file` take `media` (the
-/// SHA-256 of an upload to this course), `link` takes `url`, `assessment` takes `assessment`.
+/// SHA-256 of an upload to this course), `link` takes `url`, `assessment`
+/// takes `assessment`, `activity` takes `activity`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateItem {
@@ -249,10 +292,11 @@ pub struct CreateItem {
     pub media: Option<String>,
     pub url: Option<String>,
     pub assessment: Option<String>,
+    pub activity: Option<ActivityInput>,
     #[serde(default)]
     pub prerequisites: Vec<Prerequisite>,
     pub release_at: Option<String>,
-    /// Default: `min_score` 0 for assessments, `viewed` otherwise.
+    /// Default: `min_score` 0 for assessments, `reported` for activities, `viewed` otherwise.
     pub completion: Option<ItemCompletion>,
 }
 
@@ -264,6 +308,9 @@ pub struct UpdateItem {
     pub media: Option<String>,
     pub url: Option<String>,
     pub assessment: Option<String>,
+    /// Activity items: new settings for the same plugin and kind.
+    #[schema(value_type = Option<Object>)]
+    pub activity_settings: Option<serde_json::Value>,
     pub prerequisites: Option<Vec<Prerequisite>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -556,4 +603,130 @@ impl From<c::ItemDetail> for ItemDetail {
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
 pub struct Rerendered {
     pub pages: usize,
+}
+
+/// A kind of activity a plugin offers the institution.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ActivityKind {
+    /// The plugin's id: an `activity` item's `plugin`.
+    pub plugin: String,
+    /// `id@version` of the plugin version that offers it.
+    pub version: String,
+    /// An `activity` item's `kind`.
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    /// JSON Schema of the settings an instructor writes.
+    #[schema(value_type = Object)]
+    pub settings_schema: serde_json::Value,
+    /// Whether its items report scores to the gradebook.
+    pub graded: bool,
+}
+
+impl From<lectern_host::OfferedActivityKind> for ActivityKind {
+    fn from(k: lectern_host::OfferedActivityKind) -> Self {
+        ActivityKind {
+            plugin: k.plugin,
+            version: k.version,
+            kind: k.info.id,
+            name: k.info.name,
+            description: k.info.description,
+            settings_schema: serde_json::from_str(&k.info.settings_schema).unwrap_or_default(),
+            graded: k.info.graded,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ActivityKindList {
+    pub items: Vec<ActivityKind>,
+}
+
+/// An activity's view for the caller: an HTML fragment the kernel
+/// sanitised (no script, style, URL or submitting control). An element with
+/// `data-action="name"` sends that action, with its enclosing form's fields
+/// as the payload, to `POST …/activity/actions`.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ActivityView {
+    pub html: String,
+    /// Names of static assets of the plugin's package the view uses.
+    pub assets: Vec<String>,
+    /// The caller's state version the view shows (0: none yet).
+    pub state_version: u64,
+    /// Whether the item counts as completed for the caller.
+    pub completed: bool,
+}
+
+impl From<c::activity::ActivityView> for ActivityView {
+    fn from(v: c::activity::ActivityView) -> Self {
+        ActivityView { html: v.html, assets: v.assets, state_version: v.state_version, completed: v.completed }
+    }
+}
+
+/// A learner's action on an activity item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityAction {
+    /// The `data-action` of the element used: 1–64 characters of a–z, 0–9, `-`.
+    pub action: String,
+    /// The enclosing form's fields (strings, or lists of strings for
+    /// repeated names); at most 64 KiB.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+
+/// The score an action recorded for the caller.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ActivityScore {
+    pub points: f64,
+    pub max_points: f64,
+}
+
+/// What an action did: the next view, and a message for the learner.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ActivityOutcome {
+    pub view: ActivityView,
+    /// A short message for the learner, to announce.
+    pub message: Option<String>,
+    /// The score this action recorded (the gradebook shows it moments later).
+    pub score: Option<ActivityScore>,
+}
+
+impl From<c::activity::ActivityOutcome> for ActivityOutcome {
+    fn from(o: c::activity::ActivityOutcome) -> Self {
+        ActivityOutcome {
+            view: o.view.into(),
+            message: o.message,
+            score: o.score.map(|(points, max_points)| ActivityScore { points, max_points }),
+        }
+    }
+}
+
+/// A kind's settings form as its plugin draws it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivitySettingsViewRequest {
+    pub plugin: String,
+    pub kind: String,
+    /// The item's current settings; absent for a new item.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+}
+
+/// `view: null`: the plugin draws no form; build one from the kind's settings schema.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct ActivitySettingsView {
+    pub view: Option<PluginView>,
+}
+
+/// An HTML fragment from a plugin, sanitised by the kernel.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct PluginView {
+    pub html: String,
+    pub assets: Vec<String>,
 }

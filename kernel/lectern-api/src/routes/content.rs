@@ -124,6 +124,7 @@ pub(crate) async fn add_item(
         media: b.media,
         url: b.url,
         assessment: b.assessment,
+        activity: b.activity.map(Into::into),
         prerequisites: b.prerequisites.into_iter().map(Into::into).collect(),
         release_at: d::time_opt("release_at", b.release_at)?,
         completion: b.completion.map(Into::into),
@@ -150,6 +151,7 @@ pub(crate) async fn update_item(
         media: b.media,
         url: b.url,
         assessment: b.assessment,
+        activity_settings: b.activity_settings,
         prerequisites: b.prerequisites.map(|l| l.into_iter().map(Into::into).collect()),
         release_at: b.release_at.map(|r| d::time_opt("release_at", r)).transpose()?,
         completion: b.completion.map(Into::into),
@@ -255,6 +257,69 @@ pub(crate) async fn preview(
 ) -> ApiResult<Json<d::PagePreview>> {
     let (i, cid) = ids(&s, &inst, &course)?;
     Ok(Json(s.kernel.content().preview_page(&p, i, cid, b.markdown).await?.into()))
+}
+
+/// The activity kinds plugins offer this institution's instructors, with
+/// their settings schemas (an `activity` item names one).
+#[utoipa::path(get, operation_id = "list_activity_kinds", path = "/api/v1/institutions/{institution}/activity-kinds", tag = "content",
+    params(("institution" = String, Path)),
+    responses((status = 200, body = d::ActivityKindList), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn activity_kinds(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(inst): ApiPath<String>,
+) -> ApiResult<Json<d::ActivityKindList>> {
+    let i = s.kernel.identity().resolve_institution(&inst)?;
+    let items = s.kernel.content().activity_kinds(&p, i)?.into_iter().map(Into::into).collect();
+    Ok(Json(d::ActivityKindList { items }))
+}
+
+/// An activity item's view for the caller, from their state (404 while the
+/// item is hidden, 403 while locked, 503 while its plugin is not active).
+#[utoipa::path(get, operation_id = "render_activity", path = "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/activity", tag = "content",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("item_id" = String, Path)),
+    responses((status = 200, body = d::ActivityView), (status = "4XX", body = dto::Problem), (status = "5XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn render_activity(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<d::ActivityView>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    Ok(Json(s.kernel.content().render_activity(&p, i, cid, &item).await?.into()))
+}
+
+/// A learner's action on an activity item. The plugin computes the new
+/// state; the kernel keeps it, with the completion and score the plugin
+/// reported, unless another action changed the state meanwhile (then the
+/// plugin is asked again with the newer state). A refusal by the plugin
+/// (422, its words in `detail`) changes nothing.
+#[utoipa::path(post, operation_id = "act_on_activity", path = "/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/activity/actions", tag = "content",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("item_id" = String, Path)), request_body = d::ActivityAction,
+    responses((status = 200, body = d::ActivityOutcome), (status = "4XX", body = dto::Problem), (status = "5XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn act_on_activity(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<d::ActivityAction>,
+) -> ApiResult<Json<d::ActivityOutcome>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    Ok(Json(s.kernel.content().act_on_activity(&p, i, cid, &item, b.action, b.payload).await?.into()))
+}
+
+/// An activity kind's settings form as its plugin draws it (course editors);
+/// `view: null` when the plugin leaves it to a form built from the schema.
+#[utoipa::path(post, operation_id = "activity_settings_view", path = "/api/v1/institutions/{institution}/courses/{course_id}/content/activity-settings-view", tag = "content",
+    params(("institution" = String, Path), ("course_id" = String, Path)), request_body = d::ActivitySettingsViewRequest,
+    responses((status = 200, body = d::ActivitySettingsView), (status = "4XX", body = dto::Problem), (status = "5XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn activity_settings_view(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<d::ActivitySettingsViewRequest>,
+) -> ApiResult<Json<d::ActivitySettingsView>> {
+    let (i, cid) = ids(&s, &inst, &course)?;
+    let v = s.kernel.content().activity_settings_view(&p, i, cid, b.plugin, b.kind, b.settings).await?;
+    Ok(Json(d::ActivitySettingsView { view: v.view.map(|v| d::PluginView { html: v.html, assets: v.assets }) }))
 }
 
 /// Marks a `manual` item complete for the caller.

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::authz::{Capability, authorize};
 use crate::error::CoreError;
-use crate::events::{self, AttemptSubmitted, GradeRecorded, GradingFailed, KeyChanges, RegradeReason, topics};
+use crate::events::{
+    self, ActivityScored, AttemptSubmitted, GradeRecorded, GradingFailed, KeyChanges, RegradeReason, topics,
+};
 use crate::ids::{CourseId, InstitutionId, UserId};
 use crate::{Assessments, Principal};
 
@@ -422,6 +424,62 @@ impl Assessments {
                 Ok(true)
             });
         Ok(r?)
+    }
+
+    /// Records an activity plugin's score (`activity.scored`) unless message
+    /// `message_id` was already processed. A learner who is no longer a
+    /// student of the course (or a staff member's own practice) is not
+    /// graded. Scores of one learner arrive in order (the message key is the
+    /// learner), so the latest action's score stands. Returns false when
+    /// nothing was written.
+    pub async fn record_activity_score(&self, message_id: &str, ev: &ActivityScored) -> Result<bool, CoreError> {
+        use lectern_domain::model::CourseRole;
+        validate_item(&ev.item)?;
+        if self.identity().enrolment_role(ev.institution, ev.course, ev.student)? != Some(CourseRole::Student) {
+            tracing::info!(item = %ev.item, student = %ev.student, "activity score for someone who is not a student of the course: not recorded");
+            return Ok(false);
+        }
+        if !(ev.max_points.is_finite()
+            && ev.max_points > 0.0
+            && ev.points.is_finite()
+            && (0.0..=ev.max_points).contains(&ev.points))
+        {
+            return Err(CoreError::invalid("points", "must be between 0 and max_points"));
+        }
+        let mut reason = format!("activity action (learner state version {})", ev.state_version);
+        if ev.actor != ev.student {
+            reason.push_str(&format!(", by user:{}", ev.actor));
+        }
+        if let Some(f) = ev.feedback.as_deref().filter(|f| !f.is_empty()) {
+            reason.push_str(": ");
+            reason.push_str(f);
+        }
+        let change = Change {
+            attempt: None,
+            points: round4(ev.points),
+            max_points: round4(ev.max_points),
+            status: GradeStatus::Graded,
+            questions: None,
+            error: None,
+            by: ev.by.clone(),
+            reason,
+        };
+        let written = self.apply_grade_change(
+            Some(message_id),
+            ev.institution,
+            ev.course,
+            ev.student,
+            &ev.item,
+            &|_, previous| {
+                // The same score again changes nothing and notifies no one.
+                let same = previous.is_some_and(|g| {
+                    g.status == GradeStatus::Graded && g.points == change.points && g.max_points == change.max_points
+                });
+                Ok((!same).then(|| change.clone()))
+            },
+        )?;
+        self.commit_events().await?;
+        Ok(written)
     }
 
     /// Sets a grade by hand (essays, corrections). Needs `grade:edit` and a reason.

@@ -316,6 +316,22 @@ impl Content {
                     }
                     (ItemKind::Link, Body::Link { url }) => *url = super::authoring::check_url(url)?,
                     (ItemKind::Assessment, Body::Assessment { assessment }) => super::authoring::check_id(assessment)?,
+                    (ItemKind::Activity, Body::Activity { plugin, kind, settings, .. }) => {
+                        let v: serde_json::Value =
+                            serde_json::from_str(settings).ok().filter(serde_json::Value::is_object).ok_or_else(
+                                || archive_error(format!("activity `{}`: its settings are not a JSON object", i.id)),
+                            )?;
+                        // Checked against the kind's schema when this institution
+                        // offers it; otherwise kept as they are, so the course
+                        // moves whole and the item works once the plugin is installed.
+                        let offered =
+                            self.host().active_extension(lectern_host::Slot::Activity, plugin, &inst.to_string());
+                        if offered.is_some() {
+                            *settings = self
+                                .check_activity_settings(inst, plugin, kind, &v)
+                                .map_err(|e| archive_error(format!("activity `{}`: {e}", i.id)))?;
+                        }
+                    }
                     _ => return Err(archive_error(format!("item `{}`: its body does not fit its kind", i.id))),
                 }
             }

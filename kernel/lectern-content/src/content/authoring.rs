@@ -36,8 +36,17 @@ pub struct ModulePatch {
     pub release_at: Option<Option<i64>>,
 }
 
-/// A new item. Which of `markdown`, `media`, `url`, `assessment` is required
-/// depends on `kind`; the others must be absent.
+/// A plugin's activity kind and an instructor's settings for it.
+#[derive(Clone, Debug)]
+pub struct ActivityInput {
+    pub plugin: String,
+    pub kind: String,
+    /// Checked against the kind's settings schema.
+    pub settings: serde_json::Value,
+}
+
+/// A new item. Which of `markdown`, `media`, `url`, `assessment`, `activity`
+/// is required depends on `kind`; the others must be absent.
 #[derive(Clone, Debug)]
 pub struct ItemInput {
     pub id: Option<String>,
@@ -48,9 +57,10 @@ pub struct ItemInput {
     pub media: Option<String>,
     pub url: Option<String>,
     pub assessment: Option<String>,
+    pub activity: Option<ActivityInput>,
     pub prerequisites: Vec<Prerequisite>,
     pub release_at: Option<i64>,
-    /// Defaults: `min_score` 0 for assessments, `viewed` otherwise.
+    /// Defaults: `min_score` 0 for assessments, `reported` for activities, `viewed` otherwise.
     pub completion: Option<Completion>,
 }
 
@@ -61,12 +71,24 @@ pub struct ItemPatch {
     pub media: Option<String>,
     pub url: Option<String>,
     pub assessment: Option<String>,
+    /// Activity items: new settings (same plugin and kind), checked against
+    /// the kind's schema; the item's settings revision grows.
+    pub activity_settings: Option<serde_json::Value>,
     pub prerequisites: Option<Vec<Prerequisite>>,
     pub release_at: Option<Option<i64>>,
     pub completion: Option<Completion>,
     /// Move the item to this module (at the end unless `position` is given).
     pub module: Option<String>,
     pub position: Option<usize>,
+}
+
+/// The kind-specific fields of an item, one of which its kind takes.
+pub(super) struct BodyFields {
+    markdown: Option<String>,
+    media: Option<String>,
+    url: Option<String>,
+    assessment: Option<String>,
+    activity: Option<ActivityInput>,
 }
 
 /// One module's place in a new order and its items, in order.
@@ -119,11 +141,20 @@ pub(super) fn check_item_rules(item: &Item) -> Result<(), CoreError> {
 }
 
 fn check_completion(kind: ItemKind, c: &Completion) -> Result<(), CoreError> {
-    if let Completion::MinScore { min } = c {
-        check_fraction("completion.min", *min)?;
-        if kind != ItemKind::Assessment {
-            return Err(CoreError::invalid("completion", "min_score applies to assessment items only"));
+    match c {
+        Completion::MinScore { min } => {
+            check_fraction("completion.min", *min)?;
+            if !matches!(kind, ItemKind::Assessment | ItemKind::Activity) {
+                return Err(CoreError::invalid(
+                    "completion",
+                    "min_score applies to assessment and activity items only",
+                ));
+            }
         }
+        Completion::Reported if kind != ItemKind::Activity => {
+            return Err(CoreError::invalid("completion", "reported applies to activity items only"));
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -426,14 +457,15 @@ impl Content {
         course: CourseId,
         kind: ItemKind,
         title: &str,
-        fields: (Option<String>, Option<String>, Option<String>, Option<String>),
+        fields: BodyFields,
     ) -> Result<(Body, Option<Page>), CoreError> {
-        let (markdown, media, url, assessment) = fields;
+        let BodyFields { markdown, media, url, assessment, activity } = fields;
         let given: Vec<&str> = [
             markdown.as_ref().map(|_| "markdown"),
             media.as_ref().map(|_| "media"),
             url.as_ref().map(|_| "url"),
             assessment.as_ref().map(|_| "assessment"),
+            activity.as_ref().map(|_| "activity"),
         ]
         .into_iter()
         .flatten()
@@ -443,12 +475,13 @@ impl Content {
             ItemKind::Video | ItemKind::File => "media",
             ItemKind::Link => "url",
             ItemKind::Assessment => "assessment",
+            ItemKind::Activity => "activity",
         };
         if given != [wanted] {
             return Err(CoreError::invalid(
                 "kind",
                 format!(
-                    "a {kind:?} item takes `{wanted}` and nothing of `markdown`, `media`, `url`, `assessment` else"
+                    "a {kind:?} item takes `{wanted}` and nothing of `markdown`, `media`, `url`, `assessment`, `activity` else"
                 )
                 .to_lowercase(),
             ));
@@ -483,6 +516,11 @@ impl Content {
                     .map_err(|_| CoreError::invalid("assessment", "1–128 letters, digits, `.`, `_` or `-`"))?;
                 (Body::Assessment { assessment: a }, None)
             }
+            ItemKind::Activity => {
+                let a = activity.ok_or_else(|| CoreError::invalid("activity", "missing"))?;
+                let settings = self.check_activity_settings(inst, &a.plugin, &a.kind, &a.settings)?;
+                (Body::Activity { plugin: a.plugin, kind: a.kind, settings, settings_revision: 1 }, None)
+            }
         })
     }
 
@@ -507,6 +545,7 @@ impl Content {
         check_prerequisite_list(&input.prerequisites)?;
         let completion = input.completion.unwrap_or(match input.kind {
             ItemKind::Assessment => Completion::MinScore { min: 0.0 },
+            ItemKind::Activity => Completion::Reported,
             _ => Completion::Viewed,
         });
         check_completion(input.kind, &completion)?;
@@ -518,7 +557,13 @@ impl Content {
         if !current.modules.iter().any(|m| m.id == module) {
             return Err(CoreError::NotFound("module"));
         }
-        let fields = (input.markdown, input.media, input.url, input.assessment);
+        let fields = BodyFields {
+            markdown: input.markdown,
+            media: input.media,
+            url: input.url,
+            assessment: input.assessment,
+            activity: input.activity,
+        };
         let (body, page) = self.item_body(p, inst, course, input.kind, &title, fields).await?;
         let item = Item {
             id: id.clone(),
@@ -564,8 +609,29 @@ impl Content {
         let new_title = title.clone().unwrap_or_else(|| old.title.clone());
         let touches_body =
             patch.markdown.is_some() || patch.media.is_some() || patch.url.is_some() || patch.assessment.is_some();
-        let (body, page) = if touches_body {
-            let fields = (patch.markdown.clone(), patch.media.clone(), patch.url.clone(), patch.assessment.clone());
+        let (body, page) = if let Some(settings) = &patch.activity_settings {
+            let Body::Activity { plugin, kind, settings_revision, .. } = &old.body else {
+                return Err(CoreError::invalid("activity_settings", "only an activity item has activity settings"));
+            };
+            if touches_body {
+                return Err(CoreError::invalid("activity_settings", "an activity item takes no other body field"));
+            }
+            let text = self.check_activity_settings(inst, plugin, kind, settings)?;
+            let body = Body::Activity {
+                plugin: plugin.clone(),
+                kind: kind.clone(),
+                settings: text,
+                settings_revision: settings_revision + 1,
+            };
+            (Some(body), None)
+        } else if touches_body {
+            let fields = BodyFields {
+                markdown: patch.markdown.clone(),
+                media: patch.media.clone(),
+                url: patch.url.clone(),
+                assessment: patch.assessment.clone(),
+                activity: None,
+            };
             let (b, pg) = self.item_body(p, inst, course, old.kind, &new_title, fields).await?;
             (Some(b), pg)
         } else if title.is_some() && old.kind == ItemKind::Page {
@@ -703,6 +769,7 @@ impl Content {
         clear(&t.pages, &prefix)?;
         clear(&t.item_states, &prefix)?;
         clear(&t.resume, &prefix)?;
+        clear(&t.activity_states, &prefix)?;
         t.outlines.remove(&prefix)?;
         self.forget_course_media(inst, course)
     }

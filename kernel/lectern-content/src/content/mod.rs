@@ -19,6 +19,7 @@
 //!   gradebook entry of its id (of its `assessment` for assessment items), so
 //!   `scored-at-least` and `min-score` read the gradebook, never a copy.
 
+pub mod activity;
 mod archive;
 mod authoring;
 pub mod captions;
@@ -34,7 +35,7 @@ use crate::ids::{CourseId, InstitutionId};
 use lectern_host::PluginError;
 
 pub use archive::{ARCHIVE_FORMAT, ImportOptions};
-pub use authoring::{ItemInput, ItemPatch, ModuleInput, ModulePatch, OrderEntry};
+pub use authoring::{ActivityInput, ItemInput, ItemPatch, ModuleInput, ModulePatch, OrderEntry};
 pub use view::{CourseProgress, ItemDetail, ItemState, StudentItem, StudentModule, StudentOutline, UpcomingItem};
 
 // Records are postcard-encoded: enums stay externally tagged (postcard cannot
@@ -70,6 +71,8 @@ pub enum ItemKind {
     File,
     Link,
     Assessment,
+    /// A kind of activity a plugin provides (which one: [`Body::Activity`]).
+    Activity,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,6 +101,9 @@ pub enum Completion {
     Manual,
     /// Complete with a gradebook score of at least `min` (a fraction, 0–1).
     MinScore { min: f64 },
+    /// Activity items: complete when the activity's plugin reports the
+    /// learner complete (`gradebook.mark-complete`).
+    Reported,
 }
 
 /// What an item holds besides its place in the outline.
@@ -122,6 +128,16 @@ pub enum Body {
     /// An assessment; its grades are recorded under the item's id.
     Assessment {
         assessment: String,
+    },
+    /// A plugin's activity; its scores are recorded under the item's id.
+    Activity {
+        plugin: String,
+        kind: String,
+        /// JSON text valid against the kind's settings schema when stored.
+        settings: String,
+        /// Grows with each change of `settings` (the plugin may keep
+        /// per-revision data, and learner state outlives a change).
+        settings_revision: u32,
     },
 }
 
@@ -220,12 +236,16 @@ impl Outline {
                     .iter()
                     .map(|i| wit::Item {
                         id: i.id.clone(),
-                        kind: match i.kind {
-                            ItemKind::Page => wit::ItemKind::Page,
-                            ItemKind::Video => wit::ItemKind::Video,
-                            ItemKind::File => wit::ItemKind::File,
-                            ItemKind::Link => wit::ItemKind::Link,
-                            ItemKind::Assessment => wit::ItemKind::Assessment,
+                        kind: match (&i.kind, &i.body) {
+                            (ItemKind::Page, _) => wit::ItemKind::Page,
+                            (ItemKind::Video, _) => wit::ItemKind::Video,
+                            (ItemKind::File, _) => wit::ItemKind::File,
+                            (ItemKind::Link, _) => wit::ItemKind::Link,
+                            (ItemKind::Assessment, _) => wit::ItemKind::Assessment,
+                            (ItemKind::Activity, Body::Activity { plugin, kind, .. }) => {
+                                wit::ItemKind::Activity(format!("{plugin}/{kind}"))
+                            }
+                            (ItemKind::Activity, _) => wit::ItemKind::Activity(String::new()),
                         },
                         title: i.title.clone(),
                         prerequisites: i
@@ -243,6 +263,9 @@ impl Outline {
                             Completion::Viewed => wit::CompletionRule::Viewed,
                             Completion::Manual => wit::CompletionRule::Manual,
                             Completion::MinScore { min } => wit::CompletionRule::MinScore(min),
+                            // The content slot's rule set has no `reported`:
+                            // like `manual`, the learner's progress says whether it is done.
+                            Completion::Reported => wit::CompletionRule::Manual,
                         },
                     })
                     .collect(),

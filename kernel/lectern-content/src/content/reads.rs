@@ -14,12 +14,14 @@ impl Content {
     }
 
     /// What a completion rule's validation needs of the course's outline:
-    /// each item's id, kind, and the assessment it embeds.
+    /// each item's id, kind, the assessment it embeds, and whether it is
+    /// graded under its own id (activities of a kind that reports scores).
     pub fn outline_refs(
         &self,
         inst: InstitutionId,
         course: CourseId,
     ) -> Result<Vec<lectern_assessment::completion::OutlineItemRef>, CoreError> {
+        let kinds = self.host().activity_kinds(&inst.to_string());
         Ok(self
             .load_outline(inst, course)?
             .items()
@@ -29,6 +31,12 @@ impl Content {
                 assessment: match &item.body {
                     Body::Assessment { assessment } => Some(assessment.clone()),
                     _ => None,
+                },
+                graded: match &item.body {
+                    Body::Activity { plugin, kind, .. } => {
+                        kinds.iter().any(|k| k.plugin == *plugin && k.info.id == *kind && k.info.graded)
+                    }
+                    _ => false,
                 },
             })
             .collect())

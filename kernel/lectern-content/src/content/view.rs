@@ -21,10 +21,23 @@ pub struct ItemState {
     pub last_viewed_at: Option<i64>,
     /// Set when the student marks a `manual` item complete.
     pub marked_complete_at: Option<i64>,
+    /// Set when an activity's plugin reports the learner complete
+    /// (what a `reported` completion rule reads).
+    pub reported_complete_at: Option<i64>,
 }
 
 impl Record for ItemState {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
+        if version != 1 {
+            return Err(format!("no upgrade path from version {version}"));
+        }
+        // Version 1 had no `reported_complete_at` (postcard is positional).
+        let (first_viewed_at, last_viewed_at, marked_complete_at): (Option<i64>, Option<i64>, Option<i64>) =
+            lectern_storage::decode_body(body)?;
+        Ok(ItemState { first_viewed_at, last_viewed_at, marked_complete_at, reported_complete_at: None })
+    }
 }
 
 /// The item a learner opened last in a course. Not the resume point: that is
@@ -116,7 +129,7 @@ fn learner_key(i: InstitutionId, c: CourseId, u: UserId) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), u.bytes()].concat()
 }
 
-fn state_key(i: InstitutionId, c: CourseId, u: UserId, item: &str) -> Vec<u8> {
+pub(super) fn state_key(i: InstitutionId, c: CourseId, u: UserId, item: &str) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), u.bytes(), item.as_bytes()].concat()
 }
 
@@ -128,8 +141,16 @@ fn grade_item(item: &Item) -> &str {
     }
 }
 
+/// An item the caller may open now.
+pub(super) struct Openable {
+    pub module: String,
+    pub item: Item,
+    pub staff: bool,
+    pub learner: Learner,
+}
+
 /// What the kernel knows of one learner, and what the plugin made of it.
-struct Learner {
+pub(super) struct Learner {
     states: HashMap<String, ItemState>,
     scores: HashMap<String, f64>,
     /// item → (visible, locked, reason)
@@ -142,12 +163,13 @@ impl Learner {
         self.scores.get(grade_item(item)).copied()
     }
 
-    fn completed(&self, item: &Item) -> bool {
+    pub(super) fn completed(&self, item: &Item) -> bool {
         let st = self.states.get(&item.id);
         match item.completion {
             Completion::Viewed => st.is_some_and(|s| s.first_viewed_at.is_some()),
             Completion::Manual => st.is_some_and(|s| s.marked_complete_at.is_some()),
             Completion::MinScore { min } => self.score(item).is_some_and(|s| s >= min),
+            Completion::Reported => st.is_some_and(|s| s.reported_complete_at.is_some()),
         }
     }
 
@@ -312,15 +334,15 @@ impl Content {
         Ok(Self::student_outline(&outline, &l, self.now()))
     }
 
-    /// Opens an item: refused while hidden (404) or locked (403 with the
-    /// reason); records the visit, which completes `viewed` items.
-    pub async fn open_item(
+    /// An item `p` may open now (staff: any), with what the kernel knows of
+    /// them: 404 while hidden, 403 with the reason while locked.
+    pub(super) async fn openable(
         &self,
         p: &Principal,
         inst: InstitutionId,
         course: CourseId,
         item_id: &str,
-    ) -> Result<ItemDetail, CoreError> {
+    ) -> Result<Openable, CoreError> {
         let (_, ctx) = self.identity().course_context(p, inst, course)?;
         authorize(p, Capability::CourseView, ctx)?;
         let outline = self.load_outline(inst, course)?;
@@ -330,9 +352,8 @@ impl Content {
             .find_map(|m| m.items.iter().find(|i| i.id == item_id).map(|i| (m.id.clone(), i.clone())))
             .ok_or(CoreError::NotFound("item"))?;
         let staff = self.is_staff(p, ctx);
-        let user = p.user_id();
-        let l = self.learner(p, inst, course, user.unwrap_or_default(), &outline, staff).await?;
-        match l.visibility.get(item_id) {
+        let learner = self.learner(p, inst, course, p.user_id().unwrap_or_default(), &outline, staff).await?;
+        match learner.visibility.get(item_id) {
             Some((true, false, _)) => {}
             Some((true, true, reason)) => {
                 return Err(CoreError::Forbidden(format!(
@@ -342,6 +363,20 @@ impl Content {
             }
             _ => return Err(CoreError::NotFound("item")),
         }
+        Ok(Openable { module, item, staff, learner })
+    }
+
+    /// Opens an item: refused while hidden (404) or locked (403 with the
+    /// reason); records the visit, which completes `viewed` items.
+    pub async fn open_item(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        item_id: &str,
+    ) -> Result<ItemDetail, CoreError> {
+        let Openable { module, item, staff, learner: l } = self.openable(p, inst, course, item_id).await?;
+        let user = p.user_id();
         let mut completed = l.completed(&item);
         if let (Some(u), false) = (user, staff) {
             self.record_visit(inst, course, u, &l, item_id).await?;
@@ -350,6 +385,12 @@ impl Content {
         let page =
             if item.kind == ItemKind::Page { self.t().pages.get(item_key(inst, course, item_id))? } else { None };
         let captions = if item.kind == ItemKind::Video { self.captions_of(inst, course, item_id)? } else { vec![] };
+        let mut item = item;
+        if let (false, Body::Activity { settings, .. }) = (staff, &mut item.body) {
+            // An activity's settings may hold what the learner is to find
+            // (a deck's answers): learners get the plugin's view, not them.
+            *settings = "null".into();
+        }
         Ok(ItemDetail {
             captions,
             module,
@@ -417,6 +458,7 @@ impl Content {
         if item.completion != Completion::Manual {
             return Err(CoreError::Conflict(match item.completion {
                 Completion::Viewed => "this item completes when it is opened".into(),
+                Completion::Reported => "this activity completes when its plugin says so".into(),
                 _ => "this item completes with its score".into(),
             }));
         }
@@ -436,6 +478,24 @@ impl Content {
 mod tests {
     use super::*;
     use crate::content::{Module, Prerequisite};
+
+    #[test]
+    fn a_version_1_item_state_upgrades_with_no_reported_completion() {
+        // Version 1 was the first three fields, positionally.
+        let v1 = (Some(10i64), Some(20i64), Some(30i64));
+        let body = postcard::to_allocvec(&v1).unwrap();
+        let up = ItemState::upgrade(1, &body).unwrap();
+        assert_eq!(
+            up,
+            ItemState {
+                first_viewed_at: Some(10),
+                last_viewed_at: Some(20),
+                marked_complete_at: Some(30),
+                reported_complete_at: None
+            }
+        );
+        assert!(ItemState::upgrade(3, &body).is_err());
+    }
 
     fn item(id: &str, completion: Completion) -> Item {
         Item {
@@ -462,7 +522,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let viewed = ItemState { first_viewed_at: Some(1), last_viewed_at: Some(1), marked_complete_at: None };
+        let viewed = ItemState { first_viewed_at: Some(1), last_viewed_at: Some(1), ..Default::default() };
         let l = Learner {
             states: [("a".to_string(), viewed)].into(),
             scores: HashMap::new(),
@@ -500,7 +560,7 @@ mod tests {
             ..Default::default()
         };
         let check = |viewed: &[&str], score: Option<f64>, quiz_open: bool, want: Option<&str>| {
-            let seen = ItemState { first_viewed_at: Some(1), last_viewed_at: Some(1), marked_complete_at: None };
+            let seen = ItemState { first_viewed_at: Some(1), last_viewed_at: Some(1), ..Default::default() };
             let l = Learner {
                 states: viewed.iter().map(|id| (id.to_string(), seen.clone())).collect(),
                 scores: score.map(|s| ("a-1".to_string(), s)).into_iter().collect(),

@@ -7,7 +7,8 @@
 /// Conversions of the slot types that are the same in every version: errors,
 /// plugin info, all of grading, content, tutoring's documents, proctoring's
 /// signals. Needs `crate::slots::{self, content as c, grading as g,
-/// proctoring as p, tutoring as t}` in scope.
+/// proctoring as p, tutoring as t}` in scope, and the version's
+/// `item_kind(&c::ItemKind) -> wc::ItemKind`.
 macro_rules! same_slot_types {
     () => {
         impl From<wty::Error> for slots::GuestError {
@@ -201,13 +202,7 @@ macro_rules! same_slot_types {
                         .iter()
                         .map(|i| wc::Item {
                             id: i.id.clone(),
-                            kind: match i.kind {
-                                c::ItemKind::Page => wc::ItemKind::Page,
-                                c::ItemKind::Video => wc::ItemKind::Video,
-                                c::ItemKind::File => wc::ItemKind::File,
-                                c::ItemKind::Link => wc::ItemKind::Link,
-                                c::ItemKind::Assessment => wc::ItemKind::Assessment,
-                            },
+                            kind: item_kind(&i.kind),
                             title: i.title.clone(),
                             prerequisites: i
                                 .prerequisites

@@ -21,6 +21,19 @@ impl From<&slots::CallContext> for wty::Context {
 
 super::super::shared::same_slot_types!();
 
+/// 0.1's `item-kind` has no activity case: a 0.1 content plugin sees an
+/// activity item as a `link` (opaque, no body it could read), which keeps
+/// release dates, prerequisites and completion working for it.
+fn item_kind(k: &c::ItemKind) -> wc::ItemKind {
+    match k {
+        c::ItemKind::Page => wc::ItemKind::Page,
+        c::ItemKind::Video => wc::ItemKind::Video,
+        c::ItemKind::File => wc::ItemKind::File,
+        c::ItemKind::Link | c::ItemKind::Activity(_) => wc::ItemKind::Link,
+        c::ItemKind::Assessment => wc::ItemKind::Assessment,
+    }
+}
+
 impl From<&p::Policy> for wp::Policy {
     fn from(x: &p::Policy) -> Self {
         wp::Policy {

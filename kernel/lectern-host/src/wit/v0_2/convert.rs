@@ -46,6 +46,17 @@ impl From<&slots::EventContext> for wty::EventContext {
 
 super::super::shared::same_slot_types!();
 
+fn item_kind(k: &c::ItemKind) -> wc::ItemKind {
+    match k {
+        c::ItemKind::Page => wc::ItemKind::Page,
+        c::ItemKind::Video => wc::ItemKind::Video,
+        c::ItemKind::File => wc::ItemKind::File,
+        c::ItemKind::Link => wc::ItemKind::Link,
+        c::ItemKind::Assessment => wc::ItemKind::Assessment,
+        c::ItemKind::Activity(id) => wc::ItemKind::Activity(id.clone()),
+    }
+}
+
 // ---- proctoring (changed in 0.2) ----
 
 impl From<&p::Policy> for wp::Policy {
