@@ -138,7 +138,7 @@ async fn an_activity_is_placed_in_a_course_used_scored_and_completed() {
     assert!(r.body["detail"].as_str().unwrap().contains("turn the card over"), "{}", r.body);
     // Bad input is the kernel's to refuse, before the plugin sees it.
     student.post(&act_path, json!({"action": "Knew!"})).await.assert_problem(422, "validation");
-    student.post(&act_path, json!({"action": "knew", "payload": [1]})).await.assert_problem(422, "validation");
+    student.post(&act_path, json!({"action": "knew", "payload": [1]})).await.assert_problem(400, "malformed-body");
     assert_eq!(student.get(&format!("{base}/content/items/cards/activity")).await.ok()["state_version"], 0);
 
     // Reveal, then "I knew it" for each card until both are in box 2 (mastered).

@@ -22,7 +22,7 @@
 // and console error fails the test unless declared.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+import { checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
 
 const { url, seed } = config();
 const m = (key, params) => msg('en', key, params);
@@ -69,17 +69,6 @@ async function apiGet(bearer, path) {
 
 async function allUsers(bearer) {
   return (await apiGet(bearer, `/api/v1/institutions/${inst}/users?limit=500`)).items;
-}
-
-/** Polls `probe` every 250 ms until it returns a truthy value. */
-async function until(what, probe, secs = 30) {
-  const deadline = Date.now() + secs * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 // ---- The pages ----

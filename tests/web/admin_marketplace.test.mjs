@@ -31,7 +31,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { WARMUP_QUESTIONS } from './course.mjs';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+import { checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
 
 const DIR = process.env.LECTERN_MARKETPLACE_DIR;
 const KEYS = process.env.LECTERN_MARKETPLACE_KEYS ?? (DIR ? `${DIR.replace(/\/+$/, '')}-keys` : undefined);
@@ -170,16 +170,6 @@ async function apiCall(bearer, method, path, body) {
   const text = await r.text();
   assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : null;
-}
-
-async function until(what, probe, secs = 30) {
-  const deadline = Date.now() + secs * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const activeGrading = async (root) =>

@@ -13,7 +13,7 @@
 // desktop and phone size. Every failed request and console error fails the test unless declared.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+import { checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
 
 const { url, seed } = config();
 const quiz = seed.assessments.quiz;
@@ -47,17 +47,6 @@ async function apiGet(bearer, path) {
   const r = await fetch(url + path, { headers: { authorization: `Bearer ${bearer}` } });
   assert.equal(r.status, 200, `GET ${path}: ${r.status} ${await r.clone().text()}`);
   return r.json();
-}
-
-/** Polls `probe` every 250 ms until it returns a truthy value. */
-async function until(what, probe, secs = 30) {
-  const deadline = Date.now() + secs * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 // ---- The page ----

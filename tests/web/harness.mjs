@@ -60,6 +60,59 @@ export function config() {
   return { url: url.replace(/\/+$/, ''), seed: JSON.parse(readFileSync(seedPath, 'utf8')) };
 }
 
+/** A bearer token for `person` (`{institution, email, password}`, as in the seed) on `url`. */
+export async function apiToken(url, person) {
+  const r = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ institution: person.institution, email: person.email, password: person.password }),
+  });
+  if (r.status !== 200) throw new Error(`login as ${person.email}: ${r.status} ${await r.text()}`);
+  return (await r.json()).access_token;
+}
+
+/** One API call with a bearer token; fails the test unless it succeeds; returns the JSON body. */
+export async function apiCall(url, bearer, method, path, body) {
+  const r = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Polls `probe` every 250 ms until it returns something truthy, for up to `secs`. */
+export async function until(what, probe, secs = 30) {
+  const deadline = Date.now() + secs * 1000;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Uploads a plugin (its manifest file and built component) as the platform administrator with an
+ * empty grant, and activates it in `slot` for the whole platform; returns its `id@version`.
+ */
+export async function installPlugin(url, seed, { manifest, wasm, slot }) {
+  const root = await apiToken(url, seed.platformAdmin);
+  const form = new FormData();
+  form.append('manifest', new Blob([readFileSync(manifest)], { type: 'application/json' }), 'manifest.json');
+  form.append('component', new Blob([readFileSync(wasm)], { type: 'application/wasm' }), 'component.wasm');
+  form.append('grant', new Blob(['{}'], { type: 'application/json' }), 'grant.json');
+  const r = await fetch(`${url}/api/v1/plugins`, { method: 'POST', headers: { authorization: `Bearer ${root}` }, body: form });
+  const text = await r.text();
+  if (r.status !== 201) throw new Error(`install ${manifest}: ${r.status} ${text}`);
+  const installed = JSON.parse(text);
+  const key = `${installed.id}@${installed.version}`;
+  await apiCall(url, root, 'POST', `/api/v1/plugins/slots/${slot}/activate`, { plugin: key });
+  return key;
+}
+
 /** Starts Chromium. Close it in an `after` hook. */
 export async function launch(options = {}) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS, ...options });

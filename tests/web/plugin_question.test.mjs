@@ -7,9 +7,21 @@
 // it; the answer typed into the view's own field is saved as `fields`; a refused answer shows the
 // plugin's message; the graded result is the plugin's.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+import {
+  apiCall,
+  apiToken,
+  checkA11y,
+  config,
+  installPlugin,
+  launch,
+  msg,
+  newContext,
+  screenshot,
+  signIn,
+  until,
+  watch,
+} from './harness.mjs';
 
 const { url, seed } = config();
 const m = (key, params) => msg('en', key, params);
@@ -24,48 +36,13 @@ after(async () => {
   await browser?.close();
 });
 
-async function token(person) {
-  const r = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ institution: person.institution, email: person.email, password: person.password }),
-  });
-  assert.equal(r.status, 200, `login as ${person.email}`);
-  return (await r.json()).access_token;
-}
-
-async function call(bearer, method, path, body) {
-  const r = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function until(what, probe, secs = 30) {
-  const deadline = Date.now() + secs * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const token = (person) => apiToken(url, person);
+const call = (bearer, method, path, body) => apiCall(url, bearer, method, path, body);
 
 /** Installs and activates the example question type as the platform administrator. */
 async function installFormula() {
   assert.ok(WASM, 'LECTERN_FORMULA_WASM names the built example component');
-  const root = await token(seed.platformAdmin);
-  const form = new FormData();
-  form.append('manifest', new Blob([readFileSync(MANIFEST)], { type: 'application/json' }), 'manifest.json');
-  form.append('component', new Blob([readFileSync(WASM)], { type: 'application/wasm' }), 'component.wasm');
-  form.append('grant', new Blob(['{}'], { type: 'application/json' }), 'grant.json');
-  const r = await fetch(`${url}/api/v1/plugins`, { method: 'POST', headers: { authorization: `Bearer ${root}` }, body: form });
-  assert.equal(r.status, 201, `install: ${await r.text()}`);
-  await call(root, 'POST', '/api/v1/plugins/slots/question_type/activate', { plugin: 'org.example.formula@1.0.0' });
+  await installPlugin(url, seed, { manifest: MANIFEST, wasm: WASM, slot: 'question_type' });
 }
 
 const SPEED = {

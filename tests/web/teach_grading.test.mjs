@@ -26,7 +26,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { DESKTOP, PHONE, checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+import { DESKTOP, PHONE, checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
 
 const { url, seed } = config();
 const m = (key, params) => msg('en', key, params);
@@ -77,16 +77,6 @@ async function ok(token, method, path, body, opts = {}) {
   const r = await request(token, method, path, { body, ...opts });
   assert.ok(r.status >= 200 && r.status < 300, `${method} ${path} → ${r.status}: ${JSON.stringify(r.body)}`);
   return r.body;
-}
-
-async function until(what, probe, secs = 30) {
-  const deadline = Date.now() + secs * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${secs} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 // ---- What the seed lacks ----

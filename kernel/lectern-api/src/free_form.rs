@@ -126,13 +126,6 @@ pub const FIELDS: &[Field] = &[
         why: "a JSON Schema document, as the activity plugin declared it (any valid JSON Schema)",
     },
     Field {
-        schema: "ActivityAction",
-        field: "payload",
-        why: "the fields of the form around the activity view's element that was used (strings, or \
-              lists of strings for repeated names): their names are the plugin's view's, which only \
-              the plugin interprets",
-    },
-    Field {
         schema: "PublishEvent",
         field: "payload",
         why: "an event payload for any topic, a kernel event's or a plugin's own: its shape is the \

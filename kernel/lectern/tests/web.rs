@@ -164,3 +164,12 @@ fn a_plugin_question_type_on_the_exam_page() {
     let wasm = lectern_guest_build::build(&repo(), "lectern-example-formula-question");
     run("plugin_question", false, &[("LECTERN_FORMULA_WASM", wasm.display().to_string())]);
 }
+
+/// An activity from a third-party plugin: the example `plugins/examples/flashcards`,
+/// built here, installed by the script through the API, added in the course editor
+/// and used by a student on the item page.
+#[test]
+fn a_plugin_activity_in_the_editor_and_on_the_item_page() {
+    let wasm = lectern_guest_build::build(&repo(), "lectern-example-flashcards");
+    run("activity", false, &[("LECTERN_FLASHCARDS_WASM", wasm.display().to_string())]);
+}

@@ -2254,11 +2254,10 @@ export interface components {
         ActivityAction: {
             /** @description The `data-action` of the element used: 1–64 characters of a–z, 0–9, `-`. */
             action: string;
-            /**
-             * @description The enclosing form's fields (strings, or lists of strings for
-             *     repeated names); at most 64 KiB.
-             */
-            payload?: Record<string, never>;
+            /** @description The enclosing form's fields by name; at most 64 KiB. */
+            payload?: {
+                [key: string]: components["schemas"]["FieldValue"];
+            };
         };
         /** @description An activity item's plugin, kind and settings. */
         ActivityInput: {
@@ -3130,6 +3129,11 @@ export interface components {
             row: number;
             status: components["schemas"]["RowStatus"];
         };
+        /**
+         * @description A form field's value: one string, or a list for a name used more than
+         *     once (or a multiple select).
+         */
+        FieldValue: string | string[];
         /**
          * @description `low`, `medium` or `high`.
          * @enum {string}

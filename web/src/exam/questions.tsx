@@ -3,7 +3,7 @@
 // radio groups and checkboxes in a fieldset, a number with a unit, text, a select
 // per item to match, move up/down buttons to order (no drag and drop), an input per
 // blank, and a text area for essays.
-import DOMPurify from 'dompurify';
+import { type Fields, fillFields, pluginHtml, readFields } from '../components/plugin_view';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { announce, describeError } from '../components/ui';
@@ -534,52 +534,6 @@ function Hints(p: InputProps) {
   );
 }
 
-type Fields = { [name: string]: string | string[] };
-
-/** The named form fields of a plugin's view as its `fields` answer: a value per
- *  name, a list for a name used more than once or a multiple select; unchecked
- *  boxes and radios count for nothing. */
-export function readFields(root: HTMLElement): Fields {
-  const out: Fields = {};
-  const add = (name: string, value: string) => {
-    const had = out[name];
-    out[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
-  };
-  root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea').forEach((f) => {
-    if (!f.name) return;
-    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) {
-      if (f.checked) add(f.name, f.value);
-    } else if (f instanceof HTMLSelectElement && f.multiple) {
-      out[f.name] = Array.from(f.selectedOptions).map((o) => o.value);
-    } else {
-      add(f.name, f.value);
-    }
-  });
-  return out;
-}
-
-/** Puts a saved `fields` answer back into the view's form fields. */
-function fillFields(root: HTMLElement, fields: Fields) {
-  const values = (name: string) => {
-    const v = fields[name];
-    return v === undefined ? [] : Array.isArray(v) ? v : [v];
-  };
-  const seen: Record<string, number> = {};
-  root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea').forEach((f) => {
-    if (!f.name) return;
-    const vs = values(f.name);
-    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) {
-      f.checked = vs.includes(f.value);
-    } else if (f instanceof HTMLSelectElement && f.multiple) {
-      Array.from(f.options).forEach((o) => (o.selected = vs.includes(o.value)));
-    } else {
-      const i = seen[f.name] ?? 0;
-      seen[f.name] = i + 1;
-      f.value = typeof vs[i] === 'string' ? vs[i] : '';
-    }
-  });
-}
-
 /** A question of a type a plugin provides: the plugin's view for this attempt
  *  (HTML the server sanitised: no script, no URL, forms that post nowhere),
  *  whose form fields are the answer. Typing in a text field is debounced like
@@ -589,12 +543,7 @@ function PluginQuestion(p: InputProps) {
   // The kernel sanitised the view (kernel/lectern-host/src/view.rs) and the server's
   // Content-Security-Policy forbids inline script; this is the third layer, as for course pages:
   // no script, no style, no URL, no id, no form that posts anywhere reaches the DOM.
-  const html = p.q.view
-    ? DOMPurify.sanitize(p.q.view.html, {
-        FORBID_TAGS: ['style', 'script', 'iframe', 'img', 'a', 'svg', 'math'],
-        FORBID_ATTR: ['style', 'id', 'action', 'method', 'formaction', 'href', 'src', 'target'],
-      })
-    : undefined;
+  const html = p.q.view ? pluginHtml(p.q.view.html) : undefined;
   // The saved answer goes into the fields once, when the view is first in the page.
   useLayoutEffect(() => {
     const el = box.current;
@@ -622,7 +571,7 @@ function PluginQuestion(p: InputProps) {
         ref={box}
         class="plugin-box"
         data-plugin={p.q.plugin ? `${p.q.plugin.plugin}/${p.q.plugin.type}` : undefined}
-        // Sanitised twice (the kernel, DOMPurify above); never anything else.
+        // Sanitised twice (the kernel, then DOMPurify in pluginHtml); never anything else.
         dangerouslySetInnerHTML={{ __html: html }}
         onInput={(e) => changed(typing(e.target))}
         onChange={(e) => {

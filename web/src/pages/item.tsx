@@ -1,8 +1,9 @@
 // One item of a course, opened: a page (reader with table of contents), a video, a file, a
-// link or an assessment. Opening it records progress (and completes items whose rule is
-// `viewed`); items whose rule is `manual` get a "mark as complete" button.
+// link, an assessment or a plugin's activity. Opening it records progress (and completes items
+// whose rule is `viewed`); items whose rule is `manual` get a "mark as complete" button.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, call, type Schemas } from '../api/client';
+import { type Fields, pluginHtml, readFields } from '../components/plugin_view';
 import { ErrorBox, Loading, PageTitle, announce, useLoad } from '../components/ui';
 import { formatDateTime, formatNumber, t, tp } from '../i18n';
 import { useSession } from '../session';
@@ -103,6 +104,11 @@ export function ItemPage({ course, item }: { course: string; item: string }) {
           detail={data.detail}
           assessment={data.assessment}
           onOutline={(outline) => state.set({ ...data, outline, detail: { ...data.detail!, completed: true } })}
+          onActivityDone={() =>
+            void loadOutline(institution, course).then((outline) =>
+              state.set({ ...data, outline, detail: { ...data.detail!, completed: true } }),
+            )
+          }
         />
       ) : (
         <Blocked error={data.blocked!} listed={listed} />
@@ -136,11 +142,14 @@ function Opened({
   detail,
   assessment,
   onOutline,
+  onActivityDone,
 }: {
   course: string;
   detail: ItemDetail;
   assessment?: AssessmentSummary;
   onOutline: (o: StudentOutline) => void;
+  /** The activity reported the learner complete: the outline (what it unlocked) changed. */
+  onActivityDone: () => void;
 }) {
   const item = detail.item;
   const body = item.body;
@@ -182,8 +191,141 @@ function Opened({
           </p>
         </section>
       )}
+      {body.type === 'activity' && (
+        <Activity course={course} item={item.id} title={item.title} onDone={onActivityDone} />
+      )}
       <Completion course={course} detail={detail} onOutline={onOutline} />
     </>
+  );
+}
+
+type ActivityView = Schemas['ActivityView'];
+
+/**
+ * A plugin's activity: its view for this learner (sanitised by the kernel and again by
+ * `pluginHtml`), refreshed after each action. An element with `data-action` is the only thing
+ * that acts: using it sends the action, with the fields of the form around it, to the kernel's
+ * own route, which answers with the next view. Plugin HTML never runs code here.
+ */
+function Activity({
+  course,
+  item,
+  title,
+  onDone,
+}: {
+  course: string;
+  item: string;
+  title: string;
+  onDone: () => void;
+}) {
+  const { institution } = useSession();
+  const box = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState<ActivityView | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const path = { institution, course_id: course, item_id: item };
+
+  async function load() {
+    setError(undefined);
+    try {
+      setView(
+        await call(
+          api.GET('/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/activity', {
+            params: { path },
+          }),
+        ),
+      );
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => {
+    void load();
+  }, [institution, course, item]);
+
+  // After a new view replaces the old one, keyboard users continue from the first control in it.
+  const refocus = useRef(false);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || !refocus.current) return;
+    refocus.current = false;
+    el.querySelector<HTMLElement>('[data-action], input, select, textarea')?.focus();
+  }, [view]);
+
+  async function act(target: HTMLElement) {
+    const name = target.getAttribute('data-action');
+    if (!name || busy || !box.current) return;
+    const scope = target.closest('form') ?? box.current;
+    const payload: Fields = box.current.contains(scope) ? readFields(scope) : {};
+    setBusy(true);
+    setError(undefined);
+    const wasDone = view?.completed ?? false;
+    try {
+      const out = await call(
+        api.POST('/api/v1/institutions/{institution}/courses/{course_id}/content/items/{item_id}/activity/actions', {
+          params: { path },
+          body: { action: name, payload },
+        }),
+      );
+      refocus.current = box.current.contains(document.activeElement);
+      setView(out.view);
+      const said = [
+        out.message,
+        out.score ? t('st_activity_score', { points: formatNumber(out.score.points), max: formatNumber(out.score.max_points) }) : undefined,
+      ]
+        .filter(Boolean)
+        .join(' ');
+      setMessage(said || undefined);
+      if (said) announce(said);
+      if (out.view.completed && !wasDone) onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const unavailable = error instanceof ApiError && (error.status === 503 || error.status === 502);
+  return (
+    <section class="card activity" aria-label={t('st_activity_label', { title })} aria-busy={busy}>
+      {view && (
+        <div
+          ref={box}
+          class="plugin-box"
+          // Sanitised twice (the kernel, then DOMPurify in pluginHtml); never anything else.
+          dangerouslySetInnerHTML={{ __html: pluginHtml(view.html) }}
+          onClick={(e) => {
+            const target = (e.target as Element | null)?.closest<HTMLElement>('[data-action]');
+            if (target && box.current?.contains(target)) {
+              e.preventDefault();
+              void act(target);
+            }
+          }}
+          onSubmit={(e) => e.preventDefault()}
+          onKeyDown={(e) => {
+            // Enter in a one-line field acts like the form's first action, never a submission.
+            if (e.key === 'Enter' && e.target instanceof HTMLInputElement) {
+              e.preventDefault();
+              const first = e.target.closest('form')?.querySelector<HTMLElement>('[data-action]');
+              if (first) void act(first);
+            }
+          }}
+        />
+      )}
+      {message && <p class="muted activity-message">{message}</p>}
+      {unavailable ? (
+        <div class="notice warn" role="status">
+          <p>{t('st_activity_unavailable')}</p>
+          <button type="button" onClick={() => void load()}>
+            {t('st_activity_retry')}
+          </button>
+        </div>
+      ) : (
+        error !== undefined && <ErrorBox error={error} />
+      )}
+      {!view && error === undefined && <Loading />}
+    </section>
   );
 }
 
@@ -332,6 +474,8 @@ function Completion({
     );
   } else if (rule.kind === 'min_score') {
     content = <p>{t('st_min_score_hint', { min: formatPercent(rule.min) })}</p>;
+  } else if (rule.kind === 'reported') {
+    content = <p>{t('st_reported_hint')}</p>;
   } else content = <p>{t('st_viewed_hint')}</p>;
 
   return (

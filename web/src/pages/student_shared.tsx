@@ -83,6 +83,7 @@ const KIND_KEYS: Record<Schemas['ItemKind'], MessageKey> = {
   file: 'st_kind_file',
   link: 'st_kind_link',
   assessment: 'st_kind_assessment',
+  activity: 'st_kind_activity',
 };
 
 export function kindLabel(kind: Schemas['ItemKind']): string {

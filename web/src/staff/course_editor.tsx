@@ -34,6 +34,7 @@ import {
   teachPaths,
   toLocalInput,
 } from './course_api';
+import { type ActivityKind, ActivitySettingsForm, emptyFor } from './activity_settings';
 import { CompletionRuleEditor } from './course_completion';
 import { CaptionsEditor } from './course_captions';
 import { MediaLibrary, MediaSelect } from './course_media';
@@ -94,13 +95,14 @@ export function CourseEditor({ course }: { course: string }) {
   const { institution } = useSession();
   const base = useLoad(
     async () => {
-      const [c, outline, assessments, media] = await Promise.all([
+      const [c, outline, assessments, media, activityKinds] = await Promise.all([
         getCourse(institution, course),
         getOutline(institution, course),
         getAssessments(institution, course),
         getMedia(institution, course),
+        getActivityKinds(institution),
       ]);
-      return { course: c, outline, assessments, media };
+      return { course: c, outline, assessments, media, activityKinds };
     },
     [institution, course],
   );
@@ -113,10 +115,24 @@ export function CourseEditor({ course }: { course: string }) {
           initialOutline={d.outline}
           assessments={d.assessments}
           initialMedia={d.media}
+          activityKinds={d.activityKinds}
         />
       )}
     </Async>
   );
+}
+
+/** The kinds of activity plugins offer the institution (none when that cannot be read: the
+ *  editor still works for every other kind of item). */
+async function getActivityKinds(institution: string): Promise<ActivityKind[]> {
+  try {
+    const r = await call(
+      api.GET('/api/v1/institutions/{institution}/activity-kinds', { params: { path: { institution } } }),
+    );
+    return r.items;
+  } catch {
+    return [];
+  }
 }
 
 function Editor({
@@ -125,12 +141,14 @@ function Editor({
   initialOutline,
   assessments,
   initialMedia,
+  activityKinds,
 }: {
   courseId: string;
   initialCourse: Course;
   initialOutline: Outline;
   assessments: AssessmentSummary[];
   initialMedia: Media[];
+  activityKinds: ActivityKind[];
 }) {
   const { institution } = useSession();
   const path = coursePath(institution, courseId);
@@ -304,6 +322,7 @@ function Editor({
     courseId,
     outline,
     assessments,
+    activityKinds,
     media,
     busy,
     dragging,
@@ -414,6 +433,7 @@ interface EditorCtx {
   courseId: string;
   outline: Outline;
   assessments: AssessmentSummary[];
+  activityKinds: ActivityKind[];
   media: Media[];
   busy: boolean;
   dragging?: Dragged;
@@ -653,6 +673,7 @@ function ModuleSettings({
 
 function completionText(c: ItemCompletion): string {
   if (c.kind === 'manual') return t('sc_completion_manual');
+  if (c.kind === 'reported') return t('sc_completion_reported');
   if (c.kind === 'min_score') return t('sc_completion_min_score_n', { min: formatNumber(c.min * 100) });
   return t('sc_completion_viewed');
 }
@@ -732,10 +753,21 @@ function ItemRow({
         {item.body.type === 'assessment' && (
           <a href={teachPaths.quiz(ctx.courseId, item.body.assessment)}>{t('sc_edit_quiz_named', { title: item.title })}</a>
         )}
+        {item.body.type === 'activity' && <span>{activityName(ctx, item.body.plugin, item.body.kind)}</span>}
       </p>
       <ItemSettings ctx={ctx} item={item} />
     </li>
   );
+}
+
+/** An activity kind's name as its plugin gives it (its ids when no plugin offers it now). */
+function activityName(ctx: EditorCtx, plugin: string, kind: string): string {
+  const k = findKind(ctx, plugin, kind);
+  return t('sc_activity_of', { name: k?.name ?? kind, plugin });
+}
+
+function findKind(ctx: EditorCtx, plugin: string, kind: string): ActivityKind | undefined {
+  return ctx.activityKinds.find((k) => k.plugin === plugin && k.kind === kind);
 }
 
 /** An item's settings: title, release date, prerequisites, completion rule and what it shows. */
@@ -747,6 +779,7 @@ function ItemSettings({ ctx, item }: { ctx: EditorCtx; item: Item }) {
   const [completion, setCompletion] = useState<ItemCompletion>(item.completion);
   const [url, setUrl] = useState(item.body.type === 'link' ? item.body.url : '');
   const [media, setMedia] = useState(item.body.type === 'media' ? item.body.sha256 : '');
+  const [settings, setSettings] = useState<unknown>(item.body.type === 'activity' ? item.body.settings : undefined);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [invalid, setInvalid] = useState<string | undefined>(undefined);
   useEffect(() => {
@@ -756,7 +789,9 @@ function ItemSettings({ ctx, item }: { ctx: EditorCtx; item: Item }) {
     setCompletion(item.completion);
     setUrl(item.body.type === 'link' ? item.body.url : '');
     setMedia(item.body.type === 'media' ? item.body.sha256 : '');
+    setSettings(item.body.type === 'activity' ? item.body.settings : undefined);
   }, [item]);
+  const activityKind = item.body.type === 'activity' ? findKind(ctx, item.body.plugin, item.body.kind) : undefined;
   const base = `item-${item.id}`;
   const others = ctx.outline.modules.flatMap((m) => m.items).filter((i) => i.id !== item.id);
 
@@ -776,6 +811,9 @@ function ItemSettings({ ctx, item }: { ctx: EditorCtx; item: Item }) {
     if (JSON.stringify(completion) !== JSON.stringify(item.completion)) body.completion = completion;
     if (item.body.type === 'link' && url !== item.body.url) body.url = url;
     if (item.body.type === 'media' && media !== item.body.sha256) body.media = media;
+    if (item.body.type === 'activity' && JSON.stringify(settings) !== JSON.stringify(item.body.settings)) {
+      body.activity_settings = settings;
+    }
     if (Object.keys(body).length === 0) return;
     ctx.apply({
       label: t('sc_change_item', { title: item.title }),
@@ -822,6 +860,12 @@ function ItemSettings({ ctx, item }: { ctx: EditorCtx; item: Item }) {
             />
           </div>
         )}
+        {item.body.type === 'activity' &&
+          (activityKind ? (
+            <ActivitySettingsForm base={`${base}-activity`} kind={activityKind} value={settings} onChange={setSettings} />
+          ) : (
+            <p class="notice warn">{t('sc_activity_unavailable')}</p>
+          ))}
         <div class="field">
           <label for={`${base}-release`}>{t('sc_release_at')}</label>
           <input
@@ -998,7 +1042,18 @@ function CompletionEditor({
         />
         <span>{t('sc_completion_manual')}</span>
       </label>
-      {kind === 'assessment' && (
+      {kind === 'activity' && (
+        <label class="choice">
+          <input
+            type="radio"
+            name={`${base}-completion`}
+            checked={value.kind === 'reported'}
+            onChange={() => onChange({ kind: 'reported' })}
+          />
+          <span>{t('sc_completion_reported')}</span>
+        </label>
+      )}
+      {(kind === 'assessment' || kind === 'activity') && (
         <>
           <label class="choice">
             <input
@@ -1029,7 +1084,7 @@ function CompletionEditor({
   );
 }
 
-const KINDS: ItemKind[] = ['page', 'video', 'file', 'link', 'assessment'];
+const KINDS: ItemKind[] = ['page', 'video', 'file', 'link', 'assessment', 'activity'];
 
 function AddItem({ ctx, module: m }: { ctx: EditorCtx; module: Module }) {
   const path = usePath()(ctx.courseId);
@@ -1040,7 +1095,16 @@ function AddItem({ ctx, module: m }: { ctx: EditorCtx; module: Module }) {
   const [url, setUrl] = useState('');
   const [media, setMedia] = useState('');
   const [assessment, setAssessment] = useState('');
+  const [activity, setActivity] = useState<ActivityKind | undefined>(ctx.activityKinds[0]);
+  const [settings, setSettings] = useState<unknown>(() => (activity ? emptyFor(activity.settings_schema as never) : {}));
   const base = `add-${m.id}`;
+  // Activities are offered only when a plugin provides some.
+  const kinds = KINDS.filter((k) => k !== 'activity' || ctx.activityKinds.length > 0);
+  function chooseActivity(id: string) {
+    const k = ctx.activityKinds.find((x) => `${x.plugin}/${x.kind}` === id);
+    setActivity(k);
+    setSettings(k ? emptyFor(k.settings_schema as never) : {});
+  }
   const mediaChoices = ctx.media.filter((f) => (kind === 'video' ? f.content_type.startsWith('video/') : true));
 
   function submit(e: Event) {
@@ -1050,6 +1114,7 @@ function AddItem({ ctx, module: m }: { ctx: EditorCtx; module: Module }) {
     if (kind === 'link') body.url = url.trim();
     if (kind === 'video' || kind === 'file') body.media = media;
     if (kind === 'assessment') body.assessment = assessment;
+    if (kind === 'activity' && activity) body.activity = { plugin: activity.plugin, kind: activity.kind, settings };
     const name = title.trim();
     ctx.apply({
       label: t('sc_change_add_item', { title: name }),
@@ -1077,7 +1142,7 @@ function AddItem({ ctx, module: m }: { ctx: EditorCtx; module: Module }) {
         <div class="field">
           <label for={`${base}-kind`}>{t('sc_item_kind')}</label>
           <select id={`${base}-kind`} value={kind} onChange={(e) => setKind(e.currentTarget.value as ItemKind)}>
-            {KINDS.map((k) => (
+            {kinds.map((k) => (
               <option key={k} value={k}>
                 {kindLabel(k)}
               </option>
@@ -1144,6 +1209,34 @@ function AddItem({ ctx, module: m }: { ctx: EditorCtx; module: Module }) {
                 ))}
             </select>
           </div>
+        )}
+        {kind === 'activity' && (
+          <>
+            <div class="field">
+              <label for={`${base}-activity`}>{t('sc_item_activity_kind')}</label>
+              <select
+                id={`${base}-activity`}
+                required
+                value={activity ? `${activity.plugin}/${activity.kind}` : ''}
+                onChange={(e) => chooseActivity(e.currentTarget.value)}
+              >
+                {ctx.activityKinds.map((k) => (
+                  <option key={`${k.plugin}/${k.kind}`} value={`${k.plugin}/${k.kind}`}>
+                    {t('sc_activity_of', { name: k.name, plugin: k.plugin })}
+                  </option>
+                ))}
+              </select>
+            </div>
+            {activity && (
+              <ActivitySettingsForm
+                key={`${activity.plugin}/${activity.kind}`}
+                base={`${base}-settings`}
+                kind={activity}
+                value={settings}
+                onChange={setSettings}
+              />
+            )}
+          </>
         )}
         <button type="submit" class="primary" disabled={ctx.busy}>
           {t('sc_add_item')}

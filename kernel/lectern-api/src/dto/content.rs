@@ -669,15 +669,18 @@ impl From<c::activity::ActivityView> for ActivityView {
 pub struct ActivityAction {
     /// The `data-action` of the element used: 1–64 characters of a–z, 0–9, `-`.
     pub action: String,
-    /// The enclosing form's fields (strings, or lists of strings for
-    /// repeated names); at most 64 KiB.
-    #[serde(default = "empty_object")]
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
+    /// The enclosing form's fields by name; at most 64 KiB.
+    #[serde(default)]
+    pub payload: std::collections::BTreeMap<String, FieldValue>,
 }
 
-fn empty_object() -> serde_json::Value {
-    serde_json::Value::Object(Default::default())
+/// A form field's value: one string, or a list for a name used more than
+/// once (or a multiple select).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(untagged)]
+pub enum FieldValue {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// The score an action recorded for the caller.

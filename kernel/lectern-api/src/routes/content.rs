@@ -303,7 +303,9 @@ pub(crate) async fn act_on_activity(
     ApiJson(b): ApiJson<d::ActivityAction>,
 ) -> ApiResult<Json<d::ActivityOutcome>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.content().act_on_activity(&p, i, cid, &item, b.action, b.payload).await?.into()))
+    Ok(Json(
+        s.kernel.content().act_on_activity(&p, i, cid, &item, b.action, serde_json::json!(b.payload)).await?.into(),
+    ))
 }
 
 /// An activity kind's settings form as its plugin draws it (course editors);

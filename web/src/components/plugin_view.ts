@@ -1,0 +1,62 @@
+// Views from plugins (question types on the exam page, activities on item pages): HTML the kernel
+// sanitised (kernel/lectern-host/src/view.rs: no script, style, URL, id; every button a plain
+// button; forms that post nowhere), put into the page through DOMPurify again — the server's
+// Content-Security-Policy forbids inline script too. Plugins never run code in this origin:
+// interaction is declarative (form fields; `data-action` elements, which the page turns into a
+// request to the kernel's own route).
+import DOMPurify from 'dompurify';
+
+/** A plugin view's HTML as it may enter the document: the third layer after the kernel and the CSP. */
+export function pluginHtml(html: string): string {
+  return DOMPurify.sanitize(html, {
+    FORBID_TAGS: ['style', 'script', 'iframe', 'img', 'a', 'svg', 'math'],
+    FORBID_ATTR: ['style', 'id', 'action', 'method', 'formaction', 'href', 'src', 'target'],
+  });
+}
+
+export type Fields = { [name: string]: string | string[] };
+
+type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+/** The named form fields under `root`: a value per name, a list for a name used more than once or
+ *  a multiple select; unchecked boxes and radios count for nothing. */
+export function readFields(root: Element): Fields {
+  const out: Fields = {};
+  const add = (name: string, value: string) => {
+    const had = out[name];
+    out[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  };
+  root.querySelectorAll<Field>('input, select, textarea').forEach((f) => {
+    if (!f.name) return;
+    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) {
+      if (f.checked) add(f.name, f.value);
+    } else if (f instanceof HTMLSelectElement && f.multiple) {
+      out[f.name] = Array.from(f.selectedOptions).map((o) => o.value);
+    } else {
+      add(f.name, f.value);
+    }
+  });
+  return out;
+}
+
+/** Puts saved `fields` back into the form fields under `root`. */
+export function fillFields(root: Element, fields: Fields) {
+  const values = (name: string) => {
+    const v = fields[name];
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  };
+  const seen: Record<string, number> = {};
+  root.querySelectorAll<Field>('input, select, textarea').forEach((f) => {
+    if (!f.name) return;
+    const vs = values(f.name);
+    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) {
+      f.checked = vs.includes(f.value);
+    } else if (f instanceof HTMLSelectElement && f.multiple) {
+      Array.from(f.options).forEach((o) => (o.selected = vs.includes(o.value)));
+    } else {
+      const i = seen[f.name] ?? 0;
+      seen[f.name] = i + 1;
+      f.value = typeof vs[i] === 'string' ? vs[i] : '';
+    }
+  });
+}
