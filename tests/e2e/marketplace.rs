@@ -72,7 +72,7 @@ fn grading_manifest(component: &[u8]) -> PackageManifest {
     PackageManifest {
         format: package::FORMAT,
         id: "org.lectern.grading".into(),
-        version: "1.0.0".into(),
+        version: "1.1.0".into(),
         publisher: package::Publisher { id: "org.lectern".into(), key_id: String::new() },
         name: "Lectern grading".into(),
         description: "Grades.".into(),
@@ -126,7 +126,7 @@ async fn installed_ids(root: &Api) -> Vec<String> {
 #[tokio::test]
 async fn install_browse_and_idempotence_over_http() {
     let m = Market::new();
-    m.publish("org.lectern.grading", "1.0.0", &grading_package(&m.lectern, |_| {}), ">=0.1, <0.2");
+    m.publish("org.lectern.grading", "1.1.0", &grading_package(&m.lectern, |_| {}), ">=0.1, <0.2");
     let w = world(&m, |_| {}).await;
     let root = &w.root;
 
@@ -136,7 +136,7 @@ async fn install_browse_and_idempotence_over_http() {
     assert_eq!(body["kernel"], lectern_core::marketplace::KERNEL_VERSION);
     let g = body["plugins"].as_array().unwrap().iter().find(|p| p["id"] == "org.lectern.grading").unwrap();
     assert_eq!(g["publisher"], "org.lectern");
-    assert_eq!(g["latest_compatible"], "1.0.0");
+    assert_eq!(g["latest_compatible"], "1.1.0");
     assert_eq!(g["versions"][0]["compatible"], true);
     // Provenance from the signed listing: the publisher key that signed it and the source it names.
     assert_eq!(g["versions"][0]["publisher_key"], m.lectern.public().key_id().as_str(), "{g}");
@@ -153,18 +153,18 @@ async fn install_browse_and_idempotence_over_http() {
 
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.body["plugin"], "org.lectern.grading@1.0.0");
-    assert_eq!(r.body["active"], "org.lectern.grading@1.0.0");
+    assert_eq!(r.body["plugin"], "org.lectern.grading@1.1.0");
+    assert_eq!(r.body["active"], "org.lectern.grading@1.1.0");
     assert_eq!(r.body["publisher"], "org.lectern");
     assert_eq!(
         w.server.kernel.host().active_key(lectern_host::Slot::Grading, &w.a.id).as_deref(),
-        Some("org.lectern.grading@1.0.0")
+        Some("org.lectern.grading@1.1.0")
     );
     // Again: already installed, nothing new.
-    let r = install(root, json!({"id": "org.lectern.grading", "version": "1.0.0", "grant": "requested"})).await;
+    let r = install(root, json!({"id": "org.lectern.grading", "version": "1.1.0", "grant": "requested"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["newly_installed"], false);
-    let prov = w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.0.0").unwrap().unwrap();
+    let prov = w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.1.0").unwrap().unwrap();
     assert_eq!(prov.publisher, "org.lectern");
     assert_eq!(prov.key_id, m.lectern.public().key_id());
 
@@ -178,67 +178,67 @@ async fn install_browse_and_idempotence_over_http() {
 #[tokio::test]
 async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
     let m = Market::new();
-    // 1.0.1: published honestly, then its bytes replaced on the server.
-    let honest = grading_package(&m.lectern, |x| x.version = "1.0.1".into());
-    m.publish("org.lectern.grading", "1.0.1", &honest, ">=0.1, <0.2");
+    // 1.1.1: published honestly, then its bytes replaced on the server.
+    let honest = grading_package(&m.lectern, |x| x.version = "1.1.1".into());
+    m.publish("org.lectern.grading", "1.1.1", &honest, ">=0.1, <0.2");
     let mut tampered = honest.clone();
     let n = tampered.len();
     tampered[n / 2] ^= 0xff;
-    std::fs::write(m.path.join("packages/org.lectern.grading/1.0.1/org.lectern.grading-1.0.1.lpkg"), &tampered)
+    std::fs::write(m.path.join("packages/org.lectern.grading/1.1.1/org.lectern.grading-1.1.1.lpkg"), &tampered)
         .unwrap();
-    // 1.0.2: the manifest changed after signing (more memory), published by a compromised upload.
+    // 1.1.2: the manifest changed after signing (more memory), published by a compromised upload.
     let mut p =
-        Package::read(&grading_package(&m.lectern, |x| x.version = "1.0.2".into()), &Default::default()).unwrap();
+        Package::read(&grading_package(&m.lectern, |x| x.version = "1.1.2".into()), &Default::default()).unwrap();
     p.manifest.resources.memory_mib = 1024;
     p.manifest_bytes = lectern_marketplace::canonical::to_vec(&p.manifest).unwrap();
-    m.publish("org.lectern.grading", "1.0.2", &p.pack().unwrap(), ">=0.1, <0.2");
-    // 1.0.3: signed by a key nobody delegated anything to.
+    m.publish("org.lectern.grading", "1.1.2", &p.pack().unwrap(), ">=0.1, <0.2");
+    // 1.1.3: signed by a key nobody delegated anything to.
     let stranger = KeyPair::generate().unwrap();
     m.publish(
         "org.lectern.grading",
-        "1.0.3",
-        &grading_package(&stranger, |x| x.version = "1.0.3".into()),
+        "1.1.3",
+        &grading_package(&stranger, |x| x.version = "1.1.3".into()),
         ">=0.1, <0.2",
     );
-    // 1.0.4: signed by another publisher's key (edu.other claims org.lectern's plugin).
+    // 1.1.4: signed by another publisher's key (edu.other claims org.lectern's plugin).
     m.publish(
         "org.lectern.grading",
-        "1.0.4",
-        &grading_package(&m.other, |x| x.version = "1.0.4".into()),
+        "1.1.4",
+        &grading_package(&m.other, |x| x.version = "1.1.4".into()),
         ">=0.1, <0.2",
     );
-    // 1.0.5: the component imports something its manifest does not declare.
+    // 1.1.5: the component imports something its manifest does not declare.
     m.publish(
         "org.lectern.grading",
-        "1.0.5",
+        "1.1.5",
         &grading_package(&m.lectern, |x| {
-            x.version = "1.0.5".into();
+            x.version = "1.1.5".into();
             x.wit.imports.retain(|i| !i.starts_with("wasi:cli/environment"));
         }),
         ">=0.1, <0.2",
     );
-    // 1.0.6: for another kernel.
+    // 1.1.6: for another kernel.
     m.publish(
         "org.lectern.grading",
-        "1.0.6",
+        "1.1.6",
         &grading_package(&m.lectern, |x| {
-            x.version = "1.0.6".into();
+            x.version = "1.1.6".into();
             x.kernel = ">=9.0".into();
         }),
         ">=9.0",
     );
-    // 1.0.7: a grading plugin that wants network access, which only observer plugins may have.
+    // 1.1.7: a grading plugin that wants network access, which only observer plugins may have.
     m.publish(
         "org.lectern.grading",
-        "1.0.7",
+        "1.1.7",
         &grading_package(&m.lectern, |x| {
-            x.version = "1.0.7".into();
+            x.version = "1.1.7".into();
             x.capabilities.outbound_hosts = vec!["api.example.com".into()];
         }),
         ">=0.1, <0.2",
     );
     // The other publisher's key cannot publish in org.lectern's namespace at all.
-    let target = "org.lectern.grading/1.0.8/org.lectern.grading-1.0.8.lpkg";
+    let target = "org.lectern.grading/1.1.8/org.lectern.grading-1.1.8.lpkg";
     let err = m
         .repo
         .add_target(&m.keys.online, "edu.other", std::slice::from_ref(&m.other), target, &honest, None, now())
@@ -249,13 +249,13 @@ async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
     let root = &w.root;
     let grant = |v: &str| json!({"id": "org.lectern.grading", "version": v, "grant": "requested"});
     for (version, status, slug, reason) in [
-        ("1.0.1", 422, "package-refused", "hash-mismatch"),
-        ("1.0.2", 422, "package-refused", "bad-signature"),
-        ("1.0.3", 422, "package-refused", "wrong-key"),
-        ("1.0.4", 422, "package-refused", "not-delegated"),
-        ("1.0.5", 422, "package-refused", "undeclared-import"),
-        ("1.0.6", 422, "package-refused", "incompatible-kernel"),
-        ("1.0.7", 422, "package-refused", "malformed"),
+        ("1.1.1", 422, "package-refused", "hash-mismatch"),
+        ("1.1.2", 422, "package-refused", "bad-signature"),
+        ("1.1.3", 422, "package-refused", "wrong-key"),
+        ("1.1.4", 422, "package-refused", "not-delegated"),
+        ("1.1.5", 422, "package-refused", "undeclared-import"),
+        ("1.1.6", 422, "package-refused", "incompatible-kernel"),
+        ("1.1.7", 422, "package-refused", "malformed"),
     ] {
         let r = install(root, grant(version)).await;
         refused(&r, status, slug, reason);
@@ -265,7 +265,7 @@ async fn tampering_and_wrong_keys_are_refused_and_install_nothing() {
     // it is one of the bad ones, and is refused for its own reason.
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
     refused(&r, 422, "package-refused", "malformed");
-    assert!(w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.0.1").unwrap().is_none());
+    assert!(w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@1.1.1").unwrap().is_none());
 }
 
 #[tokio::test]
@@ -274,7 +274,7 @@ async fn capability_grants_yanks_downgrades_and_archive_attacks() {
     // Wants kv storage (which this component never uses; the grant is what is checked).
     m.publish(
         "org.lectern.grading",
-        "1.0.0",
+        "1.1.0",
         &grading_package(&m.lectern, |x| {
             x.capabilities.kv_quota_bytes = Some(1 << 20);
         }),
@@ -359,16 +359,16 @@ async fn capability_grants_yanks_downgrades_and_archive_attacks() {
     let req = |v: &str| json!({"id": "org.lectern.grading", "version": v, "grant": "requested"});
 
     // A grant that leaves out what the plugin asks for.
-    let r = install(root, json!({"id": "org.lectern.grading", "version": "1.0.0", "grant": {}})).await;
+    let r = install(root, json!({"id": "org.lectern.grading", "version": "1.1.0", "grant": {}})).await;
     refused(&r, 422, "package-refused", "not-granted");
     assert!(r.body["detail"].as_str().unwrap().contains("kv storage"), "{}", r.body);
     assert!(installed_ids(root).await.is_empty());
     // Granted explicitly: installs.
     let r =
-        install(root, json!({"id": "org.lectern.grading", "version": "1.0.0", "grant": {"kv_quota_bytes": 1048576}}))
+        install(root, json!({"id": "org.lectern.grading", "version": "1.1.0", "grant": {"kv_quota_bytes": 1048576}}))
             .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.body["active"], "org.lectern.grading@1.0.0");
+    assert_eq!(r.body["active"], "org.lectern.grading@1.1.0");
 
     // A yanked version is not installed fresh…
     refused(&install(root, req("1.2.0")).await, 422, "package-refused", "yanked");
@@ -380,14 +380,14 @@ async fn capability_grants_yanks_downgrades_and_archive_attacks() {
 
     // Older than installed: only with force (`lectern`'s CLI round trip installs a real older version with force).
     refused(&install(root, req("0.9.0")).await, 409, "package-refused", "downgrade");
-    // With force it gets past that check, and then fails to start (this component is 1.0.0
+    // With force it gets past that check, and then fails to start (this component is 1.1.0
     // inside): the fresh install is undone, nothing half-installed.
     let r =
         install(root, json!({"id": "org.lectern.grading", "version": "0.9.0", "grant": "requested", "force": true}))
             .await;
     r.assert_problem(409, "conflict");
     assert!(r.body["detail"].as_str().unwrap().contains("activation failed"), "{}", r.body);
-    assert_eq!(installed_ids(root).await, vec!["org.lectern.grading@1.0.0".to_string()]);
+    assert_eq!(installed_ids(root).await, vec!["org.lectern.grading@1.1.0".to_string()]);
     assert!(w.server.kernel.plugins().marketplace_provenance("org.lectern.grading@0.9.0").unwrap().is_none());
 
     let before = installed_ids(root).await;
@@ -401,7 +401,7 @@ async fn capability_grants_yanks_downgrades_and_archive_attacks() {
 #[tokio::test]
 async fn replayed_frozen_and_mixed_indexes_are_refused() {
     let m = Market::new();
-    m.publish("org.lectern.grading", "1.0.0", &grading_package(&m.lectern, |_| {}), ">=0.1, <0.2");
+    m.publish("org.lectern.grading", "1.1.0", &grading_package(&m.lectern, |_| {}), ">=0.1, <0.2");
     let meta = |f: &str| m.path.join("metadata").join(f);
     let old_timestamp = std::fs::read(meta("timestamp.json")).unwrap();
     let old_snapshot = std::fs::read(meta("snapshot.json")).unwrap();
@@ -451,7 +451,7 @@ async fn replayed_frozen_and_mixed_indexes_are_refused() {
 #[tokio::test]
 async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     let m = Market::new();
-    m.publish("org.lectern.grading", "1.0.0", &grading_package(&m.lectern, |_| {}), ">=0.1, <0.2");
+    m.publish("org.lectern.grading", "1.1.0", &grading_package(&m.lectern, |_| {}), ">=0.1, <0.2");
     let proctoring = std::fs::read(guests::PROCTORING_PLUGIN).unwrap();
     let mut pm = grading_manifest(&proctoring);
     pm.id = "org.lectern.proctoring".into();
@@ -459,13 +459,13 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     pm.capabilities.kv_quota_bytes = Some(1 << 20);
     let mut pp = Package::new(pm, proctoring, BTreeMap::new()).unwrap();
     pp.sign(&m.lectern).unwrap();
-    m.publish("org.lectern.proctoring", "1.0.0", &pp.pack().unwrap(), ">=0.1, <0.2");
+    m.publish("org.lectern.proctoring", "1.1.0", &pp.pack().unwrap(), ">=0.1, <0.2");
     let w = world(&m, |_| {}).await;
     let root = &w.root;
     // A grading plugin installed by hand first: the fallback when the marketplace's is revoked.
     let fallback = r#"{"id":"test.grading","version":"1.0.0","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":1048576}}"#;
     w.server.kernel.plugins().install_bundled(fallback, &std::fs::read(guests::GRADING_V1).unwrap()).await.unwrap();
-    let grading = "org.lectern.grading@1.0.0";
+    let grading = "org.lectern.grading@1.1.0";
     let r = install(root, json!({"id": "org.lectern.grading", "grant": "requested"})).await;
     assert_eq!(r.body["previous"], "test.grading@1.0.0", "{}", r.body);
     install(root, json!({"id": "org.lectern.proctoring", "grant": "requested"})).await.ok();
@@ -473,7 +473,7 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
 
     // The grading package is revoked: at the next refresh the kernel falls back and raises an alert.
     m.repo
-        .revoke_package(&m.keys.targets, &m.keys.online, "org.lectern.grading", "1.0.0", "leaks answers", now())
+        .revoke_package(&m.keys.targets, &m.keys.online, "org.lectern.grading", "1.1.0", "leaks answers", now())
         .unwrap();
     root.post_empty("/api/v1/marketplace/refresh").await.ok();
     assert_eq!(active(lectern_host::Slot::Grading).as_deref(), Some("test.grading@1.0.0"));
@@ -492,13 +492,13 @@ async fn revocation_stops_installed_plugins_and_tells_the_admin() {
     root.post("/api/v1/plugins/slots/grading/rollback", json!({})).await.assert_problem(409, "no-previous-version");
 
     // The whole publisher is revoked: its proctoring plugin stops, with nothing to fall back to.
-    assert_eq!(active(lectern_host::Slot::Proctoring).as_deref(), Some("org.lectern.proctoring@1.0.0"));
+    assert_eq!(active(lectern_host::Slot::Proctoring).as_deref(), Some("org.lectern.proctoring@1.1.0"));
     m.repo.revoke_publisher(&m.keys.targets, &m.keys.online, "org.lectern", "signing key stolen", now()).unwrap();
     root.post_empty("/api/v1/marketplace/refresh").await.ok();
     assert_eq!(active(lectern_host::Slot::Proctoring), None, "a revoked publisher's plugin serves nobody");
     let alerts = root.get("/api/v1/marketplace/alerts").await;
     let newest = &alerts.ok()["items"][0];
-    assert_eq!(newest["plugin"], "org.lectern.proctoring@1.0.0");
+    assert_eq!(newest["plugin"], "org.lectern.proctoring@1.1.0");
     assert!(newest["reason"].as_str().unwrap().contains("signing key stolen"), "{newest}");
     assert!(newest["action"].as_str().unwrap().contains("no plugin serves it now"), "{newest}");
     // Refreshing again does not repeat the alerts.

@@ -116,9 +116,12 @@ fn a_0_2_proctor_sees_batches_and_answers_in_the_kernels_terms() {
     // Structured evidence is kept as one line per observation.
     assert_eq!(
         a.flags[0].evidence,
-        ["focus-lost at 1500 ms for 200 ms (batch 1): tab", "heartbeat at 1900 ms (batch 1)"]
+        [
+            "focus-lost at 1970-01-01 00:00:01 UTC for 200 ms (batch 1): tab",
+            "heartbeat at 1970-01-01 00:00:01 UTC (batch 1)"
+        ]
     );
-    assert_eq!(a.flags[1].evidence, ["copy at 3000 ms (batch 2)"]);
+    assert_eq!(a.flags[1].evidence, ["copy at 1970-01-01 00:00:03 UTC (batch 2)"]);
     assert_eq!(a.explanation, ["2 batches in this call"]);
     // `act` (3 signals → 0.3 ≥ the 0.3 threshold) is the kernel's `lock`.
     assert!((a.risk_score - 0.3).abs() < 1e-6 && a.lock, "{a:?}");

@@ -522,7 +522,7 @@ test('a student sees no administration page, and the API refuses the calls anywa
   // The page made no call the API would refuse; the API refuses them all the same.
   w.assertClean('administration pages for a student');
   const bearer = await token(student);
-  const grading = 'org.lectern.grading@1.0.0';
+  const grading = 'org.lectern.grading@1.1.0';
   for (const [method, path, body] of [
     ['GET', `/api/v1/institutions/${inst}/users`],
     ['POST', `/api/v1/institutions/${inst}/users`, { email: 'x@northfield.test', name: 'X' }],

@@ -20,7 +20,7 @@
 //
 // A new version is made from the marketplace's own newest grading package: its component states
 // its version (the host checks `info` against the manifest), so the test rewrites that string in
-// the component's data (same length: 1.0.0 → 1.0.1), then packs, signs and publishes it with
+// the component's data (same length: 1.1.0 → 1.1.1), then packs, signs and publishes it with
 // `lectern plugin pack|sign` and `lectern marketplace add`, as a publisher would.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

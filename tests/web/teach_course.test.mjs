@@ -159,7 +159,7 @@ test('the editor: modules, a page with the plugin’s preview, a video upload wi
   await h1(m('sc_page_editor_title', { title: 'Stomata' })).waitFor();
   const preview = main().locator('#page-preview');
   await preview.getByText('Stomata are pores in the leaf.').waitFor();
-  await main().getByText(m('sc_rendered_by', { plugin: 'org.lectern.content@1.0.0' })).waitFor();
+  await main().getByText(m('sc_rendered_by', { plugin: 'org.lectern.content@1.1.0' })).waitFor();
 
   const markdown = [
     'Stomata are pores in the leaf, each between two **guard cells**.',

@@ -1,7 +1,7 @@
 //! The WebAssembly plugin host: the only crate that imports wasmtime.
 //!
 //! Plugins are components built against a `lectern:plugin` contract (see
-//! `wit/`; this host speaks 0.1.x and the 0.2.x in development).
+//! `wit/`; this host speaks 0.1.x and 0.2.x).
 //! [`Host`] installs them (checking the component's real imports against its
 //! manifest and the admin's grants), compiles them once into an on-disk cache,
 //! activates them per slot and scope with an atomic hot swap, and runs every
@@ -362,11 +362,25 @@ mod tests {
         let mut checked = 0;
         for line in released.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
             let (folder, expected) = line.split_once(' ').unwrap();
-            let mut files: Vec<_> = std::fs::read_dir(wit.join(folder)).unwrap().map(|e| e.unwrap().path()).collect();
+            // Every file under the folder (0.2's `deps/` too), by its path
+            // relative to the folder with `/` separators, in byte order.
+            fn walk(dir: &std::path::Path, rel: &str, out: &mut Vec<(String, std::path::PathBuf)>) {
+                for e in std::fs::read_dir(dir).unwrap() {
+                    let path = e.unwrap().path();
+                    let name = format!("{rel}{}", path.file_name().unwrap().to_string_lossy());
+                    if path.is_dir() {
+                        walk(&path, &format!("{name}/"), out);
+                    } else {
+                        out.push((name, path));
+                    }
+                }
+            }
+            let mut files = vec![];
+            walk(&wit.join(folder), "", &mut files);
             files.sort();
             let mut h = Sha256::new();
-            for f in files {
-                h.update(f.file_name().unwrap().to_string_lossy().as_bytes());
+            for (name, f) in files {
+                h.update(name.as_bytes());
                 h.update(b"\0");
                 h.update(std::fs::read(&f).unwrap());
                 h.update(b"\0");
@@ -378,6 +392,6 @@ mod tests {
             );
             checked += 1;
         }
-        assert!(checked >= 1);
+        assert!(checked >= 2, "0.1.0 and 0.2.0 are released");
     }
 }

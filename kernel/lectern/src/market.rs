@@ -274,18 +274,25 @@ pub fn publisher(cmd: PublisherCommand) -> anyhow::Result<()> {
 
 const TEMPLATE_LOCK: &str = include_str!("../../../plugins/Cargo.lock");
 
-/// (template source, manifest capabilities, extra dependencies) of a slot.
-fn template(slot: &str) -> anyhow::Result<(&'static str, &'static str, &'static str)> {
+/// (template source, the SDK feature it uses, manifest capabilities, extra
+/// dependencies) of a slot. The grading template speaks
+/// `lectern:plugin@0.2.0`; the content, proctoring and tutoring ones are
+/// still the 0.1 fixtures (they run on every kernel that serves 0.1).
+fn template(slot: &str) -> anyhow::Result<(&'static str, &'static str, &'static str, &'static str)> {
     Ok(match slot {
-        "grading" => (include_str!("../../../sdk/template/src/lib.rs"), r#"{ "kv_quota_bytes": 1048576 }"#, ""),
-        "content" => (include_str!("../../../tests/fixtures/content-basic/src/lib.rs"), "{}", ""),
+        "grading" => {
+            (include_str!("../../../sdk/template/src/lib.rs"), "v0_2-grading", r#"{ "kv_quota_bytes": 1048576 }"#, "")
+        }
+        "content" => (include_str!("../../../tests/fixtures/content-basic/src/lib.rs"), "content", "{}", ""),
         "proctoring" => (
             include_str!("../../../tests/fixtures/proctoring-basic/src/lib.rs"),
+            "proctoring",
             r#"{ "kv_quota_bytes": 1048576, "clock": true, "publish": ["proctoring.flagged"] }"#,
             "serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n",
         ),
         "tutoring" => (
             include_str!("../../../tests/fixtures/tutoring-basic/src/lib.rs"),
+            "tutoring",
             r#"{ "kv_quota_bytes": 4194304 }"#,
             "serde = { version = \"1\", features = [\"derive\"] }\n",
         ),
@@ -345,7 +352,7 @@ fn new_project(
         "activity" => return new_from_example(&ACTIVITY, id, dir, name),
         _ => {}
     }
-    let (source, caps, extra_deps) = template(slot)?;
+    let (source, feature, caps, extra_deps) = template(slot)?;
     let sdk = match sdk.or_else(default_sdk) {
         Some(s) => s.canonicalize().with_context(|| format!("the SDK at {} is not there", s.display()))?,
         None => bail!("pass --sdk <path to sdk/lectern-sdk of a Lectern source tree>"),
@@ -354,7 +361,7 @@ fn new_project(
     let last = id.rsplit('.').next().unwrap_or(id);
     let name = name.unwrap_or_else(|| format!("{last} ({slot})"));
     let deps =
-        format!("lectern-sdk = {{ path = {:?}, features = [\"{slot}\"] }}\n{extra_deps}", sdk.display().to_string());
+        format!("lectern-sdk = {{ path = {:?}, features = [\"{feature}\"] }}\n{extra_deps}", sdk.display().to_string());
     let resources = r#"{ "memory_mib": 64, "call_timeout_ms": 2000 }"#;
     write_project(&dir, id, &name, slot, &deps, caps, resources)?;
     std::fs::write(dir.join("src/lib.rs"), personalise(source, id, &name, slot))?;
@@ -367,7 +374,7 @@ fn new_project(
 }
 
 /// The Lectern source tree's `wit/lectern-plugin@0.2.0` (observers are
-/// written against it with wit-bindgen; the SDK speaks 0.1).
+/// written against it with wit-bindgen, needing nothing but the WIT).
 fn default_wit_0_2() -> Option<PathBuf> {
     let compiled_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit/lectern-plugin@0.2.0");
     compiled_in.join("worlds.wit").exists().then(|| compiled_in.canonicalize().unwrap_or(compiled_in))
@@ -375,7 +382,7 @@ fn default_wit_0_2() -> Option<PathBuf> {
 
 /// A world of `lectern:plugin@0.2.0` whose `plugin new` template is one of
 /// the examples in `plugins/examples`, renamed, built with wit-bindgen
-/// against this source tree's 0.2 contract (the SDK speaks 0.1).
+/// against this source tree's 0.2 contract (templates needing nothing but the WIT).
 struct Example {
     slot: &'static str,
     /// (file under `src/`, contents); `lib.rs` first.

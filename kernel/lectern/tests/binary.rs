@@ -517,7 +517,7 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
         );
         assert!(inspected.contains("imports match the manifest"), "{inspected}");
         assert!(inspected.contains("signature:   valid"), "{inspected}");
-        assert!(inspected.contains("lectern:plugin/kv@0.1.0"), "{inspected}");
+        assert!(inspected.contains("lectern:plugin/kv@0.2.0"), "{inspected}");
         cli(&project, &["marketplace", "add", "../market", &pkg, "--key", "../me.pem", "--keys", "../keys"]);
     };
     publish("0.1.0");

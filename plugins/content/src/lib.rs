@@ -30,15 +30,15 @@ mod render_tests;
 #[cfg(test)]
 mod security_tests;
 
-use lectern_sdk::content::exports::lectern::plugin::content::{
+use lectern_sdk::v0_2::content::exports::lectern::plugin::content::{
     self, Heading, Module, Progress, RenderedPage, Visibility,
 };
-use lectern_sdk::content::lectern::plugin::types::{Context, Error};
+use lectern_sdk::v0_2::content::lectern::plugin::types::{Context, Error};
 
 /// Must match `manifest.json`; the host refuses a component whose `info`
 /// disagrees with its manifest.
 pub const ID: &str = "org.lectern.content";
-pub const VERSION: &str = "1.0.0";
+pub const VERSION: &str = "1.1.0";
 /// Nothing is stored yet; the first layout that is gets 2 and a `migrate`.
 pub const DATA_VERSION: u32 = 1;
 
@@ -47,7 +47,7 @@ pub const DATA_VERSION: u32 = 1;
 struct Plugin;
 
 lectern_sdk::simple_lifecycle!(
-    content,
+    v0_2::content,
     Plugin,
     id = ID,
     name = "Lectern content",
@@ -83,4 +83,4 @@ impl content::Guest for Plugin {
 // are not valid symbol names for a native linker, and the native build of
 // this crate exists only to run the unit tests.
 #[cfg(target_arch = "wasm32")]
-lectern_sdk::content::export!(Plugin);
+lectern_sdk::v0_2::content::export!(Plugin);

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use lectern_sdk::content::exports::lectern::plugin::content::{Module, Prerequisite, Progress, Visibility};
+use lectern_sdk::v0_2::content::exports::lectern::plugin::content::{Module, Prerequisite, Progress, Visibility};
 
 use crate::time::format_utc_minute;
 
@@ -115,7 +115,7 @@ fn percent(fraction: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::content::exports::lectern::plugin::content::{CompletionRule, Item, ItemKind};
+    use lectern_sdk::v0_2::content::exports::lectern::plugin::content::{CompletionRule, Item, ItemKind};
 
     use super::*;
 

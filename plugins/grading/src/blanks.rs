@@ -14,7 +14,7 @@
 use crate::outcome::{KeyError, MAX_ITEMS, Outcome, feedback, key_error, num, plural};
 use crate::text;
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::TextKey;
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::TextKey;
 
 pub fn compile(keys: &[TextKey]) -> Result<Vec<text::Compiled<'_>>, KeyError> {
     if keys.is_empty() {
@@ -69,7 +69,7 @@ pub fn grade(keys: &[TextKey], response: &[String]) -> Result<Outcome, KeyError>
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::grading::exports::lectern::plugin::grader::{Status, TextAlternative};
+    use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{Status, TextAlternative};
 
     use super::*;
     use crate::outcome::MAX_TEXT_BYTES;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{ChoiceKey, ChoiceOption, Feedback, MultiRule};
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{ChoiceKey, ChoiceOption, Feedback, MultiRule};
 
 use crate::outcome::{KeyError, MAX_ITEMS, Outcome, feedback, key_error, list, num, plural, quote};
 
@@ -204,7 +204,7 @@ pub fn grade_multiple(key: &ChoiceKey, response: &[String]) -> Result<Outcome, K
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::grading::exports::lectern::plugin::grader::Status;
+    use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::Status;
 
     use super::*;
 

@@ -34,13 +34,13 @@ pub mod text;
 #[cfg(test)]
 mod tests;
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{self, Graded, Submission};
-use lectern_sdk::grading::lectern::plugin::types::{Context, Error};
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{self, Graded, Submission};
+use lectern_sdk::v0_2::grading::lectern::plugin::types::{Context, Error};
 
 /// Must match `manifest.json`; the host refuses a component whose `info`
 /// disagrees with its manifest.
 pub const ID: &str = "org.lectern.grading";
-pub const VERSION: &str = "1.0.0";
+pub const VERSION: &str = "1.1.0";
 /// Nothing is stored; the first layout that is gets 2 and a `migrate`.
 pub const DATA_VERSION: u32 = 1;
 
@@ -49,7 +49,7 @@ pub const DATA_VERSION: u32 = 1;
 struct Plugin;
 
 lectern_sdk::simple_lifecycle!(
-    grading,
+    v0_2::grading,
     Plugin,
     id = ID,
     name = "Lectern grading",
@@ -75,4 +75,4 @@ impl grader::Guest for Plugin {
 // are not valid symbol names for a native linker, and the native build of
 // this crate exists only to run the unit tests.
 #[cfg(target_arch = "wasm32")]
-lectern_sdk::grading::export!(Plugin);
+lectern_sdk::v0_2::grading::export!(Plugin);

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::Pair;
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::Pair;
 
 use crate::outcome::{KeyError, MAX_ITEMS, Outcome, key_error, list, num, quote};
 
@@ -83,7 +83,7 @@ pub fn grade(key: &[Pair], response: &[Pair]) -> Result<Outcome, KeyError> {
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::grading::exports::lectern::plugin::grader::Status;
+    use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::Status;
 
     use super::*;
 

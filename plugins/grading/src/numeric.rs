@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{NumericKey, NumericResponse};
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{NumericKey, NumericResponse};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::outcome::{KeyError, MAX_ITEMS, Outcome, exact, key_error, num, quote, sig};
@@ -177,7 +177,7 @@ pub fn grade(key: &NumericKey, response: &NumericResponse) -> Result<Outcome, Ke
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::grading::exports::lectern::plugin::grader::{Status, Unit};
+    use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{Status, Unit};
 
     use super::*;
 

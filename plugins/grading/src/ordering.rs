@@ -95,7 +95,7 @@ pub fn grade(key: &[String], response: &[String]) -> Result<Outcome, KeyError> {
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::grading::exports::lectern::plugin::grader::Status;
+    use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::Status;
 
     use super::*;
 

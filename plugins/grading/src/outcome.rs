@@ -8,7 +8,7 @@
 //! megabyte as an option id) is quoted through [`quote`] and lists through
 //! [`list`], both bounded.
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{Feedback, Status};
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{Feedback, Status};
 
 /// Longest text answer (short answer, one blank, in bytes) that is graded.
 /// Matching is linear, but the host's fuel budget is per call and shared by

@@ -5,7 +5,7 @@
 //! expects to read. The total is then capped at `max-total` and at 1. A
 //! day late is any started day: one second late is one day.
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::Penalties;
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::Penalties;
 
 use crate::outcome::{KeyError, key_error, num};
 

@@ -12,7 +12,7 @@
 //!   clamped to [0, points]. Penalty rates that cannot be used send the
 //!   question to a person with the raw fraction already worked out.
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{
     AnswerKey, Feedback, Graded, Question, Response, RubricCriterion, Status, Submission,
 };
 

@@ -3,7 +3,7 @@
 //! type, then penalties, scaling, broken questions and the explanation end
 //! to end. The per-type rules are tested next to their code.
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{
     AnswerKey, ChoiceKey, ChoiceOption, Graded, MultiRule, NumericKey, NumericResponse, Pair, Penalties, Question,
     Response, RubricCriterion, Status, Submission, TextAlternative, TextKey, Unit,
 };

@@ -21,7 +21,7 @@
 //! parses on its own, so a pattern like `a)|(b` cannot break out of the
 //! anchors.
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{TextAlternative, TextKey};
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{TextAlternative, TextKey};
 use regex::{Regex, RegexBuilder};
 use unicode_normalization::UnicodeNormalization;
 
@@ -192,7 +192,7 @@ pub fn grade_short_answer(key: &TextKey, answer: &str) -> Result<Outcome, KeyErr
 
 #[cfg(test)]
 mod tests {
-    use lectern_sdk::grading::exports::lectern::plugin::grader::Status;
+    use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::Status;
 
     use super::*;
 

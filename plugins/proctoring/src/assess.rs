@@ -18,9 +18,11 @@
 //! more than its weight: the policy's weight of a kind is exactly the most
 //! that kind can contribute on its own.
 
-use lectern_sdk::proctoring::exports::lectern::plugin::proctor::{Assessment, Flag, Severity, SignalKind};
+use lectern_sdk::v0_2::proctoring::exports::lectern::plugin::proctor::{
+    Assessment, Evidence, Flag, Severity, SignalKind,
+};
 
-use crate::policy::{StoredAction, StoredPolicy};
+use crate::policy::{StoredAction, StoredPolicy, kind_of};
 use crate::session::{Session, Tally, gap_threshold_ms};
 use crate::time::{format_duration, format_utc};
 
@@ -110,19 +112,27 @@ impl Rule {
             SignalKind::IpChanged => Rule::IpChanged,
             SignalKind::DeviceChanged => Rule::DeviceChanged,
             SignalKind::ConcurrentSession => Rule::ConcurrentSession,
+            SignalKind::AnswerBurst => Rule::AnswerBurst,
+            SignalKind::PasteIntoAnswer => Rule::PasteIntoAnswer,
         }
     }
 
-    /// WIT 0.1.0 weighs signal kinds, not rules: the derived checks ride on
-    /// `paste` (the kind they arrive as), and `away` takes the larger weight
-    /// of the two kinds that start an absence, since browsers usually send
-    /// both for one tab switch.
+    /// A policy may weigh a rule by its id; otherwise its kinds decide: the
+    /// derived checks have kinds of their own (which ride on `paste` unless
+    /// weighed, as in 0.1 where they arrived as `paste`), and `away` takes
+    /// the larger weight of the two kinds that start an absence, since
+    /// browsers usually send both for one tab switch.
     pub fn weight(self, p: &StoredPolicy) -> f64 {
+        if let Some(w) = p.rule_weights.get(self.id()) {
+            return f64::from(*w);
+        }
         let w = match self {
             Rule::Away => p.weight(SignalKind::FocusLost).max(p.weight(SignalKind::VisibilityHidden)),
             Rule::HeartbeatGap => p.weight(SignalKind::Heartbeat),
             Rule::Copy => p.weight(SignalKind::Copy),
-            Rule::Paste | Rule::PasteIntoAnswer | Rule::AnswerBurst => p.weight(SignalKind::Paste),
+            Rule::Paste => p.weight(SignalKind::Paste),
+            Rule::PasteIntoAnswer => p.weight(SignalKind::PasteIntoAnswer),
+            Rule::AnswerBurst => p.weight(SignalKind::AnswerBurst),
             Rule::ContextMenu => p.weight(SignalKind::ContextMenu),
             Rule::FullscreenExit => p.weight(SignalKind::FullscreenExit),
             Rule::DevtoolsOpened => p.weight(SignalKind::DevtoolsOpened),
@@ -234,6 +244,7 @@ pub fn judge(rule: Rule, t: &Tally, p: &StoredPolicy) -> Judgement {
 pub fn score(s: &Session) -> f32 {
     let keep: f64 = RULES
         .iter()
+        .filter(|r| !s.dismissed.contains(r.id()))
         .filter_map(|r| s.tally(*r).map(|t| 1.0 - r.weight(&s.policy) * judge(*r, t, &s.policy).strength))
         .product();
     (1.0 - keep).clamp(0.0, 1.0) as f32
@@ -252,6 +263,10 @@ pub fn assess(s: &Session) -> Assessment {
 
     for rule in RULES {
         let Some(t) = s.tally(rule) else { continue };
+        if s.dismissed.contains(rule.id()) {
+            explanation.push(format!("{} Dismissed by an instructor: not counted.", summary(rule, t, p)));
+            continue;
+        }
         let j = judge(rule, t, p);
         let w = rule.weight(p);
         let summary = summary(rule, t, p);
@@ -264,11 +279,15 @@ pub fn assess(s: &Session) -> Assessment {
                 level_name(j.level),
                 j.strength
             ));
+            let unlisted = t.count.saturating_sub(t.items.len() as u64);
+            let more = if unlisted > 0 { format!(" ({unlisted} more not listed as evidence.)") } else { String::new() };
             flags.push(Flag {
                 id: rule.id().to_owned(),
                 severity: severity(j.level),
-                reason: format!("{summary} {}", caveat(rule)),
+                reason: format!("{summary} {}{more}", caveat(rule)),
+                student_reason: None,
                 evidence: evidence(t),
+                contribution: (w * j.strength) as f32,
                 at_ms: t.flagged_at_ms.or(t.items.first().map(|i| i.at_ms)).unwrap_or(s.started_at_ms),
             });
         } else {
@@ -289,6 +308,7 @@ pub fn assess(s: &Session) -> Assessment {
         StoredAction::RecordOnly => "record only",
         StoredAction::FlagForReview => "flag for review",
         StoredAction::LockAttempt => "lock the attempt",
+        StoredAction::AutoSubmit => "submit the attempt",
     };
     explanation.insert(
         0,
@@ -297,7 +317,21 @@ pub fn assess(s: &Session) -> Assessment {
             s.accepted, p.flag_threshold
         ),
     );
-    let lock = reached && p.action == StoredAction::LockAttempt;
+    // After an instructor unlocked the attempt, only a higher score acts again.
+    let act = reached
+        && matches!(p.action, StoredAction::LockAttempt | StoredAction::AutoSubmit)
+        && s.unlocked_at_score.is_none_or(|u| risk > u);
+    if let (Some(u), false, true) = (s.unlocked_at_score, act, reached) {
+        explanation.push(format!(
+            "An instructor let the attempt continue at a score of {u:.2}; only new evidence raising it acts again."
+        ));
+    }
+    if !reached && risk >= p.review_threshold() {
+        explanation.push(format!(
+            "The score is at or above the course's review threshold {:.2}: an instructor may look at it.",
+            p.review_threshold()
+        ));
+    }
     if reached {
         let high = f64::from(risk) >= (1.0 + f64::from(p.flag_threshold)) / 2.0;
         flags.push(Flag {
@@ -307,10 +341,17 @@ pub fn assess(s: &Session) -> Assessment {
                 "The risk score {risk:.2} reached the course's threshold {:.2}. An instructor should review the evidence of the other flags before drawing any conclusion.",
                 p.flag_threshold
             ),
-            evidence: terms,
+            student_reason: None,
+            evidence: vec![],
+            contribution: 0.0,
             at_ms: s.threshold_reached_at_ms.unwrap_or(s.started_at_ms),
         });
-        explanation.push(if lock {
+        if let Some(f) = flags.last_mut() {
+            f.reason.push_str(&format!(" Terms: {}.", terms.join("; ")));
+        }
+        explanation.push(if act && p.action == StoredAction::AutoSubmit {
+            "The score reached the threshold: the attempt is submitted as it stands.".to_owned()
+        } else if act {
             "The score reached the threshold: the attempt is locked until an instructor unlocks it.".to_owned()
         } else {
             "The score reached the threshold: the attempt is marked for an instructor's review.".to_owned()
@@ -318,7 +359,7 @@ pub fn assess(s: &Session) -> Assessment {
     } else if s.tallies.is_empty() {
         explanation.push("Nothing was recorded that counts towards the score.".to_owned());
     }
-    Assessment { risk_score: risk, flags, explanation, lock }
+    Assessment { risk_score: risk, flags, explanation, act }
 }
 
 fn summary(rule: Rule, t: &Tally, p: &StoredPolicy) -> String {
@@ -368,37 +409,24 @@ fn caveat(rule: Rule) -> &'static str {
     }
 }
 
-fn evidence(t: &Tally) -> Vec<String> {
-    let mut lines: Vec<String> = t
-        .items
+/// The observations a flag rests on, as recorded (client text cleaned of
+/// control characters).
+fn evidence(t: &Tally) -> Vec<Evidence> {
+    t.items
         .iter()
-        .map(|i| {
-            let mut line = format!("{} at {}", i.kind, format_utc(i.at_ms));
-            match (i.kind.as_str(), i.duration_ms) {
-                ("heartbeat", Some(d)) => {
-                    line = format!(
-                        "no heartbeat from {} to {} ({})",
-                        format_utc(i.at_ms),
-                        format_utc(i.at_ms + d),
-                        format_duration(d)
-                    );
-                }
-                (_, Some(d)) => line.push_str(&format!(" for {}", format_duration(d))),
-                (_, None) => {}
-            }
-            if let Some(d) = &i.detail {
-                // Client-supplied text: no control characters in a report.
-                let clean: String = d.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
-                line.push_str(&format!(" ({clean})"));
-            }
-            line
+        .filter_map(|i| {
+            Some(Evidence {
+                kind: kind_of(&i.kind)?,
+                at_ms: i.at_ms,
+                duration_ms: i.duration_ms,
+                seq: i.seq,
+                detail: i
+                    .detail
+                    .as_ref()
+                    .map(|d| d.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()),
+            })
         })
-        .collect();
-    let listed = t.items.len() as u64;
-    if t.count > listed {
-        lines.push(format!("… and {} more, not listed", t.count - listed));
-    }
-    lines
+        .collect()
 }
 
 fn severity(l: Level) -> Severity {

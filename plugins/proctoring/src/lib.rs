@@ -29,10 +29,10 @@ pub mod time;
 #[cfg(test)]
 mod tests;
 
-use lectern_sdk::proctoring::exports::lectern::plugin::proctor::{self, Assessment, Policy, Signal};
-use lectern_sdk::proctoring::lectern::plugin::kv;
-use lectern_sdk::proctoring::lectern::plugin::log::Level;
-use lectern_sdk::proctoring::lectern::plugin::types::{Context, Error};
+use lectern_sdk::v0_2::proctoring::exports::lectern::plugin::proctor::{self, Assessment, Batch, Decision, Policy};
+use lectern_sdk::v0_2::proctoring::lectern::plugin::kv;
+use lectern_sdk::v0_2::proctoring::lectern::plugin::log::Level;
+use lectern_sdk::v0_2::proctoring::lectern::plugin::types::{Context, Error};
 
 use crate::policy::StoredPolicy;
 use crate::session::{Refusal, STATE_VERSION, Session};
@@ -41,7 +41,7 @@ use crate::store::{encode, load, log, update};
 /// Must match `manifest.json`; the host refuses a component whose `info`
 /// disagrees with its manifest.
 pub const ID: &str = "org.lectern.proctoring";
-pub const VERSION: &str = "1.0.0";
+pub const VERSION: &str = "1.1.0";
 /// Layout of the stored [`Session`]; bump it with a `migrate` when it changes.
 pub const DATA_VERSION: u32 = STATE_VERSION;
 
@@ -54,7 +54,7 @@ const MAX_ATTEMPT_ID_BYTES: usize = 128;
 struct Plugin;
 
 lectern_sdk::simple_lifecycle!(
-    proctoring,
+    v0_2::proctoring,
     Plugin,
     id = ID,
     name = "Lectern proctoring",
@@ -84,9 +84,9 @@ impl proctor::Guest for Plugin {
         }
     }
 
-    fn ingest(ctx: Context, attempt_id: String, signals: Vec<Signal>) -> Result<Assessment, Error> {
+    fn ingest(ctx: Context, attempt_id: String, batches: Vec<Batch>) -> Result<Assessment, Error> {
         let session = update(&attempt_id, |s| {
-            s.ingest(&signals).map_err(|r| match r {
+            s.ingest_batches(&batches).map_err(|r| match r {
                 Refusal::Invalid(m) => Error::InvalidInput(m),
                 Refusal::TooLarge(m) => Error::QuotaExceeded(m),
                 Refusal::Closed => Error::Conflict(format!(
@@ -95,20 +95,47 @@ impl proctor::Guest for Plugin {
             })
         });
         if let Err(e) = &session {
-            log(Level::Warn, &ctx, &attempt_id, &format!("batch of {} signals refused: {e:?}", signals.len()));
+            let n: usize = batches.iter().map(|b| b.signals.len()).sum();
+            log(Level::Warn, &ctx, &attempt_id, &format!("{} batch(es), {n} signals, refused: {e:?}", batches.len()));
         }
         Ok(assess::assess(&session?))
     }
 
-    fn close_session(ctx: Context, attempt_id: String) -> Result<Assessment, Error> {
+    fn close_session(ctx: Context, attempt_id: String, _ended_at_ms: u64) -> Result<Assessment, Error> {
         // Kept, not deleted: the assessment is reviewed (and may be disputed)
         // after the attempt, and a retried close must give the same answer.
+        // An absence still open counts until the last signal heard, not the
+        // end time: the student gets the benefit of the doubt.
         let session = update(&attempt_id, |s| {
             s.close();
             Ok(())
         })?;
         log(Level::Info, &ctx, &attempt_id, "proctoring session closed");
         Ok(assess::assess(&session))
+    }
+
+    fn decide(ctx: Context, attempt_id: String, decision: Decision) -> Result<Assessment, Error> {
+        let what = match &decision {
+            Decision::Dismiss(id) => format!("flag `{id}` dismissed"),
+            Decision::Unlock => "attempt unlocked".to_owned(),
+            Decision::Cleared => "reviewed, nothing to do".to_owned(),
+        };
+        let session = update(&attempt_id, |s| match &decision {
+            Decision::Dismiss(id) => s.dismiss(id).map_err(Error::InvalidInput),
+            Decision::Unlock => {
+                s.unlock();
+                Ok(())
+            }
+            Decision::Cleared => Ok(()),
+        })?;
+        log(Level::Info, &ctx, &attempt_id, &format!("instructor's decision: {what}"));
+        Ok(assess::assess(&session))
+    }
+
+    fn drop_session(ctx: Context, attempt_id: String) -> Result<(), Error> {
+        kv::delete(&key(&attempt_id)?)?;
+        log(Level::Info, &ctx, &attempt_id, "proctoring session dropped");
+        Ok(())
     }
 }
 
@@ -131,9 +158,9 @@ fn key(attempt_id: &str) -> Result<String, Error> {
 /// (unit tests) no export calls it, hence the `allow`.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod store {
-    use lectern_sdk::proctoring::lectern::plugin::kv;
-    use lectern_sdk::proctoring::lectern::plugin::log::Level;
-    use lectern_sdk::proctoring::lectern::plugin::types::{Context, Error};
+    use lectern_sdk::v0_2::proctoring::lectern::plugin::kv;
+    use lectern_sdk::v0_2::proctoring::lectern::plugin::log::Level;
+    use lectern_sdk::v0_2::proctoring::lectern::plugin::types::{Context, Error};
 
     use crate::session::{STATE_VERSION, Session};
 
@@ -185,7 +212,7 @@ mod store {
     }
 
     pub fn log(level: Level, ctx: &Context, attempt_id: &str, message: &str) {
-        lectern_sdk::proctoring::log::with_fields(
+        lectern_sdk::v0_2::proctoring::log::with_fields(
             level,
             message,
             &[("attempt", attempt_id), ("request", &ctx.request_id)],
@@ -197,4 +224,4 @@ mod store {
 // are not valid symbol names for a native linker, and the native build of
 // this crate exists only to run the unit tests.
 #[cfg(target_arch = "wasm32")]
-lectern_sdk::proctoring::export!(Plugin);
+lectern_sdk::v0_2::proctoring::export!(Plugin);

@@ -9,9 +9,9 @@
 //! score computed from it (`assess`) can only rise within an attempt: a flag
 //! never silently disappears, and a lock never lifts by itself.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use lectern_sdk::proctoring::exports::lectern::plugin::proctor::{Signal, SignalKind};
+use lectern_sdk::v0_2::proctoring::exports::lectern::plugin::proctor::{Batch, Signal, SignalKind};
 use serde::{Deserialize, Serialize};
 
 use crate::assess::{self, Rule};
@@ -54,6 +54,14 @@ pub struct Item {
     pub duration_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The batch it arrived in (0: before 0.2 numbered batches, or the
+    /// plugin's own conclusion at close).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What one rule has seen so far.
@@ -96,6 +104,16 @@ pub struct Session {
     pub duplicates: u64,
     /// When the score first reached the policy's threshold.
     pub threshold_reached_at_ms: Option<u64>,
+    /// Rules whose flags an instructor dismissed: they no longer count.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dismissed: BTreeSet<String>,
+    /// The score at which an instructor unlocked the attempt: the policy's
+    /// action applies again only above it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlocked_at_score: Option<f32>,
+    /// The batch being folded in (not stored: each item keeps its own).
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 /// Why a batch was refused; nothing of it was applied.
@@ -122,7 +140,41 @@ impl Session {
             accepted: 0,
             duplicates: 0,
             threshold_reached_at_ms: None,
+            dismissed: BTreeSet::new(),
+            unlocked_at_score: None,
+            seq: 0,
         }
+    }
+
+    /// Folds batches in `seq` order; all or nothing (the caller stores the
+    /// session only if every batch was accepted).
+    pub fn ingest_batches(&mut self, batches: &[Batch]) -> Result<(), Refusal> {
+        let total: usize = batches.iter().map(|b| b.signals.len()).sum();
+        if total > MAX_BATCH {
+            return Err(Refusal::TooLarge(format!("a call holds at most {MAX_BATCH} signals, this one has {total}")));
+        }
+        let mut sorted: Vec<&Batch> = batches.iter().collect();
+        sorted.sort_by_key(|b| b.seq);
+        for b in sorted {
+            self.seq = b.seq;
+            self.ingest(&b.signals)?;
+        }
+        self.seq = 0;
+        Ok(())
+    }
+
+    /// An instructor dismissed the flag `id`: its rule stops counting.
+    pub fn dismiss(&mut self, id: &str) -> Result<(), String> {
+        if !assess::RULES.iter().any(|r| r.id() == id) {
+            return Err(format!("no flag `{id}` to dismiss; dismiss a rule's flag by its id"));
+        }
+        self.dismissed.insert(id.to_owned());
+        Ok(())
+    }
+
+    /// An instructor let the attempt continue at its current score.
+    pub fn unlock(&mut self) {
+        self.unlocked_at_score = Some(assess::score(self));
     }
 
     pub fn tally(&self, rule: Rule) -> Option<&Tally> {
@@ -291,6 +343,7 @@ impl Session {
                 at_ms: s.at_ms,
                 duration_ms: s.duration_ms,
                 detail: s.detail.clone(),
+                seq: self.seq,
             },
         );
     }
@@ -311,7 +364,16 @@ impl Session {
         } else {
             t.count += 1;
             t.total_ms += end - start;
-            push_item(t, Item { kind: kind.to_owned(), at_ms: start, duration_ms: Some(end - start), detail: None });
+            push_item(
+                t,
+                Item {
+                    kind: kind.to_owned(),
+                    at_ms: start,
+                    duration_ms: Some(end - start),
+                    detail: None,
+                    seq: self.seq,
+                },
+            );
         }
         self.away_until_ms = end;
     }
@@ -330,7 +392,13 @@ impl Session {
                     t.total_ms += gap - interval;
                     push_item(
                         t,
-                        Item { kind: "heartbeat".to_owned(), at_ms: prev, duration_ms: Some(gap), detail: None },
+                        Item {
+                            kind: "heartbeat".to_owned(),
+                            at_ms: prev,
+                            duration_ms: Some(gap),
+                            detail: None,
+                            seq: self.seq,
+                        },
                     );
                 }
                 self.last_heartbeat_ms = Some(at);

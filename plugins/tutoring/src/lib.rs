@@ -23,10 +23,10 @@ pub mod chunk;
 pub mod retrieve;
 pub mod text;
 
-use lectern_sdk::tutoring::exports::lectern::plugin::tutor::{self, Answer, Citation, Document, Question};
-use lectern_sdk::tutoring::lectern::plugin::types::{Context, Error, Field};
-use lectern_sdk::tutoring::lectern::plugin::{embed, vector};
-use lectern_sdk::tutoring::store;
+use lectern_sdk::v0_2::tutoring::exports::lectern::plugin::tutor::{self, Answer, Citation, Document, Question};
+use lectern_sdk::v0_2::tutoring::lectern::plugin::types::{Context, Error, Field};
+use lectern_sdk::v0_2::tutoring::lectern::plugin::{embed, vector};
+use lectern_sdk::v0_2::tutoring::store;
 use serde::{Deserialize, Serialize};
 
 use crate::retrieve::{Candidate, Hit, Thresholds};
@@ -49,7 +49,14 @@ pub const NOT_FOUND: &str = "I don't find this in the course material.";
 
 struct Plugin;
 
-lectern_sdk::simple_lifecycle!(tutoring, Plugin, id = ID, name = "Lectern tutor", version = VERSION, data_version = 1);
+lectern_sdk::simple_lifecycle!(
+    v0_2::tutoring,
+    Plugin,
+    id = ID,
+    name = "Lectern tutor",
+    version = VERSION,
+    data_version = 1
+);
 
 /// What was indexed for one document.
 #[derive(Serialize, Deserialize, Default)]
@@ -176,10 +183,11 @@ impl tutor::Guest for Plugin {
     }
 
     fn ask(ctx: Context, q: Question) -> Result<Answer, Error> {
-        if q.in_proctored_attempt {
-            return Ok(refusal(
-                "The tutor is paused while you have an assessment open in this course; it is back once you submit.",
-            ));
+        if let Some(open) = &q.open_assessment {
+            return Ok(refusal(&format!(
+                "The tutor is paused while you have an assessment open in this course (“{}”); it is back once you submit.",
+                open.title
+            )));
         }
         let question = q.text.trim();
         if question.is_empty() || question.chars().count() > MAX_QUESTION {
@@ -217,12 +225,19 @@ impl tutor::Guest for Plugin {
         let answer = retrieve::compose(question, &cited);
         let citations = cited
             .iter()
-            .map(|c| Citation {
-                document_id: c.hit.id.clone(),
-                item: c.hit.get("item").to_owned(),
-                title: c.hit.get("section").to_owned(),
-                excerpt: text::excerpt(passage_body(c.hit.get("$text")), EXCERPT_CHARS),
-                score: c.fused,
+            .map(|c| {
+                let (title, section) = (c.hit.get("title"), c.hit.get("section"));
+                Citation {
+                    document_id: c.hit.id.clone(),
+                    item: c.hit.get("item").to_owned(),
+                    title: if title.is_empty() { section.to_owned() } else { title.to_owned() },
+                    // The section path when the passage is under a heading; the
+                    // kernel finds its anchor in the page it renders.
+                    heading: (!section.is_empty() && section != title).then(|| section.to_owned()),
+                    anchor: None,
+                    excerpt: text::excerpt(passage_body(c.hit.get("$text")), EXCERPT_CHARS),
+                    score: c.fused,
+                }
             })
             .collect();
         Ok(Answer { text: answer, citations, refusal: None })
@@ -243,4 +258,4 @@ fn passage_body(indexed: &str) -> &str {
 // are not valid symbol names for a native linker, and the native build of
 // this crate exists only to run the unit tests.
 #[cfg(target_arch = "wasm32")]
-lectern_sdk::tutoring::export!(Plugin);
+lectern_sdk::v0_2::tutoring::export!(Plugin);

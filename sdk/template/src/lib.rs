@@ -3,14 +3,16 @@
 //! Build: `cargo build --target wasm32-wasip2 --release -p lectern-plugin-template`
 //! (from `plugins/`), then install the `.wasm` with `manifest.json`.
 
-use lectern_sdk::grading::exports::lectern::plugin::grader::{self, AnswerKey, Graded, Response, Status, Submission};
-use lectern_sdk::grading::lectern::plugin::types::{Context, Error};
-use lectern_sdk::grading::{log, store};
+use lectern_sdk::v0_2::grading::exports::lectern::plugin::grader::{
+    self, AnswerKey, Graded, Response, Status, Submission,
+};
+use lectern_sdk::v0_2::grading::lectern::plugin::types::{Context, Error};
+use lectern_sdk::v0_2::grading::{log, store};
 
 struct Template;
 
 lectern_sdk::simple_lifecycle!(
-    grading,
+    v0_2::grading,
     Template,
     id = "edu.example.template",
     name = "Template grader",
@@ -48,4 +50,4 @@ impl grader::Guest for Template {
     }
 }
 
-lectern_sdk::grading::export!(Template);
+lectern_sdk::v0_2::grading::export!(Template);

@@ -7,7 +7,7 @@
 // changed the outline meanwhile), the page reloads the outline, says so, and offers to apply the
 // same intent again on top of the new version: a reorder is recomputed from the fresh outline, a
 // rename is sent again. Nothing is overwritten without the author asking.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, call } from '../api/client';
 import { Async, ErrorBox, PageTitle, announce, useLoad } from '../components/ui';
 import { formatDateTime, formatNumber, t, tp } from '../i18n';
@@ -170,8 +170,9 @@ function Editor({
   current.current = outline;
   const focusNext = useRef<string | undefined>(undefined);
 
-  // After a change re-renders the outline, focus what the change asked for (the moved item's button).
-  useEffect(() => {
+  // After a change re-renders the outline, focus what the change asked for (the moved item's button),
+  // before the browser paints: keyboard users never see focus drop to the page in between.
+  useLayoutEffect(() => {
     const id = focusNext.current;
     if (!id) return;
     focusNext.current = undefined;

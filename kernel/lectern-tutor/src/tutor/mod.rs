@@ -282,8 +282,17 @@ impl Tutor {
                         c.item
                     )));
                 };
+                // 0.2 plugins name the section in `heading` (and may give its
+                // anchor); 0.1 plugins put the section path in `title`.
+                let section = c.heading.clone().unwrap_or_else(|| c.title.clone());
                 let anchor = if item.kind == ItemKind::Page {
-                    self.content().page_record(inst, course, &item.id)?.and_then(|pg| anchor_for(&pg.toc, &c.title))
+                    self.content().page_record(inst, course, &item.id)?.and_then(|pg| {
+                        // A plugin's anchor counts only if the page has it.
+                        c.anchor
+                            .clone()
+                            .filter(|a| pg.toc.iter().any(|h| h.anchor == *a))
+                            .or_else(|| anchor_for(&pg.toc, &section))
+                    })
                 } else {
                     None
                 };
@@ -291,7 +300,7 @@ impl Tutor {
                     n: i as u32 + 1,
                     item: item.id.clone(),
                     item_title: item.title.clone(),
-                    section: c.title.clone(),
+                    section,
                     anchor,
                     excerpt: c.excerpt.clone(),
                     score: c.score,

@@ -6,7 +6,7 @@
 //!   equals `flag-threshold`; it has no `auto-submit` action and weights by
 //!   signal kind only. A flag's `student-reason` and `contribution` are not
 //!   kept (the kernel stores 0.1's flag shape); its structured evidence is
-//!   kept as one line per observation. `act` is the kernel's `lock`.
+//!   kept as one readable line per observation (UTC time, duration, batch). `act` is the kernel's `lock`.
 //! - tutoring: `open-assessment` is whatever the kernel knows of the open
 //!   attempt (`covers` is empty until instructors can say what an assessment covers).
 
@@ -95,6 +95,29 @@ impl From<&p::Batch> for wp::Batch {
     }
 }
 
+/// A time (ms since the Unix epoch) as reviewers read it: `2026-12-01 09:01:00 UTC`.
+fn utc(ms: u64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    i64::try_from(ms / 1000)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| format!("{ms} ms"))
+}
+
+/// A duration as reviewers read it: `850 ms`, `30 s`, `5 min 40 s`, `2 h 5 min`.
+fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0 => format!("{ms} ms"),
+        1..60 => format!("{s} s"),
+        60..3600 if s.is_multiple_of(60) => format!("{} min", s / 60),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 /// The WIT name of a 0.2 signal kind, for evidence kept as text.
 fn kind_name(k: wp::SignalKind) -> &'static str {
     use wp::SignalKind as S;
@@ -117,13 +140,16 @@ fn kind_name(k: wp::SignalKind) -> &'static str {
     }
 }
 
-/// `paste at 61000 ms for 500 ms (batch 3): detail`.
+/// `paste at 2026-12-01 09:01:00 UTC for 5 min 40 s (batch 3): detail`
+/// (the batch is left out for the plugin's own conclusions, batch 0).
 fn evidence_line(e: &wp::Evidence) -> String {
-    let mut line = format!("{} at {} ms", kind_name(e.kind), e.at_ms);
+    let mut line = format!("{} at {}", kind_name(e.kind), utc(e.at_ms));
     if let Some(d) = e.duration_ms {
-        line.push_str(&format!(" for {d} ms"));
+        line.push_str(&format!(" for {}", duration(d)));
     }
-    line.push_str(&format!(" (batch {})", e.seq));
+    if e.seq > 0 {
+        line.push_str(&format!(" (batch {})", e.seq));
+    }
     if let Some(detail) = &e.detail {
         line.push_str(": ");
         line.push_str(detail);
@@ -295,5 +321,19 @@ impl From<&slots::activity::Action> for wa::Action {
 impl From<wa::Outcome> for slots::activity::Outcome {
     fn from(x: wa::Outcome) -> Self {
         slots::activity::Outcome { state: x.state, view: x.view.map(Into::into), message: x.message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{duration, utc};
+
+    #[test]
+    fn evidence_times_read_as_people_write_them() {
+        assert_eq!(utc(1_796_115_660_000), "2026-12-01 09:01:00 UTC");
+        assert_eq!(
+            [850, 30_000, 60_000, 340_000, 3_600_000, 7_500_000].map(duration),
+            ["850 ms", "30 s", "1 min", "5 min 40 s", "1 h", "2 h 5 min"]
+        );
     }
 }
