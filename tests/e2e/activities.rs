@@ -34,7 +34,7 @@ async fn upload_flashcards(root: &Api) {
 }
 
 /// A course with a student, published, with one module `m`.
-async fn course(w: &World) -> (Api, Api, String, String) {
+pub(crate) async fn course(w: &World) -> (Api, Api, String, String) {
     install_content_plugin(w).await;
     let a = &w.a.slug;
     create_user(&w.a.admin, a, "prof@alpha.test", "staff").await;
@@ -58,7 +58,7 @@ async fn course(w: &World) -> (Api, Api, String, String) {
     (teacher, student, base, student_id)
 }
 
-fn deck() -> Value {
+pub(crate) fn deck() -> Value {
     json!({"cards": [
         {"front": "Chlorophyll", "back": "The green pigment that absorbs light"},
         {"front": "Stomata", "back": "Pores that let gases in and out"}

@@ -542,3 +542,78 @@ async fn an_unconfigured_marketplace_is_a_409_naming_the_settings_not_a_503() {
     r.assert_problem(503, "unavailable");
     assert!(r.header("retry-after").is_some(), "{}", r.body);
 }
+
+/// A package's static assets: kept with the version installed from the
+/// marketplace, served by the kernel at `/plugin-assets/{id}@{version}/{name}`
+/// (immutable, sandboxed, never a document of this origin), and the only
+/// images a plugin's view may show: the example flashcards' `asset:deck.svg`
+/// becomes that URL in the student's view.
+#[tokio::test]
+async fn a_package_s_assets_are_served_and_shown_in_its_views() {
+    let m = Market::new();
+    let example = KeyPair::generate().unwrap();
+    m.repo.add_publisher(&m.keys.targets, &m.keys.online, "org.example", &[example.public()], 1, now()).unwrap();
+    let component = std::fs::read(guests::EXAMPLE_FLASHCARDS).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/flashcards");
+    let svg = std::fs::read(dir.join("assets/deck.svg")).unwrap();
+    let manifest = PackageManifest {
+        id: "org.example.flashcards".into(),
+        version: "1.0.0".into(),
+        publisher: package::Publisher { id: "org.example".into(), key_id: String::new() },
+        name: "Flashcards".into(),
+        slot: package::Slot::Activity,
+        wit: package::component_interfaces(&component).unwrap(),
+        resources: package::Resources { memory_mib: 32, call_timeout_ms: 2000, fuel: None },
+        ..grading_manifest(&component)
+    };
+    let assets = BTreeMap::from([("assets/deck.svg".to_owned(), svg.clone())]);
+    let mut p = Package::new(manifest, component, assets).unwrap();
+    p.sign(&example).unwrap();
+    let bytes = p.pack().unwrap();
+    let mut custom = p.manifest.listing();
+    custom["lectern"]["package"]["kernel"] = json!(">=0.1, <0.2");
+    let target = "org.example.flashcards/1.0.0/org.example.flashcards-1.0.0.lpkg";
+    let keys = std::slice::from_ref(&example);
+    m.repo.add_target(&m.keys.online, "org.example", keys, target, &bytes, Some(custom), now()).unwrap();
+
+    let w = world(&m, |_| {}).await;
+    let r = install(&w.root, json!({"id": "org.example.flashcards", "grant": "requested"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = "org.example.flashcards@1.0.0";
+    assert_eq!(r.body["active"], key);
+
+    // Served by the kernel, as its type, immutable and sandboxed.
+    let url = format!("{}/plugin-assets/{key}/deck.svg", w.root.base);
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "image/svg+xml");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    assert_eq!(r.bytes().await.unwrap().as_ref(), svg.as_slice());
+    let again = reqwest::Client::new().get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    for missing in ["other.svg", "..%2Fmanifest.json", ".deck.svg"] {
+        let r = reqwest::get(format!("{}/plugin-assets/{key}/{missing}", w.root.base)).await.unwrap();
+        assert_eq!(r.status(), 404, "{missing}");
+    }
+    let r = reqwest::get(format!("{}/plugin-assets/org.example.flashcards@9.9.9/deck.svg", w.root.base)).await.unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The student's view points its image at the asset, and at nothing else.
+    let (teacher, student, base, _) = crate::activities::course(&w).await;
+    let r = teacher
+        .post(
+            &format!("{base}/content/modules/m/items"),
+            json!({"id": "cards", "kind": "activity", "title": "Words",
+                   "activity": {"plugin": "org.example.flashcards", "kind": "flashcards", "settings": crate::activities::deck()}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let view = student.get(&format!("{base}/content/items/cards/activity")).await.ok().clone();
+    let html = view["html"].as_str().unwrap();
+    assert!(html.contains(&format!(r#"<img class="deck" src="/plugin-assets/{key}/deck.svg" alt="""#)), "{html}");
+    assert_eq!(view["assets"], json!(["deck.svg"]));
+}

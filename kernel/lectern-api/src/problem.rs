@@ -189,6 +189,7 @@ fn plugin_problem(e: lectern_core::plugins::HostError) -> ApiError {
     match &e {
         H::Manifest(m) => invalid("manifest", m.to_string()),
         H::InvalidSettings(m) => invalid("settings", m.clone()),
+        H::InvalidAssets(m) => invalid("assets", m.clone()),
         H::InvalidComponent { .. }
         | H::ImportRefused { .. }
         | H::MissingExport { .. }

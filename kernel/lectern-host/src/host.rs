@@ -285,6 +285,7 @@ struct Inner {
     installed: Tree<Installed>,
     slots: Tree<SlotRecord>,
     data_versions: Tree<u32>,
+    assets: Tree<crate::assets::AssetIndex>,
     blobs: PathBuf,
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
     active: RwLock<HashMap<(Seat, Scope), Arc<Loaded>>>,
@@ -345,6 +346,7 @@ impl Host {
                 installed: store.tree("plugins_installed")?,
                 slots: store.tree("plugin_slots")?,
                 data_versions: store.tree("plugin_data_versions")?,
+                assets: store.tree("plugin_assets")?,
                 engine,
                 config,
                 cache,
@@ -384,12 +386,31 @@ impl Host {
     /// slot, granted, and available; anything that is neither `lectern:plugin`
     /// nor WASI 0.2 is refused.
     pub fn install(&self, manifest: Manifest, wasm: &[u8], grant: &Capabilities) -> Result<Installed, HostError> {
+        self.install_package(manifest, wasm, grant, &std::collections::BTreeMap::new())
+    }
+
+    /// [`Host::install`] with the static assets of the version's verified
+    /// package (paths under `assets/`), kept with it and served by the
+    /// kernel (see [`crate::assets`]). Installing the same component again
+    /// adds assets it was installed without.
+    pub fn install_package(
+        &self,
+        manifest: Manifest,
+        wasm: &[u8],
+        grant: &Capabilities,
+        assets: &std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> Result<Installed, HostError> {
         manifest.validate()?;
+        let assets = crate::assets::check(assets).map_err(HostError::InvalidAssets)?;
         let _admin = lock(&self.inner.admin);
         let key = manifest.key();
         let sha = sha256_hex(wasm);
         if let Some(existing) = self.inner.installed.get(key.as_bytes())? {
             if existing.sha256 == sha {
+                if !assets.is_empty() && self.inner.assets.get(key.as_bytes())?.is_none() {
+                    self.store_assets(&key, &assets)?;
+                    self.inner.services.store.durable_blocking()?;
+                }
                 return Ok(existing);
             }
             return Err(HostError::AlreadyInstalled { key });
@@ -407,12 +428,66 @@ impl Host {
         if !path.exists() {
             lectern_storage::write_durably(&path, wasm)?;
         }
+        // The assets and their index before the record: an index without its
+        // version is harmless (overwritten by the next install), a version
+        // whose assets are missing is not.
+        self.store_assets(&key, &assets)?;
         let rec =
             Installed { manifest, grants, sha256: sha, size: wasm.len() as u64, installed_at_ms: now_ms(), imports };
         self.inner.installed.insert(key.as_bytes(), &rec)?;
         self.inner.services.store.durable_blocking()?;
         tracing::info!(plugin = %key, "plugin installed");
         Ok(rec)
+    }
+
+    /// Writes a version's assets (content-addressed, durably) and their index.
+    fn store_assets(&self, key: &str, assets: &std::collections::BTreeMap<String, &[u8]>) -> Result<(), HostError> {
+        if assets.is_empty() {
+            return Ok(());
+        }
+        let dir = self.inner.blobs.join("assets");
+        std::fs::create_dir_all(&dir).map_err(|source| HostError::Io {
+            action: "create",
+            path: dir.clone(),
+            source,
+        })?;
+        let mut index = crate::assets::AssetIndex::default();
+        for (name, bytes) in assets {
+            let sha = sha256_hex(bytes);
+            let path = dir.join(&sha);
+            if !path.exists() {
+                lectern_storage::write_durably(&path, bytes)?;
+            }
+            let file = crate::assets::AssetFile {
+                sha256: sha,
+                size: bytes.len() as u64,
+                content_type: crate::assets::content_type(name).to_owned(),
+            };
+            index.files.insert(name.clone(), file);
+        }
+        self.inner.assets.insert(key.as_bytes(), &index)?;
+        Ok(())
+    }
+
+    /// An asset of an installed version (`id@version`) and where its bytes are.
+    pub fn plugin_asset(
+        &self,
+        key: &str,
+        name: &str,
+    ) -> Result<Option<(crate::assets::AssetFile, PathBuf)>, HostError> {
+        if !crate::assets::is_asset_name(name) {
+            return Ok(None);
+        }
+        let Some(index) = self.inner.assets.get(key.as_bytes())? else { return Ok(None) };
+        Ok(index.files.get(name).map(|f| (f.clone(), self.inner.blobs.join("assets").join(&f.sha256))))
+    }
+
+    /// The asset names of an installed version (empty for none).
+    pub fn plugin_asset_names(&self, key: &str) -> std::collections::BTreeSet<String> {
+        match self.inner.assets.get(key.as_bytes()) {
+            Ok(Some(index)) => index.files.into_keys().collect(),
+            _ => Default::default(),
+        }
     }
 
     /// The bindings that serve `component`: those of the contract version its
@@ -890,6 +965,7 @@ impl Host {
             }
         }
         self.inner.installed.remove(key.as_bytes())?;
+        self.inner.assets.remove(key.as_bytes())?;
         lock(&self.inner.loaded).remove(key);
         let shared = self.inner.installed.scan_prefix(b"").filter_map(Result::ok).any(|(_, r)| r.sha256 == rec.sha256);
         if !shared {

@@ -27,6 +27,7 @@
 //!   their recorded digest.
 
 pub mod activities;
+pub mod assets;
 mod breaker;
 mod engine;
 pub mod harness;
@@ -161,6 +162,8 @@ pub enum HostError {
     // ---- the registry ----
     #[error("{key} is already installed with different contents; bump the version")]
     AlreadyInstalled { key: String },
+    #[error("the package's assets are refused: {0}")]
+    InvalidAssets(String),
     #[error("{key} is not installed")]
     NotInstalled { key: String },
     #[error("no plugin is active in the {} slot for {scope}", .slot.name())]

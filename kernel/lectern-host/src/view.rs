@@ -16,9 +16,13 @@
 //! - no `id`, no `name` on anything but form fields, no `form`/`formaction`
 //!   attributes: nothing can take or clobber an element or a global of the
 //!   application around the view;
-//! - `class` and `data-*` stay (the page scopes them to the view's box).
+//! - `class` and `data-*` stay (the page scopes them to the view's box);
+//! - images only from the plugin's own package: `<img src="asset:NAME">`
+//!   becomes `/plugin-assets/{id}@{version}/NAME` when `NAME` is one of the
+//!   view's `assets` and an asset of the version that drew it
+//!   ([`sanitize_with_assets`]); any other `src` is removed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ammonia::Builder;
 
@@ -51,6 +55,7 @@ const TAGS: &[&str] = &[
     "h6",
     "hr",
     "i",
+    "img",
     "input",
     "ins",
     "kbd",
@@ -141,6 +146,7 @@ const PER_TAG: &[(&str, &[&str])] = &[
         ],
     ),
     ("button", &["name", "value", "disabled"]),
+    ("img", &["src", "alt", "width", "height"]),
     ("fieldset", &["disabled"]),
     ("output", &["name"]),
     ("td", &["colspan", "rowspan", "headers"]),
@@ -167,7 +173,9 @@ fn builder() -> Builder<'static> {
         .tag_attributes(
             PER_TAG.iter().map(|(t, a)| (*t, a.iter().copied().collect::<HashSet<_>>())).collect::<HashMap<_, _>>(),
         )
-        .url_schemes(HashSet::new())
+        // Only `asset:` survives the URL check (relative URLs pass it, and
+        // the filter below drops them); `img src` is the only URL attribute allowed.
+        .url_schemes(["asset"].into_iter().collect::<HashSet<_>>())
         .link_rel(None)
         .strip_comments(true)
         .set_tag_attribute_value("button", "type", "button")
@@ -176,35 +184,94 @@ fn builder() -> Builder<'static> {
                 let t = value.to_ascii_lowercase();
                 Some(if INPUT_TYPES.contains(&t.as_str()) { t.into() } else { "text".into() })
             }
+            ("img", "src") => value
+                .strip_prefix("asset:")
+                .filter(|name| crate::assets::is_asset_name(name))
+                .map(|name| format!("asset:{name}").into()),
+            ("img", "width" | "height") => {
+                (!value.is_empty() && value.len() <= 5 && value.bytes().all(|c| c.is_ascii_digit()))
+                    .then(|| value.into())
+            }
             _ => Some(value.into()),
         });
     b
 }
 
-/// The view with its HTML made safe to show in the application's pages.
-/// Asset names are kept only when they are plain file names of the package
-/// (`[A-Za-z0-9._-]`, not starting with `.`).
+/// The view with its HTML made safe to show in the application's pages,
+/// without images (see [`sanitize_with_assets`]). Asset names are kept only
+/// when they are plain file names (`[A-Za-z0-9._-]`, not starting with `.`).
 pub fn sanitize(view: &View) -> View {
+    sanitize_with_assets(view, None)
+}
+
+/// [`sanitize`], with the images of `from`: the version (`id@version`)
+/// that drew the view and the assets it has. An `<img src="asset:NAME">`
+/// keeps its image only if `NAME` is in the view's `assets` and in the
+/// version's; otherwise it loses its `src` (its `alt` text shows).
+pub fn sanitize_with_assets(view: &View, from: Option<(&str, &BTreeSet<String>)>) -> View {
     thread_local! {
         static BUILDER: Builder<'static> = builder();
     }
-    let html = BUILDER.with(|b| b.clean(&view.html).to_string());
-    let assets = view
-        .assets
-        .iter()
-        .filter(|a| {
-            (1..=128).contains(&a.len())
-                && !a.starts_with('.')
-                && a.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
-        })
-        .cloned()
-        .collect();
+    let clean = BUILDER.with(|b| b.clean(&view.html).to_string());
+    let assets: Vec<String> = view.assets.iter().filter(|a| crate::assets::is_asset_name(a)).cloned().collect();
+    // The builder left only `src="asset:NAME"` with plain names: nothing to escape.
+    const MARK: &str = " src=\"asset:";
+    let mut html = String::with_capacity(clean.len());
+    let mut rest = clean.as_str();
+    while let Some(at) = rest.find(MARK) {
+        html.push_str(&rest[..at]);
+        let after = &rest[at + MARK.len()..];
+        let Some(end) = after.find('"') else { break };
+        let name = &after[..end];
+        if let Some((key, available)) = from
+            && assets.iter().any(|a| a == name)
+            && available.contains(name)
+        {
+            html.push_str(&format!(" src=\"/plugin-assets/{key}/{name}\""));
+        }
+        rest = &after[end + 1..];
+    }
+    html.push_str(rest);
     View { html, assets }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_only_from_the_versions_listed_assets() {
+        let view = View {
+            html: concat!(
+                r#"<img src="asset:deck.png" alt="A deck" width="120">"#,
+                r#"<img src="asset:secret.png" alt="not listed">"#,
+                r#"<img src="asset:gone.png" alt="not in the package">"#,
+                r#"<img src="/api/v1/users/me" alt="relative">"#,
+                r#"<img src="https://evil.example/p.gif" alt="remote">"#,
+                r#"<img src="asset:../x.png" alt="traversal">"#,
+                r#"<img src="data:image/png;base64,AAAA" alt="data" height="10px">"#,
+            )
+            .into(),
+            assets: vec!["deck.png".into(), "gone.png".into(), "../x.png".into()],
+        };
+        let available: BTreeSet<String> = ["deck.png".to_owned(), "secret.png".to_owned()].into();
+        let out = sanitize_with_assets(&view, Some(("org.example.cards@1.0.0", &available)));
+        assert_eq!(
+            out.html,
+            concat!(
+                r#"<img src="/plugin-assets/org.example.cards@1.0.0/deck.png" alt="A deck" width="120">"#,
+                r#"<img alt="not listed">"#,
+                r#"<img alt="not in the package">"#,
+                r#"<img alt="relative">"#,
+                r#"<img alt="remote">"#,
+                r#"<img alt="traversal">"#,
+                r#"<img alt="data">"#,
+            )
+        );
+        assert_eq!(out.assets, ["deck.png", "gone.png"]);
+        // Without the version, no image at all.
+        assert!(!sanitize(&view).html.contains("src="));
+    }
 
     fn clean(html: &str) -> String {
         sanitize(&View { html: html.into(), assets: vec![] }).html
@@ -219,10 +286,12 @@ mod tests {
             r#"<div id="app" data-action="flip" class="card">k</div>"#,
         ));
         for gone in
-            ["onclick", "style", "script", "cookie", "evil", "javascript", "iframe", "svg", "id=", "href", "<img"]
+            ["onclick", "style", "script", "cookie", "evil", "javascript", "iframe", "svg", "id=", "href", "src="]
         {
             assert!(!out.contains(gone), "{gone} survived: {out}");
         }
+        // An image from elsewhere keeps no source (package assets only: see above).
+        assert!(out.contains("<img>"), "{out}");
         assert!(out.contains(r#"data-action="flip""#), "{out}");
         assert!(out.contains(r#"class="card""#), "{out}");
     }

@@ -583,12 +583,19 @@ impl PluginAdmin {
         let slot = verified.manifest.slot;
         let provenance = verified.provenance.clone();
         let newly_installed = verified.fresh;
-        if newly_installed {
+        let lacks_assets = !verified.assets.is_empty() && self.inner.host.plugin_asset_names(&key).is_empty();
+        if newly_installed || lacks_assets {
+            // Installing the same component again only adds the assets it lacks
+            // (a version installed another way, e.g. uploaded without its package).
             let host = self.inner.host.clone();
-            let Verified { manifest, component, grant, .. } = verified;
-            Self::blocking(move || host.install(manifest, &component, &grant))
-                .await?
-                .map_err(crate::plugins::host_error)?;
+            let Verified { manifest, component, assets, grant, .. } = verified;
+            match Self::blocking(move || host.install_package(manifest, &component, &grant, &assets)).await? {
+                Ok(_) => {}
+                Err(e @ lectern_host::HostError::AlreadyInstalled { .. }) if !newly_installed => {
+                    tracing::warn!(plugin = %key, error = %e, "the installed version is another build: its assets were not added");
+                }
+                Err(e) => return Err(crate::plugins::host_error(e)),
+            }
         }
         if self.t().market_installs.get(key.as_bytes())?.is_none() {
             self.t().market_installs.insert(key.as_bytes(), &provenance)?;
@@ -767,7 +774,7 @@ impl PluginAdmin {
             installed_at: self.now(),
             revoked: None,
         };
-        Ok(Verified { manifest, component: pkg.component, grant, provenance, fresh: !already })
+        Ok(Verified { manifest, component: pkg.component, assets: pkg.assets, grant, provenance, fresh: !already })
     }
 
     /// At start: installs and activates the configured plugins that have no
@@ -807,6 +814,8 @@ impl PluginAdmin {
 struct Verified {
     manifest: Manifest,
     component: Vec<u8>,
+    /// The package's static assets (paths under `assets/`), kept with the version.
+    assets: std::collections::BTreeMap<String, Vec<u8>>,
     grant: Capabilities,
     provenance: Provenance,
     fresh: bool,

@@ -2209,6 +2209,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plugin-assets/{plugin}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A static asset of an installed plugin version (`id@version`), from its
+         *     verified package: what plugin views show as images. Public like blobs,
+         *     immutable (a version's assets never change), never run as a document in
+         *     this origin (a sandboxing CSP, `nosniff`, and anything a browser would
+         *     execute is served as `application/octet-stream`).
+         */
+        get: operations["plugin_asset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9216,6 +9239,46 @@ export interface operations {
                 };
             };
             "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plugin_asset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `id@version` of an installed plugin version */
+                plugin: string;
+                /** @description The asset's file name in the package (under `assets/`) */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": components["schemas"]["Binary"];
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

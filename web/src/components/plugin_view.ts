@@ -6,12 +6,27 @@
 // request to the kernel's own route).
 import DOMPurify from 'dompurify';
 
-/** A plugin view's HTML as it may enter the document: the third layer after the kernel and the CSP. */
+/** An image the kernel points at the plugin's own package assets (kernel/lectern-host/src/view.rs). */
+const ASSET_URL = /^\/plugin-assets\/[^/]+\/[A-Za-z0-9._-]+$/;
+
+/** Keeps an image's `src` only when it is one of the plugin's assets. */
+function onlyAssetImages(node: Element, data: { attrName: string; attrValue: string; keepAttr: boolean }) {
+  if (data.attrName === 'src' && !(node.nodeName === 'IMG' && ASSET_URL.test(data.attrValue))) data.keepAttr = false;
+}
+
+/** A plugin view's HTML as it may enter the document: the third layer after the kernel and the CSP.
+ *  Images stay only when they are the plugin's own assets, served by the kernel. */
 export function pluginHtml(html: string): string {
-  return DOMPurify.sanitize(html, {
-    FORBID_TAGS: ['style', 'script', 'iframe', 'img', 'a', 'svg', 'math'],
-    FORBID_ATTR: ['style', 'id', 'action', 'method', 'formaction', 'href', 'src', 'target'],
-  });
+  // The hook is DOMPurify's global state: added for this call only (sanitising is synchronous).
+  DOMPurify.addHook('uponSanitizeAttribute', onlyAssetImages);
+  try {
+    return DOMPurify.sanitize(html, {
+      FORBID_TAGS: ['style', 'script', 'iframe', 'a', 'svg', 'math', 'video', 'audio', 'source', 'picture'],
+      FORBID_ATTR: ['style', 'id', 'action', 'method', 'formaction', 'href', 'srcset', 'target', 'xlink:href'],
+    });
+  } finally {
+    DOMPurify.removeHook('uponSanitizeAttribute', onlyAssetImages);
+  }
 }
 
 export type Fields = { [name: string]: string | string[] };

@@ -223,3 +223,44 @@ async fn multipart(files: &BlobFiles, parts: &[(u64, u64)]) -> ApiResult<Respons
     set(r.headers_mut(), header::CONTENT_LENGTH, &total.to_string());
     Ok(r)
 }
+
+/// A static asset of an installed plugin version (`id@version`), from its
+/// verified package: what plugin views show as images. Public like blobs,
+/// immutable (a version's assets never change), never run as a document in
+/// this origin (a sandboxing CSP, `nosniff`, and anything a browser would
+/// execute is served as `application/octet-stream`).
+#[utoipa::path(get, path = "/plugin-assets/{plugin}/{name}", tag = "plugins",
+    params(("plugin" = String, Path, description = "`id@version` of an installed plugin version"),
+           ("name" = String, Path, description = "The asset's file name in the package (under `assets/`)")),
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = crate::dto::Binary),
+        (status = 304, description = "Not modified"), (status = 404, body = crate::dto::Problem)))]
+pub(crate) async fn plugin_asset(
+    State(s): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    ApiPath((plugin, name)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let found = s.kernel.host().plugin_asset(&plugin, &name).map_err(CoreError::Plugin)?;
+    let Some((file, path)) = found else { return Err(CoreError::NotFound("plugin asset").into()) };
+    let etag = format!("\"{}\"", file.sha256);
+    let common = |b: axum::http::response::Builder| {
+        b.header(header::ETAG, &etag)
+            .header(header::CACHE_CONTROL, IMMUTABLE)
+            .header(header::CONTENT_SECURITY_POLICY, CSP)
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .header("cross-origin-resource-policy", "same-origin")
+    };
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|h| none_match(h, &etag)) {
+        return Ok(common(Response::builder().status(StatusCode::NOT_MODIFIED))
+            .body(Body::empty())
+            .map_err(|e| CoreError::internal("a response", e))?);
+    }
+    let bytes = tokio::fs::read(&path).await.map_err(|e| CoreError::internal("reading a plugin asset", e))?;
+    let len = bytes.len();
+    let body = if method == Method::HEAD { Body::empty() } else { Body::from(bytes) };
+    Ok(common(Response::builder().status(StatusCode::OK))
+        .header(header::CONTENT_TYPE, file.content_type)
+        .header(header::CONTENT_LENGTH, len)
+        .body(body)
+        .map_err(|e| CoreError::internal("a response", e))?)
+}

@@ -109,6 +109,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(courses::change_role, courses::unenrol))
         .routes(routes!(media::delete))
         .routes(routes!(blobs::blob))
+        .routes(routes!(blobs::plugin_asset))
         .routes(routes!(content::learner_view))
         .routes(routes!(content::outline))
         .routes(routes!(content::add_module))

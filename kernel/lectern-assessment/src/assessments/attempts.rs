@@ -311,7 +311,11 @@ impl Assessments {
             .map(|q| {
                 let mut p = q.present(shuffle.map(|s| s ^ fxhash(&q.id)));
                 if p.plugin.is_some() {
-                    p.view = instances.get(&q.id).map(|i| lectern_host::view::sanitize(&i.view));
+                    // Images from the assets of the version that made the instance.
+                    p.view = instances.get(&q.id).map(|i| {
+                        let available = self.host().plugin_asset_names(&i.version);
+                        lectern_host::view::sanitize_with_assets(&i.view, Some((&i.version, &available)))
+                    });
                 }
                 p
             })

@@ -163,10 +163,27 @@ impl Content {
         let ctx = super::call_context(p, inst, course, vec!["instructor".into()]);
         let host = self.host().clone();
         let settings = settings.map(|v| v.to_string());
+        let plugin_id = plugin.clone();
         let view = Self::blocking(move || host.activity_render_settings(&plugin, &ctx, &kind, settings.as_deref()))
             .await?
             .map_err(|e| activity_error(e, "activity"))?;
-        Ok(SettingsView { view: view.map(|v| lectern_host::view::sanitize(&v)) })
+        Ok(SettingsView { view: view.map(|v| self.activity_view(inst, &plugin_id, &v)) })
+    }
+
+    /// A view made safe, its images from the assets of the version serving the institution.
+    fn activity_view(
+        &self,
+        inst: InstitutionId,
+        plugin: &str,
+        v: &lectern_host::slots::View,
+    ) -> lectern_host::slots::View {
+        match self.host().active_extension(Slot::Activity, plugin, &inst.to_string()) {
+            Some(key) => {
+                let available = self.host().plugin_asset_names(&key);
+                lectern_host::view::sanitize_with_assets(v, Some((&key, &available)))
+            }
+            None => lectern_host::view::sanitize(v),
+        }
     }
 
     async fn activity_target(
@@ -228,7 +245,7 @@ impl Content {
         let view = Self::blocking(move || host.activity_render(&plugin, &ctx, &item, learner.as_ref()))
             .await?
             .map_err(|e| activity_error(e, "activity"))?;
-        let v = lectern_host::view::sanitize(&view);
+        let v = self.activity_view(inst, &t.plugin, &view);
         Ok(ActivityView {
             html: v.html,
             assets: v.assets,
@@ -288,7 +305,7 @@ impl Content {
             // Acknowledged only once durable (with its `activity.scored` events).
             self.commit_events().await?;
             let view = match acted.outcome.view {
-                Some(v) => lectern_host::view::sanitize(&v),
+                Some(v) => self.activity_view(inst, &t.plugin, &v),
                 None => {
                     let host = self.host().clone();
                     let (plugin, item, ctx2) = (t.plugin.clone(), t.wit.clone(), ctx.clone());
@@ -297,7 +314,7 @@ impl Content {
                     let v = Self::blocking(move || host.activity_render(&plugin, &ctx2, &item, learner.as_ref()))
                         .await?
                         .map_err(|e| activity_error(e, "activity"))?;
-                    lectern_host::view::sanitize(&v)
+                    self.activity_view(inst, &t.plugin, &v)
                 }
             };
             let own = user.to_string();

@@ -37,6 +37,8 @@ struct Plugin;
 
 const KIND: &str = "flashcards";
 const MAX_CARDS: usize = 200;
+/// The deck icon, a static asset of the package (`assets/deck.svg`).
+const DECK_ICON: &str = "deck.svg";
 
 impl lifecycle::Guest for Plugin {
     fn info() -> PluginInfo {
@@ -140,8 +142,11 @@ fn escape(s: &str) -> String {
 fn view(deck: &Deck, p: &Progress) -> View {
     let card = &deck.cards[p.current];
     let (mastered, total) = (p.mastered(deck), deck.cards.len());
+    // `asset:deck.svg` is this package's `assets/deck.svg`: the kernel serves it
+    // and points the image at it (an install without the package shows nothing).
     let mut html = format!(
-        "<div class=\"flashcards\"><p class=\"progress\">{mastered} of {total} cards mastered</p>\
+        "<div class=\"flashcards\"><img class=\"deck\" src=\"asset:{DECK_ICON}\" alt=\"\" width=\"32\" height=\"32\">\
+         <p class=\"progress\">{mastered} of {total} cards mastered</p>\
          <meter min=\"0\" max=\"{total}\" value=\"{mastered}\">{mastered} of {total}</meter>\
          <div class=\"card\"><p class=\"front\">{}</p>",
         escape(&card.front)
@@ -157,7 +162,7 @@ fn view(deck: &Deck, p: &Progress) -> View {
             "</div><div class=\"actions\"><button data-action=\"reveal\">Show the answer</button></div></div>",
         );
     }
-    View { html, assets: vec![] }
+    View { html, assets: vec![DECK_ICON.to_owned()] }
 }
 
 impl activity::Guest for Plugin {
