@@ -1,8 +1,10 @@
 // A plugin's question type on the exam page, in a real browser against a real server (see
 // harness.mjs): the platform administrator installs the example question-type plugin
 // (plugins/examples/formula-question, built by the Rust test that runs this file and passed in
-// LECTERN_FORMULA_WASM), the teacher puts a formula question next to a built-in one in an
-// assessment through the API, and a student takes it on the exam page: the plugin's view is shown
+// LECTERN_FORMULA_WASM); the teacher writes one in the quiz builder (the form its settings schema
+// describes, a map of variables as JSON in place) and the server keeps exactly that; then a formula
+// question next to a built-in one in an assessment made through the API, which a student takes
+// on the exam page: the plugin's view is shown
 // with this attempt's values, inside the question's card, with no script, style, id or URL left in
 // it; the answer typed into the view's own field is saved as `fields`; a refused answer shows the
 // plugin's message; the graded result is the plugin's.
@@ -62,6 +64,36 @@ test('a plugin question type on the exam page: its view, its field, its message,
   const teacher = await token(seed.teacher);
   const types = await call(teacher, 'GET', `/api/v1/institutions/${seed.institution.slug}/question-types`);
   assert.deepEqual(types.items.map((t) => `${t.plugin}/${t.type}`), ['org.example.formula/formula']);
+
+  // ---- The quiz builder: the type is offered, its settings are a form from its schema. ----
+  const tctx = await newContext(browser);
+  const tp = await tctx.newPage();
+  const tw = watch(tp);
+  tw.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
+  await tp.goto('/');
+  await signIn(tp, seed.teacher);
+  await tp.waitForLoadState('networkidle');
+  await tp.goto(`/teach/courses/${seed.course.id}/assessments/new`);
+  const tmain = tp.getByRole('main');
+  await tmain.getByLabel(m('sc_quiz_title'), { exact: true }).fill('Cycling speeds');
+  await tmain.getByLabel(m('sc_quiz_add_type'), { exact: true }).selectOption({ label: 'Formula with random values' });
+  await tmain.getByRole('button', { name: m('sc_quiz_add_question') }).click();
+  const q1 = tmain.locator('li.sc-question').first();
+  await q1.locator('.badge', { hasText: 'Formula with random values' }).waitFor();
+  const form = q1.getByRole('group', { name: m('sc_q_plugin_settings', { type: 'Formula with random values' }) });
+  await form.getByLabel('Prompt', { exact: true }).fill(SPEED.prompt);
+  await form.getByLabel('Formula', { exact: true }).fill(SPEED.formula);
+  await form.getByLabel(m('sc_activity_json_named', { name: 'Variables' })).fill(JSON.stringify(SPEED.variables));
+  await checkA11y(tp, 'the quiz builder with a plugin question');
+  await tmain.getByRole('button', { name: m('sc_quiz_create') }).click();
+  await tp.waitForURL(/\/assessments\/[^/]+\/edit$/);
+  const built = tp.url().match(/\/assessments\/([^/]+)\/edit$/)[1];
+  const authored = await call(teacher, 'GET', `/api/v1/assessments/${built}`);
+  assert.deepEqual(authored.questions[0].key, {
+    plugin: { plugin: 'org.example.formula', type: 'formula', settings: { prompt: SPEED.prompt, formula: SPEED.formula, variables: SPEED.variables } },
+  });
+  tw.assertClean();
+  await tctx.close();
   const assessment = await call(teacher, 'POST', `${seed.course.api}/assessments`, {
     title: 'Kinematics check',
     questions: [

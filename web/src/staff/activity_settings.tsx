@@ -1,5 +1,5 @@
-// An activity item's settings, as a form built from its kind's JSON Schema (what the plugin
-// declared in `kinds()`): objects become groups of fields, strings text inputs (a text area when
+// A plugin's settings (an activity item's, a plugin question's), as a form built from the JSON
+// Schema the plugin declared (`kinds()`, `types()`): objects become groups of fields, strings text inputs (a text area when
 // long, a select when the schema lists the values), numbers number inputs with their bounds,
 // booleans checkboxes, lists of records or strings repeatable groups with add and remove buttons.
 // Whatever the form cannot draw (a `oneOf`, a nested list) is edited as JSON in place, and the
@@ -17,6 +17,7 @@ type Schema = {
   title?: string;
   description?: string;
   properties?: { [key: string]: Schema };
+  additionalProperties?: boolean | Schema;
   required?: string[];
   items?: Schema;
   enum?: Json[];
@@ -33,7 +34,8 @@ const isObject = (v: Json): v is JsonObject => typeof v === 'object' && v !== nu
 const typeOf = (s: Schema): string | undefined => (Array.isArray(s.type) ? s.type.find((x) => x !== 'null') : s.type);
 
 /** A new value for a schema: its default, else the least that satisfies its type. */
-export function emptyFor(s: Schema): Json {
+export function emptyFor(given: unknown): Json {
+  const s = (given ?? {}) as Schema;
   if (s.default !== undefined) return s.default;
   switch (typeOf(s)) {
     case 'object': {
@@ -62,7 +64,13 @@ export function emptyFor(s: Schema): Json {
 function drawable(s: Schema, depth = 0): boolean {
   const ty = typeOf(s);
   if (ty === 'string' || ty === 'integer' || ty === 'number' || ty === 'boolean') return true;
-  if (ty === 'object') return depth < 3 && Object.values(s.properties ?? {}).every((p) => drawable(p, depth + 1));
+  if (ty === 'object') {
+    // A map (names chosen by the author, `additionalProperties` a schema) has no fields to draw.
+    const map = typeof s.additionalProperties === 'object' && s.additionalProperties !== null;
+    return (
+      depth < 3 && s.properties !== undefined && !map && Object.values(s.properties).every((p) => drawable(p, depth + 1))
+    );
+  }
   if (ty === 'array') {
     const it = s.items ?? {};
     const ity = typeOf(it);
@@ -83,14 +91,45 @@ export function ActivitySettingsForm({
   value: Json;
   onChange: (v: Json) => void;
 }) {
-  const schema = kind.settings_schema as Schema;
-  const [asJson, setAsJson] = useState(!drawable(schema));
+  return (
+    <SchemaForm
+      base={base}
+      legend={t('sc_activity_settings', { kind: kind.name })}
+      description={kind.description}
+      schema={kind.settings_schema}
+      value={value}
+      onChange={onChange}
+    />
+  );
+}
+
+/** A settings object edited through the form its JSON Schema describes (a plugin's activity kind
+ *  or question type), with a JSON view of the whole. */
+export function SchemaForm({
+  base,
+  legend,
+  description,
+  schema: given,
+  value,
+  onChange,
+}: {
+  base: string;
+  legend: string;
+  description?: string;
+  schema: unknown;
+  value: Json;
+  onChange: (v: Json) => void;
+}) {
+  const schema = (given ?? {}) as Schema;
+  // A form when the settings are an object with named fields (a field it cannot draw is JSON in place).
+  const formable = typeOf(schema) === 'object' && schema.properties !== undefined;
+  const [asJson, setAsJson] = useState(!formable);
   const [text, setText] = useState(() => JSON.stringify(value ?? {}, null, 2));
   const [bad, setBad] = useState<string | undefined>(undefined);
   return (
     <fieldset class="activity-settings">
-      <legend>{t('sc_activity_settings', { kind: kind.name })}</legend>
-      {kind.description && <p class="hint">{kind.description}</p>}
+      <legend>{legend}</legend>
+      {description && <p class="hint">{description}</p>}
       {asJson ? (
         <div class="field">
           <label for={`${base}-json`}>{t('sc_activity_settings_json')}</label>
@@ -119,7 +158,7 @@ export function ActivitySettingsForm({
       ) : (
         <SchemaFields base={base} schema={schema} value={value} onChange={onChange} />
       )}
-      {drawable(schema) && (
+      {formable && (
         <button
           type="button"
           onClick={() => {

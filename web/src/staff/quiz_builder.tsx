@@ -27,10 +27,12 @@ import {
   toLocalInput,
 } from './course_api';
 import {
+  type PluginType,
   QUESTION_TYPES,
   type Question,
   type QuestionType,
   QuestionEditor,
+  newPluginQuestion,
   newQuestion,
   questionProblems,
   typeLabel,
@@ -108,18 +110,46 @@ async function getAssessment(id: string): Promise<Assessment> {
 export function QuizBuilderPage({ course, assessment }: { course: string; assessment?: string }) {
   const { institution } = useSession();
   const state = useLoad(async () => {
-    const [c, a] = await Promise.all([
+    const [c, a, types] = await Promise.all([
       getCourse(institution, course),
       assessment ? getAssessment(assessment) : Promise.resolve(undefined),
+      getPluginTypes(institution),
     ]);
-    return { course: c, assessment: a };
+    return { course: c, assessment: a, types };
   }, [institution, course, assessment]);
-  return <Async state={state}>{(d) => <Builder courseId={course} course={d.course} loaded={d.assessment} />}</Async>;
+  return (
+    <Async state={state}>
+      {(d) => <Builder courseId={course} course={d.course} loaded={d.assessment} pluginTypes={d.types} />}
+    </Async>
+  );
+}
+
+/** The question types plugins offer the institution (none when that cannot be read: the builder
+ *  still works with the built-in types). */
+async function getPluginTypes(institution: string): Promise<PluginType[]> {
+  try {
+    const r = await call(
+      api.GET('/api/v1/institutions/{institution}/question-types', { params: { path: { institution } } }),
+    );
+    return r.items;
+  } catch {
+    return [];
+  }
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function Builder({ courseId, course, loaded }: { courseId: string; course: Course; loaded?: Assessment }) {
+function Builder({
+  courseId,
+  course,
+  loaded,
+  pluginTypes,
+}: {
+  courseId: string;
+  course: Course;
+  loaded?: Assessment;
+  pluginTypes: PluginType[];
+}) {
   const { institution } = useSession();
   /** What the draft was read from: changes are computed against it. */
   const [base, setBase] = useState<Assessment | undefined>(loaded);
@@ -131,7 +161,8 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
     questions: loaded?.questions ?? [],
     settings: { ...DEFAULT_SETTINGS, ...(loaded?.settings ?? {}) },
   }));
-  const [addType, setAddType] = useState<QuestionType>('single_choice');
+  /** A built-in type, or `plugin:<plugin>/<type>`. */
+  const [addType, setAddType] = useState<string>('single_choice');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [invalid, setInvalid] = useState<string[] | undefined>(undefined);
@@ -263,9 +294,11 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
   }
 
   function addQuestion() {
-    setQuestions([...draft.questions, newQuestion(addType)]);
+    const pt = pluginTypes.find((x) => `plugin:${x.plugin}/${x.type}` === addType);
+    const q = pt ? newPluginQuestion(pt) : newQuestion(addType as QuestionType);
+    setQuestions([...draft.questions, q]);
     focusAfter.current = `q${draft.questions.length + 1}-prompt`;
-    announce(t('sc_added', { title: typeLabel(addType) }));
+    announce(t('sc_added', { title: pt ? pt.name : typeLabel(addType as QuestionType) }));
   }
 
   const title = base ? t('sc_quiz_edit_title', { title: base.title }) : t('sc_quiz_new_title');
@@ -351,6 +384,7 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
                 n={i + 1}
                 total={draft.questions.length}
                 perHint={s.per_hint ?? 0}
+                pluginTypes={pluginTypes}
                 onChange={(nq) => setQuestions(draft.questions.map((x, j) => (j === i ? nq : x)))}
                 onMove={(d) => moveQuestion(i, d)}
                 onRemove={() => {
@@ -364,12 +398,21 @@ function Builder({ courseId, course, loaded }: { courseId: string; course: Cours
           <div class="row sc-add-question">
             <span class="field">
               <label for="add-question-type">{t('sc_quiz_add_type')}</label>
-              <select id="add-question-type" value={addType} onChange={(e) => setAddType(e.currentTarget.value as QuestionType)}>
+              <select id="add-question-type" value={addType} onChange={(e) => setAddType(e.currentTarget.value)}>
                 {QUESTION_TYPES.map((qt) => (
                   <option key={qt} value={qt}>
                     {typeLabel(qt)}
                   </option>
                 ))}
+                {pluginTypes.length > 0 && (
+                  <optgroup label={t('sc_quiz_plugin_types')}>
+                    {pluginTypes.map((pt) => (
+                      <option key={`${pt.plugin}/${pt.type}`} value={`plugin:${pt.plugin}/${pt.type}`}>
+                        {pt.name}
+                      </option>
+                    ))}
+                  </optgroup>
+                )}
               </select>
             </span>
             <button type="button" id="add-question" onClick={addQuestion}>

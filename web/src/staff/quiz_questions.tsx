@@ -8,7 +8,35 @@
 import type { ComponentChildren } from 'preact';
 import { type MessageKey, formatNumber, t } from '../i18n';
 import type { Schemas } from '../api/client';
+import { SchemaForm, emptyFor } from './activity_settings';
 import { newId } from './course_api';
+
+/** A question type a plugin offers the institution (`GET …/question-types`). */
+export type PluginType = Schemas['QuestionType'];
+type PluginKey = Schemas['PluginQuestionKey'];
+
+/** The plugin key of a plugin's question, if it is one. */
+export function pluginKey(q: Question): PluginKey | undefined {
+  return 'plugin' in (q.key as object) ? (q.key as { plugin: PluginKey }).plugin : undefined;
+}
+
+/** A new question of a plugin's type, its settings the least its schema accepts. */
+export function newPluginQuestion(pt: PluginType): Question {
+  const settings = emptyFor(pt.settings_schema) as Record<string, never>;
+  return {
+    id: newId('q'),
+    prompt: '',
+    points: 1,
+    hints: [],
+    labels: {},
+    key: { plugin: { plugin: pt.plugin, type: pt.type, settings } },
+  };
+}
+
+/** A plugin question's type label: the type's own name, or its ids when no plugin offers it now. */
+export function pluginTypeLabel(k: PluginKey, types: PluginType[]): string {
+  return types.find((x) => x.plugin === k.plugin && x.type === k.type)?.name ?? `${k.plugin}/${k.type}`;
+}
 
 export type Question = Schemas['Question'];
 export type AnswerKey = Schemas['AnswerKey'];
@@ -301,6 +329,7 @@ export function QuestionEditor({
   n,
   total,
   perHint,
+  pluginTypes = [],
   onChange,
   onMove,
   onRemove,
@@ -309,11 +338,14 @@ export function QuestionEditor({
   n: number;
   total: number;
   perHint: number;
+  /** The question types plugins offer (for a plugin question's name and settings form). */
+  pluginTypes?: PluginType[];
   onChange: (q: Question) => void;
   onMove: (delta: -1 | 1) => void;
   onRemove: () => void;
 }) {
   const type = questionType(q);
+  const pk = pluginKey(q);
   const base = `q${n}`;
   const name = t('sc_question_n', { n });
   const hints = q.hints ?? [];
@@ -322,7 +354,7 @@ export function QuestionEditor({
     <li class="card sc-question" data-question={q.id} aria-labelledby={`${base}-h`}>
       <div class="sc-item-head">
         <h3 id={`${base}-h`}>
-          {name} <span class="badge">{typeLabel(type)}</span>
+          {name} <span class="badge">{pk ? pluginTypeLabel(pk, pluginTypes) : typeLabel(type)}</span>
         </h3>
         <span class="sc-buttons">
           <button type="button" id={`${base}-up`} disabled={n === 1} aria-label={t('sc_move_up_named', { title: name })} onClick={() => onMove(-1)}>
@@ -350,11 +382,15 @@ export function QuestionEditor({
           value={q.prompt ?? ''}
           onChange={(v) => onChange({ ...q, prompt: v })}
           multiline
-          required={type !== ('plugin' as QuestionType)}
+          required={!pk}
         />
         {type === 'fill_blanks' && <p class="hint">{t('sc_q_blanks_hint')}</p>}
         <NumberField id={`${base}-points`} label={t('sc_q_points')} min={0} value={q.points} onChange={(v) => onChange({ ...q, points: v ?? 0 })} />
-        <KeyEditor q={q} base={base} onChange={onChange} />
+        {pk ? (
+          <PluginSettings base={base} k={pk} types={pluginTypes} onChange={(key) => onChange({ ...q, key: { plugin: key } })} />
+        ) : (
+          <KeyEditor q={q} base={base} onChange={onChange} />
+        )}
         <fieldset>
           <legend>{t('sc_q_hints')}</legend>
           <p class="hint">
@@ -458,6 +494,35 @@ function KeyEditor({ q, base, onChange }: { q: Question; base: string; onChange:
     case 'essay':
       return <RubricEditor base={base} criteria={k.essay as Criterion[]} onChange={setKey} />;
   }
+}
+
+/** A plugin question's settings, in the form its type's settings schema describes (the server
+ *  checks them against the same schema when the quiz is saved). */
+function PluginSettings({
+  base,
+  k,
+  types,
+  onChange,
+}: {
+  base: string;
+  k: PluginKey;
+  types: PluginType[];
+  onChange: (k: PluginKey) => void;
+}) {
+  const pt = types.find((x) => x.plugin === k.plugin && x.type === k.type);
+  return (
+    <>
+      {!pt && <p class="notice warn">{t('sc_q_plugin_unavailable', { type: `${k.plugin}/${k.type}` })}</p>}
+      <SchemaForm
+        base={`${base}-settings`}
+        legend={t('sc_q_plugin_settings', { type: pt?.name ?? k.type })}
+        description={pt?.description}
+        schema={pt?.settings_schema}
+        value={k.settings}
+        onChange={(v) => onChange({ ...k, settings: v as Record<string, never> })}
+      />
+    </>
+  );
 }
 
 function Group({ legend, children }: { legend: string; children: ComponentChildren }) {
