@@ -16,11 +16,9 @@ import {
   installPlugin,
   launch,
   msg,
-  newContext,
   screenshot,
-  signIn,
+  signedInPage,
   until,
-  watch,
 } from './harness.mjs';
 
 const { url, seed } = config();
@@ -47,13 +45,7 @@ test('an activity: built in the editor from its schema, used by a student, score
   const module = seed.course.modules[1];
 
   // ---- The teacher adds the deck in the course editor. ----
-  const tctx = await newContext(browser);
-  const tp = await tctx.newPage();
-  const tw = watch(tp);
-  tw.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await tp.goto('/');
-  await signIn(tp, seed.teacher);
-  await tp.waitForLoadState('networkidle');
+  const { context: tctx, page: tp, w: tw } = await signedInPage(browser, seed.teacher);
   await tp.goto(`/teach/courses/${seed.course.id}/edit`);
   const block = tp.locator('li.sc-module', { has: tp.getByRole('heading', { level: 3, name: module.title, exact: true }) });
   const form = block.locator('details.sc-add');
@@ -95,13 +87,7 @@ test('an activity: built in the editor from its schema, used by a student, score
 
   // ---- A student uses it, with the keyboard. ----
   const student = seed.students[1];
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await page.goto('/');
-  await signIn(page, student);
-  await page.waitForLoadState('networkidle');
+  const { context, page, w } = await signedInPage(browser, student);
   await page.goto(`/courses/${seed.course.id}/items/${item.id}`);
   await page.getByRole('heading', { level: 1, name: TITLE }).waitFor();
   const activity = page.getByRole('region', { name: m('st_activity_label', { title: TITLE }) });

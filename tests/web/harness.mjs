@@ -113,6 +113,21 @@ export async function installPlugin(url, seed, { manifest, wasm, slot }) {
   return key;
 }
 
+/**
+ * A new context with one page signed in as `person`, watched (the anonymous `GET /api/v1/me`
+ * before sign-in allowed). Returns `{ context, page, w }`; close the context when done.
+ */
+export async function signedInPage(browser, person) {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const w = watch(page);
+  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
+  await page.goto('/');
+  await signIn(page, person);
+  await page.waitForLoadState('networkidle');
+  return { context, page, w };
+}
+
 /** Starts Chromium. Close it in an `after` hook. */
 export async function launch(options = {}) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS, ...options });

@@ -18,11 +18,9 @@ import {
   installPlugin,
   launch,
   msg,
-  newContext,
   screenshot,
-  signIn,
+  signedInPage,
   until,
-  watch,
 } from './harness.mjs';
 
 const { url, seed } = config();
@@ -66,13 +64,7 @@ test('a plugin question type on the exam page: its view, its field, its message,
   assert.deepEqual(types.items.map((t) => `${t.plugin}/${t.type}`), ['org.example.formula/formula']);
 
   // ---- The quiz builder: the type is offered, its settings are a form from its schema. ----
-  const tctx = await newContext(browser);
-  const tp = await tctx.newPage();
-  const tw = watch(tp);
-  tw.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await tp.goto('/');
-  await signIn(tp, seed.teacher);
-  await tp.waitForLoadState('networkidle');
+  const { context: tctx, page: tp, w: tw } = await signedInPage(browser, seed.teacher);
   await tp.goto(`/teach/courses/${seed.course.id}/assessments/new`);
   const tmain = tp.getByRole('main');
   await tmain.getByLabel(m('sc_quiz_title'), { exact: true }).fill('Cycling speeds');
@@ -106,15 +98,9 @@ test('a plugin question type on the exam page: its view, its field, its message,
 
   const student = seed.students[1];
   const studentToken = await token(student);
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
+  const { context, page, w } = await signedInPage(browser, student);
   // The refused save below answers 422 on purpose, once.
   w.expect({ status: 422, url: /\/answers\/speed$/, method: 'PUT' });
-  await page.goto('/');
-  await signIn(page, student);
-  await page.waitForLoadState('networkidle');
   await page.goto(`/courses/${seed.course.id}/assessments/${assessment.id}`);
   await page.getByRole('heading', { level: 1, name: assessment.title }).waitFor();
   await page.getByRole('button', { name: m('exam_start'), exact: true }).click();
