@@ -40,7 +40,7 @@ pub enum PluginCommand {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
-    /// Make an (unsigned) package from the built component, manifest.json and Cargo.toml.
+    /// Make an (unsigned) package from the component and the project's lectern.toml (else manifest.json and Cargo.toml).
     Pack {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
@@ -599,6 +599,107 @@ fn git_commit(dir: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// What `plugin pack` reads of a project, whatever its language: `lectern.toml`
+/// (the plugin's manifest, as in `manifest.json`, plus a `[package]` table),
+/// else `manifest.json`; `Cargo.toml`, when there is one, fills what neither
+/// says (description, license, repository) and must agree on the version.
+struct Project {
+    host: lectern_core::plugins::Manifest,
+    /// `[package]` of lectern.toml, else `[package.metadata.lectern]` of Cargo.toml.
+    meta: toml::Table,
+    /// `[package]` of Cargo.toml (empty without one).
+    cargo: toml::Table,
+}
+
+/// The file a project's manifest is in.
+pub const PROJECT_MANIFEST: &str = "lectern.toml";
+
+impl Project {
+    fn read(dir: &Path) -> anyhow::Result<Project> {
+        let cargo_path = dir.join("Cargo.toml");
+        let cargo = if cargo_path.exists() {
+            let v: toml::Table = toml::from_str(&String::from_utf8_lossy(&read(&cargo_path)?))
+                .with_context(|| format!("{} is not TOML", cargo_path.display()))?;
+            match v.get("package") {
+                Some(toml::Value::Table(t)) => t.clone(),
+                Some(_) => bail!("{}: `package` must be a table", cargo_path.display()),
+                None => toml::Table::new(),
+            }
+        } else {
+            toml::Table::new()
+        };
+        let toml_path = dir.join(PROJECT_MANIFEST);
+        let (host, meta) = if toml_path.exists() {
+            let mut v: toml::Table = toml::from_str(&String::from_utf8_lossy(&read(&toml_path)?))
+                .with_context(|| format!("{} is not TOML", toml_path.display()))?;
+            let meta = match v.remove("package") {
+                Some(toml::Value::Table(t)) => t,
+                Some(_) => bail!("{}: `package` must be a table", toml_path.display()),
+                None => toml::Table::new(),
+            };
+            let json = serde_json::to_vec(&v)?;
+            let host = lectern_core::plugins::Manifest::parse_json(&json).with_context(|| {
+                format!(
+                    "{} (the plugin's fields: id, version, slot, data_version, [capabilities], [resources])",
+                    toml_path.display()
+                )
+            })?;
+            (host, meta)
+        } else {
+            let json_path = dir.join("manifest.json");
+            if !json_path.exists() {
+                bail!(
+                    "{} has no {PROJECT_MANIFEST} (or manifest.json): `lectern plugin new` writes one; see sdk/README.md",
+                    dir.display()
+                );
+            }
+            let host = lectern_core::plugins::Manifest::parse_json(&read(&json_path)?)
+                .with_context(|| format!("{}", json_path.display()))?;
+            let meta = cargo
+                .get("metadata")
+                .and_then(|m| m.get("lectern"))
+                .and_then(|l| l.as_table())
+                .cloned()
+                .unwrap_or_default();
+            (host, meta)
+        };
+        if let Some(v) = cargo.get("version").and_then(|v| v.as_str())
+            && v != host.version
+        {
+            bail!("Cargo.toml says version {v} but the plugin's manifest says {}: make them agree", host.version);
+        }
+        Ok(Project { host, meta, cargo })
+    }
+
+    /// A text field: the project manifest's `[package]`, else Cargo's `[package]`.
+    fn text(&self, key: &str) -> Option<String> {
+        self.meta.get(key).or_else(|| self.cargo.get(key)).and_then(|v| v.as_str()).map(str::to_owned)
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        self.meta
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The component to pack: `--component`, else `[package] component` of
+    /// lectern.toml (relative to the project), else built with cargo.
+    fn component(&self, dir: &Path, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+        if let Some(c) = given.or_else(|| self.meta.get("component").and_then(|v| v.as_str()).map(|c| dir.join(c))) {
+            return Ok(c);
+        }
+        if dir.join("Cargo.toml").exists() {
+            return build(dir);
+        }
+        bail!(
+            "no component to pack: pass --component <file.wasm>, or set `component` in [package] of {PROJECT_MANIFEST} \
+             (a Rust project is built with cargo instead)"
+        )
+    }
+}
+
 /// Packs a project; returns the package path.
 pub fn pack(
     dir: &Path,
@@ -608,53 +709,37 @@ pub fn pack(
     repository: Option<String>,
     commit: Option<String>,
 ) -> anyhow::Result<PathBuf> {
-    let cargo: toml::Value = toml::from_str(&String::from_utf8_lossy(&read(&dir.join("Cargo.toml"))?))
-        .with_context(|| format!("{}/Cargo.toml is not TOML", dir.display()))?;
-    let pkg = &cargo["package"];
-    let meta = pkg.get("metadata").and_then(|m| m.get("lectern"));
-    let text = |v: Option<&toml::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
-    let host = lectern_core::plugins::Manifest::parse_json(&read(&dir.join("manifest.json"))?)
-        .with_context(|| format!("{}/manifest.json", dir.display()))?;
-    if let Some(v) = text(pkg.get("version"))
-        && v != host.version
-    {
-        bail!("Cargo.toml says version {v} but manifest.json says {}: make them agree", host.version);
-    }
-    let wasm = match component {
-        Some(c) => c,
-        None => build(dir)?,
-    };
+    let project = Project::read(dir)?;
+    let host = &project.host;
+    let license = project.text("license").ok_or_else(|| {
+        anyhow::anyhow!("set `license` (an SPDX expression, e.g. Apache-2.0) in [package] of {PROJECT_MANIFEST}")
+    })?;
+    let wasm = project.component(dir, component)?;
     let component = read(&wasm)?;
     let pb = spinner("packing");
     let wit = package::component_interfaces(&component).context("the component")?;
-    let list = |k: &str| -> Vec<String> {
-        meta.and_then(|m| m.get(k))
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
-    };
     let publisher = publisher
-        .or_else(|| text(meta.and_then(|m| m.get("publisher"))))
+        .or_else(|| project.meta.get("publisher").and_then(|v| v.as_str()).map(str::to_owned))
         .unwrap_or_else(|| host.id.split('.').take(2).collect::<Vec<_>>().join("."));
     let manifest = PackageManifest {
         format: package::FORMAT,
         id: host.id.clone(),
         version: host.version.clone(),
         publisher: package::Publisher { id: publisher, key_id: String::new() },
-        name: text(meta.and_then(|m| m.get("name"))).unwrap_or_else(|| host.id.clone()),
-        description: text(pkg.get("description")).unwrap_or_default(),
-        license: text(pkg.get("license")).ok_or_else(|| anyhow::anyhow!("set `license` (SPDX) in Cargo.toml"))?,
+        name: project.meta.get("name").and_then(|v| v.as_str()).map(str::to_owned).unwrap_or_else(|| host.id.clone()),
+        description: project.text("description").unwrap_or_default(),
+        license,
         source: package::Source {
-            repository: repository.or_else(|| text(pkg.get("repository"))).unwrap_or_else(|| "unknown".into()),
+            repository: repository.or_else(|| project.text("repository")).unwrap_or_else(|| "unknown".into()),
             commit: commit.unwrap_or_else(|| git_commit(dir)),
         },
         slot: host.slot,
         component: package::FileRef { path: package::COMPONENT.into(), sha256: String::new(), size: 0 },
         assets: vec![],
         wit,
-        capabilities: package::Capabilities::request(&host.capabilities, list("vector-collections")),
+        capabilities: package::Capabilities::request(&host.capabilities, project.list("vector-collections")),
         resources: host.resources.clone(),
-        kernel: text(meta.and_then(|m| m.get("kernel"))).unwrap_or_else(kernel_range),
+        kernel: project.meta.get("kernel").and_then(|v| v.as_str()).map(str::to_owned).unwrap_or_else(kernel_range),
         data_version: host.data_version,
     };
     let mut assets = BTreeMap::new();

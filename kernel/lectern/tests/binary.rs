@@ -752,3 +752,83 @@ fn plugin_new_activity_builds_and_packs() {
         assert!(inspected.contains(want), "{want}: {inspected}");
     }
 }
+
+/// `plugin pack` for a project in any language: `lectern.toml` (the plugin's
+/// manifest plus a `[package]` table) and a component built elsewhere, no
+/// `Cargo.toml`; and the clear errors of a project that lacks what it needs.
+#[test]
+fn plugin_pack_needs_no_cargo_toml() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let wasm = lectern_guest_build::build(&repo, "lectern-plugin-template");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let run = |cwd: &Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lectern")).current_dir(cwd).args(args).output().expect("run");
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+
+    // A project with lectern.toml and a prebuilt component, as a Python or JS author has.
+    let p = t.join("py-grader");
+    std::fs::create_dir_all(p.join("build")).expect("mkdir");
+    std::fs::copy(&wasm, p.join("build/grader.wasm")).expect("copy");
+    std::fs::write(
+        p.join("lectern.toml"),
+        r#"id = "edu.example.template"
+version = "0.1.0"
+slot = "grading"
+data_version = 1
+
+[capabilities]
+kv_quota_bytes = 1048576
+
+[resources]
+memory_mib = 64
+call_timeout_ms = 2000
+
+[package]
+name = "Template grader (packed from lectern.toml)"
+description = "Grades true/false questions."
+license = "Apache-2.0"
+repository = "https://example.edu/grader"
+component = "build/grader.wasm"
+"#,
+    )
+    .expect("write");
+    let (ok, out) = run(&p, &["plugin", "pack"]);
+    assert!(ok && out.contains("packed edu.example.template@0.1.0"), "{out}");
+    let (ok, out) = run(&p, &["plugin", "inspect", "edu.example.template-0.1.0.lpkg"]);
+    assert!(ok, "{out}");
+    for want in [
+        "Template grader (packed from lectern.toml)",
+        "Apache-2.0",
+        "imports match the manifest",
+        "https://example.edu/grader",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+
+    // Refusals, each naming what is missing, never a panic.
+    let bare = t.join("bare");
+    std::fs::create_dir_all(&bare).expect("mkdir");
+    let (ok, out) = run(&bare, &["plugin", "pack", "--component", wasm.to_str().expect("utf-8")]);
+    assert!(!ok && out.contains("no lectern.toml"), "{out}");
+    std::fs::write(
+        bare.join("manifest.json"),
+        r#"{"id":"edu.example.template","version":"0.1.0","slot":"grading","data_version":1,"capabilities":{"kv_quota_bytes":1048576}}"#,
+    )
+    .expect("write");
+    std::fs::write(bare.join("Cargo.toml"), "").expect("write");
+    let (ok, out) = run(&bare, &["plugin", "pack", "--component", wasm.to_str().expect("utf-8")]);
+    assert!(!ok && out.contains("set `license`") && !out.contains("panicked"), "{out}");
+    let (ok, out) = run(&bare, &["plugin", "pack"]);
+    assert!(!ok && !out.contains("panicked"), "{out}");
+    std::fs::remove_file(bare.join("Cargo.toml")).expect("rm");
+    let (ok, out) = run(&bare, &["plugin", "pack"]);
+    assert!(!ok && out.contains("set `license`"), "{out}");
+    std::fs::write(p.join("lectern.toml"), "id = \"edu.example.template\"\nslot = \"grading\"\n").expect("write");
+    let (ok, out) = run(&p, &["plugin", "pack"]);
+    assert!(!ok && out.contains("lectern.toml"), "{out}");
+}
