@@ -546,14 +546,26 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     }
 }
 
-/// Builds the component with cargo and returns its path (read from cargo's artifact messages).
+/// Builds the component and returns its path: the project's own build
+/// command when its `lectern.toml` names one (`[package] build`, then its
+/// `component`), else cargo (the path read from cargo's artifact messages).
+/// The build's progress and warnings go to the terminal as they come.
 pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.join(PROJECT_MANIFEST).exists() {
+        let project = Project::read(dir)?;
+        if let Some(cmd) = project.meta.get("build") {
+            return build_with(dir, &project, cmd);
+        }
+    }
     ensure_wasm_target()?;
     let manifest = dir.join("Cargo.toml");
     if !manifest.exists() {
-        bail!("{} has no Cargo.toml", dir.display());
+        bail!(
+            "{} has no Cargo.toml: a project in another language names its build command and component in [package] of {PROJECT_MANIFEST}",
+            dir.display()
+        );
     }
-    let pb = spinner(&format!("building {}", dir.display()));
+    eprintln!("building {} (cargo, release, wasm32-wasip2)", dir.display());
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "build",
@@ -566,11 +578,13 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
         ])
         .arg(&manifest)
         .env_remove("CARGO_BUILD_TARGET")
+        // Progress ("Compiling …") and every warning, as cargo prints them; the
+        // artifact messages (JSON) on stdout say where the component is.
+        .stderr(std::process::Stdio::inherit())
         .output()
         .context("cannot run cargo")?;
-    pb.finish_and_clear();
     if !out.status.success() {
-        bail!("the build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        bail!("the build failed (cargo's messages are above)");
     }
     let mut wasm = None;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -584,6 +598,33 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
         }
     }
     wasm.ok_or_else(|| anyhow::anyhow!("cargo built no .wasm (is `crate-type = [\"cdylib\"]` set?)"))
+}
+
+/// Runs a project's own build command (`[package] build`: a list, the
+/// program then its arguments, run in the project directory without a
+/// shell) and returns its `component`.
+fn build_with(dir: &Path, project: &Project, cmd: &toml::Value) -> anyhow::Result<PathBuf> {
+    let argv: Vec<String> = cmd
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .filter(|v: &Vec<String>| !v.is_empty() && v.len() == cmd.as_array().map_or(0, Vec::len))
+        .ok_or_else(|| anyhow::anyhow!("`build` in [package] of {PROJECT_MANIFEST} must be a list of strings, e.g. [\"componentize-py\", \"…\"]"))?;
+    let component = project.meta.get("component").and_then(|v| v.as_str()).map(|c| dir.join(c)).ok_or_else(|| {
+        anyhow::anyhow!("set `component` in [package] of {PROJECT_MANIFEST}: the file the build makes")
+    })?;
+    eprintln!("building {}: {}", dir.display(), argv.join(" "));
+    let status = Command::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(dir)
+        .status()
+        .with_context(|| format!("cannot run `{}`", argv[0]))?;
+    if !status.success() {
+        bail!("the build command failed ({status}); its messages are above");
+    }
+    if !component.is_file() {
+        bail!("the build did not make {} (the `component` of {PROJECT_MANIFEST})", component.display());
+    }
+    Ok(component)
 }
 
 fn git_commit(dir: &Path) -> String {
@@ -684,11 +725,18 @@ impl Project {
             .unwrap_or_default()
     }
 
-    /// The component to pack: `--component`, else `[package] component` of
-    /// lectern.toml (relative to the project), else built with cargo.
+    /// The component to pack: `--component`; else built by the project's
+    /// `[package] build` command; else `[package] component` of lectern.toml
+    /// (relative to the project) as it is; else built with cargo.
     fn component(&self, dir: &Path, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-        if let Some(c) = given.or_else(|| self.meta.get("component").and_then(|v| v.as_str()).map(|c| dir.join(c))) {
+        if let Some(c) = given {
             return Ok(c);
+        }
+        if let Some(cmd) = self.meta.get("build") {
+            return build_with(dir, self, cmd);
+        }
+        if let Some(c) = self.meta.get("component").and_then(|v| v.as_str()) {
+            return Ok(dir.join(c));
         }
         if dir.join("Cargo.toml").exists() {
             return build(dir);

@@ -810,6 +810,32 @@ component = "build/grader.wasm"
         assert!(out.contains(want), "{want}: {out}");
     }
 
+    // The project's own build command (here a copy standing in for componentize-py or jco):
+    // `plugin build` runs it in the project and reports the component; `plugin pack` builds first.
+    let toml = std::fs::read_to_string(p.join("lectern.toml")).expect("read");
+    std::fs::write(p.join("prebuilt.wasm"), std::fs::read(&wasm).expect("read")).expect("write");
+    std::fs::remove_file(p.join("build/grader.wasm")).expect("rm");
+    std::fs::write(
+        p.join("lectern.toml"),
+        toml.replace(
+            "component = \"build/grader.wasm\"",
+            "component = \"build/grader.wasm\"\nbuild = [\"cp\", \"prebuilt.wasm\", \"build/grader.wasm\"]",
+        ),
+    )
+    .expect("write");
+    let (ok, out) = run(&p, &["plugin", "build"]);
+    assert!(ok && out.contains("cp prebuilt.wasm build/grader.wasm") && out.contains("built "), "{out}");
+    std::fs::remove_file(p.join("build/grader.wasm")).expect("rm");
+    let (ok, out) = run(&p, &["plugin", "pack"]);
+    assert!(ok && out.contains("packed edu.example.template@0.1.0"), "{out}");
+    std::fs::write(
+        p.join("lectern.toml"),
+        toml.replace("component = \"build/grader.wasm\"", "component = \"build/grader.wasm\"\nbuild = [\"false\"]"),
+    )
+    .expect("write");
+    let (ok, out) = run(&p, &["plugin", "build"]);
+    assert!(!ok && out.contains("the build command failed"), "{out}");
+
     // Refusals, each naming what is missing, never a panic.
     let bare = t.join("bare");
     std::fs::create_dir_all(&bare).expect("mkdir");
