@@ -2625,7 +2625,7 @@ export interface components {
         } | {
             kind: string;
             plugin: string;
-            settings: Record<string, never>;
+            settings?: Record<string, never> | null;
             /**
              * Format: int32
              * @description Grows with each change of the settings.

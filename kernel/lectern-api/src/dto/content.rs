@@ -156,8 +156,8 @@ pub enum Body {
     Activity {
         plugin: String,
         kind: String,
-        #[schema(value_type = Object)]
-        settings: serde_json::Value,
+        #[schema(value_type = Option<Object>)]
+        settings: Option<serde_json::Value>,
         /// Grows with each change of the settings.
         settings_revision: u32,
     },
@@ -175,7 +175,7 @@ impl From<c::Body> for Body {
             c::Body::Activity { plugin, kind, settings, settings_revision } => Body::Activity {
                 plugin,
                 kind,
-                settings: serde_json::from_str(&settings).unwrap_or(serde_json::Value::Null),
+                settings: serde_json::from_str::<serde_json::Value>(&settings).ok().filter(|v| !v.is_null()),
                 settings_revision,
             },
         }
