@@ -2308,7 +2308,11 @@ export interface components {
         ActivityKindList: {
             items: components["schemas"]["ActivityKind"][];
         };
-        /** @description What an action did: the next view, and a message for the learner. */
+        /**
+         * @description What an action did: the next view (empty `html` when the plugin could
+         *     not draw it after keeping the action: fetch the view again), and a
+         *     message for the learner.
+         */
         ActivityOutcome: {
             /** @description A short message for the learner, to announce. */
             message?: string | null;

@@ -269,7 +269,9 @@ function Activity({
         }),
       );
       refocus.current = box.current.contains(document.activeElement);
-      setView(out.view);
+      // The action is kept; an empty view means the plugin could not draw the next one: ask again.
+      if (out.view.html === '') void load();
+      else setView(out.view);
       const said = [
         out.message,
         out.score ? t('st_activity_score', { points: formatNumber(out.score.points), max: formatNumber(out.score.max_points) }) : undefined,

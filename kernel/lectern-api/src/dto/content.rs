@@ -690,7 +690,9 @@ pub struct ActivityScore {
     pub max_points: f64,
 }
 
-/// What an action did: the next view, and a message for the learner.
+/// What an action did: the next view (empty `html` when the plugin could
+/// not draw it after keeping the action: fetch the view again), and a
+/// message for the learner.
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
 pub struct ActivityOutcome {
     pub view: ActivityView,

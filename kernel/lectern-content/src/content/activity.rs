@@ -311,10 +311,16 @@ impl Content {
                     let (plugin, item, ctx2) = (t.plugin.clone(), t.wit.clone(), ctx.clone());
                     let now = self.activity_state(inst, course, user, item_id)?;
                     let learner = now.map(|s| wa::LearnerState { data: s.data, version: s.version });
-                    let v = Self::blocking(move || host.activity_render(&plugin, &ctx2, &item, learner.as_ref()))
-                        .await?
-                        .map_err(|e| activity_error(e, "activity"))?;
-                    self.activity_view(inst, &t.plugin, &v)
+                    match Self::blocking(move || host.activity_render(&plugin, &ctx2, &item, learner.as_ref())).await? {
+                        Ok(v) => self.activity_view(inst, &t.plugin, &v),
+                        // The action is kept (and acknowledged): an error now would
+                        // invite the learner to act twice. An empty view tells the
+                        // page to ask for it again.
+                        Err(e) => {
+                            tracing::warn!(item = item_id, error = %e, "an activity kept an action but could not render after it");
+                            lectern_host::slots::View { html: String::new(), assets: vec![] }
+                        }
+                    }
                 }
             };
             let own = user.to_string();
