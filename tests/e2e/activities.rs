@@ -173,6 +173,10 @@ async fn an_activity_is_placed_in_a_course_used_scored_and_completed() {
     assert_eq!(entry["max_points"], 2.0, "{entry}");
     assert_eq!(entry["graded_by"], format!("plugin:{KEY}"), "{entry}");
     assert!(entry["history"].as_array().unwrap().len() >= 2, "each change of mastery is in the history: {entry}");
+    // The gradebook names the column after the item.
+    let book = teacher.get(&format!("{base}/gradebook")).await.ok().clone();
+    let col = book["columns"].as_array().unwrap().iter().find(|c| c["item"] == "cards").unwrap().clone();
+    assert_eq!(col["title"], "Photosynthesis words (cards)", "{book}");
     // Completion opens the page that required it.
     let outline = student.get(&format!("{base}/content")).await.ok().clone();
     let items = outline["modules"][0]["items"].as_array().unwrap().clone();

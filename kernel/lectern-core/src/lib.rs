@@ -301,6 +301,37 @@ impl Kernel {
     /// Deletes a draft course, its enrolments (identity), then its content and
     /// media. Published or archived courses hold student records and can only
     /// be archived.
+    /// The course's gradebook with every column named: assessments by their
+    /// title (the assessment context knows them), other graded items of the
+    /// outline (activities, items graded by hand) by the item's title.
+    pub fn course_gradebook(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<lectern_assessment::gradebook::totals::CourseGradebook, CoreError> {
+        let mut g = self.assessments().course_gradebook(p, inst, course)?;
+        let outline = self.content().load_outline(inst, course)?;
+        for c in g.columns.iter_mut().filter(|c| c.grading_method.is_none()) {
+            if let Some(item) = outline.item(&c.item) {
+                c.title = format!("{} ({})", item.title, c.item);
+            }
+        }
+        Ok(g)
+    }
+
+    /// [`Kernel::course_gradebook`] as CSV, with the file name to download it as.
+    pub fn gradebook_csv(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+    ) -> Result<(String, String), CoreError> {
+        use lectern_assessment::gradebook::totals::{csv_file_name, to_csv};
+        let g = self.course_gradebook(p, inst, course)?;
+        Ok((csv_file_name(&g), to_csv(&g)))
+    }
+
     pub async fn delete_course(&self, p: &Principal, inst: InstitutionId, id: CourseId) -> Result<(), CoreError> {
         self.identity().delete_course(p, inst, id).await?;
         self.content().forget_course_content(inst, id)?;

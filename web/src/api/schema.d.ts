@@ -2902,7 +2902,10 @@ export interface components {
             category?: string | null;
             grading_method?: null | components["schemas"]["GradingMethod"];
             item: string;
-            /** @description `Title (assessment id)` for an assessment, the item id otherwise. */
+            /**
+             * @description `Title (id)`: an assessment's title, or an outline item's (an activity,
+             *     an item graded by hand); the bare id for anything else.
+             */
             title: string;
         };
         /** @description A student's completion of a course: recorded once, when the rule was first met. */

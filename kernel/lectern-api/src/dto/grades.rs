@@ -245,7 +245,8 @@ impl From<GradeView> for Grade {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Column {
     pub item: String,
-    /// `Title (assessment id)` for an assessment, the item id otherwise.
+    /// `Title (id)`: an assessment's title, or an outline item's (an activity,
+    /// an item graded by hand); the bare id for anything else.
     pub title: String,
     pub category: Option<String>,
     /// Which attempts make the column's grades; absent for items that are not assessments.

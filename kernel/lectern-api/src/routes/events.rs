@@ -110,7 +110,7 @@ pub(crate) async fn gradebook(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<dto::grades::Gradebook>> {
     let (i, c) = course_ids(&s, &inst, &course)?;
-    let table = s.kernel.assessments().course_gradebook(&p, i, c)?;
+    let table = s.kernel.course_gradebook(&p, i, c)?;
     Ok(Json(dto::grades::Gradebook::new(s.kernel.assessments().gradebook(&p, i, c)?, table)))
 }
 

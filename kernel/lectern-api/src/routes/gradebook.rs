@@ -166,7 +166,7 @@ pub(crate) async fn gradebook_csv(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, c) = ids(&s, &inst, &course)?;
-    let (name, csv) = s.kernel.assessments().gradebook_csv(&p, i, c)?;
+    let (name, csv) = s.kernel.gradebook_csv(&p, i, c)?;
     let headers = [
         (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
         (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),

@@ -58,7 +58,8 @@ impl Record for GradeCategories {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Column {
     pub item: String,
-    /// The assessment's title, or the item id for other items.
+    /// The assessment's title, or the item id for other items (the kernel facade
+    /// names outline items by their title: `lectern_core::Kernel::course_gradebook`).
     pub title: String,
     pub category: Option<String>,
     /// Which attempts make an assessment's grade; `None` for other items.
@@ -296,20 +297,13 @@ impl Assessments {
         students.sort_by(|a, b| (&a.name, &a.email).cmp(&(&b.name, &b.email)));
         Ok(CourseGradebook { course_code: c.code, columns, categories, students })
     }
+}
 
-    /// The gradebook as CSV (see [`to_csv`]).
-    pub fn gradebook_csv(
-        &self,
-        p: &Principal,
-        inst: InstitutionId,
-        course: CourseId,
-    ) -> Result<(String, String), CoreError> {
-        let g = self.course_gradebook(p, inst, course)?;
-        let code: String =
-            g.course_code.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(64).collect();
-        let name = if code.is_empty() { "gradebook.csv".to_string() } else { format!("gradebook-{code}.csv") };
-        Ok((name, to_csv(&g)))
-    }
+/// The file name a gradebook's CSV is downloaded as (`gradebook-<code>.csv`).
+pub fn csv_file_name(g: &CourseGradebook) -> String {
+    let code: String =
+        g.course_code.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(64).collect();
+    if code.is_empty() { "gradebook.csv".to_string() } else { format!("gradebook-{code}.csv") }
 }
 
 /// One CSV field: RFC 4180 quoting, and a `'` before a leading `=`, `+`,
