@@ -43,6 +43,11 @@ pub const REQUESTS: &[Body] = &[Body {
           checked by the verifier, whose `structure` check answers for anything that is not one",
 }];
 
+/// Why an activity item's settings are free-form (three request fields carry them).
+const ACTIVITY_SETTINGS: &str = "an instructor's settings for a plugin's activity kind: their shape is the kind's, \
+     given by its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
+     which the kernel checks them against before storing them";
+
 /// Free-form fields of typed bodies.
 pub const FIELDS: &[Field] = &[
     Field {
@@ -93,27 +98,9 @@ pub const FIELDS: &[Field] = &[
         field: "response_schema",
         why: "a JSON Schema document, as the question-type plugin declared it (any valid JSON Schema)",
     },
-    Field {
-        schema: "ActivityInput",
-        field: "settings",
-        why: "an instructor's settings for a plugin's activity kind: their shape is the kind's, given by \
-              its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
-              which the kernel checks them against before storing them",
-    },
-    Field {
-        schema: "UpdateItem",
-        field: "activity_settings",
-        why: "an instructor's settings for a plugin's activity kind: their shape is the kind's, given by \
-              its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
-              which the kernel checks them against before storing them",
-    },
-    Field {
-        schema: "ActivitySettingsViewRequest",
-        field: "settings",
-        why: "an instructor's settings for a plugin's activity kind: their shape is the kind's, given by \
-              its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
-              which the kernel checks them against before storing them",
-    },
+    Field { schema: "ActivityInput", field: "settings", why: ACTIVITY_SETTINGS },
+    Field { schema: "UpdateItem", field: "activity_settings", why: ACTIVITY_SETTINGS },
+    Field { schema: "ActivitySettingsViewRequest", field: "settings", why: ACTIVITY_SETTINGS },
     Field {
         schema: "Body",
         field: "settings",

@@ -131,3 +131,27 @@ export function failureText(e: unknown): string {
   if (e instanceof ApiError && e.problem.field) return `${String(e.problem.field)}: ${e.message}`;
   return describeError(e);
 }
+
+/** What plugins offer the institution's authors: none when that cannot be read, so the page still
+ *  works with the built-in choices. */
+async function offered<T>(load: () => Promise<{ items: T[] }>): Promise<T[]> {
+  try {
+    return (await load()).items;
+  } catch {
+    return [];
+  }
+}
+
+/** The kinds of activity plugins offer the institution (for activity items). */
+export function getActivityKinds(institution: string): Promise<Schemas['ActivityKind'][]> {
+  return offered(() =>
+    call(api.GET('/api/v1/institutions/{institution}/activity-kinds', { params: { path: { institution } } })),
+  );
+}
+
+/** The question types plugins offer the institution (for the quiz builder). */
+export function getQuestionTypes(institution: string): Promise<Schemas['QuestionType'][]> {
+  return offered(() =>
+    call(api.GET('/api/v1/institutions/{institution}/question-types', { params: { path: { institution } } })),
+  );
+}

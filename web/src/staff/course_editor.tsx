@@ -25,6 +25,7 @@ import {
   type Prerequisite,
   coursePath,
   fromLocalInput,
+  getActivityKinds,
   getAssessments,
   getCourse,
   getMedia,
@@ -120,19 +121,6 @@ export function CourseEditor({ course }: { course: string }) {
       )}
     </Async>
   );
-}
-
-/** The kinds of activity plugins offer the institution (none when that cannot be read: the
- *  editor still works for every other kind of item). */
-async function getActivityKinds(institution: string): Promise<ActivityKind[]> {
-  try {
-    const r = await call(
-      api.GET('/api/v1/institutions/{institution}/activity-kinds', { params: { path: { institution } } }),
-    );
-    return r.items;
-  } catch {
-    return [];
-  }
 }
 
 function Editor({

@@ -21,6 +21,7 @@ import {
   failureText,
   fromLocalInput,
   getCourse,
+  getQuestionTypes,
   ifMatch,
   isConflict,
   teachPaths,
@@ -113,7 +114,7 @@ export function QuizBuilderPage({ course, assessment }: { course: string; assess
     const [c, a, types] = await Promise.all([
       getCourse(institution, course),
       assessment ? getAssessment(assessment) : Promise.resolve(undefined),
-      getPluginTypes(institution),
+      getQuestionTypes(institution),
     ]);
     return { course: c, assessment: a, types };
   }, [institution, course, assessment]);
@@ -122,19 +123,6 @@ export function QuizBuilderPage({ course, assessment }: { course: string; assess
       {(d) => <Builder courseId={course} course={d.course} loaded={d.assessment} pluginTypes={d.types} />}
     </Async>
   );
-}
-
-/** The question types plugins offer the institution (none when that cannot be read: the builder
- *  still works with the built-in types). */
-async function getPluginTypes(institution: string): Promise<PluginType[]> {
-  try {
-    const r = await call(
-      api.GET('/api/v1/institutions/{institution}/question-types', { params: { path: { institution } } }),
-    );
-    return r.items;
-  } catch {
-    return [];
-  }
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

@@ -321,7 +321,7 @@ pub(crate) async fn activity_settings_view(
 ) -> ApiResult<Json<d::ActivitySettingsView>> {
     let (i, cid) = ids(&s, &inst, &course)?;
     let v = s.kernel.content().activity_settings_view(&p, i, cid, b.plugin, b.kind, b.settings).await?;
-    Ok(Json(d::ActivitySettingsView { view: v.view.map(|v| d::PluginView { html: v.html, assets: v.assets }) }))
+    Ok(Json(d::ActivitySettingsView { view: v.map(|v| d::PluginView { html: v.html, assets: v.assets }) }))
 }
 
 /// Marks a `manual` item complete for the caller.

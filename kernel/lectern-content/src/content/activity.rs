@@ -69,15 +69,6 @@ pub struct ActivityOutcome {
     pub message: Option<String>,
     /// The score this action recorded for the caller, if any: (points, max points).
     pub score: Option<(f64, f64)>,
-    /// How many times the plugin was asked (more than 1: the state raced another action).
-    pub calls: usize,
-}
-
-/// An instructor's settings form for a kind, from the plugin (`None`: build
-/// it from the settings schema).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SettingsView {
-    pub view: Option<lectern_host::slots::View>,
 }
 
 /// The activity item a call is about, with what the plugin is told of it.
@@ -105,12 +96,10 @@ fn activity_error(e: PluginError, field: &'static str) -> CoreError {
     }
 }
 
-/// An action's name: what a view's `data-action` may say.
+/// An action's name: what a view's `data-action` may say (the rule of the
+/// plugin's own ids).
 fn check_action_name(name: &str) -> Result<(), CoreError> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !lectern_host::questions::is_local_id(name) {
         return Err(CoreError::invalid("action", "1–64 characters of a–z, 0–9 and -"));
     }
     Ok(())
@@ -149,7 +138,8 @@ impl Content {
         Ok(text)
     }
 
-    /// An instructor's settings form for a kind of activity, as the plugin draws it.
+    /// An instructor's settings form for a kind of activity, as the plugin
+    /// draws it (`None`: build it from the settings schema).
     pub async fn activity_settings_view(
         &self,
         p: &Principal,
@@ -158,7 +148,7 @@ impl Content {
         plugin: String,
         kind: String,
         settings: Option<serde_json::Value>,
-    ) -> Result<SettingsView, CoreError> {
+    ) -> Result<Option<lectern_host::slots::View>, CoreError> {
         self.authorize_content_edit(p, inst, course)?;
         let ctx = super::call_context(p, inst, course, vec!["instructor".into()]);
         let host = self.host().clone();
@@ -167,7 +157,7 @@ impl Content {
         let view = Self::blocking(move || host.activity_render_settings(&plugin, &ctx, &kind, settings.as_deref()))
             .await?
             .map_err(|e| activity_error(e, "activity"))?;
-        Ok(SettingsView { view: view.map(|v| self.activity_view(inst, &plugin_id, &v)) })
+        Ok(view.map(|v| self.activity_view(inst, &plugin_id, &v)))
     }
 
     /// A view made safe, its images from the assets of the version serving the institution.
@@ -215,6 +205,23 @@ impl Content {
         ctx
     }
 
+    /// The plugin's view of `state` for the caller, made safe.
+    async fn draw(
+        &self,
+        inst: InstitutionId,
+        t: &Target,
+        ctx: &CallContext,
+        state: Option<&ActivityState>,
+    ) -> Result<lectern_host::slots::View, CoreError> {
+        let host = self.host().clone();
+        let (plugin, item, ctx) = (t.plugin.clone(), t.wit.clone(), ctx.clone());
+        let learner = state.map(|s| wa::LearnerState { data: s.data.clone(), version: s.version });
+        let view = Self::blocking(move || host.activity_render(&plugin, &ctx, &item, learner.as_ref()))
+            .await?
+            .map_err(|e| activity_error(e, "activity"))?;
+        Ok(self.activity_view(inst, &t.plugin, &view))
+    }
+
     fn activity_state(
         &self,
         inst: InstitutionId,
@@ -239,13 +246,7 @@ impl Content {
             p.user_id().ok_or_else(|| CoreError::Forbidden("only a signed-in person has an activity state".into()))?;
         let state = self.activity_state(inst, course, user, item_id)?;
         let ctx = self.activity_context(p, inst, course, &t);
-        let host = self.host().clone();
-        let (plugin, item) = (t.plugin.clone(), t.wit.clone());
-        let learner = state.as_ref().map(|s| wa::LearnerState { data: s.data.clone(), version: s.version });
-        let view = Self::blocking(move || host.activity_render(&plugin, &ctx, &item, learner.as_ref()))
-            .await?
-            .map_err(|e| activity_error(e, "activity"))?;
-        let v = self.activity_view(inst, &t.plugin, &view);
+        let v = self.draw(inst, &t, &ctx, state.as_ref()).await?;
         Ok(ActivityView {
             html: v.html,
             assets: v.assets,
@@ -307,12 +308,15 @@ impl Content {
             let view = match acted.outcome.view {
                 Some(v) => self.activity_view(inst, &t.plugin, &v),
                 None => {
-                    let host = self.host().clone();
-                    let (plugin, item, ctx2) = (t.plugin.clone(), t.wit.clone(), ctx.clone());
-                    let now = self.activity_state(inst, course, user, item_id)?;
-                    let learner = now.map(|s| wa::LearnerState { data: s.data, version: s.version });
-                    match Self::blocking(move || host.activity_render(&plugin, &ctx2, &item, learner.as_ref())).await? {
-                        Ok(v) => self.activity_view(inst, &t.plugin, &v),
+                    // The state this action left (not a re-read: another action may follow).
+                    let kept_state = match &acted.outcome.state {
+                        Some(data) => {
+                            Some(ActivityState { data: data.clone(), version: kept.state_version, updated_at: 0 })
+                        }
+                        None => state,
+                    };
+                    match self.draw(inst, &t, &ctx, kept_state.as_ref()).await {
+                        Ok(v) => v,
                         // The action is kept (and acknowledged): an error now would
                         // invite the learner to act twice. An empty view tells the
                         // page to ask for it again.
@@ -339,7 +343,6 @@ impl Content {
                 },
                 message: acted.outcome.message,
                 score,
-                calls: call,
             });
         }
         Err(CoreError::Conflict("the activity's state kept changing while this action was computed; try again".into()))
