@@ -111,11 +111,11 @@ test('an activity: built in the editor from its schema, used by a student, score
   // Each card: turn it over (Enter on the focused button), then "I knew it".
   const seen = new Set();
   for (let turn = 0; turn < 6 && !(await page.getByText(m('st_item_done')).isVisible()); turn++) {
-    const front = await box.locator('.front').innerText();
+    const front = await box.locator('.pv-front').innerText();
     seen.add(front);
     await box.getByRole('button', { name: 'Show the answer' }).focus();
     await page.keyboard.press('Enter');
-    await box.locator('.back').waitFor();
+    await box.locator('.pv-back').waitFor();
     // Focus stays in the activity after its view is replaced.
     assert.ok(await box.evaluate((el) => el.contains(document.activeElement)), 'focus is in the new view');
     await box.getByRole('button', { name: 'I knew it' }).click();

@@ -113,7 +113,7 @@ test('a plugin question type on the exam page: its view, its field, its message,
   const box = card.locator('.plugin-box');
   await box.waitFor();
   assert.equal(await box.getAttribute('data-plugin'), 'org.example.formula/formula');
-  const prompt = await box.locator('.prompt').innerText();
+  const prompt = await box.locator('.pv-prompt').innerText();
   const [, d, t] = /rides (\d+(?:\.\d+)?) km in (\d+(?:\.\d+)?) h/.exec(prompt) ?? [];
   assert.ok(d && t, `the drawn values are in the prompt: ${prompt}`);
   const expected = Number(d) / Number(t);
@@ -144,7 +144,7 @@ test('a plugin question type on the exam page: its view, its field, its message,
   // After a reload the view shows the same values and the saved answer in its field.
   await page.reload();
   await box.waitFor();
-  assert.equal(await box.locator('.prompt').innerText(), prompt);
+  assert.equal(await box.locator('.pv-prompt').innerText(), prompt);
   assert.equal(await box.getByLabel(/Your answer/).inputValue(), answer);
 
   // Graded by the plugin through the bus.

@@ -16,7 +16,8 @@
 //! - no `id`, no `name` on anything but form fields, no `form`/`formaction`
 //!   attributes: nothing can take or clobber an element or a global of the
 //!   application around the view;
-//! - `class` and `data-*` stay (the page scopes them to the view's box);
+//! - `class` and `data-*` stay (the page prefixes the classes, `pv-…`, so
+//!   the application's own styles never apply to them);
 //! - images only from the plugin's own package: `<img src="asset:NAME">`
 //!   becomes `/plugin-assets/{id}@{version}/NAME` when `NAME` is one of the
 //!   view's `assets` and an asset of the version that drew it

@@ -3,15 +3,25 @@
 // button; forms that post nowhere), put into the page through DOMPurify again — the server's
 // Content-Security-Policy forbids inline script too. Plugins never run code in this origin:
 // interaction is declarative (form fields; `data-action` elements, which the page turns into a
-// request to the kernel's own route).
+// request to the kernel's own route). A plugin's classes are prefixed (`pv-…`) and its images
+// without a source are hidden (styles.css, `.plugin-box`).
 import DOMPurify from 'dompurify';
 
 /** An image the kernel points at the plugin's own package assets (kernel/lectern-host/src/view.rs). */
 const ASSET_URL = /^\/plugin-assets\/[^/]+\/[A-Za-z0-9._-]+$/;
 
-/** Keeps an image's `src` only when it is one of the plugin's assets. */
+/** Keeps an image's `src` only when it is one of the plugin's assets, and prefixes every class
+ *  with `pv-`: the application's own styles (`.progress`, `.card`, …) never apply to a plugin's
+ *  markup by a clash of names. */
 function onlyAssetImages(node: Element, data: { attrName: string; attrValue: string; keepAttr: boolean }) {
   if (data.attrName === 'src' && !(node.nodeName === 'IMG' && ASSET_URL.test(data.attrValue))) data.keepAttr = false;
+  if (data.attrName === 'class') {
+    data.attrValue = data.attrValue
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((c) => `pv-${c}`)
+      .join(' ');
+  }
 }
 
 /** A plugin view's HTML as it may enter the document: the third layer after the kernel and the CSP.
