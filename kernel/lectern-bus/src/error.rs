@@ -1,7 +1,7 @@
 use lectern_storage::StorageError;
 
 /// What can go wrong on the bus.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum BusError {
     #[error("invalid topic or subscription name `{0}` (1–200 ASCII letters, digits, `.`, `_`, `-`)")]
     InvalidName(String),

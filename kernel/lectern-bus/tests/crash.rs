@@ -192,21 +192,29 @@ async fn retention_removes_only_what_every_subscription_acked() {
     let (_store, bus, embedded) = open(dir.path());
     let mut a = bus.subscribe(spec("a")).await.unwrap();
     let mut b = bus.subscribe(spec("b")).await.unwrap();
-    bus.publish_batch((0..20).map(|i| Outgoing::new(TOPIC, "k", format!("{i}"))).collect()).await.unwrap();
+    // Ten publishes awaited one by one (one log record each), then one batch
+    // of ten (a single record, which goes only as a whole).
+    for i in 0..10 {
+        bus.publish(Outgoing::new(TOPIC, "k", format!("{i}"))).await.unwrap();
+    }
+    bus.publish_batch((10..20).map(|i| Outgoing::new(TOPIC, "k", format!("{i}"))).collect()).await.unwrap();
     for _ in 0..20 {
         let d = a.receive().await.unwrap();
         a.ack(&d).await.unwrap();
     }
-    for _ in 0..5 {
-        let d = b.receive().await.unwrap();
-        b.ack(&d).await.unwrap();
-    }
+    let mut ack_b = async |n: usize| {
+        for _ in 0..n {
+            let d = b.receive().await.unwrap();
+            b.ack(&d).await.unwrap();
+        }
+    };
+    ack_b(5).await;
     assert_eq!(embedded.apply_retention().unwrap(), 5, "only what both subscriptions acked goes");
-    for _ in 5..20 {
-        let d = b.receive().await.unwrap();
-        b.ack(&d).await.unwrap();
-    }
-    assert_eq!(embedded.apply_retention().unwrap(), 15);
+    ack_b(10).await;
+    assert_eq!(embedded.apply_retention().unwrap(), 5, "the batch's record stays while part of it is unacked");
+    assert_eq!(bus.browse(TOPIC, "b", None, 100).unwrap().len(), 5, "b still reads its last five");
+    ack_b(5).await;
+    assert_eq!(embedded.apply_retention().unwrap(), 10);
     drop((a, b));
     drop(bus);
     drop(embedded);

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 /// Everything that can go wrong below the domain.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("the data directory {path} is in use by another Lectern process (stop it, or use the HTTP API)")]
     Locked { path: PathBuf },

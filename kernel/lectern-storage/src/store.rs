@@ -324,6 +324,21 @@ impl<T: Record> Tree<T> {
         Ok(out)
     }
 
+    /// The record with the greatest key under `prefix` that is at most `key`
+    /// (`key` itself when stored), if any.
+    pub fn floor(&self, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, T)>, StorageError> {
+        if !key.starts_with(prefix) {
+            return Ok(None);
+        }
+        match self.tree.range(prefix.to_vec()..=key.to_vec()).next_back() {
+            Some(r) => {
+                let (k, v) = r?;
+                Ok(Some((k.to_vec(), decode(self.name, &v)?)))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The greatest key under `prefix`, if any.
     pub fn last_key(&self, prefix: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, StorageError> {
         match self.tree.scan_prefix(prefix).next_back() {

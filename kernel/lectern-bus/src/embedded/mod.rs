@@ -1,10 +1,14 @@
 //! The embedded backend: an append-only log per topic in the kernel's store.
 //!
 //! Offsets are per topic, contiguous and never reused (a topic record keeps
-//! the next offset after retention removes old messages). A publish appends
-//! under the topic's lock, then waits for the store's group-committed flush;
-//! only then does the message become visible to consumers, so nothing a
-//! consumer saw can vanish in a crash. Cursors and ack marks are written as
+//! the next offset after retention removes old messages). A publish hands its
+//! messages to the topic's writer and waits: the writer appends everything
+//! handed over since its last append as one log record (several messages, one
+//! storage insert), waits for the store's group-committed flush, and only then
+//! makes the messages visible to consumers and answers their publishers, so
+//! nothing a consumer saw can vanish in a crash. While one append is being
+//! flushed the next one gathers, so the busier a topic, the more messages each
+//! insert and each flush carry. Cursors and ack marks are written as
 //! acks happen and reach disk with the next flush; losing some on a crash only
 //! means redelivery, never loss.
 
@@ -17,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lectern_storage::{Store, Tree};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use self::records::*;
 use self::sub::{Ready, SubState, WINDOW};
@@ -28,6 +32,13 @@ use crate::{
 
 /// Largest payload accepted, to keep one message from crowding the store.
 pub const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+
+/// A log record gathers messages up to about this many bytes (a larger
+/// message gets a record of its own), so one record never makes a huge value.
+const RECORD_BYTES: usize = 64 * 1024;
+
+/// Log records read per storage page when filling a subscription's window.
+const RECORDS_PER_PAGE: usize = 64;
 
 /// Tuning for the embedded backend.
 #[derive(Clone, Debug)]
@@ -67,7 +78,7 @@ pub struct EmbeddedBus {
 
 struct Inner {
     store: Store,
-    log: Tree<LogEntry>,
+    log: Tree<LogRecord>,
     topics_tree: Tree<TopicRecord>,
     subs_tree: Tree<SubRecord>,
     acks: Tree<AckMark>,
@@ -80,12 +91,25 @@ struct Inner {
 
 struct Topic {
     name: String,
-    /// The next offset to assign; appends happen under this lock.
-    append: Mutex<u64>,
+    /// The next offset to assign and the messages waiting for the writer.
+    append: Mutex<Appender>,
     /// Offsets below this are durable and may be delivered.
     visible: AtomicU64,
     published: Notify,
     subs: Mutex<HashMap<String, Arc<Sub>>>,
+}
+
+struct Appender {
+    next: u64,
+    queue: Vec<Queued>,
+    /// A writer task is running; it takes the queue until it finds it empty.
+    writing: bool,
+}
+
+/// One publish call's messages for one topic, and where its offsets go.
+struct Queued {
+    entries: Vec<LogEntry>,
+    done: oneshot::Sender<Result<Vec<u64>, BusError>>,
 }
 
 struct Sub {
@@ -145,7 +169,7 @@ impl EmbeddedBus {
         }
         let t = Arc::new(Topic {
             name: name.to_string(),
-            append: Mutex::new(next),
+            append: Mutex::new(Appender { next, queue: Vec::new(), writing: false }),
             visible: AtomicU64::new(next),
             published: Notify::new(),
             subs: Mutex::new(HashMap::new()),
@@ -156,25 +180,145 @@ impl EmbeddedBus {
 
     fn last_offset(&self, topic: &str) -> Result<Option<u64>, BusError> {
         // Offsets are big-endian, so the last key under the prefix is the highest.
-        Ok(self.inner.log.last_key(topic_prefix(topic))?.and_then(|k| offset_of(&k)))
+        let last = self.inner.log.floor(&topic_prefix(topic), &log_key(topic, u64::MAX))?;
+        Ok(last.and_then(|(k, record)| Some(record.last_offset(offset_of(&k)?))))
+    }
+
+    /// The log records from the one holding offset `from` on (or from the first
+    /// after it, once retention removed it), in offset order, at most `limit`.
+    fn records_from(&self, topic: &str, from: u64, limit: usize) -> Result<Vec<(u64, LogRecord)>, BusError> {
+        let prefix = topic_prefix(topic);
+        let mut out = Vec::new();
+        let mut after = None;
+        if let Some((k, record)) = self.inner.log.floor(&prefix, &log_key(topic, from))? {
+            if let Some(first) = offset_of(&k)
+                && !record.entries.is_empty()
+                && record.last_offset(first) >= from
+            {
+                out.push((first, record));
+            }
+            after = Some(k);
+        }
+        for (k, record) in self.inner.log.page(&prefix, after.as_deref(), limit.saturating_sub(out.len()))? {
+            if let Some(first) = offset_of(&k) {
+                out.push((first, record));
+            }
+        }
+        Ok(out)
     }
 
     fn first_offset(&self, topic: &str) -> Result<Option<u64>, BusError> {
         Ok(self.inner.log.page(&topic_prefix(topic), None, 1)?.first().and_then(|(k, _)| offset_of(k)))
     }
 
-    /// Appends without waiting for durability. Returns the offsets.
-    fn append(&self, topic: &Topic, msgs: Vec<Outgoing>) -> Result<Vec<u64>, BusError> {
-        let now = now_ms();
-        let mut next = lock(&topic.append);
-        let mut offsets = Vec::with_capacity(msgs.len());
-        for m in msgs {
-            let entry = LogEntry { key: m.key, payload: m.payload, properties: m.properties, publish_time_ms: now };
-            self.inner.log.insert(log_key(&topic.name, *next), &entry)?;
-            offsets.push(*next);
-            *next += 1;
+    /// Hands messages to the topic's writer (starting one if none runs).
+    /// The answer comes once they are durable: their offsets, in order.
+    fn enqueue(&self, topic: &Arc<Topic>, msgs: Vec<Outgoing>) -> oneshot::Receiver<Result<Vec<u64>, BusError>> {
+        let (done, answer) = oneshot::channel();
+        let entries = msgs
+            .into_iter()
+            .map(|m| LogEntry { key: m.key, payload: m.payload, properties: m.properties, publish_time_ms: 0 })
+            .collect();
+        let mut a = lock(&topic.append);
+        a.queue.push(Queued { entries, done });
+        if !a.writing {
+            a.writing = true;
+            // A task of its own, not the publisher's future: a publisher that
+            // gives up waiting must not strand the others' messages.
+            tokio::spawn(self.clone().write_loop(topic.clone()));
         }
-        Ok(offsets)
+        answer
+    }
+
+    /// The topic's writer: appends what is queued as log records, waits for
+    /// the flush, publishes and answers; again until the queue is empty.
+    async fn write_loop(self, topic: Arc<Topic>) {
+        loop {
+            let (first, queued) = {
+                let mut a = lock(&topic.append);
+                if a.queue.is_empty() {
+                    a.writing = false;
+                    return;
+                }
+                let queued = std::mem::take(&mut a.queue);
+                let first = a.next;
+                a.next += queued.iter().map(|q| q.entries.len() as u64).sum::<u64>();
+                (first, queued)
+            };
+            let mut answers = Vec::with_capacity(queued.len());
+            let mut entries = Vec::new();
+            let mut offset = first;
+            for q in queued {
+                let n = q.entries.len() as u64;
+                answers.push((q.done, (offset..offset + n).collect::<Vec<u64>>()));
+                entries.extend(q.entries);
+                offset += n;
+            }
+            let count = offset - first;
+            let written = match self.write_records(&topic.name, first, entries) {
+                Ok(()) => self.durable().await,
+                Err(e) => {
+                    // Nothing of this append is in the log: its offsets go back
+                    // (only this task assigns them, so nobody took later ones).
+                    lock(&topic.append).next = first;
+                    Err(e)
+                }
+            };
+            match written {
+                Ok(()) => {
+                    if count > 0 {
+                        topic.visible.fetch_max(first + count, Ordering::SeqCst);
+                        topic.published.notify_waiters();
+                        self.inner.counters.published.fetch_add(count, Ordering::Relaxed);
+                    }
+                    for (done, offsets) in answers {
+                        let _ = done.send(Ok(offsets)); // a publisher that left needs no answer
+                    }
+                }
+                Err(e) => {
+                    for (done, _) in answers {
+                        let _ = done.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inserts `entries` (offsets `first`, `first + 1`, …) as records of up to
+    /// [`RECORD_BYTES`]. All or nothing: on an error, the records already
+    /// inserted are removed again.
+    fn write_records(&self, topic: &str, first: u64, entries: Vec<LogEntry>) -> Result<(), BusError> {
+        let now = now_ms();
+        let mut inserted: Vec<Vec<u8>> = Vec::new();
+        let mut chunk: Vec<LogEntry> = Vec::new();
+        let mut chunk_first = first;
+        let mut chunk_bytes = 0;
+        let mut result = Ok(());
+        let mut entries = entries.into_iter().peekable();
+        while let Some(mut e) = entries.next() {
+            e.publish_time_ms = now;
+            chunk_bytes += e.payload.len() + e.key.len() + 32;
+            chunk.push(e);
+            let full = chunk_bytes >= RECORD_BYTES
+                || entries.peek().is_some_and(|n| chunk_bytes + n.payload.len() + n.key.len() > RECORD_BYTES);
+            if full || entries.peek().is_none() {
+                let key = log_key(topic, chunk_first);
+                chunk_first += chunk.len() as u64;
+                let record = LogRecord { entries: std::mem::take(&mut chunk) };
+                chunk_bytes = 0;
+                if let Err(e) = self.inner.log.insert(&key, &record) {
+                    result = Err(e.into());
+                    break;
+                }
+                inserted.push(key);
+            }
+        }
+        if result.is_err() {
+            for key in inserted {
+                let _ = self.inner.log.remove(&key);
+            }
+        }
+        result
     }
 
     async fn publish_to(&self, topic_name: &str, msgs: Vec<Outgoing>) -> Result<Vec<u64>, BusError> {
@@ -184,21 +328,7 @@ impl EmbeddedBus {
             }
         }
         let topic = self.topic(topic_name)?;
-        let offsets = self.append(&topic, msgs)?;
-        self.durable().await?;
-        self.made_durable(&topic, &offsets);
-        Ok(offsets)
-    }
-
-    /// Makes offsets up to the last of `offsets` visible to consumers (after their flush).
-    fn made_durable(&self, topic: &Topic, offsets: &[u64]) {
-        if let Some(last) = offsets.last() {
-            // Everything appended before `last` was inserted before our flush
-            // request, so the flush that answered us covered it too.
-            topic.visible.fetch_max(last + 1, Ordering::SeqCst);
-            topic.published.notify_waiters();
-            self.inner.counters.published.fetch_add(offsets.len() as u64, Ordering::Relaxed);
-        }
+        self.enqueue(&topic, msgs).await.map_err(|_| BusError::Closed)?
     }
 
     async fn durable(&self) -> Result<(), BusError> {
@@ -223,8 +353,8 @@ impl EmbeddedBus {
             Some(r) => r,
             None => {
                 let cursor = match start {
-                    StartPosition::Earliest => self.first_offset(&topic.name)?.unwrap_or(*lock(&topic.append)),
-                    StartPosition::Latest => *lock(&topic.append),
+                    StartPosition::Earliest => self.first_offset(&topic.name)?.unwrap_or(lock(&topic.append).next),
+                    StartPosition::Latest => lock(&topic.append).next,
                 };
                 let r = SubRecord { cursor, created_ms: now_ms() };
                 self.inner.subs_tree.insert(&key, &r)?;
@@ -268,22 +398,24 @@ impl EmbeddedBus {
     fn fill(&self, topic: &Topic, st: &mut SubState) -> Result<(), BusError> {
         let visible = topic.visible.load(Ordering::SeqCst);
         while st.ready.len() < WINDOW && st.read_pos < visible {
-            let prefix = topic_prefix(&topic.name);
-            let after = st.read_pos.checked_sub(1).map(|o| log_key(&topic.name, o));
-            let page = self.inner.log.page(&prefix, after.as_deref(), WINDOW - st.ready.len())?;
-            if page.is_empty() {
+            let records = self.records_from(&topic.name, st.read_pos, RECORDS_PER_PAGE)?;
+            if records.is_empty() {
                 st.read_pos = visible;
                 break;
             }
-            for (k, entry) in page {
-                let Some(off) = offset_of(&k) else { continue };
-                if off >= visible {
-                    st.read_pos = visible;
-                    return Ok(());
-                }
-                st.read_pos = off + 1;
-                if off >= st.cursor && !st.acked.contains(&off) && !st.inflight.contains_key(&off) {
-                    st.ready.entry(off).or_insert(Ready { entry: Arc::new(entry), not_before: None });
+            for (first, record) in records {
+                for (off, entry) in (first..).zip(record.entries) {
+                    if off < st.read_pos {
+                        continue;
+                    }
+                    if off >= visible {
+                        st.read_pos = visible;
+                        return Ok(());
+                    }
+                    st.read_pos = off + 1;
+                    if off >= st.cursor && !st.acked.contains(&off) && !st.inflight.contains_key(&off) {
+                        st.ready.entry(off).or_insert(Ready { entry: Arc::new(entry), not_before: None });
+                    }
                 }
             }
         }
@@ -323,7 +455,7 @@ impl EmbeddedBus {
         for (name, record) in topics {
             let Ok(name) = String::from_utf8(name) else { continue };
             let topic = self.topic(&name)?;
-            let next = *lock(&topic.append);
+            let next = lock(&topic.append).next;
             if record.next_offset < next {
                 self.inner.topics_tree.insert(&name, &TopicRecord { next_offset: next, ..record })?;
             }
@@ -337,21 +469,24 @@ impl EmbeddedBus {
             // so a long backlog is never read into memory.
             let mut doomed = Vec::new();
             for item in self.inner.log.scan_prefix(topic_prefix(&name)) {
-                let (k, entry) = item?;
-                let Some(off) = offset_of(&k) else { continue };
-                let acked_by_all = floor.is_some_and(|f| off < f);
-                let expired = floor.is_none() && entry.publish_time_ms < cutoff;
+                let (k, record) = item?;
+                let Some(first) = offset_of(&k) else { continue };
+                // A record goes as a whole, once its last message may go.
+                let last = record.last_offset(first);
+                let acked_by_all = floor.is_some_and(|f| last < f);
+                let newest = record.entries.iter().map(|e| e.publish_time_ms).max().unwrap_or(0);
+                let expired = floor.is_none() && newest < cutoff;
                 if !(acked_by_all || expired) {
                     break;
                 }
-                doomed.push(k);
+                doomed.push((k, record.entries.len() as u64));
                 if doomed.len() >= 4096 {
                     break; // the next run continues; keeps each pass bounded
                 }
             }
-            for k in doomed {
+            for (k, messages) in doomed {
                 self.inner.log.remove(&k)?;
-                removed += 1;
+                removed += messages;
             }
         }
         self.inner.counters.removed_by_retention.fetch_add(removed, Ordering::Relaxed);
@@ -410,22 +545,26 @@ impl Bus for EmbeddedBus {
                 None => by_topic.push((m.topic.clone(), vec![(i, m)])),
             }
         }
-        let mut appended = Vec::new();
-        for (name, items) in by_topic {
+        // Check everything before handing anything over: a refused batch publishes nothing.
+        let mut topics = Vec::with_capacity(by_topic.len());
+        for (name, items) in &by_topic {
             if let Some((_, m)) = items.iter().find(|(_, m)| m.payload.len() > MAX_PAYLOAD) {
                 return Err(BusError::TooLarge { size: m.payload.len(), limit: MAX_PAYLOAD });
             }
-            let topic = self.topic(&name)?;
+            topics.push(self.topic(name)?);
+        }
+        // Every topic's writer appends and flushes at once; group commit
+        // shares the flushes between them.
+        let mut waiting = Vec::with_capacity(by_topic.len());
+        for ((_, items), topic) in by_topic.into_iter().zip(&topics) {
             let (idx, ms): (Vec<usize>, Vec<Outgoing>) = items.into_iter().unzip();
-            let offs = self.append(&topic, ms)?;
+            waiting.push((idx, self.enqueue(topic, ms)));
+        }
+        for (idx, answer) in waiting {
+            let offs = answer.await.map_err(|_| BusError::Closed)??;
             for (i, o) in idx.iter().zip(&offs) {
                 out[*i] = *o;
             }
-            appended.push((topic, offs));
-        }
-        self.durable().await?;
-        for (topic, offs) in appended {
-            self.made_durable(&topic, &offs);
         }
         Ok(out)
     }
@@ -532,26 +671,28 @@ impl Bus for EmbeddedBus {
         };
         let start = after.map_or(cursor, |a| (a + 1).max(cursor));
         let visible = t.visible.load(Ordering::SeqCst);
-        let from = start.checked_sub(1).map(|o| log_key(topic, o));
         let mut out = Vec::new();
-        let mut from = from;
-        while out.len() < limit {
-            let page = self.inner.log.page(&topic_prefix(topic), from.as_deref(), 256)?;
-            let Some((last, _)) = page.last() else { break };
-            from = Some(last.clone());
-            for (k, e) in page {
-                let Some(off) = offset_of(&k) else { continue };
-                if off >= visible || out.len() >= limit {
-                    return Ok(out);
-                }
-                if off >= start && !acked.contains(&off) {
-                    out.push(Stored {
-                        offset: off,
-                        key: e.key,
-                        payload: e.payload,
-                        properties: e.properties,
-                        publish_time_ms: e.publish_time_ms,
-                    });
+        let mut from = start;
+        while out.len() < limit && from < visible {
+            let records = self.records_from(topic, from, RECORDS_PER_PAGE)?;
+            if records.is_empty() {
+                break;
+            }
+            for (first, record) in records {
+                for (off, e) in (first..).zip(record.entries) {
+                    if off >= visible || out.len() >= limit {
+                        return Ok(out);
+                    }
+                    from = off + 1;
+                    if off >= start && !acked.contains(&off) {
+                        out.push(Stored {
+                            offset: off,
+                            key: e.key,
+                            payload: e.payload,
+                            properties: e.properties,
+                            publish_time_ms: e.publish_time_ms,
+                        });
+                    }
                 }
             }
         }
@@ -672,3 +813,6 @@ impl Consumer for EmbeddedConsumer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
