@@ -197,6 +197,18 @@ fn main() {
 
     let one = batch(1);
     let c = ctx();
+    // For a profiler: `LECTERN_PLUGIN_BENCH_PROFILE_SECS=20 <bench binary> --bench` only
+    // repeats the fresh instance + call for that long (`perf record -g -p <pid>` meanwhile).
+    if let Some(secs) = std::env::var("LECTERN_PLUGIN_BENCH_PROFILE_SECS").ok().and_then(|s| s.parse::<f64>().ok()) {
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed().as_secs_f64() < secs {
+            host.grade(&c, &one).unwrap();
+            n += 1;
+        }
+        println!("profiling loop: {n} fresh calls in {secs} s ({:.1} µs each)", secs * 1e6 / n as f64);
+        return;
+    }
     let mut fresh: Vec<Duration> = (0..n_calls)
         .map(|_| {
             let t = Instant::now();

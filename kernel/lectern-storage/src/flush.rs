@@ -17,9 +17,16 @@ pub type FlushObserver = Arc<dyn Fn(Duration, usize) + Send + Sync>;
 
 type Answer = Result<(), Arc<str>>;
 
+/// Run on the flush thread once the flush that covers the caller's writes is
+/// done. The next flush waits for it, so it must be short, must not panic
+/// (that would stop group commit) and must never wait for a flush itself;
+/// registering another callback is fine.
+pub type OnDurable = Box<dyn FnOnce(Result<(), StorageError>) + Send>;
+
 enum Waiter {
     Async(tokio::sync::oneshot::Sender<Answer>),
     Blocking(mpsc::SyncSender<Answer>),
+    Callback(OnDurable),
 }
 
 impl Waiter {
@@ -28,6 +35,10 @@ impl Waiter {
         let _ = match self {
             Waiter::Async(tx) => tx.send(answer).map_err(|_| ()),
             Waiter::Blocking(tx) => tx.send(answer).map_err(|_| ()),
+            Waiter::Callback(f) => {
+                f(answer.map_err(|e| StorageError::Io(e.to_string())));
+                Ok(())
+            }
         };
     }
 }
@@ -69,6 +80,17 @@ impl GroupFlusher {
         match rx.await {
             Ok(answer) => answer.map_err(|e| StorageError::Io(e.to_string())),
             Err(_) => Err(StorageError::Closed),
+        }
+    }
+
+    /// Joins the queue for a flush now; `f` runs on the flush thread once it
+    /// is done. If the flusher has stopped, `f` comes back, not run.
+    pub(crate) fn on_flushed(&self, f: OnDurable) -> Result<(), OnDurable> {
+        let Some(q) = &self.queue else { return Err(f) };
+        match q.send(Waiter::Callback(f)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::SendError(Waiter::Callback(f))) => Err(f),
+            Err(_) => Ok(()), // what was sent is a callback
         }
     }
 

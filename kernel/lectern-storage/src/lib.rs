@@ -26,7 +26,7 @@ mod tx;
 pub use blobs::{BlobMeta, BlobStore, BlobWriter, Encoding, write_durably};
 pub use codec::{Record, decode_body};
 pub use error::StorageError;
-pub use flush::FlushObserver;
+pub use flush::{FlushObserver, OnDurable};
 pub use migrate::Migration;
 pub use store::{DecodeCache, Stamped, Store, StoreOptions, Tree, WeakStore};
 pub use tx::{Tx, TxError, TxFail, TxInternal, TxTree, abort};

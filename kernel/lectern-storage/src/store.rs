@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::codec::{decode, encode};
-use crate::flush::{FlushObserver, GroupFlusher};
+use crate::flush::{FlushObserver, GroupFlusher, OnDurable};
 use crate::{Record, StorageError};
 
 /// Tuning for [`Store::open`].
@@ -92,6 +92,14 @@ impl Store {
     /// Concurrent callers share one flush.
     pub async fn durable(&self) -> Result<(), StorageError> {
         self.inner.flusher.wait().await
+    }
+
+    /// [`Store::durable`] as a callback: `f` runs on the group-commit thread
+    /// once everything written before this call is on disk (or the flush
+    /// failed). It must be quick and must not wait for another flush. If the
+    /// store is shutting down, `f` comes back unrun.
+    pub fn on_durable(&self, f: OnDurable) -> Result<(), OnDurable> {
+        self.inner.flusher.on_flushed(f)
     }
 
     /// [`Store::durable`] for synchronous callers (CLI, migrations, benchmarks).
@@ -452,6 +460,44 @@ mod tests {
         }
         let s = Store::open(dir.path(), StoreOptions::default()).unwrap();
         assert_eq!(s.tree::<u64>("x").unwrap().get(b"k").unwrap(), Some(42));
+    }
+
+    #[test]
+    fn on_durable_runs_after_the_flush_and_may_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let flushes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let f = flushes.clone();
+        let observer: FlushObserver = Arc::new(move |_, _| {
+            f.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let s = Store::open(dir.path(), StoreOptions { flush_observer: Some(observer), ..StoreOptions::default() })
+            .unwrap();
+        let t = s.tree::<u64>("x").unwrap();
+        t.insert(b"a", &1).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (s2, t2, fl) = (s.clone(), t.clone(), flushes.clone());
+        s.on_durable(Box::new(move |r| {
+            let seen = fl.load(std::sync::atomic::Ordering::SeqCst);
+            tx.send(("first", r.is_ok(), seen)).unwrap();
+            // From inside a callback: write again and ask for the next flush.
+            t2.insert(b"b", &2).unwrap();
+            let tx2 = tx.clone();
+            let fl2 = fl.clone();
+            let again = s2.on_durable(Box::new(move |r| {
+                tx2.send(("second", r.is_ok(), fl2.load(std::sync::atomic::Ordering::SeqCst))).unwrap();
+            }));
+            assert!(again.is_ok());
+        }))
+        .unwrap_or_else(|_| panic!("the flusher runs"));
+        let first = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        let second = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        assert_eq!((first.0, first.1), ("first", true));
+        assert!(first.2 >= 1, "the callback ran after a flush");
+        assert_eq!((second.0, second.1), ("second", true));
+        assert!(second.2 > first.2, "the chained callback waited for a later flush");
+        drop((t, s));
+        let s = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        assert_eq!(s.tree::<u64>("x").unwrap().get(b"b").unwrap(), Some(2));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,14 +1,14 @@
 //! The embedded backend: an append-only log per topic in the kernel's store.
 //!
 //! Offsets are per topic, contiguous and never reused (a topic record keeps
-//! the next offset after retention removes old messages). A publish hands its
-//! messages to the topic's writer and waits: the writer appends everything
-//! handed over since its last append as one log record (several messages, one
-//! storage insert), waits for the store's group-committed flush, and only then
-//! makes the messages visible to consumers and answers their publishers, so
-//! nothing a consumer saw can vanish in a crash. While one append is being
-//! flushed the next one gathers, so the busier a topic, the more messages each
-//! insert and each flush carry. Cursors and ack marks are written as
+//! the next offset after retention removes old messages). A publish appends
+//! its messages as one log record (several messages, one storage insert) and
+//! asks for the store's group-committed flush; only when that is done do the
+//! messages become visible to consumers and the publisher gets its answer, so
+//! nothing a consumer saw can vanish in a crash. While two appends of a topic
+//! wait for their flush, new messages queue and are appended together when
+//! one is done, so the busier a topic, the more messages each insert and each
+//! flush carry. Cursors and ack marks are written as
 //! acks happen and reach disk with the next flush; losing some on a crash only
 //! means redelivery, never loss.
 
@@ -36,6 +36,10 @@ pub const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
 /// A log record gathers messages up to about this many bytes (a larger
 /// message gets a record of its own), so one record never makes a huge value.
 const RECORD_BYTES: usize = 64 * 1024;
+
+/// Appends of one topic waiting for their flush at once (see `append_queued`):
+/// while two wait, new messages queue and go into the next append together.
+const APPENDS_IN_FLIGHT: usize = 2;
 
 /// Log records read per storage page when filling a subscription's window.
 const RECORDS_PER_PAGE: usize = 64;
@@ -101,10 +105,13 @@ struct Topic {
 
 struct Appender {
     next: u64,
+    /// Messages waiting for an append slot (see [`APPENDS_IN_FLIGHT`]).
     queue: Vec<Queued>,
-    /// A writer task is running; it takes the queue until it finds it empty.
-    writing: bool,
+    /// Appends written and waiting for their flush.
+    in_flight: usize,
 }
+
+type Answers = Vec<(oneshot::Sender<Result<Vec<u64>, BusError>>, Vec<u64>)>;
 
 /// One publish call's messages for one topic, and where its offsets go.
 struct Queued {
@@ -169,7 +176,7 @@ impl EmbeddedBus {
         }
         let t = Arc::new(Topic {
             name: name.to_string(),
-            append: Mutex::new(Appender { next, queue: Vec::new(), writing: false }),
+            append: Mutex::new(Appender { next, queue: Vec::new(), in_flight: 0 }),
             visible: AtomicU64::new(next),
             published: Notify::new(),
             subs: Mutex::new(HashMap::new()),
@@ -211,8 +218,9 @@ impl EmbeddedBus {
         Ok(self.inner.log.page(&topic_prefix(topic), None, 1)?.first().and_then(|(k, _)| offset_of(k)))
     }
 
-    /// Hands messages to the topic's writer (starting one if none runs).
-    /// The answer comes once they are durable: their offsets, in order.
+    /// Appends messages to the topic's log, or queues them while
+    /// [`APPENDS_IN_FLIGHT`] appends already wait for their flush. The answer
+    /// comes once they are durable: their offsets, in order.
     fn enqueue(&self, topic: &Arc<Topic>, msgs: Vec<Outgoing>) -> oneshot::Receiver<Result<Vec<u64>, BusError>> {
         let (done, answer) = oneshot::channel();
         let entries = msgs
@@ -221,67 +229,84 @@ impl EmbeddedBus {
             .collect();
         let mut a = lock(&topic.append);
         a.queue.push(Queued { entries, done });
-        if !a.writing {
-            a.writing = true;
-            // A task of its own, not the publisher's future: a publisher that
-            // gives up waiting must not strand the others' messages.
-            tokio::spawn(self.clone().write_loop(topic.clone()));
+        if a.in_flight < APPENDS_IN_FLIGHT {
+            self.append_queued(topic, &mut a);
         }
         answer
     }
 
-    /// The topic's writer: appends what is queued as log records, waits for
-    /// the flush, publishes and answers; again until the queue is empty.
-    async fn write_loop(self, topic: Arc<Topic>) {
-        loop {
-            let (first, queued) = {
-                let mut a = lock(&topic.append);
-                if a.queue.is_empty() {
-                    a.writing = false;
-                    return;
-                }
-                let queued = std::mem::take(&mut a.queue);
-                let first = a.next;
-                a.next += queued.iter().map(|q| q.entries.len() as u64).sum::<u64>();
-                (first, queued)
-            };
-            let mut answers = Vec::with_capacity(queued.len());
-            let mut entries = Vec::new();
-            let mut offset = first;
-            for q in queued {
-                let n = q.entries.len() as u64;
-                answers.push((q.done, (offset..offset + n).collect::<Vec<u64>>()));
-                entries.extend(q.entries);
-                offset += n;
+    /// Writes everything queued as one append (records of up to
+    /// [`RECORD_BYTES`]) and asks for a flush, all under the append lock, so
+    /// appends reach the log and the flush queue in offset order. When the
+    /// flush is done (on the group-commit thread, without a task switch in
+    /// between) the messages become visible, their publishers are answered,
+    /// and what queued meanwhile is appended in turn: the busier the topic,
+    /// the more messages one insert and one flush carry.
+    fn append_queued(&self, topic: &Arc<Topic>, a: &mut Appender) {
+        if a.queue.is_empty() {
+            return;
+        }
+        let first = a.next;
+        let mut answers: Answers = Vec::with_capacity(a.queue.len());
+        let mut entries = Vec::new();
+        let mut offset = first;
+        for q in a.queue.drain(..) {
+            let n = q.entries.len() as u64;
+            answers.push((q.done, (offset..offset + n).collect()));
+            entries.extend(q.entries);
+            offset += n;
+        }
+        let count = offset - first;
+        if let Err(e) = self.write_records(&topic.name, first, entries) {
+            // Nothing of this append is in the log; its offsets were not taken.
+            for (tx, _) in answers {
+                let _ = tx.send(Err(e.clone()));
             }
-            let count = offset - first;
-            let written = match self.write_records(&topic.name, first, entries) {
-                Ok(()) => self.durable().await,
-                Err(e) => {
-                    // Nothing of this append is in the log: its offsets go back
-                    // (only this task assigns them, so nobody took later ones).
-                    lock(&topic.append).next = first;
-                    Err(e)
+            return;
+        }
+        a.next = offset;
+        a.in_flight += 1;
+        let bus = self.clone();
+        let topic_ = topic.clone();
+        let then = move |result: Result<(), BusError>| bus.appended(&topic_, first, count, answers, result);
+        if self.inner.options.flush_per_publish {
+            let store = self.inner.store.clone();
+            tokio::task::spawn_blocking(move || then(store.flush_unbatched().map_err(BusError::from)));
+            return;
+        }
+        if let Err(f) = self.inner.store.on_durable(Box::new(move |r| then(r.map_err(BusError::from)))) {
+            // The store is shutting down: the write may or may not reach the
+            // disk, so the publishers hear that it is closed; nothing is shown.
+            a.in_flight -= 1;
+            drop(f); // drops the answer channels: publishers get `Closed`
+        }
+    }
+
+    /// An append's flush is done: make it visible, answer its publishers,
+    /// then append what queued meanwhile.
+    fn appended(&self, topic: &Arc<Topic>, first: u64, count: u64, answers: Answers, result: Result<(), BusError>) {
+        match result {
+            Ok(()) => {
+                if count > 0 {
+                    // A later flush covers every earlier insert, so `fetch_max`
+                    // is right whichever answer comes first.
+                    topic.visible.fetch_max(first + count, Ordering::SeqCst);
+                    topic.published.notify_waiters();
+                    self.inner.counters.published.fetch_add(count, Ordering::Relaxed);
                 }
-            };
-            match written {
-                Ok(()) => {
-                    if count > 0 {
-                        topic.visible.fetch_max(first + count, Ordering::SeqCst);
-                        topic.published.notify_waiters();
-                        self.inner.counters.published.fetch_add(count, Ordering::Relaxed);
-                    }
-                    for (done, offsets) in answers {
-                        let _ = done.send(Ok(offsets)); // a publisher that left needs no answer
-                    }
+                for (tx, offsets) in answers {
+                    let _ = tx.send(Ok(offsets)); // a publisher that left needs no answer
                 }
-                Err(e) => {
-                    for (done, _) in answers {
-                        let _ = done.send(Err(e.clone()));
-                    }
+            }
+            Err(e) => {
+                for (tx, _) in answers {
+                    let _ = tx.send(Err(e.clone()));
                 }
             }
         }
+        let mut a = lock(&topic.append);
+        a.in_flight -= 1;
+        self.append_queued(topic, &mut a);
     }
 
     /// Inserts `entries` (offsets `first`, `first + 1`, …) as records of up to
@@ -329,15 +354,6 @@ impl EmbeddedBus {
         }
         let topic = self.topic(topic_name)?;
         self.enqueue(&topic, msgs).await.map_err(|_| BusError::Closed)?
-    }
-
-    async fn durable(&self) -> Result<(), BusError> {
-        if self.inner.options.flush_per_publish {
-            let store = self.inner.store.clone();
-            tokio::task::spawn_blocking(move || store.flush_unbatched()).await.map_err(|_| BusError::Closed)??;
-            return Ok(());
-        }
-        Ok(self.inner.store.durable().await?)
     }
 
     /// Loads (or creates, durably) a subscription's state.

@@ -131,9 +131,10 @@ async fn a_large_append_is_split_into_bounded_records_and_read_from_inside_one()
     assert_eq!(d.payload, payload(inside));
     let next = bus.publish(Outgoing::new("big", "k", "after")).await.unwrap();
     assert_eq!(next, 201, "offsets continue after the last record's last message");
-    assert_eq!(bus.browse("big", "reader", Some(199), 10).unwrap().iter().map(|m| m.offset).collect::<Vec<_>>(), [
-        200, 201
-    ]);
+    assert_eq!(
+        bus.browse("big", "reader", Some(199), 10).unwrap().iter().map(|m| m.offset).collect::<Vec<_>>(),
+        [200, 201]
+    );
     let last = bus.browse("big", "reader", Some(199), 1).unwrap();
     assert_eq!(last[0].payload, huge);
 }
