@@ -169,7 +169,22 @@ fn main() {
     let live = if quick { 50 } else { 1000 };
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("db"), StoreOptions::default()).unwrap();
-    let config = HostConfig { max_concurrent_instances: (live + 64) as u32, ..HostConfig::default() };
+    let mut config = HostConfig { max_concurrent_instances: (live + 64) as u32, ..HostConfig::default() };
+    // For comparing pool settings in one build: LECTERN_POOL_KEEP_RESIDENT=bytes, LECTERN_POOL_DECOMMIT_BATCH=n.
+    let knob = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    if let Some(b) = knob("LECTERN_POOL_KEEP_RESIDENT") {
+        config.memory_keep_resident_bytes = b;
+        config.table_keep_resident_bytes = b.min(64 * 1024);
+    }
+    if let Some(n) = knob("LECTERN_POOL_DECOMMIT_BATCH") {
+        config.decommit_batch_size = n;
+    }
+    println!(
+        "pool: keep resident {} KiB of memory, {} KiB of tables; decommit batch {}",
+        config.memory_keep_resident_bytes / 1024,
+        config.table_keep_resident_bytes / 1024,
+        config.decommit_batch_size
+    );
     let wasm = std::fs::read(guests::GRADING_BENCH).unwrap();
     println!(
         "lectern plugin host benchmark — {} cores; component {} KB",

@@ -172,3 +172,44 @@ fn python_guest_installs_and_runs_without_authority() {
     assert_eq!(r[0].explanation, vec!["graded by Python", "no /etc/passwd", "empty environment", "no network"]);
     assert_eq!(e.host.plugin_kv("test.python-grader", "py", "graded").unwrap(), Some(b"1".to_vec()));
 }
+
+/// Instances are never reused, even though the pooling allocator keeps a
+/// slot's memory resident between them (`HostConfig::memory_keep_resident_bytes`):
+/// whatever one call leaves in globals, the heap or a caller's id, the next
+/// call (another caller, often the same slot) starts from the image again.
+#[test]
+fn no_call_sees_what_an_earlier_call_left_in_memory() {
+    let e = setup();
+    // The check itself: within one instance, the second look sees the first's traces.
+    let (r, _) = e.host.grade(&ctx("evil"), &ask("remember-twice")).unwrap();
+    // (The second grow lands after the first, so its pages are new: 0 there.)
+    assert_eq!(
+        r[0].explanation,
+        ["calls before 1", "previous caller Some(\"test\")", "dirty static bytes 524288", "dirty grown-memory bytes 0"]
+    );
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let host = e.host.clone();
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    let mut c = ctx("evil");
+                    c.request_id = format!("caller-{t}-{i}");
+                    let (r, _) = host.grade(&c, &ask("remember")).unwrap();
+                    assert_eq!(
+                        r[0].explanation,
+                        [
+                            "calls before 0",
+                            "previous caller None",
+                            "dirty static bytes 0",
+                            "dirty grown-memory bytes 0"
+                        ],
+                        "call {i} on thread {t} saw an earlier call's traces"
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::{HostConfig, HostError, engine_cause};
 
@@ -32,6 +32,12 @@ pub(crate) fn build_engine(c: &HostConfig) -> Result<Engine, HostError> {
         pool.total_memories(c.max_concurrent_instances.saturating_mul(2));
         pool.total_tables(c.max_concurrent_instances.saturating_mul(4));
         pool.max_memory_size(c.max_memory_bytes);
+        pool.linear_memory_keep_resident(c.memory_keep_resident_bytes);
+        pool.table_keep_resident(c.table_keep_resident_bytes);
+        // Without PAGEMAP_SCAN, keeping memory resident means a memset of the
+        // whole kept range on every release; `Auto` uses it where the kernel has it.
+        pool.pagemap_scan(if c.memory_keep_resident_bytes > 0 { Enabled::Auto } else { Enabled::No });
+        pool.decommit_batch_size(c.decommit_batch_size.max(1));
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config).map_err(|e| HostError::Engine { what: "cannot configure the engine", source: engine_cause(e) })

@@ -139,6 +139,10 @@ pub struct Plugins {
     /// Consecutive faults that switch a plugin off, and the first backoff.
     pub breaker_threshold: u32,
     pub breaker_backoff_secs: u64,
+    /// Memory of each plugin slot kept resident between calls and reset in
+    /// place (0: unmapped and faulted in again, wasmtime's default). Each
+    /// call still starts from the plugin's pristine image.
+    pub memory_keep_resident_kib: u32,
     /// Install the first-party plugins built into this binary at start (each
     /// version once) and make them the platform default of a slot that has
     /// none. Institutions' own choices are never changed.
@@ -154,6 +158,7 @@ impl Default for Plugins {
             grading_fuel: 500_000_000,
             breaker_threshold: 5,
             breaker_backoff_secs: 5,
+            memory_keep_resident_kib: 256,
             first_party: true,
         }
     }
