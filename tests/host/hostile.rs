@@ -173,25 +173,47 @@ fn python_guest_installs_and_runs_without_authority() {
     assert_eq!(e.host.plugin_kv("test.python-grader", "py", "graded").unwrap(), Some(b"1".to_vec()));
 }
 
-/// Instances are never reused, even though the pooling allocator keeps a
-/// slot's memory resident between them (`HostConfig::memory_keep_resident_bytes`):
-/// whatever one call leaves in globals, the heap or a caller's id, the next
-/// call (another caller, often the same slot) starts from the image again.
+/// Instances are never reused, whatever the pooling allocator does with a
+/// slot's memory between them (`HostConfig::memory_keep_resident_bytes`;
+/// the test runs at the default and, below, with 256 KiB kept): whatever one
+/// call leaves in globals, static areas, grown memory or a caller's id, the
+/// next call (another caller, often the same slot) starts from the image again.
 #[test]
 fn no_call_sees_what_an_earlier_call_left_in_memory() {
-    let e = setup();
+    no_traces_of_earlier_calls(setup());
+    // The same with each slot's first MiB kept resident and reset in place.
+    let dir = tempfile::tempdir().unwrap();
+    let store = lectern_storage::Store::open(dir.path().join("db"), Default::default()).unwrap();
+    let config = lectern_host::HostConfig { memory_keep_resident_bytes: 1 << 20, ..crate::config() };
+    let host = lectern_host::Host::open(&store, dir.path().join("plugins"), config).unwrap();
+    let e = crate::Env { host, store, dir };
+    install_grading_v1(&e.host);
+    let m = manifest("test.hostile", "1.0.0", Slot::Grading, 1);
+    let grant = m.capabilities.clone();
+    e.host.install(m, &wasm(guests::HOSTILE), &grant).unwrap();
+    e.host.activate(Slot::Grading, Scope::Institution("evil".into()), "test.hostile@1.0.0").unwrap();
+    no_traces_of_earlier_calls(e);
+}
+
+fn no_traces_of_earlier_calls(e: crate::Env) {
     // The check itself: within one instance, the second look sees the first's traces.
     let (r, _) = e.host.grade(&ctx("evil"), &ask("remember-twice")).unwrap();
     // (The second grow lands after the first, so its pages are new: 0 there.)
     assert_eq!(
         r[0].explanation,
-        ["calls before 1", "previous caller Some(\"test\")", "dirty static bytes 524288", "dirty grown-memory bytes 0"]
+        [
+            "calls before 1",
+            "previous caller Some(\"test\")",
+            "dirty static bytes 524288",
+            "dirty grown-memory bytes 0",
+            "changed image bytes 65536"
+        ]
     );
     let threads: Vec<_> = (0..2)
         .map(|t| {
             let host = e.host.clone();
             std::thread::spawn(move || {
-                for i in 0..100 {
+                for i in 0..300 {
                     let mut c = ctx("evil");
                     c.request_id = format!("caller-{t}-{i}");
                     let (r, _) = host.grade(&c, &ask("remember")).unwrap();
@@ -201,7 +223,8 @@ fn no_call_sees_what_an_earlier_call_left_in_memory() {
                             "calls before 0",
                             "previous caller None",
                             "dirty static bytes 0",
-                            "dirty grown-memory bytes 0"
+                            "dirty grown-memory bytes 0",
+                            "changed image bytes 0"
                         ],
                         "call {i} on thread {t} saw an earlier call's traces"
                     );

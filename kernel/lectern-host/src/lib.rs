@@ -77,8 +77,11 @@ pub struct HostConfig {
     /// to their initial contents (found with Linux's `PAGEMAP_SCAN` where the
     /// kernel has it, 6.7 and later) instead of being unmapped, so the next
     /// instance in the slot takes no page faults and the process no TLB
-    /// shootdowns. Nothing of one call is visible to the next either way.
-    /// 0 unmaps as wasmtime does by default.
+    /// shootdowns. 0 (the default) unmaps as wasmtime does by default: with
+    /// 256 KiB kept, a browser test of the flashcards activity failed in 2 of
+    /// 5 runs (an action came back without its score) and passed 4 of 4 with
+    /// 0, cause not found yet (BENCHMARKS.md, sixth pass), so this stays off
+    /// until it is understood.
     pub memory_keep_resident_bytes: usize,
     /// Same, for tables.
     pub table_keep_resident_bytes: usize,
@@ -101,7 +104,7 @@ impl Default for HostConfig {
             grading_fuel: 500_000_000,
             max_result_bytes: 16 * 1024 * 1024,
             breaker: BreakerConfig::default(),
-            memory_keep_resident_bytes: 256 * 1024,
+            memory_keep_resident_bytes: 0,
             table_keep_resident_bytes: 64 * 1024,
             decommit_batch_size: 1,
             restore: true,

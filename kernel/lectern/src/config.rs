@@ -140,8 +140,9 @@ pub struct Plugins {
     pub breaker_threshold: u32,
     pub breaker_backoff_secs: u64,
     /// Memory of each plugin slot kept resident between calls and reset in
-    /// place (0: unmapped and faulted in again, wasmtime's default). Each
-    /// call still starts from the plugin's pristine image.
+    /// place (0, the default: unmapped and faulted in again, wasmtime's
+    /// default). Faster fresh instances, but experimental: see
+    /// BENCHMARKS.md, "Sixth pass", for an unexplained test failure with it on.
     pub memory_keep_resident_kib: u32,
     /// Install the first-party plugins built into this binary at start (each
     /// version once) and make them the platform default of a slot that has
@@ -158,7 +159,7 @@ impl Default for Plugins {
             grading_fuel: 500_000_000,
             breaker_threshold: 5,
             breaker_backoff_secs: 5,
-            memory_keep_resident_kib: 256,
+            memory_keep_resident_kib: 0,
             first_party: true,
         }
     }
