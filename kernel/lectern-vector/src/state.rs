@@ -167,8 +167,8 @@ impl State {
         top_k(scored.collect(), k)
     }
 
-    /// Top-k visible points for the prepared query `q`: brute force when the
-    /// filter is selective enough, the graph otherwise (with liveness and the
+    /// Top-k visible points for the prepared query `q`: an exact scan when
+    /// the collection is small or the filter selective enough, the graph otherwise (with liveness and the
     /// filter checked inside the graph walk), candidates re-ranked exactly.
     pub(crate) fn search(
         &self,
@@ -177,10 +177,13 @@ impl State {
         k: usize,
         ef: usize,
         filter: Option<&Filter>,
-        brute_force_max: usize,
+        tuning: &crate::Tuning,
     ) -> Vec<(u32, f32)> {
+        if self.live <= tuning.exact_scan_max {
+            return self.brute_force(q, k, filter.unwrap_or(&Filter::default()));
+        }
         if let Some(f) = filter
-            && self.estimate(f) <= brute_force_max
+            && self.estimate(f) <= tuning.brute_force_max
         {
             return self.brute_force(q, k, f);
         }

@@ -23,6 +23,11 @@ pub struct Tuning {
     pub rebuild_min_tombstones: usize,
     /// A filtered query whose filter matches at most this many points is answered exactly by brute force.
     pub brute_force_max: usize,
+    /// A collection with at most this many live points answers every query
+    /// by an exact scan (recall 1.0): up to about this size the scan is
+    /// faster than a graph walk that reaches the same recall (BENCHMARKS.md,
+    /// small collections: 1.25× at 1,000 points, 0.5× at 4,000).
+    pub exact_scan_max: usize,
 }
 
 impl Default for Tuning {
@@ -32,6 +37,7 @@ impl Default for Tuning {
             rebuild_tombstone_ratio: 0.2,
             rebuild_min_tombstones: 64,
             brute_force_max: 4096,
+            exact_scan_max: 1024,
         }
     }
 }
@@ -245,7 +251,7 @@ impl VectorStore {
         let prepared = crate::distance::prepare(c.spec.distance, q.vector);
         let found = {
             let ix = c.read();
-            let best = ix.state.search(&ix.graph, &prepared, q.k, ef, q.filter, c.tuning.brute_force_max);
+            let best = ix.state.search(&ix.graph, &prepared, q.k, ef, q.filter, &c.tuning);
             hits_of(&ix.state, best)
         };
         self.with_texts(&c, found)

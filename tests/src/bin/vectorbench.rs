@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use lectern_e2e::report::{loadavg, machine, thousands};
 use lectern_storage::{Store, StoreOptions};
 use lectern_vector::synthetic::{Clusters, exact_top_k};
-use lectern_vector::{CollectionKey, CollectionSpec, Distance, Params, Point, Query, VectorStore};
+use lectern_vector::{CollectionKey, CollectionSpec, Distance, Params, Point, Query, Tuning, VectorStore};
 use serde_json::{Value, json};
 
 const K: usize = 10;
@@ -41,6 +41,8 @@ struct Args {
     dir: Option<PathBuf>,
     raw: bool,
     peer: bool,
+    /// Lectern answers by an exact scan up to this many points (`Tuning::exact_scan_max`).
+    exact_scan_max: Option<usize>,
     child: Option<String>,
 }
 
@@ -57,6 +59,7 @@ fn parse_args() -> anyhow::Result<Args> {
         dir: None,
         raw: true,
         peer: true,
+        exact_scan_max: None,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -78,10 +81,11 @@ fn parse_args() -> anyhow::Result<Args> {
             "--dir" => a.dir = Some(it.next().context("--dir needs a path")?.into()),
             "--no-raw" => a.raw = false,
             "--no-peer" => a.peer = false,
+            "--exact-scan-max" => a.exact_scan_max = Some(num("--exact-scan-max")?),
             "--child" => a.child = Some(it.next().context("--child needs lectern or raw")?),
             other => bail!(
                 "unknown argument {other}; use --n N --dim D --queries Q --clusters C --runs R --m M \
-                 --ef-construction E --efs 16,32,64 --dir PATH --no-raw --no-peer"
+                 --ef-construction E --efs 16,32,64 --dir PATH --no-raw --no-peer --exact-scan-max N"
             ),
         }
     }
@@ -142,7 +146,11 @@ fn child_lectern(a: &Args, dir: &Path) -> Value {
     let opts = StoreOptions { cache_capacity: Some(32 << 20), temporary: true, ..Default::default() };
     let store = Store::open(dir.join("lectern-db"), opts).unwrap();
     let params = Params { m: a.m, ef_construction: a.ef_construction, max_points: a.n.max(1), ..Params::default() };
-    let vs = VectorStore::open(&store, dir.join("lectern-dumps"), params).unwrap();
+    let mut tuning = Tuning::default();
+    if let Some(max) = a.exact_scan_max {
+        tuning.exact_scan_max = max;
+    }
+    let vs = VectorStore::open_with(&store, dir.join("lectern-dumps"), params, tuning).unwrap();
     let key = CollectionKey::new("bench", "bench", "vectors");
     let spec = CollectionSpec { dimension: a.dim as u32, distance: Distance::Cosine, model: None, params };
     vs.ensure_collection(&key, &spec).unwrap();
@@ -166,12 +174,12 @@ fn child_lectern(a: &Args, dir: &Path) -> Value {
     let dump_s = t.elapsed().as_secs_f64();
     drop(vs);
     let t = Instant::now();
-    let reopened = VectorStore::open(&store, dir.join("lectern-dumps"), params).unwrap();
+    let reopened = VectorStore::open_with(&store, dir.join("lectern-dumps"), params, tuning).unwrap();
     let load = reopened.stats(&key).unwrap().load;
     let reload_s = t.elapsed().as_secs_f64();
     let bpv = reopened.stats(&key).unwrap().bytes_per_vector;
     json!({"name": "lectern", "build_s": build_s, "rss_bytes": rss, "rows": rows,
-           "note": format!("dump {dump_s:.1} s; reopen {reload_s:.1} s ({load:?}); estimate {bpv} B/vector")})
+           "note": format!("dump {dump_s:.1} s; reopen {reload_s:.1} s ({load:?}); estimate {bpv} B/vector; exact scan up to {} points", tuning.exact_scan_max)})
 }
 
 fn child_raw(a: &Args, dir: &Path) -> Value {

@@ -1,7 +1,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use lectern_vector::{Clause, Filter, LoadKind, Query, Tuning};
+use lectern_vector::{Clause, Filter, LoadKind, Query};
 
 use crate::*;
 
@@ -17,7 +17,7 @@ fn find(vs: &VectorStore, k: &CollectionKey, i: usize, v: &[f32]) -> bool {
 
 /// The child: upsert batches forever, dump once early on, print what was acknowledged.
 fn child(dir: &std::path::Path) {
-    let (_store, vs) = open_at(dir, Tuning::default());
+    let (_store, vs) = open_at(dir, graph_tuning());
     let k = key("crash");
     vs.ensure_collection(&k, &spec(DIM as u32)).unwrap();
     let data = clusters(DIM).sample(200_000, 11);
@@ -56,7 +56,7 @@ fn sigkill_mid_upsert_loses_no_acknowledged_point() {
     }
     proc.wait().unwrap();
     assert!(acked >= 1500, "child died early after {acked} points");
-    let (_store, vs) = open_at(dir.path(), Tuning::default());
+    let (_store, vs) = open_at(dir.path(), graph_tuning());
     let k = key("crash");
     let st = vs.stats(&k).unwrap();
     println!("acknowledged {acked}, found {} points after SIGKILL; loaded as {:?}", st.points, st.load);
@@ -93,7 +93,7 @@ fn reload_uses_the_dump_and_a_corrupt_dump_means_a_rebuild_not_a_crash() {
     let k = key("dumped");
     let data = clusters(DIM).sample(1500, 12);
     {
-        let (_s, vs) = open_at(dir.path(), Tuning::default());
+        let (_s, vs) = open_at(dir.path(), graph_tuning());
         vs.ensure_collection(&k, &spec(DIM as u32)).unwrap();
         load(&vs, &k, &data[..1000 * DIM], DIM);
         assert_eq!(vs.checkpoint().unwrap(), 1, "1000 changes reach the default threshold");
@@ -101,7 +101,7 @@ fn reload_uses_the_dump_and_a_corrupt_dump_means_a_rebuild_not_a_crash() {
         vs.delete(&k, &["p3".into()]).unwrap();
     }
     let reopen = |expect: &dyn Fn(&LoadKind) -> bool| {
-        let (_s, vs) = open_at(dir.path(), Tuning::default());
+        let (_s, vs) = open_at(dir.path(), graph_tuning());
         let st = vs.stats(&k).unwrap();
         assert!(expect(&st.load), "loaded as {:?}", st.load);
         assert_eq!(st.points, 1499);

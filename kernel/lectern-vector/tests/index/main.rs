@@ -27,8 +27,15 @@ pub fn env_with(tuning: Tuning) -> Env {
     Env { dir, store, vs }
 }
 
+/// The graph answers every query (no exact scan of small collections), so
+/// these tests exercise it at their small sizes; `search::a_small_collection_is_answered_exactly`
+/// covers the default.
+pub fn graph_tuning() -> Tuning {
+    Tuning { exact_scan_max: 0, ..Tuning::default() }
+}
+
 pub fn env() -> Env {
-    env_with(Tuning::default())
+    env_with(graph_tuning())
 }
 
 pub fn key(name: &str) -> CollectionKey {
