@@ -114,7 +114,12 @@ impl Drop for GroupFlusher {
         // joining releases its handle on the database before sled closes.
         self.queue.take();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            // The last handle on the store can be dropped by an `on_durable`
+            // callback, on the flush thread itself: that thread ends by
+            // itself once the queue is closed, and cannot wait for itself.
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
         }
     }
 }

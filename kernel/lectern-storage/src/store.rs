@@ -500,6 +500,39 @@ mod tests {
         assert_eq!(s.tree::<u64>("x").unwrap().get(b"b").unwrap(), Some(2));
     }
 
+    #[test]
+    fn a_flush_callback_holding_the_last_handle_closes_the_store_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        s.tree::<u64>("x").unwrap().insert(b"k", &7).unwrap();
+        let (dropped, wait_for_drop) = std::sync::mpsc::channel::<()>();
+        let (done, callback_done) = std::sync::mpsc::channel::<bool>();
+        let held = s.clone();
+        s.on_durable(Box::new(move |r| {
+            // Wait until the test has let go of its handle, so this one is the last.
+            let _ = wait_for_drop.recv_timeout(std::time::Duration::from_secs(10));
+            // Closes the store on the flush thread itself; it once panicked
+            // here ("failed to join thread: Resource deadlock avoided").
+            let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(held))).is_ok();
+            let _ = done.send(r.is_ok() && closed);
+        }))
+        .unwrap_or_else(|_| panic!("the flusher runs"));
+        drop(s);
+        dropped.send(()).unwrap();
+        assert!(callback_done.recv_timeout(std::time::Duration::from_secs(10)).unwrap());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let reopened = loop {
+            match Store::open(dir.path(), StoreOptions::default()) {
+                Ok(s) => break s,
+                Err(e) => {
+                    assert!(std::time::Instant::now() < deadline, "the store stayed locked: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        };
+        assert_eq!(reopened.tree::<u64>("x").unwrap().get(b"k").unwrap(), Some(7));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_durable_calls_share_flushes() {
         let dir = tempfile::tempdir().unwrap();
