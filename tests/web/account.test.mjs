@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, watch } from './harness.mjs';
+import { checkA11y, config, launch, msg, newContext, screenshot, signedInPage, signIn, watch } from './harness.mjs';
 
 const { url, seed } = config();
 const student = seed.students[1];
@@ -45,12 +45,7 @@ test('the account page: the language follows the user to a new browser; another 
   const other = await login(student, device);
   assert.equal((await apiCall('GET', '/api/v1/me', { cookie: other.cookie })).status, 200);
 
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await page.goto('/');
-  await signIn(page, student);
+  const { context, page, w } = await signedInPage(browser, student);
   await page.getByRole('link', { name: msg('en', 'nav_account') }).click();
   await page.getByRole('heading', { level: 1, name: msg('en', 'account_title') }).waitFor();
 

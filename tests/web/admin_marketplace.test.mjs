@@ -31,7 +31,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { WARMUP_QUESTIONS } from './course.mjs';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
+import { checkA11y, config, launch, msg, screenshot, signedInPage, until } from './harness.mjs';
 
 const DIR = process.env.LECTERN_MARKETPLACE_DIR;
 const KEYS = process.env.LECTERN_MARKETPLACE_KEYS ?? (DIR ? `${DIR.replace(/\/+$/, '')}-keys` : undefined);
@@ -178,13 +178,7 @@ const activeGrading = async (root) =>
 // ---- The pages ----
 
 async function open(person, path) {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await page.goto('/');
-  await signIn(page, person);
-  await page.waitForLoadState('networkidle');
+  const { context, page, w } = await signedInPage(browser, person);
   await page.goto(path);
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { context, page, w };

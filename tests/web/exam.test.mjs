@@ -13,7 +13,7 @@
 // desktop and phone size. Every failed request and console error fails the test unless declared.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
+import { checkA11y, config, launch, msg, screenshot, signedInPage, until } from './harness.mjs';
 
 const { url, seed } = config();
 const quiz = seed.assessments.quiz;
@@ -53,14 +53,7 @@ async function apiGet(bearer, path) {
 
 /** A signed-in student's page on an assessment's start page, with its watcher. */
 async function openStart(person, assessment, options = {}) {
-  const context = await newContext(browser, options);
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await page.goto('/');
-  await signIn(page, person);
-  // Let the dashboard finish loading: leaving it mid-request would abort its requests.
-  await page.waitForLoadState('networkidle');
+  const { context, page, w } = await signedInPage(browser, person, options);
   await page.goto(startPath(assessment));
   await page.getByRole('heading', { level: 1, name: assessment.title }).waitFor();
   return { context, page, w };

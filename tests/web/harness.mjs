@@ -114,11 +114,13 @@ export async function installPlugin(url, seed, { manifest, wasm, slot }) {
 }
 
 /**
- * A new context with one page signed in as `person`, watched (the anonymous `GET /api/v1/me`
- * before sign-in allowed). Returns `{ context, page, w }`; close the context when done.
+ * A new context (`options` as for `newContext`) with one page signed in as `person`, watched
+ * (the anonymous `GET /api/v1/me` before sign-in allowed), the dashboard finished loading
+ * (leaving it mid-request would abort its requests). Returns `{ context, page, w }`; close the
+ * context when done.
  */
-export async function signedInPage(browser, person) {
-  const context = await newContext(browser);
+export async function signedInPage(browser, person, options = {}) {
+  const context = await newContext(browser, options);
   const page = await context.newPage();
   const w = watch(page);
   w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });

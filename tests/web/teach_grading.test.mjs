@@ -26,7 +26,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { DESKTOP, PHONE, checkA11y, config, launch, msg, newContext, screenshot, signIn, until, watch } from './harness.mjs';
+import { DESKTOP, PHONE, checkA11y, config, launch, msg, screenshot, signedInPage, until } from './harness.mjs';
 
 const { url, seed } = config();
 const m = (key, params) => msg('en', key, params);
@@ -178,14 +178,7 @@ async function setUp() {
 // ---- The pages ----
 
 async function teacherPage() {
-  const context = await newContext(browser, { acceptDownloads: true });
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await page.goto('/');
-  await signIn(page, seed.teacher);
-  await page.waitForLoadState('networkidle');
-  return { context, page, w };
+  return signedInPage(browser, seed.teacher, { acceptDownloads: true });
 }
 
 /** axe at desktop and phone width, then the screenshots. */
@@ -430,13 +423,7 @@ test('an instructor grades essays with the rubric, regrades after a key change, 
 
 test('a student sees no staff page, and the API refuses the calls', { timeout: 120_000 }, async () => {
   const student = seed.students[1];
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  const w = watch(page);
-  w.allow({ status: 401, url: '/api/v1/me', method: 'GET' });
-  await page.goto('/');
-  await signIn(page, student);
-  await page.waitForLoadState('networkidle');
+  const { context, page, w } = await signedInPage(browser, student);
   // The header offers no Teaching link to a student.
   assert.equal(await page.getByRole('navigation', { name: m('nav_main') }).getByRole('link', { name: m('nav_teaching') }).count(), 0);
 

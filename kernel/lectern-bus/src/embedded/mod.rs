@@ -313,6 +313,8 @@ impl EmbeddedBus {
     /// [`RECORD_BYTES`]. All or nothing: on an error, the records already
     /// inserted are removed again.
     fn write_records(&self, topic: &str, first: u64, entries: Vec<LogEntry>) -> Result<(), BusError> {
+        // About what an entry adds to a record (the fields beside payload and key are small).
+        let cost = |e: &LogEntry| e.payload.len() + e.key.len() + 32;
         let now = now_ms();
         let mut inserted: Vec<Vec<u8>> = Vec::new();
         let mut chunk: Vec<LogEntry> = Vec::new();
@@ -322,11 +324,10 @@ impl EmbeddedBus {
         let mut entries = entries.into_iter().peekable();
         while let Some(mut e) = entries.next() {
             e.publish_time_ms = now;
-            chunk_bytes += e.payload.len() + e.key.len() + 32;
+            chunk_bytes += cost(&e);
             chunk.push(e);
-            let full = chunk_bytes >= RECORD_BYTES
-                || entries.peek().is_some_and(|n| chunk_bytes + n.payload.len() + n.key.len() > RECORD_BYTES);
-            if full || entries.peek().is_none() {
+            // The record ends with the last entry or before one that would take it past the bound.
+            if entries.peek().is_none_or(|next| chunk_bytes + cost(next) > RECORD_BYTES) {
                 let key = log_key(topic, chunk_first);
                 chunk_first += chunk.len() as u64;
                 let record = LogRecord { entries: std::mem::take(&mut chunk) };
