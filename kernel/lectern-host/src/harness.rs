@@ -53,7 +53,11 @@ impl Harness {
     /// Installs a component with everything its manifest (JSON) asks for
     /// granted, and activates it platform-wide. Returns `id@version`.
     pub fn install_active(&self, manifest_json: &[u8], wasm: &[u8]) -> Result<String, HostError> {
-        let m = Manifest::parse_json(manifest_json)?;
+        self.install_manifest_active(Manifest::parse_json(manifest_json)?, wasm)
+    }
+
+    /// [`Harness::install_active`] with the manifest already read.
+    pub fn install_manifest_active(&self, m: Manifest, wasm: &[u8]) -> Result<String, HostError> {
         let (slot, grant) = (m.slot, m.capabilities.clone());
         let key = self.host.install(m, wasm, &grant)?.manifest.key();
         self.host.activate(slot, Scope::Platform, &key)?;

@@ -329,7 +329,8 @@ impl Host {
     pub fn open(store: &Store, dir: impl Into<PathBuf>, config: HostConfig) -> Result<Host, HostError> {
         let dir = dir.into();
         let engine = build_engine(&config)?;
-        let cache = CompileCache::new(&dir.join("compiled"), &engine)?;
+        let cache =
+            CompileCache::new(&config.compile_cache_dir.clone().unwrap_or_else(|| dir.join("compiled")), &engine)?;
         let blobs = dir.join("components");
         std::fs::create_dir_all(&blobs).map_err(|source| HostError::Io {
             action: "create",

@@ -91,6 +91,12 @@ pub struct HostConfig {
     /// for offline tools (the admin CLI) so that opening the data directory
     /// runs no plugin code.
     pub restore: bool,
+    /// Where compiled components are cached (default: `compiled` under the
+    /// host's directory). Content-addressed (component hash and engine
+    /// settings), so one cache may serve several hosts: `lectern plugin
+    /// test` keeps one per user so a test run does not recompile an
+    /// unchanged component.
+    pub compile_cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for HostConfig {
@@ -108,6 +114,7 @@ impl Default for HostConfig {
             table_keep_resident_bytes: 64 * 1024,
             decommit_batch_size: 1,
             restore: true,
+            compile_cache_dir: None,
         }
     }
 }

@@ -8,6 +8,8 @@
 mod admin;
 mod config;
 mod market;
+mod plugin_test;
+mod polyglot;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -31,7 +31,10 @@ pub enum PluginCommand {
         /// Human name shown to administrators.
         #[arg(long)]
         name: Option<String>,
-        /// The Lectern SDK crate (`sdk/lectern-sdk` of a Lectern source tree).
+        /// The language: rust (every world), python or js (grading and question-type so far).
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: crate::polyglot::Lang,
+        /// The Lectern SDK for the language (`sdk/lectern-sdk`, `sdk/python` or `sdk/js` of a Lectern source tree).
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -59,6 +62,20 @@ pub enum PluginCommand {
         /// Commit the component was built from (default: `git rev-parse HEAD`, else `unknown`).
         #[arg(long)]
         commit: Option<String>,
+    },
+    /// Run the project's test cases (`tests/*.toml`, `tests/*.json`) against its
+    /// component in the real plugin host, on a temporary store; builds first.
+    Test {
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The component (default: build it as `plugin pack` does).
+        #[arg(long)]
+        component: Option<PathBuf>,
+        /// Case files (default: every .toml and .json file under tests/).
+        #[arg(long = "cases")]
+        cases: Vec<PathBuf>,
+        /// Run only the cases whose name contains this text.
+        filter: Option<String>,
     },
     /// Sign a package with the publisher's key (replaces any signature).
     Sign {
@@ -230,10 +247,13 @@ fn read_package(path: &Path) -> anyhow::Result<(Package, Vec<u8>)> {
 
 pub fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
     match cmd {
-        PluginCommand::New { slot, id, dir, name, sdk } => new_project(&slot, &id, dir, name, sdk),
+        PluginCommand::New { slot, id, dir, name, lang, sdk } => new_project(&slot, &id, dir, name, lang, sdk),
         PluginCommand::Build { dir } => build(&dir).map(|wasm| println!("built {}", wasm.display())),
         PluginCommand::Pack { dir, component, out, publisher, repository, commit } => {
             pack(&dir, component, out, publisher, repository, commit).map(|_| ())
+        }
+        PluginCommand::Test { dir, component, cases, filter } => {
+            crate::plugin_test::run(&dir, component, cases, filter)
         }
         PluginCommand::Sign { package, key } => {
             let key = KeyPair::read(&key)?;
@@ -339,12 +359,27 @@ fn new_project(
     id: &str,
     dir: Option<PathBuf>,
     name: Option<String>,
+    lang: crate::polyglot::Lang,
     sdk: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     if !package::is_reverse_dns(id) || id.split('.').count() < 3 {
         bail!(
             "id `{id}` must be reverse-DNS with at least three parts (publisher namespace + name), e.g. edu.example.quiz-grader"
         );
+    }
+    if lang != crate::polyglot::Lang::Rust {
+        // Refuse an unknown world before making the directory.
+        let known = crate::polyglot::worlds();
+        if !known.contains(&slot.replace('-', "_").as_str()) {
+            bail!(
+                "no {lang:?} template for `{slot}` yet: --lang python and --lang js start {} projects (Rust starts every world)",
+                known.join(" and ")
+            );
+        }
+        let dir = empty_project_dir(id, dir)?;
+        let last = id.rsplit('.').next().unwrap_or(id);
+        let name = name.unwrap_or_else(|| format!("{last} ({})", slot.replace(['_', '-'], " ")));
+        return crate::polyglot::new_project(lang, slot, id, &dir, &name, sdk, &kernel_range());
     }
     match slot.replace('-', "_").as_str() {
         "observer" => return new_from_example(&OBSERVER, id, dir, name),
@@ -365,6 +400,11 @@ fn new_project(
     let resources = r#"{ "memory_mib": 64, "call_timeout_ms": 2000 }"#;
     write_project(&dir, id, &name, slot, &deps, caps, resources)?;
     std::fs::write(dir.join("src/lib.rs"), personalise(source, id, &name, slot))?;
+    // The template's test cases, shared with its Python and JavaScript versions.
+    if let Some(cases) = crate::polyglot::cases(slot) {
+        std::fs::create_dir_all(dir.join("tests"))?;
+        std::fs::write(dir.join("tests/cases.toml"), cases)?;
+    }
     println!("created {} ({slot} plugin {id})", dir.display());
     println!(
         "next: cd {} && lectern plugin build && lectern plugin pack && lectern plugin sign <package> --key <your key.pem>",
@@ -459,7 +499,7 @@ fn empty_project_dir(id: &str, dir: Option<PathBuf>) -> anyhow::Result<PathBuf> 
     if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         bail!("{} exists and is not empty", dir.display());
     }
-    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
@@ -479,6 +519,7 @@ fn write_project(
     let crate_name = id.replace('.', "-");
     // Kernel versions, not contract versions: this kernel series serves lectern:plugin@0.1 and 0.2.
     let kernel = kernel_range();
+    std::fs::create_dir_all(dir.join("src"))?;
     let cargo = format!(
         r#"[package]
 name = "{crate_name}"
@@ -612,10 +653,26 @@ fn build_with(dir: &Path, project: &Project, cmd: &toml::Value) -> anyhow::Resul
     let component = project.meta.get("component").and_then(|v| v.as_str()).map(|c| dir.join(c)).ok_or_else(|| {
         anyhow::anyhow!("set `component` in [package] of {PROJECT_MANIFEST}: the file the build makes")
     })?;
+    let language = project.meta.get("language").and_then(|v| v.as_str()).unwrap_or("rust");
+    let crate::polyglot::Toolchain { paths, vars } = crate::polyglot::prepare(dir, language)?;
+    if let Some(parent) = component.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    // The project's own tools (.venv/bin, node_modules/.bin) come first on PATH.
+    let path = std::env::join_paths(
+        paths
+            .iter()
+            .map(|p| p.clone().into_os_string())
+            .chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths).map(PathBuf::into_os_string)),
+    )?;
+    let program =
+        paths.iter().map(|p| p.join(&argv[0])).find(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(&argv[0]));
     eprintln!("building {}: {}", dir.display(), argv.join(" "));
-    let status = Command::new(&argv[0])
+    let status = Command::new(&program)
         .args(&argv[1..])
         .current_dir(dir)
+        .env("PATH", path)
+        .envs(vars)
         .status()
         .with_context(|| format!("cannot run `{}`", argv[0]))?;
     if !status.success() {
@@ -746,6 +803,17 @@ impl Project {
              (a Rust project is built with cargo instead)"
         )
     }
+}
+
+/// The plugin's manifest and its component (built as `plugin pack` would),
+/// for `plugin test`.
+pub(crate) fn manifest_and_component(
+    dir: &Path,
+    component: Option<PathBuf>,
+) -> anyhow::Result<(lectern_core::plugins::Manifest, PathBuf)> {
+    let project = Project::read(dir)?;
+    let wasm = project.component(dir, component)?;
+    Ok((project.host, wasm))
 }
 
 /// Packs a project; returns the package path.

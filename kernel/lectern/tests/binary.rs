@@ -486,6 +486,66 @@ async fn graded_by(c: &reqwest::Client, base: &str, token: &str, ids: (&str, &st
     }
 }
 
+/// A running `lectern marketplace serve` of `dir`, stopped on drop, and its URL.
+struct Market(Child);
+
+impl Drop for Market {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve_marketplace(dir: &Path) -> (Market, String) {
+    let mut market = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["marketplace", "serve"])
+        .arg(dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve the marketplace");
+    let mut line = String::new();
+    BufReader::new(market.stdout.take().expect("stdout")).read_line(&mut line).expect("a line");
+    let url = line.rsplit(" on ").next().expect("address").trim().to_owned();
+    (Market(market), url)
+}
+
+/// Institution `uni` with course Q-1 and an enrolled student sam@uni.test: (institution, course, student) ids.
+async fn course_with_student(c: &reqwest::Client, base: &str, token: &str) -> (String, String, String) {
+    let (st, inst) = post(c, format!("{base}/api/v1/institutions"), Some(token), json!({"slug": "uni", "name": "Uni"}))
+        .await
+        .expect("institution");
+    assert_eq!(st, 201, "{inst}");
+    let (st, student) = post(
+        c,
+        format!("{base}/api/v1/institutions/uni/users"),
+        Some(token),
+        json!({"email": "sam@uni.test", "name": "Sam", "role": "member", "password": PASSWORD}),
+    )
+    .await
+    .expect("user");
+    assert_eq!(st, 201, "{student}");
+    let (st, course) = post(
+        c,
+        format!("{base}/api/v1/institutions/uni/courses"),
+        Some(token),
+        json!({"code": "Q-1", "title": "Quizzes", "description": "."}),
+    )
+    .await
+    .expect("course");
+    assert_eq!(st, 201, "{course}");
+    let (inst, student, course) = (
+        inst["id"].as_str().expect("id").to_owned(),
+        student["id"].as_str().expect("id").to_owned(),
+        course["id"].as_str().expect("id").to_owned(),
+    );
+    let url = format!("{base}/api/v1/institutions/uni/courses/{course}/enrolments");
+    let (st, v) = post(c, url, Some(token), json!({"user_id": student, "role": "student"})).await.expect("enrol");
+    assert_eq!(st, 201, "{v}");
+    (inst, course, student)
+}
+
 /// The publisher's workflow as a new user follows the docs: `plugin new grading` → build →
 /// pack → sign → publish to a local marketplace served over HTTP → install into a
 /// running Lectern over HTTP → it grades → upgrade → roll back.
@@ -502,6 +562,9 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     );
     cli(t, &["plugin", "new", "grading", "--id", "edu.example.quiz", "--dir", "quiz"]);
     let project = t.join("quiz");
+    // The template passes its own test cases (the same file as the Python and JavaScript templates').
+    let tested = cli(&project, &["plugin", "test"]);
+    assert!(tested.contains("4 passed, 0 failed"), "{tested}");
     let publish = |version: &str| {
         let built = cli(&project, &["plugin", "build"]);
         assert!(built.contains(".wasm"), "{built}");
@@ -523,25 +586,7 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     publish("0.1.0");
 
     // The marketplace, served over HTTP by `lectern marketplace serve`.
-    let mut market = Command::new(env!("CARGO_BIN_EXE_lectern"))
-        .args(["marketplace", "serve"])
-        .arg(t.join("market"))
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve the marketplace");
-    let mut line = String::new();
-    BufReader::new(market.stdout.take().expect("stdout")).read_line(&mut line).expect("a line");
-    let market_url = line.rsplit(" on ").next().expect("address").trim().to_owned();
-    struct Kill(Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _market = Kill(market);
+    let (_market, market_url) = serve_marketplace(&t.join("market"));
 
     let root_json = t.join("market/metadata/1.root.json");
     let s = start_with(
@@ -569,37 +614,7 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     assert_eq!(v["active"], "edu.example.quiz@0.1.0", "{v}");
 
     // A course with a student, graded by the new plugin.
-    let (st, inst) =
-        post(&c, format!("{}/api/v1/institutions", s.base), Some(&token), json!({"slug": "uni", "name": "Uni"}))
-            .await
-            .expect("institution");
-    assert_eq!(st, 201, "{inst}");
-    let inst = inst["id"].as_str().expect("id").to_owned();
-    let (st, student) = post(
-        &c,
-        format!("{}/api/v1/institutions/uni/users", s.base),
-        Some(&token),
-        json!({"email": "sam@uni.test", "name": "Sam", "role": "member", "password": PASSWORD}),
-    )
-    .await
-    .expect("user");
-    assert_eq!(st, 201, "{student}");
-    let student = student["id"].as_str().expect("id").to_owned();
-    let (st, course) = post(
-        &c,
-        format!("{}/api/v1/institutions/uni/courses", s.base),
-        Some(&token),
-        json!({"code": "Q-1", "title": "Quizzes", "description": "."}),
-    )
-    .await
-    .expect("course");
-    assert_eq!(st, 201, "{course}");
-    let course = course["id"].as_str().expect("id").to_owned();
-    let base = format!("{}/api/v1/institutions/uni/courses/{course}", s.base);
-    let (st, v) = post(&c, format!("{base}/enrolments"), Some(&token), json!({"user_id": student, "role": "student"}))
-        .await
-        .expect("enrol");
-    assert_eq!(st, 201, "{v}");
+    let (inst, course, student) = course_with_student(&c, &s.base, &token).await;
     let ids = (inst.as_str(), course.as_str(), student.as_str());
     assert_eq!(graded_by(&c, &s.base, &token, ids, "att-1").await, "plugin:edu.example.quiz@0.1.0");
 
@@ -647,6 +662,150 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     let (st, v) =
         post(&c, format!("{}/api/v1/marketplace/refresh", s.base), Some(&token), json!({})).await.expect("refresh");
     assert_eq!((st, v["root_version"].as_u64()), (200, Some(2)), "{v}");
+}
+
+/// Python and JavaScript plugins as a new developer makes them, from the
+/// templates: `plugin new --lang python|js` for the grading world and the
+/// question-type world → `plugin test` (which builds them with the pinned
+/// componentize-py or componentize-js, installed into the project from PyPI
+/// or npm) → pack → sign → publish → install into a running Lectern over
+/// HTTP → they grade a real attempt submitted over the bus, and their
+/// question types are answered and graded in a real exam.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    cli(t, &["publisher", "keygen", "--out", "me"]);
+    cli(t, &["marketplace", "init", "market", "--keys", "keys"]);
+    cli(
+        t,
+        &["marketplace", "add-publisher", "market", "--keys", "keys", "--id", "edu.example", "--key", "me.pub.json"],
+    );
+    let projects = [
+        ("python", "grading", "edu.example.py-grader", "4 passed"),
+        ("js", "grading", "edu.example.js-grader", "4 passed"),
+        ("python", "question-type", "edu.example.py-arith", "8 passed"),
+        ("js", "question-type", "edu.example.js-arith", "8 passed"),
+    ];
+    for (lang, world, id, passed) in projects {
+        let name = id.rsplit('.').next().expect("a name");
+        cli(t, &["plugin", "new", world, "--lang", lang, "--id", id, "--dir", name]);
+        let project = t.join(name);
+        let tested = cli(&project, &["plugin", "test"]);
+        assert!(tested.contains(&format!("{passed}, 0 failed")), "{lang} {world}: {tested}");
+        let packed = cli(&project, &["plugin", "pack"]);
+        assert!(packed.contains(&format!("{id}@0.1.0")), "{packed}");
+        let pkg = format!("{id}-0.1.0.lpkg");
+        cli(&project, &["plugin", "sign", &pkg, "--key", "../me.pem"]);
+        let inspected = cli(
+            &project,
+            &["plugin", "inspect", &pkg, "--marketplace", "../market", "--root", "../market/metadata/1.root.json"],
+        );
+        assert!(inspected.contains("imports match the manifest"), "{inspected}");
+        assert!(inspected.contains("signature:   valid"), "{inspected}");
+        cli(&project, &["marketplace", "add", "../market", &pkg, "--key", "../me.pem", "--keys", "../keys"]);
+    }
+
+    let (_market, market_url) = serve_marketplace(&t.join("market"));
+    let root_json = t.join("market/metadata/1.root.json");
+    let s = start_with(
+        &t.join("data"),
+        &[
+            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
+            ("LECTERN_MARKETPLACE__URL", &market_url),
+            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
+        ],
+    );
+    let c = reqwest::Client::new();
+    bootstrap_root(&c, &s).await;
+    let token = login(&c, &s.base, "platform", "root@p.test").await;
+    let install = |id: &'static str| {
+        let (c, base, token) = (c.clone(), s.base.clone(), token.clone());
+        async move {
+            let (st, v) = post(
+                &c,
+                format!("{base}/api/v1/plugins/install"),
+                Some(&token),
+                json!({"id": id, "grant": "requested"}),
+            )
+            .await
+            .expect("install");
+            assert_eq!(st, 201, "{id}: {v}");
+            assert_eq!(v["active"], format!("{id}@0.1.0"), "{v}");
+        }
+    };
+    let (inst, course, student) = course_with_student(&c, &s.base, &token).await;
+    let ids = (inst.as_str(), course.as_str(), student.as_str());
+
+    // Each grader grades a real attempt submitted over the bus (the JavaScript one replaces the Python one).
+    install("edu.example.py-grader").await;
+    assert_eq!(graded_by(&c, &s.base, &token, ids, "att-py").await, "plugin:edu.example.py-grader@0.1.0");
+    install("edu.example.js-grader").await;
+    assert_eq!(graded_by(&c, &s.base, &token, ids, "att-js").await, "plugin:edu.example.js-grader@0.1.0");
+
+    // Both question types, offered side by side, in one exam.
+    install("edu.example.py-arith").await;
+    install("edu.example.js-arith").await;
+    let (st, types) = get(&c, format!("{}/api/v1/institutions/uni/question-types", s.base), &token).await;
+    assert_eq!(st, 200, "{types}");
+    let offered: Vec<&str> =
+        types["items"].as_array().expect("items").iter().filter_map(|t| t["plugin"].as_str()).collect();
+    assert!(offered.contains(&"edu.example.py-arith") && offered.contains(&"edu.example.js-arith"), "{types}");
+    let course_base = format!("{}/api/v1/institutions/uni/courses/{course}", s.base);
+    let (st, v) = post(&c, format!("{course_base}/publish"), Some(&token), json!({})).await.expect("publish");
+    assert!(st == 200 || st == 204, "{v}");
+    let question = |id: &str, plugin: &str, op: &str| {
+        json!({"id": id, "prompt": "", "points": 2.0,
+               "key": {"plugin": {"plugin": plugin, "type": "arithmetic", "settings": {"operation": op, "min": 2, "max": 30}}}})
+    };
+    let quiz = json!({"title": "Drill", "settings": {"attempts_allowed": 1}, "questions": [
+        question("py", "edu.example.py-arith", "add"), question("js", "edu.example.js-arith", "multiply")]});
+    let (st, v) = post(&c, format!("{course_base}/assessments"), Some(&token), quiz).await.expect("assessment");
+    assert_eq!(st, 201, "{v}");
+    let assessment = format!("{}/api/v1/assessments/{}", s.base, v["id"].as_str().expect("id"));
+    let r = c.patch(&assessment).bearer_auth(&token).json(&json!({"published": true})).send().await.expect("publish");
+    assert_eq!(r.status().as_u16(), 200);
+
+    let sam = login(&c, &s.base, "uni", "sam@uni.test").await;
+    let (st, attempt) = post(&c, format!("{assessment}/attempts"), Some(&sam), json!({})).await.expect("start");
+    assert_eq!(st, 201, "{attempt}");
+    let ab = format!("{assessment}/attempts/{}", attempt["id"].as_str().expect("id"));
+    let save = |q: &str, answer: String, version: u64| {
+        let (c, url, sam) = (c.clone(), format!("{ab}/answers/{q}"), sam.clone());
+        async move {
+            let body = json!({"response": {"fields": {"answer": answer}}, "version": version});
+            let r = c.put(url).bearer_auth(&sam).json(&body).send().await.expect("save");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for q in attempt["questions"].as_array().expect("questions") {
+        // "What is A + B?" or "What is A × B?", drawn for this attempt by the plugin.
+        let html = q["view"]["html"].as_str().expect("a view");
+        let words: Vec<&str> =
+            html.split("What is ").nth(1).expect("a prompt").split('?').next().expect("?").split(' ').collect();
+        let (a, b): (i64, i64) = (words[0].parse().expect("a"), words[2].parse().expect("b"));
+        let right = if words[1] == "+" { a + b } else { a * b };
+        let id = q["id"].as_str().expect("id");
+        // The plugin's own check refuses what is not a whole number, with its message; nothing is kept.
+        let (st, v) = save(id, "ten".into(), 1).await;
+        assert_eq!(st, 422, "{v}");
+        assert!(v["detail"].as_str().is_some_and(|d| d.contains("Write a whole number")), "{v}");
+        let (st, v) = save(id, right.to_string(), 1).await;
+        assert_eq!(st, 200, "{id}: {v}");
+    }
+    let (st, v) = post(&c, format!("{ab}/submit"), Some(&sam), json!({})).await.expect("submit");
+    assert_eq!(st, 200, "{v}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (st, result) = get(&c, format!("{ab}/result"), &sam).await;
+        if st == 200 {
+            assert_eq!((result["points"].as_f64(), result["max_points"].as_f64()), (Some(4.0), Some(4.0)), "{result}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the attempt was not graded: {st} {result}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The CLI refuses what would hurt an operator or a publisher, with a clear error.

@@ -1,0 +1,1 @@
+export function get<T = Record<string, unknown>>(): T;
