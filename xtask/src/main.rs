@@ -3,7 +3,7 @@
 //! - `run`   — build the release server and run `lectern serve` with embedded defaults.
 //! - `test`  — the whole test suite (what `.ci/run` calls), after `lint`.
 //! - `lint`  — the crate dependency rules (one owner per outside system, layering); see `deps.rs`.
-//! - `bench` — storage, plugin-host, event-bus, HTTP, read-path, embedding, exam-day (1,000 students) and vector-index benchmarks
+//! - `bench` — storage, plugin-host, plugin languages (the grading template in Rust, Python and JavaScript), event-bus, HTTP, read-path, embedding, exam-day (1,000 students) and vector-index benchmarks
 //!   in release mode; prints figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
 //!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
@@ -338,6 +338,9 @@ fn main() -> anyhow::Result<()> {
             run(c)?;
             let mut c = cargo();
             c.args(["bench", "--package", "lectern-e2e", "--bench", "plugins"]);
+            run(c)?;
+            let mut c = cargo();
+            c.args(["bench", "--package", "lectern-e2e", "--bench", "languages"]);
             run(c)?;
             let mut c = cargo();
             c.args(["bench", "--package", "lectern-bus", "--bench", "bus"]);

@@ -3,14 +3,16 @@
 //! platform administrator; an institution administrator (`plugin:manage`)
 //! may choose among installed versions for their own institution.
 
-use lectern_host::{Activation, Capabilities, DefaultRestored, PluginStatus, Scope, Seat, Slot};
+use lectern_host::{Activation, Capabilities, DefaultRestored, PluginStatus, Scope, Seat};
 
 use crate::authz::{Capability, Context, authorize};
 use crate::error::CoreError;
 use crate::ids::InstitutionId;
 use crate::{PluginAdmin, Principal};
 
-pub use lectern_host::{BreakerConfig, HostConfig, HostError, Manifest, PluginError};
+pub use lectern_host::{BreakerConfig, HostConfig, HostError, Manifest, PluginError, Slot};
+/// For `lectern plugin test`: the real host on a temporary store, and the values its calls take.
+pub use lectern_host::{harness, slots};
 
 pub(crate) fn host_error(e: impl Into<HostError>) -> CoreError {
     match e.into() {

@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use lectern_host::Slot;
-use lectern_host::harness::Harness;
-use lectern_host::slots::{self, CallContext};
+use lectern_core::plugins::harness::Harness;
+use lectern_core::plugins::slots::{self, CallContext};
+use lectern_core::plugins::{HostConfig, PluginError, Slot};
 use serde_json::{Value, json};
 
 /// The calls a case may make, per world (also the help text of a refusal).
@@ -183,11 +183,11 @@ struct Runner<'a> {
 impl Runner<'_> {
     fn call(&mut self, call: &str, case: &Value, ctx: &CallContext) -> anyhow::Result<Result<Value, String>> {
         let host = &self.harness.host;
-        let err = |e: lectern_host::PluginError| Ok(Err(e.to_string()));
+        let err = |e: PluginError| Ok(Err(e.to_string()));
         let p = self.plugin.as_str();
         Ok(Ok(match (self.slot, call) {
             (_, "event") => {
-                let ev = lectern_host::slots::EventContext {
+                let ev = slots::EventContext {
                     institution: ctx.institution.clone(),
                     actor: ctx.user.clone(),
                     course: ctx.course.clone(),
@@ -374,11 +374,7 @@ pub fn run(dir: &Path, component: Option<PathBuf>, files: Vec<PathBuf>, filter: 
         .try_init();
     let (manifest, wasm) = crate::market::manifest_and_component(dir, component)?;
     let wasm_bytes = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
-    let config = lectern_host::HostConfig {
-        max_concurrent_instances: 8,
-        compile_cache_dir: Some(cache_dir()),
-        ..Default::default()
-    };
+    let config = HostConfig { max_concurrent_instances: 8, compile_cache_dir: Some(cache_dir()), ..Default::default() };
     let started = Instant::now();
     let harness = Harness::with_config(config).context("cannot start the plugin host")?;
     let (plugin, slot) = (manifest.id.clone(), manifest.slot);
