@@ -113,3 +113,52 @@ fn rollback_says_when_there_is_nothing_to_roll_back_to() {
     let err = e.host.rollback(Slot::Grading, Scope::Institution("i".into())).unwrap_err();
     assert!(matches!(err, HostError::NoActivePlugin { .. }), "{err:?}");
 }
+
+/// A start whose compiled-artifact cache was deleted (documented as safe to
+/// delete) serves at once: the versions compile in the background, their
+/// seats answer `Starting` meanwhile (an institution's own choice never falls
+/// back to the platform's version), the admin's list says `starting`, and
+/// each seat serves its version once compiled.
+#[test]
+fn a_start_without_the_compile_cache_serves_while_compiling() {
+    let e = env();
+    let v1 = install_grading_v1(&e.host);
+    let m2 = manifest("test.grading", "2.0.0", Slot::Grading, 2);
+    e.host.install(m2.clone(), &wasm(guests::GRADING_V2), &m2.capabilities).unwrap();
+    e.host.activate(Slot::Grading, Scope::Institution("early".into()), "test.grading@2.0.0").unwrap();
+    drop(e.host);
+    std::fs::remove_dir_all(e.dir.path().join("plugins/compiled")).unwrap();
+
+    let opened = std::time::Instant::now();
+    let host = Host::open(&e.store, e.dir.path().join("plugins"), config()).unwrap();
+    let open_took = opened.elapsed();
+    let q = [crate::slots::tf("q", true, Some(true))];
+    // Right after the start, nothing has compiled yet (each takes far longer than this call).
+    let early = host.grade(&ctx("early"), &q);
+    let list = host.list().unwrap();
+    let starting: Vec<_> =
+        list.iter().filter(|p| !p.starting_in.is_empty()).map(|p| p.installed.manifest.key()).collect();
+    match early {
+        Err(PluginError::Starting { plugin }) => {
+            assert_eq!(plugin, "test.grading@2.0.0", "the institution's own choice, not the platform's");
+            assert!(starting.contains(&"test.grading@2.0.0".to_owned()), "{starting:?}");
+        }
+        other => panic!("expected Starting right after a start without the cache (open took {open_took:?}): {other:?}"),
+    }
+    // Both seats serve their own versions once compiled.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let served = |inst: &str| loop {
+        match host.grade(&ctx(inst), &q) {
+            Ok((_, who)) => return who,
+            Err(PluginError::Starting { .. }) => {
+                assert!(std::time::Instant::now() < deadline, "still starting after two minutes");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(served("early"), "test.grading@2.0.0");
+    assert_eq!(served("everyone-else"), v1);
+    assert!(host.list().unwrap().iter().all(|p| p.starting_in.is_empty()), "nothing is starting any more");
+    println!("host opened in {open_took:?} without the compile cache");
+}

@@ -87,6 +87,8 @@ pub struct AppState {
     pub(crate) blob_cache: Arc<routes::blobs::BlobCache>,
     /// When this state was made (the server's start, for `/admin/about`).
     pub(crate) started: (std::time::Instant, i64),
+    /// Plugin installs that outlive their request (`routes::install_jobs`).
+    pub(crate) install_jobs: Arc<routes::install_jobs::InstallJobs>,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
             config: Arc::new(config),
             login_limiter,
             blob_cache: Arc::new(routes::blobs::new_cache()),
+            install_jobs: Arc::default(),
             started: (std::time::Instant::now(), time::OffsetDateTime::now_utc().unix_timestamp()),
         }
     }

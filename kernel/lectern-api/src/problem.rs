@@ -61,7 +61,7 @@ kinds! {
 }
 
 /// An error response in RFC 9457 form.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub kind: &'static Kind,
     pub status: StatusCode,
@@ -218,8 +218,9 @@ fn plugin_problem(e: lectern_core::plugins::HostError) -> ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The problem document (RFC 9457) this error answers with.
+    pub fn body(&self) -> Value {
         let mut body = json!({
             "type": format!("/problems/{}", self.kind.slug),
             "title": self.kind.title,
@@ -227,8 +228,15 @@ impl IntoResponse for ApiError {
             "detail": self.detail,
         });
         if let Value::Object(m) = &mut body {
-            m.extend(self.extra);
+            m.extend(self.extra.clone());
         }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.body();
         let mut resp =
             (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
         for (k, v) in self.headers {

@@ -50,6 +50,13 @@ impl Handler for Grading {
         if self.0.inner.env.bus.processed.contains("gradebook", &id).map_err(|e| Failure::Retry(e.to_string()))? {
             return Ok(());
         }
+        // After a start without the compile cache the plugins compile in the
+        // background (tens of seconds for interpreted ones): wait for them,
+        // within the handler's time, rather than spend this submission's attempts.
+        let until = std::time::Instant::now() + self.0.inner.config.bus.handler_timeout * 2 / 3;
+        while self.0.host().is_starting() && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         let ctx = CallContext {
             institution: ev.institution.to_string(),
             user: Some(ev.student.to_string()),

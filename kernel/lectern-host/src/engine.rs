@@ -104,6 +104,13 @@ impl CompileCache {
         (base.with_extension("cwasm"), base.with_extension("cwasm.sha256"))
     }
 
+    /// Whether a compiled artifact for `sha` is there (checked, not verified:
+    /// [`CompileCache::load`] verifies it and recompiles a bad one).
+    pub(crate) fn has(&self, sha: &str) -> bool {
+        let (artifact, digest) = self.paths(sha);
+        artifact.is_file() && digest.is_file()
+    }
+
     /// Loads the component for `wasm` (whose digest is `sha`), compiling and
     /// caching it on a miss. Returns whether the cache was hit.
     pub(crate) fn load(&self, engine: &Engine, sha: &str, wasm: &[u8]) -> Result<(Component, bool), HostError> {

@@ -254,6 +254,9 @@ pub struct PluginStatus {
     pub active_in: Vec<Scope>,
     /// Slot scopes where this version is the rollback target.
     pub standby_in: Vec<Scope>,
+    /// Of `active_in`, the scopes where it is still compiling after a start
+    /// that found no compiled artifact (calls there answer `Starting`).
+    pub starting_in: Vec<Scope>,
     pub breaker: BreakerState,
     pub breaker_trips: u64,
     pub stats: StatsSnapshot,
@@ -289,6 +292,9 @@ struct Inner {
     blobs: PathBuf,
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
     active: RwLock<HashMap<(Seat, Scope), Arc<Loaded>>>,
+    /// Seats whose version is being compiled in the background at start
+    /// (`id@version` by seat): calls there answer `PluginError::Starting`.
+    starting: RwLock<HashMap<(Seat, Scope), String>>,
     admin: Mutex<()>,
 }
 
@@ -355,6 +361,7 @@ impl Host {
                 blobs,
                 loaded: Mutex::new(HashMap::new()),
                 active: RwLock::new(HashMap::new()),
+                starting: RwLock::new(HashMap::new()),
                 admin: Mutex::new(()),
             }),
         };
@@ -364,10 +371,27 @@ impl Host {
         Ok(host)
     }
 
+    /// Re-activates what was active. Versions whose compiled artifact is in
+    /// the cache start here (milliseconds each); the others (the cache was
+    /// deleted, or the engine changed) compile in the background, on up to
+    /// one thread per core, while the host serves: their seats answer
+    /// [`PluginError::Starting`] until they are ready, and never fall back to
+    /// another version meanwhile (an institution's grader is its choice).
     fn restore(&self) -> Result<(), HostError> {
         let rows: Vec<_> = self.inner.slots.scan_prefix(b"").collect::<Result<_, _>>()?;
+        let mut to_compile: Vec<(String, Vec<(Seat, Scope)>)> = vec![];
         for (k, rec) in rows {
             let Some((seat, scope)) = parse_slot_key(&k) else { continue };
+            let cached = lock(&self.inner.loaded).contains_key(&rec.active)
+                || self.inner.installed.get(rec.active.as_bytes())?.is_some_and(|i| self.inner.cache.has(&i.sha256));
+            if !cached {
+                match to_compile.iter_mut().find(|(key, _)| *key == rec.active) {
+                    Some((_, seats)) => seats.push((seat.clone(), scope.clone())),
+                    None => to_compile.push((rec.active.clone(), vec![(seat.clone(), scope.clone())])),
+                }
+                self.inner.starting.write().unwrap_or_else(|e| e.into_inner()).insert((seat, scope), rec.active);
+                continue;
+            }
             match self.load(&rec.active).and_then(|l| self.start_version(&l).map(|_| l)) {
                 Ok(l) => {
                     self.inner.active.write().unwrap_or_else(|e| e.into_inner()).insert((seat, scope), l);
@@ -377,7 +401,82 @@ impl Host {
                 }
             }
         }
+        if to_compile.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(
+            versions = to_compile.len(),
+            "compiling plugins in the background (no compiled artifact cached)"
+        );
+        let queue = Arc::new(Mutex::new(to_compile));
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(lock(&queue).len());
+        for n in 0..threads {
+            let (host, queue) = (self.clone(), queue.clone());
+            let spawned = std::thread::Builder::new().name(format!("plugin-compile-{n}")).spawn(move || {
+                loop {
+                    let next = lock(&queue).pop();
+                    let Some((key, seats)) = next else { break };
+                    host.restore_in_background(&key, seats);
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a compile thread; the remaining plugins compile on the others");
+            }
+        }
         Ok(())
+    }
+
+    /// Compiles and starts `key`, then serves it on the seats that still have it as their choice.
+    fn restore_in_background(&self, key: &str, seats: Vec<(Seat, Scope)>) {
+        let started = Instant::now();
+        let loaded = self.load(key).and_then(|l| self.start_version(&l).map(|_| l));
+        let _admin = lock(&self.inner.admin);
+        let mut starting = self.inner.starting.write().unwrap_or_else(|e| e.into_inner());
+        for (seat, scope) in seats {
+            if starting.get(&(seat.clone(), scope.clone())).is_none_or(|k| k != key) {
+                continue; // an administrator chose otherwise meanwhile
+            }
+            starting.remove(&(seat.clone(), scope.clone()));
+            let still_chosen = self
+                .inner
+                .slots
+                .get(slot_key(&seat, &scope).as_bytes())
+                .ok()
+                .flatten()
+                .is_some_and(|rec| rec.active == key);
+            match &loaded {
+                Ok(l) if still_chosen => {
+                    let mut active = self.inner.active.write().unwrap_or_else(|e| e.into_inner());
+                    active.entry((seat, scope)).or_insert_with(|| l.clone());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(seat = %seat.key(), plugin = %key, error = %e, "cannot re-activate plugin at start")
+                }
+            }
+        }
+        if loaded.is_ok() {
+            tracing::info!(plugin = %key, took_ms = started.elapsed().as_millis() as u64, "plugin compiled and serving");
+        }
+    }
+
+    /// Whether any version is still compiling after a start without its
+    /// compiled artifact (bus workers wait for it rather than spend attempts).
+    pub fn is_starting(&self) -> bool {
+        !self.inner.starting.read().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// The version being compiled for `seat` as seen from `institution`, if
+    /// its own choice or (without one) the platform's is still starting.
+    fn starting_for(&self, seat: &Seat, institution: &str) -> Option<String> {
+        let starting = self.inner.starting.read().unwrap_or_else(|e| e.into_inner());
+        if starting.is_empty() {
+            return None;
+        }
+        starting
+            .get(&(seat.clone(), Scope::Institution(institution.to_owned())))
+            .or_else(|| starting.get(&(seat.clone(), Scope::Platform)))
+            .cloned()
     }
 
     /// Installs a plugin version without activating it. The component must
@@ -991,9 +1090,19 @@ impl Host {
                     .collect::<Vec<_>>()
             };
             let loaded = lock(&self.inner.loaded).get(&key).cloned();
+            let starting_in = self
+                .inner
+                .starting
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|(_, k)| **k == key)
+                .map(|((_, scope), _)| scope.clone())
+                .collect();
             out.push(PluginStatus {
                 active_in: scopes(&|r| r.active == key),
                 standby_in: scopes(&|r| r.previous.as_deref() == Some(key.as_str())),
+                starting_in,
                 breaker: loaded.as_ref().map(|l| l.breaker.state()).unwrap_or(BreakerState::Closed),
                 breaker_trips: loaded.as_ref().map(|l| l.breaker.trips()).unwrap_or(0),
                 stats: loaded.as_ref().map(|l| l.stats.snapshot()).unwrap_or_default(),
@@ -1014,11 +1123,29 @@ impl Host {
     }
 
     fn resolve(&self, slot: Slot, institution: &str) -> Option<Arc<Loaded>> {
-        let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
-        active
-            .get(&(Seat::from(slot), Scope::Institution(institution.to_owned())))
-            .or_else(|| active.get(&(Seat::from(slot), Scope::Platform)))
-            .cloned()
+        self.resolve_seat(Seat::from(slot), institution)
+    }
+
+    /// The version serving `seat` for `institution`: its own choice, else the
+    /// platform's, unless its own choice is still starting (then none).
+    fn resolve_seat(&self, seat: Seat, institution: &str) -> Option<Arc<Loaded>> {
+        let own = (seat, Scope::Institution(institution.to_owned()));
+        // One lock at a time: the background restore takes `starting`, then `active`.
+        if let Some(l) = self.inner.active.read().unwrap_or_else(|e| e.into_inner()).get(&own) {
+            return Some(l.clone());
+        }
+        if self.inner.starting.read().unwrap_or_else(|e| e.into_inner()).contains_key(&own) {
+            return None;
+        }
+        self.inner.active.read().unwrap_or_else(|e| e.into_inner()).get(&(own.0, Scope::Platform)).cloned()
+    }
+
+    /// Why nothing serves `seat` for `institution`: starting, or `otherwise`.
+    fn not_serving(&self, seat: &Seat, institution: &str, otherwise: PluginError) -> PluginError {
+        match self.starting_for(seat, institution) {
+            Some(plugin) => PluginError::Starting { plugin },
+            None => otherwise,
+        }
     }
 
     /// The ids of the plugins of extension `world` active somewhere, sorted.
@@ -1039,12 +1166,7 @@ impl Host {
 
     /// The version of extension plugin `plugin` (of `world`) serving `institution`.
     fn resolve_extension(&self, world: Slot, plugin: &str, institution: &str) -> Option<Arc<Loaded>> {
-        let seat = Seat::of(world, plugin);
-        let active = self.inner.active.read().unwrap_or_else(|e| e.into_inner());
-        active
-            .get(&(seat.clone(), Scope::Institution(institution.to_owned())))
-            .or_else(|| active.get(&(seat, Scope::Platform)))
-            .cloned()
+        self.resolve_seat(Seat::of(world, plugin), institution)
     }
 
     fn slot_call<R>(
@@ -1053,7 +1175,9 @@ impl Host {
         ctx: &CallContext,
         f: impl FnOnce(&dyn PluginExports, &mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
     ) -> Result<(R, String), PluginError> {
-        let loaded = self.resolve(slot, &ctx.institution).ok_or(PluginError::NoActivePlugin(slot))?;
+        let loaded = self
+            .resolve(slot, &ctx.institution)
+            .ok_or_else(|| self.not_serving(&Seat::from(slot), &ctx.institution, PluginError::NoActivePlugin(slot)))?;
         let r = self.run(&loaded, &ctx.institution, &ctx.request_id, &ctx.vector_scope, |store, inst| {
             f(&*loaded.exports, store, inst)
         })?;
@@ -1247,9 +1371,13 @@ impl Host {
         ctx: &CallContext,
         f: impl FnOnce(&dyn PluginExports, &mut wasmtime::Store<PluginState>, &Instance) -> Call<R>,
     ) -> Result<(R, String), PluginError> {
-        let loaded = self
-            .resolve_extension(world, plugin, &ctx.institution)
-            .ok_or_else(|| PluginError::NotActive { world, plugin: plugin.to_owned() })?;
+        let loaded = self.resolve_extension(world, plugin, &ctx.institution).ok_or_else(|| {
+            self.not_serving(
+                &Seat::of(world, plugin),
+                &ctx.institution,
+                PluginError::NotActive { world, plugin: plugin.to_owned() },
+            )
+        })?;
         let r =
             self.run(&loaded, &ctx.institution, &ctx.request_id, &[], |store, inst| f(&*loaded.exports, store, inst))?;
         Ok((r, loaded.key.clone()))

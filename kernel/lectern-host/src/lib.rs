@@ -333,6 +333,10 @@ pub enum PluginError {
     Contract(String),
     #[error("too many plugin calls at once; retry: {0}")]
     Busy(String),
+    /// The version serving here is still being compiled after a start whose
+    /// compiled-artifact cache was missing it; it serves once compiled.
+    #[error("{plugin} is starting (its component is being compiled); retry shortly")]
+    Starting { plugin: String },
 }
 
 impl PluginError {

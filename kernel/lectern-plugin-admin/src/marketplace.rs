@@ -574,8 +574,20 @@ impl PluginAdmin {
 
     /// Installs (and by default activates) a plugin version from the
     /// marketplace; see the module docs for the checks, in order.
+    ///
+    /// The install runs to its end as a task of its own: a caller that goes
+    /// away (a client that disconnects, a request past its deadline) drops
+    /// only its wait, never an install between its steps, so a version is
+    /// either installed and activated as asked or not installed at all.
     pub async fn marketplace_install(&self, p: &Principal, req: InstallRequest) -> Result<InstallOutcome, CoreError> {
         authorize(p, Capability::PlatformManage, Context::Platform)?;
+        let (k, p) = (self.clone(), p.clone());
+        tokio::spawn(async move { k.install_from_marketplace(&p, req).await })
+            .await
+            .map_err(|e| CoreError::Internal { context: "the install task failed".into(), source: Some(Box::new(e)) })?
+    }
+
+    async fn install_from_marketplace(&self, p: &Principal, req: InstallRequest) -> Result<InstallOutcome, CoreError> {
         let activate = req.activate;
         let k = self.clone();
         let verified = Self::blocking(move || k.fetch_and_verify(&req)).await??;

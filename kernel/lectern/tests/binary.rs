@@ -664,6 +664,39 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     assert_eq!((st, v["root_version"].as_u64()), (200, Some(2)), "{v}");
 }
 
+/// Installs from the marketplace; when the kernel answers 202 (the install goes on as a job,
+/// at once with `Prefer: respond-async`), follows the job's status URL to its result.
+async fn install_following(c: &reqwest::Client, base: &str, token: &str, body: Value, respond_async: bool) -> Value {
+    let mut req = c.post(format!("{base}/api/v1/plugins/install")).bearer_auth(token).json(&body);
+    if respond_async {
+        req = req.header("Prefer", "respond-async");
+    }
+    let r = req.send().await.expect("install");
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    if status != 202 {
+        assert!(!respond_async, "respond-async answers 202: {status} {v}");
+        assert!(status == 201 || status == 200, "{status} {v}");
+        return v;
+    }
+    assert_eq!(v["state"], "running", "{v}");
+    let url = location.expect("a Location");
+    assert_eq!(v["status_url"], url.as_str(), "{v}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (st, job) = get(c, format!("{base}{url}"), token).await;
+        assert_eq!(st, 200, "{job}");
+        match job["state"].as_str() {
+            Some("succeeded") => return job["result"].clone(),
+            Some("running") => {}
+            _ => panic!("the install job failed: {job}"),
+        }
+        assert!(std::time::Instant::now() < deadline, "the install job did not end: {job}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Python and JavaScript plugins as a new developer makes them, from the
 /// templates: `plugin new --lang python|js` for the grading world and the
 /// question-type world → `plugin test` (which builds them with the pinned
@@ -722,25 +755,41 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
     let install = |id: &'static str| {
         let (c, base, token) = (c.clone(), s.base.clone(), token.clone());
         async move {
-            let (st, v) = post(
-                &c,
-                format!("{base}/api/v1/plugins/install"),
-                Some(&token),
-                json!({"id": id, "grant": "requested"}),
-            )
-            .await
-            .expect("install");
-            assert_eq!(st, 201, "{id}: {v}");
+            let v = install_following(&c, &base, &token, json!({"id": id, "grant": "requested"}), false).await;
             assert_eq!(v["active"], format!("{id}@0.1.0"), "{v}");
         }
     };
     let (inst, course, student) = course_with_student(&c, &s.base, &token).await;
     let ids = (inst.as_str(), course.as_str(), student.as_str());
 
+    // A client that goes away mid-install (the 18 MB Python component compiles for seconds):
+    // the install still ends installed *and* active, as asked.
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().expect("client");
+    let gone = impatient
+        .post(format!("{}/api/v1/plugins/install", s.base))
+        .bearer_auth(&token)
+        .json(&json!({"id": "edu.example.py-grader", "grant": "requested"}))
+        .send()
+        .await;
+    assert!(gone.is_err_and(|e| e.is_timeout()), "the client gave up before the install ended");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (st, list) = get(&c, format!("{}/api/v1/plugins", s.base), &token).await;
+        assert_eq!(st, 200, "{list}");
+        let p = list.as_array().expect("plugins").iter().find(|p| p["key"] == "edu.example.py-grader@0.1.0").cloned();
+        if p.as_ref().is_some_and(|p| p["active_in"] == json!(["platform"])) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not installed and active after the client left: {p:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // Each grader grades a real attempt submitted over the bus (the JavaScript one replaces the Python one).
-    install("edu.example.py-grader").await;
     assert_eq!(graded_by(&c, &s.base, &token, ids, "att-py").await, "plugin:edu.example.py-grader@0.1.0");
-    install("edu.example.js-grader").await;
+    // `Prefer: respond-async`: 202 at once, and the job says how it ended.
+    let v = install_following(&c, &s.base, &token, json!({"id": "edu.example.js-grader", "grant": "requested"}), true)
+        .await;
+    assert_eq!(v["active"], "edu.example.js-grader@0.1.0", "{v}");
+    assert_eq!(v["previous"], "edu.example.py-grader@0.1.0", "{v}");
     assert_eq!(graded_by(&c, &s.base, &token, ids, "att-js").await, "plugin:edu.example.js-grader@0.1.0");
 
     // Both question types, offered side by side, in one exam.
@@ -806,6 +855,42 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
         assert!(std::time::Instant::now() < deadline, "the attempt was not graded: {st} {result}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    // A restart after the compiled-artifact cache was deleted (documented as safe to delete):
+    // the server listens at once, the plugins say `starting` while they compile in the
+    // background, then serve; an attempt submitted meanwhile is graded once the grader is ready.
+    drop(s);
+    std::fs::remove_dir_all(t.join("data/plugins/compiled")).expect("delete the compile cache");
+    let restarted = std::time::Instant::now();
+    let s = start_with(
+        &t.join("data"),
+        &[
+            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
+            ("LECTERN_MARKETPLACE__URL", &market_url),
+            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
+        ],
+    );
+    let listening_after = restarted.elapsed();
+    let token = login(&c, &s.base, "platform", "root@p.test").await;
+    let (st, list) = get(&c, format!("{}/api/v1/plugins", s.base), &token).await;
+    assert_eq!(st, 200, "{list}");
+    let starting = list.as_array().expect("plugins").iter().filter(|p| p["status"] == "starting").count();
+    assert!(
+        starting > 0,
+        "four 12-18 MB components cannot all have compiled {listening_after:?} after the start: {list}"
+    );
+    let graded = graded_by(&c, &s.base, &token, ids, "att-after-restart").await;
+    assert_eq!(graded, "plugin:edu.example.js-grader@0.1.0");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, list) = get(&c, format!("{}/api/v1/plugins", s.base), &token).await;
+        if list.as_array().expect("plugins").iter().all(|p| p["status"] == "active" || p["status"] == "standby") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still starting: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("listening {listening_after:?} after a start without the compile cache ({starting} plugins starting)");
 }
 
 /// The CLI refuses what would hurt an operator or a publisher, with a clear error.

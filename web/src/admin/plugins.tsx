@@ -69,6 +69,17 @@ function serving(plugins: Plugin[], slot: string, scope: Scope): Serving {
   return { active: of.find((p) => p.active_in.includes(PLATFORM)), standby, own: false };
 }
 
+
+/** Follows an install job until it ends; its result, or its problem thrown as an ApiError. */
+async function followInstall(job: string) {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const j = await call(api.GET('/api/v1/plugins/install-jobs/{job}', { params: { path: { job } } }));
+    if (j.state === 'succeeded' && j.result) return j.result;
+    if (j.state === 'failed') throw new ApiError(j.problem?.status ?? 500, (j.problem ?? {}) as ApiError['problem']);
+  }
+}
+
 export function PluginConsole() {
   const caps = useCaps();
   const { me } = useSession();
@@ -397,8 +408,14 @@ function SlotCard({
                       </details>
                     </th>
                     <td>
-                      <span class={`badge ${v.status === 'active' ? 'ok' : v.status === 'standby' ? 'warn' : ''}`}>
-                        {v.status === 'active' ? t('ad_status_active') : v.status === 'standby' ? t('ad_status_standby') : t('ad_status_installed')}
+                      <span class={`badge ${v.status === 'active' ? 'ok' : v.status === 'standby' || v.status === 'starting' ? 'warn' : ''}`}>
+                        {v.status === 'active'
+                          ? t('ad_status_active')
+                          : v.status === 'starting'
+                            ? t('ad_status_starting')
+                            : v.status === 'standby'
+                              ? t('ad_status_standby')
+                              : t('ad_status_installed')}
                       </span>
                       {revoked.has(v.key) && (
                         <span class="ad-sub">
@@ -647,11 +664,14 @@ function Marketplace({
   }
 
   async function runInstall({ entry, version }: { entry: Entry; version: Version }) {
-    const r = await call(
+    const answer = await call(
       api.POST('/api/v1/plugins/install', {
         body: { id: entry.id, version: version.version, grant: grantFor(entry), activate },
       }),
     );
+    // A large component can compile past the request's deadline: the install
+    // then goes on as a job (202), followed here until it ends.
+    const r = 'state' in answer ? await followInstall(answer.id) : answer;
     setGranted(false);
     onDone(
       r.active

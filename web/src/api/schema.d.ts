@@ -1982,8 +1982,35 @@ export interface paths {
          *     kernel range, the component's imports and the grant are all checked
          *     before anything is installed; then it is activated through the hot-swap
          *     path (the previous version stays the rollback target).
+         * @description The install runs as a job that ends the same whatever happens to the
+         *     request: installed and activated as asked, or not installed at all. When
+         *     it takes longer than two thirds of the request deadline (a large
+         *     component compiling), or the request says `Prefer: respond-async`, the
+         *     answer is `202 Accepted` with the job (`Location`: its status URL, which
+         *     gives the same result or problem once it ends).
          */
         post: operations["install_from_marketplace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/install-jobs/{job}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An install job started by the caller: running, or how it ended. Jobs are
+         *     the caller's own (another administrator's job is not found) and kept for
+         *     an hour after they end.
+         */
+        get: operations["install_job"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3291,6 +3318,20 @@ export interface components {
             /** @description A version, or `latest` / absent for the latest compatible one. */
             version?: string | null;
         };
+        /** @description An install job: running, or how it ended. */
+        InstallJob: {
+            id: string;
+            /** @description The plugin id asked for (`id@version` once known, in `result`). */
+            plugin: string;
+            problem?: null | components["schemas"]["Problem"];
+            result?: null | components["schemas"]["Installed"];
+            /** @description When it started (RFC 3339). */
+            started_at: string;
+            /** @description `running`, `succeeded` or `failed`. */
+            state: string;
+            /** @description Where to follow it. */
+            status_url: string;
+        };
         Installed: {
             /** @description The activation, when it was activated. */
             active?: string | null;
@@ -3628,8 +3669,14 @@ export interface components {
             size: number;
             slot: string;
             standby_in: string[];
+            /** @description Of `active_in`, where it is still compiling. */
+            starting_in: string[];
             stats: components["schemas"]["PluginStats"];
-            /** @description `active`, `standby` (the rollback target somewhere) or `installed`. */
+            /**
+             * @description `active`, `starting` (active, still compiling after a start that found
+             *     no compiled artifact: calls answer 503 with `Retry-After` until it
+             *     serves), `standby` (the rollback target somewhere) or `installed`.
+             */
             status: string;
             version: string;
         };
@@ -8810,7 +8857,10 @@ export interface operations {
     install_from_marketplace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `respond-async`: answer 202 with the job at once */
+                Prefer?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8837,6 +8887,15 @@ export interface operations {
                     "application/json": components["schemas"]["Installed"];
                 };
             };
+            /** @description still running: follow `status_url` (also in `Location`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallJob"];
+                };
+            };
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8846,6 +8905,35 @@ export interface operations {
                 };
             };
             "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    install_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallJob"];
+                };
+            };
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };

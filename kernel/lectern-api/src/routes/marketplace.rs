@@ -136,15 +136,26 @@ pub(crate) struct Installed {
 /// kernel range, the component's imports and the grant are all checked
 /// before anything is installed; then it is activated through the hot-swap
 /// path (the previous version stays the rollback target).
+///
+/// The install runs as a job that ends the same whatever happens to the
+/// request: installed and activated as asked, or not installed at all. When
+/// it takes longer than two thirds of the request deadline (a large
+/// component compiling), or the request says `Prefer: respond-async`, the
+/// answer is `202 Accepted` with the job (`Location`: its status URL, which
+/// gives the same result or problem once it ends).
 #[utoipa::path(post, operation_id = "install_from_marketplace", path = "/api/v1/plugins/install", tag = "plugins", request_body = Install,
+    params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once")),
     responses((status = 201, body = Installed), (status = 200, body = Installed, description = "already installed; activated"),
+        (status = 202, body = crate::routes::install_jobs::InstallJob, description = "still running: follow `status_url` (also in `Location`)"),
         (status = "4XX", body = crate::dto::Problem), (status = "5XX", body = crate::dto::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn install(
     State(s): State<AppState>,
     Auth(p): Auth,
+    headers: axum::http::HeaderMap,
     ApiJson(b): ApiJson<Install>,
-) -> ApiResult<(StatusCode, Json<Installed>)> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let grant = match b.grant {
         None => None,
         Some(GrantBody::Word(w)) if w == "requested" => Some(Grant::Requested),
@@ -162,12 +173,13 @@ pub(crate) async fn install(
         None
     };
     let version = b.version.filter(|v| v != "latest");
+    let plugin = b.id.clone();
     let req = InstallRequest { id: b.id, version, grant, force: b.force, activate };
-    let out = s.kernel.plugins().marketplace_install(&p, req).await?;
-    let status = if out.newly_installed { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((
-        status,
-        Json(Installed {
+    let (kernel, principal) = (s.kernel.clone(), p.clone());
+    let job = s.install_jobs.start(&p, &plugin, async move {
+        let out = kernel.plugins().marketplace_install(&principal, req).await?;
+        let status = if out.newly_installed { StatusCode::CREATED } else { StatusCode::OK };
+        let body = Installed {
             plugin: out.key,
             slot: out.slot.name().into(),
             publisher: out.publisher,
@@ -176,6 +188,25 @@ pub(crate) async fn install(
             active: out.activation.as_ref().map(|a| a.active.clone()),
             previous: out.activation.as_ref().and_then(|a| a.previous.clone()),
             took_ms: out.activation.as_ref().map(|a| a.took.as_secs_f64() * 1000.0),
-        }),
-    ))
+        };
+        let body = serde_json::to_value(body)
+            .map_err(|e| ApiError::new(&crate::problem::INTERNAL, format!("cannot encode the result: {e}")))?;
+        Ok((status, body))
+    })?;
+    let respond_async = headers
+        .get_all(axum::http::header::HeaderName::from_static("prefer"))
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("respond-async")));
+    let wait = if respond_async { std::time::Duration::ZERO } else { s.config.request_timeout * 2 / 3 };
+    let id = job.id.clone();
+    match job.outcome_within(wait).await {
+        Some(Ok((status, body))) => Ok((status, Json(body)).into_response()),
+        Some(Err(e)) => Err(e),
+        None => {
+            let running = crate::routes::install_jobs::running(&id, &plugin);
+            let location = crate::routes::install_jobs::status_url(&id);
+            Ok((StatusCode::ACCEPTED, [(axum::http::header::LOCATION, location)], Json(running)).into_response())
+        }
+    }
 }

@@ -10,8 +10,9 @@ mod courses;
 pub(crate) mod credential_pages;
 mod events;
 mod gradebook;
+pub(crate) mod install_jobs;
 mod institutions;
-mod marketplace;
+pub(crate) mod marketplace;
 mod media;
 mod oauth;
 mod plugins;
@@ -148,6 +149,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(PLUGIN_UPLOAD_LIMIT)),
         )
         .routes(routes!(marketplace::install))
+        .routes(routes!(install_jobs::get))
         .routes(routes!(marketplace::catalogue))
         .routes(routes!(marketplace::alerts))
         .routes(routes!(marketplace::refresh))

@@ -45,10 +45,14 @@ pub(crate) struct Plugin {
     sha256: String,
     size: u64,
     installed_at: String,
-    /// `active`, `standby` (the rollback target somewhere) or `installed`.
+    /// `active`, `starting` (active, still compiling after a start that found
+    /// no compiled artifact: calls answer 503 with `Retry-After` until it
+    /// serves), `standby` (the rollback target somewhere) or `installed`.
     status: &'static str,
     /// Where it is active: `platform` or institution ids.
     active_in: Vec<String>,
+    /// Of `active_in`, where it is still compiling.
+    starting_in: Vec<String>,
     standby_in: Vec<String>,
     imports: Vec<String>,
     /// What the administrator granted at install.
@@ -83,7 +87,9 @@ impl From<lectern_host::PluginStatus> for Plugin {
             sha256: p.installed.sha256.clone(),
             size: p.installed.size,
             installed_at: rfc3339((p.installed.installed_at_ms / 1000) as i64),
-            status: if !p.active_in.is_empty() {
+            status: if !p.starting_in.is_empty() {
+                "starting"
+            } else if !p.active_in.is_empty() {
                 "active"
             } else if !p.standby_in.is_empty() {
                 "standby"
@@ -92,6 +98,7 @@ impl From<lectern_host::PluginStatus> for Plugin {
             },
             active_in: p.active_in.iter().map(scope_name).collect(),
             standby_in: p.standby_in.iter().map(scope_name).collect(),
+            starting_in: p.starting_in.iter().map(scope_name).collect(),
             imports: p.installed.imports.clone(),
             grants: (&p.installed.grants).into(),
             breaker: Breaker { state, reason, retry_in_ms, trips: p.breaker_trips },

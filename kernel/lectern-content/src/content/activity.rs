@@ -89,7 +89,10 @@ fn activity_error(e: PluginError, field: &'static str) -> CoreError {
             CoreError::invalid(field, m)
         }
         PluginError::Guest(GuestError::NotFound(m)) => CoreError::invalid(field, m),
-        e @ (PluginError::NotActive { .. } | PluginError::NoActivePlugin(_) | PluginError::CircuitOpen { .. }) => {
+        e @ (PluginError::NotActive { .. }
+        | PluginError::NoActivePlugin(_)
+        | PluginError::CircuitOpen { .. }
+        | PluginError::Starting { .. }) => {
             CoreError::Unavailable(format!("this activity's plugin is not available now: {e}"))
         }
         other => CoreError::PluginFailed(format!("activity: {other}")),

@@ -280,7 +280,7 @@ pub(crate) fn plugin_error(e: PluginError, field: &'static str) -> CoreError {
     use lectern_host::slots::GuestError;
     match e {
         PluginError::Guest(GuestError::InvalidInput(m)) => CoreError::invalid(field, m),
-        PluginError::NoActivePlugin(_) | PluginError::CircuitOpen { .. } => {
+        PluginError::NoActivePlugin(_) | PluginError::CircuitOpen { .. } | PluginError::Starting { .. } => {
             CoreError::Unavailable(format!("content engine: {e}"))
         }
         other => CoreError::PluginFailed(format!("content engine: {other}")),

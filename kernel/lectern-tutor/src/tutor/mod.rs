@@ -170,9 +170,10 @@ fn plugin_error(e: PluginError) -> CoreError {
     match e {
         PluginError::Guest(GuestError::InvalidInput(m)) => CoreError::invalid("question", m),
         PluginError::NoActivePlugin(_) => CoreError::Unavailable("no tutor is installed for this institution".into()),
-        PluginError::CircuitOpen { .. } | PluginError::Busy(_) | PluginError::Guest(GuestError::Unavailable(_)) => {
-            CoreError::Unavailable(format!("the tutor: {e}"))
-        }
+        PluginError::CircuitOpen { .. }
+        | PluginError::Busy(_)
+        | PluginError::Starting { .. }
+        | PluginError::Guest(GuestError::Unavailable(_)) => CoreError::Unavailable(format!("the tutor: {e}")),
         other => CoreError::PluginFailed(format!("the tutor: {other}")),
     }
 }
