@@ -4,8 +4,9 @@
 //! the pinned toolchains (cargo; componentize-py; esbuild + componentize-js).
 //! Per language: component size, compile (install) time, activation, a fresh
 //! instance + one grading call (how the kernel calls plugins), a call on a
-//! warm instance, a batch of 100, calls per second on every core, and memory
-//! per live instance. Prints figures; asserts nothing.
+//! warm instance, a batch of 100, calls per second on every core, memory per
+//! live instance, and how many live instances fit in the default instance
+//! pool (256 component instances). Prints figures; asserts nothing.
 //!
 //! `cargo build --release -p lectern && cargo bench -p lectern-e2e --bench languages`
 //! (or `cargo xtask bench`). Projects are made under `$CARGO_TARGET_DIR/lang-bench`
@@ -129,11 +130,11 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("db"), StoreOptions::default()).unwrap();
-    let config = HostConfig { max_concurrent_instances: 300, ..HostConfig::default() };
+    let config = HostConfig::default();
     let one = batch(1);
     let hundred = batch(100);
     println!(
-        "{:<7} {:>8} {:>10} {:>9} | {:>17} | {:>17} | {:>10} | {:>9} | {:>9}",
+        "{:<7} {:>8} {:>10} {:>9} | {:>17} | {:>17} | {:>10} | {:>9} | {:>9} | {:>8}",
         "",
         "size",
         "compile",
@@ -142,7 +143,8 @@ fn main() {
         "warm call p50/p99",
         "batch 100",
         "calls/s",
-        "RSS/inst"
+        "RSS/inst",
+        "pool fit"
     );
     for (lang, id, wasm_path) in components {
         let wasm = std::fs::read(&wasm_path).unwrap();
@@ -196,11 +198,13 @@ fn main() {
         });
         let rate = calls as f64 / started.elapsed().as_secs_f64();
         let before = rss_bytes();
-        let held = host.hold_instances(Slot::Grading, &ctx.institution, 100).unwrap();
+        let held = host.hold_instances(Slot::Grading, &ctx.institution, 40).unwrap();
         let per = rss_bytes().saturating_sub(before) as f64 / 1048576.0 / held.len() as f64;
         drop(held);
+        // How many instances of this plugin fit in the default pool (256 component instances).
+        let capacity = host.hold_instances(Slot::Grading, &ctx.institution, 256).unwrap().len();
         println!(
-            "{:<7} {:>6.1}MB {:>8.2} s {:>6.1} ms | {:>7.0} / {:>7.0} µs | {:>7.0} / {:>7.0} µs | {:>7.2} ms | {:>9.0} | {:>6.2} MiB",
+            "{:<7} {:>6.1}MB {:>8.2} s {:>6.1} ms | {:>7.0} / {:>7.0} µs | {:>7.0} / {:>7.0} µs | {:>7.2} ms | {:>9.0} | {:>6.2} MiB | {:>4}/256",
             lang,
             wasm.len() as f64 / 1e6,
             compile.as_secs_f64(),
@@ -211,7 +215,8 @@ fn main() {
             pct(&mut warm, 0.99),
             pct(&mut big, 0.5) / 1e3,
             rate,
-            per
+            per,
+            capacity
         );
     }
 }

@@ -1693,15 +1693,20 @@ impl std::fmt::Debug for LiveInstances {
 
 /// Diagnostics for benchmarks and capacity planning; not used on request paths.
 impl Host {
-    /// Instantiates the plugin serving `slot` for `institution` `n` times and
-    /// keeps every instance alive, to measure memory per live instance.
+    /// Instantiates the plugin serving `slot` for `institution` up to `n`
+    /// times and keeps every instance alive, to measure memory per live
+    /// instance; stops early when the instance pool is exhausted (then fewer
+    /// are held: how many instances of this plugin fit in the pool).
     pub fn hold_instances(&self, slot: Slot, institution: &str, n: usize) -> Result<LiveInstances, PluginError> {
         let loaded = self.resolve(slot, institution).ok_or(PluginError::NoActivePlugin(slot))?;
         let mut held = Vec::with_capacity(n);
         for _ in 0..n {
             let mut store = self.new_store(&loaded, institution, "diagnostics", &[]);
-            let instance = loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest))?;
-            held.push((store, instance));
+            match loaded.pre.instantiate(&mut store).map_err(|e| classify(e, &loaded.manifest)) {
+                Ok(instance) => held.push((store, instance)),
+                Err(PluginError::Busy(_)) if !held.is_empty() => break,
+                Err(e) => return Err(e),
+            }
         }
         Ok(LiveInstances { held })
     }
