@@ -460,6 +460,12 @@ impl Host {
         }
     }
 
+    /// An administrator chose for `seat` in `scope` (under the admin lock): a
+    /// version still compiling there from the start no longer takes it.
+    fn forget_starting(&self, seat: &Seat, scope: &Scope) {
+        self.inner.starting.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+    }
+
     /// Whether any version is still compiling after a start without its
     /// compiled artifact (bus workers wait for it rather than spend attempts).
     pub fn is_starting(&self) -> bool {
@@ -959,6 +965,7 @@ impl Host {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert((seat.clone(), scope.clone()), loaded.clone());
+        self.forget_starting(&seat, &scope);
         tracing::info!(seat = %seat.key(), scope = %scope.key(), active = %key, previous = ?served_before, "plugin activated");
         Ok(Activation {
             active: key.to_owned(),
@@ -997,6 +1004,7 @@ impl Host {
         self.inner.slots.remove(sk.as_bytes())?;
         self.inner.services.store.durable_blocking()?;
         self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+        self.forget_starting(&seat, &scope);
         tracing::info!(seat = %seat.key(), scope = %scope.key(), stopped = %rec.active, "plugin deactivated");
         Ok(Some(rec.active))
     }
@@ -1015,6 +1023,7 @@ impl Host {
             self.inner.slots.remove(sk.as_bytes())?;
             self.inner.services.store.durable_blocking()?;
             self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+            self.forget_starting(&seat, &scope);
         }
         let previous = own.map(|o| o.active).or_else(|| platform.clone());
         tracing::info!(seat = %seat.key(), scope = %scope.key(), active = ?platform, previous = ?previous, "institution back on the platform default");
@@ -1036,6 +1045,7 @@ impl Host {
                 self.inner.slots.remove(&k)?;
                 if let Some((seat, scope)) = parse_slot_key(&k) {
                     self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+                    self.forget_starting(&seat, &scope);
                     stopped.push((seat.slot, scope, rec.previous.clone().filter(|p| p != key)));
                 }
             } else if rec.previous.as_deref() == Some(key) {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lectern_core::Principal;
+use lectern_core::{Principal, PrincipalKind};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -48,8 +48,13 @@ pub(crate) struct InstallJobs {
     jobs: Mutex<HashMap<String, Job>>,
 }
 
+/// Who a job belongs to: the user (any of their sessions), the OAuth client, or the kernel.
 fn owner(p: &Principal) -> String {
-    format!("{:?}@{}", p.kind, p.institution)
+    match &p.kind {
+        PrincipalKind::User { user, .. } => format!("user:{user}"),
+        PrincipalKind::Client { client_id } => format!("client:{client_id}"),
+        PrincipalKind::System => format!("system:{}", p.institution),
+    }
 }
 
 /// A started job: its id, and how to wait for it.
