@@ -1004,7 +1004,7 @@ impl Host {
         self.inner.slots.remove(sk.as_bytes())?;
         self.inner.services.store.durable_blocking()?;
         self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
-        self.forget_starting(&seat, &scope);
+        self.forget_starting(seat, &scope);
         tracing::info!(seat = %seat.key(), scope = %scope.key(), stopped = %rec.active, "plugin deactivated");
         Ok(Some(rec.active))
     }

@@ -31,7 +31,7 @@ pub enum PluginCommand {
         /// Human name shown to administrators.
         #[arg(long)]
         name: Option<String>,
-        /// The language: rust (every world), python or js (grading and question-type so far).
+        /// The language: rust (every world), python or js (grading, question-type and activity so far).
         #[arg(long, value_enum, default_value = "rust")]
         lang: crate::polyglot::Lang,
         /// The Lectern SDK for the language (`sdk/lectern-sdk`, `sdk/python` or `sdk/js` of a Lectern source tree).

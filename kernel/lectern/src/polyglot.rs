@@ -58,7 +58,13 @@ const WIT_0_2: &[(&str, &str)] = &[
 /// manifest asks for.
 struct Template {
     slot: &'static str,
+    /// The world it is built against: one of the contract's, or `plugin`,
+    /// written into `wit/plugin.wit` from `own_world`.
     world: &'static str,
+    /// A world of the project's own with only the imports the template uses
+    /// (componentize-py and componentize-js import every interface of the
+    /// world they build, and the manifest must declare each of those).
+    own_world: Option<&'static str>,
     python: &'static str,
     js: &'static str,
     cases: &'static str,
@@ -70,6 +76,7 @@ const TEMPLATES: &[Template] = &[
     Template {
         slot: "grading",
         world: "grading-plugin",
+        own_world: None,
         python: include_str!("../../../sdk/templates/python/grading.py"),
         js: include_str!("../../../sdk/templates/js/grading.js"),
         cases: include_str!("../../../sdk/templates/tests/grading.toml"),
@@ -79,13 +86,44 @@ const TEMPLATES: &[Template] = &[
     Template {
         slot: "question_type",
         world: "question-type-plugin",
+        own_world: None,
         python: include_str!("../../../sdk/templates/python/question-type.py"),
         js: include_str!("../../../sdk/templates/js/question-type.js"),
         cases: include_str!("../../../sdk/templates/tests/question-type.toml"),
         capabilities: "",
         next: "install and activate it (slot question_type); authors then find its types at GET /api/v1/institutions/{institution}/question-types",
     },
+    Template {
+        slot: "activity",
+        world: "plugin",
+        own_world: Some(ACTIVITY_WORLD),
+        python: include_str!("../../../sdk/templates/python/activity.py"),
+        js: include_str!("../../../sdk/templates/js/activity.js"),
+        cases: include_str!("../../../sdk/templates/tests/activity.toml"),
+        capabilities: "",
+        next: "install and activate it (slot activity); its kinds are then offered to the institution's instructors",
+    },
 ];
+
+/// The activity template's world: `activity-plugin` with the imports it uses.
+const ACTIVITY_WORLD: &str = r#"package lectern:plugin@0.2.0;
+
+/// The world this project is built against: the contract's `activity-plugin`
+/// with only the imports this plugin uses (componentize-py and
+/// componentize-js import every interface of the world they build, and the
+/// kernel refuses a component that imports a service its manifest does not
+/// declare). Yours to edit: add an import of `activity-plugin` (kv, clock,
+/// events, settings) when your code needs it, and declare it in lectern.toml's
+/// [capabilities] (`kv_quota_bytes`, `clock = true`, `publish`); log,
+/// gradebook and settings need no declaration. The other files in wit/ are
+/// the contract: do not edit them.
+world plugin {
+    import log;
+    import gradebook;
+    export lifecycle;
+    export activity;
+}
+"#;
 
 /// The worlds with a Python and JavaScript template.
 pub fn worlds() -> Vec<&'static str> {
@@ -142,6 +180,9 @@ pub fn new_project(
         }
         std::fs::write(path, text)?;
     }
+    if let Some(world) = t.own_world {
+        std::fs::write(dir.join("wit/plugin.wit"), world)?;
+    }
     std::fs::create_dir_all(dir.join("tests"))?;
     std::fs::write(dir.join("tests/cases.toml"), t.cases)?;
     let (language, component, build, memory) = match lang {
@@ -194,7 +235,7 @@ pub fn new_project(
             // Editors (and `tsc --noEmit`) check the plugin against the types generated from the WIT.
             let jsconfig = serde_json::json!({
                 "compilerOptions": {"checkJs": true, "noEmit": true, "module": "nodenext", "target": "es2022"},
-                "include": ["src", format!("node_modules/@lectern/sdk/types/{}.d.ts", t.world)],
+                "include": ["src", format!("node_modules/@lectern/sdk/types/{}.d.ts", t.slot.replace('_', "-") + "-plugin")],
             });
             std::fs::write(dir.join("jsconfig.json"), serde_json::to_string_pretty(&jsconfig)? + "\n")?;
             std::fs::write(dir.join(".gitignore"), "/node_modules\n/build\n*.lpkg\n")?;

@@ -698,8 +698,8 @@ async fn install_following(c: &reqwest::Client, base: &str, token: &str, body: V
 }
 
 /// Python and JavaScript plugins as a new developer makes them, from the
-/// templates: `plugin new --lang python|js` for the grading world and the
-/// question-type world → `plugin test` (which builds them with the pinned
+/// templates: `plugin new --lang python|js` for the grading, question-type
+/// and activity worlds → `plugin test` (which builds them with the pinned
 /// componentize-py or componentize-js, installed into the project from PyPI
 /// or npm) → pack → sign → publish → install into a running Lectern over
 /// HTTP → they grade a real attempt submitted over the bus, and their
@@ -719,6 +719,10 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
         ("js", "grading", "edu.example.js-grader", "4 passed"),
         ("python", "question-type", "edu.example.py-arith", "8 passed"),
         ("js", "question-type", "edu.example.js-arith", "8 passed"),
+        // Built, tested in the host, packed and published; not installed here (the activity
+        // world is exercised over HTTP with the Rust example in tests/e2e/activities.rs).
+        ("python", "activity", "edu.example.py-checklist", "7 passed"),
+        ("js", "activity", "edu.example.js-checklist", "7 passed"),
     ];
     for (lang, world, id, passed) in projects {
         let name = id.rsplit('.').next().expect("a name");
