@@ -8,6 +8,7 @@
 
 import { markComplete, recordScore } from 'lectern:plugin/gradebook@0.2.0';
 import * as errors from '@lectern/sdk/errors';
+import { simpleLifecycle } from '@lectern/sdk/lifecycle';
 
 const KIND = 'checklist';
 const SETTINGS_SCHEMA = {
@@ -56,13 +57,7 @@ function view(steps, done) {
   return { html: `<ol>${rows}</ol>${summary}`, assets: [] };
 }
 
-/** @type {typeof import('lectern:plugin/lifecycle@0.2.0')} */
-export const lifecycle = {
-  info: () => ({ id: '{{id}}', name: '{{name}}', version: '0.1.0', dataVersion: 1 }),
-  init() {},
-  migrate(fromDataVersion) {},
-  onEvent(ctx, payload) {},
-};
+export const lifecycle = simpleLifecycle({ id: '{{id}}', name: '{{name}}', version: '0.1.0' });
 
 /** @type {typeof import('lectern:plugin/activity@0.2.0')} */
 export const activity = {

@@ -6,16 +6,11 @@
 // `lectern plugin pack`. Types: node_modules/@lectern/sdk/types (from the WIT; jsconfig.json includes them).
 
 import * as errors from '@lectern/sdk/errors';
+import { simpleLifecycle } from '@lectern/sdk/lifecycle';
 import * as log from '@lectern/sdk/log';
 import * as store from '@lectern/sdk/store';
 
-/** @type {typeof import('lectern:plugin/lifecycle@0.2.0')} */
-export const lifecycle = {
-  info: () => ({ id: '{{id}}', name: '{{name}}', version: '0.1.0', dataVersion: 1 }),
-  init() {},
-  migrate(fromDataVersion) {},
-  onEvent(ctx, payload) {},
-};
+export const lifecycle = simpleLifecycle({ id: '{{id}}', name: '{{name}}', version: '0.1.0' });
 
 /**
  * @param {import('lectern:plugin/grader@0.2.0').Submission} s

@@ -8,6 +8,7 @@
 // A u64 such as the seed arrives as a BigInt.
 
 import * as errors from '@lectern/sdk/errors';
+import { simpleLifecycle } from '@lectern/sdk/lifecycle';
 
 const TYPE = 'arithmetic';
 const MASK = (1n << 64n) - 1n;
@@ -64,13 +65,7 @@ function wholeNumber(text) {
 /** @param {string} s */
 const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** @type {typeof import('lectern:plugin/lifecycle@0.2.0')} */
-export const lifecycle = {
-  info: () => ({ id: '{{id}}', name: '{{name}}', version: '0.1.0', dataVersion: 1 }),
-  init() {},
-  migrate(fromDataVersion) {},
-  onEvent(ctx, payload) {},
-};
+export const lifecycle = simpleLifecycle({ id: '{{id}}', name: '{{name}}', version: '0.1.0' });
 
 /** @type {typeof import('lectern:plugin/question-type@0.2.0')} */
 export const questionType = {

@@ -11,10 +11,11 @@ import html
 import json
 
 from wit_world import exports
-from wit_world.exports import activity, lifecycle
+from wit_world.exports import activity
 from wit_world.imports import gradebook, types
 
 from lectern_sdk import errors
+from lectern_sdk.lifecycle import simple_lifecycle
 
 KIND = "checklist"
 SETTINGS_SCHEMA = {
@@ -57,18 +58,7 @@ def view(steps: list[str], done: set[int]) -> types.View:
     return types.View(html=f"<ol>{rows}</ol>{summary}", assets=[])
 
 
-class Lifecycle(exports.Lifecycle):
-    def info(self) -> lifecycle.PluginInfo:
-        return lifecycle.PluginInfo(id="{{id}}", name="{{name}}", version="0.1.0", data_version=1)
-
-    def init(self) -> None:
-        pass
-
-    def migrate(self, from_data_version: int) -> None:
-        pass
-
-    def on_event(self, ctx: types.EventContext, payload: bytes) -> None:
-        pass
+Lifecycle = simple_lifecycle(id="{{id}}", name="{{name}}", version="0.1.0")
 
 
 class Activity(exports.Activity):

@@ -8,24 +8,13 @@ in `wit/` when the plugin is built.
 """
 
 from wit_world import exports
-from wit_world.exports import grader, lifecycle
+from wit_world.exports import grader
 from wit_world.imports import types
 
 from lectern_sdk import errors, log, store
+from lectern_sdk.lifecycle import simple_lifecycle
 
-
-class Lifecycle(exports.Lifecycle):
-    def info(self) -> lifecycle.PluginInfo:
-        return lifecycle.PluginInfo(id="{{id}}", name="{{name}}", version="0.1.0", data_version=1)
-
-    def init(self) -> None:
-        pass
-
-    def migrate(self, from_data_version: int) -> None:
-        pass
-
-    def on_event(self, ctx: types.EventContext, payload: bytes) -> None:
-        pass
+Lifecycle = simple_lifecycle(id="{{id}}", name="{{name}}", version="0.1.0")
 
 
 def grade_one(s: grader.Submission) -> grader.Graded:

@@ -12,10 +12,11 @@ import json
 import re
 
 from wit_world import exports
-from wit_world.exports import lifecycle, question_type
+from wit_world.exports import question_type
 from wit_world.imports import types
 
 from lectern_sdk import errors
+from lectern_sdk.lifecycle import simple_lifecycle
 
 TYPE = "arithmetic"
 MASK = (1 << 64) - 1
@@ -63,18 +64,7 @@ def whole_number(text: str):
     return int(t) if re.fullmatch(r"[+-]?[0-9]+", t) else None
 
 
-class Lifecycle(exports.Lifecycle):
-    def info(self) -> lifecycle.PluginInfo:
-        return lifecycle.PluginInfo(id="{{id}}", name="{{name}}", version="0.1.0", data_version=1)
-
-    def init(self) -> None:
-        pass
-
-    def migrate(self, from_data_version: int) -> None:
-        pass
-
-    def on_event(self, ctx: types.EventContext, payload: bytes) -> None:
-        pass
+Lifecycle = simple_lifecycle(id="{{id}}", name="{{name}}", version="0.1.0")
 
 
 class QuestionType(exports.QuestionType):
