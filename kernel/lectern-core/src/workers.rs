@@ -54,7 +54,8 @@ impl Handler for Grading {
         // background (tens of seconds for interpreted ones): wait for them,
         // within the handler's time, rather than spend this submission's attempts.
         let until = std::time::Instant::now() + self.0.inner.config.bus.handler_timeout * 2 / 3;
-        while self.0.host().is_starting() && std::time::Instant::now() < until {
+        let institution = ev.institution.to_string();
+        while self.0.host().grading_is_starting(&institution) && std::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         let ctx = CallContext {

@@ -466,10 +466,20 @@ impl Host {
         self.inner.starting.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
     }
 
-    /// Whether any version is still compiling after a start without its
-    /// compiled artifact (bus workers wait for it rather than spend attempts).
-    pub fn is_starting(&self) -> bool {
-        !self.inner.starting.read().unwrap_or_else(|e| e.into_inner()).is_empty()
+    /// Whether what grades `institution`'s attempts is still compiling after a
+    /// start without its compiled artifact: its grading plugin, or any
+    /// question-type plugin (the grading worker waits for them rather than
+    /// spend a submission's attempts).
+    pub fn grading_is_starting(&self, institution: &str) -> bool {
+        let starting = self.inner.starting.read().unwrap_or_else(|e| e.into_inner());
+        starting.keys().any(|(seat, scope)| match seat.slot {
+            Slot::Grading => match scope {
+                Scope::Platform => true,
+                Scope::Institution(i) => i == institution,
+            },
+            Slot::QuestionType => true,
+            _ => false,
+        })
     }
 
     /// The version being compiled for `seat` as seen from `institution`, if

@@ -172,7 +172,15 @@ pub fn new_project(
         ),
     };
     let publisher = id.split('.').take(2).collect::<Vec<_>>().join(".");
-    let fill = |s: &str| s.replace("{{id}}", id).replace("{{name}}", name);
+    // The name as a string literal where the code quotes it (a JSON string is a valid Python
+    // and JavaScript literal, whatever quotes the name holds), on one line in comments.
+    let literal = serde_json::to_string(name)?;
+    let fill = |s: &str| {
+        s.replace("{{id}}", id)
+            .replace("\"{{name}}\"", &literal)
+            .replace("'{{name}}'", &literal)
+            .replace("{{name}}", &name.replace(['\n', '\r'], " "))
+    };
     for (file, text) in WIT_0_2 {
         let path = dir.join("wit").join(file);
         if let Some(parent) = path.parent() {
@@ -259,8 +267,8 @@ memory_mib = {memory}
 call_timeout_ms = 5000
 
 [package]
-name = "{name}"
-description = "{name}: a Lectern {world} plugin in {lang_name}."
+name = {name_toml}
+description = {description_toml}
 license = "Apache-2.0"
 publisher = "{publisher}"
 kernel = "{kernel}"
@@ -269,8 +277,10 @@ component = "{component}"
 build = {build}
 "#,
         caps = t.capabilities,
+        // Quoted by TOML's rules: a name may hold quotes or backslashes.
+        name_toml = toml::Value::String(name.to_owned()),
+        description_toml = toml::Value::String(format!("{name}: a Lectern {world} plugin in {}.", lang_name(lang))),
         lang_dir = if lang == Lang::Python { "python" } else { "javascript" },
-        lang_name = lang_name(lang),
     );
     std::fs::write(dir.join(crate::market::PROJECT_MANIFEST), manifest)?;
     println!("created {} ({world} plugin {id}, {}, lectern:plugin@0.2.0)", dir.display(), lang_name(lang));
