@@ -382,8 +382,8 @@ impl Host {
         let mut to_compile: Vec<(String, Vec<(Seat, Scope)>)> = vec![];
         for (k, rec) in rows {
             let Some((seat, scope)) = parse_slot_key(&k) else { continue };
-            let cached = lock(&self.inner.loaded).contains_key(&rec.active)
-                || self.inner.installed.get(rec.active.as_bytes())?.is_some_and(|i| self.inner.cache.has(&i.sha256));
+            let cached =
+                self.inner.installed.get(rec.active.as_bytes())?.is_some_and(|i| self.inner.cache.has(&i.sha256));
             if !cached {
                 match to_compile.iter_mut().find(|(key, _)| *key == rec.active) {
                     Some((_, seats)) => seats.push((seat.clone(), scope.clone())),

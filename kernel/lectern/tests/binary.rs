@@ -511,6 +511,19 @@ fn serve_marketplace(dir: &Path) -> (Market, String) {
     (Market(market), url)
 }
 
+/// `lectern serve` on `t/data` without the first-party plugins, trusting the local marketplace in `t/market`.
+fn start_on_market(t: &Path, market_url: &str) -> Server {
+    let root_json = t.join("market/metadata/1.root.json");
+    start_with(
+        &t.join("data"),
+        &[
+            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
+            ("LECTERN_MARKETPLACE__URL", market_url),
+            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
+        ],
+    )
+}
+
 /// Institution `uni` with course Q-1 and an enrolled student sam@uni.test: (institution, course, student) ids.
 async fn course_with_student(c: &reqwest::Client, base: &str, token: &str) -> (String, String, String) {
     let (st, inst) = post(c, format!("{base}/api/v1/institutions"), Some(token), json!({"slug": "uni", "name": "Uni"}))
@@ -588,15 +601,7 @@ async fn publish_install_upgrade_and_roll_back_through_the_cli() {
     // The marketplace, served over HTTP by `lectern marketplace serve`.
     let (_market, market_url) = serve_marketplace(&t.join("market"));
 
-    let root_json = t.join("market/metadata/1.root.json");
-    let s = start_with(
-        &t.join("data"),
-        &[
-            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
-            ("LECTERN_MARKETPLACE__URL", &market_url),
-            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
-        ],
-    );
+    let s = start_on_market(t, &market_url);
     let c = reqwest::Client::new();
     bootstrap_root(&c, &s).await;
     let token = login(&c, &s.base, "platform", "root@p.test").await;
@@ -744,15 +749,7 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
     }
 
     let (_market, market_url) = serve_marketplace(&t.join("market"));
-    let root_json = t.join("market/metadata/1.root.json");
-    let s = start_with(
-        &t.join("data"),
-        &[
-            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
-            ("LECTERN_MARKETPLACE__URL", &market_url),
-            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
-        ],
-    );
+    let s = start_on_market(t, &market_url);
     let c = reqwest::Client::new();
     bootstrap_root(&c, &s).await;
     let token = login(&c, &s.base, "platform", "root@p.test").await;
@@ -866,14 +863,7 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
     drop(s);
     std::fs::remove_dir_all(t.join("data/plugins/compiled")).expect("delete the compile cache");
     let restarted = std::time::Instant::now();
-    let s = start_with(
-        &t.join("data"),
-        &[
-            ("LECTERN_PLUGINS__FIRST_PARTY", "false"),
-            ("LECTERN_MARKETPLACE__URL", &market_url),
-            ("LECTERN_MARKETPLACE__ROOT", root_json.to_str().expect("utf-8")),
-        ],
-    );
+    let s = start_on_market(t, &market_url);
     let listening_after = restarted.elapsed();
     let token = login(&c, &s.base, "platform", "root@p.test").await;
     let (st, list) = get(&c, format!("{}/api/v1/plugins", s.base), &token).await;

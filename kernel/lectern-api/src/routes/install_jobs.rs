@@ -60,12 +60,26 @@ fn owner(p: &Principal) -> String {
 /// A started job: its id, and how to wait for it.
 pub(crate) struct Started {
     pub(crate) id: String,
+    started_at: i64,
     done: watch::Receiver<Option<(Instant, Outcome)>>,
 }
 
 impl Started {
+    /// What the job answers while it runs (202).
+    pub(crate) fn running(&self, plugin: &str) -> InstallJob {
+        InstallJob {
+            id: self.id.clone(),
+            state: "running".into(),
+            plugin: plugin.to_owned(),
+            started_at: crate::dto::rfc3339(self.started_at),
+            status_url: status_url(&self.id),
+            result: None,
+            problem: None,
+        }
+    }
+
     /// Waits at most `wait` for the job's outcome.
-    pub(crate) async fn outcome_within(mut self, wait: Duration) -> Option<Outcome> {
+    pub(crate) async fn outcome_within(&mut self, wait: Duration) -> Option<Outcome> {
         let finished = tokio::time::timeout(wait, self.done.wait_for(Option::is_some)).await;
         match finished {
             Ok(Ok(v)) => v.as_ref().map(|(_, o)| o.clone()),
@@ -86,17 +100,17 @@ impl InstallJobs {
             .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
             .map_err(|e| ApiError::new(&problem::INTERNAL, format!("cannot make a job id: {e}")))?;
         let (tx, rx) = watch::channel(None);
+        let started_at = time::OffsetDateTime::now_utc().unix_timestamp();
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
             Self::forget_old(&mut jobs);
-            let started_at = time::OffsetDateTime::now_utc().unix_timestamp();
             jobs.insert(id.clone(), Job { owner: owner(p), plugin: plugin.to_owned(), started_at, done: rx.clone() });
         }
         tokio::spawn(async move {
             let outcome = work.await;
             let _ = tx.send(Some((Instant::now(), outcome)));
         });
-        Ok(Started { id, done: rx })
+        Ok(Started { id, started_at, done: rx })
     }
 
     fn forget_old(jobs: &mut HashMap<String, Job>) {
@@ -135,18 +149,6 @@ pub(crate) struct InstallJob {
 
 pub(crate) fn status_url(id: &str) -> String {
     format!("/api/v1/plugins/install-jobs/{id}")
-}
-
-pub(crate) fn running(id: &str, plugin: &str) -> InstallJob {
-    InstallJob {
-        id: id.to_owned(),
-        state: "running".into(),
-        plugin: plugin.to_owned(),
-        started_at: crate::dto::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp()),
-        status_url: status_url(id),
-        result: None,
-        problem: None,
-    }
 }
 
 /// An install job started by the caller: running, or how it ended. Jobs are

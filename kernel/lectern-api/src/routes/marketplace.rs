@@ -176,7 +176,7 @@ pub(crate) async fn install(
     let plugin = b.id.clone();
     let req = InstallRequest { id: b.id, version, grant, force: b.force, activate };
     let (kernel, principal) = (s.kernel.clone(), p.clone());
-    let job = s.install_jobs.start(&p, &plugin, async move {
+    let mut job = s.install_jobs.start(&p, &plugin, async move {
         let out = kernel.plugins().marketplace_install(&principal, req).await?;
         let status = if out.newly_installed { StatusCode::CREATED } else { StatusCode::OK };
         let body = Installed {
@@ -199,13 +199,12 @@ pub(crate) async fn install(
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("respond-async")));
     let wait = if respond_async { std::time::Duration::ZERO } else { s.config.request_timeout * 2 / 3 };
-    let id = job.id.clone();
     match job.outcome_within(wait).await {
         Some(Ok((status, body))) => Ok((status, Json(body)).into_response()),
         Some(Err(e)) => Err(e),
         None => {
-            let running = crate::routes::install_jobs::running(&id, &plugin);
-            let location = crate::routes::install_jobs::status_url(&id);
+            let running = job.running(&plugin);
+            let location = crate::routes::install_jobs::status_url(&job.id);
             Ok((StatusCode::ACCEPTED, [(axum::http::header::LOCATION, location)], Json(running)).into_response())
         }
     }
