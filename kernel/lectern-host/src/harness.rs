@@ -64,6 +64,17 @@ impl Harness {
         Ok(key)
     }
 
+    /// Attaches a vector index on the harness's store and the built-in
+    /// lexical embedder (deterministic, no model to download) behind the
+    /// `vector` and `embed` services, as `lectern serve` attaches the
+    /// configured ones. Once per harness.
+    pub fn attach_lexical_retrieval(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let vectors = lectern_vector::VectorStore::open(&self.store, self.dir.join("vectors"), Default::default())?;
+        let embedder = std::sync::Arc::new(lectern_embed::Lexical::new());
+        self.host.attach_retrieval(crate::Retrieval { vectors, embedder })?;
+        Ok(())
+    }
+
     /// A call context for a student in `institution`.
     pub fn context(institution: &str) -> CallContext {
         CallContext {

@@ -419,14 +419,14 @@ pub mod question {
 }
 
 pub mod content {
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct Heading {
         pub level: u8,
         pub text: String,
         pub anchor: String,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct RenderedPage {
         pub html: String,
         pub toc: Vec<Heading>,
@@ -435,7 +435,8 @@ pub mod content {
         pub text: String,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum ItemKind {
         Page,
         Video,
@@ -447,45 +448,54 @@ pub mod content {
         Activity(String),
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum Prerequisite {
         Completed(String),
         ScoredAtLeast(String, f64),
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub enum CompletionRule {
+        #[default]
         Viewed,
         Manual,
         MinScore(f64),
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Item {
         pub id: String,
         pub kind: ItemKind,
         pub title: String,
+        #[serde(default)]
         pub prerequisites: Vec<Prerequisite>,
+        #[serde(default)]
         pub release_at_ms: Option<u64>,
+        #[serde(default)]
         pub completion: CompletionRule,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Module {
         pub id: String,
         pub title: String,
+        #[serde(default)]
         pub items: Vec<Item>,
+        #[serde(default)]
         pub release_at_ms: Option<u64>,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Progress {
         pub item_id: String,
         pub completed: bool,
+        #[serde(default)]
         pub score: Option<f64>,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct Visibility {
         pub item_id: String,
         pub visible: bool,
@@ -495,7 +505,7 @@ pub mod content {
 }
 
 pub mod tutoring {
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct Document {
         pub id: String,
         pub course: String,
@@ -505,32 +515,35 @@ pub mod tutoring {
         pub language: String,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct Turn {
         pub question: String,
         pub answer: String,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct Question {
         pub text: String,
         pub course: String,
+        #[serde(default)]
         pub history: Vec<Turn>,
         /// The assessment whose attempt the student has open (0.1 plugins see
         /// only whether it is proctored).
+        #[serde(default)]
         pub open_assessment: Option<OpenAssessment>,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     pub struct OpenAssessment {
         pub id: String,
         pub title: String,
         pub proctored: bool,
         /// Item ids of the material it covers, when the instructor said so.
+        #[serde(default)]
         pub covers: Vec<String>,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Citation {
         pub document_id: String,
         pub item: String,
@@ -542,7 +555,7 @@ pub mod tutoring {
         pub anchor: Option<String>,
     }
 
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct Answer {
         pub text: String,
         pub citations: Vec<Citation>,

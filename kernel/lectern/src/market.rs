@@ -18,8 +18,9 @@ use lectern_marketplace::tuf::{OnlineKeys, RepoKeys, Repository, TrustedState};
 pub enum PluginCommand {
     /// Start a plugin project for a slot (grading, content, proctoring, tutoring), an
     /// observer (an integration reacting to kernel events), a question type (a new kind
-    /// of question for assessments) or an activity (a new kind of course item); the last
-    /// three are lectern:plugin@0.2.
+    /// of question for assessments) or an activity (a new kind of course item). Rust
+    /// projects of the four slots target lectern:plugin@0.1, the other three and every
+    /// Python and JavaScript project lectern:plugin@0.2.
     New {
         slot: String,
         /// Reverse-DNS id, e.g. `edu.example.quiz-grader`; its first two parts are the publisher namespace.
@@ -31,7 +32,7 @@ pub enum PluginCommand {
         /// Human name shown to administrators.
         #[arg(long)]
         name: Option<String>,
-        /// The language: rust (every world), python or js (grading, question-type and activity so far).
+        /// The language: rust, python or js (every world in each).
         #[arg(long, value_enum, default_value = "rust")]
         lang: crate::polyglot::Lang,
         /// The Lectern SDK for the language (`sdk/lectern-sdk`, `sdk/python` or `sdk/js` of a Lectern source tree).
@@ -64,7 +65,12 @@ pub enum PluginCommand {
         commit: Option<String>,
     },
     /// Run the project's test cases (`tests/*.toml`, `tests/*.json`) against its
-    /// component in the real plugin host, on a temporary store; builds first.
+    /// component in the real plugin host, on a temporary store; builds first. A case
+    /// names a call of its world: grade; types, instantiate, validate, grade (question
+    /// type); kinds, render, act (activity); open-session, ingest, close-session
+    /// (proctoring); render-markdown, item-visibility (content); index-document,
+    /// remove-document, ask (tutoring, on a vector index with the built-in lexical
+    /// embedder); event (every world: a delivery to lifecycle.on-event).
     Test {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
@@ -371,10 +377,7 @@ fn new_project(
         // Refuse an unknown world before making the directory.
         let known = crate::polyglot::worlds();
         if !known.contains(&slot.replace('-', "_").as_str()) {
-            bail!(
-                "no {lang:?} template for `{slot}` yet: --lang python and --lang js start {} projects (Rust starts every world)",
-                known.join(" and ")
-            );
+            bail!("unknown world `{slot}`: use {}", crate::polyglot::world_list());
         }
         let dir = empty_project_dir(id, dir)?;
         let last = id.rsplit('.').next().unwrap_or(id);
@@ -400,8 +403,9 @@ fn new_project(
     let resources = r#"{ "memory_mib": 64, "call_timeout_ms": 2000 }"#;
     write_project(&dir, id, &name, slot, &deps, caps, resources)?;
     std::fs::write(dir.join("src/lib.rs"), personalise(source, id, &name, slot))?;
-    // The template's test cases, shared with its Python and JavaScript versions.
-    if let Some(cases) = crate::polyglot::cases(slot) {
+    // The grading template's test cases, shared with its Python and JavaScript
+    // versions (the other Rust templates are 0.1 plugins of their own).
+    if let Some(cases) = crate::polyglot::cases(slot).filter(|_| slot == "grading") {
         std::fs::create_dir_all(dir.join("tests"))?;
         std::fs::write(dir.join("tests/cases.toml"), cases)?;
     }

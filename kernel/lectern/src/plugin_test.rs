@@ -18,7 +18,9 @@
 //! with an equal value (numbers within 1e-9), lists element by element and of
 //! the same length. `error` instead expects the call to fail with a message
 //! containing that text; `contains` lists texts the result's JSON must
-//! contain; `kv` names the plugin's stored JSON values after the call.
+//! contain; `none` lists fields of the result that must be absent (TOML
+//! has no null); `kv` names the plugin's stored JSON values after the call
+//! (`null`, in a JSON case file, for a key that must not be there).
 //! Cases share one store, so a later case sees what an earlier one stored.
 
 use std::collections::BTreeMap;
@@ -37,6 +39,9 @@ fn calls(slot: Slot) -> &'static [&'static str] {
         Slot::Grading => &["grade", "event"],
         Slot::QuestionType => &["types", "instantiate", "validate", "grade", "event"],
         Slot::Activity => &["kinds", "render", "act", "event"],
+        Slot::Proctoring => &["open-session", "ingest", "close-session", "event"],
+        Slot::Content => &["render-markdown", "item-visibility", "event"],
+        Slot::Tutoring => &["index-document", "remove-document", "ask", "event"],
         _ => &["event"],
     }
 }
@@ -172,12 +177,55 @@ fn view(v: &slots::View) -> Value {
     json!({"html": v.html, "assets": v.assets})
 }
 
+/// A proctoring case's attempt id (`attempt-1` unless given).
+fn attempt(case: &Value) -> String {
+    case.get("attempt").and_then(Value::as_str).unwrap_or("attempt-1").to_owned()
+}
+
+/// A proctoring policy in the kernel's JSON; `weights` may be a table of
+/// signal kind to weight. Defaults: no weights, flag at 1.0, heartbeats every
+/// 30 s, copy and paste not allowed, flag for review.
+fn policy(v: &Value) -> anyhow::Result<slots::proctoring::Policy> {
+    let mut p = json!({"weights": [], "flag_threshold": 1.0, "heartbeat_interval_ms": 30000,
+                       "allow_copy_paste": false, "action": "flag_for_review"});
+    if let Some(o) = v.as_object() {
+        for (k, v) in o {
+            let v = match (k.as_str(), v) {
+                ("weights", Value::Object(w)) => Value::Array(w.iter().map(|(k, w)| json!([k, w])).collect()),
+                _ => v.clone(),
+            };
+            p[k] = v;
+        }
+    }
+    serde_json::from_value(p.clone()).with_context(|| format!("not a proctoring policy: {p}"))
+}
+
+/// One batch of signals: `seq`, `received_at_ms`, `client` ({network, user_agent, session}), `signals`.
+fn batch(v: &Value) -> anyhow::Result<slots::proctoring::Batch> {
+    let signals = serde_json::from_value(v.get("signals").cloned().unwrap_or(json!([])))
+        .context("`signals`: a list of {kind, at_ms, duration_ms, detail}")?;
+    let c = v.get("client").cloned().unwrap_or(Value::Null);
+    let field = |k: &str| c.get(k).and_then(Value::as_str);
+    Ok(slots::proctoring::Batch {
+        seq: v.get("seq").and_then(Value::as_u64).context("a batch needs `seq` (1, 2, …)")?,
+        received_at_ms: v.get("received_at_ms").and_then(Value::as_u64).unwrap_or(0),
+        client: slots::proctoring::Client::observed(
+            field("network").map(str::to_owned),
+            field("user_agent"),
+            field("session"),
+        ),
+        signals,
+    })
+}
+
 struct Runner<'a> {
     harness: &'a Harness,
     plugin: String,
     slot: Slot,
     /// Activity learner states by item id, carried from one case to the next.
     states: BTreeMap<String, slots::activity::LearnerState>,
+    /// The last proctoring batch number per attempt, for cases that give `signals` only.
+    seqs: BTreeMap<String, u64>,
 }
 
 impl Runner<'_> {
@@ -185,6 +233,8 @@ impl Runner<'_> {
         let host = &self.harness.host;
         let err = |e: PluginError| Ok(Err(e.to_string()));
         let p = self.plugin.as_str();
+        let call = call.replace('_', "-");
+        let call = call.as_str();
         Ok(Ok(match (self.slot, call) {
             (_, "event") => {
                 let ev = slots::EventContext {
@@ -349,6 +399,98 @@ impl Runner<'_> {
                     }
                 }
             }
+            (Slot::Proctoring, "open-session") => {
+                let attempt = attempt(case);
+                let policy = policy(case.get("policy").unwrap_or(&Value::Null))?;
+                let started = case.get("started_at_ms").and_then(Value::as_u64).unwrap_or(0);
+                self.seqs.remove(&attempt);
+                match host.proctor_open(ctx, &attempt, &policy, started) {
+                    Ok(()) => Value::Null,
+                    Err(e) => return err(e),
+                }
+            }
+            (Slot::Proctoring, "ingest") => {
+                let attempt = attempt(case);
+                let batches = match (case.get("batches"), case.get("signals")) {
+                    (Some(b), _) => b
+                        .as_array()
+                        .context("`batches` must be a list")?
+                        .iter()
+                        .map(batch)
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                    (None, Some(signals)) => {
+                        let seq = self.seqs.get(&attempt).copied().unwrap_or(0) + 1;
+                        vec![batch(&json!({"seq": seq, "signals": signals}))?]
+                    }
+                    (None, None) => bail!("`ingest` needs `signals` (one batch) or `batches`"),
+                };
+                if let Some(last) = batches.last() {
+                    self.seqs.insert(attempt.clone(), last.seq);
+                }
+                match host.proctor_ingest(ctx, &attempt, &batches) {
+                    Ok(a) => serde_json::to_value(a)?,
+                    Err(e) => return err(e),
+                }
+            }
+            (Slot::Proctoring, "close-session") => {
+                let ended = case.get("ended_at_ms").and_then(Value::as_u64).unwrap_or(0);
+                match host.proctor_close(ctx, &attempt(case), ended) {
+                    Ok(a) => serde_json::to_value(a)?,
+                    Err(e) => return err(e),
+                }
+            }
+            (Slot::Content, "render-markdown") => match host.render_markdown(ctx, &text(case, "source")?) {
+                Ok(page) => serde_json::to_value(page)?,
+                Err(e) => return err(e),
+            },
+            (Slot::Content, "item-visibility") => {
+                let modules: Vec<slots::content::Module> =
+                    serde_json::from_value(case.get("modules").cloned().context("`item-visibility` needs `modules`")?)
+                        .context("`modules`: a list of {id, title, items, release_at_ms}")?;
+                let progress: Vec<slots::content::Progress> =
+                    serde_json::from_value(case.get("progress").cloned().unwrap_or(json!([])))
+                        .context("`progress`: a list of {item_id, completed, score}")?;
+                let now = case.get("now_ms").and_then(Value::as_u64).unwrap_or(0);
+                match host.item_visibility(ctx, &modules, &progress, now) {
+                    Ok(v) => serde_json::to_value(v)?,
+                    Err(e) => return err(e),
+                }
+            }
+            (Slot::Tutoring, "index-document") => {
+                let mut d = case.get("document").cloned().context("`index-document` needs `document`")?;
+                if let Some(o) = d.as_object_mut() {
+                    let id = o.get("id").cloned().unwrap_or(Value::Null);
+                    o.entry("course").or_insert_with(|| json!(ctx.course));
+                    o.entry("item").or_insert(id);
+                    o.entry("language").or_insert_with(|| json!("en"));
+                }
+                let doc: slots::tutoring::Document =
+                    serde_json::from_value(d).context("`document`: {id, title, text, course, item, language}")?;
+                match host.tutor_index(ctx, &doc) {
+                    Ok(n) => json!(n),
+                    Err(e) => return err(e),
+                }
+            }
+            (Slot::Tutoring, "remove-document") => match host.tutor_remove(ctx, &text(case, "id")?) {
+                Ok(()) => Value::Null,
+                Err(e) => return err(e),
+            },
+            (Slot::Tutoring, "ask") => {
+                let mut q = match case.get("question") {
+                    Some(Value::String(t)) => json!({"text": t}),
+                    Some(q) => q.clone(),
+                    None => bail!("`ask` needs `question` (text, or {{text, history, open_assessment}})"),
+                };
+                if let Some(o) = q.as_object_mut() {
+                    o.entry("course").or_insert_with(|| json!(ctx.course));
+                }
+                let q: slots::tutoring::Question = serde_json::from_value(q)
+                    .context("`question`: {text, course, history: [{question, answer}], open_assessment}")?;
+                match host.tutor_ask(ctx, &q) {
+                    Ok(a) => serde_json::to_value(a)?,
+                    Err(e) => return err(e),
+                }
+            }
             (slot, other) => {
                 bail!("`{other}` is not a call of a {} plugin: use one of {}", slot.name(), calls(slot).join(", "))
             }
@@ -382,7 +524,11 @@ pub fn run(dir: &Path, component: Option<PathBuf>, files: Vec<PathBuf>, filter: 
         .install_manifest_active(manifest, &wasm_bytes)
         .map_err(|e| anyhow::anyhow!("the host refused {}: {e}", wasm.display()))?;
     eprintln!("loaded {key} ({} bytes) in {:.1} s", wasm_bytes.len(), started.elapsed().as_secs_f64());
-    let mut runner = Runner { harness: &harness, plugin: plugin.clone(), slot, states: BTreeMap::new() };
+    if slot == Slot::Tutoring {
+        harness.attach_lexical_retrieval().map_err(|e| anyhow::anyhow!("cannot attach the vector index: {e}"))?;
+    }
+    let mut runner =
+        Runner { harness: &harness, plugin: plugin.clone(), slot, states: BTreeMap::new(), seqs: BTreeMap::new() };
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in &files {
         let (file_ctx, cases) = read_cases(file)?;
@@ -411,13 +557,24 @@ pub fn run(dir: &Path, component: Option<PathBuf>, files: Vec<PathBuf>, filter: 
                     (Err(got), None) => Some(format!("the call failed: {got}")),
                     (Ok(got), Some(want)) => Some(format!("expected an error containing {want}, got: {got}")),
                     (Ok(got), None) => {
-                        case.get("expect").and_then(|want| mismatch(want, got, "result")).or_else(|| {
-                            let text = got.to_string();
-                            case.get("contains").and_then(Value::as_array).into_iter().flatten().find_map(|c| {
-                                let c = c.as_str().unwrap_or_default();
-                                (!text.contains(c)).then(|| format!("the result does not contain {c:?}: {text}"))
+                        case.get("expect")
+                            .and_then(|want| mismatch(want, got, "result"))
+                            .or_else(|| {
+                                let text = got.to_string();
+                                case.get("contains").and_then(Value::as_array).into_iter().flatten().find_map(|c| {
+                                    let c = c.as_str().unwrap_or_default();
+                                    (!text.contains(c)).then(|| format!("the result does not contain {c:?}: {text}"))
+                                })
                             })
-                        })
+                            .or_else(|| {
+                                // TOML has no null: `none` lists the result's fields that must be absent.
+                                case.get("none").and_then(Value::as_array).into_iter().flatten().find_map(|k| {
+                                    let k = k.as_str().unwrap_or_default();
+                                    got.get(k)
+                                        .filter(|v| !v.is_null())
+                                        .map(|v| format!("result.{k}: expected none, got {v}"))
+                                })
+                            })
                     }
                 };
                 let problem = match problem {

@@ -58,76 +58,165 @@ const WIT_0_2: &[(&str, &str)] = &[
 /// manifest asks for.
 struct Template {
     slot: &'static str,
-    /// The world it is built against: one of the contract's, or `plugin`,
-    /// written into `wit/plugin.wit` from `own_world`.
-    world: &'static str,
-    /// A world of the project's own with only the imports the template uses
-    /// (componentize-py and componentize-js import every interface of the
-    /// world they build, and the manifest must declare each of those).
-    own_world: Option<&'static str>,
+    /// The contract's world it implements (e.g. `grading-plugin`).
+    contract: &'static str,
+    /// The world the project is built against: the contract's own, or one of
+    /// the project's with only these imports (componentize-py and
+    /// componentize-js import every interface of the world they build, and
+    /// the manifest must declare each of those), written into `wit/plugin.wit`.
+    own_imports: Option<&'static [&'static str]>,
+    /// The interfaces the world exports besides `lifecycle`.
+    exports: &'static [&'static str],
     python: &'static str,
     js: &'static str,
     cases: &'static str,
     capabilities: &'static str,
+    /// Extra packages, pinned: requirement lines for Python, (name, version) for npm.
+    python_requires: &'static [&'static str],
+    npm_dependencies: &'static [(&'static str, &'static str)],
+    /// Their type declarations, for the editor and `tsc` only.
+    npm_types: &'static [(&'static str, &'static str)],
     next: &'static str,
 }
 
 const TEMPLATES: &[Template] = &[
     Template {
         slot: "grading",
-        world: "grading-plugin",
-        own_world: None,
+        contract: "grading-plugin",
+        own_imports: None,
+        exports: &["grader"],
         python: include_str!("../../../sdk/templates/python/grading.py"),
         js: include_str!("../../../sdk/templates/js/grading.js"),
         cases: include_str!("../../../sdk/templates/tests/grading.toml"),
         capabilities: "kv_quota_bytes = 1048576\n",
+        python_requires: &[],
+        npm_dependencies: &[],
+        npm_types: &[],
         next: "install it and activate it in the grading slot",
     },
     Template {
         slot: "question_type",
-        world: "question-type-plugin",
-        own_world: None,
+        contract: "question-type-plugin",
+        own_imports: None,
+        exports: &["question-type"],
         python: include_str!("../../../sdk/templates/python/question-type.py"),
         js: include_str!("../../../sdk/templates/js/question-type.js"),
         cases: include_str!("../../../sdk/templates/tests/question-type.toml"),
         capabilities: "",
+        python_requires: &[],
+        npm_dependencies: &[],
+        npm_types: &[],
         next: "install and activate it (slot question_type); authors then find its types at GET /api/v1/institutions/{institution}/question-types",
     },
     Template {
         slot: "activity",
-        world: "plugin",
-        own_world: Some(ACTIVITY_WORLD),
+        contract: "activity-plugin",
+        own_imports: Some(&["log", "gradebook"]),
+        exports: &["activity"],
         python: include_str!("../../../sdk/templates/python/activity.py"),
         js: include_str!("../../../sdk/templates/js/activity.js"),
         cases: include_str!("../../../sdk/templates/tests/activity.toml"),
         capabilities: "",
+        python_requires: &[],
+        npm_dependencies: &[],
+        npm_types: &[],
         next: "install and activate it (slot activity); its kinds are then offered to the institution's instructors",
+    },
+    Template {
+        slot: "content",
+        contract: "content-plugin",
+        own_imports: Some(&["log"]),
+        exports: &["content"],
+        python: include_str!("../../../sdk/templates/python/content.py"),
+        js: include_str!("../../../sdk/templates/js/content.js"),
+        cases: include_str!("../../../sdk/templates/tests/content.toml"),
+        capabilities: "",
+        python_requires: &["markdown-it-py==3.0.0", "mdurl==0.1.2"],
+        npm_dependencies: &[("markdown-it", "14.1.0")],
+        npm_types: &[("@types/markdown-it", "14.1.2")],
+        next: "install it and activate it in the content slot (for an institution, or platform-wide)",
+    },
+    Template {
+        slot: "proctoring",
+        contract: "proctoring-plugin",
+        own_imports: Some(&["log", "kv", "events"]),
+        exports: &["proctor"],
+        python: include_str!("../../../sdk/templates/python/proctoring.py"),
+        js: include_str!("../../../sdk/templates/js/proctoring.js"),
+        cases: include_str!("../../../sdk/templates/tests/proctoring.toml"),
+        capabilities: "kv_quota_bytes = 4194304\npublish = [\"proctoring.flagged\"]\n",
+        python_requires: &[],
+        npm_dependencies: &[],
+        npm_types: &[],
+        next: "install it and activate it in the proctoring slot",
+    },
+    Template {
+        slot: "tutoring",
+        contract: "tutoring-plugin",
+        own_imports: Some(&["log", "kv", "vector", "embed"]),
+        exports: &["tutor"],
+        python: include_str!("../../../sdk/templates/python/tutoring.py"),
+        js: include_str!("../../../sdk/templates/js/tutoring.js"),
+        cases: include_str!("../../../sdk/templates/tests/tutoring.toml"),
+        capabilities: "kv_quota_bytes = 4194304\nvector = true\nembed = true\n",
+        python_requires: &[],
+        npm_dependencies: &[],
+        npm_types: &[],
+        next: "install it and activate it in the tutoring slot; the kernel then asks it to index each course's pages",
+    },
+    Template {
+        slot: "observer",
+        contract: "observer-plugin",
+        own_imports: Some(&["log", "kv", "events", "settings"]),
+        exports: &[],
+        python: include_str!("../../../sdk/templates/python/observer.py"),
+        js: include_str!("../../../sdk/templates/js/observer.js"),
+        cases: include_str!("../../../sdk/templates/tests/observer.toml"),
+        capabilities: "kv_quota_bytes = 4194304\npublish = [\"learner.at-risk\"]\nsubscribe = [\"grade.recorded\"]\n",
+        python_requires: &[],
+        npm_dependencies: &[],
+        npm_types: &[],
+        next: "install and activate it (slot observer); set its settings per institution",
     },
 ];
 
-/// The activity template's world: `activity-plugin` with the imports it uses.
-const ACTIVITY_WORLD: &str = r#"package lectern:plugin@0.2.0;
+/// The text of `wit/plugin.wit`: the contract's world with only the imports the template uses.
+fn own_world(t: &Template, imports: &[&str]) -> String {
+    let mut body = String::new();
+    for i in imports {
+        body.push_str(&format!("    import {i};\n"));
+    }
+    body.push_str("    export lifecycle;\n");
+    for e in t.exports {
+        body.push_str(&format!("    export {e};\n"));
+    }
+    let contract = t.contract;
+    format!(
+        r#"package lectern:plugin@0.2.0;
 
-/// The world this project is built against: the contract's `activity-plugin`
+/// The world this project is built against: the contract's `{contract}`
 /// with only the imports this plugin uses (componentize-py and
 /// componentize-js import every interface of the world they build, and the
 /// kernel refuses a component that imports a service its manifest does not
-/// declare). Yours to edit: add an import of `activity-plugin` (kv, clock,
-/// events, settings) when your code needs it, and declare it in lectern.toml's
-/// [capabilities] (`kv_quota_bytes`, `clock = true`, `publish`); log,
-/// gradebook and settings need no declaration. The other files in wit/ are
-/// the contract: do not edit them.
-world plugin {
-    import log;
-    import gradebook;
-    export lifecycle;
-    export activity;
+/// declare). Yours to edit: add another import of `{contract}` (see
+/// worlds.wit) when your code needs it, and declare it in lectern.toml's
+/// [capabilities] (`kv_quota_bytes`, `clock = true`, `publish`, `vector = true`,
+/// `embed = true`); log, gradebook and settings need no declaration. The
+/// other files in wit/ are the contract: do not edit them.
+world plugin {{
+{body}}}
+"#
+    )
 }
-"#;
 
-/// The worlds with a Python and JavaScript template.
+/// The worlds with a Python and JavaScript template (every world of the contract).
 pub fn worlds() -> Vec<&'static str> {
     TEMPLATES.iter().map(|t| t.slot).collect()
+}
+
+/// The worlds as `plugin new` takes them (`question-type`), for messages.
+pub fn world_list() -> String {
+    worlds().iter().map(|w| w.replace('_', "-")).collect::<Vec<_>>().join(", ")
 }
 
 /// The test cases a template ships (shared by its languages, Rust included).
@@ -157,11 +246,7 @@ pub fn new_project(
 ) -> anyhow::Result<()> {
     let slot = slot.replace('-', "_");
     let Some(t) = TEMPLATES.iter().find(|t| t.slot == slot) else {
-        bail!(
-            "no {} template for `{slot}` yet: --lang python and --lang js start {} projects (Rust starts every world)",
-            lang_name(lang),
-            worlds().join(" and ")
-        );
+        bail!("unknown world `{slot}`: use {}", world_list());
     };
     let sdk = match sdk.or_else(|| sdk_dir(lang)) {
         Some(s) => s.canonicalize().with_context(|| format!("the SDK at {} is not there", s.display()))?,
@@ -188,9 +273,13 @@ pub fn new_project(
         }
         std::fs::write(path, text)?;
     }
-    if let Some(world) = t.own_world {
-        std::fs::write(dir.join("wit/plugin.wit"), world)?;
-    }
+    let world = match t.own_imports {
+        Some(imports) => {
+            std::fs::write(dir.join("wit/plugin.wit"), own_world(t, imports))?;
+            "plugin"
+        }
+        None => t.contract,
+    };
     std::fs::create_dir_all(dir.join("tests"))?;
     std::fs::write(dir.join("tests/cases.toml"), t.cases)?;
     let (language, component, build, memory) = match lang {
@@ -203,21 +292,21 @@ pub fn new_project(
                      # (again whenever this file changes).\n\
                      componentize-py=={COMPONENTIZE_PY}\n\
                      # Once lectern-sdk is on PyPI: lectern-sdk==0.2.0\n\
-                     lectern-sdk @ file://{}\n",
-                    sdk.display()
+                     lectern-sdk @ file://{}\n{}",
+                    sdk.display(),
+                    t.python_requires.iter().map(|r| format!("{r}\n")).collect::<String>(),
                 ),
             )?;
             std::fs::write(dir.join(".gitignore"), "/.venv\n/build\n__pycache__/\n*.lpkg\n")?;
             let build = format!(
-                r#"["componentize-py", "--wit-path", "wit", "--world", "{}", "componentize", "app", "--output", "build/plugin.wasm"]"#,
-                t.world
+                r#"["componentize-py", "--wit-path", "wit", "--world", "{world}", "componentize", "app", "--output", "build/plugin.wasm"]"#
             );
             ("python", "build/plugin.wasm", build, 128)
         }
         Lang::Js => {
             std::fs::create_dir_all(dir.join("src"))?;
             std::fs::write(dir.join("src/plugin.js"), fill(t.js))?;
-            let package = serde_json::json!({
+            let mut package = serde_json::json!({
                 "name": id.replace('.', "-"),
                 "version": "0.1.0",
                 "private": true,
@@ -226,9 +315,8 @@ pub fn new_project(
                     // esbuild bundles the plugin with the SDK (componentize-js takes one module);
                     // the lectern:plugin imports stay imports of the component.
                     "build": format!(
-                        "esbuild src/plugin.js --bundle --format=esm --platform=neutral --external:lectern:* --outfile=build/bundle.js \
-                         && componentize-js build/bundle.js --wit wit --world-name {} --disable http fetch-event --out build/plugin.wasm",
-                        t.world
+                        "esbuild src/plugin.js --bundle --format=esm --platform=neutral --main-fields=module,main --external:lectern:* --outfile=build/bundle.js \
+                         && componentize-js build/bundle.js --wit wit --world-name {world} --disable http fetch-event --out build/plugin.wasm"
                     )
                 },
                 "devDependencies": {
@@ -237,13 +325,20 @@ pub fn new_project(
                     "esbuild": ESBUILD,
                     "@lectern/sdk": format!("file:{}", sdk.display()),
                 },
+                "dependencies": t.npm_dependencies.iter().map(|(n, v)| (n.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
                 "overrides": { "@bytecodealliance/jco": JCO },
             });
+            if t.npm_dependencies.is_empty() {
+                package.as_object_mut().map(|p| p.remove("dependencies"));
+            }
+            for (name, version) in t.npm_types {
+                package["devDependencies"][name] = serde_json::json!(version);
+            }
             std::fs::write(dir.join("package.json"), serde_json::to_string_pretty(&package)? + "\n")?;
             // Editors (and `tsc --noEmit`) check the plugin against the types generated from the WIT.
             let jsconfig = serde_json::json!({
                 "compilerOptions": {"checkJs": true, "noEmit": true, "module": "nodenext", "target": "es2022"},
-                "include": ["src", format!("node_modules/@lectern/sdk/types/{}.d.ts", t.slot.replace('_', "-") + "-plugin")],
+                "include": ["src", format!("node_modules/@lectern/sdk/types/{}.d.ts", t.contract)],
             });
             std::fs::write(dir.join("jsconfig.json"), serde_json::to_string_pretty(&jsconfig)? + "\n")?;
             std::fs::write(dir.join(".gitignore"), "/node_modules\n/build\n*.lpkg\n")?;
@@ -251,7 +346,7 @@ pub fn new_project(
         }
         Lang::Rust => unreachable!("Rust projects are written by market::new_project"),
     };
-    let world = slot.replace('_', " ");
+    let kind = slot.replace('_', " ");
     let manifest = format!(
         r#"# The plugin's manifest (what the kernel checks and grants) and how to build and package it.
 id = "{id}"
@@ -279,11 +374,11 @@ build = {build}
         caps = t.capabilities,
         // Quoted by TOML's rules: a name may hold quotes or backslashes.
         name_toml = toml::Value::String(name.to_owned()),
-        description_toml = toml::Value::String(format!("{name}: a Lectern {world} plugin in {}.", lang_name(lang))),
+        description_toml = toml::Value::String(format!("{name}: a Lectern {kind} plugin in {}.", lang_name(lang))),
         lang_dir = if lang == Lang::Python { "python" } else { "javascript" },
     );
     std::fs::write(dir.join(crate::market::PROJECT_MANIFEST), manifest)?;
-    println!("created {} ({world} plugin {id}, {}, lectern:plugin@0.2.0)", dir.display(), lang_name(lang));
+    println!("created {} ({kind} plugin {id}, {}, lectern:plugin@0.2.0)", dir.display(), lang_name(lang));
     println!(
         "next: cd {} && lectern plugin build && lectern plugin test && lectern plugin pack; {}",
         dir.display(),

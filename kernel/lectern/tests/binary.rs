@@ -991,6 +991,43 @@ fn plugin_new_activity_builds_and_packs() {
     }
 }
 
+/// Every world of the contract has a Python and a JavaScript template that
+/// builds with `lectern plugin build` (the pinned toolchains, and the content
+/// template's Markdown library, from PyPI and npm), passes its own cases in
+/// the real host (`lectern plugin test`, the tutor's on a real vector index),
+/// and packs with imports that match its manifest. (Grading, question types
+/// and activities go further, to a marketplace and a server, in
+/// `python_and_javascript_plugins_from_the_templates_work_end_to_end`.)
+#[test]
+fn every_world_has_python_and_javascript_templates_that_pass_their_own_tests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path();
+    let worlds =
+        [("content", "6 passed"), ("proctoring", "10 passed"), ("tutoring", "7 passed"), ("observer", "7 passed")];
+    for (world, passed) in worlds {
+        for lang in ["python", "js"] {
+            let name = format!("{world}-{lang}");
+            let id = format!("edu.example.{name}");
+            let out = cli(t, &["plugin", "new", world, "--lang", lang, "--id", &id, "--dir", &name]);
+            assert!(out.contains(&format!("{world} plugin {id}")), "{out}");
+            let project = t.join(&name);
+            let tested = cli(&project, &["plugin", "test"]);
+            assert!(tested.contains(&format!("{passed}, 0 failed")), "{lang} {world}: {tested}");
+            cli(&project, &["plugin", "pack"]);
+            let inspected = cli(&project, &["plugin", "inspect", &format!("{id}-0.1.0.lpkg")]);
+            assert!(inspected.contains("imports match the manifest"), "{lang} {world}: {inspected}");
+        }
+    }
+    let err = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .current_dir(t)
+        .args(["plugin", "new", "gradebook", "--lang", "python", "--id", "edu.example.nope"])
+        .output()
+        .expect("run lectern");
+    assert!(!err.status.success());
+    let stderr = String::from_utf8_lossy(&err.stderr);
+    assert!(stderr.contains("unknown world `gradebook`: use grading, question-type, activity, content"), "{stderr}");
+}
+
 /// `plugin pack` for a project in any language: `lectern.toml` (the plugin's
 /// manifest plus a `[package]` table) and a component built elsewhere, no
 /// `Cargo.toml`; and the clear errors of a project that lacks what it needs.
