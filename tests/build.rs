@@ -22,6 +22,8 @@ const GUESTS: &[(&str, &str)] = &[
     // Guests of the 0.2.0 contract (wit/lectern-plugin@0.2.0).
     ("GRADING_0_2", "grading-0-2"),
     ("PROCTORING_0_2", "proctoring-0-2"),
+    // The same grader built against 0.2.1 (the same contract, corrected documentation).
+    ("GRADING_0_2_1", "grading-0-2-1"),
     // Example third-party plugins (plugins/examples).
     ("EXAMPLE_GRADE_WEBHOOK", "lectern-example-grade-webhook"),
     ("EXAMPLE_FORMULA_QUESTION", "lectern-example-formula-question"),

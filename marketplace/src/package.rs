@@ -165,7 +165,7 @@ impl Capabilities {
     }
 }
 
-/// The package encoding of [`Resources`] (format 1): `memory_mib` and
+/// The package encoding of [`Resources`] (format 1; `reuse_calls` only when set): `memory_mib` and
 /// `call_timeout_ms` always written, `fuel` only when set. The host's
 /// records write `fuel` always, so the encoding lives with the package.
 mod resources_format {
@@ -180,15 +180,33 @@ mod resources_format {
         call_timeout_ms: u64,
         #[serde(skip_serializing_if = "Option::is_none", default)]
         fuel: Option<u64>,
+        /// Left out when 0, so packages made before it existed read and print as they did.
+        #[serde(skip_serializing_if = "is_zero", default)]
+        reuse_calls: u32,
+    }
+
+    fn is_zero(n: &u32) -> bool {
+        *n == 0
     }
 
     pub fn serialize<S: Serializer>(r: &Resources, s: S) -> Result<S::Ok, S::Error> {
-        Encoded { memory_mib: r.memory_mib, call_timeout_ms: r.call_timeout_ms, fuel: r.fuel }.serialize(s)
+        Encoded {
+            memory_mib: r.memory_mib,
+            call_timeout_ms: r.call_timeout_ms,
+            fuel: r.fuel,
+            reuse_calls: r.reuse_calls,
+        }
+        .serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Resources, D::Error> {
         let e = Encoded::deserialize(d)?;
-        Ok(Resources { memory_mib: e.memory_mib, call_timeout_ms: e.call_timeout_ms, fuel: e.fuel })
+        Ok(Resources {
+            memory_mib: e.memory_mib,
+            call_timeout_ms: e.call_timeout_ms,
+            fuel: e.fuel,
+            reuse_calls: e.reuse_calls,
+        })
     }
 }
 

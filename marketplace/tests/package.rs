@@ -293,7 +293,7 @@ fn manifests_of_the_previous_release_keep_their_bytes() {
     assert_eq!(plugin.capabilities.subscribe, ["course.completed"]);
     assert_eq!(
         plugin.resources,
-        package::Resources { memory_mib: 128, call_timeout_ms: 60_000, fuel: Some(5_000_000) }
+        package::Resources { memory_mib: 128, call_timeout_ms: 60_000, fuel: Some(5_000_000), reuse_calls: 0 }
     );
     // And back: the package's request for that manifest, with the names only a package carries.
     let request = package::Capabilities::request(&plugin.capabilities, vec![]);

@@ -3,14 +3,17 @@
 //! alike and pass the same test cases), built by `lectern plugin build` with
 //! the pinned toolchains (cargo; componentize-py; esbuild + componentize-js).
 //! Per language: component size, compile (install) time, activation, a fresh
-//! instance + one grading call (how the kernel calls plugins), a call on a
-//! warm instance, a batch of 100, calls per second on every core, memory per
+//! instance + one grading call (how the kernel calls plugins by default), a
+//! call on a warm instance (one instance called in a loop), the same plugin
+//! opting in to warm instances (`resources.reuse_calls = 1000`) called through
+//! the kernel's `grade` path, a batch of 100, calls per second on every core, memory per
 //! live instance, and how many live instances fit in the default instance
 //! pool (256 component instances). Prints figures; asserts nothing.
 //!
 //! `cargo build --release -p lectern && cargo bench -p lectern-e2e --bench languages`
 //! (or `cargo xtask bench`). Projects are made under `$CARGO_TARGET_DIR/lang-bench`
-//! on the first run; `cargo test` skips this benchmark (it needs the release
+//! on the first run (`LECTERN_LANG_BENCH_CALLS` sets the calls per figure,
+//! 2,000 by default); `cargo test` skips this benchmark (it needs the release
 //! binary and the package registries).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark aborts on setup failure
@@ -72,7 +75,7 @@ fn manifest(id: &str) -> Manifest {
         slot: Slot::Grading,
         data_version: 1,
         capabilities: Capabilities { kv_quota_bytes: Some(1 << 20), ..Default::default() },
-        resources: Resources { memory_mib: 128, call_timeout_ms: 5_000, fuel: None },
+        resources: Resources { memory_mib: 128, call_timeout_ms: 5_000, fuel: None, reuse_calls: 0 },
     }
 }
 
@@ -109,6 +112,27 @@ fn batch(n: usize) -> Vec<g::Submission> {
         .collect()
 }
 
+/// One-submission grading calls per second, for 3 s, on `threads` threads at once.
+fn calls_per_second(host: &Host, ctx: &CallContext, one: &[g::Submission], threads: usize) -> f64 {
+    let started = Instant::now();
+    let calls: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut k = 0;
+                    while started.elapsed().as_secs_f64() < 3.0 {
+                        host.grade(ctx, one).unwrap();
+                        k += 1;
+                    }
+                    k
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    calls as f64 / started.elapsed().as_secs_f64()
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!(
@@ -130,19 +154,23 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("db"), StoreOptions::default()).unwrap();
-    let config = HostConfig::default();
+    // One compile cache for the two hosts of a language (fresh instances, and warm ones).
+    let config = HostConfig { compile_cache_dir: Some(dir.path().join("compiled")), ..HostConfig::default() };
     let one = batch(1);
     let hundred = batch(100);
+    let mut stores = vec![];
     println!(
-        "{:<7} {:>8} {:>10} {:>9} | {:>17} | {:>17} | {:>10} | {:>9} | {:>9} | {:>8}",
+        "{:<7} {:>8} {:>10} {:>9} | {:>17} | {:>17} | {:>17} | {:>10} | {:>9} | {:>9} | {:>9} | {:>8}",
         "",
         "size",
         "compile",
         "activate",
         "fresh call p50/p99",
         "warm call p50/p99",
+        "reused p50/p99",
         "batch 100",
         "calls/s",
+        "reused/s",
         "RSS/inst",
         "pool fit"
     );
@@ -179,24 +207,32 @@ fn main() {
                 t.elapsed()
             })
             .collect();
-        let started = Instant::now();
-        let calls: usize = std::thread::scope(|s| {
-            let hs: Vec<_> = (0..threads)
-                .map(|_| {
-                    let (host, ctx, one) = (host.clone(), ctx.clone(), one.clone());
-                    s.spawn(move || {
-                        let mut k = 0;
-                        while started.elapsed().as_secs_f64() < 3.0 {
-                            host.grade(&ctx, &one).unwrap();
-                            k += 1;
-                        }
-                        k
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).sum()
-        });
-        let rate = calls as f64 / started.elapsed().as_secs_f64();
+        let rate = calls_per_second(&host, &ctx, &one, threads);
+        // The same plugin opting in to warm instances (`resources.reuse_calls`), through the
+        // same `grade` path the kernel takes: a second host, the compiled component from the cache.
+        // Its own store: the registry of installed versions lives in the store, and this host
+        // installs the same id@version with another manifest. Kept open to the end of the run
+        // (sled 0.34 can hang when one database closes while another commits: ARCHITECTURE.md).
+        let reuse_store = Store::open(dir.path().join(format!("{lang}-reuse-db")), StoreOptions::default()).unwrap();
+        let reusing = Host::open(&reuse_store, dir.path().join(format!("{lang}-reuse")), config.clone()).unwrap();
+        stores.push(reuse_store);
+        let mut m2 = manifest(id);
+        m2.resources.reuse_calls = 1000;
+        reusing.install(m2.clone(), &wasm, &m2.capabilities).unwrap();
+        reusing.activate(Slot::Grading, Scope::Platform, &format!("{id}@0.1.0")).unwrap();
+        let ctx2 = CallContext { institution: format!("bench-{lang}-reuse"), ..ctx.clone() };
+        for _ in 0..20 {
+            reusing.grade(&ctx2, &one).unwrap();
+        }
+        let mut reused: Vec<Duration> = (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                reusing.grade(&ctx2, &one).unwrap();
+                t.elapsed()
+            })
+            .collect();
+        let reused_rate = calls_per_second(&reusing, &ctx2, &one, threads);
+        drop(reusing);
         let before = rss_bytes();
         let held = host.hold_instances(Slot::Grading, &ctx.institution, 40).unwrap();
         let per = rss_bytes().saturating_sub(before) as f64 / 1048576.0 / held.len() as f64;
@@ -204,7 +240,7 @@ fn main() {
         // How many instances of this plugin fit in the default pool (256 component instances).
         let capacity = host.hold_instances(Slot::Grading, &ctx.institution, 256).unwrap().len();
         println!(
-            "{:<7} {:>6.1}MB {:>8.2} s {:>6.1} ms | {:>7.0} / {:>7.0} µs | {:>7.0} / {:>7.0} µs | {:>7.2} ms | {:>9.0} | {:>6.2} MiB | {:>4}/256",
+            "{:<7} {:>6.1}MB {:>8.2} s {:>6.1} ms | {:>7.0} / {:>7.0} µs | {:>7.0} / {:>7.0} µs | {:>7.0} / {:>7.0} µs | {:>7.2} ms | {:>9.0} | {:>9.0} | {:>6.2} MiB | {:>4}/256",
             lang,
             wasm.len() as f64 / 1e6,
             compile.as_secs_f64(),
@@ -213,10 +249,18 @@ fn main() {
             pct(&mut fresh, 0.99),
             pct(&mut warm, 0.5),
             pct(&mut warm, 0.99),
+            pct(&mut reused, 0.5),
+            pct(&mut reused, 0.99),
             pct(&mut big, 0.5) / 1e3,
             rate,
+            reused_rate,
             per,
             capacity
         );
     }
+    // Leave without closing the stores one after another (see above).
+    std::mem::forget(stores);
+    std::mem::forget(store);
+    let _ = std::fs::remove_dir_all(dir.path());
+    std::process::exit(0);
 }

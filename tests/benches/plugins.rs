@@ -157,7 +157,7 @@ fn manifest() -> Manifest {
         slot: Slot::Grading,
         data_version: 1,
         capabilities: Capabilities { log: true, kv_quota_bytes: Some(1 << 20), ..Default::default() },
-        resources: Resources { memory_mib: 64, call_timeout_ms: 10_000, fuel: None },
+        resources: Resources { memory_mib: 64, call_timeout_ms: 10_000, fuel: None, reuse_calls: 0 },
     }
 }
 
@@ -457,7 +457,7 @@ fn observer_delivery(store: &Store, dir: &std::path::Path, n: usize, secs: f64) 
     m.capabilities =
         Capabilities { kv_quota_bytes: Some(1 << 20), subscribe: vec!["grade.recorded".into()], ..Default::default() };
     m.capabilities.outbound_hosts = vec!["*".into()];
-    m.resources = Resources { memory_mib: 32, call_timeout_ms: 5_000, fuel: None };
+    m.resources = Resources { memory_mib: 32, call_timeout_ms: 5_000, fuel: None, reuse_calls: 0 };
     let grant = Capabilities { outbound_hosts: vec![format!("127.0.0.1:{port}")], ..m.capabilities.clone() };
     let wasm = std::fs::read(guests::EXAMPLE_GRADE_WEBHOOK).unwrap();
     host.install(m, &wasm, &grant).unwrap();

@@ -83,7 +83,7 @@ fn grading_manifest(component: &[u8]) -> PackageManifest {
         assets: vec![],
         wit: package::component_interfaces(component).unwrap(),
         capabilities: Default::default(),
-        resources: package::Resources { memory_mib: 64, call_timeout_ms: 2000, fuel: None },
+        resources: package::Resources { memory_mib: 64, call_timeout_ms: 2000, fuel: None, reuse_calls: 0 },
         kernel: ">=0.1, <0.2".into(),
         data_version: 1,
     }
@@ -563,7 +563,7 @@ async fn a_package_s_assets_are_served_and_shown_in_its_views() {
         name: "Flashcards".into(),
         slot: package::Slot::Activity,
         wit: package::component_interfaces(&component).unwrap(),
-        resources: package::Resources { memory_mib: 32, call_timeout_ms: 2000, fuel: None },
+        resources: package::Resources { memory_mib: 32, call_timeout_ms: 2000, fuel: None, reuse_calls: 0 },
         ..grading_manifest(&component)
     };
     let assets = BTreeMap::from([("assets/deck.svg".to_owned(), svg.clone())]);

@@ -159,7 +159,8 @@ fn python_guest_installs_and_runs_without_authority() {
     };
     let e = env();
     let mut m = manifest("test.python-grader", "1.0.0", Slot::Grading, 1);
-    m.resources = lectern_host::Resources { memory_mib: 128, call_timeout_ms: 5_000, fuel: Some(u64::MAX / 4) };
+    m.resources =
+        lectern_host::Resources { memory_mib: 128, call_timeout_ms: 5_000, fuel: Some(u64::MAX / 4), reuse_calls: 0 };
     let grant = m.capabilities.clone();
     let started = std::time::Instant::now();
     e.host.install(m, &std::fs::read(path).unwrap(), &grant).unwrap();
@@ -235,4 +236,80 @@ fn no_traces_of_earlier_calls(e: crate::Env) {
     for t in threads {
         t.join().unwrap();
     }
+}
+
+/// A host with `config` where the hostile grader, asking for `reuse_calls`, serves the platform.
+fn hostile_reusing(config: lectern_host::HostConfig, reuse_calls: u32) -> crate::Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = lectern_storage::Store::open(dir.path().join("db"), Default::default()).unwrap();
+    let host = lectern_host::Host::open(&store, dir.path().join("plugins"), config).unwrap();
+    let mut m = manifest("test.hostile", "1.0.0", Slot::Grading, 1);
+    m.resources.reuse_calls = reuse_calls;
+    let grant = m.capabilities.clone();
+    host.install(m, &wasm(guests::HOSTILE), &grant).unwrap();
+    host.activate(Slot::Grading, Scope::Platform, "test.hostile@1.0.0").unwrap();
+    crate::Env { host, store, dir }
+}
+
+/// A plugin that opts in (`resources.reuse_calls`) gets a warm instance for
+/// its next call, but only of the same institution and version, only up to
+/// the number of calls it asked for, and never after a fault.
+#[test]
+fn warm_instances_are_reused_within_one_institution_and_version_only() {
+    let e = hostile_reusing(crate::config(), 3);
+    let remember = |institution: &str, request: &str| {
+        let mut c = ctx(institution);
+        c.request_id = request.into();
+        let (r, _) = e.host.grade(&c, &ask("remember")).unwrap();
+        r[0].explanation[..2].join("; ")
+    };
+    assert_eq!(remember("a", "a1"), "calls before 0; previous caller None");
+    assert_eq!(remember("a", "a2"), "calls before 1; previous caller Some(\"a1\")");
+    // Another institution never gets A's instance.
+    assert_eq!(remember("b", "b1"), "calls before 0; previous caller None");
+    assert_eq!(remember("a", "a3"), "calls before 2; previous caller Some(\"a2\")");
+    // Three calls served: the fourth gets a fresh instance.
+    assert_eq!(remember("a", "a4"), "calls before 0; previous caller None");
+    assert_eq!(e.host.warm_instances("test.hostile@1.0.0"), 2, "one idle instance each for a and b");
+    // The plugin's own error is a clean end: the instance serves again.
+    let err = e.host.grade(&ctx("a"), &ask("error")).unwrap_err();
+    assert!(matches!(err, PluginError::Guest(_)), "{err:?}");
+    assert_eq!(remember("a", "a5"), "calls before 1; previous caller Some(\"a4\")");
+    // A fault drops it: the next call starts fresh.
+    assert_eq!(remember("a", "a6"), "calls before 0; previous caller None");
+    let err = e.host.grade(&ctx("a"), &ask("panic")).unwrap_err();
+    assert!(err.is_fault(), "{err:?}");
+    assert_eq!(remember("a", "a7"), "calls before 0; previous caller None");
+    // Another version in the seat: this version's idle instances go.
+    install_grading_v1(&e.host);
+    assert_eq!(e.host.warm_instances("test.hostile@1.0.0"), 0);
+    // Without the opt-in (every other test here), each call has a fresh instance:
+    // `no_traces_of_earlier_calls`.
+}
+
+/// A host with `warm_instances: 0` gives even an opted-in plugin a fresh instance per call.
+#[test]
+fn a_host_without_warm_instances_never_reuses() {
+    let e = hostile_reusing(lectern_host::HostConfig { warm_instances: 0, ..crate::config() }, 100);
+    let host = &e.host;
+    for _ in 0..3 {
+        let (r, _) = host.grade(&ctx("a"), &ask("remember")).unwrap();
+        assert_eq!(r[0].explanation[0], "calls before 0");
+    }
+    assert_eq!(host.warm_instances("test.hostile@1.0.0"), 0);
+}
+
+/// Idle warm instances hold slots of the instance pool; when the pool is full
+/// they are dropped for a call that needs a fresh instance, which then runs.
+#[test]
+fn idle_warm_instances_give_way_when_the_pool_is_full() {
+    let e = hostile_reusing(lectern_host::HostConfig { max_concurrent_instances: 3, ..crate::config() }, 100);
+    let host = &e.host;
+    for institution in ["a", "b", "c"] {
+        host.grade(&ctx(institution), &ask("remember")).unwrap();
+    }
+    assert_eq!(host.warm_instances("test.hostile@1.0.0"), 3, "the whole pool is idle warm instances");
+    let (r, _) = host.grade(&ctx("d"), &ask("remember")).unwrap();
+    assert_eq!(r[0].explanation[0], "calls before 0");
+    assert_eq!(host.warm_instances("test.hostile@1.0.0"), 1, "the others gave way; d's is kept");
 }

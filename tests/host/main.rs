@@ -55,7 +55,7 @@ pub fn manifest(id: &str, version: &str, slot: Slot, data_version: u32) -> Manif
         slot,
         data_version,
         capabilities: Capabilities { log: true, kv_quota_bytes: Some(1 << 20), ..Default::default() },
-        resources: Resources { memory_mib: 32, call_timeout_ms: 500, fuel: None },
+        resources: Resources { memory_mib: 32, call_timeout_ms: 500, fuel: None, reuse_calls: 0 },
     }
 }
 

@@ -3,7 +3,8 @@
 //! and exports alike; one built against a release this host does not speak
 //! (0.3.0) is refused at install with an error naming the versions. Both are
 //! real components compiled by wit-bindgen from `tests/fixtures/wit-future`.
-//! Guests of 0.2.0, which the host does speak, are in `v0_2.rs`.
+//! Guests of 0.2.0, which the host does speak, are in `v0_2.rs`; one of
+//! 0.2.1 (the released folder with corrected documentation) is here.
 
 use std::path::Path;
 
@@ -40,6 +41,22 @@ fn a_guest_built_against_0_1_1_loads_and_works() {
     assert_eq!(host.active_for(Slot::Grading, "inst").as_deref(), Some(key.as_str()));
     let (r, _) = host.grade(&ctx("inst"), &[tf("right", true, Some(true))]).unwrap();
     assert_eq!(r[0].explanation[1], "call 2 for inst");
+}
+
+/// `lectern:plugin@0.2.1` is 0.2.0 with corrected documentation (the kernel's
+/// text rules); a guest built against it is served by the 0.2 bindings.
+#[test]
+fn a_guest_built_against_0_2_1_loads_and_works() {
+    let e = env();
+    let key = install_active(&e.host, manifest("test.grading02", "1.0.0", Slot::Grading, 1), guests::GRADING_0_2_1);
+    assert_eq!(e.host.plugin_kv("test.grading02", "*", "inits").unwrap(), Some(b"1".to_vec()));
+    let status = e.host.list().unwrap().into_iter().find(|p| p.installed.manifest.key() == key).unwrap();
+    assert!(status.installed.imports.iter().any(|i| i == "lectern:plugin/kv@0.2.1"), "{:?}", status.installed.imports);
+    let (r, who) =
+        e.host.grade(&ctx("inst"), &[tf("right", true, Some(true)), tf("wrong", true, Some(false))]).unwrap();
+    assert_eq!(who, key);
+    assert_eq!((r[0].points, r[1].points), (2.0, 0.0));
+    assert_eq!(r[0].explanation[0], "built against lectern:plugin@0.2.1");
 }
 
 #[test]

@@ -110,13 +110,85 @@ pub struct Installed {
 }
 
 impl Record for Installed {
-    /// 2: capabilities gained `outbound_hosts`.
-    const VERSION: u8 = 2;
+    /// 2: capabilities gained `outbound_hosts`. 3: resources gained `reuse_calls`.
+    const VERSION: u8 = 3;
 
     fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
         match version {
             1 => lectern_storage::decode_body::<v1::Installed>(body).map(Into::into),
+            2 => lectern_storage::decode_body::<v2::Installed>(body).map(Into::into),
             v => Err(format!("no upgrade path from installed-plugin record version {v}")),
+        }
+    }
+}
+
+/// Resources as stored before `reuse_calls` (record versions 1 and 2).
+/// postcard is positional: this lists exactly the old fields, in order, and
+/// must never change.
+#[derive(Deserialize)]
+struct ResourcesV2 {
+    memory_mib: u32,
+    call_timeout_ms: u64,
+    fuel: Option<u64>,
+}
+
+impl From<ResourcesV2> for crate::manifest::Resources {
+    fn from(r: ResourcesV2) -> Self {
+        crate::manifest::Resources {
+            memory_mib: r.memory_mib,
+            call_timeout_ms: r.call_timeout_ms,
+            fuel: r.fuel,
+            reuse_calls: 0,
+        }
+    }
+}
+
+/// Installed versions as stored before resources had `reuse_calls` (record
+/// version 2; capabilities as today). Never to change.
+mod v2 {
+    use serde::Deserialize;
+
+    use super::ResourcesV2;
+    use crate::manifest::{Capabilities, Slot};
+
+    #[derive(Deserialize)]
+    pub struct Manifest {
+        id: String,
+        version: String,
+        slot: Slot,
+        data_version: u32,
+        capabilities: Capabilities,
+        resources: ResourcesV2,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Installed {
+        manifest: Manifest,
+        grants: Capabilities,
+        sha256: String,
+        size: u64,
+        installed_at_ms: u64,
+        imports: Vec<String>,
+    }
+
+    impl From<Installed> for super::Installed {
+        fn from(i: Installed) -> Self {
+            let m = i.manifest;
+            super::Installed {
+                manifest: crate::manifest::Manifest {
+                    id: m.id,
+                    version: m.version,
+                    slot: m.slot,
+                    data_version: m.data_version,
+                    capabilities: m.capabilities,
+                    resources: m.resources.into(),
+                },
+                grants: i.grants,
+                sha256: i.sha256,
+                size: i.size,
+                installed_at_ms: i.installed_at_ms,
+                imports: i.imports,
+            }
         }
     }
 }
@@ -127,7 +199,8 @@ impl Record for Installed {
 mod v1 {
     use serde::Deserialize;
 
-    use crate::manifest::{Resources, Slot};
+    use super::ResourcesV2 as Resources;
+    use crate::manifest::Slot;
 
     #[derive(Deserialize)]
     pub struct Capabilities {
@@ -185,7 +258,7 @@ mod v1 {
                     slot: m.slot,
                     data_version: m.data_version,
                     capabilities: m.capabilities.into(),
-                    resources: m.resources,
+                    resources: m.resources.into(),
                 },
                 grants: i.grants.into(),
                 sha256: i.sha256,
@@ -277,6 +350,8 @@ pub(crate) struct Loaded {
     question_types: std::sync::OnceLock<Vec<crate::questions::TypeSpec>>,
     /// An activity plugin's kinds, likewise.
     activity_kinds: std::sync::OnceLock<Vec<crate::activities::KindSpec>>,
+    /// Idle instances for the next call, when the manifest opts in (`resources.reuse_calls`).
+    warm: crate::warm::WarmPool,
 }
 
 struct Inner {
@@ -729,6 +804,7 @@ impl Host {
             from_cache,
             question_types: std::sync::OnceLock::new(),
             activity_kinds: std::sync::OnceLock::new(),
+            warm: Default::default(),
         }))
     }
 
@@ -762,22 +838,10 @@ impl Host {
     ) -> wasmtime::Store<PluginState> {
         let stdout = MemoryOutputPipe::new(64 * 1024);
         let stderr = MemoryOutputPipe::new(64 * 1024);
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_ip_name_lookup(false);
         let m = &loaded.manifest;
-        if m.slot.grades() {
-            // A grade must not depend on when, or how often, it is computed:
-            // WASI clocks stand still and randomness is seeded.
-            use rand::SeedableRng;
-            wasi.wall_clock(FrozenClock)
-                .monotonic_clock(FrozenClock)
-                .secure_random(rand::rngs::StdRng::seed_from_u64(0x6c65_6374_6572_6e00))
-                .insecure_random(rand::rngs::StdRng::seed_from_u64(0x6c65_6374_6572_6e01))
-                .insecure_random_seed(0);
-        }
         let memory = (m.resources.memory_mib as usize * 1024 * 1024).min(self.inner.config.max_memory_bytes);
         let state = PluginState {
-            wasi: wasi.build(),
+            wasi: Self::wasi_ctx(m, &stdout, &stderr),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory)
@@ -793,6 +857,7 @@ impl Host {
             vector_scope: vector_scope.to_vec(),
             stdout,
             stderr,
+            flushed: [0, 0],
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             outbound: crate::services::http::Outbound {
                 who: loaded.who.clone(),
@@ -807,6 +872,54 @@ impl Host {
         // Fuel is enabled engine-wide, so this cannot fail.
         let _ = store.set_fuel(self.fuel_budget(m));
         store
+    }
+
+    /// What WASI gives one call: output into the call's pipes; for grading,
+    /// clocks that stand still and seeded randomness.
+    fn wasi_ctx(m: &Manifest, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> wasmtime_wasi::WasiCtx {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_ip_name_lookup(false);
+        if m.slot.grades() {
+            // A grade must not depend on when, or how often, it is computed:
+            // WASI clocks stand still and randomness is seeded.
+            use rand::SeedableRng;
+            wasi.wall_clock(FrozenClock)
+                .monotonic_clock(FrozenClock)
+                .secure_random(rand::rngs::StdRng::seed_from_u64(0x6c65_6374_6572_6e00))
+                .insecure_random(rand::rngs::StdRng::seed_from_u64(0x6c65_6374_6572_6e01))
+                .insecure_random_seed(0);
+        }
+        wasi.build()
+    }
+
+    /// Readies a warm instance's store for another call as a fresh one would
+    /// start: this call's request id and vector scope, a new WASI context
+    /// (seeded again), no activity effects, the full deadline and fuel.
+    fn rearm(
+        &self,
+        loaded: &Loaded,
+        store: &mut wasmtime::Store<PluginState>,
+        request_id: &str,
+        vector_scope: &[slots::VectorScope],
+    ) {
+        let m = &loaded.manifest;
+        let d = store.data_mut();
+        d.request_id = request_id.to_owned();
+        d.vector_scope = vector_scope.to_vec();
+        d.activity = None;
+        d.wasi = Self::wasi_ctx(m, &d.stdout, &d.stderr);
+        store.set_epoch_deadline(self.deadline_ticks(m));
+        let _ = store.set_fuel(self.fuel_budget(m));
+    }
+
+    /// How many calls an instance of `loaded` may serve for `scope`: 1
+    /// unless the manifest opts in and the host keeps warm instances;
+    /// lifecycle calls (`*`) always get a fresh one.
+    fn reuse_calls(&self, loaded: &Loaded, scope: &str) -> u32 {
+        if scope == "*" || self.inner.config.warm_instances == 0 {
+            return 1;
+        }
+        loaded.manifest.resources.reuse_calls.max(1)
     }
 
     /// A call's wall-clock budget in epoch ticks.
@@ -825,18 +938,26 @@ impl Host {
         }
     }
 
-    fn flush_output(loaded: &Loaded, store: &wasmtime::Store<PluginState>) {
-        for (stream, pipe) in [("stdout", &store.data().stdout), ("stderr", &store.data().stderr)] {
+    /// Logs what the call wrote to stdout and stderr (past what earlier calls
+    /// of a warm instance wrote); returns the bytes written so far in all.
+    fn flush_output(loaded: &Loaded, store: &mut wasmtime::Store<PluginState>) -> usize {
+        let d = store.data_mut();
+        let mut total = 0;
+        for (i, (stream, pipe)) in [("stdout", &d.stdout), ("stderr", &d.stderr)].into_iter().enumerate() {
             let bytes = pipe.contents();
-            if !bytes.is_empty() {
-                let text = String::from_utf8_lossy(&bytes);
+            total += bytes.len();
+            if let Some(new) = bytes.get(d.flushed[i]..).filter(|b| !b.is_empty()) {
+                let text = String::from_utf8_lossy(new);
                 tracing::info!(target: "plugin", plugin = %loaded.key, stream, "{}", text.trim_end());
             }
+            d.flushed[i] = bytes.len();
         }
+        total
     }
 
-    /// Runs one call in a fresh store: limits, deadline, fuel; faults are
-    /// contained to this call and counted by the breaker.
+    /// Runs one call in a fresh store (or, for a plugin that opts in, a warm
+    /// instance of the same institution: see `warm.rs`): limits, deadline,
+    /// fuel; faults are contained to this call and counted by the breaker.
     fn run<R>(
         &self,
         loaded: &Loaded,
@@ -849,11 +970,38 @@ impl Host {
             return Err(PluginError::CircuitOpen { plugin: loaded.key.clone(), reason });
         }
         let started = Instant::now();
-        let mut store = self.new_store(loaded, scope, request_id, vector_scope);
-        let outcome = loaded.pre.instantiate(&mut store).and_then(|instance| f(&mut store, &instance));
+        let reuse = self.reuse_calls(loaded, scope);
+        let (mut store, instance, calls) = match (reuse > 1).then(|| loaded.warm.take(scope)).flatten() {
+            Some(mut w) => {
+                self.rearm(loaded, &mut w.store, request_id, vector_scope);
+                (w.store, Ok(w.instance), w.calls)
+            }
+            None => {
+                let mut store = self.new_store(loaded, scope, request_id, vector_scope);
+                let mut instance = loaded.pre.instantiate(&mut store);
+                if instance.as_ref().is_err_and(|e| matches!(classify_ref(e), Some(PluginError::Busy(_))))
+                    && loaded.warm.clear() > 0
+                {
+                    // The pool is full and this version's idle instances held slots of it: again, on a new store.
+                    store = self.new_store(loaded, scope, request_id, vector_scope);
+                    instance = loaded.pre.instantiate(&mut store);
+                }
+                (store, instance, 0)
+            }
+        };
+        let (outcome, instance) = match instance {
+            Ok(i) => (f(&mut store, &i), Some(i)),
+            Err(e) => (Err(e), None),
+        };
         let fuel_used = store.get_fuel().ok().map(|left| self.fuel_budget(&loaded.manifest).saturating_sub(left));
-        Self::flush_output(loaded, &store);
-        drop(store);
+        let written = Self::flush_output(loaded, &mut store);
+        match instance {
+            // Only an instance whose call ended cleanly (a result or the plugin's own error) serves again.
+            Some(i) if outcome.is_ok() && calls + 1 < reuse && written < crate::warm::MAX_OUTPUT => {
+                loaded.warm.put(crate::warm::Warm::new(store, i, calls + 1), self.inner.config.warm_instances)
+            }
+            _ => drop(store),
+        }
         let elapsed = started.elapsed();
         let result = match outcome {
             Ok(Ok(r)) => {
@@ -970,11 +1118,16 @@ impl Host {
         let record = SlotRecord { active: key.to_owned(), previous: previous.or_else(|| old.and_then(|o| o.previous)) };
         self.inner.slots.insert(sk.as_bytes(), &record)?;
         self.inner.services.store.durable_blocking()?;
-        self.inner
+        let replaced = self
+            .inner
             .active
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert((seat.clone(), scope.clone()), loaded.clone());
+        if let Some(old) = replaced.filter(|old| old.key != loaded.key) {
+            // Its warm instances are of a version that no longer serves here.
+            old.warm.clear();
+        }
         self.forget_starting(&seat, &scope);
         tracing::info!(seat = %seat.key(), scope = %scope.key(), active = %key, previous = ?served_before, "plugin activated");
         Ok(Activation {
@@ -1013,7 +1166,11 @@ impl Host {
         let Some(rec) = self.inner.slots.get(sk.as_bytes())? else { return Ok(None) };
         self.inner.slots.remove(sk.as_bytes())?;
         self.inner.services.store.durable_blocking()?;
-        self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+        if let Some(old) =
+            self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()))
+        {
+            old.warm.clear();
+        }
         self.forget_starting(seat, &scope);
         tracing::info!(seat = %seat.key(), scope = %scope.key(), stopped = %rec.active, "plugin deactivated");
         Ok(Some(rec.active))
@@ -1032,7 +1189,11 @@ impl Host {
         if own.is_some() {
             self.inner.slots.remove(sk.as_bytes())?;
             self.inner.services.store.durable_blocking()?;
-            self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+            if let Some(old) =
+                self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()))
+            {
+                old.warm.clear();
+            }
             self.forget_starting(&seat, &scope);
         }
         let previous = own.map(|o| o.active).or_else(|| platform.clone());
@@ -1054,7 +1215,15 @@ impl Host {
             if rec.active == key {
                 self.inner.slots.remove(&k)?;
                 if let Some((seat, scope)) = parse_slot_key(&k) {
-                    self.inner.active.write().unwrap_or_else(|e| e.into_inner()).remove(&(seat.clone(), scope.clone()));
+                    if let Some(old) = self
+                        .inner
+                        .active
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&(seat.clone(), scope.clone()))
+                    {
+                        old.warm.clear();
+                    }
                     self.forget_starting(&seat, &scope);
                     stopped.push((seat.slot, scope, rec.previous.clone().filter(|p| p != key)));
                 }
@@ -1731,6 +1900,11 @@ impl Host {
         Ok(LiveInstances { held })
     }
 
+    /// Idle warm instances kept for `key` (`id@version`), all institutions together.
+    pub fn warm_instances(&self, key: &str) -> usize {
+        lock(&self.inner.loaded).get(key).map_or(0, |l| l.warm.len())
+    }
+
     /// Calls `grade` `repeat` times on one instance (a warm instance) and
     /// returns each call's duration. Fuel and deadline are reset per call.
     pub fn grade_warm(
@@ -1758,6 +1932,13 @@ impl Host {
     }
 }
 
+/// [`classify`] for the cases that need no manifest, without taking the error.
+fn classify_ref(e: &wasmtime::Error) -> Option<PluginError> {
+    let text = format!("{e:#}");
+    (text.contains("maximum concurrent") || text.contains("limit of") && text.contains("instances"))
+        .then_some(PluginError::Busy(text))
+}
+
 fn classify(e: wasmtime::Error, m: &Manifest) -> PluginError {
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         return match trap {
@@ -1767,12 +1948,84 @@ fn classify(e: wasmtime::Error, m: &Manifest) -> PluginError {
             other => PluginError::Trap(other.to_string()),
         };
     }
-    let text = format!("{e:#}");
-    if text.contains("maximum concurrent") || text.contains("limit of") && text.contains("instances") {
-        return PluginError::Busy(text);
+    if let Some(busy) = classify_ref(&e) {
+        return busy;
     }
+    let text = format!("{e:#}");
     if text.contains("forcing trap when growing memory") || text.contains("memory") && text.contains("exceed") {
         return PluginError::MemoryLimit { limit_mib: m.resources.memory_mib };
     }
     PluginError::Trap(text)
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    /// An installed-plugin record written before `reuse_calls` (version 2)
+    /// reads as today's with fresh instances per call.
+    #[test]
+    fn a_version_2_installed_record_upgrades() {
+        #[derive(Serialize)]
+        struct ResourcesV2 {
+            memory_mib: u32,
+            call_timeout_ms: u64,
+            fuel: Option<u64>,
+        }
+        #[derive(Serialize)]
+        struct ManifestV2 {
+            id: String,
+            version: String,
+            slot: Slot,
+            data_version: u32,
+            capabilities: Capabilities,
+            resources: ResourcesV2,
+        }
+        #[derive(Serialize)]
+        struct InstalledV2 {
+            manifest: ManifestV2,
+            grants: Capabilities,
+            sha256: String,
+            size: u64,
+            installed_at_ms: u64,
+            imports: Vec<String>,
+        }
+        let caps = Capabilities {
+            kv_quota_bytes: Some(1024),
+            outbound_hosts: vec!["sis.example.edu".into()],
+            ..Default::default()
+        };
+        let old = InstalledV2 {
+            manifest: ManifestV2 {
+                id: "org.example.grader".into(),
+                version: "1.2.3".into(),
+                slot: Slot::Grading,
+                data_version: 4,
+                capabilities: caps.clone(),
+                resources: ResourcesV2 { memory_mib: 96, call_timeout_ms: 1500, fuel: Some(7) },
+            },
+            grants: caps.clone(),
+            sha256: "ab".repeat(32),
+            size: 12345,
+            installed_at_ms: 1_796_115_600_000,
+            imports: vec!["lectern:plugin/kv@0.2.0".into()],
+        };
+        let body = postcard::to_stdvec(&old).unwrap();
+        let new = Installed::upgrade(2, &body).unwrap();
+        assert_eq!(new.manifest.id, "org.example.grader");
+        assert_eq!(new.manifest.data_version, 4);
+        assert_eq!(
+            new.manifest.resources,
+            crate::manifest::Resources { memory_mib: 96, call_timeout_ms: 1500, fuel: Some(7), reuse_calls: 0 }
+        );
+        assert_eq!(new.manifest.capabilities, caps);
+        assert_eq!(new.grants, caps);
+        assert_eq!((new.size, new.installed_at_ms), (12345, 1_796_115_600_000));
+        assert_eq!(new.imports, ["lectern:plugin/kv@0.2.0"]);
+        // And today's records round-trip with the field.
+        let mut today = new.clone();
+        today.manifest.resources.reuse_calls = 50;
+        let bytes = postcard::to_stdvec(&today).unwrap();
+        assert_eq!(postcard::from_bytes::<Installed>(&bytes).unwrap(), today);
+    }
 }

@@ -39,6 +39,7 @@ pub mod slots;
 mod state;
 mod stats;
 pub mod view;
+mod warm;
 mod wit;
 
 use std::time::Duration;
@@ -97,6 +98,10 @@ pub struct HostConfig {
     /// test` keeps one per user so a test run does not recompile an
     /// unchanged component.
     pub compile_cache_dir: Option<std::path::PathBuf>,
+    /// Idle warm instances kept per plugin version, for plugins whose
+    /// manifest opts in (`resources.reuse_calls`; the others always get a
+    /// fresh instance). 0 turns reuse off for every plugin.
+    pub warm_instances: usize,
 }
 
 impl Default for HostConfig {
@@ -115,6 +120,7 @@ impl Default for HostConfig {
             decommit_batch_size: 1,
             restore: true,
             compile_cache_dir: None,
+            warm_instances: 8,
         }
     }
 }
@@ -383,7 +389,7 @@ mod tests {
             seen.push(name);
         }
         seen.sort();
-        assert_eq!(seen, ["lectern-plugin@0.1.0", "lectern-plugin@0.2.0"]);
+        assert_eq!(seen, ["lectern-plugin@0.1.0", "lectern-plugin@0.2.0", "lectern-plugin@0.2.1"]);
     }
 
     /// Released WIT folders are never edited (see wit/RELEASED).
@@ -424,6 +430,6 @@ mod tests {
             );
             checked += 1;
         }
-        assert!(checked >= 2, "0.1.0 and 0.2.0 are released");
+        assert!(checked >= 3, "0.1.0, 0.2.0 and 0.2.1 are released");
     }
 }

@@ -64,6 +64,9 @@ pub(crate) struct PluginState {
     pub vector_scope: Vec<crate::slots::VectorScope>,
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
+    /// Bytes of `stdout` and `stderr` already logged (a warm instance's pipes
+    /// keep what earlier calls wrote).
+    pub flushed: [usize; 2],
     /// `wasi:http` (linked for observer plugins with granted hosts only).
     pub http: wasmtime_wasi_http::WasiHttpCtx,
     pub outbound: crate::services::http::Outbound,

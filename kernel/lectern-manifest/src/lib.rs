@@ -271,7 +271,7 @@ impl Capabilities {
 }
 
 /// Limits on each call.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Resources {
     /// Linear memory cap per instance.
@@ -280,13 +280,45 @@ pub struct Resources {
     pub call_timeout_ms: u64,
     /// Deterministic instruction budget per call (grading always has one).
     pub fuel: Option<u64>,
+    /// How many calls one instance may serve, one after another, for the
+    /// same institution (0, the default: a fresh instance for every call).
+    /// The plugin's opt-in to a warm instance: what its code keeps in memory
+    /// (globals, caches, an interpreter's module state, a random generator's
+    /// position) carries from one call to the next, so a plugin asks for it
+    /// only if nothing it keeps depends on who called. The kernel still never
+    /// shares an instance between institutions or versions, and drops one
+    /// after any fault.
+    pub reuse_calls: u32,
 }
 
 impl Default for Resources {
     fn default() -> Self {
-        Resources { memory_mib: 64, call_timeout_ms: 2_000, fuel: None }
+        Resources { memory_mib: 64, call_timeout_ms: 2_000, fuel: None, reuse_calls: 0 }
     }
 }
+
+/// As derived, except that JSON (and TOML) leave out `reuse_calls` when it
+/// is 0, so a manifest written before it existed prints as it always did;
+/// stored records (postcard, positional) always carry it.
+impl Serialize for Resources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let omit = s.is_human_readable() && self.reuse_calls == 0;
+        let mut st = s.serialize_struct("Resources", if omit { 3 } else { 4 })?;
+        st.serialize_field("memory_mib", &self.memory_mib)?;
+        st.serialize_field("call_timeout_ms", &self.call_timeout_ms)?;
+        st.serialize_field("fuel", &self.fuel)?;
+        if omit {
+            st.skip_field("reuse_calls")?;
+        } else {
+            st.serialize_field("reuse_calls", &self.reuse_calls)?;
+        }
+        st.end()
+    }
+}
+
+/// Most calls one instance may serve ([`Resources::reuse_calls`]).
+pub const MAX_REUSE_CALLS: u32 = 100_000;
 
 /// A plugin's manifest (a marketplace package adds its packaging fields on top).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,6 +377,8 @@ pub enum ManifestError {
     Memory(u32),
     #[error("resources.call_timeout_ms must be 1–{MAX_TIMEOUT_MS}, not {0}")]
     Timeout(u64),
+    #[error("resources.reuse_calls must be 0–{MAX_REUSE_CALLS}, not {0}")]
+    ReuseCalls(u32),
     #[error("topic `{0}` must be 1–128 characters of letters, digits, . - _")]
     Topic(String),
     #[error("the {} slot cannot use `{}`", .slot.name(), .service.interface())]
@@ -396,6 +430,9 @@ impl Manifest {
         }
         if self.resources.call_timeout_ms == 0 || self.resources.call_timeout_ms > MAX_TIMEOUT_MS {
             return Err(ManifestError::Timeout(self.resources.call_timeout_ms));
+        }
+        if self.resources.reuse_calls > MAX_REUSE_CALLS {
+            return Err(ManifestError::ReuseCalls(self.resources.reuse_calls));
         }
         if let Some(t) = self.capabilities.publish.iter().chain(&self.capabilities.subscribe).find(|t| !is_topic(t)) {
             return Err(ManifestError::Topic(t.clone()));
@@ -533,6 +570,15 @@ mod tests {
             r#"{"id":"org.example.tutor","version":"2.0.0","slot":"tutoring","data_version":3,"capabilities":{"log":false,"kv_quota_bytes":1024,"publish":[],"subscribe":["course.completed"],"clock":true,"vector":true,"embed":true,"outbound_hosts":[]},"resources":{"memory_mib":128,"call_timeout_ms":60000,"fuel":5}}"#
         );
         assert_eq!(Manifest::parse_json(serde_json::to_string(&m).unwrap().as_bytes()).unwrap(), m);
+        // `reuse_calls` shows only when set.
+        let mut reused = m.clone();
+        reused.resources.reuse_calls = 50;
+        let json = serde_json::to_string(&reused).unwrap();
+        assert!(
+            json.ends_with(r#""resources":{"memory_mib":128,"call_timeout_ms":60000,"fuel":5,"reuse_calls":50}}"#),
+            "{json}"
+        );
+        assert_eq!(Manifest::parse_json(json.as_bytes()).unwrap(), reused);
     }
 
     /// The first-party plugins' `manifest.json` files are manifests.

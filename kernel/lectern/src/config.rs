@@ -144,6 +144,10 @@ pub struct Plugins {
     /// default). Faster fresh instances, but experimental: see
     /// BENCHMARKS.md, "Sixth pass", for an unexplained test failure with it on.
     pub memory_keep_resident_kib: u32,
+    /// Idle warm instances kept per plugin version for plugins whose manifest
+    /// opts in with `resources.reuse_calls` (the others get a fresh instance
+    /// per call); 0 turns reuse off for every plugin.
+    pub warm_instances: u32,
     /// Install the first-party plugins built into this binary at start (each
     /// version once) and make them the platform default of a slot that has
     /// none. Institutions' own choices are never changed.
@@ -160,6 +164,7 @@ impl Default for Plugins {
             breaker_threshold: 5,
             breaker_backoff_secs: 5,
             memory_keep_resident_kib: 0,
+            warm_instances: 8,
             first_party: true,
         }
     }

@@ -114,6 +114,7 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
         epoch_tick: std::time::Duration::from_millis(p.epoch_tick_ms),
         grading_fuel: p.grading_fuel,
         memory_keep_resident_bytes: p.memory_keep_resident_kib as usize * 1024,
+        warm_instances: p.warm_instances as usize,
         breaker: lectern_core::plugins::BreakerConfig {
             threshold: p.breaker_threshold.max(1),
             initial_backoff: std::time::Duration::from_secs(p.breaker_backoff_secs.max(1)),

@@ -923,7 +923,11 @@ fn inspect(
         println!("  asset:       {} ({} bytes)", a.path, a.size);
     }
     println!("  capabilities: {}", serde_json::to_string(&m.capabilities)?);
-    println!("  resources:   {} MiB, {} ms per call", m.resources.memory_mib, m.resources.call_timeout_ms);
+    let warm = match m.resources.reuse_calls {
+        0 | 1 => "a fresh instance per call".to_owned(),
+        n => format!("warm instances: up to {n} calls each, within one institution"),
+    };
+    println!("  resources:   {} MiB, {} ms per call, {warm}", m.resources.memory_mib, m.resources.call_timeout_ms);
     let real = package::component_interfaces(&pkg.component)?;
     println!("  imports (real):  {}", real.imports.join(", "));
     println!("  exports (real):  {}", real.exports.join(", "));

@@ -360,6 +360,10 @@ data_version = 1
 # Interpreted guests carry their runtime: give them room (measured figures in sdk/{lang_dir}.md).
 memory_mib = {memory}
 call_timeout_ms = 5000
+# Warm instances: up to this many calls, one after another, on one instance (same
+# institution), skipping the interpreter's fresh start on each. Only if nothing the code
+# keeps in memory depends on who called (sdk/README.md, "Warm instances").
+# reuse_calls = 1000
 
 [package]
 name = {name_toml}

@@ -192,6 +192,7 @@ pub(crate) mod tests {
             vector_scope: vec![],
             stdout: MemoryOutputPipe::new(1),
             stderr: MemoryOutputPipe::new(1),
+            flushed: [0, 0],
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             outbound: crate::services::http::Outbound { who, budget: std::time::Duration::from_secs(1) },
             activity: None,
