@@ -912,6 +912,13 @@ impl Host {
         let _ = store.set_fuel(self.fuel_budget(m));
     }
 
+    /// Whether `loaded` is active anywhere (a call that started before a swap
+    /// finishes on the old version; its instance is not kept for a version
+    /// that no longer serves).
+    fn still_serving(&self, loaded: &Loaded) -> bool {
+        self.inner.active.read().unwrap_or_else(|e| e.into_inner()).values().any(|l| std::ptr::eq(&**l, loaded))
+    }
+
     /// How many calls an instance of `loaded` may serve for `scope`: 1
     /// unless the manifest opts in and the host keeps warm instances;
     /// lifecycle calls (`*`) always get a fresh one.
@@ -997,7 +1004,12 @@ impl Host {
         let written = Self::flush_output(loaded, &mut store);
         match instance {
             // Only an instance whose call ended cleanly (a result or the plugin's own error) serves again.
-            Some(i) if outcome.is_ok() && calls + 1 < reuse && written < crate::warm::MAX_OUTPUT => {
+            Some(i)
+                if outcome.is_ok()
+                    && calls + 1 < reuse
+                    && written < crate::warm::MAX_OUTPUT
+                    && self.still_serving(loaded) =>
+            {
                 loaded.warm.put(crate::warm::Warm::new(store, i, calls + 1), self.inner.config.warm_instances)
             }
             _ => drop(store),

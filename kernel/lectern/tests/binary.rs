@@ -724,8 +724,9 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
         ("js", "grading", "edu.example.js-grader", "4 passed"),
         ("python", "question-type", "edu.example.py-arith", "8 passed"),
         ("js", "question-type", "edu.example.js-arith", "8 passed"),
-        // Built, tested in the host, packed and published; not installed here (the activity
-        // world is exercised over HTTP with the Rust example in tests/e2e/activities.rs).
+        // Installed over HTTP, placed in the course and used by the student (below), with
+        // the Python content engine serving the course's outline and pages.
+        ("python", "content", "edu.example.py-content", "6 passed"),
         ("python", "activity", "edu.example.py-checklist", "7 passed"),
         ("js", "activity", "edu.example.js-checklist", "7 passed"),
     ];
@@ -855,6 +856,56 @@ async fn python_and_javascript_plugins_from_the_templates_work_end_to_end() {
         }
         assert!(std::time::Instant::now() < deadline, "the attempt was not graded: {st} {result}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The activity templates, installed over HTTP side by side (activities are not a slot),
+    // each placed in the course as a checklist the student ticks off: the plugin's scores
+    // reach the gradebook and the last step completes the item.
+    install("edu.example.py-content").await;
+    install("edu.example.py-checklist").await;
+    install("edu.example.js-checklist").await;
+    let (st, v) = post(&c, format!("{course_base}/content/modules"), Some(&token), json!({"id": "m", "title": "Lab"}))
+        .await
+        .expect("module");
+    assert_eq!(st, 201, "{v}");
+    // A page rendered by the Python content engine (markdown-it-py): its heading anchors.
+    let page = json!({"id": "intro", "kind": "page", "title": "Safety first",
+                      "markdown": "# Safety first\n\nWear **goggles**.\n\n## Before you start\n\nRead the sheet."});
+    let (st, v) = post(&c, format!("{course_base}/content/modules/m/items"), Some(&token), page).await.expect("page");
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = get(&c, format!("{course_base}/content/items/intro"), &sam).await;
+    assert_eq!(st, 200, "{v}");
+    let html = v["html"].as_str().unwrap_or_default();
+    assert!(html.contains("<strong>goggles</strong>") && html.contains("before-you-start"), "{v}");
+    for (item, plugin) in [("py-list", "edu.example.py-checklist"), ("js-list", "edu.example.js-checklist")] {
+        let body = json!({"id": item, "kind": "activity", "title": "Before the lab",
+            "activity": {"plugin": plugin, "kind": "checklist", "settings": {"steps": ["Read", "Watch", "Try"]}}});
+        let (st, v) =
+            post(&c, format!("{course_base}/content/modules/m/items"), Some(&token), body).await.expect("item");
+        assert_eq!(st, 201, "{item}: {v}");
+        let act = format!("{course_base}/content/items/{item}/activity/actions");
+        let mut last = Value::Null;
+        for step in ["0", "1", "2"] {
+            let body = json!({"action": "toggle", "payload": {"step": step}});
+            let (st, v) = post(&c, act.clone(), Some(&sam), body).await.expect("act");
+            assert_eq!(st, 200, "{item}: {v}");
+            last = v;
+        }
+        assert_eq!(last["view"]["completed"], true, "{item}: {last}");
+        assert_eq!(last["score"], json!({"points": 3.0, "max_points": 3.0}), "{item}: {last}");
+        assert!(last["view"]["html"].as_str().is_some_and(|h| h.contains("3 of 3 steps done")), "{last}");
+        let grades = format!("{course_base}/students/{student}/grades");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, v) = get(&c, grades.clone(), &token).await;
+            let entry = v["items"].as_array().and_then(|g| g.iter().find(|g| g["item"] == item && g["points"] == 3.0));
+            if let Some(entry) = entry {
+                assert_eq!(entry["graded_by"], format!("plugin:{plugin}@0.1.0"), "{entry}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{item}'s score is not in the gradebook: {v}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     // A restart after the compiled-artifact cache was deleted (documented as safe to delete):
