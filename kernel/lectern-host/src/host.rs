@@ -115,7 +115,7 @@ impl Record for Installed {
 
     fn upgrade(version: u8, body: &[u8]) -> Result<Self, String> {
         match version {
-            1 => lectern_storage::decode_body::<v1::Installed>(body).map(Into::into),
+            1 => lectern_storage::decode_body::<v1::Installed>(body).map(|v1| v2::Installed::from(v1).into()),
             2 => lectern_storage::decode_body::<v2::Installed>(body).map(Into::into),
             v => Err(format!("no upgrade path from installed-plugin record version {v}")),
         }
@@ -153,22 +153,22 @@ mod v2 {
 
     #[derive(Deserialize)]
     pub struct Manifest {
-        id: String,
-        version: String,
-        slot: Slot,
-        data_version: u32,
-        capabilities: Capabilities,
-        resources: ResourcesV2,
+        pub(super) id: String,
+        pub(super) version: String,
+        pub(super) slot: Slot,
+        pub(super) data_version: u32,
+        pub(super) capabilities: Capabilities,
+        pub(super) resources: ResourcesV2,
     }
 
     #[derive(Deserialize)]
     pub struct Installed {
-        manifest: Manifest,
-        grants: Capabilities,
-        sha256: String,
-        size: u64,
-        installed_at_ms: u64,
-        imports: Vec<String>,
+        pub(super) manifest: Manifest,
+        pub(super) grants: Capabilities,
+        pub(super) sha256: String,
+        pub(super) size: u64,
+        pub(super) installed_at_ms: u64,
+        pub(super) imports: Vec<String>,
     }
 
     impl From<Installed> for super::Installed {
@@ -248,17 +248,18 @@ mod v1 {
         }
     }
 
-    impl From<Installed> for super::Installed {
+    /// Version 1 differs from version 2 only in the capabilities.
+    impl From<Installed> for super::v2::Installed {
         fn from(i: Installed) -> Self {
             let m = i.manifest;
-            super::Installed {
-                manifest: crate::manifest::Manifest {
+            super::v2::Installed {
+                manifest: super::v2::Manifest {
                     id: m.id,
                     version: m.version,
                     slot: m.slot,
                     data_version: m.data_version,
                     capabilities: m.capabilities.into(),
-                    resources: m.resources.into(),
+                    resources: m.resources,
                 },
                 grants: i.grants.into(),
                 sha256: i.sha256,
