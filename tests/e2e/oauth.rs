@@ -184,16 +184,24 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
         )
         .await;
     assert_eq!(r.body["error"], "invalid_grant", "family revoked after code replay: {}", r.body);
+    // ... and the access token already issued from it stops working at once,
+    // not when its 15 minutes run out.
+    assert_revoked(&app, a).await;
 
     // Fresh grant: refresh tokens rotate on every use.
     let t = exchange(code_for(&pat, &client_id, verifier).await).await;
     let r1 = t.body["refresh_token"].as_str().unwrap().to_owned();
+    let first = anon.with_token(t.body["access_token"].as_str().unwrap());
     let t2 = anon
         .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r1), ("client_id", &client_id)])
         .await;
     assert_eq!(t2.status, 200, "{}", t2.body);
     let r2 = t2.body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(r1, r2);
+    let second = anon.with_token(t2.body["access_token"].as_str().unwrap());
+    // Rotation alone does not end the earlier access token.
+    assert_eq!(first.get("/api/v1/me").await.status, 200);
+    assert_eq!(second.get("/api/v1/me").await.status, 200);
     // Reusing r1 (stolen copy) is detected and revokes the whole family, including r2.
     let reuse = anon
         .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r1), ("client_id", &client_id)])
@@ -204,11 +212,17 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
         .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r2), ("client_id", &client_id)])
         .await;
     assert_eq!(after.body["error"], "invalid_grant", "{}", after.body);
+    // Every access token of the grant is refused too.
+    assert_revoked(&first, a).await;
+    assert_revoked(&second, a).await;
 
     // Revocation endpoint (RFC 7009) ends a grant; unknown tokens are fine.
     let t = exchange(code_for(&pat, &client_id, verifier).await).await;
     let r = t.body["refresh_token"].as_str().unwrap().to_owned();
+    let revoked = anon.with_token(t.body["access_token"].as_str().unwrap());
+    assert_eq!(revoked.get("/api/v1/me").await.status, 200);
     assert_eq!(anon.form("/oauth/revoke", &[("token", &r), ("client_id", &client_id)]).await.status, 200);
+    assert_revoked(&revoked, a).await;
     assert_eq!(anon.form("/oauth/revoke", &[("token", "nonsense"), ("client_id", &client_id)]).await.status, 200);
     let r = anon
         .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r), ("client_id", &client_id)])
@@ -224,6 +238,27 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
         .form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &r), ("client_id", &client_id)])
         .await;
     assert_eq!(r.body["error"], "invalid_grant");
+
+    // Deactivating the client ends the tokens it obtained for its users.
+    crate::create_user(&w.a.admin, a, "quinn@alpha.test", "member").await;
+    let quinn = w.login(a, "quinn@alpha.test").await;
+    let t = exchange(code_for(&quinn, &client_id, verifier).await).await;
+    let live = anon.with_token(t.body["access_token"].as_str().unwrap());
+    assert_eq!(live.get("/api/v1/me").await.status, 200);
+    assert_eq!(w.a.admin.delete(&format!("/api/v1/institutions/{a}/oauth-clients/{client_id}")).await.status, 204);
+    assert_revoked(&live, a).await;
+}
+
+/// A token whose grant (or client) was revoked is refused everywhere, with
+/// the reason, as an RFC 9457 problem.
+async fn assert_revoked(token: &Api, inst: &str) {
+    for path in ["/api/v1/me".to_owned(), "/oauth/userinfo".to_owned(), format!("/api/v1/institutions/{inst}/courses")]
+    {
+        let r = token.get(&path).await;
+        r.assert_problem(401, "unauthenticated");
+        let detail = r.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("revoked"), "{path}: {}", r.body);
+    }
 }
 
 #[tokio::test]

@@ -93,6 +93,10 @@ pub struct AccessClaims {
     /// Session id when the token was minted from a login session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The OAuth grant (refresh-token family, hex) a token issued through
+    /// the code or refresh grant belongs to: the token dies with the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
 }
 
 /// Claims of an OpenID Connect ID token.
@@ -210,6 +214,7 @@ mod tests {
             tenant: "inst-1".into(),
             client_id: "lectern".into(),
             sid: None,
+            grant: None,
         }
     }
 

@@ -14,6 +14,8 @@ pub enum AuthFailure {
     UnknownKey,
     SessionEnded,
     AccountDisabled,
+    /// The OAuth grant or client the token was issued under was revoked.
+    GrantRevoked,
 }
 
 impl AuthFailure {
@@ -29,6 +31,7 @@ impl AuthFailure {
             AuthFailure::UnknownKey => "the token was signed by an unknown key",
             AuthFailure::SessionEnded => "the session has ended",
             AuthFailure::AccountDisabled => "the account is deactivated",
+            AuthFailure::GrantRevoked => "the grant or client this token was issued under was revoked",
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::authz::{Capability, Context, authorize, is_known_scope};
 use crate::error::CoreError;
 use crate::ids::{InstitutionId, UserId};
 use crate::model::{AuthCode, GrantType, OAuthClient, RefreshFamily, RefreshToken, RevocationReason, User};
+use crate::sessions::Bound;
 use crate::{Identity, Principal, keys};
 
 #[derive(Clone, Debug)]
@@ -118,7 +119,7 @@ fn invalid_grant(why: &str) -> CoreError {
     CoreError::oauth("invalid_grant", why)
 }
 
-fn family_key(inst: InstitutionId, user: UserId, family: &[u8; 16]) -> Vec<u8> {
+pub(crate) fn family_key(inst: InstitutionId, user: UserId, family: &[u8; 16]) -> Vec<u8> {
     [keys::inst_user(inst, user).as_slice(), family].concat()
 }
 
@@ -427,6 +428,7 @@ impl Identity {
             tenant: client.institution.to_string(),
             client_id: client.client_id.clone(),
             sid: None,
+            grant: None,
         };
         Ok(TokenResponse {
             access_token: self.sign_access(&claims, client.institution)?,
@@ -443,9 +445,10 @@ impl Identity {
         user: &User,
         scope: &str,
         nonce: Option<String>,
+        grant: [u8; 16],
         refresh_token: String,
     ) -> Result<TokenResponse, CoreError> {
-        let (access_token, expires_in) = self.mint_user_token(user, None, &client.client_id, scope)?;
+        let (access_token, expires_in) = self.mint_user_token(user, Bound::Grant(grant), &client.client_id, scope)?;
         let id_token = if scope.split_whitespace().any(|s| s == "openid") {
             let now = self.now();
             Some(self.sign_id(
@@ -535,7 +538,7 @@ impl Identity {
             self.revoke_family(c.institution, c.user, &family_id, RevocationReason::UserDeactivated)?;
             return Err(invalid_grant("the user is deactivated"));
         }
-        Ok(Exchange::Issued(self.issue_for_user(client, &user, &c.scope, c.nonce, refresh)?))
+        Ok(Exchange::Issued(self.issue_for_user(client, &user, &c.scope, c.nonce, family_id, refresh)?))
     }
 
     fn exchange_refresh(&self, client: &OAuthClient, req: &TokenRequest) -> Result<Exchange, CoreError> {
@@ -595,7 +598,7 @@ impl Identity {
         if !user.active {
             return Err(invalid_grant("the user is deactivated"));
         }
-        Ok(Exchange::Issued(self.issue_for_user(client, &user, &scope, None, next)?))
+        Ok(Exchange::Issued(self.issue_for_user(client, &user, &scope, None, rt.family, next)?))
     }
 
     fn revoke_family(

@@ -16,6 +16,32 @@ pub const FIRST_PARTY_CLIENT: &str = "lectern";
 /// Only refresh `last_seen_at` this often, to keep reads from turning into writes.
 const TOUCH_EVERY_SECS: i64 = 60;
 
+/// What a user's access token lives and dies with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Bound {
+    /// A login session (first-party clients): logout ends the token.
+    Session(SessionId),
+    /// An OAuth grant (the refresh-token family of a code exchange):
+    /// revoking the grant (replay, reuse, RFC 7009, deactivation) ends it.
+    Grant([u8; 16]),
+}
+
+/// The hex form of a grant id in a token's `grant` claim.
+pub(crate) fn hex_id(id: &[u8; 16]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_hex_id(s: &str) -> Option<[u8; 16]> {
+    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 #[derive(Clone, Debug)]
 pub struct LoginRequest {
     /// Institution id or slug.
@@ -126,7 +152,7 @@ impl Identity {
             Ok::<_, lectern_storage::TxFail<CoreError>>(())
         })?;
         let (access_token, expires_in) =
-            self.mint_user_token(&user, Some(session.id), FIRST_PARTY_CLIENT, "lectern")?;
+            self.mint_user_token(&user, Bound::Session(session.id), FIRST_PARTY_CLIENT, "lectern")?;
         self.durable().await?;
         tracing::info!(institution = %inst, user = %user.id, session = %session.id, "login");
         Ok(LoginOutcome {
@@ -151,24 +177,24 @@ impl Identity {
         let user = self.active_user(session.institution, session.user).map_err(CoreError::Unauthenticated)?;
         let ttl = self.config().access_token_ttl_secs.min(session.absolute_expires_at - self.now()).max(1);
         let (access_token, expires_in) =
-            self.mint_user_token_for(&user, Some(session.id), FIRST_PARTY_CLIENT, "lectern", ttl)?;
+            self.mint_user_token_for(&user, Bound::Session(session.id), FIRST_PARTY_CLIENT, "lectern", ttl)?;
         Ok(SessionToken { access_token, expires_in, session: self.session_info(&session, true) })
     }
 
     pub(crate) fn mint_user_token(
         &self,
         user: &User,
-        sid: Option<SessionId>,
+        bound: Bound,
         client_id: &str,
         scope: &str,
     ) -> Result<(String, i64), CoreError> {
-        self.mint_user_token_for(user, sid, client_id, scope, self.config().access_token_ttl_secs)
+        self.mint_user_token_for(user, bound, client_id, scope, self.config().access_token_ttl_secs)
     }
 
     fn mint_user_token_for(
         &self,
         user: &User,
-        sid: Option<SessionId>,
+        bound: Bound,
         client_id: &str,
         scope: &str,
         ttl: i64,
@@ -185,7 +211,14 @@ impl Identity {
             scope: scope.to_owned(),
             tenant: user.institution.to_string(),
             client_id: client_id.to_owned(),
-            sid: sid.map(|s| s.to_string()),
+            sid: match bound {
+                Bound::Session(sid) => Some(sid.to_string()),
+                Bound::Grant(_) => None,
+            },
+            grant: match bound {
+                Bound::Grant(family) => Some(hex_id(&family)),
+                Bound::Session(_) => None,
+            },
         };
         Ok((self.sign_access(&claims, user.institution)?, ttl))
     }
@@ -264,6 +297,21 @@ impl Identity {
                 }
                 None => None,
             };
+            if claims.client_id != FIRST_PARTY_CLIENT {
+                // A token issued to an OAuth client dies with the client's
+                // deactivation and with its grant's revocation.
+                let client = self.t().oauth_clients.get(claims.client_id.as_bytes()).ok().flatten();
+                if !client.is_some_and(|c| c.active && c.institution == inst) {
+                    return Err(AuthFailure::GrantRevoked);
+                }
+            }
+            if let Some(grant) = &claims.grant {
+                let family = parse_hex_id(grant).ok_or(AuthFailure::Malformed)?;
+                let live = self.t().refresh_families.get(crate::oauth::family_key(inst, user_id, &family));
+                if !matches!(live, Ok(Some(f)) if f.revoked.is_none()) {
+                    return Err(AuthFailure::GrantRevoked);
+                }
+            }
             return Ok(Principal {
                 kind: PrincipalKind::User { user: user.id, session },
                 institution: inst,
