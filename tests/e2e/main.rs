@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benchmarks fail loudly on setup errors
 
+mod accounts;
 mod activities;
 mod answer_keys;
 mod bad_input;

@@ -107,5 +107,12 @@ async fn a_data_directory_of_the_previous_release_opens_and_serves_the_same_data
     let clients = server.client().login("uni", "admin@uni.test", &password).await.0;
     let list = clients.get("/api/v1/institutions/uni/oauth-clients").await;
     assert!(list.ok().to_string().contains("SIS sync"), "{}", list.body);
+
+    // Schema migration 2 indexed the accounts of then: a look-alike of one
+    // (Cyrillic а) is refused as a duplicate.
+    let r = clients
+        .post("/api/v1/institutions/uni/users", json!({"email": "\u{0430}nn@uni.test", "name": "Not Ann"}))
+        .await;
+    r.assert_problem(409, "conflict");
     server.stop().await.unwrap();
 }

@@ -13,4 +13,11 @@ fn initial(store: &Store) -> Result<(), StorageError> {
     lectern_plugin_admin::PluginAdmin::create_trees(store)
 }
 
-pub(crate) const ALL: &[Migration] = &[Migration { version: 1, name: "initial layout", run: initial }];
+pub(crate) const ALL: &[Migration] = &[
+    Migration { version: 1, name: "initial layout", run: initial },
+    Migration {
+        version: 2,
+        name: "email keys in NFKC and the look-alike index",
+        run: lectern_identity::Identity::index_email_lookalikes,
+    },
+];

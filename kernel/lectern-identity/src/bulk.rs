@@ -14,10 +14,11 @@ use std::collections::HashMap;
 use lectern_auth::password;
 
 use crate::authz::{Capability, Context, authorize};
+use crate::email::validate_email;
 use crate::error::CoreError;
 use crate::ids::{CourseId, InstitutionId};
 use crate::model::{CourseRole, Enrolment, User};
-use crate::users::{NewUser, needs_admin_grant, validate_email};
+use crate::users::{NewUser, needs_admin_grant};
 use crate::{Identity, Principal, validate_name};
 
 /// Rows per request: a larger file is sent in parts.
@@ -78,10 +79,11 @@ impl Identity {
                 if let Some(first) = first_row_of.get(&key) {
                     return Err(CoreError::Conflict(format!("{email} is also in row {}", first + 1)));
                 }
-                first_row_of.insert(key, i);
+                first_row_of.insert(key.clone(), i);
                 if self.find_user_by_email(inst, &email)?.is_some() {
                     return Err(CoreError::Conflict(format!("{email} already has an account in the institution")));
                 }
+                self.refuse_lookalike(inst, &key, None)?;
                 if let Some(pw) = &row.password {
                     password::check_policy(pw, &[email.as_str(), name.as_str()]).map_err(CoreError::WeakPassword)?;
                 }

@@ -19,6 +19,7 @@
 mod bootstrap;
 pub mod bulk;
 mod courses;
+mod email;
 mod enrolments;
 mod institutions;
 pub mod model;
@@ -36,12 +37,13 @@ use std::sync::Arc;
 use lectern_domain::{CoreError, Env, Principal, authz, error, ids, keys, paging};
 
 pub use courses::{CourseUpdate, NewCourse};
+pub use email::validate_email;
 pub use institutions::{NewInstitution, validate_name, validate_slug};
 pub use lectern_auth::password::{PasswordHasher, PolicyViolation};
 pub use sessions::{LoginOutcome, LoginRequest, SessionInfo, SessionToken};
 pub use sweep::Swept;
 pub use throttle::ThrottlePolicy;
-pub use users::{NewUser, UserUpdate, validate_email, validate_locale};
+pub use users::{NewUser, UserUpdate, validate_locale};
 
 /// Identity's settings, from the kernel's configuration.
 #[derive(Clone, Debug)]
@@ -99,6 +101,38 @@ impl Identity {
         Trees::open(store).map(|_| ())
     }
 
+    /// Schema migration 2: every account's email under the key of today's
+    /// normal form (NFKC, lowercase) and in the look-alike index. Two
+    /// existing accounts whose addresses now have one key keep their records;
+    /// the older keeps the key (logged, for an administrator to resolve).
+    pub fn index_email_lookalikes(store: &lectern_storage::Store) -> Result<(), lectern_storage::StorageError> {
+        let t = Trees::open(store)?;
+        let mut users: Vec<User> = t.users.scan_prefix(b"").map(|r| r.map(|(_, u)| u)).collect::<Result<_, _>>()?;
+        users.sort_by_key(|u| u.created_at);
+        for u in users {
+            let key = email::lookup_key(&u.email);
+            let old = keys::inst_str(u.institution, &u.email.to_lowercase());
+            let new = keys::inst_str(u.institution, &key);
+            t.users_by_skeleton.insert(users::skeleton_key(u.institution, &key, u.id), &())?;
+            if old == new {
+                continue;
+            }
+            match t.users_by_email.get(&new)? {
+                Some(other) if other != u.id => {
+                    tracing::warn!(institution = %u.institution, user = %u.id, other = %other,
+                        "two accounts' emails have one normal form; the older keeps the sign-in key");
+                }
+                _ => {
+                    t.users_by_email.insert(&new, &u.id)?;
+                    if t.users_by_email.get(&old)? == Some(u.id) {
+                        t.users_by_email.remove(&old)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn env(&self) -> &Env {
         &self.inner.env
     }
@@ -122,6 +156,8 @@ struct Trees {
     institutions_by_slug: lectern_storage::Tree<ids::InstitutionId>,
     users: lectern_storage::Tree<User>,
     users_by_email: lectern_storage::Tree<ids::UserId>,
+    /// Look-alike index: (institution, TR39 skeleton of the email key, NUL, user id).
+    users_by_skeleton: lectern_storage::Tree<()>,
     courses: lectern_storage::Tree<Course>,
     courses_by_code: lectern_storage::Tree<ids::CourseId>,
     enrolments: lectern_storage::Tree<Enrolment>,
@@ -145,6 +181,7 @@ impl Trees {
             institutions_by_slug: s.tree("institutions_by_slug")?,
             users: s.tree("users")?,
             users_by_email: s.tree("users_by_email")?,
+            users_by_skeleton: s.tree("users_by_skeleton")?,
             courses: s.tree("courses")?,
             courses_by_code: s.tree("courses_by_code")?,
             enrolments: s.tree("enrolments")?,

@@ -91,7 +91,7 @@ impl Identity {
             Self::blocking(move || hasher.verify_dummy(&pw)).await?;
             return Err(CoreError::InvalidCredentials);
         };
-        let email_key = req.email.trim().to_lowercase();
+        let email_key = crate::email::lookup_key(&req.email);
         self.throttle_check(inst, &email_key, &req.ip)?;
         let user = self.find_user_by_email(inst, &email_key)?;
         let (user, hash) = match user {

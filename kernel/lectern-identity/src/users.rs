@@ -2,6 +2,7 @@ use lectern_auth::password;
 use lectern_storage::abort;
 
 use crate::authz::{Capability, Context, authorize};
+use crate::email::{self, validate_email};
 use crate::error::CoreError;
 use crate::ids::{InstitutionId, UserId};
 use crate::institutions::validate_name;
@@ -69,25 +70,22 @@ pub fn validate_locale(tag: &str) -> Result<String, CoreError> {
     Ok(out)
 }
 
-/// Normalises and checks an email address; returns (display form, key form).
-pub fn validate_email(email: &str) -> Result<(String, String), CoreError> {
-    let e = email.trim();
-    let bad = |why: &str| Err(CoreError::invalid("email", why.to_owned()));
-    if e.is_empty() || e.len() > 254 {
-        return bad("must be 1–254 characters");
-    }
-    let Some((local, domain)) = e.rsplit_once('@') else { return bad("must contain @") };
-    if local.is_empty() || domain.is_empty() || !domain.contains('.') && domain != "localhost" {
-        return bad("must look like name@domain");
-    }
-    if e.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad("must not contain spaces or control characters");
-    }
-    Ok((e.to_owned(), e.to_lowercase()))
-}
-
 pub(crate) fn needs_admin_grant(role: InstitutionRole) -> bool {
     role == InstitutionRole::Admin
+}
+
+/// An administrator's account is administration: changing anything of it
+/// (its email, the login identifier, included; its password, sessions or
+/// state) needs `user:grant-admin`, and a platform administrator's needs the
+/// platform. The caller has already been checked for `user:manage`.
+fn authorize_account_change(p: &Principal, inst: InstitutionId, target: &User) -> Result<(), CoreError> {
+    if needs_admin_grant(target.role) || target.platform_admin {
+        authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+    }
+    if target.platform_admin {
+        authorize(p, Capability::PlatformManage, Context::Platform)?;
+    }
+    Ok(())
 }
 
 impl Identity {
@@ -119,6 +117,7 @@ impl Identity {
             return Err(CoreError::NotFound("institution"));
         }
         let (email, email_key) = validate_email(&new.email)?;
+        self.refuse_lookalike(inst, &email_key, None)?;
         let name = validate_name("name", &new.name, 200)?;
         let password_hash = match new.password {
             Some(pw) => Some(self.hash_new_password(pw, vec![email.clone(), name.clone()]).await?),
@@ -140,13 +139,14 @@ impl Identity {
             locale: None,
         };
         let t = self.t();
-        self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
+        self.store().transaction(&[&t.users, &t.users_by_email, &t.users_by_skeleton], |tx| {
             let by_email = tx.on(&t.users_by_email)?;
             let ekey = keys::inst_str(inst, &email_key);
             if by_email.get(&ekey)?.is_some() {
                 return abort(CoreError::Conflict("a user with this email already exists in the institution".into()));
             }
             by_email.insert(&ekey, &user.id)?;
+            tx.on(&t.users_by_skeleton)?.insert(skeleton_key(inst, &email_key, user.id), &())?;
             tx.on(&t.users)?.insert(keys::inst_user(inst, user.id), &user)?;
             Ok(())
         })?;
@@ -161,7 +161,7 @@ impl Identity {
     }
 
     pub(crate) fn find_user_by_email(&self, inst: InstitutionId, email: &str) -> Result<Option<User>, CoreError> {
-        let key = keys::inst_str(inst, &email.trim().to_lowercase());
+        let key = keys::inst_str(inst, &email::lookup_key(email));
         match self.t().users_by_email.get(key)? {
             Some(id) => Ok(self.t().users.get(keys::inst_user(inst, id))?),
             None => Ok(None),
@@ -201,6 +201,9 @@ impl Identity {
             authorize(p, Capability::UserManage, Context::Institution(inst))?;
         }
         let current = self.load_user(inst, id)?;
+        if !own_profile_only {
+            authorize_account_change(p, inst, &current)?;
+        }
         if let Some(role) = update.role
             && role != current.role
             && (needs_admin_grant(role) || needs_admin_grant(current.role))
@@ -209,6 +212,9 @@ impl Identity {
         }
         let name = update.name.as_deref().map(|n| validate_name("name", n, 200)).transpose()?;
         let email = update.email.as_deref().map(validate_email).transpose()?;
+        if let Some((_, key)) = &email {
+            self.refuse_lookalike(inst, key, Some(id))?;
+        }
         let locale = match update.locale.as_deref().map(str::trim) {
             None => None,
             Some("") => Some(None),
@@ -216,7 +222,7 @@ impl Identity {
         };
         let now = self.now();
         let t = self.t();
-        let user = self.store().transaction(&[&t.users, &t.users_by_email], |tx| {
+        let user = self.store().transaction(&[&t.users, &t.users_by_email, &t.users_by_skeleton], |tx| {
             let users = tx.on(&t.users)?;
             let Some(mut u) = users.get(keys::inst_user(inst, id))? else { return abort(CoreError::NotFound("user")) };
             if let Some(v) = if_version
@@ -236,6 +242,9 @@ impl Identity {
                     }
                     by_email.remove(&old_key)?;
                     by_email.insert(&new_key, &id)?;
+                    let skeletons = tx.on(&t.users_by_skeleton)?;
+                    skeletons.remove(skeleton_key(inst, &email::lookup_key(&u.email), id))?;
+                    skeletons.insert(skeleton_key(inst, key, id), &())?;
                 }
                 u.email = display.clone();
             }
@@ -263,9 +272,7 @@ impl Identity {
     pub async fn reset_sessions(&self, p: &Principal, inst: InstitutionId, id: UserId) -> Result<usize, CoreError> {
         authorize(p, Capability::UserManage, Context::Institution(inst))?;
         let target = self.load_user(inst, id)?;
-        if needs_admin_grant(target.role) || target.platform_admin {
-            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
-        }
+        authorize_account_change(p, inst, &target)?;
         let sessions = self.t().sessions_by_user.scan_prefix(keys::inst_user(inst, id)).count();
         self.end_all_sessions(inst, id, RevocationReason::SessionsReset)?;
         self.durable().await?;
@@ -286,9 +293,7 @@ impl Identity {
             return Err(CoreError::Conflict("you cannot deactivate your own account".into()));
         }
         let target = self.load_user(inst, id)?;
-        if needs_admin_grant(target.role) || target.platform_admin {
-            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
-        }
+        authorize_account_change(p, inst, &target)?;
         let now = self.now();
         let user = self
             .t()
@@ -320,8 +325,8 @@ impl Identity {
     ) -> Result<(), CoreError> {
         authorize(p, Capability::UserManage, Context::Institution(inst))?;
         let target = self.load_user(inst, id)?;
-        if (needs_admin_grant(target.role) || target.platform_admin) && p.user_id() != Some(id) {
-            authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
+        if p.user_id() != Some(id) {
+            authorize_account_change(p, inst, &target)?;
         }
         self.store_password(inst, target, new_password).await
     }
@@ -362,6 +367,35 @@ impl Identity {
         Ok(())
     }
 
+    /// Refuses an address that looks like another account's (see [`email`]).
+    /// Checked before the write's transaction (sled transactions cannot scan):
+    /// two look-alikes created in the same instant can both pass.
+    pub(crate) fn refuse_lookalike(
+        &self,
+        inst: InstitutionId,
+        key: &str,
+        except: Option<UserId>,
+    ) -> Result<(), CoreError> {
+        let mut prefix = keys::inst_str(inst, &email::skeleton(key));
+        prefix.push(0);
+        for row in self.t().users_by_skeleton.scan_prefix(&prefix) {
+            let (k, ()) = row?;
+            let Some(other) = k.get(prefix.len()..).and_then(UserId::from_slice) else { continue };
+            if Some(other) == except {
+                continue;
+            }
+            if let Some(u) = self.t().users.get(keys::inst_user(inst, other))?
+                && email::lookalikes(key, &email::lookup_key(&u.email))
+            {
+                return Err(CoreError::Conflict(format!(
+                    "this address looks the same as an existing account's ({}); use that account or a visibly different address",
+                    u.email
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Admin CLI helper: find a user by institution reference and email.
     pub fn user_by_email(&self, p: &Principal, inst: InstitutionId, email: &str) -> Result<User, CoreError> {
         authorize(p, Capability::UserView, Context::Institution(inst))?;
@@ -369,15 +403,10 @@ impl Identity {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_validation() {
-        assert_eq!(validate_email(" Ada@Example.EDU ").unwrap(), ("Ada@Example.EDU".into(), "ada@example.edu".into()));
-        for bad in ["", "no-at", "@x.y", "a@", "a b@x.y", "a@nodot", "a\0@x.y"] {
-            assert!(validate_email(bad).is_err(), "{bad:?}");
-        }
-    }
+/// The look-alike index's key: institution, skeleton, NUL, user id.
+pub(crate) fn skeleton_key(inst: InstitutionId, key: &str, user: UserId) -> Vec<u8> {
+    let mut k = keys::inst_str(inst, &email::skeleton(key));
+    k.push(0);
+    k.extend_from_slice(user.bytes());
+    k
 }
