@@ -1,7 +1,6 @@
 //! Accounts as an attacker would try them: look-alike and malformed login
 //! identifiers, and a service client reaching for an administrator's account.
 
-use base64::Engine;
 use lectern_e2e::{Api, PASSWORD};
 use serde_json::json;
 
@@ -90,13 +89,7 @@ async fn only_an_admin_grant_changes_an_administrators_account() {
     assert_eq!(r.status, 201, "{}", r.body);
     let (id, secret) = (r.body["client_id"].as_str().unwrap(), r.body["client_secret"].as_str().unwrap());
     let anon = w.server.client().anonymous();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-    let req = anon
-        .http
-        .post(format!("{}/oauth/token", anon.base))
-        .header("authorization", format!("Basic {basic}"))
-        .form(&[("grant_type", "client_credentials")]);
-    let t = Api::finish(req).await;
+    let t = anon.client_credentials(id, secret).await;
     let svc = anon.with_token(t.body["access_token"].as_str().unwrap());
 
     let admin = format!("/api/v1/institutions/{a}/users/{}", w.a.admin_id);

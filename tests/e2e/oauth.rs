@@ -279,13 +279,7 @@ async fn client_credentials_are_scoped_and_revocable() {
 
     let anon = w.server.client().anonymous();
     // HTTP Basic client authentication.
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-    let req = anon
-        .http
-        .post(format!("{}/oauth/token", anon.base))
-        .header("authorization", format!("Basic {basic}"))
-        .form(&[("grant_type", "client_credentials")]);
-    let t = Api::finish(req).await;
+    let t = anon.client_credentials(&id, &secret).await;
     assert_eq!(t.status, 200, "{}", t.body);
     assert!(t.body.get("refresh_token").is_none());
     let svc = anon.with_token(t.body["access_token"].as_str().unwrap());

@@ -242,6 +242,17 @@ impl Api {
         Self::finish(self.http.post(format!("{}{path}", self.base)).form(fields)).await
     }
 
+    /// `POST /oauth/token` with the client-credentials grant, the client
+    /// authenticated by HTTP Basic.
+    pub async fn client_credentials(&self, client_id: &str, secret: &str) -> Reply {
+        let req = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
+        Self::finish(req).await
+    }
+
     /// Logs in; on success the cookie jar holds the session and the returned
     /// client also carries the access token.
     pub async fn login(&self, institution: &str, email: &str, password: &str) -> (Api, Reply) {
