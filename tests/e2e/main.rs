@@ -26,6 +26,7 @@ mod question_types;
 mod schema;
 mod throttle;
 mod tokens;
+mod trust;
 mod tutor;
 mod tutor_quality;
 mod typed_client;

@@ -92,6 +92,40 @@ pub(crate) fn check_literal(host: &url::Host<&str>) -> Result<(), HttpError> {
     }
 }
 
+/// How long [`check_destination`] waits for a name to resolve.
+const REGISTER_LOOKUP: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Checks a tenant-chosen URL when it is registered, so a destination that
+/// can never be reached under the guard is refused at once, with the reason,
+/// rather than at every delivery: an IP literal in any spelling the URL
+/// standard accepts (`0x7f000001`, `2130706433`, `[::ffff:127.0.0.1]` are
+/// all parsed to their address), the `localhost` names (RFC 6761), and a
+/// name whose current DNS answer has a non-public address. A name that does
+/// not resolve now is accepted (DNS may not be set up yet); every delivery
+/// still goes through [`GuardedResolver`], which also defeats rebinding.
+pub async fn check_destination(url: &url::Url) -> Result<(), HttpError> {
+    let Some(host) = url.host() else { return Err(HttpError::Refused("the URL has no host".into())) };
+    if let url::Host::Domain(name) = host {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name == "localhost" || name.ends_with(".localhost") {
+            return Err(HttpError::Refused(format!(
+                "{name} is a loopback name; webhooks may only reach public addresses unless allow_private_addresses is set"
+            )));
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        let found = tokio::time::timeout(REGISTER_LOOKUP, tokio::net::lookup_host((name.as_str(), port))).await;
+        if let Ok(Ok(addrs)) = found {
+            for addr in addrs {
+                if let Some(why) = forbidden(addr.ip()) {
+                    return Err(refusal(&name, addr.ip(), why));
+                }
+            }
+        }
+        return Ok(());
+    }
+    check_literal(&host)
+}
+
 /// A DNS resolver for reqwest that refuses names with any non-public address.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct GuardedResolver;

@@ -84,6 +84,9 @@ impl Notifications {
         if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() || url.len() > 2000 {
             return Err(CoreError::invalid("url", "an http(s) URL with a host, at most 2000 characters"));
         }
+        if !self.inner.config.webhooks.allow_private_addresses {
+            lectern_notify::webhook::check_destination(&parsed).await.map_err(|why| CoreError::invalid("url", why))?;
+        }
         if events.is_empty() {
             return Err(CoreError::invalid(
                 "events",

@@ -26,6 +26,16 @@ pub struct WebhookOptions {
     pub user_agent: String,
 }
 
+/// Refuses, at registration, a webhook URL that the delivery guard would
+/// never let through (see `lectern_http::guard::check_destination`): the
+/// reason, or `Ok` for a public destination.
+pub async fn check_destination(url: &url::Url) -> Result<(), String> {
+    lectern_http::guard::check_destination(url).await.map_err(|e| match e {
+        lectern_http::HttpError::Refused(why) => why,
+        other => other.to_string(),
+    })
+}
+
 /// One delivery attempt, everything passed in by the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookRequest<'a> {
