@@ -107,6 +107,12 @@ async fn blob_delivery_is_cdn_ready() {
     assert_eq!(r.body["size"], len);
     assert_eq!(r.body["content_type"], "text/markdown; charset=utf-8");
     assert_eq!(r.body["filename"], "notes.md");
+    assert_eq!(r.body["public"], false);
+    assert!(r.body["url"].as_str().unwrap().starts_with(&format!("{}/blobs/{sha}?m=", s.w.server.base)));
+    // A public file (the instructor's choice) is what a CDN may cache for
+    // good: the plain capability URL. Signed URLs are tested in trust.rs.
+    let r = s.instructor.patch(&format!("{}/{sha}", s.path), json!({ "public": true })).await;
+    assert_eq!(r.ok()["public"], true);
     let url = r.body["url"].as_str().unwrap().to_owned();
     assert_eq!(url, format!("{}/blobs/{sha}", s.w.server.base));
     let anon = s.w.server.client().anonymous();
@@ -249,7 +255,11 @@ async fn uploads_are_checked_and_authorized() {
     assert_eq!((st, body.as_slice()), (StatusCode::OK, PNG));
     assert_eq!((header(&h, "content-type"), header(&h, "content-encoding"), header(&h, "vary")), ("image/png", "", ""));
     assert_eq!(header(&h, "content-security-policy"), "");
-    assert_eq!(header(&h, "cache-control"), IMMUTABLE);
+    // A signed URL may be cached until it expires, 4–8 hours from now.
+    let cc = header(&h, "cache-control");
+    let max_age: i64 =
+        cc.strip_prefix("public, max-age=").and_then(|r| r.strip_suffix(", immutable")).unwrap().parse().unwrap();
+    assert!((4 * 3600 - 5..=8 * 3600).contains(&max_age), "{cc}");
     let listed = instructor.get(path).await;
     let items = listed.ok()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);

@@ -224,6 +224,17 @@ test('the editor: modules, a page with the plugin’s preview, a video upload wi
   assert.equal(media[0].content_type, 'video/webm');
   assert.equal(media[0].size, bytes.length);
   await main().getByRole('region', { name: m('sc_media_uploaded') }).getByRole('link', { name: 'stomata-lecture.webm' }).waitFor();
+  // Private by default (served through the course's signed links); public is a choice per file.
+  const publicBox = main().getByRole('checkbox', { name: m('sc_media_public_label', { name: 'stomata-lecture.webm' }) });
+  assert.equal(await publicBox.isChecked(), false);
+  assert.match(media[0].url, /\/blobs\/[0-9a-f]{64}\?m=/);
+  const patched = () => page.waitForResponse((r) => r.request().method() === 'PATCH' && /\/media\/[0-9a-f]{64}$/.test(r.url()));
+  await Promise.all([patched(), publicBox.check()]);
+  const madePublic = (await api('GET', `${courseApi()}/media`)).data.items[0];
+  assert.equal(madePublic.public, true);
+  assert.ok(madePublic.url.endsWith(`/blobs/${madePublic.sha256}`), madePublic.url);
+  await Promise.all([patched(), publicBox.uncheck()]);
+  assert.equal((await api('GET', `${courseApi()}/media`)).data.items[0].public, false);
 
   // The video as an item, and a link.
   await addItem('Week 1: Leaves', {

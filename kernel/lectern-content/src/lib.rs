@@ -53,6 +53,8 @@ struct Inner {
     /// behind each other in this process (a double click, two tabs), so the
     /// state's compare-and-swap fails only across processes.
     activity_locks: Box<[tokio::sync::Mutex<()>]>,
+    /// The MAC of signed blob URLs, keyed (see [`media`]).
+    url_mac: hmac::Hmac<sha2::Sha256>,
 }
 
 impl Content {
@@ -66,7 +68,11 @@ impl Content {
     ) -> Result<Content, CoreError> {
         let t = Trees::open(&env.store)?;
         let activity_locks = (0..256).map(|_| tokio::sync::Mutex::new(())).collect();
-        Ok(Content { inner: Arc::new(Inner { env, config, identity, assessments, host, blobs, t, activity_locks }) })
+        let url_mac = media::url_mac(&t, env.clock.now())?;
+        env.store.durable_blocking()?;
+        Ok(Content {
+            inner: Arc::new(Inner { env, config, identity, assessments, host, blobs, t, activity_locks, url_mac }),
+        })
     }
 
     /// Creates the content context's trees (the first schema migration).
@@ -110,7 +116,7 @@ impl Content {
 lectern_domain::context_helpers!(Content);
 
 /// The content context's trees, opened once; private to this crate.
-struct Trees {
+pub(crate) struct Trees {
     media: lectern_storage::Tree<media::MediaRecord>,
     outlines: lectern_storage::Tree<content::Outline>,
     pages: lectern_storage::Tree<content::Page>,
@@ -118,6 +124,8 @@ struct Trees {
     resume: lectern_storage::Tree<content::view::Resume>,
     captions: lectern_storage::Tree<content::captions::Captions>,
     activity_states: lectern_storage::Tree<content::activity::ActivityState>,
+    public_media: lectern_storage::Tree<media::PublicMark>,
+    url_keys: lectern_storage::Tree<media::UrlKey>,
 }
 
 impl Trees {
@@ -130,6 +138,8 @@ impl Trees {
             resume: s.tree("content_resume")?,
             captions: s.tree("content_captions")?,
             activity_states: s.tree("content_activity_states")?,
+            public_media: s.tree("content_public_media")?,
+            url_keys: s.tree("content_url_keys")?,
         })
     }
 }

@@ -7,17 +7,28 @@
 //! [`policy`] decides what may be uploaded and refuses a declared type the
 //! bytes contradict; uploads are limited by [`MediaSettings::max_upload_bytes`].
 //!
-//! Delivery: blobs are served at the public URL `/blobs/{sha256}` without
-//! authentication. That is a capability URL: the name is the SHA-256 of the
-//! bytes, so it cannot be guessed by anyone who does not already have them,
-//! and is learned only from the course's own (authorized) pages and listings.
-//! Being immutable, these URLs can be cached forever by browsers and CDNs.
-//! The flip side: a URL once shared stays valid while the blob exists.
+//! Delivery (`/blobs/{sha256}`): a blob is served to whoever holds a
+//! **signed, expiring URL** for it, which the kernel hands only to readers
+//! the course authorized ([`Content::signed_blob_url`]): an HMAC-SHA256 under
+//! a key of this deployment over the blob, its course, what it is to the
+//! course (media or a rendered page) and the expiry. Expiries fall on
+//! [`URL_WINDOW_SECS`] boundaries, so everyone reading a course in the same
+//! window gets the same URL and a CDN can cache it. A media URL is also
+//! refused as soon as the course no longer holds the file: deleting it stops
+//! serving at once (a CDN may keep what it cached until the expiry). An
+//! instructor may make a file **public** ([`Content::set_media_public`]):
+//! then `/blobs/{sha256}` without a signature serves it, as a capability URL
+//! that is cached forever. Everything else is not found, so the hash of a
+//! guessed file confirms nothing.
 
 pub(crate) mod policy;
 
 use std::io::Read;
 use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 
 pub use lectern_storage::BlobMeta;
 use lectern_storage::{BlobWriter, Encoding, Record, StorageError};
@@ -56,6 +67,70 @@ pub struct MediaRecord {
 
 impl Record for MediaRecord {
     const VERSION: u8 = 1;
+}
+
+/// A course made one of its files public (key: sha256, institution, course).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PublicMark {
+    pub since: i64,
+    pub by: Option<UserId>,
+}
+
+impl Record for PublicMark {
+    const VERSION: u8 = 1;
+}
+
+/// The deployment's key for blob URL signatures (one record, `blob-urls`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UrlKey {
+    pub key: [u8; 32],
+    pub created_at: i64,
+}
+
+impl Record for UrlKey {
+    const VERSION: u8 = 1;
+}
+
+/// Signed blob URLs expire at the end of the window after the one they are
+/// issued in: valid for 4–8 hours, identical for every reader meanwhile.
+pub const URL_WINDOW_SECS: i64 = 4 * 3600;
+
+/// What a blob is to the course a signed URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobScope {
+    /// A file in the course's media: served while the course holds it.
+    Media,
+    /// A page the kernel rendered for the course: served while the course exists.
+    Page,
+}
+
+impl BlobScope {
+    /// The URL parameter naming the course for this scope.
+    pub fn param(self) -> &'static str {
+        match self {
+            BlobScope::Media => "m",
+            BlobScope::Page => "p",
+        }
+    }
+}
+
+/// The signature parameters of a `/blobs/{sha256}` request.
+#[derive(Clone, Debug)]
+pub struct BlobSignature {
+    pub scope: BlobScope,
+    /// `<institution>.<course>` as the URL carries it.
+    pub course: String,
+    pub expires: i64,
+    pub sig: String,
+}
+
+/// How a blob may be cached, decided by how it was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobAccess {
+    /// A public file: the capability URL, cacheable forever.
+    Public,
+    /// A signed URL, valid for this many more seconds.
+    Signed { max_age_secs: i64 },
 }
 
 /// What an uploader declares before sending the bytes.
@@ -127,6 +202,28 @@ fn media_key(inst: InstitutionId, course: CourseId, sha: &str) -> Vec<u8> {
     [keys::inst_course(inst, course).as_slice(), sha.as_bytes()].concat()
 }
 
+/// Public marks are keyed by the blob first: "is any course serving it
+/// publicly" is one prefix scan.
+fn public_key(sha: &str, inst: InstitutionId, course: CourseId) -> Vec<u8> {
+    [sha.as_bytes(), keys::inst_course(inst, course).as_slice()].concat()
+}
+
+/// The MAC of blob URL signatures under the deployment's key, which is made
+/// on first start.
+pub(crate) fn url_mac(t: &crate::Trees, now: i64) -> Result<Hmac<sha2::Sha256>, CoreError> {
+    const NAME: &[u8] = b"blob-urls";
+    let key = match t.url_keys.get(NAME)? {
+        Some(k) => k.key,
+        None => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| CoreError::internal_msg(format!("no OS randomness: {e}")))?;
+            t.url_keys.insert(NAME, &UrlKey { key, created_at: now })?;
+            key
+        }
+    };
+    Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| CoreError::internal("the blob URL key", e))
+}
+
 impl Content {
     fn authorize_media_edit(&self, p: &Principal, inst: InstitutionId, course: CourseId) -> Result<(), CoreError> {
         let (_, ctx) = self.identity().course_context(p, inst, course)?;
@@ -195,6 +292,10 @@ impl Content {
             .map(|r| r.map(|(k, _)| k))
             .collect::<Result<_, _>>()?;
         for k in keys {
+            if let Some(sha) = k.get(keys::inst_course(inst, course).len()..).and_then(|b| std::str::from_utf8(b).ok())
+            {
+                self.t().public_media.remove(public_key(sha, inst, course))?;
+            }
             self.t().media.remove(k)?;
         }
         Ok(())
@@ -214,6 +315,7 @@ impl Content {
             return Err(CoreError::NotFound("media"));
         }
         self.t().media.remove(media_key(inst, course, sha256))?.ok_or(CoreError::NotFound("media"))?;
+        self.t().public_media.remove(public_key(sha256, inst, course))?;
         self.durable().await
     }
 
@@ -294,9 +396,113 @@ impl Content {
         Ok(self.blob(sha256)?.map(|b| b.identity))
     }
 
-    /// A stored blob and its representation files, for delivery at the
-    /// public capability URL `/blobs/{sha256}` (see the module docs). `None`
-    /// for unknown or malformed ids.
+    /// Makes a course's file public (served at `/blobs/{sha256}` without a
+    /// signature, to anyone with the URL) or private again. Instructors and
+    /// editors. A file public in another course stays public there.
+    pub async fn set_media_public(
+        &self,
+        p: &Principal,
+        inst: InstitutionId,
+        course: CourseId,
+        sha256: &str,
+        public: bool,
+    ) -> Result<MediaRecord, CoreError> {
+        self.authorize_media_edit(p, inst, course)?;
+        let rec = self.course_media(inst, course, sha256)?.ok_or(CoreError::NotFound("media"))?;
+        let key = public_key(sha256, inst, course);
+        if public {
+            self.t().public_media.insert(key, &PublicMark { since: self.now(), by: p.user_id() })?;
+        } else {
+            self.t().public_media.remove(key)?;
+        }
+        self.durable().await?;
+        tracing::info!(institution = %inst, course = %course, sha256, public, "media visibility changed");
+        Ok(rec)
+    }
+
+    /// Whether the course holds this file (no authorization: for signing
+    /// URLs in records the caller was already authorized to read).
+    pub fn course_holds_media(&self, inst: InstitutionId, course: CourseId, sha256: &str) -> bool {
+        self.t().media.contains(media_key(inst, course, sha256)).unwrap_or(false)
+    }
+
+    /// Whether the course made this file public.
+    pub fn media_is_public(&self, inst: InstitutionId, course: CourseId, sha256: &str) -> Result<bool, CoreError> {
+        Ok(self.t().public_media.contains(public_key(sha256, inst, course))?)
+    }
+
+    /// A URL (path and query) that serves a course's blob to whoever holds it
+    /// until the end of the next [`URL_WINDOW_SECS`] window. Hand it only to
+    /// readers the course authorized.
+    pub fn signed_blob_url(&self, scope: BlobScope, inst: InstitutionId, course: CourseId, sha256: &str) -> String {
+        let expires = (self.now().div_euclid(URL_WINDOW_SECS) + 2) * URL_WINDOW_SECS;
+        let course = format!("{inst}.{course}");
+        let sig = self.blob_signature(scope, &course, sha256, expires);
+        format!("/blobs/{sha256}?{}={course}&e={expires}&s={sig}", scope.param())
+    }
+
+    fn blob_signature(&self, scope: BlobScope, course: &str, sha256: &str, expires: i64) -> String {
+        URL_SAFE_NO_PAD.encode(self.blob_mac(scope, course, sha256, expires).finalize().into_bytes())
+    }
+
+    fn blob_mac(&self, scope: BlobScope, course: &str, sha256: &str, expires: i64) -> Hmac<sha2::Sha256> {
+        let mut mac = self.inner.url_mac.clone();
+        mac.update(format!("lectern-blob-url-v1\n{}\n{course}\n{sha256}\n{expires}", scope.param()).as_bytes());
+        mac
+    }
+
+    /// A blob for delivery at `/blobs/{sha256}`: with a valid, unexpired
+    /// signature whose course still holds it, or without one when a course
+    /// made it public. Anything else is "not found", whether or not the blob
+    /// exists.
+    pub fn blob_for_request(
+        &self,
+        sha256: &str,
+        signature: Option<&BlobSignature>,
+    ) -> Result<(BlobFiles, BlobAccess), CoreError> {
+        let not_found = || CoreError::NotFound("blob (or a link to it that is still valid)");
+        if !lectern_storage::blobs::is_blob_id(sha256) {
+            return Err(not_found());
+        }
+        let access = match signature {
+            None => {
+                if self.t().public_media.scan_prefix(sha256.as_bytes()).next().is_none() {
+                    return Err(not_found());
+                }
+                BlobAccess::Public
+            }
+            Some(sig) => {
+                if sig.expires <= self.now() {
+                    return Err(not_found());
+                }
+                let presented = URL_SAFE_NO_PAD.decode(&sig.sig).map_err(|_| not_found())?;
+                // verify_slice compares in constant time.
+                if self.blob_mac(sig.scope, &sig.course, sha256, sig.expires).verify_slice(&presented).is_err() {
+                    return Err(not_found());
+                }
+                let (inst, course) = sig
+                    .course
+                    .split_once('.')
+                    .and_then(|(i, c)| Some((i.parse::<InstitutionId>().ok()?, c.parse::<CourseId>().ok()?)))
+                    .ok_or_else(not_found)?;
+                let live = match sig.scope {
+                    BlobScope::Media => self.t().media.contains(media_key(inst, course, sha256))?,
+                    BlobScope::Page => {
+                        self.t().pages.scan_prefix(crate::content::course_key(inst, course)).next().is_some()
+                    }
+                };
+                if !live {
+                    return Err(not_found());
+                }
+                BlobAccess::Signed { max_age_secs: sig.expires - self.now() }
+            }
+        };
+        Ok((self.blob(sha256)?.ok_or_else(not_found)?, access))
+    }
+
+    /// A stored blob and its representation files (no access check: see
+    /// [`Content::blob_for_request`] for delivery). `None` for unknown or
+    /// malformed ids.
     pub fn blob(&self, sha256: &str) -> Result<Option<BlobFiles>, CoreError> {
         let blobs = &self.inner.blobs;
         let Some(meta) = blobs.meta(sha256)? else { return Ok(None) };

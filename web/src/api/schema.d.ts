@@ -1215,13 +1215,18 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Removes a file from the course. Its blob URL keeps working while other
-         *     courses or pages use the same bytes.
+         * Removes a file from the course: its URLs stop working at once (unless
+         *     another course holds the same bytes, under its own URLs).
          */
         delete: operations["delete_media"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Makes a course's file public (served at `/blobs/{sha256}` to anyone, and
+         *     cacheable forever) or private again (only through signed URLs the
+         *     course hands its readers). Instructors and editors.
+         */
+        patch: operations["update_media"];
         trace?: never;
     };
     "/api/v1/institutions/{institution}/courses/{course_id}/proctoring/flagged": {
@@ -2148,7 +2153,8 @@ export interface paths {
         /**
          * A stored blob. `ETag` is `"<sha256>"` for the bytes as uploaded and
          *     `"<sha256>.br"` / `"<sha256>.gz"` for the precompressed variants. `Range`
-         *     applies to the uncompressed bytes only.
+         *     applies to the uncompressed bytes only. Without a valid signature, only a
+         *     file a course made public is served; anything else is 404.
          */
         get: operations["blob"];
         put?: never;
@@ -3493,13 +3499,19 @@ export interface components {
             /** @description The canonical type it is served with. */
             content_type: string;
             filename?: string | null;
+            /** @description Whether the course made the file public (`PATCH` it to change). */
+            public: boolean;
             /** @description Lowercase hex SHA-256 of the bytes; names the blob. */
             sha256: string;
             /** Format: int64 */
             size: number;
             uploaded_at: string;
             uploaded_by?: string | null;
-            /** @description The public, immutable, content-addressed URL (`/blobs/{sha256}`). */
+            /**
+             * @description Where the file is served. A public file: `/blobs/{sha256}`, permanent
+             *     and cacheable forever. Otherwise a signed URL valid for 4–8 hours
+             *     while the course holds the file (ask again for a fresh one).
+             */
             url: string;
         };
         /** @description A course's media. */
@@ -4608,6 +4620,15 @@ export interface components {
             release_at?: string | null;
             title?: string | null;
             url?: string | null;
+        };
+        /** @description A change to a course's file. */
+        UpdateMedia: {
+            /**
+             * @description Public: anyone with the URL `/blobs/{sha256}` may fetch it, for good
+             *     (a handout linked from outside the course). Private (the default):
+             *     only through signed URLs the course hands its readers.
+             */
+            public: boolean;
         };
         UpdateModule: {
             /** @description `null` clears the release date. */
@@ -7340,6 +7361,41 @@ export interface operations {
             };
         };
     };
+    update_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                course_id: string;
+                sha256: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMedia"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     flagged: {
         parameters: {
             query?: {
@@ -9170,7 +9226,16 @@ export interface operations {
     };
     blob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `<institution>.<course>` whose media the file is. */
+                m?: string;
+                /** @description `<institution>.<course>` whose rendered page the document is. */
+                p?: string;
+                /** @description Expiry, Unix seconds. */
+                e?: number;
+                /** @description The signature. */
+                s?: string;
+            };
             header?: never;
             path: {
                 /** @description Lowercase hex SHA-256 of the bytes */

@@ -90,6 +90,16 @@ export async function getMedia(institution: string, course: string): Promise<Med
   return list.items;
 }
 
+/** Makes a course file public (its plain URL serves anyone, for good) or private again. */
+export async function setMediaPublic(institution: string, course: string, sha256: string, isPublic: boolean): Promise<Media> {
+  return call(
+    api.PATCH('/api/v1/institutions/{institution}/courses/{course_id}/media/{sha256}', {
+      params: { path: { ...coursePath(institution, course), sha256 } },
+      body: { public: isPublic },
+    }),
+  );
+}
+
 /** Reads every page of a cursor-paginated list. */
 export async function allPages<T>(
   page: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor?: string | null }>,

@@ -10,7 +10,7 @@ import { announce } from '../components/ui';
 import { formatDateTime, formatNumber, t } from '../i18n';
 import { ProgressBar } from '../pages/student_shared';
 import { useSession } from '../session';
-import { type Media, failureText } from './course_api';
+import { type Media, failureText, setMediaPublic } from './course_api';
 
 /** The types the server accepts (kernel/lectern-content/src/media/policy.rs), for the file picker. */
 const ACCEPT = [
@@ -182,6 +182,17 @@ export function MediaLibrary({
     }
   }
 
+  async function togglePublic(m: Media, isPublic: boolean) {
+    const name = m.filename ?? m.sha256.slice(0, 12);
+    try {
+      const updated = await setMediaPublic(institution, courseId, m.sha256, isPublic);
+      onChange(latest.current.map((x) => (x.sha256 === updated.sha256 ? updated : x)));
+      announce(t(isPublic ? 'sc_media_made_public' : 'sc_media_made_private', { name }));
+    } catch (e) {
+      announce(failureText(e));
+    }
+  }
+
   function choose() {
     const files = Array.from(input.current?.files ?? []);
     for (const file of files) {
@@ -256,6 +267,7 @@ export function MediaLibrary({
                 <th scope="col">{t('sc_media_type')}</th>
                 <th scope="col">{t('sc_media_size')}</th>
                 <th scope="col">{t('sc_media_when')}</th>
+                <th scope="col">{t('sc_media_public')}</th>
               </tr>
             </thead>
             <tbody>
@@ -269,10 +281,22 @@ export function MediaLibrary({
                   <td>{m.content_type}</td>
                   <td>{formatBytes(m.size)}</td>
                   <td>{formatDateTime(m.uploaded_at)}</td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      checked={m.public}
+                      aria-label={t('sc_media_public_label', { name: m.filename ?? m.sha256.slice(0, 12) })}
+                      aria-describedby="media-public-hint"
+                      onChange={(e) => void togglePublic(m, (e.currentTarget as HTMLInputElement).checked)}
+                    />
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          <p id="media-public-hint" class="hint">
+            {t('sc_media_public_hint')}
+          </p>
         </div>
       )}
     </section>

@@ -9,6 +9,66 @@ use utoipa::ToSchema;
 use super::rfc3339;
 use crate::problem::ApiError;
 
+/// Signs the blob URLs in one course's records, for a reader the course
+/// authorized (see `lectern_core::media`): media files while the course holds
+/// them, rendered pages while it exists.
+#[derive(Clone, Copy)]
+pub struct BlobUrls<'a> {
+    content: &'a lectern_core::Content,
+    inst: lectern_core::InstitutionId,
+    course: lectern_core::CourseId,
+}
+
+impl<'a> BlobUrls<'a> {
+    pub fn new(
+        content: &'a lectern_core::Content,
+        inst: lectern_core::InstitutionId,
+        course: lectern_core::CourseId,
+    ) -> Self {
+        BlobUrls { content, inst, course }
+    }
+
+    pub fn media(&self, sha256: &str) -> String {
+        self.content.signed_blob_url(lectern_core::media::BlobScope::Media, self.inst, self.course, sha256)
+    }
+
+    pub fn page(&self, sha256: &str) -> String {
+        self.content.signed_blob_url(lectern_core::media::BlobScope::Page, self.inst, self.course, sha256)
+    }
+
+    /// Rewrites unsigned `/blobs/{sha256}` references in page HTML (an image
+    /// an author linked by its media URL) to signed URLs, for files this
+    /// course holds; any other reference is left as written.
+    pub fn sign_html(&self, html: String) -> String {
+        const PREFIX: &str = "/blobs/";
+        if !html.contains(PREFIX) {
+            return html;
+        }
+        let mut out = String::with_capacity(html.len() + 128);
+        let mut rest = html.as_str();
+        while let Some(at) = rest.find(PREFIX) {
+            let (before, from) = rest.split_at(at);
+            out.push_str(before);
+            let sha = from.get(PREFIX.len()..PREFIX.len() + 64).filter(|h| {
+                h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                    && !from[PREFIX.len() + 64..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '?')
+            });
+            match sha {
+                Some(sha) if self.content.course_holds_media(self.inst, self.course, sha) => {
+                    out.push_str(&self.media(sha));
+                    rest = &from[PREFIX.len() + 64..];
+                }
+                _ => {
+                    out.push_str(PREFIX);
+                    rest = &from[PREFIX.len()..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
 /// Parses an optional RFC 3339 time into Unix seconds.
 pub fn time_opt(field: &'static str, v: Option<String>) -> Result<Option<i64>, ApiError> {
     v.map(|s| {
@@ -163,12 +223,12 @@ pub enum Body {
     },
 }
 
-impl From<c::Body> for Body {
-    fn from(b: c::Body) -> Self {
+impl Body {
+    pub fn new(b: c::Body, urls: &BlobUrls) -> Self {
         match b {
             c::Body::Page { words, reading_minutes } => Body::Page { words, reading_minutes },
             c::Body::Media { sha256, content_type, size, filename } => {
-                Body::Media { url: format!("/blobs/{sha256}"), sha256, content_type, size, filename }
+                Body::Media { url: urls.media(&sha256), sha256, content_type, size, filename }
             }
             c::Body::Link { url } => Body::Link { url },
             c::Body::Assessment { assessment } => Body::Assessment { assessment },
@@ -193,8 +253,8 @@ pub struct Item {
     pub body: Body,
 }
 
-impl From<c::Item> for Item {
-    fn from(i: c::Item) -> Self {
+impl Item {
+    pub fn new(i: c::Item, urls: &BlobUrls) -> Self {
         Item {
             id: i.id,
             kind: i.kind.into(),
@@ -202,7 +262,7 @@ impl From<c::Item> for Item {
             prerequisites: i.prerequisites.into_iter().map(Into::into).collect(),
             release_at: i.release_at.map(rfc3339),
             completion: i.completion.into(),
-            body: i.body.into(),
+            body: Body::new(i.body, urls),
         }
     }
 }
@@ -223,8 +283,8 @@ pub struct Outline {
     pub modules: Vec<Module>,
 }
 
-impl From<c::Outline> for Outline {
-    fn from(o: c::Outline) -> Self {
+impl Outline {
+    pub fn new(o: c::Outline, urls: &BlobUrls) -> Self {
         Outline {
             version: o.version,
             updated_at: (o.updated_at > 0).then(|| rfc3339(o.updated_at)),
@@ -235,7 +295,7 @@ impl From<c::Outline> for Outline {
                     id: m.id,
                     title: m.title,
                     release_at: m.release_at.map(rfc3339),
-                    items: m.items.into_iter().map(Into::into).collect(),
+                    items: m.items.into_iter().map(|i| Item::new(i, urls)).collect(),
                 })
                 .collect(),
         }
@@ -394,15 +454,15 @@ pub struct Page {
     pub updated_at: String,
 }
 
-impl From<c::Page> for Page {
-    fn from(p: c::Page) -> Self {
+impl Page {
+    pub fn new(p: c::Page, urls: &BlobUrls) -> Self {
         Page {
             markdown: p.markdown,
-            html: p.html,
+            html: urls.sign_html(p.html),
             toc: p.toc.into_iter().map(Into::into).collect(),
             words: p.words,
             reading_minutes: p.reading_minutes,
-            html_url: format!("/blobs/{}", p.html_sha256),
+            html_url: urls.page(&p.html_sha256),
             rendered_by: p.rendered_by,
             updated_at: rfc3339(p.updated_at),
         }
@@ -540,15 +600,9 @@ pub struct CaptionTrack {
     pub default: bool,
 }
 
-impl From<c::captions::CaptionTrack> for CaptionTrack {
-    fn from(t: c::captions::CaptionTrack) -> Self {
-        CaptionTrack {
-            url: format!("/blobs/{}", t.sha256),
-            media: t.sha256,
-            lang: t.lang,
-            label: t.label,
-            default: t.default,
-        }
+impl CaptionTrack {
+    pub fn new(t: c::captions::CaptionTrack, urls: &BlobUrls) -> Self {
+        CaptionTrack { url: urls.media(&t.sha256), media: t.sha256, lang: t.lang, label: t.label, default: t.default }
     }
 }
 
@@ -586,16 +640,16 @@ pub struct Captions {
     pub tracks: Vec<CaptionTrack>,
 }
 
-impl From<c::ItemDetail> for ItemDetail {
-    fn from(d: c::ItemDetail) -> Self {
+impl ItemDetail {
+    pub fn new(d: c::ItemDetail, urls: &BlobUrls) -> Self {
         ItemDetail {
-            item: d.item.into(),
+            item: Item::new(d.item, urls),
             module: d.module,
-            html: d.html,
+            html: d.html.map(|h| urls.sign_html(h)),
             toc: d.toc.into_iter().map(Into::into).collect(),
-            html_url: d.html_sha256.map(|s| format!("/blobs/{s}")),
+            html_url: d.html_sha256.map(|s| urls.page(&s)),
             completed: d.completed,
-            captions: d.captions.into_iter().map(Into::into).collect(),
+            captions: d.captions.into_iter().map(|t| CaptionTrack::new(t, urls)).collect(),
         }
     }
 }

@@ -1,19 +1,23 @@
-//! `GET`/`HEAD /blobs/{sha256}`: content-addressed files, public capability
-//! URLs (see `lectern_core::media`), shaped for a CDN in front: immutable
-//! caching, strong ETags per representation, conditional GET, byte ranges
-//! (single, multipart, 416), and precompressed br/gzip variants for text.
-//! File bodies are streamed from disk in chunks; only small ones (≤ 64 KiB) are read whole.
+//! `GET`/`HEAD /blobs/{sha256}`: content-addressed files, served through
+//! signed, expiring URLs the course hands its readers or, for files an
+//! instructor made public, as public capability URLs (see
+//! `lectern_core::media`); shaped for a CDN in front: caching bounded by the
+//! URL's expiry (immutable for public files), strong ETags per
+//! representation, conditional GET, byte ranges (single, multipart, 416),
+//! and precompressed br/gzip variants for text. File bodies are streamed
+//! from disk in chunks; only small ones (≤ 64 KiB) are read whole.
 
 use std::io::SeekFrom;
 use std::pin::Pin;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use lectern_core::CoreError;
-use lectern_core::media::BlobFiles;
+use lectern_core::media::{BlobAccess, BlobFiles, BlobScope, BlobSignature};
+use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -55,10 +59,45 @@ const CSP: &str = "default-src 'none'; img-src 'self' https: data:; media-src 's
 
 type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 
+/// The signature of a blob URL, as the API hands it out (never built by hand).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct BlobQuery {
+    /// `<institution>.<course>` whose media the file is.
+    m: Option<String>,
+    /// `<institution>.<course>` whose rendered page the document is.
+    p: Option<String>,
+    /// Expiry, Unix seconds.
+    e: Option<i64>,
+    /// The signature.
+    s: Option<String>,
+}
+
+impl BlobQuery {
+    /// `Ok(None)`: no signature at all (a public file's URL); `Err`: a
+    /// signature with parts missing or doubled, which no valid URL has.
+    fn signature(self) -> Result<Option<BlobSignature>, CoreError> {
+        let scoped = match (self.m, self.p) {
+            (Some(c), None) => Some((BlobScope::Media, c)),
+            (None, Some(c)) => Some((BlobScope::Page, c)),
+            (None, None) => None,
+            _ => return Err(CoreError::NotFound("blob (or a link to it that is still valid)")),
+        };
+        match (scoped, self.e, self.s) {
+            (None, None, None) => Ok(None),
+            (Some((scope, course)), Some(expires), Some(sig)) => {
+                Ok(Some(BlobSignature { scope, course, expires, sig }))
+            }
+            _ => Err(CoreError::NotFound("blob (or a link to it that is still valid)")),
+        }
+    }
+}
+
 /// A stored blob. `ETag` is `"<sha256>"` for the bytes as uploaded and
 /// `"<sha256>.br"` / `"<sha256>.gz"` for the precompressed variants. `Range`
-/// applies to the uncompressed bytes only.
-#[utoipa::path(get, path = "/blobs/{sha256}", tag = "media", params(("sha256" = String, Path, description = "Lowercase hex SHA-256 of the bytes")),
+/// applies to the uncompressed bytes only. Without a valid signature, only a
+/// file a course made public is served; anything else is 404.
+#[utoipa::path(get, path = "/blobs/{sha256}", tag = "media", params(("sha256" = String, Path, description = "Lowercase hex SHA-256 of the bytes"), BlobQuery),
     responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = crate::dto::Binary), (status = 206, description = "A byte range, or `multipart/byteranges`"),
         (status = 304, description = "Not modified"), (status = 404, body = crate::dto::Problem), (status = 416, body = crate::dto::Problem)))]
 pub(crate) async fn blob(
@@ -66,8 +105,15 @@ pub(crate) async fn blob(
     method: Method,
     headers: HeaderMap,
     ApiPath(sha): ApiPath<String>,
+    Query(q): Query<BlobQuery>,
 ) -> ApiResult<Response> {
-    let files = s.kernel.content().blob(&sha)?.ok_or(CoreError::NotFound("blob"))?;
+    let signature = q.signature()?;
+    let (files, access) = s.kernel.content().blob_for_request(&sha, signature.as_ref())?;
+    let cache_control = match access {
+        BlobAccess::Public => IMMUTABLE.to_owned(),
+        // The URL names its expiry: a cache may keep the bytes until then.
+        BlobAccess::Signed { max_age_secs } => format!("public, max-age={max_age_secs}, immutable"),
+    };
     let len = files.meta.size;
     let identity_tag = format!("\"{}\"", files.meta.sha256);
     let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
@@ -94,7 +140,7 @@ pub(crate) async fn blob(
 
     let mut common = HeaderMap::new();
     set(&mut common, header::ETAG, &etag);
-    common.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    set(&mut common, header::CACHE_CONTROL, &cache_control);
     common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     common.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if files.brotli.is_some() || files.gzip.is_some() {

@@ -16,9 +16,19 @@ use crate::dto::{self, content as d};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, if_match, parse_id};
 use crate::problem::{ApiError, ApiResult};
 
-fn outline_response(status: StatusCode, o: c::Outline) -> Response {
+fn outline_response(
+    s: &AppState,
+    (i, cid): (lectern_core::InstitutionId, lectern_core::CourseId),
+    status: StatusCode,
+    o: c::Outline,
+) -> Response {
     let etag = format!("\"{}\"", o.version);
-    (status, [(header::ETAG, etag)], Json(d::Outline::from(o))).into_response()
+    (status, [(header::ETAG, etag)], Json(d::Outline::new(o, &urls(s, i, cid)))).into_response()
+}
+
+/// Signs the blob URLs of course `(i, cid)`'s records for this response.
+fn urls(s: &AppState, i: lectern_core::InstitutionId, cid: lectern_core::CourseId) -> d::BlobUrls<'_> {
+    d::BlobUrls::new(s.kernel.content(), i, cid)
 }
 
 /// The course's content as the caller sees it: released items (locked ones
@@ -46,7 +56,7 @@ pub(crate) async fn outline(
     ApiPath((inst, course)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(outline_response(StatusCode::OK, s.kernel.content().content_outline(&p, i, cid)?))
+    Ok(outline_response(&s, (i, cid), StatusCode::OK, s.kernel.content().content_outline(&p, i, cid)?))
 }
 
 /// Adds a module at the end of the outline.
@@ -63,7 +73,7 @@ pub(crate) async fn add_module(
     let (i, cid) = ids(&s, &inst, &course)?;
     let input = c::ModuleInput { id: b.id, title: b.title, release_at: d::time_opt("release_at", b.release_at)? };
     let o = s.kernel.content().add_module(&p, i, cid, input, if_match(&headers)?).await?;
-    Ok(outline_response(StatusCode::CREATED, o))
+    Ok(outline_response(&s, (i, cid), StatusCode::CREATED, o))
 }
 
 /// Renames a module or changes its release date (`null` clears it).
@@ -81,6 +91,8 @@ pub(crate) async fn update_module(
     let release_at = b.release_at.map(|r| d::time_opt("release_at", r)).transpose()?;
     let patch = c::ModulePatch { title: b.title, release_at };
     Ok(outline_response(
+        &s,
+        (i, cid),
         StatusCode::OK,
         s.kernel.content().update_module(&p, i, cid, &module, patch, if_match(&headers)?).await?,
     ))
@@ -98,6 +110,8 @@ pub(crate) async fn delete_module(
 ) -> ApiResult<Response> {
     let (i, cid) = ids(&s, &inst, &course)?;
     Ok(outline_response(
+        &s,
+        (i, cid),
         StatusCode::OK,
         s.kernel.content().delete_module(&p, i, cid, &module, if_match(&headers)?).await?,
     ))
@@ -130,7 +144,8 @@ pub(crate) async fn add_item(
         completion: b.completion.map(Into::into),
     };
     let (item, o) = s.kernel.content().add_item(&p, i, cid, &module, input, if_match(&headers)?).await?;
-    Ok((StatusCode::CREATED, [(header::ETAG, format!("\"{}\"", o.version))], Json(d::Item::from(item))).into_response())
+    let item = d::Item::new(item, &urls(&s, i, cid));
+    Ok((StatusCode::CREATED, [(header::ETAG, format!("\"{}\"", o.version))], Json(item)).into_response())
 }
 
 /// Changes an item; `module`/`position` move it.
@@ -159,7 +174,7 @@ pub(crate) async fn update_item(
         position: b.position,
     };
     let (item, o) = s.kernel.content().update_item(&p, i, cid, &item, patch, if_match(&headers)?).await?;
-    Ok(([(header::ETAG, format!("\"{}\"", o.version))], Json(d::Item::from(item))).into_response())
+    Ok(([(header::ETAG, format!("\"{}\"", o.version))], Json(d::Item::new(item, &urls(&s, i, cid)))).into_response())
 }
 
 /// Deletes an item no other item requires.
@@ -192,6 +207,8 @@ pub(crate) async fn reorder(
     let (i, cid) = ids(&s, &inst, &course)?;
     let order = b.modules.into_iter().map(|m| c::OrderEntry { module: m.id, items: m.items }).collect();
     Ok(outline_response(
+        &s,
+        (i, cid),
         StatusCode::OK,
         s.kernel.content().reorder_content(&p, i, cid, order, if_match(&headers)?).await?,
     ))
@@ -208,7 +225,8 @@ pub(crate) async fn open_item(
     ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<d::ItemDetail>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.content().open_item(&p, i, cid, &item).await?.into()))
+    let detail = s.kernel.content().open_item(&p, i, cid, &item).await?;
+    Ok(Json(d::ItemDetail::new(detail, &urls(&s, i, cid))))
 }
 
 /// Replaces a video item's caption and subtitle tracks (course editors):
@@ -227,7 +245,8 @@ pub(crate) async fn set_captions(
     let (i, cid) = ids(&s, &inst, &course)?;
     let tracks = b.tracks.into_iter().map(Into::into).collect();
     let stored = s.kernel.content().set_captions(&p, i, cid, &item, tracks).await?;
-    Ok(Json(d::Captions { tracks: stored.into_iter().map(Into::into).collect() }))
+    let urls = urls(&s, i, cid);
+    Ok(Json(d::Captions { tracks: stored.into_iter().map(|t| d::CaptionTrack::new(t, &urls)).collect() }))
 }
 
 /// A page's Markdown source and rendering, for authors.
@@ -240,7 +259,7 @@ pub(crate) async fn page(
     ApiPath((inst, course, item)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<d::Page>> {
     let (i, cid) = ids(&s, &inst, &course)?;
-    Ok(Json(s.kernel.content().content_page(&p, i, cid, &item)?.into()))
+    Ok(Json(d::Page::new(s.kernel.content().content_page(&p, i, cid, &item)?, &urls(&s, i, cid))))
 }
 
 /// Renders Markdown with the institution's content plugin exactly as saving a

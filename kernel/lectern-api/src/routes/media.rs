@@ -12,12 +12,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use lectern_core::media::{MediaUpload, NewMedia};
-use lectern_core::{CoreError, CourseId};
+use lectern_core::media::{BlobScope, MediaRecord, MediaUpload, NewMedia};
+use lectern_core::{CoreError, CourseId, InstitutionId};
 
 use crate::AppState;
-use crate::dto::media::{Media, MediaList, UploadQuery};
-use crate::extract::{ApiPath, ApiQuery, Auth, parse_id};
+use crate::dto::media::{Media, MediaList, UpdateMedia, UploadQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, parse_id};
 use crate::problem::{self, ApiError, ApiResult};
 
 /// After refusing an upload, read (and discard) at most this much more of the
@@ -80,8 +80,21 @@ async fn receive(
     *polled = true;
     let upload = pump(upload, stream, idle).await?;
     let rec = s.kernel.content().finish_media_upload(p, upload).await?;
-    let url = s.kernel.content().blob_url(&rec.sha256);
-    Ok((StatusCode::CREATED, [(header::LOCATION, url.clone())], Json(Media::new(rec, url))).into_response())
+    let media = media_dto(s, id, cid, rec)?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, media.url.clone())], Json(media)).into_response())
+}
+
+/// The JSON of a course's file, with the URL that serves it.
+fn media_dto(s: &AppState, inst: InstitutionId, course: CourseId, m: MediaRecord) -> ApiResult<Media> {
+    let content = s.kernel.content();
+    let public = content.media_is_public(inst, course, &m.sha256)?;
+    let url = if public {
+        content.blob_url(&m.sha256)
+    } else {
+        let base = &s.kernel.identity().config().issuer;
+        format!("{}{}", base.trim_end_matches('/'), content.signed_blob_url(BlobScope::Media, inst, course, &m.sha256))
+    };
+    Ok(Media::new(m, url, public))
 }
 
 /// Feeds the body into the upload on a blocking thread, a few chunks in flight.
@@ -157,19 +170,29 @@ pub(crate) async fn list(
     let id = s.kernel.identity().resolve_institution(&inst)?;
     let cid: CourseId = parse_id("course_id", &course)?;
     let items = s.kernel.content().list_media(&p, id, cid)?;
-    Ok(Json(MediaList {
-        items: items
-            .into_iter()
-            .map(|m| {
-                let url = s.kernel.content().blob_url(&m.sha256);
-                Media::new(m, url)
-            })
-            .collect(),
-    }))
+    Ok(Json(MediaList { items: items.into_iter().map(|m| media_dto(&s, id, cid, m)).collect::<ApiResult<_>>()? }))
 }
 
-/// Removes a file from the course. Its blob URL keeps working while other
-/// courses or pages use the same bytes.
+/// Makes a course's file public (served at `/blobs/{sha256}` to anyone, and
+/// cacheable forever) or private again (only through signed URLs the
+/// course hands its readers). Instructors and editors.
+#[utoipa::path(patch, operation_id = "update_media", path = "/api/v1/institutions/{institution}/courses/{course_id}/media/{sha256}", tag = "media",
+    params(("institution" = String, Path), ("course_id" = String, Path), ("sha256" = String, Path)), request_body = UpdateMedia,
+    responses((status = 200, body = Media), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, course, sha)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<UpdateMedia>,
+) -> ApiResult<Json<Media>> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let cid: CourseId = parse_id("course_id", &course)?;
+    let rec = s.kernel.content().set_media_public(&p, id, cid, &sha, b.public).await?;
+    Ok(Json(media_dto(&s, id, cid, rec)?))
+}
+
+/// Removes a file from the course: its URLs stop working at once (unless
+/// another course holds the same bytes, under its own URLs).
 #[utoipa::path(delete, operation_id = "delete_media", path = "/api/v1/institutions/{institution}/courses/{course_id}/media/{sha256}", tag = "media",
     params(("institution" = String, Path), ("course_id" = String, Path), ("sha256" = String, Path)),
     responses((status = 204), (status = "4XX", body = crate::dto::Problem)), security(("bearer" = [])))]

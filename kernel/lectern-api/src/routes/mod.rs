@@ -108,7 +108,7 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(courses::enrol, courses::list_enrolments))
         .routes(routes!(courses::import_enrolments))
         .routes(routes!(courses::change_role, courses::unenrol))
-        .routes(routes!(media::delete))
+        .routes(routes!(media::delete, media::update))
         .routes(routes!(blobs::blob))
         .routes(routes!(blobs::plugin_asset))
         .routes(routes!(content::learner_view))

@@ -143,6 +143,12 @@ export const en = {
   sc_media_type: 'Type',
   sc_media_size: 'Size',
   sc_media_when: 'Uploaded',
+  sc_media_public: 'Public',
+  sc_media_public_label: 'Public link for {name}',
+  sc_media_public_hint:
+    'A public file can be fetched by anyone who has its link, for good (to link it from outside the course). Other files are served only through links the course gives its readers, which expire after a few hours, and stop working when you delete the file.',
+  sc_media_made_public: '{name} is public.',
+  sc_media_made_private: '{name} is private again.',
 
   // The completion rule
   sc_rule_title: 'Course completion',
@@ -550,6 +556,12 @@ export const fr: Record<keyof typeof en, string> = {
   sc_media_type: 'Type',
   sc_media_size: 'Taille',
   sc_media_when: 'Déposé',
+  sc_media_public: 'Public',
+  sc_media_public_label: 'Lien public pour {name}',
+  sc_media_public_hint:
+    'Un fichier public peut être récupéré par quiconque a son lien, durablement (pour le citer hors du cours). Les autres fichiers ne sont servis que par les liens que le cours donne à ses lecteurs, qui expirent après quelques heures et cessent de fonctionner quand vous supprimez le fichier.',
+  sc_media_made_public: '{name} est public.',
+  sc_media_made_private: '{name} est de nouveau privé.',
 
   sc_rule_title: 'Réussite du cours',
   sc_rule_intro:
