@@ -115,7 +115,9 @@ async fn a_large_video_streams_through_without_being_held_in_memory() {
     assert_eq!(hash_body(resp).await, (range_sha, range.1 - range.0 + 1));
     let resp = client.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["cache-control"], "public, max-age=31536000, immutable");
+    // Served through the course's signed URL: cacheable until it expires.
+    let cc = resp.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(cc.starts_with("public, max-age=") && cc.ends_with(", immutable"), "{cc}");
     assert_eq!(hash_body(resp).await, (sha, SIZE));
     let down = started.elapsed();
 

@@ -6,6 +6,7 @@
 mod accounts;
 mod activities;
 mod answer_keys;
+mod audit;
 mod bad_input;
 mod bulk;
 mod content;

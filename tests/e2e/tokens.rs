@@ -70,6 +70,42 @@ async fn tokens_are_verified_strictly() {
         format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), token.split('.').nth(1).unwrap());
     admin.with_token(&none).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
     admin.with_token("not-a-jwt").get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    // Algorithm confusion: HS256 keyed with the published public key (both
+    // its base64url text and its raw bytes), same claims and kid.
+    let jwks = admin.get("/.well-known/jwks.json").await.ok().clone();
+    let kid = h["kid"].as_str().unwrap().to_owned();
+    let x = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap()["x"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let payload = claims(&token);
+    for secret in [x.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(&x).unwrap()] {
+        let mut hs = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        hs.typ = Some("at+jwt".into());
+        hs.kid = Some(kid.clone());
+        let forged = jsonwebtoken::encode(&hs, &payload, &jsonwebtoken::EncodingKey::from_secret(&secret)).unwrap();
+        admin.with_token(&forged).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    }
+    // The signature kept, the header's kid swapped for another published key's.
+    let other_kid = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).find(|k| *k != kid);
+    if let Some(other_kid) = other_kid {
+        let mut swapped = h.clone();
+        swapped["kid"] = json!(other_kid);
+        let t = format!("{}.{}", URL_SAFE_NO_PAD.encode(swapped.to_string()), token.split_once('.').unwrap().1);
+        admin.with_token(&t).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    }
+    // A key the token points at itself (`jku`, `jwk`): never fetched, never trusted.
+    for extra in [
+        json!({"jku": "https://attacker.example/jwks.json", "kid": "attacker"}),
+        json!({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": x}, "kid": "attacker"}),
+    ] {
+        let mut hdr = h.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            hdr[k] = v.clone();
+        }
+        let t = format!("{}.{}", URL_SAFE_NO_PAD.encode(hdr.to_string()), token.split_once('.').unwrap().1);
+        admin.with_token(&t).get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    }
     // No credentials at all.
     admin.anonymous().get("/api/v1/me").await.assert_problem(401, "unauthenticated");
 

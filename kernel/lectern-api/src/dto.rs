@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod answer_keys;
 pub mod assessments;
+pub mod audit;
 pub mod bulk;
 pub mod bus;
 pub mod completion;

@@ -169,6 +169,17 @@ pub(crate) fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Self::authenticate(parts, state)?;
+        // The audit middleware records who made a request it audits.
+        if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
+            slot.set(&auth.0);
+        }
+        Ok(auth)
+    }
+}
+
+impl Auth {
+    fn authenticate(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
             let value = h.to_str().map_err(|_| ApiError::unauthenticated(AuthFailure::Malformed))?;
             let token = value
@@ -200,18 +211,22 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.config.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return Ok(ClientIp(Some(ip)));
-        }
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        Ok(ClientIp(client_ip(state, &parts.headers, &parts.extensions)))
     }
+}
+
+/// The client's address (see [`ClientIp`]).
+pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    if state.config.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 
 /// `If-Match: "N"` → `Some(N)`.

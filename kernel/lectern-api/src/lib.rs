@@ -8,6 +8,7 @@
 //! `lectern_core::Kernel` operation (which authorizes), and maps the result.
 //! [`router`] returns the whole app so tests can drive it with or without a socket.
 
+mod audit;
 mod delivery;
 pub mod dto;
 mod extract;
@@ -148,7 +149,8 @@ pub fn router(state: AppState) -> Router {
         .merge(streaming)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track));
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record));
 
     let app = match cors {
         Some(c) => app.layer(c),

@@ -31,7 +31,7 @@ pub use lectern_assessment::{Assessments, assessments, completion, credentials, 
 pub use lectern_content::{Content, content, media};
 pub use lectern_domain::{
     AuthFailure, Capability, Clock, CoreError, CourseId, Env, InstitutionId, MarketFailure, MarketFailureKind, Page,
-    PageRequest, Principal, PrincipalKind, SessionId, UserId, authz, error, events,
+    PageRequest, Principal, PrincipalKind, SessionId, UserId, audit, authz, error, events,
 };
 pub use lectern_identity::{
     CourseUpdate, Identity, LoginOutcome, LoginRequest, NewCourse, NewInstitution, NewUser, PasswordHasher,
@@ -167,7 +167,8 @@ impl Kernel {
         if config.tutor.enabled {
             tutor::attach_retrieval(&host, &store, &config.data_dir, &config.tutor)?;
         }
-        let env = Env { store, clock, bus: Arc::new(bus) };
+        let audit = lectern_domain::audit::AuditLog::open(&store)?;
+        let env = Env { store, clock, bus: Arc::new(bus), audit };
         let (identity, bootstrap_token) = Identity::open(
             env.clone(),
             lectern_identity::IdentitySettings {
@@ -256,6 +257,33 @@ impl Kernel {
     /// The blob store (media and rendered pages).
     pub fn blobs(&self) -> &lectern_storage::BlobStore {
         &self.inner.blobs
+    }
+
+    /// The audit log (reads authorize; see [`audit`]).
+    pub fn audit(&self) -> &audit::AuditLog {
+        &self.inner.env.audit
+    }
+
+    /// Removes audit entries older than `retention_days` (`0` keeps
+    /// everything); returns how many went. Blocking.
+    pub fn sweep_audit(&self, retention_days: u64) -> Result<u64, CoreError> {
+        if retention_days == 0 {
+            return Ok(0);
+        }
+        let now = self.clock().now();
+        let cutoff =
+            now.saturating_sub(i64::try_from(retention_days).unwrap_or(i64::MAX / 86_400).saturating_mul(86_400));
+        let removed = self.inner.env.audit.sweep(cutoff, now)?;
+        if removed > 0 {
+            self.inner.env.store.durable_blocking()?;
+        }
+        Ok(removed)
+    }
+
+    /// Appends to the audit log and waits until the entry is on disk.
+    pub async fn record_audit(&self, entry: audit::NewAuditEntry) -> Result<(), CoreError> {
+        self.inner.env.audit(entry);
+        self.inner.env.durable().await
     }
 
     /// Institutions, users, courses, enrolments, sessions, OAuth.

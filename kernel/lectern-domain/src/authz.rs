@@ -49,10 +49,12 @@ pub enum Capability {
     IntegrityReview,
     /// Read what students asked the course's tutor (tutor insights).
     TutorInsightsView,
+    /// Read and export the audit log (an institution's; platform: all of it).
+    AuditView,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 21] = [
+    pub const ALL: [Capability; 22] = [
         Capability::PlatformManage,
         Capability::InstitutionView,
         Capability::InstitutionManage,
@@ -74,6 +76,7 @@ impl Capability {
         Capability::IntegrityView,
         Capability::IntegrityReview,
         Capability::TutorInsightsView,
+        Capability::AuditView,
     ];
 
     pub fn name(self) -> &'static str {
@@ -99,6 +102,7 @@ impl Capability {
             Capability::IntegrityView => "integrity:view",
             Capability::IntegrityReview => "integrity:review",
             Capability::TutorInsightsView => "tutor-insights:view",
+            Capability::AuditView => "audit:view",
         }
     }
 }
@@ -280,6 +284,7 @@ pub fn authorize(p: &Principal, cap: Capability, ctx: Context) -> Result<(), Cor
                 | Capability::OAuthClientManage
                 | Capability::InstitutionManage
                 | Capability::IntegrityReview
+                | Capability::AuditView
         ) {
             deny("is not available to service clients")
         } else {
@@ -308,7 +313,7 @@ pub fn matrix_markdown() -> String {
     );
     let _ = writeln!(
         s,
-        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage`, `institution:manage` or `integrity:review`. Grades (`grades:read`), exam-integrity records (`proctoring:read`) and tutor conversations (`tutor:read`) are separate scopes: none implies another. Any change to an administrator's account (email, name, role, password, sessions, deactivation) needs `user:grant-admin`, and to a platform administrator's `platform:manage`, besides `user:manage`. An access token issued through an OAuth grant dies with the grant (replay, reuse, revocation) and with its client's deactivation.\n"
+        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage`, `institution:manage`, `integrity:review` or `audit:view`. Grades (`grades:read`), exam-integrity records (`proctoring:read`) and tutor conversations (`tutor:read`) are separate scopes: none implies another. Any change to an administrator's account (email, name, role, password, sessions, deactivation) needs `user:grant-admin`, and to a platform administrator's `platform:manage`, besides `user:manage`. An access token issued through an OAuth grant dies with the grant (replay, reuse, revocation) and with its client's deactivation.\n"
     );
     let _ = writeln!(s, "## Institution roles (apply to every course in the institution)\n");
     let _ = writeln!(s, "| capability | platform admin | admin | staff | member |\n|---|---|---|---|---|");

@@ -14,6 +14,7 @@
 //!   private; other contexts read through its functions.
 //! - A write is acknowledged only after [`Env::durable`].
 
+pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod error;
@@ -35,13 +36,16 @@ pub use paging::{Page, PageRequest};
 
 use lectern_storage::Store;
 
-/// What every context shares: the database, the clock and the bus handles.
+/// What every context shares: the database, the clock, the bus handles and
+/// the audit log.
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct Env {
     pub store: Store,
     pub clock: Clock,
     pub bus: Arc<BusHandles>,
+    /// The deployment's audit log (see [`audit`]).
+    pub audit: audit::AuditLog,
 }
 
 impl Env {
@@ -61,6 +65,15 @@ impl Env {
         self.durable().await?;
         self.bus.outbox.notify();
         Ok(())
+    }
+
+    /// Appends to the audit log at the kernel's time. Not durable by itself:
+    /// the caller's own `durable()` covers it, as for any write. A failure to
+    /// record is logged, not returned: the action it describes has happened.
+    pub fn audit(&self, entry: audit::NewAuditEntry) {
+        if let Err(e) = self.audit.record(entry, self.now()) {
+            tracing::error!(error = %e, "could not append to the audit log");
+        }
     }
 
     /// Runs CPU-heavy work (password hashing, archive building) off the async workers.

@@ -10,6 +10,7 @@ use crate::error::{AuthFailure, CoreError};
 use crate::ids::{InstitutionId, SessionId, UserId};
 use crate::model::{RevocationReason, Session, User};
 use crate::{Identity, keys};
+use lectern_domain::audit::{AuditActor, AuditOutcome, NewAuditEntry};
 
 /// The first-party client id for logins through the kernel's own API.
 pub const FIRST_PARTY_CLIENT: &str = "lectern";
@@ -84,7 +85,44 @@ pub struct SessionToken {
 
 impl Identity {
     /// Checks a password login, applying the throttle, and opens a session.
+    /// Every attempt, whatever its outcome, goes into the audit log (the
+    /// address as typed, normalised; never the password).
     pub async fn login(&self, req: LoginRequest) -> Result<LoginOutcome, CoreError> {
+        let claimed: String = crate::email::lookup_key(&req.email).chars().take(254).collect();
+        let inst = self.resolve_institution(&req.institution).ok();
+        let ip = req.ip.clone();
+        let result = self.check_login(req).await;
+        let (actor, outcome, reason) = match &result {
+            Ok(o) => {
+                (AuditActor::User { id: o.user.id, institution: o.user.institution }, AuditOutcome::Succeeded, None)
+            }
+            Err(e) => (
+                AuditActor::Anonymous { claimed: Some(claimed.clone()) },
+                AuditOutcome::Denied,
+                Some(match e {
+                    CoreError::InvalidCredentials => "invalid credentials",
+                    CoreError::Throttled { .. } => "throttled",
+                    CoreError::Unauthenticated(AuthFailure::AccountDisabled) => "account deactivated",
+                    _ => "error",
+                }),
+            ),
+        };
+        self.env().audit(NewAuditEntry {
+            institution: inst,
+            actor,
+            action: "auth.login".into(),
+            target: Some(claimed),
+            outcome,
+            status: None,
+            ip: Some(ip),
+            request_id: None,
+            details: reason.map(|r| [("reason".to_owned(), r.to_owned())].into()).unwrap_or_default(),
+        });
+        self.durable().await?;
+        result
+    }
+
+    async fn check_login(&self, req: LoginRequest) -> Result<LoginOutcome, CoreError> {
         let hasher = self.config().password_hasher.clone();
         let Ok(inst) = self.resolve_institution(&req.institution) else {
             let pw = req.password.clone();

@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
+use lectern_core::audit::{AuditActor, AuditOutcome, NewAuditEntry};
 use lectern_core::model::InstitutionRole;
 use lectern_core::{Clock, Kernel, NewInstitution, NewUser, Principal};
 
@@ -51,6 +52,18 @@ pub enum AdminCommand {
     BootstrapToken,
 }
 
+impl AdminCommand {
+    /// The command's name, as typed (the audit log's action).
+    fn name(&self) -> &'static str {
+        match self {
+            AdminCommand::CreateInstitution { .. } => "create-institution",
+            AdminCommand::CreateUser { .. } => "create-user",
+            AdminCommand::ResetPassword { .. } => "reset-password",
+            AdminCommand::BootstrapToken => "bootstrap-token",
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Role {
     Admin,
@@ -92,6 +105,28 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the data directory {}", c.data_dir.display()))?;
     let k = opened.kernel;
     runtime.block_on(async move {
+        let action = format!("cli.admin.{}", cmd.name());
+        let result = run_command(&k, cmd).await;
+        // The shell's administration is recorded like the API's (the system acted).
+        let entry = NewAuditEntry {
+            institution: result.as_ref().ok().copied().flatten(),
+            actor: AuditActor::System,
+            action,
+            target: None,
+            outcome: if result.is_ok() { AuditOutcome::Succeeded } else { AuditOutcome::Failed },
+            status: None,
+            ip: None,
+            request_id: None,
+            details: result.as_ref().err().map(|e| [("error".to_owned(), format!("{e:#}"))].into()).unwrap_or_default(),
+        };
+        k.record_audit(entry).await?;
+        result.map(|_| ())
+    })
+}
+
+/// Runs one command; the institution it concerned, if any.
+async fn run_command(k: &Kernel, cmd: AdminCommand) -> anyhow::Result<Option<lectern_core::InstitutionId>> {
+    {
         match cmd {
             AdminCommand::CreateInstitution { slug, name } => {
                 let platform = k.identity().resolve_institution("platform")?;
@@ -100,6 +135,7 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     .create_institution(&Principal::system(platform), NewInstitution { slug, name })
                     .await?;
                 println!("created institution {} ({})", inst.slug, inst.id);
+                return Ok(Some(inst.id));
             }
             AdminCommand::CreateUser { institution, email, name, role, platform_admin, password_stdin } => {
                 let inst = k.identity().resolve_institution(&institution)?;
@@ -116,6 +152,7 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 if generated {
                     println!("password: {password}");
                 }
+                return Ok(Some(inst));
             }
             AdminCommand::ResetPassword { institution, email, password_stdin } => {
                 let inst = k.identity().resolve_institution(&institution)?;
@@ -127,6 +164,7 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 if generated {
                     println!("password: {password}");
                 }
+                return Ok(Some(inst));
             }
             AdminCommand::BootstrapToken => {
                 if k.identity().has_platform_admin()? {
@@ -135,6 +173,6 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 println!("{}", k.identity().new_bootstrap_token()?);
             }
         }
-        Ok(())
-    })
+        Ok(None)
+    }
 }

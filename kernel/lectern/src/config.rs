@@ -28,6 +28,8 @@ pub struct Config {
     pub bus: Bus,
     pub email: Email,
     pub webhooks: Webhooks,
+    /// `[audit]`: how long the audit log keeps entries.
+    pub audit: Audit,
     pub media: Media,
     /// The AI tutor: `[tutor]` (limits), `[tutor.embed]` (lexical, minilm or
     /// openai) and `[tutor.chat]` (an OpenAI-compatible generator, optional).
@@ -109,6 +111,20 @@ pub struct Webhooks {
 impl Default for Webhooks {
     fn default() -> Self {
         Webhooks { timeout_secs: 10, allow_private_addresses: false }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Audit {
+    /// Audit entries older than this many days are removed (the chain keeps
+    /// an anchor, so what remains still verifies); `0` keeps everything.
+    pub retention_days: u64,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit { retention_days: 730 }
     }
 }
 
@@ -239,6 +255,7 @@ impl Default for Config {
             bus: Bus::default(),
             email: Email::default(),
             webhooks: Webhooks::default(),
+            audit: Audit::default(),
             media: Media::default(),
             tutor: Default::default(),
             marketplace: Default::default(),
@@ -301,6 +318,7 @@ const TOP_LEVEL: &[&str] = &[
     "bus",
     "email",
     "webhooks",
+    "audit",
     "media",
     "tutor",
     "marketplace",

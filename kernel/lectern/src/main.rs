@@ -246,7 +246,7 @@ async fn serve_async(mut c: Config) -> anyhow::Result<()> {
     // The line tests and scripts wait for; keep its shape stable.
     println!("lectern: listening on http://{addr}");
 
-    let sweeper = tokio::spawn(sweep_periodically(opened.kernel.clone()));
+    let sweeper = tokio::spawn(sweep_periodically(opened.kernel.clone(), c.audit.retention_days));
     let market_refresher = c.marketplace.enabled().then(|| {
         tokio::spawn(refresh_marketplace_periodically(opened.kernel.clone(), c.marketplace.refresh_secs.max(60)))
     });
@@ -299,8 +299,9 @@ async fn install_first_party(kernel: &Kernel) -> anyhow::Result<()> {
 }
 
 /// Removes expired sessions, codes, refresh families and stale throttle
-/// counters every ten minutes, off the async workers.
-async fn sweep_periodically(kernel: Kernel) {
+/// counters, and audit entries past their retention, every ten minutes, off
+/// the async workers.
+async fn sweep_periodically(kernel: Kernel, audit_retention_days: u64) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
@@ -310,6 +311,13 @@ async fn sweep_periodically(kernel: Kernel) {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "sweep failed"),
             Err(e) => tracing::warn!(error = %e, "sweep task failed"),
+        }
+        let k = kernel.clone();
+        match tokio::task::spawn_blocking(move || k.sweep_audit(audit_retention_days)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "audit entries past their retention removed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "audit sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "audit sweep task failed"),
         }
     }
 }

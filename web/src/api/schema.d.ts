@@ -24,6 +24,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The whole deployment's audit log, newest first (platform administrators). */
+        get: operations["list_all_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hash chain recomputed from its anchor, and its head: record the
+         *     head's `seq` and `hash` outside Lectern; a later verification that still
+         *     reaches them shows that nothing up to there was changed, inserted or
+         *     removed (platform administrators).
+         */
+        get: operations["verify_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/bus/dead-letters": {
         parameters: {
             query?: never;
@@ -590,6 +629,50 @@ export interface paths {
          *     their settings schemas (an `activity` item names one).
          */
         get: operations["list_activity_kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/institutions/{institution}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The institution's audit log, newest first (its administrators): sign-ins
+         *     and failures, account, role and enrolment changes, grade overrides,
+         *     proctoring decisions, plugin and key administration, and every other
+         *     administrative request, with who, from where and how it ended.
+         */
+        get: operations["list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/institutions/{institution}/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every entry of the institution, oldest first, as newline-delimited JSON:
+         *     each line is an entry exactly as hashed plus its `hash`, so anyone can
+         *     check `hash = SHA-256(RFC 8785 JSON of the line without "hash")`. The
+         *     export itself is recorded.
+         */
+        get: operations["export_audit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2629,6 +2712,79 @@ export interface components {
             state: components["schemas"]["AttemptState"];
             submitted_at?: string | null;
             submitted_by?: null | components["schemas"]["SubmittedBy"];
+        };
+        /**
+         * @description Who acted: `user` and `client` (with `id` and `institution`), `system`, or
+         *     `anonymous` (with `claimed`, the identity a sign-in named).
+         */
+        AuditActor: {
+            claimed?: string | null;
+            id?: string | null;
+            institution?: string | null;
+            kind: string;
+        };
+        /** @description The chain's anchor after retention removed its oldest entries. */
+        AuditAnchor: {
+            hash: string;
+            removed_at: string;
+            /** Format: int64 */
+            seq: number;
+        };
+        /** @description One entry of the audit log. */
+        AuditEntry: {
+            /** @description `auth.login`, or `METHOD /route/{template}` for an API request. */
+            action: string;
+            actor: components["schemas"]["AuditActor"];
+            /**
+             * Format: int64
+             * @description Unix seconds (hashed).
+             */
+            at: number;
+            details: {
+                [key: string]: string;
+            };
+            hash: string;
+            institution?: string | null;
+            ip?: string | null;
+            /** @description `succeeded`, `denied` or `failed`. */
+            outcome: string;
+            prev_hash: string;
+            request_id?: string | null;
+            /** Format: int64 */
+            seq: number;
+            /** Format: int32 */
+            status?: number | null;
+            target?: string | null;
+            /** @description `at` in RFC 3339 (not hashed). */
+            time: string;
+        };
+        /**
+         * @description The chain's end: write `seq` and `hash` down somewhere else; a later
+         *     verification that reaches the same pair shows nothing before it changed.
+         */
+        AuditHead: {
+            anchor?: null | components["schemas"]["AuditAnchor"];
+            hash: string;
+            /** Format: int64 */
+            seq?: number | null;
+        };
+        /** @description A page of entries, newest first. */
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            /** @description Present while there may be more (older) entries. */
+            next_cursor?: string | null;
+        };
+        /** @description The chain recomputed from its anchor. */
+        AuditVerification: {
+            /** Format: int64 */
+            entries: number;
+            /**
+             * Format: int64
+             * @description The first entry whose hash or link does not hold.
+             */
+            first_bad?: number | null;
+            head: components["schemas"]["AuditHead"];
+            ok: boolean;
         };
         /**
          * Format: binary
@@ -4780,6 +4936,73 @@ export interface operations {
             };
         };
     };
+    list_all_audit: {
+        parameters: {
+            query?: {
+                /** @description Entries whose action starts with this (`auth.`, `PATCH /api/v1/institutions/{institution}/users`). */
+                action?: string;
+                /** @description Entries by this actor: a user id, a client id, or the address a sign-in named. */
+                actor?: string;
+                /** @description RFC 3339: entries at or after. */
+                since?: string;
+                /** @description RFC 3339: entries at or before. */
+                until?: string;
+                /** @description 1–500, default 50. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_audit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     dead_letters: {
         parameters: {
             query?: never;
@@ -5853,6 +6076,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActivityKindList"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                /** @description Entries whose action starts with this (`auth.`, `PATCH /api/v1/institutions/{institution}/users`). */
+                action?: string;
+                /** @description Entries by this actor: a user id, a client id, or the address a sign-in named. */
+                actor?: string;
+                /** @description RFC 3339: entries at or after. */
+                since?: string;
+                /** @description RFC 3339: entries at or before. */
+                until?: string;
+                /** @description 1–500, default 50. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                institution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_audit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
                 };
             };
             "4XX": {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod assessments;
+mod audit;
 mod auth;
 pub(crate) mod blobs;
 mod content;
@@ -48,6 +49,7 @@ use crate::problem::ApiResult;
         (name = "credentials", description = "Open Badges 3.0 course credentials"),
         (name = "notifications", description = "In-app notifications and preferences"),
         (name = "webhooks", description = "Institution webhooks"),
+        (name = "audit", description = "The audit log: who did what to whom, when and from where; hash-chained"),
         (name = "bus", description = "The event bus: topics, backlogs, dead letters (platform administrators)"),
     )
 )]
@@ -94,6 +96,10 @@ pub(crate) fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(institutions::signing_keys))
         .routes(routes!(institutions::create_client, institutions::list_clients))
         .routes(routes!(institutions::revoke_client))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::list_all))
+        .routes(routes!(audit::verify))
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::import))
         .routes(routes!(users::reset_sessions))
