@@ -33,7 +33,7 @@ fn choice(options: &[(&str, bool)]) -> Value {
     json!({"single_choice": {"options": opts, "rule": "all_or_nothing"}})
 }
 
-fn quiz() -> Value {
+pub(crate) fn quiz() -> Value {
     json!({
         "title": "Quiz 1",
         "questions": [

@@ -124,7 +124,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("lectern-api", &["lectern-auth", "lectern-core", "lectern-host"]),
-    ("lectern", &["lectern-api", "lectern-core", "lectern-marketplace"]),
+    // The binary; lectern-http for `lectern admin backup`, a client of the running server.
+    ("lectern", &["lectern-api", "lectern-core", "lectern-http", "lectern-marketplace"]),
 ];
 
 /// Test and tooling crates: they drive the real systems, so no rule applies.

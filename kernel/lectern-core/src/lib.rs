@@ -22,6 +22,7 @@
 //! - No HTTP types, no JSON DTOs, no sled: those belong to `lectern-api` and
 //!   `lectern-storage`.
 
+pub mod backup;
 mod migrations;
 pub mod workers;
 

@@ -243,6 +243,28 @@ impl BlockingClient {
         self.read(url, resp, max_len)
     }
 
+    /// `GET url` with a bearer token, the body copied to `out` as it
+    /// arrives (no size limit: a backup). A non-2xx answer's body (a problem
+    /// document) comes back in the `Response` instead, up to 64 KiB; a 2xx
+    /// one comes back with an empty body and the bytes copied.
+    pub fn download(
+        &self,
+        url: &str,
+        bearer: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(Response, u64), HttpError> {
+        let parsed = check_url(url, false)?;
+        let mut resp =
+            self.http.get(parsed).bearer_auth(bearer).send().map_err(|e| classify(&e, url, self.opts.timeout))?;
+        if !resp.status().is_success() {
+            return Ok((self.read(url, resp, 64 * 1024)?, 0));
+        }
+        let status = resp.status().as_u16();
+        let n = std::io::copy(&mut resp, out)
+            .map_err(|e| HttpError::Unreachable { url: url.into(), detail: format!("reading the answer: {e}") })?;
+        Ok((Response { status, body: Vec::new() }, n))
+    }
+
     fn read(&self, url: &str, resp: reqwest::blocking::Response, max_len: u64) -> Result<Response, HttpError> {
         let status = resp.status().as_u16();
         if resp.content_length().is_some_and(|n| n > max_len) {

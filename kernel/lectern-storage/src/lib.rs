@@ -18,6 +18,7 @@
 pub mod blobs;
 mod codec;
 mod error;
+mod export;
 mod flush;
 mod migrate;
 mod store;
@@ -26,6 +27,7 @@ mod tx;
 pub use blobs::{BlobMeta, BlobStore, BlobWriter, Encoding, write_durably};
 pub use codec::{Record, decode_body};
 pub use error::StorageError;
+pub use export::ExportStats;
 pub use flush::{FlushObserver, OnDurable};
 pub use migrate::Migration;
 pub use store::{DecodeCache, Stamped, Store, StoreOptions, Tree, WeakStore};

@@ -38,7 +38,12 @@ struct Inner {
     flusher: GroupFlusher,
     db: sled::Db,
     path: PathBuf,
+    /// Added to sled's id counter (set by a restore; 0 otherwise).
+    id_floor: std::sync::atomic::AtomicU64,
 }
+
+/// `__meta` key of [`Inner::id_floor`].
+const ID_FLOOR: &[u8] = b"id_floor";
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,8 +80,17 @@ impl Store {
             sled::Error::Io(io) if is_lock_error(&io) => StorageError::Locked { path: path.clone() },
             other => other.into(),
         })?;
+        let id_floor = match db.open_tree("__meta")?.get(ID_FLOOR)? {
+            Some(b) => u64::from_be_bytes(b.as_ref().try_into().map_err(|_| StorageError::Corrupt {
+                tree: "__meta".into(),
+                detail: "id_floor is not 8 bytes".into(),
+            })?),
+            None => 0,
+        };
         let flusher = GroupFlusher::start(db.clone(), options.flush_observer)?;
-        Ok(Store { inner: Arc::new(Inner { flusher, db, path }) })
+        Ok(Store {
+            inner: Arc::new(Inner { flusher, db, path, id_floor: std::sync::atomic::AtomicU64::new(id_floor) }),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -114,9 +128,23 @@ impl Store {
         Ok(())
     }
 
-    /// A process-wide monotonic id (survives restarts), for ordered logs such as outboxes.
+    /// A process-wide monotonic id (survives restarts, and a backup's
+    /// restore: see [`Store::import`]), for ordered logs such as outboxes.
     pub fn generate_id(&self) -> Result<u64, StorageError> {
-        Ok(self.inner.db.generate_id()?)
+        Ok(self.inner.db.generate_id()? + self.inner.id_floor.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Makes every id this database generates from now on larger than
+    /// `last` (a restored database continues the counter of the original).
+    pub(crate) fn set_id_floor(&self, last: u64) -> Result<(), StorageError> {
+        let floor = last + 1;
+        self.meta()?.insert(ID_FLOOR, &floor.to_be_bytes())?;
+        self.inner.id_floor.store(floor, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.inner.db
     }
 
     /// Bytes the database occupies on disk.

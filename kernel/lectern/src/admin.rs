@@ -50,6 +50,24 @@ pub enum AdminCommand {
     },
     /// Print a fresh one-time bootstrap token (replaces any earlier one).
     BootstrapToken,
+    /// Back up the *running* server into a file: its database (exported while
+    /// it keeps serving), media and plugin components. Needs a platform
+    /// administrator's access token in the environment variable LECTERN_TOKEN.
+    Backup {
+        /// The file to write (a tar archive).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The server's URL (default: this configuration's public URL).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Restore a backup into this configuration's data directory, which must
+    /// not exist or be empty (a fresh machine). Then start `lectern serve`.
+    Restore {
+        /// The backup file (from `lectern admin backup`).
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 impl AdminCommand {
@@ -60,6 +78,8 @@ impl AdminCommand {
             AdminCommand::CreateUser { .. } => "create-user",
             AdminCommand::ResetPassword { .. } => "reset-password",
             AdminCommand::BootstrapToken => "bootstrap-token",
+            AdminCommand::Backup { .. } => "backup",
+            AdminCommand::Restore { .. } => "restore",
         }
     }
 }
@@ -96,6 +116,23 @@ fn read_password(stdin: bool) -> anyhow::Result<(String, bool)> {
 }
 
 pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
+    // These two never open the data directory: the server holds it, or it is to be made.
+    match cmd {
+        AdminCommand::Backup { out, url } => return backup(c, &out, url),
+        AdminCommand::Restore { from } => {
+            let m = lectern_core::backup::restore(&from, &c.data_dir)
+                .with_context(|| format!("cannot restore {} into {}", from.display(), c.data_dir.display()))?;
+            println!(
+                "restored the backup of {} ({} records, {} files) into {}; start `lectern serve`",
+                m.created_at,
+                m.database_records,
+                m.files,
+                c.data_dir.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut config = crate::kernel_config(c)?;
     // Administration of a stopped server runs no plugin code.
@@ -122,6 +159,30 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         k.record_audit(entry).await?;
         result.map(|_| ())
     })
+}
+
+/// `lectern admin backup`: asks the running server for its backup and
+/// writes it to `out` (through a temporary file beside it, renamed once
+/// complete, so `out` is never a partial backup).
+fn backup(c: &Config, out: &std::path::Path, url: Option<String>) -> anyhow::Result<()> {
+    let token = std::env::var("LECTERN_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .context("set LECTERN_TOKEN to a platform administrator's access token (POST /api/v1/auth/login)")?;
+    let base = url.unwrap_or_else(|| c.issuer());
+    let endpoint = format!("{}/api/v1/admin/backup", base.trim_end_matches('/'));
+    let client =
+        lectern_http::BlockingClient::new(lectern_http::ClientOptions::new(std::time::Duration::from_secs(24 * 3600)))?;
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let (resp, bytes) = client.download(&endpoint, token.trim(), tmp.as_file_mut())?;
+    if !(200..300).contains(&resp.status) {
+        bail!("the server refused the backup ({}): {}", resp.status, String::from_utf8_lossy(&resp.body));
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(out).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("backup written to {} ({bytes} bytes)", out.display());
+    Ok(())
 }
 
 /// Runs one command; the institution it concerned, if any.
@@ -171,6 +232,9 @@ async fn run_command(k: &Kernel, cmd: AdminCommand) -> anyhow::Result<Option<lec
                     eprintln!("note: a platform administrator already exists; the token creates another one");
                 }
                 println!("{}", k.identity().new_bootstrap_token()?);
+            }
+            AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
+                bail!("backup and restore never open the data directory")
             }
         }
         Ok(None)

@@ -63,6 +63,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A backup of the running server (platform administrators): a tar of the
+         *     database (exported while the server keeps serving), the media and the
+         *     installed plugins' components, with a manifest. Everything acknowledged
+         *     before the request arrived is in it; what is written meanwhile may be.
+         *     Restore it with `lectern admin restore --from <file>` into an empty data
+         *     directory. Written to a temporary file first, then streamed.
+         */
+        get: operations["backup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/bus/dead-letters": {
         parameters: {
             query?: never;
@@ -4991,6 +5015,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    backup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backup */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": components["schemas"]["Binary"];
                 };
             };
             "4XX": {

@@ -1,7 +1,8 @@
-//! Operations for platform administrators: what is running, and the email check.
+//! Operations for platform administrators: what is running, the email check, backups.
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use lectern_core::authz::{Capability, Context, authorize};
 
 use crate::AppState;
@@ -38,4 +39,58 @@ pub(crate) async fn check_email(
     ApiJson(b): ApiJson<d::EmailCheckRequest>,
 ) -> ApiResult<Json<d::EmailCheck>> {
     Ok(Json(s.kernel.notifications().check_email(&p, &b.to).await?.into()))
+}
+
+/// A backup of the running server (platform administrators): a tar of the
+/// database (exported while the server keeps serving), the media and the
+/// installed plugins' components, with a manifest. Everything acknowledged
+/// before the request arrived is in it; what is written meanwhile may be.
+/// Restore it with `lectern admin restore --from <file>` into an empty data
+/// directory. Written to a temporary file first, then streamed.
+#[utoipa::path(get, operation_id = "backup", path = "/api/v1/admin/backup", tag = "operations",
+    responses((status = 200, description = "The backup", content_type = "application/x-tar", body = crate::dto::Binary), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn backup(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+    use std::io::{Seek, SeekFrom};
+    let kernel = s.kernel.clone();
+    let dir = kernel.config().data_dir.clone();
+    let who = p.clone();
+    let (file, size, manifest) = tokio::task::spawn_blocking(
+        move || -> ApiResult<(std::fs::File, u64, lectern_core::backup::BackupManifest)> {
+            let io = |e: std::io::Error| lectern_core::CoreError::internal("the backup file", e);
+            let mut f = tempfile::tempfile_in(&dir).map_err(io)?;
+            let manifest = kernel.backup(&who, &mut f, &dir)?;
+            let size = f.seek(SeekFrom::End(0)).map_err(io)?;
+            f.seek(SeekFrom::Start(0)).map_err(io)?;
+            Ok((f, size, manifest))
+        },
+    )
+    .await
+    .map_err(|e| lectern_core::CoreError::internal("the backup task", e))??;
+    s.kernel
+        .record_audit(lectern_core::audit::NewAuditEntry {
+            institution: None,
+            actor: lectern_core::audit::AuditActor::of(&p),
+            action: "admin.backup".into(),
+            target: Some(format!("{} records, {} files, {size} bytes", manifest.database_records, manifest.files)),
+            outcome: lectern_core::audit::AuditOutcome::Succeeded,
+            status: Some(200),
+            ip: None,
+            request_id: None,
+            details: Default::default(),
+        })
+        .await?;
+    let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 256 * 1024);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/x-tar".to_string()),
+            (axum::http::header::CONTENT_LENGTH, size.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"lectern-backup-{}.tar\"", manifest.created_at),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }

@@ -209,6 +209,8 @@ pub(crate) fn streaming_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::import))
         // Exports are written to a temporary file before the first byte is sent.
         .routes(routes!(content::export))
+        // A backup can take longer than the request deadline to write.
+        .routes(routes!(admin::backup))
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
