@@ -12,6 +12,8 @@
 // - the same console used with the keyboard only;
 // - operations: bus topics, two dead letters made through the API, one replayed and one
 //   discarded, a webhook registered with its secret and delivery log;
+// - the audit log: a refused sign-in found, the list filtered to sign-ins, the export
+//   downloaded, the chain verified by the platform administrator;
 // - a student sees no administration page, and the API refuses the same calls.
 //
 // Rolling back between two versions of one plugin needs a second installed version, which a
@@ -507,11 +509,46 @@ test('operations: topics, a dead letter replayed and one discarded, a webhook an
   await context.close();
 });
 
+test('the audit log: what administrators did, filtered, exported; the chain verified', { timeout: 120_000 }, async () => {
+  // Something to find: a refused sign-in, then the administrator's own.
+  const refused = await login({ ...seed.admin, password: 'not the password' });
+  assert.equal(refused.status, 401);
+  const { context, page, w } = await open(seed.admin, '/admin/audit');
+  await page.getByRole('heading', { level: 1, name: m('ad_audit_title') }).waitFor();
+  const table = page.getByRole('region', { name: m('ad_audit_entries') });
+  await table.locator('tr[data-outcome="denied"]').filter({ hasText: 'auth.login' }).first().waitFor();
+  await checkA11y(page, 'the audit log');
+  await screenshot(page, 'admin-audit');
+  // Only sign-ins.
+  const filters = page.getByRole('form', { name: m('ad_audit_filters') });
+  await filters.getByLabel(m('ad_audit_action')).fill('auth.');
+  await filters.getByRole('button', { name: m('ad_audit_apply') }).click();
+  await until('only sign-ins listed', async () => {
+    const actions = await table.locator('tbody th code').allInnerTexts();
+    return actions.length > 0 && actions.every((a) => a === 'auth.login');
+  });
+  // The export is a file of one entry per line.
+  const [download] = await Promise.all([page.waitForEvent('download'), filters.getByRole('link', { name: m('ad_audit_export') }).click()]);
+  const lines = (await (await download.createReadStream()).toArray()).join('').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.some((l) => l.action === 'auth.login' && l.outcome === 'denied'), 'the refused sign-in is exported');
+  assert.ok(lines.every((l) => typeof l.hash === 'string' && l.hash.length === 64));
+  w.assertClean('the audit log');
+  await context.close();
+
+  // The platform administrator verifies the chain and sees its head.
+  const root = await open(seed.platformAdmin, '/admin/audit');
+  await root.page.getByRole('button', { name: m('ad_audit_verify') }).click();
+  await root.page.getByRole('status').filter({ hasText: m('ad_audit_verified') }).waitFor();
+  await checkA11y(root.page, 'the audit chain verified');
+  root.w.assertClean('the audit chain');
+  await root.context.close();
+});
+
 test('a student sees no administration page, and the API refuses the calls anyway', { timeout: 120_000 }, async () => {
   const student = seed.students[1];
   const { context, page, w } = await open(student, '/');
   assert.equal(await page.getByRole('link', { name: m('nav_admin'), exact: true }).count(), 0, 'no Administration link');
-  for (const path of ['/admin', '/admin/people', '/admin/courses', '/admin/oauth', '/admin/plugins', '/admin/operations']) {
+  for (const path of ['/admin', '/admin/people', '/admin/courses', '/admin/oauth', '/admin/plugins', '/admin/operations', '/admin/audit']) {
     await page.goto(path);
     await page.getByRole('alert').filter({ hasText: m('ad_not_allowed') }).waitFor();
     assert.equal(await page.getByRole('table').count(), 0, `${path} shows nothing`);
@@ -537,6 +574,9 @@ test('a student sees no administration page, and the API refuses the calls anywa
     ['GET', '/api/v1/admin/bus/dead-letters'],
     ['GET', `/api/v1/institutions/${inst}/webhooks`],
     ['GET', '/api/v1/marketplace/alerts'],
+    ['GET', `/api/v1/institutions/${inst}/audit`],
+    ['GET', `/api/v1/institutions/${inst}/audit/export`],
+    ['GET', '/api/v1/admin/audit/verify'],
   ]) {
     const r = await apiCall(bearer, method, path, body);
     assert.equal(r.status, 403, `${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);

@@ -6,6 +6,7 @@ import type { VNode } from 'preact';
 import { type MessageKey, t } from '../i18n';
 import type { Render } from '../pages/routes';
 import { CoursesPage } from './courses';
+import { AuditPage } from './audit';
 import { AdminIndex } from './index_page';
 import { OauthPage } from './oauth';
 import { OperationsPage } from './operations';
@@ -27,4 +28,5 @@ export const adminRoutes: [string, Render][] = [
   ['/admin/oauth', () => <Gate console="oauth" title="ad_oauth_title" page={() => <OauthPage />} />],
   ['/admin/plugins', () => <Gate console="plugins" title="ad_plugins_title" page={() => <PluginConsole />} />],
   ['/admin/operations', () => <Gate console="operations" title="ad_ops_title" page={() => <OperationsPage />} />],
+  ['/admin/audit', () => <Gate console="audit" title="ad_audit_title" page={() => <AuditPage />} />],
 ];

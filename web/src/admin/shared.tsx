@@ -17,7 +17,7 @@ export type Institution = Schemas['Institution'];
 export type Capabilities = Schemas['Capabilities'];
 
 /** The consoles, in the order the index and the navigation list them. */
-export type ConsoleId = 'people' | 'courses' | 'oauth' | 'plugins' | 'operations';
+export type ConsoleId = 'people' | 'courses' | 'oauth' | 'plugins' | 'operations' | 'audit';
 
 interface ConsoleInfo {
   id: ConsoleId;
@@ -34,6 +34,7 @@ export const CONSOLES: ConsoleInfo[] = [
   { id: 'oauth', href: '/admin/oauth', title: 'ad_oauth_title', intro: 'ad_oauth_intro', needs: ['oauth-client:manage', 'institution:manage'] },
   { id: 'plugins', href: '/admin/plugins', title: 'ad_plugins_title', intro: 'ad_plugins_intro', needs: ['plugin:manage'] },
   { id: 'operations', href: '/admin/operations', title: 'ad_ops_title', intro: 'ad_ops_intro', needs: ['platform:manage', 'institution:manage'] },
+  { id: 'audit', href: '/admin/audit', title: 'ad_audit_title', intro: 'ad_audit_intro', needs: ['audit:view'] },
 ];
 
 /** The caller's institution-wide capabilities, and whether they administer the platform. */
