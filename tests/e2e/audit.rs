@@ -48,6 +48,7 @@ async fn administrative_actions_are_recorded_chained_and_readable_by_admins_only
     find(&log, "auth.login", |e| e["outcome"] == "succeeded" && e["actor"]["id"] == member.as_str());
     let role = find(&log, "PATCH /api/v1/institutions/{institution}/users/{user_id}", |_| true);
     assert_eq!((role["actor"]["kind"].as_str(), role["actor"]["id"].as_str()), (Some("user"), Some(admin_id)));
+    assert_eq!(role["actor"]["email"], "admin@alpha.test", "shown with the user's email");
     assert_eq!(role["target"], format!("{users}/{member}"));
     assert_eq!((role["status"].as_u64(), role["outcome"].as_str()), (Some(200), Some("succeeded")));
     assert!(role["ip"].as_str().is_some_and(|ip| ip.starts_with("127.")), "{role}");

@@ -33,8 +33,9 @@ export function AuditPage() {
 function actorText(e: Entry): string {
   switch (e.actor.kind) {
     case 'user':
+      return e.actor.email ?? e.actor.id ?? '';
     case 'client':
-      return `${e.actor.kind} ${e.actor.id ?? ''}`;
+      return t('ad_audit_client', { id: e.actor.id ?? '' });
     case 'anonymous':
       return e.actor.claimed ? t('ad_audit_anonymous_as', { who: e.actor.claimed }) : t('ad_audit_anonymous');
     default:

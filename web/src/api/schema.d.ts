@@ -2743,6 +2743,11 @@ export interface components {
          */
         AuditActor: {
             claimed?: string | null;
+            /**
+             * @description The user's current email, for reading (not hashed; absent for
+             *     anyone else, and for a user since removed).
+             */
+            email?: string | null;
             id?: string | null;
             institution?: string | null;
             kind: string;

@@ -16,6 +16,9 @@ pub struct AuditActor {
     pub id: Option<String>,
     pub institution: Option<String>,
     pub claimed: Option<String>,
+    /// The user's current email, for reading (not hashed; absent for
+    /// anyone else, and for a user since removed).
+    pub email: Option<String>,
 }
 
 /// One entry of the audit log.
@@ -56,7 +59,7 @@ impl From<a::AuditEntry> for AuditEntry {
             at: e.at,
             time: super::rfc3339(e.at),
             institution: e.institution.map(|i| i.to_string()),
-            actor: AuditActor { kind: kind.into(), id, institution, claimed },
+            actor: AuditActor { kind: kind.into(), id, institution, claimed, email: None },
             action: e.action,
             target: e.target,
             outcome: match e.outcome {

@@ -26,8 +26,24 @@ fn filter_and_page(q: d::AuditQuery) -> ApiResult<(AuditFilter, lectern_core::Pa
     Ok((filter, lectern_core::PageRequest { limit: q.limit, cursor: q.cursor }))
 }
 
-fn page(p: lectern_core::Page<lectern_core::audit::AuditEntry>) -> Json<d::AuditPage> {
-    Json(d::AuditPage { items: p.items.into_iter().map(Into::into).collect(), next_cursor: p.next_cursor })
+/// A page of entries, each user actor with their current email for reading.
+fn page(s: &AppState, p: lectern_core::Page<lectern_core::audit::AuditEntry>) -> Json<d::AuditPage> {
+    let items = p
+        .items
+        .into_iter()
+        .map(|e| {
+            let email = match &e.actor {
+                AuditActor::User { id, institution } => {
+                    s.kernel.identity().load_user(*institution, *id).ok().map(|u| u.email)
+                }
+                _ => None,
+            };
+            let mut dto = d::AuditEntry::from(e);
+            dto.actor.email = email;
+            dto
+        })
+        .collect();
+    Json(d::AuditPage { items, next_cursor: p.next_cursor })
 }
 
 /// The institution's audit log, newest first (its administrators): sign-ins
@@ -45,7 +61,7 @@ pub(crate) async fn list(
 ) -> ApiResult<Json<d::AuditPage>> {
     let id = s.kernel.identity().resolve_institution(&inst)?;
     let (filter, req) = filter_and_page(q)?;
-    Ok(page(s.kernel.audit().list(&p, id, &filter, &req)?))
+    Ok(page(&s, s.kernel.audit().list(&p, id, &filter, &req)?))
 }
 
 /// Every entry of the institution, oldest first, as newline-delimited JSON:
@@ -100,7 +116,7 @@ pub(crate) async fn list_all(
     ApiQuery(q): ApiQuery<d::AuditQuery>,
 ) -> ApiResult<Json<d::AuditPage>> {
     let (filter, req) = filter_and_page(q)?;
-    Ok(page(s.kernel.audit().list_all(&p, &filter, &req)?))
+    Ok(page(&s, s.kernel.audit().list_all(&p, &filter, &req)?))
 }
 
 /// The hash chain recomputed from its anchor, and its head: record the
