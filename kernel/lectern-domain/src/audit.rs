@@ -141,7 +141,7 @@ impl AuditEntry {
             o.remove("hash");
         }
         let canonical = serde_jcs::to_vec(&body).unwrap_or_default();
-        hex(&Sha256::digest(&canonical))
+        hex::encode(Sha256::digest(&canonical))
     }
 }
 
@@ -363,7 +363,15 @@ impl AuditLog {
     }
 
     pub(crate) fn verify_chain(&self) -> Result<AuditVerification, CoreError> {
-        let head = self.current_head()?;
+        self.verify_with_head(self.current_head()?)
+    }
+
+    /// Appends and retention go on while a verification runs: it checks the
+    /// chain up to `head` (taken when it starts), and accepts a gap at the
+    /// start that a retention sweep left behind (the anchor it moved to links
+    /// to the first entry after the gap).
+    fn verify_with_head(&self, head: AuditHead) -> Result<AuditVerification, CoreError> {
+        let Some(last) = head.seq else { return Ok(AuditVerification { entries: 0, ok: true, first_bad: None, head }) };
         let (mut expect_seq, mut prev) = match &head.anchor {
             Some(a) => (a.seq + 1, a.hash.clone()),
             None => (0, GENESIS.to_owned()),
@@ -372,7 +380,17 @@ impl AuditLog {
         let mut first_bad = None;
         for row in self.inner.t.entries.scan_prefix(b"") {
             let (k, e) = row?;
+            if e.seq > last {
+                break;
+            }
             entries += 1;
+            if e.seq != expect_seq
+                && let Some(a) = self.inner.t.meta.get(ANCHOR)?
+                && a.seq + 1 == e.seq
+                && a.hash == e.prev_hash
+            {
+                (expect_seq, prev) = (e.seq, a.hash);
+            }
             let key_ok = k.as_slice() == e.seq.to_be_bytes();
             if first_bad.is_none()
                 && (!key_ok || e.seq != expect_seq || e.prev_hash != prev || e.compute_hash() != e.hash)
@@ -382,7 +400,7 @@ impl AuditLog {
             expect_seq = e.seq + 1;
             prev = e.hash;
         }
-        if first_bad.is_none() && prev != head.hash {
+        if first_bad.is_none() && (expect_seq != last + 1 || prev != head.hash) {
             first_bad = Some(expect_seq);
         }
         Ok(AuditVerification { entries, ok: first_bad.is_none(), first_bad, head })
@@ -441,10 +459,6 @@ impl AuditLog {
 
 fn institution_key(i: InstitutionId, seq: u64) -> Vec<u8> {
     [i.bytes().as_slice(), &(!seq).to_be_bytes()].concat()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -508,6 +522,22 @@ mod tests {
         assert_eq!(log.verify_chain().unwrap().first_bad, Some(2));
         log.tamper(2, |e| e.hash = e.compute_hash());
         assert_eq!(log.verify_chain().unwrap().first_bad, Some(3), "the next link breaks");
+    }
+
+    #[test]
+    fn entries_appended_or_swept_during_a_verification_do_not_break_it() {
+        let (_dir, s) = store();
+        let log = AuditLog::open(&s).unwrap();
+        for i in 0..20 {
+            log.record(entry(None, &format!("a{i}")), i).unwrap();
+        }
+        let head = log.current_head().unwrap();
+        // After the head is taken: a newer entry, and the oldest swept away.
+        log.record(entry(None, "newer"), 100).unwrap();
+        log.sweep(5, 200).unwrap();
+        let v = log.verify_with_head(head).unwrap();
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.entries, 15);
     }
 
     #[test]
