@@ -68,8 +68,7 @@ impl Content {
     ) -> Result<Content, CoreError> {
         let t = Trees::open(&env.store)?;
         let activity_locks = (0..256).map(|_| tokio::sync::Mutex::new(())).collect();
-        let url_mac = media::url_mac(&t, env.clock.now())?;
-        env.store.durable_blocking()?;
+        let url_mac = media::url_mac(&env.store, &t, env.clock.now())?;
         Ok(Content {
             inner: Arc::new(Inner { env, config, identity, assessments, host, blobs, t, activity_locks, url_mac }),
         })

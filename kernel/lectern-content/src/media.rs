@@ -95,6 +95,10 @@ impl Record for UrlKey {
 /// issued in: valid for 4–8 hours, identical for every reader meanwhile.
 pub const URL_WINDOW_SECS: i64 = 4 * 3600;
 
+/// What every refused `/blobs/{sha256}` request is: the same answer whether
+/// the blob is missing, private, or the link is forged or expired.
+pub const BLOB_NOT_FOUND: &str = "blob (or a link to it that is still valid)";
+
 /// What a blob is to the course a signed URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlobScope {
@@ -209,8 +213,12 @@ fn public_key(sha: &str, inst: InstitutionId, course: CourseId) -> Vec<u8> {
 }
 
 /// The MAC of blob URL signatures under the deployment's key, which is made
-/// on first start.
-pub(crate) fn url_mac(t: &crate::Trees, now: i64) -> Result<Hmac<sha2::Sha256>, CoreError> {
+/// (and flushed, before any URL is signed with it) on first start.
+pub(crate) fn url_mac(
+    store: &lectern_storage::Store,
+    t: &crate::Trees,
+    now: i64,
+) -> Result<Hmac<sha2::Sha256>, CoreError> {
     const NAME: &[u8] = b"blob-urls";
     let key = match t.url_keys.get(NAME)? {
         Some(k) => k.key,
@@ -218,6 +226,7 @@ pub(crate) fn url_mac(t: &crate::Trees, now: i64) -> Result<Hmac<sha2::Sha256>, 
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| CoreError::internal_msg(format!("no OS randomness: {e}")))?;
             t.url_keys.insert(NAME, &UrlKey { key, created_at: now })?;
+            store.durable_blocking()?;
             key
         }
     };
@@ -460,7 +469,7 @@ impl Content {
         sha256: &str,
         signature: Option<&BlobSignature>,
     ) -> Result<(BlobFiles, BlobAccess), CoreError> {
-        let not_found = || CoreError::NotFound("blob (or a link to it that is still valid)");
+        let not_found = || CoreError::NotFound(BLOB_NOT_FOUND);
         if !lectern_storage::blobs::is_blob_id(sha256) {
             return Err(not_found());
         }

@@ -27,22 +27,6 @@ pub(crate) enum Bound {
     Grant([u8; 16]),
 }
 
-/// The hex form of a grant id in a token's `grant` claim.
-pub(crate) fn hex_id(id: &[u8; 16]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hex_id(s: &str) -> Option<[u8; 16]> {
-    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
-}
-
 #[derive(Clone, Debug)]
 pub struct LoginRequest {
     /// Institution id or slug.
@@ -254,7 +238,7 @@ impl Identity {
                 Bound::Grant(_) => None,
             },
             grant: match bound {
-                Bound::Grant(family) => Some(hex_id(&family)),
+                Bound::Grant(family) => Some(hex::encode(family)),
                 Bound::Session(_) => None,
             },
         };
@@ -344,7 +328,8 @@ impl Identity {
                 }
             }
             if let Some(grant) = &claims.grant {
-                let family = parse_hex_id(grant).ok_or(AuthFailure::Malformed)?;
+                let mut family = [0u8; 16];
+                hex::decode_to_slice(grant, &mut family).map_err(|_| AuthFailure::Malformed)?;
                 let live = self.t().refresh_families.get(crate::oauth::family_key(inst, user_id, &family));
                 if !matches!(live, Ok(Some(f)) if f.revoked.is_none()) {
                     return Err(AuthFailure::GrantRevoked);

@@ -376,8 +376,7 @@ impl Identity {
         key: &str,
         except: Option<UserId>,
     ) -> Result<(), CoreError> {
-        let mut prefix = keys::inst_str(inst, &email::skeleton(key));
-        prefix.push(0);
+        let prefix = skeleton_prefix(inst, key);
         for row in self.t().users_by_skeleton.scan_prefix(&prefix) {
             let (k, ()) = row?;
             let Some(other) = k.get(prefix.len()..).and_then(UserId::from_slice) else { continue };
@@ -405,8 +404,12 @@ impl Identity {
 
 /// The look-alike index's key: institution, skeleton, NUL, user id.
 pub(crate) fn skeleton_key(inst: InstitutionId, key: &str, user: UserId) -> Vec<u8> {
+    [skeleton_prefix(inst, key).as_slice(), user.bytes()].concat()
+}
+
+/// Every account whose address has `key`'s skeleton: institution, skeleton, NUL.
+fn skeleton_prefix(inst: InstitutionId, key: &str) -> Vec<u8> {
     let mut k = keys::inst_str(inst, &email::skeleton(key));
     k.push(0);
-    k.extend_from_slice(user.bytes());
     k
 }

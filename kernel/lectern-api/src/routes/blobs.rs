@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use lectern_core::CoreError;
-use lectern_core::media::{BlobAccess, BlobFiles, BlobScope, BlobSignature};
+use lectern_core::media::{BLOB_NOT_FOUND, BlobAccess, BlobFiles, BlobScope, BlobSignature};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
@@ -81,14 +81,14 @@ impl BlobQuery {
             (Some(c), None) => Some((BlobScope::Media, c)),
             (None, Some(c)) => Some((BlobScope::Page, c)),
             (None, None) => None,
-            _ => return Err(CoreError::NotFound("blob (or a link to it that is still valid)")),
+            _ => return Err(CoreError::NotFound(BLOB_NOT_FOUND)),
         };
         match (scoped, self.e, self.s) {
             (None, None, None) => Ok(None),
             (Some((scope, course)), Some(expires), Some(sig)) => {
                 Ok(Some(BlobSignature { scope, course, expires, sig }))
             }
-            _ => Err(CoreError::NotFound("blob (or a link to it that is still valid)")),
+            _ => Err(CoreError::NotFound(BLOB_NOT_FOUND)),
         }
     }
 }
