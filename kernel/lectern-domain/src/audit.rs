@@ -108,6 +108,24 @@ pub struct NewAuditEntry {
     pub details: BTreeMap<String, String>,
 }
 
+impl NewAuditEntry {
+    /// An action that succeeded, outside any HTTP request's own record (an
+    /// export, a backup): who, what, on what.
+    pub fn succeeded(p: &Principal, institution: Option<InstitutionId>, action: &str, target: String) -> NewAuditEntry {
+        NewAuditEntry {
+            institution,
+            actor: AuditActor::of(p),
+            action: action.into(),
+            target: Some(target),
+            outcome: AuditOutcome::Succeeded,
+            status: None,
+            ip: None,
+            request_id: None,
+            details: BTreeMap::new(),
+        }
+    }
+}
+
 /// One entry of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

@@ -66,19 +66,8 @@ pub(crate) async fn backup(State(s): State<AppState>, Auth(p): Auth) -> ApiResul
     )
     .await
     .map_err(|e| lectern_core::CoreError::internal("the backup task", e))??;
-    s.kernel
-        .record_audit(lectern_core::audit::NewAuditEntry {
-            institution: None,
-            actor: lectern_core::audit::AuditActor::of(&p),
-            action: "admin.backup".into(),
-            target: Some(format!("{} records, {} files, {size} bytes", manifest.database_records, manifest.files)),
-            outcome: lectern_core::audit::AuditOutcome::Succeeded,
-            status: Some(200),
-            ip: None,
-            request_id: None,
-            details: Default::default(),
-        })
-        .await?;
+    let what = format!("{} records, {} files, {size} bytes", manifest.database_records, manifest.files);
+    s.kernel.record_audit(lectern_core::audit::NewAuditEntry::succeeded(&p, None, "admin.backup", what)).await?;
     let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 256 * 1024);
     Ok((
         [

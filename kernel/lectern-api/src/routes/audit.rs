@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use lectern_core::CoreError;
-use lectern_core::audit::{AuditActor, AuditFilter, AuditOutcome, NewAuditEntry};
+use lectern_core::audit::{AuditActor, AuditFilter, NewAuditEntry};
 
 use crate::AppState;
 use crate::dto::audit as d;
@@ -77,25 +77,19 @@ pub(crate) async fn export(
     ApiPath(inst): ApiPath<String>,
 ) -> ApiResult<Response> {
     let id = s.kernel.identity().resolve_institution(&inst)?;
-    let entries = s.kernel.audit().export(&p, id)?;
-    let mut body = Vec::with_capacity(entries.len() * 512);
-    for e in &entries {
-        serde_json::to_writer(&mut body, e).map_err(|e| CoreError::internal("an audit entry", e))?;
-        body.push(b'\n');
-    }
-    s.kernel
-        .record_audit(NewAuditEntry {
-            institution: Some(id),
-            actor: AuditActor::of(&p),
-            action: "audit.export".into(),
-            target: Some(format!("{} entries", entries.len())),
-            outcome: AuditOutcome::Succeeded,
-            status: Some(200),
-            ip: None,
-            request_id: None,
-            details: Default::default(),
-        })
-        .await?;
+    // Reading and encoding the whole log is storage work: off the async workers.
+    let (audit, who) = (s.kernel.audit().clone(), p.clone());
+    let (body, count) = lectern_core::Env::blocking(move || -> Result<(Vec<u8>, usize), CoreError> {
+        let entries = audit.export(&who, id)?;
+        let mut body = Vec::with_capacity(entries.len() * 512);
+        for e in &entries {
+            serde_json::to_writer(&mut body, e).map_err(|e| CoreError::internal("an audit entry", e))?;
+            body.push(b'\n');
+        }
+        Ok((body, entries.len()))
+    })
+    .await??;
+    s.kernel.record_audit(NewAuditEntry::succeeded(&p, Some(id), "audit.export", format!("{count} entries"))).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson".to_owned()),
