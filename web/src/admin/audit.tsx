@@ -111,7 +111,7 @@ function AuditLog({ institution }: { institution: string }) {
           ) : (
             <>
               <ScrollTable label={t('ad_audit_entries')}>
-                <table>
+                <table class="ad-audit">
                   <thead>
                     <tr>
                       <th scope="col">{t('ad_audit_when')}</th>
