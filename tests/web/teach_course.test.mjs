@@ -230,6 +230,8 @@ test('the editor: modules, a page with the plugin’s preview, a video upload wi
   assert.match(media[0].url, /\/blobs\/[0-9a-f]{64}\?m=/);
   const patched = () => page.waitForResponse((r) => r.request().method() === 'PATCH' && /\/media\/[0-9a-f]{64}$/.test(r.url()));
   await Promise.all([patched(), publicBox.check()]);
+  await publicBox.scrollIntoViewIfNeeded();
+  await screenshot(page, 'teach-files-public');
   const madePublic = (await api('GET', `${courseApi()}/media`)).data.items[0];
   assert.equal(madePublic.public, true);
   assert.ok(madePublic.url.endsWith(`/blobs/${madePublic.sha256}`), madePublic.url);
