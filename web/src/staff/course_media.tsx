@@ -220,7 +220,6 @@ export function MediaLibrary({
         <p class="hint" id="media-hint">
           {t('sc_media_hint')}
         </p>
-        <p class="hint">{t('sc_media_captions_unsupported')}</p>
       </div>
       {uploads.length > 0 && (
         <ul class="plain stack sc-uploads" aria-label={t('sc_uploads')}>

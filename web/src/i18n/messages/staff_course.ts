@@ -124,9 +124,7 @@ export const en = {
   // Course files
   sc_media_title: 'Course files',
   sc_media_choose: 'Upload files',
-  sc_media_hint: 'Videos (MP4, WebM), audio, PDF, images, text, Markdown and CSV.',
-  sc_media_captions_unsupported:
-    'Caption files (WebVTT) cannot be uploaded or attached to videos: the server does not accept them yet.',
+  sc_media_hint: 'Videos (MP4, WebM), audio, PDF, images, text, Markdown, CSV and WebVTT captions.',
   sc_uploads: 'Uploads',
   sc_upload_progress: 'Uploading {name}',
   sc_upload_sent: '{sent} of {total} sent',
@@ -537,9 +535,7 @@ export const fr: Record<keyof typeof en, string> = {
 
   sc_media_title: 'Fichiers du cours',
   sc_media_choose: 'Déposer des fichiers',
-  sc_media_hint: 'Vidéos (MP4, WebM), audio, PDF, images, texte, Markdown et CSV.',
-  sc_media_captions_unsupported:
-    'Les fichiers de sous-titres (WebVTT) ne peuvent pas être déposés ni associés aux vidéos : le serveur ne les accepte pas encore.',
+  sc_media_hint: 'Vidéos (MP4, WebM), audio, PDF, images, texte, Markdown, CSV et sous-titres WebVTT.',
   sc_uploads: 'Envois',
   sc_upload_progress: 'Envoi de {name}',
   sc_upload_sent: '{sent} sur {total} envoyés',
