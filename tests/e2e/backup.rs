@@ -84,10 +84,31 @@ async fn a_backup_taken_during_an_exam_restores_every_acknowledged_answer() {
     let archive = dir.path().join("backup.tar");
     std::fs::write(&archive, &bytes).unwrap();
     let data = dir.path().join("restored");
-    let manifest = lectern_core::backup::restore(&archive, &data).unwrap();
+    // The secrets key is not in the backup: without it the restored database's
+    // signing keys and webhook secrets stay sealed, and the server says which key it needs.
+    let names = tar_names(&bytes);
+    assert!(names.iter().all(|n| !n.contains("secrets")), "{names:?}");
+    let key_file = w.server.data_dir.join("secrets.key");
+    let key_id = lectern_core::secrets::read_key_file(&key_file).map(lectern_storage::SealingKey::new).unwrap().id();
+    let keyless = dir.path().join("keyless");
+    let manifest = lectern_core::backup::restore(&archive, &keyless, None).unwrap();
+    assert_eq!(manifest.sealing_key.as_deref(), Some(key_id.as_str()));
+    let refused = TestServer::start(&keyless, Options::default()).await.err().expect("no key, no start").to_string();
+    assert!(refused.contains(&key_id) && refused.contains("no key file"), "{refused}");
+    assert!(!keyless.join("secrets.key").exists());
+    // Another key is refused too, by the restore and by the server.
+    let wrong = dir.path().join("wrong.key");
+    lectern_core::secrets::create_key_file(&wrong).unwrap();
+    let e = lectern_core::backup::restore(&archive, &dir.path().join("wrong"), Some(&wrong)).unwrap_err().to_string();
+    assert!(e.contains(&key_id), "{e}");
+    std::fs::copy(&wrong, keyless.join("secrets.key")).unwrap();
+    let refused = TestServer::start(&keyless, Options::default()).await.err().expect("wrong key, no start").to_string();
+    assert!(refused.contains(&key_id) && refused.contains("not this server's"), "{refused}");
+
+    let manifest = lectern_core::backup::restore(&archive, &data, Some(&key_file)).unwrap();
     assert!(manifest.database_records > 0 && manifest.files > 0, "{manifest:?}");
     // Not over data that exists.
-    assert!(lectern_core::backup::restore(&archive, &data).unwrap_err().to_string().contains("not empty"));
+    assert!(lectern_core::backup::restore(&archive, &data, None).unwrap_err().to_string().contains("not empty"));
     let second = TestServer::start(&data, Options::default()).await.unwrap();
     assert_eq!(second.bootstrap_token, None, "the platform administrator came back");
 
@@ -125,4 +146,10 @@ async fn a_backup_taken_during_an_exam_restores_every_acknowledged_answer() {
     let v = root.get("/api/v1/admin/audit/verify").await;
     assert_eq!(v.ok()["ok"], true, "{}", v.body);
     second.stop().await.unwrap();
+}
+
+/// The names of a tar archive's entries.
+fn tar_names(bytes: &[u8]) -> Vec<String> {
+    let mut tar = tar::Archive::new(bytes);
+    tar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect()
 }

@@ -147,7 +147,7 @@ impl Trees {
             proctor_batches: s.tree("proctor_batches")?,
             completion_rules: s.tree("completion_rules")?,
             completions: s.tree("completions")?,
-            issuer_keys: s.tree("credential_issuer_keys")?,
+            issuer_keys: s.sealed_tree("credential_issuer_keys")?,
             status_lists: s.tree("credential_status_lists")?,
             credentials: s.tree("credentials")?,
             credentials_by_award: s.tree("credentials_by_award")?,

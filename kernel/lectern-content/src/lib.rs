@@ -138,7 +138,7 @@ impl Trees {
             captions: s.tree("content_captions")?,
             activity_states: s.tree("content_activity_states")?,
             public_media: s.tree("content_public_media")?,
-            url_keys: s.tree("content_url_keys")?,
+            url_keys: s.sealed_tree("content_url_keys")?,
         })
     }
 }

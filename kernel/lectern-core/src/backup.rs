@@ -11,6 +11,11 @@
 //!   written before their metadata commits, never changed);
 //! - `plugins/components/…`: installed plugin components and their assets.
 //!
+//! The secrets key (`secrets.key`) is never in a backup: the signing keys,
+//! issuer keys and webhook secrets in the database are sealed with it, so a
+//! stolen backup signs nothing. Keep the key apart from the backups; restore
+//! needs it (`--secrets-key`), and the manifest names its id.
+//!
 //! Compiled plugin code, vector-index dumps and temporary files are left
 //! out: they are caches, rebuilt after a restore (the plugins compile in the
 //! background as on any start without the cache).
@@ -49,6 +54,10 @@ pub struct BackupManifest {
     pub database_bytes: u64,
     pub database_records: u64,
     pub files: u64,
+    /// The id of the key the backup's secrets are sealed with: the restored
+    /// server needs that key, which a backup never holds.
+    #[serde(default)]
+    pub sealing_key: Option<String>,
 }
 
 fn io_err(what: impl Into<String>, e: impl std::error::Error + Send + Sync + 'static) -> CoreError {
@@ -73,6 +82,7 @@ impl Kernel {
             database_bytes: stats.bytes,
             database_records: stats.records,
             files: 0,
+            sealing_key: Some(self.inner.sealing_key_id.clone()),
         };
         let data_dir = &self.inner.config.data_dir;
         let files: Vec<(PathBuf, String)> = FILE_DIRS
@@ -136,7 +146,12 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// checked first) and the files are put back. Start `lectern serve` on it
 /// afterwards; migrations of a newer build run then as on any upgrade.
 /// Nothing outside `data_dir` is written, whatever the archive names.
-pub fn restore(archive: &Path, data_dir: &Path) -> Result<BackupManifest, CoreError> {
+///
+/// `key_file`, the secrets key of the server that made the backup, is
+/// checked against the manifest and copied to `<data_dir>/secrets.key`;
+/// without it the restored server needs the key configured before it starts.
+pub fn restore(archive: &Path, data_dir: &Path, key_file: Option<&Path>) -> Result<BackupManifest, CoreError> {
+    let key = key_file.map(crate::secrets::read_key_file).transpose()?;
     if data_dir.exists() && std::fs::read_dir(data_dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(CoreError::invalid(
             "data_dir",
@@ -182,6 +197,12 @@ pub fn restore(archive: &Path, data_dir: &Path) -> Result<BackupManifest, CoreEr
         }
     }
     let manifest = manifest.ok_or_else(|| bad(format!("no {MANIFEST}: not a Lectern backup")))?;
+    if let (Some(key), Some(want)) = (key, &manifest.sealing_key) {
+        let id = lectern_storage::SealingKey::new(key).id();
+        if id != *want {
+            return Err(bad(format!("the backup's secrets are sealed with key {want}; the key given is {id}")));
+        }
+    }
     let database = database.ok_or_else(|| bad(format!("no {DATABASE} in the backup")))?;
     let store = Store::open(data_dir.join("db"), StoreOptions::default())?;
     let stats = store.import(&database)?;
@@ -192,6 +213,9 @@ pub fn restore(archive: &Path, data_dir: &Path) -> Result<BackupManifest, CoreEr
         )));
     }
     drop(store);
+    if let Some(key) = key {
+        crate::secrets::write_key_file(&data_dir.join("secrets.key"), key)?;
+    }
     std::fs::remove_dir_all(&staging).map_err(|e| io_err("removing the staging directory", e))?;
     tracing::info!(records = stats.records, files = manifest.files, "backup restored");
     Ok(manifest)

@@ -24,6 +24,7 @@
 
 pub mod backup;
 mod migrations;
+pub mod secrets;
 pub mod workers;
 
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub struct KernelConfig {
     pub tutor: tutor::TutorSettings,
     /// Where plugins are installed from, and the root of trust pinned for it.
     pub marketplace: marketplace::MarketplaceSettings,
+    /// The key that seals secrets at rest (module [`secrets`]).
+    pub secrets: secrets::SecretsSettings,
 }
 
 impl KernelConfig {
@@ -105,6 +108,7 @@ impl KernelConfig {
             media: lectern_content::media::MediaSettings::default(),
             tutor: tutor::TutorSettings::default(),
             marketplace: marketplace::MarketplaceSettings::default(),
+            secrets: secrets::SecretsSettings::default(),
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Kernel {
 
 struct Inner {
     config: KernelConfig,
+    /// The id of the key sealing secrets at rest (named in backups).
+    sealing_key_id: String,
     env: Env,
     host: lectern_host::Host,
     blobs: lectern_storage::BlobStore,
@@ -158,9 +164,22 @@ impl Kernel {
         })?;
         let store = Store::open(
             config.data_dir.join("db"),
-            StoreOptions { cache_capacity: config.cache_capacity_bytes, flush_observer, temporary: false },
+            StoreOptions {
+                cache_capacity: config.cache_capacity_bytes,
+                flush_observer,
+                temporary: false,
+                keyring: None,
+            },
         )?;
+        let in_use = store.sealing_keys_in_use(secrets::SEALED_TREES)?;
+        let keyring = Arc::new(secrets::keyring(&config.secrets, &config.data_dir, &in_use)?);
+        store.set_keyring(keyring.clone())?;
         let migrations_ran = store.migrate(migrations::ALL)?;
+        // Seals secrets written before sealing existed, and completes a key rotation.
+        let resealed = store.reseal(secrets::SEALED_TREES)?;
+        if resealed > 0 {
+            tracing::info!(resealed, key = %keyring.current().id(), "secrets resealed under the current key");
+        }
         let blobs = lectern_storage::BlobStore::open(&store, config.data_dir.join("blobs"))?;
         let host = lectern_host::Host::open(&store, config.data_dir.join("plugins"), config.plugins.clone())
             .map_err(|e| CoreError::internal("cannot start the plugin host", e))?;
@@ -214,6 +233,7 @@ impl Kernel {
         let kernel = Kernel {
             inner: Arc::new(Inner {
                 config,
+                sealing_key_id: keyring.current().id(),
                 env,
                 host,
                 blobs,

@@ -188,7 +188,7 @@ impl Trees {
             enrolments_by_user: s.tree("enrolments_by_user")?,
             sessions: s.tree("sessions")?,
             sessions_by_user: s.tree("sessions_by_user")?,
-            signing_keys: s.tree("signing_keys")?,
+            signing_keys: s.sealed_tree("signing_keys")?,
             kid_index: s.tree("kid_index")?,
             oauth_clients: s.tree("oauth_clients")?,
             auth_codes: s.tree("auth_codes")?,

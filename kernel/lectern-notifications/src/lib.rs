@@ -98,7 +98,7 @@ impl Trees {
         Ok(Trees {
             notifications: s.tree("notifications")?,
             notification_prefs: s.tree("notification_prefs")?,
-            webhooks: s.tree("webhooks")?,
+            webhooks: s.sealed_tree("webhooks")?,
             webhook_log: s.tree("webhook_deliveries")?,
             webhooks_sent: s.tree("webhooks_sent")?,
             emails_sent: s.tree("emails_sent")?,

@@ -9,6 +9,14 @@ pub enum StorageError {
     Io(String),
     #[error("corrupt record in tree `{tree}`: {detail}")]
     Corrupt { tree: String, detail: String },
+    #[error(
+        "tree `{tree}` holds secrets sealed with key {found}, which this server does not have (its current key is {current}): \
+         start it with the secrets key the data was written with (`secrets.key_file` or LECTERN_SECRETS_KEY), listing \
+         an older one under `secrets.previous_key_files` after a rotation"
+    )]
+    SealingKey { tree: String, found: String, current: String },
+    #[error("tree `{0}` holds secrets, and the store was opened without a secrets key")]
+    NoKeyring(&'static str),
     #[error("record in tree `{tree}` has version {found}, this build understands up to {known}")]
     UnknownVersion { tree: String, found: u8, known: u8 },
     #[error("the database has schema version {found}, newer than this build's {known}; upgrade Lectern")]

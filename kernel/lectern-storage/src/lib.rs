@@ -3,7 +3,7 @@
 //! This is the only crate that imports `sled`. Everything above it sees a narrow
 //! interface — [`Store`], typed [`Tree`]s of [`Record`]s, multi-tree
 //! [`Store::transaction`]s, a group-committed [`Store::durable`] barrier and
-//! schema [`Migration`]s, and content-addressed blob files ([`BlobStore`]) —
+//! schema [`Migration`]s, sealed trees for secrets ([`seal`]), and content-addressed blob files ([`BlobStore`]) —
 //! so that a networked backend can replace sled later without the domain, the
 //! API or plugins noticing.
 //!
@@ -21,6 +21,7 @@ mod error;
 mod export;
 mod flush;
 mod migrate;
+pub mod seal;
 mod store;
 mod tx;
 
@@ -30,5 +31,6 @@ pub use error::StorageError;
 pub use export::ExportStats;
 pub use flush::{FlushObserver, OnDurable};
 pub use migrate::Migration;
+pub use seal::{Keyring, SealingKey};
 pub use store::{DecodeCache, Stamped, Store, StoreOptions, Tree, WeakStore};
 pub use tx::{Tx, TxError, TxFail, TxInternal, TxTree, abort};

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::codec::{decode, encode};
 use crate::flush::{FlushObserver, GroupFlusher, OnDurable};
+use crate::seal::Keyring;
 use crate::{Record, StorageError};
 
 /// Tuning for [`Store::open`].
@@ -15,6 +16,8 @@ pub struct StoreOptions {
     pub flush_observer: Option<FlushObserver>,
     /// A throwaway database that is deleted on drop (tests, benchmarks).
     pub temporary: bool,
+    /// The keys of [`Store::sealed_tree`]s; without one, opening a sealed tree fails.
+    pub keyring: Option<Arc<Keyring>>,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -22,6 +25,7 @@ impl std::fmt::Debug for StoreOptions {
         f.debug_struct("StoreOptions")
             .field("cache_capacity", &self.cache_capacity)
             .field("temporary", &self.temporary)
+            .field("keyring", &self.keyring.as_ref().map(|k| k.current().id()))
             .finish_non_exhaustive()
     }
 }
@@ -40,6 +44,7 @@ struct Inner {
     path: PathBuf,
     /// Added to sled's id counter (set by a restore; 0 otherwise).
     id_floor: std::sync::atomic::AtomicU64,
+    keyring: std::sync::OnceLock<Arc<Keyring>>,
 }
 
 /// `__meta` key of [`Inner::id_floor`].
@@ -89,7 +94,13 @@ impl Store {
         };
         let flusher = GroupFlusher::start(db.clone(), options.flush_observer)?;
         Ok(Store {
-            inner: Arc::new(Inner { flusher, db, path, id_floor: std::sync::atomic::AtomicU64::new(id_floor) }),
+            inner: Arc::new(Inner {
+                flusher,
+                db,
+                path,
+                id_floor: std::sync::atomic::AtomicU64::new(id_floor),
+                keyring: options.keyring.map(std::sync::OnceLock::from).unwrap_or_default(),
+            }),
         })
     }
 
@@ -99,7 +110,77 @@ impl Store {
 
     /// Opens the tree called `name`, holding records of type `T`.
     pub fn tree<T: Record>(&self, name: &'static str) -> Result<Tree<T>, StorageError> {
-        Ok(Tree { tree: self.inner.db.open_tree(name)?, name, _record: PhantomData })
+        Ok(Tree { tree: self.inner.db.open_tree(name)?, codec: Codec { name, seal: None }, _record: PhantomData })
+    }
+
+    /// Opens the tree called `name`, whose values are stored encrypted with
+    /// the store's [`Keyring`] (module [`crate::seal`]): for secrets.
+    pub fn sealed_tree<T: Record>(&self, name: &'static str) -> Result<Tree<T>, StorageError> {
+        let ring = self.inner.keyring.get().cloned().ok_or(StorageError::NoKeyring(name))?;
+        Ok(Tree { tree: self.inner.db.open_tree(name)?, codec: Codec { name, seal: Some(ring) }, _record: PhantomData })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn raw_tree(&self, name: &str) -> sled::Tree {
+        self.inner.db.open_tree(name).unwrap()
+    }
+
+    /// Gives a store opened without one its [`Keyring`] (once: a second call
+    /// with another current key is refused).
+    pub fn set_keyring(&self, ring: Arc<Keyring>) -> Result<(), StorageError> {
+        let set = self.inner.keyring.get_or_init(|| ring.clone());
+        if set.current().id() != ring.current().id() {
+            return Err(StorageError::Io("the store already has another secrets key".into()));
+        }
+        Ok(())
+    }
+
+    /// The ids of the keys the values of the trees `names` are sealed with
+    /// (hex), read without any key: to tell which key a database needs.
+    pub fn sealing_keys_in_use(
+        &self,
+        names: &[&'static str],
+    ) -> Result<std::collections::BTreeSet<String>, StorageError> {
+        let mut ids = std::collections::BTreeSet::new();
+        for name in names {
+            for entry in self.inner.db.open_tree(name)?.iter() {
+                let (_, v) = entry?;
+                if let Some(id) = Keyring::sealed_with(&v) {
+                    ids.insert(hex::encode(id));
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Rewrites every value of the sealed trees `names` that is stored in the
+    /// clear or under a previous key, under the current key; returns how many
+    /// values it rewrote. Each value is swapped only if unchanged since it was
+    /// read, so concurrent writers are safe. Run at every start: it is how
+    /// secrets written before sealing existed get sealed, and how a key
+    /// rotation completes.
+    pub fn reseal(&self, names: &[&'static str]) -> Result<usize, StorageError> {
+        let ring =
+            self.inner.keyring.get().cloned().ok_or(StorageError::NoKeyring(names.first().copied().unwrap_or("")))?;
+        let mut rewritten = 0;
+        for name in names {
+            let tree = self.inner.db.open_tree(name)?;
+            for entry in tree.iter() {
+                let (k, v) = entry?;
+                if ring.is_current(&v) {
+                    continue;
+                }
+                let plain = if Keyring::sealed_with(&v).is_some() { ring.open(name, &k, &v)? } else { v.to_vec() };
+                let sealed = ring.seal(name, &k, &plain);
+                if tree.compare_and_swap(&k, Some(&v), Some(sealed))?.is_ok() {
+                    rewritten += 1;
+                }
+            }
+        }
+        if rewritten > 0 {
+            self.inner.db.flush()?;
+        }
+        Ok(rewritten)
     }
 
     /// Waits until every write made before this call is on disk.
@@ -210,30 +291,55 @@ impl<T> Stamped<T> {
 /// A named tree of `T` records keyed by bytes.
 pub struct Tree<T> {
     pub(crate) tree: sled::Tree,
-    pub(crate) name: &'static str,
+    pub(crate) codec: Codec,
     _record: PhantomData<fn() -> T>,
+}
+
+/// How one tree's values become bytes: the record encoding, sealed or not.
+#[derive(Clone)]
+pub(crate) struct Codec {
+    pub(crate) name: &'static str,
+    seal: Option<Arc<Keyring>>,
+}
+
+impl Codec {
+    pub(crate) fn enc<T: Record>(&self, key: &[u8], value: &T) -> Vec<u8> {
+        let plain = encode(value);
+        match &self.seal {
+            None => plain,
+            Some(ring) => ring.seal(self.name, key, &plain),
+        }
+    }
+
+    pub(crate) fn dec<T: Record>(&self, key: &[u8], bytes: &[u8]) -> Result<T, StorageError> {
+        match &self.seal {
+            None => decode(self.name, bytes),
+            Some(ring) => decode(self.name, &ring.open(self.name, key, bytes)?),
+        }
+    }
 }
 
 impl<T> Clone for Tree<T> {
     fn clone(&self) -> Self {
-        Tree { tree: self.tree.clone(), name: self.name, _record: PhantomData }
+        Tree { tree: self.tree.clone(), codec: self.codec.clone(), _record: PhantomData }
     }
 }
 
 impl<T> std::fmt::Debug for Tree<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tree({})", self.name)
+        write!(f, "Tree({})", self.codec.name)
     }
 }
 
 impl<T: Record> Tree<T> {
     pub fn name(&self) -> &'static str {
-        self.name
+        self.codec.name
     }
 
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<T>, StorageError> {
+        let key = key.as_ref();
         match self.tree.get(key)? {
-            Some(bytes) => Ok(Some(decode(self.name, &bytes)?)),
+            Some(bytes) => Ok(Some(self.codec.dec(key, &bytes)?)),
             None => Ok(None),
         }
     }
@@ -254,7 +360,7 @@ impl<T: Record> Tree<T> {
                 return Ok(Some(value.clone()));
             }
         }
-        let value = Arc::new(decode::<T>(self.name, &bytes)?);
+        let value = Arc::new(self.codec.dec::<T>(key, &bytes)?);
         let mut map = cache.map.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= cache.capacity && !map.contains_key(key) {
             // Simple bound: the working set (the assessments being taken now) is small.
@@ -267,8 +373,9 @@ impl<T: Record> Tree<T> {
     /// The record at `key` with the exact bytes it is stored as, for a later
     /// [`Tree::compare_and_swap`].
     pub fn get_stamped(&self, key: impl AsRef<[u8]>) -> Result<Option<Stamped<T>>, StorageError> {
+        let key = key.as_ref();
         match self.tree.get(key)? {
-            Some(bytes) => Ok(Some(Stamped { value: decode(self.name, &bytes)?, bytes })),
+            Some(bytes) => Ok(Some(Stamped { value: self.codec.dec(key, &bytes)?, bytes })),
             None => Ok(None),
         }
     }
@@ -283,8 +390,9 @@ impl<T: Record> Tree<T> {
         expected: Option<&Stamped<T>>,
         new: Option<&T>,
     ) -> Result<bool, StorageError> {
+        let key = key.as_ref();
         let old = expected.map(|s| s.bytes.clone());
-        Ok(self.tree.compare_and_swap(key, old, new.map(encode))?.is_ok())
+        Ok(self.tree.compare_and_swap(key, old, new.map(|v| self.codec.enc(key, v)))?.is_ok())
     }
 
     pub fn contains(&self, key: impl AsRef<[u8]>) -> Result<bool, StorageError> {
@@ -292,13 +400,15 @@ impl<T: Record> Tree<T> {
     }
 
     pub fn insert(&self, key: impl AsRef<[u8]>, value: &T) -> Result<(), StorageError> {
-        self.tree.insert(key.as_ref(), encode(value))?;
+        let key = key.as_ref();
+        self.tree.insert(key, self.codec.enc(key, value))?;
         Ok(())
     }
 
     pub fn remove(&self, key: impl AsRef<[u8]>) -> Result<Option<T>, StorageError> {
+        let key = key.as_ref();
         match self.tree.remove(key)? {
-            Some(bytes) => Ok(Some(decode(self.name, &bytes)?)),
+            Some(bytes) => Ok(Some(self.codec.dec(key, &bytes)?)),
             None => Ok(None),
         }
     }
@@ -310,21 +420,22 @@ impl<T: Record> Tree<T> {
         key: impl AsRef<[u8]>,
         mut update: impl FnMut(Option<T>) -> Option<T>,
     ) -> Result<Option<T>, StorageError> {
+        let key = key.as_ref();
         let mut error = None;
         let out = self.tree.update_and_fetch(key, |old| {
-            let old = match old.map(|b| decode::<T>(self.name, b)).transpose() {
+            let old = match old.map(|b| self.codec.dec::<T>(key, b)).transpose() {
                 Ok(v) => v,
                 Err(e) => {
                     error = Some(e);
                     return old.map(|b| b.to_vec());
                 }
             };
-            update(old).map(|v| encode(&v))
+            update(old).map(|v| self.codec.enc(key, &v))
         })?;
         if let Some(e) = error {
             return Err(e);
         }
-        out.map(|b| decode(self.name, &b)).transpose()
+        out.map(|b| self.codec.dec(key, &b)).transpose()
     }
 
     /// All records whose key starts with `prefix`, in key order.
@@ -334,7 +445,7 @@ impl<T: Record> Tree<T> {
     ) -> impl Iterator<Item = Result<(Vec<u8>, T), StorageError>> + '_ {
         self.tree.scan_prefix(prefix).map(move |r| {
             let (k, v) = r?;
-            Ok((k.to_vec(), decode(self.name, &v)?))
+            Ok((k.to_vec(), self.codec.dec(&k, &v)?))
         })
     }
 
@@ -355,7 +466,7 @@ impl<T: Record> Tree<T> {
             if !k.starts_with(prefix) || out.len() >= limit {
                 break;
             }
-            out.push((k.to_vec(), decode(self.name, &v)?));
+            out.push((k.to_vec(), self.codec.dec(&k, &v)?));
         }
         Ok(out)
     }
@@ -369,7 +480,7 @@ impl<T: Record> Tree<T> {
         match self.tree.range(prefix.to_vec()..=key.to_vec()).next_back() {
             Some(r) => {
                 let (k, v) = r?;
-                Ok(Some((k.to_vec(), decode(self.name, &v)?)))
+                Ok(Some((k.to_vec(), self.codec.dec(&k, &v)?)))
             }
             None => Ok(None),
         }

@@ -11,7 +11,7 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
-use crate::codec::{decode, encode};
+use crate::store::Codec;
 use crate::{Record, StorageError, Store, Tree};
 
 /// Why a transaction closure stopped.
@@ -66,7 +66,7 @@ pub struct Tx<'a> {
 /// A typed tree inside a transaction.
 pub struct TxTree<'a, T> {
     tree: &'a TransactionalTree,
-    name: &'static str,
+    codec: Codec,
     _record: PhantomData<fn() -> T>,
 }
 
@@ -76,28 +76,31 @@ impl<'a> Tx<'a> {
         let index = self
             .names
             .iter()
-            .position(|n| *n == tree.name)
-            .ok_or(TxInternal(Internal::Storage(StorageError::TreeNotInTransaction(tree.name))))?;
-        Ok(TxTree { tree: &self.trees[index], name: tree.name, _record: PhantomData })
+            .position(|n| *n == tree.codec.name)
+            .ok_or(TxInternal(Internal::Storage(StorageError::TreeNotInTransaction(tree.codec.name))))?;
+        Ok(TxTree { tree: &self.trees[index], codec: tree.codec.clone(), _record: PhantomData })
     }
 }
 
 impl<T: Record> TxTree<'_, T> {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<T>, TxInternal> {
+        let key = key.as_ref();
         match self.tree.get(key).map_err(|e| TxInternal(Internal::Sled(e)))? {
-            Some(b) => Ok(Some(decode(self.name, &b).map_err(|e| TxInternal(Internal::Storage(e)))?)),
+            Some(b) => Ok(Some(self.codec.dec(key, &b).map_err(|e| TxInternal(Internal::Storage(e)))?)),
             None => Ok(None),
         }
     }
 
     pub fn insert(&self, key: impl AsRef<[u8]>, value: &T) -> Result<(), TxInternal> {
-        self.tree.insert(key.as_ref(), encode(value)).map_err(|e| TxInternal(Internal::Sled(e)))?;
+        let key = key.as_ref();
+        self.tree.insert(key, self.codec.enc(key, value)).map_err(|e| TxInternal(Internal::Sled(e)))?;
         Ok(())
     }
 
     pub fn remove(&self, key: impl AsRef<[u8]>) -> Result<Option<T>, TxInternal> {
-        match self.tree.remove(key.as_ref()).map_err(|e| TxInternal(Internal::Sled(e)))? {
-            Some(b) => Ok(Some(decode(self.name, &b).map_err(|e| TxInternal(Internal::Storage(e)))?)),
+        let key = key.as_ref();
+        match self.tree.remove(key).map_err(|e| TxInternal(Internal::Sled(e)))? {
+            Some(b) => Ok(Some(self.codec.dec(key, &b).map_err(|e| TxInternal(Internal::Storage(e)))?)),
             None => Ok(None),
         }
     }
@@ -151,7 +154,7 @@ impl<T> AnyTree for Tree<T> {
         &self.tree
     }
     fn tree_name(&self) -> &'static str {
-        self.name
+        self.codec.name
     }
 }
 

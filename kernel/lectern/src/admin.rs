@@ -67,6 +67,11 @@ pub enum AdminCommand {
         /// The backup file (from `lectern admin backup`).
         #[arg(long)]
         from: std::path::PathBuf,
+        /// The secrets key file of the server that made the backup (its
+        /// `secrets.key`): checked against the backup and copied into the data
+        /// directory. Without it, configure the key before `lectern serve`.
+        #[arg(long)]
+        secrets_key: Option<std::path::PathBuf>,
     },
 }
 
@@ -119,8 +124,8 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     // These two never open the data directory: the server holds it, or it is to be made.
     match cmd {
         AdminCommand::Backup { out, url } => return backup(c, &out, url),
-        AdminCommand::Restore { from } => {
-            let m = lectern_core::backup::restore(&from, &c.data_dir)
+        AdminCommand::Restore { from, secrets_key } => {
+            let m = lectern_core::backup::restore(&from, &c.data_dir, secrets_key.as_deref())
                 .with_context(|| format!("cannot restore {} into {}", from.display(), c.data_dir.display()))?;
             println!(
                 "restored the backup of {} ({} records, {} files) into {}; start `lectern serve`",
@@ -129,6 +134,13 @@ pub fn run(c: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 m.files,
                 c.data_dir.display()
             );
+            if let (None, Some(id)) = (&secrets_key, &m.sealing_key) {
+                println!(
+                    "its secrets are sealed with key {id}: before starting, put that server's secrets.key in {} \
+                     (or set secrets.key_file or LECTERN_SECRETS__KEY)",
+                    c.data_dir.display()
+                );
+            }
             return Ok(());
         }
         _ => {}

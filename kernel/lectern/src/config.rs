@@ -30,6 +30,8 @@ pub struct Config {
     pub webhooks: Webhooks,
     /// `[audit]`: how long the audit log keeps entries.
     pub audit: Audit,
+    /// `[secrets]`: the key that seals signing keys and other secrets at rest.
+    pub secrets: Secrets,
     pub media: Media,
     /// The AI tutor: `[tutor]` (limits), `[tutor.embed]` (lexical, minilm or
     /// openai) and `[tutor.chat]` (an OpenAI-compatible generator, optional).
@@ -112,6 +114,21 @@ impl Default for Webhooks {
     fn default() -> Self {
         Webhooks { timeout_secs: 10, allow_private_addresses: false }
     }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Secrets {
+    /// The sealing key as 64 hex digits; best given as `LECTERN_SECRETS__KEY`.
+    /// Empty reads `key_file`.
+    pub key: String,
+    /// The key file; empty is `<data_dir>/secrets.key`, created with a random
+    /// key on first start. Keep a copy apart from the backups: a backup's
+    /// secrets open only with it.
+    pub key_file: Option<PathBuf>,
+    /// After a rotation, the previous keys' files: still read, and every
+    /// secret is resealed under the new key at start.
+    pub previous_key_files: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -256,6 +273,7 @@ impl Default for Config {
             email: Email::default(),
             webhooks: Webhooks::default(),
             audit: Audit::default(),
+            secrets: Secrets::default(),
             media: Media::default(),
             tutor: Default::default(),
             marketplace: Default::default(),
@@ -319,6 +337,7 @@ const TOP_LEVEL: &[&str] = &[
     "email",
     "webhooks",
     "audit",
+    "secrets",
     "media",
     "tutor",
     "marketplace",
@@ -452,9 +471,12 @@ fn redact(v: &mut toml::Value, key: &str) {
         toml::Value::Array(a) => a.iter_mut().for_each(|v| redact(v, key)),
         toml::Value::String(s) => {
             let k = key.to_lowercase();
-            let secret_key =
-                (k.contains("password") || k.contains("secret") || k.contains("token") || k.ends_with("_key"))
-                    && !k.contains("ttl");
+            let secret_key = (k.contains("password")
+                || k.contains("secret")
+                || k.contains("token")
+                || k.ends_with("_key")
+                || k == "key")
+                && !k.contains("ttl");
             let url_with_credentials = s.contains("://")
                 && s.split("://")
                     .nth(1)

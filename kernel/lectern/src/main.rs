@@ -154,6 +154,18 @@ pub(crate) fn kernel_config(c: &Config) -> anyhow::Result<KernelConfig> {
     k.media.max_upload_bytes = c.media.max_upload_mib.max(1).saturating_mul(1024 * 1024);
     k.tutor = c.tutor.clone();
     k.marketplace = c.marketplace.clone();
+    k.secrets = lectern_core::secrets::SecretsSettings {
+        key: if c.secrets.key.is_empty() {
+            None
+        } else {
+            Some(
+                lectern_core::secrets::parse_key(&c.secrets.key)
+                    .map_err(|why| anyhow::anyhow!("secrets.key: {why}"))?,
+            )
+        },
+        key_file: c.secrets.key_file.clone(),
+        previous_key_files: c.secrets.previous_key_files.clone(),
+    };
     Ok(k)
 }
 

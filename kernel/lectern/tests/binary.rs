@@ -442,8 +442,21 @@ async fn backup_of_a_running_server_and_restore_through_the_cli() {
     assert!(std::fs::metadata(&archive).expect("the backup").len() > 0);
     drop(s);
 
+    // Without the secrets key the restore says which key the server will need.
+    let out = admin(&dir.path().join("keyless"), &["restore", "--from", archive.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("sealed with key"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let restored = dir.path().join("restored");
-    let out = admin(&restored, &["restore", "--from", archive.to_str().unwrap()], None);
+    let key = data.join("secrets.key");
+    let out = admin(
+        &restored,
+        &["restore", "--from", archive.to_str().unwrap(), "--secrets-key", key.to_str().unwrap()],
+        None,
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("start `lectern serve`"));
     let out = admin(&restored, &["restore", "--from", archive.to_str().unwrap()], None);
