@@ -27,7 +27,7 @@ async fn upload_activity(root: &Api, manifest: String, wasm: &str) -> String {
     key
 }
 
-async fn upload_flashcards(root: &Api) {
+pub(crate) async fn upload_flashcards(root: &Api) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/flashcards");
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     assert_eq!(upload_activity(root, manifest, guests::EXAMPLE_FLASHCARDS).await, KEY);
@@ -221,6 +221,14 @@ async fn an_activity_is_placed_in_a_course_used_scored_and_completed() {
         )
         .await
         .assert_problem(403, "forbidden");
+    // A kind no plugin offers is the caller's mistake, not a plugin away for now.
+    for (plugin, kind) in [("org.example.flashcards", "quiz"), ("nobody.nothing", "flashcards")] {
+        let r = teacher
+            .post(&format!("{base}/content/activity-settings-view"), json!({"plugin": plugin, "kind": kind}))
+            .await;
+        r.assert_problem(422, "validation");
+        assert_eq!(r.body["field"], "kind", "{}", r.body);
+    }
 }
 
 /// Sixteen concurrent actions on one learner's state: every one is kept, in

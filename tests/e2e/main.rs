@@ -7,6 +7,7 @@ mod accounts;
 mod activities;
 mod answer_keys;
 mod audit;
+mod authz_matrix;
 mod backup;
 mod bad_input;
 mod bulk;

@@ -16,7 +16,7 @@ use crate::question_types::{Class, start};
 
 const PROCTORING_MANIFEST: &str = include_str!("../../plugins/proctoring/manifest.json");
 
-async fn install_proctoring_plugin(w: &World) {
+pub(crate) async fn install_proctoring_plugin(w: &World) {
     let wasm = std::fs::read(guests::PROCTORING_PLUGIN).expect("the proctoring plugin was built");
     let b = w.server.kernel.plugins().install_bundled(PROCTORING_MANIFEST, &wasm).await.expect("installs");
     assert!(b.activated, "{b:?}");

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use lectern_core::authz::{Capability, Context, authorize};
 use lectern_core::plugins::Target;
 use lectern_host::{BreakerState, Capabilities, Scope, Slot};
 use serde::{Deserialize, Serialize};
@@ -144,6 +145,8 @@ pub(crate) async fn install(
     Auth(p): Auth,
     ApiMultipart(mut form): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<Plugin>)> {
+    // Before reading up to 64 MiB of upload: only a platform administrator may send one.
+    authorize(&p, Capability::PlatformManage, Context::Platform)?;
     let bad = |d: String| ApiError::new(&problem::MALFORMED_BODY, d);
     let read_error = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

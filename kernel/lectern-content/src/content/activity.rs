@@ -153,6 +153,17 @@ impl Content {
         settings: Option<serde_json::Value>,
     ) -> Result<Option<lectern_host::slots::View>, CoreError> {
         self.authorize_content_edit(p, inst, course)?;
+        // A kind no plugin offers here is the caller's mistake (422), not a
+        // plugin that is away for now (503).
+        if !self.host().activity_kinds(&inst.to_string()).iter().any(|k| k.plugin == plugin && k.info.id == kind) {
+            return Err(CoreError::invalid(
+                "kind",
+                format!(
+                    "no active plugin offers the activity kind `{kind}` of `{plugin}` here: \
+                     GET /api/v1/institutions/{{institution}}/activity-kinds lists what is offered"
+                ),
+            ));
+        }
         let ctx = super::call_context(p, inst, course, vec!["instructor".into()]);
         let host = self.host().clone();
         let settings = settings.map(|v| v.to_string());
