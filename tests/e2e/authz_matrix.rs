@@ -468,6 +468,10 @@ fn rows() -> Vec<Row> {
         row("PUT", i("/users/{user_id}/password"), "admins c:users-w").json(|_, _| json!({"password": PASSWORD})),
         row("POST", i("/users/{user_id}/reactivate"), "admins c:users-w"),
         row("POST", i("/users/{user_id}/sessions/reset"), "admins c:users-w"),
+        row("GET", i("/users/{user_id}/export"), "admins").note("everything held about the member: never a service client"),
+        row("POST", i("/users/{user_id}/erase"), "admins")
+            .fresh()
+            .json(|f, _| json!({"confirm_email": f.victim_email})),
         row("GET", i("/webhooks"), "admins"),
         row("POST", i("/webhooks"), "admins")
             .json(|_, n| json!({"url": format!("https://hooks.example.org/{n}"), "events": ["grade.recorded"]})),
@@ -482,6 +486,7 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/me", "people clients").global(),
         row("GET", "/api/v1/me/courses", "people clients").global(),
         row("GET", "/api/v1/me/credentials", "people clients").global(),
+        row("GET", "/api/v1/me/export", "people").global().note("a service client has no personal data"),
         row("GET", "/api/v1/me/notification-preferences", "people").global(),
         row("PUT", "/api/v1/me/notification-preferences", "people")
             .global()
@@ -569,7 +574,6 @@ struct Side {
     people: Vec<(String, &'static str)>, // user id, course role
     outsider: String,
     outsider_email: String,
-    victim: String,
 }
 
 /// One set of resources in one institution.
@@ -588,6 +592,7 @@ struct Fx {
     credential: String,
     credential_doc: Value,
     notification: String,
+    victim_email: String,
     /// A submitted, graded attempt (of the certificate quiz).
     graded: (String, String),
     victim: String,
@@ -605,7 +610,6 @@ async fn make_side(w: &World, slug: &str, admin: &Api, tag: &str) -> Side {
     let ta = create_user(admin, slug, &format!("ta{tag}@{slug}.test"), "member").await;
     let stu = create_user(admin, slug, &format!("stu{tag}@{slug}.test"), "member").await;
     let mate = create_user(admin, slug, &format!("mate{tag}@{slug}.test"), "member").await;
-    let victim = create_user(admin, slug, &format!("victim{tag}@{slug}.test"), "member").await;
     let outsider_email = format!("outsider{tag}@{slug}.test");
     let outsider = create_user(admin, slug, &outsider_email, "member").await;
     let name = admin.get(&format!("/api/v1/institutions/{slug}")).await.ok()["name"].as_str().unwrap().to_owned();
@@ -616,16 +620,9 @@ async fn make_side(w: &World, slug: &str, admin: &Api, tag: &str) -> Side {
         instructor: w.login(slug, &format!("ins{tag}@{slug}.test")).await,
         student: w.login(slug, &format!("stu{tag}@{slug}.test")).await,
         student_email: format!("stu{tag}@{slug}.test"),
-        people: vec![
-            (ins, "instructor"),
-            (ta, "teaching_assistant"),
-            (stu.clone(), "student"),
-            (mate, "student"),
-            (victim.clone(), "student"),
-        ],
+        people: vec![(ins, "instructor"), (ta, "teaching_assistant"), (stu.clone(), "student"), (mate, "student")],
         outsider,
         outsider_email,
-        victim,
     }
 }
 
@@ -645,6 +642,10 @@ async fn fixture(side: &Side, g: &Globals, shared: Option<&Fx>) -> Fx {
         .await;
     let course = r.ok()["id"].as_str().unwrap().to_owned();
     let base = format!("/api/v1/institutions/{s}/courses/{course}");
+    // The member user-management rows act on: one per set of resources (erasure is for good).
+    let victim_email = format!("victim{n}@{s}.test");
+    let victim = create_user(&side.admin, s, &victim_email, "member").await;
+    side.admin.post(&format!("{base}/enrolments"), json!({"user_id": victim, "role": "student"})).await.ok();
     for (user, role) in &side.people {
         side.admin.post(&format!("{base}/enrolments"), json!({"user_id": user, "role": role})).await.ok();
     }
@@ -725,7 +726,8 @@ async fn fixture(side: &Side, g: &Globals, shared: Option<&Fx>) -> Fx {
         credential_doc,
         notification,
         graded,
-        victim: side.victim.clone(),
+        victim,
+        victim_email,
         student_id: side.people[2].0.clone(),
         outsider: side.outsider.clone(),
         outsider_email: side.outsider_email.clone(),

@@ -24,6 +24,7 @@ mod ops;
 mod pipeline;
 mod plugin_questions;
 mod plugins;
+mod privacy;
 mod proctoring;
 mod question_types;
 mod schema;

@@ -16,6 +16,7 @@ pub mod manual;
 pub mod media;
 pub mod notifications;
 pub mod plugins;
+pub mod privacy;
 pub mod signals;
 pub mod tutor;
 

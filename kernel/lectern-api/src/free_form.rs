@@ -48,8 +48,19 @@ const ACTIVITY_SETTINGS: &str = "an instructor's settings for a plugin's activit
      given by its settings schema (listed at GET /api/v1/institutions/{institution}/activity-kinds), \
      which the kernel checks them against before storing them";
 
+/// Why a privacy export's sections are free-form.
+const PERSON_EXPORT: &str = "a privacy export's section: the kernel's records about the person as stored (each context's own \
+     field names), an archive for the person or another system (GDPR art. 20), not an API resource; \
+     lectern_core::privacy lists what each section holds";
+
 /// Free-form fields of typed bodies.
 pub const FIELDS: &[Field] = &[
+    Field { schema: "PersonExport", field: "person", why: PERSON_EXPORT },
+    Field { schema: "PersonExport", field: "assessment", why: PERSON_EXPORT },
+    Field { schema: "PersonExport", field: "content", why: PERSON_EXPORT },
+    Field { schema: "PersonExport", field: "tutor", why: PERSON_EXPORT },
+    Field { schema: "PersonExport", field: "notifications", why: PERSON_EXPORT },
+    Field { schema: "PersonExport", field: "audit", why: PERSON_EXPORT },
     Field {
         schema: "MyCredential",
         field: "credential",

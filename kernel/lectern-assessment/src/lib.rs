@@ -21,6 +21,7 @@ pub mod assessments;
 pub mod completion;
 pub mod credentials;
 pub mod gradebook;
+pub mod privacy;
 
 use std::sync::Arc;
 

@@ -18,6 +18,7 @@
 
 pub mod content;
 pub mod media;
+pub mod privacy;
 
 use std::sync::Arc;
 

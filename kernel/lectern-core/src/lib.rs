@@ -24,6 +24,7 @@
 
 pub mod backup;
 mod migrations;
+pub mod privacy;
 pub mod secrets;
 pub mod workers;
 

@@ -324,6 +324,23 @@ impl AuditLog {
         self.list_under(&self.inner.t.newest, &[], filter, page)
     }
 
+    /// Every entry of `inst` by the user `actor`, newest first, for a
+    /// privacy export (the caller has authorized it).
+    pub fn by_user(&self, inst: InstitutionId, actor: crate::ids::UserId) -> Result<Vec<AuditEntry>, CoreError> {
+        let id = actor.to_string();
+        let mut out = Vec::new();
+        for row in self.inner.t.by_institution.scan_prefix(inst.bytes()) {
+            let (k, ()) = row?;
+            let seq = !u64::from_be_bytes(k[k.len() - 8..].try_into().unwrap_or([0xff; 8]));
+            if let Some(e) = self.inner.t.entries.get(seq.to_be_bytes())?
+                && e.actor.id().as_deref() == Some(id.as_str())
+            {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     fn list_under(
         &self,
         index: &Tree<()>,

@@ -51,10 +51,13 @@ pub enum Capability {
     TutorInsightsView,
     /// Read and export the audit log (an institution's; platform: all of it).
     AuditView,
+    /// Answer privacy requests: export everything held about a person, or
+    /// erase them (GDPR articles 15, 17 and 20).
+    PrivacyManage,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 22] = [
+    pub const ALL: [Capability; 23] = [
         Capability::PlatformManage,
         Capability::InstitutionView,
         Capability::InstitutionManage,
@@ -77,6 +80,7 @@ impl Capability {
         Capability::IntegrityReview,
         Capability::TutorInsightsView,
         Capability::AuditView,
+        Capability::PrivacyManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,6 +107,7 @@ impl Capability {
             Capability::IntegrityReview => "integrity:review",
             Capability::TutorInsightsView => "tutor-insights:view",
             Capability::AuditView => "audit:view",
+            Capability::PrivacyManage => "privacy:manage",
         }
     }
 }
@@ -285,6 +290,7 @@ pub fn authorize(p: &Principal, cap: Capability, ctx: Context) -> Result<(), Cor
                 | Capability::InstitutionManage
                 | Capability::IntegrityReview
                 | Capability::AuditView
+                | Capability::PrivacyManage
         ) {
             deny("is not available to service clients")
         } else {
@@ -313,7 +319,7 @@ pub fn matrix_markdown() -> String {
     );
     let _ = writeln!(
         s,
-        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage`, `institution:manage`, `integrity:review` or `audit:view`. Grades (`grades:read`), exam-integrity records (`proctoring:read`) and tutor conversations (`tutor:read`) are separate scopes: none implies another. Any change to an administrator's account (email, name, role, password, sessions, deactivation) needs `user:grant-admin`, and to a platform administrator's `platform:manage`, besides `user:manage`. An access token issued through an OAuth grant dies with the grant (replay, reuse, revocation) and with its client's deactivation.\n"
+        "Every request is checked by `authz::authorize` in three steps, all of which must allow: the target institution is the caller's own (platform admins excepted); the token's scopes cover the capability; the caller's role grants it. Service clients (client credentials) get exactly their scopes, institution-wide, never `user:grant-admin`, `plugin:manage`, `oauth-client:manage`, `institution:manage`, `integrity:review`, `audit:view` or `privacy:manage`. Grades (`grades:read`), exam-integrity records (`proctoring:read`) and tutor conversations (`tutor:read`) are separate scopes: none implies another. Any change to an administrator's account (email, name, role, password, sessions, deactivation) needs `user:grant-admin`, and to a platform administrator's `platform:manage`, besides `user:manage`; so does a privacy request (export or erasure) about one, besides `privacy:manage`. An access token issued through an OAuth grant dies with the grant (replay, reuse, revocation) and with its client's deactivation.\n"
     );
     let _ = writeln!(s, "## Institution roles (apply to every course in the institution)\n");
     let _ = writeln!(s, "| capability | platform admin | admin | staff | member |\n|---|---|---|---|---|");

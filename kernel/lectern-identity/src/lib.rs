@@ -24,6 +24,7 @@ mod enrolments;
 mod institutions;
 pub mod model;
 pub mod oauth;
+pub mod privacy;
 mod reads;
 mod sessions;
 mod signing;

@@ -78,7 +78,7 @@ pub(crate) fn needs_admin_grant(role: InstitutionRole) -> bool {
 /// (its email, the login identifier, included; its password, sessions or
 /// state) needs `user:grant-admin`, and a platform administrator's needs the
 /// platform. The caller has already been checked for `user:manage`.
-fn authorize_account_change(p: &Principal, inst: InstitutionId, target: &User) -> Result<(), CoreError> {
+pub(crate) fn authorize_account_change(p: &Principal, inst: InstitutionId, target: &User) -> Result<(), CoreError> {
     if needs_admin_grant(target.role) || target.platform_admin {
         authorize(p, Capability::UserGrantAdmin, Context::Institution(inst))?;
     }

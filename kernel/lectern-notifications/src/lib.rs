@@ -16,6 +16,7 @@
 
 pub mod email_check;
 pub mod notifications;
+pub mod privacy;
 pub mod webhooks;
 
 use std::sync::Arc;

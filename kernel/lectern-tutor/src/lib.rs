@@ -15,6 +15,7 @@
 //! - A student never gets an answer from an item they may not open, nor any
 //!   answer while an attempt of theirs is open in the course.
 
+pub mod privacy;
 pub mod tutor;
 
 use std::sync::Arc;

@@ -1686,6 +1686,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/institutions/{institution}/users/{user_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erases a user (GDPR article 17), pseudonymising what the institution
+         *     must keep: see the report. Needs `privacy:manage` (and `user:grant-admin`
+         *     for an administrator); `confirm_email` must be the account's address.
+         *     Irreversible; recorded in the audit log.
+         */
+        post: operations["erase_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/institutions/{institution}/users/{user_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything Lectern holds about a user (GDPR articles 15 and 20), as one
+         *     JSON file: needs `privacy:manage` (an administrator; an administrator's
+         *     data also `user:grant-admin`). Recorded in the audit log.
+         */
+        get: operations["export_person"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/institutions/{institution}/users/{user_id}/password": {
         parameters: {
             query?: never;
@@ -1904,6 +1947,23 @@ export interface paths {
         };
         /** The caller's credentials. */
         get: operations["my_credentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything Lectern holds about the caller (GDPR articles 15 and 20), as one JSON file. */
+        get: operations["export_my_data"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3377,6 +3437,35 @@ export interface components {
             row: number;
             status: components["schemas"]["RowStatus"];
         };
+        /** @description An erasure: `confirm_email` must be the account's current address. */
+        EraseRequest: {
+            confirm_email: string;
+        };
+        /** @description What an erasure did, and what it kept. */
+        ErasureReport: {
+            /** Format: int64 */
+            activity_states_deleted: number;
+            /** Format: int64 */
+            credential_copies_deleted: number;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            erased_at: number;
+            /** Format: int64 */
+            integrity_batches_scrubbed: number;
+            kept: string[];
+            /** Format: int64 */
+            notifications_deleted: number;
+            /** Format: int64 */
+            tutor_questions_deleted: number;
+            user: string;
+        };
+        ExportInstitution: {
+            id: string;
+            name: string;
+            slug: string;
+        };
         /**
          * @description A form field's value: one string, or a list for a name used more than
          *     once (or a multiple select).
@@ -3847,6 +3936,36 @@ export interface components {
         Pair: {
             left: string;
             right: string;
+        };
+        /**
+         * @description Everything Lectern holds about a person (GDPR articles 15 and 20), one
+         *     JSON document. The sections hold each context's records as stored, with
+         *     the kernel's field names: an archive for the person or another system,
+         *     not an API resource (see `lectern_core::privacy`).
+         */
+        PersonExport: {
+            /** @description Attempts with answers, integrity records, grades with history, completions, credentials. */
+            assessment: unknown;
+            /** @description Audit entries of what the person did. */
+            audit: unknown;
+            /** @description Per course: item progress, activity states, last position. */
+            content: unknown;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            exported_at: number;
+            /** @description `lectern-person-export/1`. */
+            format: string;
+            institution?: null | components["schemas"]["ExportInstitution"];
+            /** @description What the export does not hold, and why. */
+            not_included: string[];
+            /** @description Notifications and notification preferences. */
+            notifications: unknown;
+            /** @description Account, enrolments, sessions (with their addresses and browsers), OAuth grants. */
+            person: unknown;
+            /** @description Per course: conversations with the tutor. */
+            tutor: unknown;
         };
         Plugin: {
             /** @description Where it is active: `platform` or institution ids. */
@@ -8481,6 +8600,70 @@ export interface operations {
             };
         };
     };
+    erase_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureReport"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonExport"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     set_password: {
         parameters: {
             query?: never;
@@ -8898,6 +9081,33 @@ export interface operations {
                 };
             };
             "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_my_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonExport"];
+                };
+            };
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };

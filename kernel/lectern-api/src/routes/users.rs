@@ -199,3 +199,69 @@ pub(crate) async fn set_password(
     s.kernel.identity().reset_password(&p, id, uid, b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Everything Lectern holds about a user (GDPR articles 15 and 20), as one
+/// JSON file: needs `privacy:manage` (an administrator; an administrator's
+/// data also `user:grant-admin`). Recorded in the audit log.
+#[utoipa::path(get, operation_id = "export_person", path = "/api/v1/institutions/{institution}/users/{user_id}/export", tag = "users",
+    params(("institution" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = dto::privacy::PersonExport), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn export_person(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let uid: UserId = parse_id("user_id", &user)?;
+    person_export(&s, p, id, uid, false).await
+}
+
+/// Everything Lectern holds about the caller (GDPR articles 15 and 20), as one JSON file.
+#[utoipa::path(get, operation_id = "export_my_data", path = "/api/v1/me/export", tag = "users",
+    responses((status = 200, body = dto::privacy::PersonExport), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn export_my_data(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+    let Some(uid) = p.user_id() else {
+        return Err(crate::problem::ApiError::new(
+            &crate::problem::FORBIDDEN,
+            "only a person has personal data to export; a service client has none",
+        ));
+    };
+    let inst = p.institution;
+    person_export(&s, p, inst, uid, true).await
+}
+
+async fn person_export(
+    s: &AppState,
+    p: lectern_core::Principal,
+    inst: lectern_core::InstitutionId,
+    user: UserId,
+    self_service: bool,
+) -> ApiResult<Response> {
+    let k = s.kernel.clone();
+    let p2 = p.clone();
+    let doc = tokio::task::spawn_blocking(move || k.export_person(&p2, inst, user, self_service))
+        .await
+        .map_err(|e| lectern_core::CoreError::internal("the export task", e))??;
+    s.kernel.audit_person_export(&p, inst, user).await?;
+    let disposition = format!("attachment; filename=\"lectern-person-{user}.json\"");
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(dto::privacy::PersonExport::from_value(doc)))
+        .into_response())
+}
+
+/// Erases a user (GDPR article 17), pseudonymising what the institution
+/// must keep: see the report. Needs `privacy:manage` (and `user:grant-admin`
+/// for an administrator); `confirm_email` must be the account's address.
+/// Irreversible; recorded in the audit log.
+#[utoipa::path(post, operation_id = "erase_person", path = "/api/v1/institutions/{institution}/users/{user_id}/erase", tag = "users",
+    params(("institution" = String, Path), ("user_id" = String, Path)), request_body = dto::privacy::EraseRequest,
+    responses((status = 200, body = dto::privacy::ErasureReport), (status = "4XX", body = dto::Problem)), security(("bearer" = [])))]
+pub(crate) async fn erase_person(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((inst, user)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<dto::privacy::EraseRequest>,
+) -> ApiResult<Json<dto::privacy::ErasureReport>> {
+    let id = s.kernel.identity().resolve_institution(&inst)?;
+    let uid: UserId = parse_id("user_id", &user)?;
+    Ok(Json(s.kernel.erase_person(&p, id, uid, &b.confirm_email).await?.into()))
+}

@@ -189,12 +189,12 @@ pub struct ProctorRecord {
 const MAX_SIGNALS: usize = 500;
 const MAX_DETAIL: usize = 256;
 
-pub(super) fn state_key(i: InstitutionId, c: CourseId, attempt: &str) -> Vec<u8> {
+pub(crate) fn state_key(i: InstitutionId, c: CourseId, attempt: &str) -> Vec<u8> {
     [i.bytes().as_slice(), c.bytes(), attempt.as_bytes()].concat()
 }
 
 /// Where an attempt's batches are, in `seq` order.
-pub(super) fn batch_prefix(i: InstitutionId, attempt: &str) -> Vec<u8> {
+pub(crate) fn batch_prefix(i: InstitutionId, attempt: &str) -> Vec<u8> {
     [i.bytes().as_slice(), attempt.as_bytes(), &[0]].concat()
 }
 
