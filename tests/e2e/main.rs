@@ -28,6 +28,7 @@ mod privacy;
 mod proctoring;
 mod question_types;
 mod schema;
+mod schemathesis;
 mod throttle;
 mod tokens;
 mod trust;

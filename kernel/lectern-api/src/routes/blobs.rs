@@ -11,7 +11,7 @@ use std::io::SeekFrom;
 use std::pin::Pin;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -23,7 +23,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::AppState;
 use crate::delivery::{Coding, Ranges, choose_coding, if_range_matches, none_match, parse_range};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::problem::{self, ApiError, ApiResult};
 
 /// More distinct ranges than this are answered with the whole file.
@@ -105,7 +105,7 @@ pub(crate) async fn blob(
     method: Method,
     headers: HeaderMap,
     ApiPath(sha): ApiPath<String>,
-    Query(q): Query<BlobQuery>,
+    ApiQuery(q): ApiQuery<BlobQuery>,
 ) -> ApiResult<Response> {
     let signature = q.signature()?;
     let (files, access) = s.kernel.content().blob_for_request(&sha, signature.as_ref())?;

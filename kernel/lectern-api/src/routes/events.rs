@@ -423,6 +423,10 @@ pub(crate) async fn publish(
     ApiPath(topic): ApiPath<String>,
     ApiJson(b): ApiJson<PublishEvent>,
 ) -> ApiResult<Response> {
+    // Every topic's payload is an object (kernel events and plugins' own alike).
+    if !b.payload.is_object() {
+        return Err(lectern_core::CoreError::invalid("payload", "must be a JSON object").into());
+    }
     let payload = serde_json::to_vec(&b.payload).map_err(|e| ApiError::bad_parameter("payload", e))?;
     let message_id = s.kernel.publish_event(&p, &topic, &b.key, payload).await?;
     Ok((StatusCode::ACCEPTED, Json(Published { message_id })).into_response())
