@@ -65,6 +65,16 @@ test('the account page: the language follows the user to a new browser; another 
   // The other device is signed out at once.
   assert.equal((await apiCall('GET', '/api/v1/me', { cookie: other.cookie })).status, 401);
 
+  // "Download my data": the whole export, as a file, with this browser's session.
+  const data = page.getByRole('region', { name: msg('en', 'account_data_title') });
+  const link = data.getByRole('link', { name: msg('en', 'account_data_download') });
+  const exported = await page.request.get(await link.getAttribute('href'));
+  assert.equal(exported.status(), 200);
+  assert.match(exported.headers()['content-disposition'] ?? '', /attachment; filename="lectern-person-/);
+  const doc = await exported.json();
+  assert.equal(doc.person.account.email, student.email);
+  assert.ok(Array.isArray(doc.person.enrolments) && doc.person.enrolments.length > 0, 'her courses are in it');
+
   // French, saved on the user: the page switches now…
   await page.getByRole('combobox', { name: msg('en', 'language') }).last().selectOption('fr');
   await page.getByRole('heading', { level: 1, name: msg('fr', 'account_title') }).waitFor();

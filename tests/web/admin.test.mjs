@@ -183,6 +183,27 @@ test('people: add a person, import a CSV file with a bad row, deactivate someone
   await row.getByText(m('ad_user_inactive'), { exact: true }).waitFor();
   assert.equal((await apiCall(adaSession, 'GET', '/api/v1/me')).status, 401, 'her token stopped working');
   assert.equal((await login(ada)).status, 401, 'she cannot sign in');
+
+  // Her data, exported through the link (the page's own session), then erased: the
+  // button waits for her address to be typed, and her row becomes an anonymous one.
+  const link = row.getByRole('link', { name: m('ad_user_export_named', { name: ada.name }) });
+  const exported = await page.request.get(await link.getAttribute('href'));
+  assert.equal(exported.status(), 200);
+  assert.match(exported.headers()['content-disposition'] ?? '', /attachment; filename="lectern-person-/);
+  const doc = await exported.json();
+  assert.equal(doc.format, 'lectern-person-export/1');
+  assert.equal(doc.person.account.email, ada.email);
+  await row.getByRole('button', { name: `${m('ad_user_erase')} ${ada.name}` }).click();
+  const e = dialog(page, m('ad_user_erase_title', { name: ada.name }));
+  await e.getByText(m('ad_user_erase_effect', { name: ada.name, email: ada.email })).waitFor();
+  const erase = e.getByRole('button', { name: m('ad_user_erase'), exact: true });
+  assert.ok(await erase.isDisabled(), 'nothing is erased before the address is typed');
+  await e.getByLabel(m('ad_user_erase_confirm', { email: ada.email })).fill(ada.email.toUpperCase());
+  await checkA11y(page, 'the erasure dialog');
+  await erase.click();
+  await status(page, m('ad_user_erased', { name: ada.name }));
+  await page.locator('tr', { hasText: 'Erased person' }).first().waitFor();
+  assert.equal(await page.locator(`tr[data-email="${ada.email}"]`).count(), 0, 'her address is gone from the list');
   w.assertClean('the people console');
   await context.close();
 });

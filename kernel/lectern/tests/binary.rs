@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -1260,4 +1260,335 @@ component = "build/grader.wasm"
     std::fs::write(p.join("lectern.toml"), "id = \"edu.example.template\"\nslot = \"grading\"\n").expect("write");
     let (ok, out) = run(&p, &["plugin", "pack"]);
     assert!(!ok && out.contains("lectern.toml"), "{out}");
+}
+
+/// A webhook receiver on loopback: every request's `Lectern-Delivery` and `Lectern-Event`.
+async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head_end = loop {
+                    let Ok(n) = sock.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                        .map(|v| v.trim().to_owned())
+                        .unwrap_or_default()
+                };
+                let length: usize = header("content-length").parse().unwrap_or(0);
+                while buf.len() < head_end + length {
+                    let Ok(n) = sock.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                log.lock().unwrap().push((header("lectern-delivery"), header("lectern-event")));
+                let _ = sock.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+async fn put(c: &reqwest::Client, url: String, token: &str, body: Value) -> Result<(u16, Value), reqwest::Error> {
+    let r = c.put(url).bearer_auth(token).json(&body).send().await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// One student's progress as the server acknowledged it.
+#[derive(Clone, Default)]
+struct Taken {
+    attempt: Option<String>,
+    /// The newest acknowledged version of the written answer (`q2`); whether `q1` is saved.
+    written: u64,
+    q1: bool,
+    submitted: bool,
+}
+
+/// A student's exam session: start (idempotent), answer, keep saving, submit
+/// late in the run; stops at the first transport error (the server died).
+async fn sit_exam(c: reqwest::Client, base: String, token: String, quiz: String, me: usize, state: Arc<Mutex<Taken>>, submit_after: u64) {
+    loop {
+        let t = state.lock().unwrap().clone();
+        if t.submitted {
+            return;
+        }
+        let Some(attempt) = t.attempt.clone() else {
+            let url = format!("{base}/api/v1/assessments/{quiz}/attempts");
+            match post(&c, url, Some(&token), json!({"client_request_id": format!("student-{me}")})).await {
+                Ok((200 | 201, v)) => state.lock().unwrap().attempt = Some(v["id"].as_str().expect("id").to_owned()),
+                Ok((s, v)) => panic!("start: {s} {v}"),
+                Err(_) => return,
+            }
+            continue;
+        };
+        let ab = format!("{base}/api/v1/assessments/{quiz}/attempts/{attempt}");
+        if !t.q1 {
+            match put(&c, format!("{ab}/answers/q1"), &token, json!({"response": {"boolean": true}, "version": 1})).await {
+                Ok((200 | 409, _)) => state.lock().unwrap().q1 = true,
+                Ok((s, v)) => panic!("save q1: {s} {v}"),
+                Err(_) => return,
+            }
+            continue;
+        }
+        if t.written >= submit_after {
+            match post(&c, format!("{ab}/submit"), Some(&token), json!({})).await {
+                Ok((200, _)) => state.lock().unwrap().submitted = true,
+                // Submitted before the crash, acknowledged or not: it is submitted.
+                Ok((409, v)) if v["detail"].as_str().is_some_and(|d| d.contains("submitted")) => {
+                    state.lock().unwrap().submitted = true
+                }
+                Ok((s, v)) => panic!("submit: {s} {v}"),
+                Err(_) => return,
+            }
+            continue;
+        }
+        let next = t.written + 1;
+        let body = json!({"response": {"text": format!("draft {next} of student {me}")}, "version": next});
+        match put(&c, format!("{ab}/answers/q2"), &token, body).await {
+            Ok((200, _)) => {
+                let mut s = state.lock().unwrap();
+                s.written = s.written.max(next);
+            }
+            // A save that landed before the crash without its answer reaching us: read where it stands.
+            // (Or a submission that landed unacknowledged: the attempt is closed.)
+            Ok((409, _)) => {
+                let r = c.get(&ab).bearer_auth(&token).send().await;
+                let Ok(r) = r else { return };
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                let stored = v["answers"]["q2"]["version"].as_u64().unwrap_or(0);
+                let mut s = state.lock().unwrap();
+                s.written = s.written.max(stored);
+                if v["state"] == "submitted" {
+                    s.submitted = true;
+                }
+            }
+            Ok((s, v)) => panic!("save: {s} {v}"),
+            Err(_) => return,
+        }
+    }
+}
+
+
+/// Exam load through ten `kill -9`s: students start, save and submit while
+/// the server is killed at random moments and restarted on the same data.
+/// Afterwards every acknowledged answer is there, every submitted attempt is
+/// graded exactly once, every completion has exactly one credential, one
+/// in-app notification, and its webhook — sent again after a crash only with
+/// the same `Lectern-Delivery` id (at least once, receivers dedupe by it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exam_survives_ten_sigkills() {
+    const STUDENTS: usize = 16;
+    const CRASHES: u64 = 10;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let c = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    let (hook_url, hooks) = webhook_receiver().await;
+    let env = [("LECTERN_WEBHOOKS__ALLOW_PRIVATE_ADDRESSES", "true")];
+    let mut s = start_with(&data, &env);
+    bootstrap_root(&c, &s).await;
+    let root = login(&c, &s.base, "platform", "root@p.test").await;
+    let (st, v) = post(&c, format!("{}/api/v1/institutions", s.base), Some(&root), json!({"slug": "exam", "name": "Exam U"}))
+        .await
+        .expect("institution");
+    assert_eq!(st, 201, "{v}");
+    let base_api = format!("{}/api/v1/institutions/exam", s.base);
+    let (st, course) = post(&c, format!("{base_api}/courses"), Some(&root), json!({"code": "FIN-1", "title": "Final"}))
+        .await
+        .expect("course");
+    assert_eq!(st, 201, "{course}");
+    let course = course["id"].as_str().expect("id").to_owned();
+    let cb = format!("{base_api}/courses/{course}");
+    let mut students = vec![];
+    for i in 0..STUDENTS {
+        let email = format!("s{i}@exam.test");
+        let (st, u) = post(
+            &c,
+            format!("{base_api}/users"),
+            Some(&root),
+            json!({"email": email, "name": format!("Student {i}"), "role": "member", "password": PASSWORD}),
+        )
+        .await
+        .expect("user");
+        assert_eq!(st, 201, "{u}");
+        let id = u["id"].as_str().expect("id").to_owned();
+        let (st, v) = post(&c, format!("{cb}/enrolments"), Some(&root), json!({"user_id": id, "role": "student"})).await.expect("enrol");
+        assert_eq!(st, 201, "{v}");
+        students.push((id, email));
+    }
+    post(&c, format!("{cb}/publish"), Some(&root), json!({})).await.expect("publish");
+    let quiz = json!({"title": "Final", "questions": [
+        {"id": "q1", "prompt": "True?", "points": 1.0, "key": {"true_false": true}},
+        {"id": "q2", "prompt": "Name it.", "points": 1.0, "key": {"short_answer": {"alternatives": [
+            {"pattern": "final answer", "regex": false, "credit": 1.0, "feedback": null}], "case_sensitive": false, "normalize_whitespace": true}}}],
+        "settings": {"time_limit_secs": 3600}});
+    let (st, quiz) = post(&c, format!("{cb}/assessments"), Some(&root), quiz).await.expect("quiz");
+    assert_eq!(st, 201, "{quiz}");
+    let quiz = quiz["id"].as_str().expect("id").to_owned();
+    let (st, v) = c
+        .patch(format!("{}/api/v1/assessments/{quiz}", s.base))
+        .bearer_auth(&root)
+        .json(&json!({"published": true}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .expect("publish quiz");
+    assert_eq!(st, 200, "{v:?}");
+    // Passing needs the true/false question only (every draft of the other is wrong).
+    let (st, v) = put(&c, format!("{cb}/completion-rule"), &root, json!({"required_items": [quiz], "min_percent": 40.0}))
+        .await
+        .expect("rule");
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = post(
+        &c,
+        format!("{base_api}/webhooks"),
+        Some(&root),
+        json!({"url": hook_url, "events": ["credential.issued"]}),
+    )
+    .await
+    .expect("webhook");
+    assert_eq!(st, 201, "{v}");
+    let mut tokens = vec![];
+    for (_, email) in &students {
+        tokens.push(login(&c, &s.base, "exam", email).await);
+    }
+
+    let states: Vec<Arc<Mutex<Taken>>> = (0..STUDENTS).map(|_| Arc::default()).collect();
+    // A small deterministic generator for the kill moments and submission points.
+    let mut seed: u64 = 0x5eed_1e55;
+    let mut rand = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let submit_after: Vec<u64> = (0..STUDENTS).map(|_| 5 + rand(60)).collect();
+    for crash in 0..CRASHES {
+        let tasks: Vec<_> = (0..STUDENTS)
+            .map(|i| {
+                tokio::spawn(sit_exam(
+                    c.clone(),
+                    s.base.clone(),
+                    tokens[i].clone(),
+                    quiz.clone(),
+                    i,
+                    states[i].clone(),
+                    submit_after[i],
+                ))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200 + rand(1200))).await;
+        s.child.kill().expect("SIGKILL");
+        s.child.wait().expect("reap");
+        for t in tasks {
+            t.await.expect("a student's task");
+        }
+        eprintln!("crash {}: {} submitted", crash + 1, states.iter().filter(|s| s.lock().unwrap().submitted).count());
+        s = start_with(&data, &env);
+    }
+    // After the last restart everyone finishes and submits.
+    let finish: Vec<_> = (0..STUDENTS)
+        .map(|i| tokio::spawn(sit_exam(c.clone(), s.base.clone(), tokens[i].clone(), quiz.clone(), i, states[i].clone(), 0)))
+        .collect();
+    for t in finish {
+        t.await.expect("a student's task");
+    }
+    assert!(states.iter().all(|s| s.lock().unwrap().submitted), "every student submitted");
+
+    // Every acknowledged answer is there.
+    for (i, st) in states.iter().enumerate() {
+        let t = st.lock().unwrap().clone();
+        let attempt = t.attempt.expect("an attempt");
+        let (code, v) = get(&c, format!("{}/api/v1/assessments/{quiz}/attempts/{attempt}", s.base), &root).await;
+        assert_eq!(code, 200, "{v}");
+        let stored = v["answers"]["q2"]["version"].as_u64().unwrap_or(0);
+        assert!(stored >= t.written, "student {i}: version {} was acknowledged, {stored} is stored", t.written);
+        if stored > 0 {
+            assert_eq!(v["answers"]["q2"]["response"]["text"], format!("draft {stored} of student {i}"), "{v}");
+        }
+        assert_eq!(v["answers"]["q1"]["response"]["boolean"], true, "student {i}: {v}");
+    }
+
+    // Every submitted attempt is graded exactly once: one attempt in the item's grade and one automatic grading in its history.
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    for (i, (id, _)) in students.iter().enumerate() {
+        let attempt = states[i].lock().unwrap().attempt.clone().expect("attempt");
+        loop {
+            let (code, v) = get(&c, format!("{cb}/students/{id}/grades"), &root).await;
+            assert_eq!(code, 200, "{v}");
+            let entry = v["items"].as_array().into_iter().flatten().find(|g| g["item"] == quiz.as_str()).cloned();
+            if let Some(g) = entry.filter(|g| g["attempts"].as_array().is_some_and(|a| !a.is_empty())) {
+                let attempts = g["attempts"].as_array().expect("attempts");
+                assert_eq!(attempts.len(), 1, "student {i}: {g}");
+                assert_eq!(attempts[0]["attempt"], attempt.as_str(), "{g}");
+                let gradings = g["history"]
+                    .as_array()
+                    .expect("history")
+                    .iter()
+                    .filter(|h| h["reason"].as_str().is_some_and(|r| r.starts_with(&format!("attempt {attempt} graded"))))
+                    .count();
+                assert_eq!(gradings, 1, "student {i}: graded {gradings} times: {g}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "student {i}'s attempt was not graded: {v}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    // Exactly one credential per completion, one notification of it, and its webhook.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut credentials = std::collections::HashSet::new();
+    for (i, token) in tokens.iter().enumerate() {
+        loop {
+            let (_, v) = get(&c, format!("{}/api/v1/me/credentials", s.base), token).await;
+            let items = v["items"].as_array().cloned().unwrap_or_default();
+            assert!(items.len() <= 1, "student {i} has {} credentials: {v}", items.len());
+            if let Some(cred) = items.first() {
+                credentials.insert(cred["id"].as_str().expect("id").to_owned());
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "student {i} has no credential");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (_, v) = get(&c, format!("{}/api/v1/me/notifications", s.base), token).await;
+        let issued =
+            v["items"].as_array().into_iter().flatten().filter(|n| n["kind"] == "credential.issued").count();
+        assert_eq!(issued, 1, "student {i}: {v}");
+    }
+    assert_eq!(credentials.len(), STUDENTS);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let seen = hooks.lock().unwrap().clone();
+        let ids: std::collections::HashSet<&String> = seen.iter().map(|(d, _)| d).collect();
+        if ids.len() >= STUDENTS {
+            assert_eq!(ids.len(), STUDENTS, "one delivery id per credential: {seen:?}");
+            assert!(seen.iter().all(|(_, e)| e == "credential.issued"));
+            let duplicates = seen.len() - ids.len();
+            eprintln!("webhooks: {} deliveries of {} events ({duplicates} sent again after a crash)", seen.len(), ids.len());
+            assert!(duplicates as u64 <= CRASHES, "{duplicates} duplicate deliveries for {CRASHES} crashes: {seen:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} of {STUDENTS} credential webhooks arrived: {seen:?}", ids.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

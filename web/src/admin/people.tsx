@@ -346,13 +346,14 @@ function BulkImport({ institution, users, onDone }: { institution: string; users
 
 // ---- The list ----
 
-type UserAction = { kind: 'deactivate' | 'reactivate' | 'sign_out'; user: User } | { kind: 'password'; user: User };
+type UserAction = { kind: 'deactivate' | 'reactivate' | 'sign_out' | 'erase' | 'password'; user: User };
 
 function UserList({ institution, users }: { institution: string; users: ReturnType<typeof useLoad<User[]>> }) {
   const { me } = useSession();
   const [filter, setFilter] = useState('');
   const [outcome, setOutcome] = useState<string | undefined>(undefined);
   const [password, setPassword] = useState('');
+  const [typed, setTyped] = useState('');
   const confirm = useConfirm<UserAction>();
   const path = (user: User) => ({ params: { path: { institution, user_id: user.id } } });
 
@@ -364,6 +365,11 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
     } else if (a.kind === 'sign_out') {
       const r = await call(api.POST('/api/v1/institutions/{institution}/users/{user_id}/sessions/reset', path(a.user)));
       text = tp('ad_user_signed_out', r.ended, { name: a.user.name });
+    } else if (a.kind === 'erase') {
+      await call(
+        api.POST('/api/v1/institutions/{institution}/users/{user_id}/erase', { ...path(a.user), body: { confirm_email: typed } }),
+      );
+      text = t('ad_user_erased', { name: a.user.name });
     } else if (a.kind === 'reactivate') {
       await call(api.POST('/api/v1/institutions/{institution}/users/{user_id}/reactivate', path(a.user)));
       text = t('ad_user_reactivated', { name: a.user.name });
@@ -372,6 +378,7 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
       text = t('ad_user_password_set', { name: a.user.name });
     }
     setPassword('');
+    setTyped('');
     setOutcome(text);
     announce(text);
     users.reload();
@@ -452,6 +459,21 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
                               <span class="visually-hidden"> {u.name}</span>
                             </button>
                           )}
+                          <a
+                            class="button"
+                            href={`/api/v1/institutions/${encodeURIComponent(institution)}/users/${u.id}/export`}
+                            download
+                            data-external
+                            aria-label={t('ad_user_export_named', { name: u.name })}
+                          >
+                            {t('ad_user_export')}
+                          </a>
+                          {u.id !== me.user?.id && !u.platform_admin && (
+                            <button type="button" class="danger" onClick={() => confirm.ask({ kind: 'erase', user: u })}>
+                              {t('ad_user_erase')}
+                              <span class="visually-hidden"> {u.name}</span>
+                            </button>
+                          )}
                         </td>
                       </tr>
                     ))}
@@ -471,7 +493,9 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
               ? t('ad_user_reactivate_title', { name: p.user.name })
               : p?.kind === 'sign_out'
                 ? t('ad_user_sign_out_title', { name: p.user.name })
-                : t('ad_user_password_title', { name: p?.user.name ?? '' })
+                : p?.kind === 'erase'
+                  ? t('ad_user_erase_title', { name: p.user.name })
+                  : t('ad_user_password_title', { name: p?.user.name ?? '' })
         }
         confirmLabel={
           p?.kind === 'deactivate'
@@ -480,14 +504,23 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
               ? t('ad_user_reactivate')
               : p?.kind === 'sign_out'
                 ? t('ad_user_sign_out')
-                : t('ad_user_set_password')
+                : p?.kind === 'erase'
+                  ? t('ad_user_erase')
+                  : t('ad_user_set_password')
         }
-        danger={p?.kind === 'deactivate'}
+        danger={p?.kind === 'deactivate' || p?.kind === 'erase'}
         busy={confirm.busy}
         error={confirm.error}
-        ready={p?.kind !== 'password' || password.length > 0}
+        ready={
+          p?.kind === 'password'
+            ? password.length > 0
+            : p?.kind === 'erase'
+              ? typed.trim().toLowerCase() === p.user.email.toLowerCase()
+              : true
+        }
         onCancel={() => {
           setPassword('');
+          setTyped('');
           confirm.cancel();
         }}
         onConfirm={() => void confirm.confirm(run)}
@@ -495,6 +528,15 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
         {p?.kind === 'deactivate' && <p>{t('ad_user_deactivate_effect', { name: p.user.name, email: p.user.email })}</p>}
         {p?.kind === 'reactivate' && <p>{t('ad_user_reactivate_effect', { name: p.user.name, email: p.user.email })}</p>}
         {p?.kind === 'sign_out' && <p>{t('ad_user_sign_out_effect', { name: p.user.name, email: p.user.email })}</p>}
+        {p?.kind === 'erase' && (
+          <>
+            <p>{t('ad_user_erase_effect', { name: p.user.name, email: p.user.email })}</p>
+            <label class="field">
+              <span>{t('ad_user_erase_confirm', { email: p.user.email })}</span>
+              <input type="email" autoComplete="off" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+            </label>
+          </>
+        )}
         {p?.kind === 'password' && (
           <>
             <p>{t('ad_user_password_effect', { name: p.user.name, email: p.user.email })}</p>

@@ -113,6 +113,16 @@ export function Account({ onLanguage }: { onLanguage: (l: Locale) => void }) {
           )}
         </Async>
       </section>
+      {session.me.user && (
+        <section aria-labelledby="data-h">
+          <h2 id="data-h">{t('account_data_title')}</h2>
+          <p>{t('account_data_intro')}</p>
+          {/* A plain download: the session cookie authenticates a GET, the server names the file. */}
+          <a class="button" href="/api/v1/me/export" download data-external>
+            {t('account_data_download')}
+          </a>
+        </section>
+      )}
     </>
   );
 }

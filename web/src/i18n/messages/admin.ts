@@ -1,6 +1,14 @@
 // The administrators' consoles: people and courses, OAuth clients and keys, the plugin console,
 // operations. Keys start with `ad_`.
 export const en = {
+  ad_user_export: 'Export data',
+  ad_user_export_named: 'Export everything held about {name}',
+  ad_user_erase: 'Erase',
+  ad_user_erase_title: 'Erase {name}?',
+  ad_user_erase_effect:
+    '{name} ({email}) can no longer sign in, and every session ends. The account loses its address, name and password; tutor questions, notifications and activity data are deleted, and exam-integrity records lose device details. Answers, grades and completions stay, filed under an anonymous id. Credentials already issued stay valid. This cannot be undone.',
+  ad_user_erase_confirm: 'Type the address {email} to confirm',
+  ad_user_erased: '{name} was erased.',
   ad_user_sign_out: 'Sign out everywhere',
   ad_user_sign_out_title: 'Sign {name} out everywhere?',
   ad_user_sign_out_effect:
@@ -418,6 +426,14 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  ad_user_export: 'Exporter les données',
+  ad_user_export_named: 'Exporter tout ce qui est conservé sur {name}',
+  ad_user_erase: 'Effacer',
+  ad_user_erase_title: 'Effacer {name} ?',
+  ad_user_erase_effect:
+    '{name} ({email}) ne peut plus se connecter et toutes ses sessions prennent fin. Le compte perd son adresse, son nom et son mot de passe ; les questions au tuteur, les notifications et les données d’activités sont supprimées, et les données d’intégrité des examens perdent les informations sur l’appareil. Les réponses, notes et achèvements restent, sous un identifiant anonyme. Les certificats déjà délivrés restent valides. C’est irréversible.',
+  ad_user_erase_confirm: 'Saisissez l’adresse {email} pour confirmer',
+  ad_user_erased: '{name} a été effacé·e.',
   ad_user_sign_out: 'Déconnecter partout',
   ad_user_sign_out_title: 'Déconnecter {name} partout ?',
   ad_user_sign_out_effect:

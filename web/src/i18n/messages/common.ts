@@ -43,6 +43,10 @@ export const en = {
   sessions_revoke: 'Revoke',
   sessions_revoke_named: 'Revoke the session from {device}',
   sessions_revoked: 'Session revoked.',
+  account_data_title: 'Your data',
+  account_data_intro:
+    'Everything Lectern holds about you — your account, courses, answers, grades, exam-integrity records, tutor questions, notifications and what you did — as one JSON file you can keep or give to another service.',
+  account_data_download: 'Download my data',
   account_title: 'Account',
   account_language_saved: 'Language saved.',
   account_name: 'Name',
@@ -104,6 +108,10 @@ export const fr: Record<keyof typeof en, string> = {
   sessions_revoke: 'Révoquer',
   sessions_revoke_named: 'Révoquer la session de {device}',
   sessions_revoked: 'Session révoquée.',
+  account_data_title: 'Vos données',
+  account_data_intro:
+    'Tout ce que Lectern conserve sur vous — votre compte, vos cours, réponses, notes, données d’intégrité des examens, questions au tuteur, notifications et ce que vous avez fait — dans un fichier JSON que vous pouvez garder ou confier à un autre service.',
+  account_data_download: 'Télécharger mes données',
   account_title: 'Compte',
   account_language_saved: 'Langue enregistrée.',
   account_name: 'Nom',
