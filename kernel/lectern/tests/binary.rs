@@ -36,7 +36,12 @@ fn start(data: &Path) -> Server {
 fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
     let mut cmd = lectern(data);
     cmd.envs(env.iter().copied());
-    let mut child = cmd.arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn lectern serve");
+    let mut child = cmd
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("LECTERN_TEST_SERVER_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() })
+        .spawn()
+        .expect("spawn lectern serve");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -1302,7 +1307,8 @@ async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(Str
                     buf.extend_from_slice(&chunk[..n]);
                 }
                 log.lock().unwrap().push((header("lectern-delivery"), header("lectern-event")));
-                let _ = sock.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                let _ =
+                    sock.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
             });
         }
     });
@@ -1313,6 +1319,53 @@ async fn put(c: &reqwest::Client, url: String, token: &str, body: Value) -> Resu
     let r = c.put(url).bearer_auth(token).json(&body).send().await?;
     let status = r.status().as_u16();
     Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// aiosmtpd (`kernel/lectern-notify/tests/smtp_sink.py`): a real SMTP server storing each
+/// message it accepts as `<n>.eml`; stopped on drop.
+struct SmtpSink {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let import = Command::new("python3").args(["-c", "import aiosmtpd"]).output();
+        assert!(import.is_ok_and(|o| o.status.success()), "python3 with aiosmtpd is needed: run `cargo xtask setup`");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lectern-notify/tests/smtp_sink.py");
+        let mut child =
+            Command::new("python3").arg(script).arg(dir.path()).stdout(Stdio::piped()).spawn().expect("smtp sink");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("port");
+        SmtpSink { child, port: line.trim().parse().expect("smtp_sink prints its port"), dir }
+    }
+
+    /// The `Message-ID` of every message received, in arrival order (resends included).
+    fn message_ids(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .expect("sink dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(p).ok()?;
+                text.lines()
+                    .find_map(|l| l.to_ascii_lowercase().starts_with("message-id:").then(|| l[11..].trim().to_owned()))
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// One student's progress as the server acknowledged it.
@@ -1327,7 +1380,15 @@ struct Taken {
 
 /// A student's exam session: start (idempotent), answer, keep saving, submit
 /// late in the run; stops at the first transport error (the server died).
-async fn sit_exam(c: reqwest::Client, base: String, token: String, quiz: String, me: usize, state: Arc<Mutex<Taken>>, submit_after: u64) {
+async fn sit_exam(
+    c: reqwest::Client,
+    base: String,
+    token: String,
+    quiz: String,
+    me: usize,
+    state: Arc<Mutex<Taken>>,
+    submit_after: u64,
+) {
     loop {
         let t = state.lock().unwrap().clone();
         if t.submitted {
@@ -1344,7 +1405,9 @@ async fn sit_exam(c: reqwest::Client, base: String, token: String, quiz: String,
         };
         let ab = format!("{base}/api/v1/assessments/{quiz}/attempts/{attempt}");
         if !t.q1 {
-            match put(&c, format!("{ab}/answers/q1"), &token, json!({"response": {"boolean": true}, "version": 1})).await {
+            match put(&c, format!("{ab}/answers/q1"), &token, json!({"response": {"boolean": true}, "version": 1}))
+                .await
+            {
                 Ok((200 | 409, _)) => state.lock().unwrap().q1 = true,
                 Ok((s, v)) => panic!("save q1: {s} {v}"),
                 Err(_) => return,
@@ -1389,7 +1452,6 @@ async fn sit_exam(c: reqwest::Client, base: String, token: String, quiz: String,
     }
 }
 
-
 /// Exam load through ten `kill -9`s: students start, save and submit while
 /// the server is killed at random moments and restarted on the same data.
 /// Afterwards every acknowledged answer is there, every submitted attempt is
@@ -1404,13 +1466,24 @@ async fn an_exam_survives_ten_sigkills() {
     let data = dir.path().join("data");
     let c = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     let (hook_url, hooks) = webhook_receiver().await;
-    let env = [("LECTERN_WEBHOOKS__ALLOW_PRIVATE_ADDRESSES", "true")];
+    let smtp = SmtpSink::start();
+    let smtp_port = smtp.port.to_string();
+    let env = [
+        // Each start listens on a new port; the issuer of the students' tokens stays the same.
+        ("LECTERN_PUBLIC_URL", "http://exam.lectern.test"),
+        ("LECTERN_WEBHOOKS__ALLOW_PRIVATE_ADDRESSES", "true"),
+        ("LECTERN_EMAIL__SMTP_HOST", "127.0.0.1"),
+        ("LECTERN_EMAIL__SMTP_PORT", smtp_port.as_str()),
+        ("LECTERN_EMAIL__TLS", "none"),
+        ("LECTERN_EMAIL__FROM", "Lectern <no-reply@exam.test>"),
+    ];
     let mut s = start_with(&data, &env);
     bootstrap_root(&c, &s).await;
     let root = login(&c, &s.base, "platform", "root@p.test").await;
-    let (st, v) = post(&c, format!("{}/api/v1/institutions", s.base), Some(&root), json!({"slug": "exam", "name": "Exam U"}))
-        .await
-        .expect("institution");
+    let (st, v) =
+        post(&c, format!("{}/api/v1/institutions", s.base), Some(&root), json!({"slug": "exam", "name": "Exam U"}))
+            .await
+            .expect("institution");
     assert_eq!(st, 201, "{v}");
     let base_api = format!("{}/api/v1/institutions/exam", s.base);
     let (st, course) = post(&c, format!("{base_api}/courses"), Some(&root), json!({"code": "FIN-1", "title": "Final"}))
@@ -1432,7 +1505,9 @@ async fn an_exam_survives_ten_sigkills() {
         .expect("user");
         assert_eq!(st, 201, "{u}");
         let id = u["id"].as_str().expect("id").to_owned();
-        let (st, v) = post(&c, format!("{cb}/enrolments"), Some(&root), json!({"user_id": id, "role": "student"})).await.expect("enrol");
+        let (st, v) = post(&c, format!("{cb}/enrolments"), Some(&root), json!({"user_id": id, "role": "student"}))
+            .await
+            .expect("enrol");
         assert_eq!(st, 201, "{v}");
         students.push((id, email));
     }
@@ -1455,9 +1530,10 @@ async fn an_exam_survives_ten_sigkills() {
         .expect("publish quiz");
     assert_eq!(st, 200, "{v:?}");
     // Passing needs the true/false question only (every draft of the other is wrong).
-    let (st, v) = put(&c, format!("{cb}/completion-rule"), &root, json!({"required_items": [quiz], "min_percent": 40.0}))
-        .await
-        .expect("rule");
+    let (st, v) =
+        put(&c, format!("{cb}/completion-rule"), &root, json!({"required_items": [quiz], "min_percent": 40.0}))
+            .await
+            .expect("rule");
     assert_eq!(st, 200, "{v}");
     let (st, v) = post(
         &c,
@@ -1482,7 +1558,8 @@ async fn an_exam_survives_ten_sigkills() {
         seed ^= seed << 17;
         seed % n
     };
-    let submit_after: Vec<u64> = (0..STUDENTS).map(|_| 5 + rand(60)).collect();
+    // About a hundred saves per student per second here: submissions land across the crashes.
+    let submit_after: Vec<u64> = (0..STUDENTS).map(|_| 300 + rand(2500)).collect();
     for crash in 0..CRASHES {
         let tasks: Vec<_> = (0..STUDENTS)
             .map(|i| {
@@ -1503,12 +1580,16 @@ async fn an_exam_survives_ten_sigkills() {
         for t in tasks {
             t.await.expect("a student's task");
         }
-        eprintln!("crash {}: {} submitted", crash + 1, states.iter().filter(|s| s.lock().unwrap().submitted).count());
+        let saved: u64 = states.iter().map(|s| s.lock().unwrap().written).sum();
+        let submitted = states.iter().filter(|s| s.lock().unwrap().submitted).count();
+        eprintln!("crash {}: {saved} saves acknowledged in all, {submitted} of {STUDENTS} submitted", crash + 1);
         s = start_with(&data, &env);
     }
     // After the last restart everyone finishes and submits.
     let finish: Vec<_> = (0..STUDENTS)
-        .map(|i| tokio::spawn(sit_exam(c.clone(), s.base.clone(), tokens[i].clone(), quiz.clone(), i, states[i].clone(), 0)))
+        .map(|i| {
+            tokio::spawn(sit_exam(c.clone(), s.base.clone(), tokens[i].clone(), quiz.clone(), i, states[i].clone(), 0))
+        })
         .collect();
     for t in finish {
         t.await.expect("a student's task");
@@ -1534,7 +1615,8 @@ async fn an_exam_survives_ten_sigkills() {
     for (i, (id, _)) in students.iter().enumerate() {
         let attempt = states[i].lock().unwrap().attempt.clone().expect("attempt");
         loop {
-            let (code, v) = get(&c, format!("{cb}/students/{id}/grades"), &root).await;
+            let url = format!("{}/api/v1/institutions/exam/courses/{course}/students/{id}/grades", s.base);
+            let (code, v) = get(&c, url, &root).await;
             assert_eq!(code, 200, "{v}");
             let entry = v["items"].as_array().into_iter().flatten().find(|g| g["item"] == quiz.as_str()).cloned();
             if let Some(g) = entry.filter(|g| g["attempts"].as_array().is_some_and(|a| !a.is_empty())) {
@@ -1545,7 +1627,9 @@ async fn an_exam_survives_ten_sigkills() {
                     .as_array()
                     .expect("history")
                     .iter()
-                    .filter(|h| h["reason"].as_str().is_some_and(|r| r.starts_with(&format!("attempt {attempt} graded"))))
+                    .filter(|h| {
+                        h["reason"].as_str().is_some_and(|r| r.starts_with(&format!("attempt {attempt} graded")))
+                    })
                     .count();
                 assert_eq!(gradings, 1, "student {i}: graded {gradings} times: {g}");
                 break;
@@ -1571,8 +1655,7 @@ async fn an_exam_survives_ten_sigkills() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let (_, v) = get(&c, format!("{}/api/v1/me/notifications", s.base), token).await;
-        let issued =
-            v["items"].as_array().into_iter().flatten().filter(|n| n["kind"] == "credential.issued").count();
+        let issued = v["items"].as_array().into_iter().flatten().filter(|n| n["kind"] == "credential.issued").count();
         assert_eq!(issued, 1, "student {i}: {v}");
     }
     assert_eq!(credentials.len(), STUDENTS);
@@ -1584,11 +1667,38 @@ async fn an_exam_survives_ten_sigkills() {
             assert_eq!(ids.len(), STUDENTS, "one delivery id per credential: {seen:?}");
             assert!(seen.iter().all(|(_, e)| e == "credential.issued"));
             let duplicates = seen.len() - ids.len();
-            eprintln!("webhooks: {} deliveries of {} events ({duplicates} sent again after a crash)", seen.len(), ids.len());
+            eprintln!(
+                "webhooks: {} deliveries of {} events ({duplicates} sent again after a crash)",
+                seen.len(),
+                ids.len()
+            );
             assert!(duplicates as u64 <= CRASHES, "{duplicates} duplicate deliveries for {CRASHES} crashes: {seen:?}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{} of {STUDENTS} credential webhooks arrived: {seen:?}", ids.len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {STUDENTS} credential webhooks arrived: {seen:?}",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Email the same way: every notification's message once, or again after a crash with
+    // the same Message-ID. Each student has at least the credential's and the grade's.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let ids = smtp.message_ids();
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        if unique.len() >= 2 * STUDENTS {
+            let duplicates = ids.len() - unique.len();
+            eprintln!(
+                "email: {} messages, {} distinct ({duplicates} sent again after a crash)",
+                ids.len(),
+                unique.len()
+            );
+            assert!(duplicates as u64 <= CRASHES, "{duplicates} duplicate emails for {CRASHES} crashes: {ids:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} emails of at least {}: {ids:?}", unique.len(), 2 * STUDENTS);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -464,9 +464,9 @@ function UserList({ institution, users }: { institution: string; users: ReturnTy
                             href={`/api/v1/institutions/${encodeURIComponent(institution)}/users/${u.id}/export`}
                             download
                             data-external
-                            aria-label={t('ad_user_export_named', { name: u.name })}
                           >
                             {t('ad_user_export')}
+                            <span class="visually-hidden"> {u.name}</span>
                           </a>
                           {u.id !== me.user?.id && !u.platform_admin && (
                             <button type="button" class="danger" onClick={() => confirm.ask({ kind: 'erase', user: u })}>

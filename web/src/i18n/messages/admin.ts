@@ -2,7 +2,6 @@
 // operations. Keys start with `ad_`.
 export const en = {
   ad_user_export: 'Export data',
-  ad_user_export_named: 'Export everything held about {name}',
   ad_user_erase: 'Erase',
   ad_user_erase_title: 'Erase {name}?',
   ad_user_erase_effect:
@@ -427,7 +426,6 @@ export const en = {
 
 export const fr: Record<keyof typeof en, string> = {
   ad_user_export: 'Exporter les données',
-  ad_user_export_named: 'Exporter tout ce qui est conservé sur {name}',
   ad_user_erase: 'Effacer',
   ad_user_erase_title: 'Effacer {name} ?',
   ad_user_erase_effect:
