@@ -76,6 +76,9 @@ struct Inner {
     public_keys: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
     /// Access tokens already verified, by the SHA-256 of the token (see `signing::verify_access`).
     verified: quick_cache::sync::Cache<[u8; 32], signing::Verified>,
+    /// Signing keys as decoded (and unsealed) last, checked against the stored
+    /// bytes on every read: a request does not decrypt its key again.
+    signing_key_cache: lectern_storage::DecodeCache<SigningKeyRecord>,
 }
 
 impl Identity {
@@ -90,6 +93,7 @@ impl Identity {
                 t,
                 public_keys: Default::default(),
                 verified: signing::verified_cache(),
+                signing_key_cache: lectern_storage::DecodeCache::new(256),
             }),
         };
         identity.ensure_platform_institution()?;

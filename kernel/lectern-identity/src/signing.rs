@@ -49,13 +49,7 @@ impl Identity {
         let now = self.now();
         let digest = lectern_auth::secret::hash_secret(token);
         if let Some(hit) = self.inner.verified.get(&digest) {
-            let key = self
-                .t()
-                .signing_keys
-                .get(keys::inst_str(hit.institution, &hit.kid))
-                .ok()
-                .flatten()
-                .ok_or(AuthFailure::UnknownKey)?;
+            let key = self.signing_key(hit.institution, &hit.kid)?;
             if key.retire_at.is_some_and(|t| t <= now) {
                 return Err(AuthFailure::UnknownKey);
             }
@@ -64,8 +58,7 @@ impl Identity {
         }
         let kid = tokens::peek_kid(token).map_err(map_auth)?;
         let inst = self.t().kid_index.get(kid.as_bytes()).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
-        let key =
-            self.t().signing_keys.get(keys::inst_str(inst, &kid)).ok().flatten().ok_or(AuthFailure::UnknownKey)?;
+        let key = self.signing_key(inst, &kid)?;
         if key.retire_at.is_some_and(|t| t <= now) {
             return Err(AuthFailure::UnknownKey);
         }
@@ -78,6 +71,17 @@ impl Identity {
         let claims = Arc::new(claims);
         self.inner.verified.insert(digest, Verified { claims: claims.clone(), kid, institution: inst });
         Ok(claims)
+    }
+
+    /// A signing key for verification, through the decode cache (keys are
+    /// sealed at rest; a request must not unseal one each time).
+    fn signing_key(&self, inst: InstitutionId, kid: &str) -> Result<Arc<SigningKeyRecord>, AuthFailure> {
+        self.t()
+            .signing_keys
+            .get_cached(keys::inst_str(inst, kid), &self.inner.signing_key_cache)
+            .ok()
+            .flatten()
+            .ok_or(AuthFailure::UnknownKey)
     }
 
     /// The key's public half. Deriving it is a scalar multiplication, so it is
